@@ -1,0 +1,68 @@
+"""Command line: ``python -m analysis {build,run,simulate,validate,bench}``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _build_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--params", metavar="FILE", help="parameter file (default params/default.yml)")
+    p.add_argument("-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one parameter; the value is YAML (repeatable)")
+    p.add_argument("--jobs", type=int, default=None, help="chapters run in parallel (default: all cores)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _build_args(sub.add_parser("build", help="execute the chapters and build the site"))
+    run = sub.add_parser("run", help="execute one chapter into _build/executed/")
+    run.add_argument("chapter", help="chapter name, e.g. 03_data")
+    _build_args(run)
+    sub.add_parser("simulate", help="generate a simulated corpus", add_help=False)
+    sub.add_parser("validate", help="check a corpus file and print the exclusion report", add_help=False)
+    bench = sub.add_parser("bench", help="benchmarks: build | text")
+    bench.add_argument("what", choices=["build", "text"])
+    if argv and argv[0] in ("simulate", "validate"):
+        if argv[0] == "simulate":
+            from .simulate import main as simulate_main
+
+            return simulate_main(argv[1:])
+        from .corpus import validate_main
+
+        return validate_main(argv[1:])
+    if len(argv) >= 2 and argv[0] == "bench":
+        rest = argv[2:]
+        if argv[1] == "text":
+            from .bench_text import main as bench_text
+
+            return bench_text(rest)
+        if argv[1] == "build":
+            from .bench_build import main as bench_build
+
+            return bench_build(rest)
+    args = parser.parse_args(argv)
+
+    from .build import BuildError, build
+
+    try:
+        if args.command == "build":
+            report = build(args.params, args.overrides, jobs=args.jobs)
+            print(f"Open the book: {report.index}")
+        elif args.command == "run":
+            report = build(args.params, args.overrides, jobs=1, only=[args.chapter], sphinx=False)
+            print(f"executed notebook: _build/executed/{args.chapter}.ipynb"
+                  + (" (unchanged, not re-run)" if report.skipped else ""))
+    except BuildError as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the previous site is unchanged", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

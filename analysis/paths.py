@@ -1,0 +1,30 @@
+"""Where things live.  The repository root comes from this file's location (editable
+install), never from the working directory, so chapters run from anywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+BOOK_DIR = ROOT / "book"
+PARAMS_DIR = ROOT / "params"
+BUILD_DIR = ROOT / "_build"
+PACKAGE_DIR = Path(__file__).resolve().parent
+RESOURCES_DIR = PACKAGE_DIR / "resources"
+DEFAULT_CORPUS = DATA_DIR / "companies.csv"
+
+
+def corpus_path(value: str | Path | None) -> Path:
+    """The corpus a chapter reads: empty means the bundled simulated corpus.
+
+    A relative path is taken relative to the working directory of the process (the
+    runner makes paths absolute before passing them on, so chapters see absolute ones).
+    """
+    if value is None or str(value).strip() == "":
+        return DEFAULT_CORPUS
+    return Path(value).expanduser().resolve()
+
+
+def is_bundled(path: str | Path | None) -> bool:
+    return corpus_path(path) == DEFAULT_CORPUS.resolve()

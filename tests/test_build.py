@@ -1,0 +1,213 @@
+"""The runner: parameters, cache keys, failure handling, determinism, and the real book with -W."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from analysis import build as B
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ------------------------------------------------------------------ parameters (no execution)
+def test_declared_parameters_and_filtering():
+    book = B.read_toc()
+    names = {c.name for c in book.chapters}
+    assert {"01_introduction", "03_data"} <= names
+    declared = {c.name: B.declared_parameters(B.read_chapter(c), c.name) for c in book.chapters}
+    assert "corpus_path" in declared["03_data"]
+    params = {"corpus_path": "/x.csv", "unrelated": 1}
+    mine = B.chapter_parameters({"corpus_path": ""}, params)
+    assert mine == {"corpus_path": "/x.csv"}
+    with_tables = B.chapter_parameters({"corpus_path": "", "tables_dir": ""}, params)
+    assert with_tables["tables_dir"] == str(B.BUILD_DIR / "tables")
+
+
+def test_unknown_key_lists_valid_keys():
+    declared = {"a": {"corpus_path": "", "tables_dir": ""}, "b": {"alpha": 0.05}}
+    with pytest.raises(B.BuildError) as err:
+        B.check_parameters({"no_such_key": 1, "alpha": 0.1}, declared)
+    msg = str(err.value)
+    assert "no_such_key" in msg and "Valid keys: alpha, corpus_path" in msg
+    assert "tables_dir" not in msg.split("Valid keys:")[1]  # filled by the runner, not a user key
+    B.check_parameters({"alpha": 0.1}, declared)  # a declared key passes
+
+
+def test_override_values_are_yaml(tmp_path):
+    pfile = tmp_path / "p.yml"
+    pfile.write_text("corpus_path: ''\ncohort_edges: [2014, 2020]\n")
+    params = B.load_parameters(pfile, ["cohort_edges=[2014, 2018, 2023]", "alpha=0.1", "corpus_path=my.csv"])
+    assert params["cohort_edges"] == [2014, 2018, 2023]
+    assert params["alpha"] == 0.1
+    norm = B.normalise_parameters(params)
+    assert norm["corpus_path"] == str(Path.cwd() / "my.csv")
+    assert B.normalise_parameters({"corpus_path": ""})["corpus_path"] == ""
+
+
+def test_cli_unknown_key_fails_naming_valid_keys():
+    proc = subprocess.run([sys.executable, "-m", "analysis", "build", "-p", "no_such_key=1"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode != 0
+    assert "no_such_key" in proc.stderr and "corpus_path" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------ cache keys
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    """A copy of data/, analysis/ and the lock file, with the module's paths pointed at it."""
+    for name in ("data", "analysis"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "requirements.lock", tmp_path / "requirements.lock")
+    (tmp_path / "book").mkdir()
+    chapter_file = tmp_path / "book" / "01_x.py"
+    chapter_file.write_text("# %% tags=['parameters']\nalpha = 0.05\n")
+    monkeypatch.setattr(B, "DATA_DIR", tmp_path / "data")
+    monkeypatch.setattr(B, "PACKAGE_DIR", tmp_path / "analysis")
+    monkeypatch.setattr(B, "LOCK_FILE", tmp_path / "requirements.lock")
+    return tmp_path, B.Chapter("01_x", chapter_file)
+
+
+def _key(chapter, params, corpus=None):
+    return B.cache_key(chapter, params, B.inputs_digest(corpus))
+
+
+def test_cache_key_changes_only_with_inputs(sandbox):
+    root, chapter = sandbox
+    base = _key(chapter, {"alpha": 0.05})
+    assert _key(chapter, {"alpha": 0.05}) == base  # stable
+    os.utime(root / "data" / "labels.yml", (1, 1))  # mtime alone changes nothing
+    assert _key(chapter, {"alpha": 0.05}) == base
+    assert _key(chapter, {"alpha": 0.1}) != base  # a parameter
+    changes = [
+        root / "data" / "labels.yml",  # a data file's bytes
+        root / "analysis" / "palette.py",  # the analysis source
+        root / "requirements.lock",  # the lock file
+        chapter.source,  # the chapter itself
+    ]
+    for path in changes:
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n# edit\n")
+        assert _key(chapter, {"alpha": 0.05}) != base, path.name
+        path.write_bytes(original)
+        assert _key(chapter, {"alpha": 0.05}) == base, path.name
+    corpus = root / "mine.csv"
+    corpus.write_text("a,b\n1,2\n")
+    with_corpus = _key(chapter, {"alpha": 0.05}, str(corpus))
+    corpus.write_text("a,b\n1,3\n")
+    assert _key(chapter, {"alpha": 0.05}, str(corpus)) != with_corpus
+
+
+# ------------------------------------------------------------------ whole builds in a copy of the repo
+def _copy_repo(dest: Path) -> Path:
+    ignore = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", ".pytest_cache", "*.egg-info")
+    shutil.copytree(ROOT, dest, ignore=ignore)
+    return dest
+
+
+def _run(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(repo))  # kernels import this copy's analysis
+    return subprocess.run([sys.executable, "-m", "analysis", *args], cwd=repo, env=env,
+                          capture_output=True, text=True)
+
+
+def _tree_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(path.relative_to(folder).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory):
+    """The real book, built once in a copy of the repository with the default parameters."""
+    repo = _copy_repo(tmp_path_factory.mktemp("book") / "repo")
+    proc = _run(repo, "build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return repo, proc
+
+
+@pytest.mark.book
+def test_default_book_builds_with_warnings_as_errors(built_book):
+    repo, proc = built_book
+    assert "Open the book:" in proc.stdout
+    index = repo / "_build" / "html" / "index.html"
+    assert index.exists()
+    for chapter in B.read_toc(repo / "_toc.yml", repo).chapters:
+        page = repo / "_build" / "html" / "book" / f"{chapter.name}.html"
+        assert page.exists(), chapter.name
+        assert "Traceback" not in page.read_text(encoding="utf-8"), chapter.name
+    # no papermill timestamps, no absolute paths of the checkout in the executed notebooks
+    for nb in (repo / "_build" / "executed").glob("*.ipynb"):
+        text = nb.read_text()
+        assert '"papermill"' not in text and str(repo) not in text, nb.name
+        assert '"execution"' not in text
+
+
+@pytest.mark.book
+def test_noop_rebuild_runs_nothing_and_identical_notebooks(built_book):
+    repo, _ = built_book
+    executed = repo / "_build" / "executed"
+    before = {p.name: p.read_bytes() for p in executed.glob("*.ipynb")}
+    proc = _run(repo, "build")
+    assert proc.returncode == 0, proc.stderr
+    assert "running" not in proc.stdout and "Sphinx not run" in proc.stdout
+    # force every chapter to run again: the executed notebooks are byte-identical
+    shutil.rmtree(repo / "_build" / "cache")
+    proc = _run(repo, "build", "--jobs", "2")
+    assert proc.returncode == 0, proc.stderr
+    after = {p.name: p.read_bytes() for p in executed.glob("*.ipynb")}
+    assert before.keys() == after.keys()
+    changed = [name for name in before if before[name] != after[name]]
+    assert changed == []
+
+
+FAILING = textwrap.dedent('''\
+    # %% [markdown]
+    # # A chapter that fails
+
+    # %% tags=["parameters"]
+    corpus_path = ""
+
+    # %%
+    x = 1
+
+    # %%
+    raise ValueError("planted failure for the test")
+''')
+
+
+def test_failing_chapter_keeps_last_good_site(tmp_path):
+    repo = _copy_repo(tmp_path / "repo")
+    (repo / "_toc.yml").write_text("format: jb-book\nroot: book/01_introduction\nchapters:\n"
+                                   "  - file: book/references\n")
+    proc = _run(repo, "build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    html = repo / "_build" / "html"
+    good = _tree_hash(html)
+    (repo / "book" / "99_fails.py").write_text(FAILING)
+    (repo / "_toc.yml").write_text("format: jb-book\nroot: book/01_introduction\nchapters:\n"
+                                   "  - file: book/99_fails\n  - file: book/references\n")
+    proc = _run(repo, "build")
+    assert proc.returncode != 0
+    assert "99_fails" in proc.stderr and "ValueError: planted failure" in proc.stderr
+    assert "code cell [" in proc.stderr and "raise ValueError" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert _tree_hash(html) == good
+    # a Sphinx warning (a reference to a label that does not exist) fails the same way
+    (repo / "book" / "99_fails.py").write_text(FAILING.replace(
+        'raise ValueError("planted failure for the test")', "y = 2").replace(
+        "# # A chapter that fails", "# # A chapter that fails\n#\n# See {ref}`no-such-label`."))
+    proc = _run(repo, "build")
+    assert proc.returncode != 0
+    assert "99_fails" in proc.stderr and "no-such-label" in proc.stderr
+    assert _tree_hash(html) == good
