@@ -1,0 +1,232 @@
+"""Keyness, frequencies and similarity as quanteda.textstats (0.97) computes them.
+
+``keyness`` reproduces ``textstat_keyness(x, target, measure, correction)``: the target
+rows and the reference rows are summed into two groups and, for every feature, the 2x2
+table  a = target count, b = reference count, c = target total - a, d = reference total -
+b  (N = a + b + c + d) gives
+
+* chi2:  N (|ad - bc| - N delta)^2 / ((a+b)(c+d)(a+c)(b+d)), where under correction
+  "default"/"yates" delta = 0.5 only when |ad - bc| >= N/2 and some expected cell is
+  below 5 (otherwise 0); "none" never corrects.  ("williams" multiplies by Williams' q,
+  which is what quanteda's code does for chi2.)
+* lr:  G2 = 2 sum O ln(O/E + 1e-9) over the four cells (quanteda adds 1e-9 inside the
+  logarithm); "default"/"yates" first move the four observed counts by the same
+  conditional delta towards independence; "williams" divides G2 by Williams' q
+  (q = 1 when any cell is 0); "none" neither.
+* pmi:  ln(a/E + 1e-9), unsigned, no correction.
+
+The statistic is positive when the target's count exceeds its expected count
+E = (a+b)(a+c)/N, otherwise negative (a tie is negative); p = 1 - F_chi2(|stat|, 1).
+Rows are sorted by statistic, descending, ties by feature name in byte order.  A feature
+absent from both groups has an undefined statistic (NaN, as in quanteda) and sorts last.
+All of it is numpy over all features at once.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.stats import chi2 as _chi2
+
+from . import text as _text
+
+__all__ = ["keyness", "frequency_table", "cosine_similarity", "city_keyness", "MEASURES",
+           "CORRECTIONS"]
+
+MEASURES = ("chi2", "lr", "pmi")
+CORRECTIONS = ("default", "yates", "williams", "none")
+_EPS = 1e-9
+
+
+def _two_rows(counts, target) -> tuple[np.ndarray, np.ndarray]:
+    """Summed target row and reference row as float arrays."""
+    target = np.asarray(target)
+    if target.dtype != bool:
+        raise TypeError("keyness: target must be a boolean mask over the rows")
+    if sp.issparse(counts):
+        mat = sp.csr_matrix(counts)
+    else:
+        mat = np.asarray(counts)
+        if mat.ndim != 2:
+            raise ValueError("keyness: counts must be a 2-D matrix (rows x features)")
+    n_rows = mat.shape[0]
+    if len(target) != n_rows:
+        raise ValueError(f"keyness: target has {len(target)} entries for {n_rows} rows")
+    if n_rows < 2:
+        raise ValueError("keyness: counts must have at least two rows")
+    if target.all() or not target.any():
+        raise ValueError("keyness: the target must be some but not all of the rows")
+    a = np.asarray(mat[target].sum(axis=0), dtype=np.float64).ravel()
+    b = np.asarray(mat[~target].sum(axis=0), dtype=np.float64).ravel()
+    if a.sum() + b.sum() == 0:
+        raise ValueError("keyness: the matrix is empty (no counts)")
+    return a, b
+
+
+def _yates_delta(a, b, c, d, n):
+    cond = (np.abs(a * d - b * c) >= n / 2) & (
+        ((a + b) * (a + c) / n < 5)
+        | ((a + b) * (b + d) / n < 5)
+        | ((a + c) * (c + d) / n < 5)
+        | ((c + d) * (b + d) / n < 5)
+    )
+    return np.where(cond, 0.5, 0.0)
+
+
+def _williams_q(a, b, c, d, n):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = 1.0 + (n / (a + b) + n / (c + d) - 1.0) * (n / (a + c) + n / (b + d) - 1.0) / (6.0 * n)
+    return np.where(a * b * c * d == 0, 1.0, q)
+
+
+def _statistic(a, b, measure: str, correction: str) -> np.ndarray:
+    tn, rn = a.sum(), b.sum()
+    c, d = tn - a, rn - b
+    n = a + b + c + d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = (a + b) * (a + c) / n
+        sign = np.where(a > e, 1.0, -1.0)
+        if measure == "chi2":
+            delta = _yates_delta(a, b, c, d, n) if correction in ("default", "yates") else 0.0
+            q = _williams_q(a, b, c, d, n) if correction == "williams" else 1.0
+            num = n * (np.abs(a * d - b * c) - n * delta) ** 2
+            den = (a + b) * (c + d) * (a + c) * (b + d) * sign / q
+            return num / den
+        if measure == "lr":
+            aa, bb, cc, dd = a, b, c, d
+            if correction in ("default", "yates"):
+                delta = _yates_delta(a, b, c, d, n)
+                s = np.where(a * d - b * c > 0, 1.0, -1.0)
+                aa, bb, cc, dd = a - s * delta, b + s * delta, c + s * delta, d - s * delta
+
+            def term(o, r1, r2):
+                return o * np.log(o / (r1 * r2 / n) + _EPS)
+
+            g2 = 2 * (
+                term(aa, aa + bb, aa + cc)
+                + term(bb, aa + bb, bb + dd)
+                + term(cc, aa + cc, cc + dd)
+                + term(dd, bb + dd, cc + dd)
+            ) * sign
+            if correction == "williams":
+                g2 = g2 / _williams_q(a, b, c, d, n)
+            return g2
+        if measure == "pmi":
+            return np.log(a / e + _EPS)
+    raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
+
+
+def _byte_key(features: Sequence[str]) -> np.ndarray:
+    """Rank of each feature in byte (UTF-8) order, R's method = "radix"."""
+    enc = [f.encode("utf-8") for f in features]
+    order = sorted(range(len(enc)), key=enc.__getitem__)
+    rank = np.empty(len(enc), dtype=np.int64)
+    rank[order] = np.arange(len(enc))
+    return rank
+
+
+def keyness(counts, target, features, measure: str = "chi2", correction: str = "default",
+            sort: bool = True) -> pd.DataFrame:
+    """Keyness of the ``target`` rows against all other rows (textstat_keyness).
+
+    Returns columns feature, statistic, p, n_target, n_reference."""
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
+    if correction not in CORRECTIONS:
+        raise ValueError(f"correction must be one of {CORRECTIONS}, got {correction!r}")
+    features = [str(f) for f in features]
+    a, b = _two_rows(counts, target)
+    if len(features) != len(a):
+        raise ValueError(f"keyness: {len(features)} feature names for {len(a)} columns")
+    stat = _statistic(a, b, measure, correction)
+    p = _chi2.sf(np.abs(stat), 1)
+    out = pd.DataFrame({
+        "feature": features,
+        "statistic": stat,
+        "p": p,
+        "n_target": a,
+        "n_reference": b,
+    })
+    if np.all(a == np.round(a)) and np.all(b == np.round(b)):
+        out["n_target"] = a.astype(np.int64)
+        out["n_reference"] = b.astype(np.int64)
+    if sort and len(out):
+        key_stat = np.where(np.isnan(stat), np.inf, -stat)
+        order = np.lexsort((_byte_key(features), key_stat))
+        out = out.iloc[order].reset_index(drop=True)
+    return out
+
+
+def frequency_table(counts, features, groups=None, n: int | None = None,
+                    order=None) -> pd.DataFrame:
+    """Feature frequencies (textstat_frequency): columns feature, frequency, rank (ties get
+    the minimum rank), docfreq (documents with the feature), group ("all" without groups).
+    Only features present in a group are listed; within a group, by rank, ties in feature
+    order; ``n`` keeps the first n rows of each group."""
+    mat = sp.csr_matrix(counts)
+    features = [str(f) for f in features]
+    if len(features) != mat.shape[1]:
+        raise ValueError(f"frequency_table: {len(features)} feature names for {mat.shape[1]} columns")
+    if groups is None:
+        groups = ["all"] * mat.shape[0]
+    tf, levels = _text.group_rows(mat, groups, order=order)
+    boolean = mat.copy()
+    boolean.data = (boolean.data != 0).astype(mat.dtype)
+    df, _ = _text.group_rows(boolean, groups, order=levels)
+    frames = []
+    for gi, level in enumerate(levels):
+        freq = np.asarray(tf[gi].toarray()).ravel()
+        docf = np.asarray(df[gi].toarray()).ravel()
+        cols = np.flatnonzero(freq != 0)
+        f = freq[cols]
+        rank = pd.Series(-f).rank(method="min").to_numpy().astype(np.int64)
+        o = np.lexsort((cols, rank))
+        part = pd.DataFrame({
+            "feature": [features[i] for i in cols[o]],
+            "frequency": f[o],
+            "rank": rank[o],
+            "docfreq": docf[cols[o]],
+            "group": level,
+        })
+        if n is not None:
+            part = part.head(n)
+        frames.append(part)
+    cols = ["feature", "frequency", "rank", "docfreq", "group"]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    return out[cols]
+
+
+def cosine_similarity(matrix) -> np.ndarray:
+    """Cosine similarity between rows (e.g. the grouped tf-idf rows of the cities).
+    A row of zeros has similarity 0 with everything (NaN is never returned)."""
+    if sp.issparse(matrix):
+        m = sp.csr_matrix(matrix, dtype=np.float64)
+        gram = np.asarray((m @ m.T).todense())
+    else:
+        m = np.asarray(matrix, dtype=np.float64)
+        gram = m @ m.T
+    norm = np.sqrt(np.clip(np.diag(gram), 0, None))
+    denom = np.outer(norm, norm)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sim = np.where(denom > 0, gram / denom, 0.0)
+    return sim
+
+
+def city_keyness(firms: pd.DataFrame, city: str, text_fields=_text.DEFAULT_TEXT_FIELDS,
+                 measure: str = "chi2", correction: str = "default", min_df: int = 1,
+                 domain_stoplist: bool = False, language: str | None = None) -> pd.DataFrame:
+    """Keyness of one city's firms against the firms of the other cities."""
+    if "city" not in firms.columns:
+        raise ValueError("city_keyness: the firms table has no 'city' column")
+    target = (firms["city"] == city).fillna(False).to_numpy(dtype=bool)
+    if not target.any():
+        raise ValueError(f"city_keyness: no firm in {city!r}")
+    lang = language or _text.text_language(text_fields)
+    mat, feats = _text.document_term_matrix(
+        _text.firm_texts(firms, text_fields), language=lang, min_df=min_df,
+        domain_stoplist=domain_stoplist,
+    )
+    return keyness(mat, target, feats, measure=measure, correction=correction)
