@@ -1,0 +1,143 @@
+"""Keyness as quanteda.textstats 0.97 computes it (analysis/keyness.py)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from analysis.keyness import city_keyness, cosine_similarity, frequency_table, keyness
+
+FEATURES = ["state", "crypto", "ledger", "other", "wallet"]
+COUNTS = np.array([[12, 0, 3, 40, 1], [2, 6, 3, 55, 9]])
+TARGET = np.array([True, False])
+
+# quanteda 4.3.1 / quanteda.textstats 0.97.2 (values given in the issue)
+REFERENCE = {
+    ("chi2", "default"): {"state": 11.8238944124658, "ledger": 0.135117142857143,
+                          "other": -0.0583681425786689, "crypto": -3.04295325396825,
+                          "wallet": -3.40600644431326},
+    ("chi2", "none"): {"state": 11.8238944124658, "ledger": 0.135117142857143,
+                       "other": -0.0583681425786689, "crypto": -4.69504,
+                       "wallet": -4.74407142857143},
+    ("lr", "default"): {"state": 12.4229010856401, "ledger": 0.133756030460671,
+                        "other": -0.0582563334950958, "crypto": -3.68156033651813,
+                        "wallet": -3.83533427835042},
+    ("lr", "none"): {"state": 12.4229010856401, "ledger": 0.133756030460671,
+                     "other": -0.0582563334950958, "crypto": -6.90674521397189,
+                     "wallet": -5.59719736873811},
+    ("lr", "williams"): {"state": 11.9772593194276, "ledger": 0.123174213295763,
+                         "other": -0.0573516332706238, "crypto": -6.90674521397189,
+                         "wallet": -5.32175900930694},
+}
+
+
+@pytest.mark.parametrize("measure,correction", sorted(REFERENCE))
+@pytest.mark.parametrize("sparse", [False, True])
+def test_reference_values_from_quanteda(measure, correction, sparse):
+    counts = sp.csr_matrix(COUNTS) if sparse else COUNTS
+    k = keyness(counts, TARGET, FEATURES, measure=measure, correction=correction)
+    assert list(k.columns) == ["feature", "statistic", "p", "n_target", "n_reference"]
+    got = dict(zip(k["feature"], k["statistic"]))
+    for f, v in REFERENCE[(measure, correction)].items():
+        assert got[f] == pytest.approx(v, rel=1e-9)
+    expected_order = sorted(REFERENCE[(measure, correction)],
+                            key=lambda f: -REFERENCE[(measure, correction)][f])
+    assert list(k["feature"]) == expected_order
+
+
+def test_p_value_and_counts():
+    k = keyness(COUNTS, TARGET, FEATURES).set_index("feature")
+    assert k.loc["state", "p"] == pytest.approx(0.000584754253958431, rel=1e-9)
+    assert k.loc["wallet", "n_target"] == 1 and k.loc["wallet", "n_reference"] == 9
+
+
+def test_yates_applies_when_difference_large_and_expected_small():
+    # a=4, b=0, c=0, d=4: N=8, |ad-bc|=16 >= 4, expected 2 < 5 -> corrected
+    k = keyness(np.array([[4, 0], [0, 4]]), TARGET, ["f", "g"]).set_index("feature")
+    assert k.loc["f", "statistic"] == pytest.approx(8 * (16 - 4) ** 2 / 256)  # 4.5
+    k0 = keyness(np.array([[4, 0], [0, 4]]), TARGET, ["f", "g"], correction="none")
+    assert k0.set_index("feature").loc["f", "statistic"] == pytest.approx(8.0)
+
+
+def test_no_yates_when_all_expected_at_least_five():
+    # a=1, b=9, c=9, d=1: every expected count is exactly 5 -> no correction; a < E -> negative
+    k = keyness(np.array([[1, 9], [9, 1]]), TARGET, ["f", "g"]).set_index("feature")
+    assert k.loc["f", "statistic"] == pytest.approx(-20 * 80 ** 2 / 10 ** 4)  # -12.8
+
+
+def test_no_yates_when_difference_below_half_n():
+    # a=1, b=1, c=1, d=2: N=5, |ad-bc|=1 < 2.5 although expected 0.8 < 5
+    k = keyness(np.array([[1, 1], [1, 2]]), TARGET, ["f", "g"]).set_index("feature")
+    assert k.loc["f", "statistic"] == pytest.approx(5 / 36)
+    k2 = keyness(np.array([[1, 1], [1, 2]]), TARGET, ["f", "g"], measure="lr").set_index("feature")
+    k3 = keyness(np.array([[1, 1], [1, 2]]), TARGET, ["f", "g"], measure="lr",
+                 correction="none").set_index("feature")
+    assert k2.loc["f", "statistic"] == k3.loc["f", "statistic"]
+
+
+def test_sign_rule_tie_is_negative():
+    # a equals its expected count: chi2 is 0 and lr (with quanteda's 1e-9) is slightly negative
+    k = keyness(np.array([[1, 1], [1, 1]]), TARGET, ["f", "g"], measure="lr").set_index("feature")
+    assert k.loc["f", "statistic"] < 0
+    assert k.loc["f", "statistic"] == pytest.approx(-2 * 4 * np.log(1 + 1e-9), rel=1e-6)
+    c = keyness(np.array([[1, 1], [1, 1]]), TARGET, ["f", "g"]).set_index("feature")
+    assert np.signbit(c.loc["f", "statistic"])
+
+
+def test_ties_sorted_by_feature_in_byte_order():
+    counts = np.array([[1, 1, 1, 5], [2, 2, 2, 1]])
+    k = keyness(counts, TARGET, ["b", "B", "a", "z"])
+    assert list(k["feature"]) == ["z", "B", "a", "b"]
+
+
+def test_target_can_be_a_group_of_rows():
+    docs = np.array([[6, 0, 3, 20, 1], [6, 0, 0, 20, 0], [1, 3, 3, 30, 4], [1, 3, 0, 25, 5]])
+    k = keyness(docs, np.array([True, True, False, False]), FEATURES)
+    ref = keyness(COUNTS, TARGET, FEATURES)
+    pd.testing.assert_frame_equal(k, ref)
+
+
+def test_input_errors():
+    with pytest.raises(ValueError, match="some but not all"):
+        keyness(COUNTS, np.array([True, True]), FEATURES)
+    with pytest.raises(ValueError, match="measure"):
+        keyness(COUNTS, TARGET, FEATURES, measure="exact")
+    with pytest.raises(ValueError, match="feature names"):
+        keyness(COUNTS, TARGET, FEATURES[:3])
+
+
+def test_frequency_table_like_textstat_frequency():
+    # quanteda's own example: dfm(tokens(c("a a b b c d", "a d d d", "a a a")))
+    counts = np.array([[2, 2, 1, 1], [1, 0, 0, 3], [3, 0, 0, 0]])
+    ft = frequency_table(counts, ["a", "b", "c", "d"])
+    assert list(ft["feature"]) == ["a", "d", "b", "c"]
+    assert list(ft["frequency"]) == [6, 4, 2, 1]
+    assert list(ft["rank"]) == [1, 2, 3, 4]
+    assert list(ft["docfreq"]) == [3, 2, 1, 1]
+    g = frequency_table(counts, ["a", "b", "c", "d"], groups=["one", "two", "one"])
+    one = g[g["group"] == "one"]
+    assert list(one["feature"]) == ["a", "b", "c", "d"]
+    assert list(one["rank"]) == [1, 2, 3, 3]  # ties get the minimum rank
+    two = g[g["group"] == "two"]
+    assert list(two["feature"]) == ["d", "a"] and list(two["docfreq"]) == [1, 1]
+    assert list(frequency_table(counts, list("abcd"), n=2)["feature"]) == ["a", "d"]
+
+
+def test_cosine_similarity():
+    m = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    s = cosine_similarity(sp.csr_matrix(m))
+    assert s[0, 1] == pytest.approx(1 / np.sqrt(2))
+    assert s[0, 0] == pytest.approx(1.0) and s[2, 2] == 0 and s[0, 2] == 0
+
+
+def test_city_keyness_compares_one_city_with_the_others():
+    firms = pd.DataFrame({
+        "city": ["Beijing", "Beijing", "Shanghai", "Shenzhen"],
+        "description": ["Government ledger", "Government services", "Bank ledger", "Crypto mining"],
+        "full_description": [None, None, None, None],
+    })
+    k = city_keyness(firms, "Beijing")
+    assert k.iloc[0]["feature"] == "government"
+    assert k.set_index("feature").loc["government", "n_target"] == 2
+    with pytest.raises(ValueError, match="no firm"):
+        city_keyness(firms, "Hangzhou")
