@@ -178,19 +178,35 @@ def _as_csr(X) -> sparse.csr_matrix:
 
 def _expand_rows(X: sparse.csr_matrix, rows: np.ndarray):
     """The stored entries of ``X[rows]`` as flat arrays (owner position in ``rows``,
-    column, value), rows may repeat."""
+    column, value), rows may repeat; also each row's entry count."""
     starts = X.indptr[rows]
     counts = X.indptr[rows + 1] - starts
     total = int(counts.sum())
     owner = np.repeat(np.arange(len(rows)), counts)
     offsets = np.cumsum(counts) - counts
-    pos = starts[owner] + (np.arange(total) - offsets[owner])
-    return owner, X.indices[pos], X.data[pos]
+    pos = np.arange(total) + np.repeat(starts - offsets, counts)
+    return owner, X.indices[pos], X.data[pos], counts
+
+
+def _row_sums(values, counts):
+    """Sum consecutive runs of ``values`` (axis 0) of lengths ``counts`` (may be 0)."""
+    out = np.zeros((len(counts),) + values.shape[1:])
+    nonempty = counts > 0
+    if nonempty.any():
+        starts = (np.cumsum(counts) - counts)[nonempty]
+        out[nonempty] = np.add.reduceat(values, starts, axis=0)
+    return out
 
 
 def _loo_nb_chunk(X, y, K, lb, pi, pw, B, alpha):
     """Leave-one-out predictions for pairs (local batch ``lb``, row ``pi``, weight ``pw``)
-    of ``B`` independent training sets; each set's model is fitted on its own pairs."""
+    of ``B`` independent training sets; each set's model is fitted on its own pairs.
+
+    Multinomial NB with Laplace smoothing ``alpha`` and empirical priors: the score of
+    class k for a held-out firm with counts x is
+    ``log N_k/(N-w) + sum_j x_j log((T_kj + alpha) / (T_k + alpha V))`` where the totals of
+    the firm's own class have the firm's counts (times its weight w) taken out.
+    """
     n, V = X.shape
     P = len(pi)
     yc = y[pi]
@@ -200,20 +216,18 @@ def _loo_nb_chunk(X, y, K, lb, pi, pw, B, alpha):
     tot = T.sum(axis=1)
     N = np.bincount(cls, weights=pw, minlength=B * K)
     Ntot = N.reshape(B, K).sum(axis=1)
-    owner, col, val = _expand_rows(X, pi)
-    L = np.bincount(owner, weights=val, minlength=P)
+    owner, col, val, counts = _expand_rows(X, pi)
+    L = np.asarray(X.sum(axis=1)).ravel()[pi]
     log_rest = np.log(Ntot[lb] - pw)
-    scores = np.empty((P, K))
     with np.errstate(divide="ignore", invalid="ignore"):
-        lbo = lb[owner]
-        for k in range(K):
-            tk = T[lbo * K + k, col]
-            s = np.bincount(owner, weights=val * np.log(tk + alpha), minlength=P)
-            row = lb * K + k
-            scores[:, k] = s - L * np.log(tot[row] + alpha * V) + np.log(N[row]) - log_rest
+        logT = np.log(T + alpha).reshape(B, K, V)
+        G = logT[lb[owner], :, col]  # (entries, K)
+        G *= val[:, None]
+        rows = lb[:, None] * K + np.arange(K)
+        scores = _row_sums(G, counts) - L[:, None] * np.log(tot[rows] + alpha * V) + np.log(N[rows]) - log_rest[:, None]
         # the held-out firm's own city: its counts (times its weight) leave the totals
-        t_own = np.maximum(T[cls[owner], col] - pw[owner] * val, 0.0)
-        s_own = np.bincount(owner, weights=val * np.log(t_own + alpha), minlength=P)
+        t_own = np.maximum(T.ravel()[cls[owner] * V + col] - pw[owner] * val, 0.0)
+        s_own = _row_sums(val * np.log(t_own + alpha), counts)
         own = (
             s_own
             - L * np.log(np.maximum(tot[cls] - pw * L, 0.0) + alpha * V)
