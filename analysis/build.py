@@ -366,8 +366,25 @@ def run_sphinx(stage_dir: Path) -> Path:
     return out / "_build" / "html"
 
 
+def add_tables(new_html: Path) -> None:
+    """Copy the chapters' CSV tables into the site (``tables/``) with a plain index page."""
+    import html as _html
+
+    source = BUILD_DIR / "tables"
+    target = new_html / "tables"
+    target.mkdir(parents=True, exist_ok=True)
+    names = sorted(p.name for p in source.glob("*.csv")) if source.exists() else []
+    for name in names:
+        shutil.copy2(source / name, target / name)
+    items = "\n".join(f'<li><a href="{_html.escape(n)}">{_html.escape(n)}</a></li>' for n in names)
+    (target / "index.html").write_text(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Tables of this build</title></head>"
+        f"<body><h1>Tables of this build (CSV)</h1><ul>\n{items}\n</ul></body></html>\n", encoding="utf-8")
+
+
 def publish(new_html: Path) -> Path:
     """Swap the new site in; the old one stays until the new one is in place."""
+    add_tables(new_html)
     html = BUILD_DIR / "html"
     old = BUILD_DIR / "html-old"
     if old.exists():

@@ -12,15 +12,108 @@
 # ---
 
 # %% [markdown]
+# (data)=
 # # The data
 #
-# Placeholder.
+# The brief's corpus was an export from Crunchbase, a commercial database of companies: every
+# firm tagged as blockchain and headquartered in Beijing, Shanghai or Shenzhen in May 2022,
+# with its short and long descriptions, industries, founding date, investors and website
+# {cite:p}`hai2022chinese`. The licence of that export does not allow it to be shared, so this
+# book runs by default on a simulated corpus in the same format and loads a real export when
+# given one. This chapter describes the corpus of this build and shows every firm in it.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 corpus_path = ""
 tables_dir = ""
 
-# %%
-from analysis.paths import corpus_path as resolve
+# %% tags=["remove-input"]
+from IPython.display import Markdown
+from myst_nb import glue
 
-print(resolve(corpus_path).name)
+from analysis import corpus, figures, prose, tables
+
+data = corpus.load(corpus_path)
+firms = data.firms
+Markdown(prose.corpus_notice(data))
+
+# %% tags=["remove-input"]
+per_city = tables.save(tables.firms_per_city(firms), "firms_per_city", tables_dir)
+coverage = tables.save(tables.text_coverage(firms), "text_coverage", tables_dir)
+exclusions = tables.save(data.exclusions, "exclusions", tables_dir)
+n_missing_year = int(firms["founded_year"].isna().sum())
+glue("data_n_firms", len(firms), display=False)
+glue("data_n_excluded", len(exclusions), display=False)
+glue("data_n_missing_year", n_missing_year, display=False)
+glue("data_first_year", int(firms["founded_year"].min()), display=False)
+glue("data_last_year", int(firms["founded_year"].max()), display=False)
+for row in per_city.itertuples():
+    glue(f"data_n_{row.city.replace(' ', '_')}", int(row.firms), display=False)
+glue("data_share_web", tables.pct(firms["website_text"].fillna("").str.strip().ne("").mean()), display=False)
+Markdown(prose.provenance(data))
+
+# %% [markdown]
+# ## Firms per city
+#
+# The corpus holds {glue:text}`data_n_firms` firms: {glue:text}`data_n_Beijing` in Beijing,
+# {glue:text}`data_n_Shanghai` in Shanghai and {glue:text}`data_n_Shenzhen` in Shenzhen. The
+# brief's Table 1 reports 110, 53 and 34 {cite:p}`hai2022chinese`; the simulated corpus copies
+# those sizes on purpose, so that every test in this book runs on samples as small as the
+# brief's.
+
+# %% tags=["hide-input"]
+tables.html(per_city)
+
+# %% [markdown]
+# ## Founding years
+#
+# The convergence chapter compares firms by the year they were founded. Founding years run
+# from {glue:text}`data_first_year` to {glue:text}`data_last_year`;
+# {glue:text}`data_n_missing_year` firms have none, as happens in real exports, and are left out
+# of the cohort analyses (they stay in everything else).
+
+# %% tags=["remove-input"]
+fig = figures.year_histogram(firms)
+glue("fig_years", fig, display=False)
+figures.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_years
+# :name: fig-years
+# :alt: Stacked histogram of founding years, one colour per city (Beijing black, Shanghai purple, Shenzhen blue).
+#
+# Firms by founding year and city (firms without a founding year are not shown).
+# ```
+#
+# ## The text
+#
+# The analysis reads each firm's short description and, where there is one, its long
+# description. The brief also scraped the firms' websites, which were mostly in Chinese;
+# {glue:text}`data_share_web` of firms here have website text, which chapters read when the
+# parameter `text_fields` includes `website_text` (Chinese is segmented with jieba).
+
+# %% tags=["hide-input"]
+tables.html(coverage, digits=2)
+
+# %% [markdown]
+# ## Firms left out
+#
+# Loading keeps only firms headquartered in the three cities, drops exact duplicates and firms
+# with no text at all, and lists every one it leaves out. In this build
+# {glue:text}`data_n_excluded` rows were left out.
+
+# %% tags=["hide-input"]
+tables.html(exclusions) if len(exclusions) else Markdown("*No row was left out.*")
+
+# %% [markdown]
+# ## Every firm
+#
+# The table can be searched and sorted; text is shown as plain text. The same rows are in
+# `firms.csv` among the build's tables (see {doc}`11_reproduce`).
+
+# %% tags=["hide-input"]
+from itables import init_notebook_mode, show
+
+init_notebook_mode(all_interactive=False, connected=False)
+firm_table = tables.save(tables.firm_table(firms), "firms", tables_dir)
+show(firm_table, table_id="firm-table", lengthMenu=[10, 25, 100], pageLength=10,
+     classes="display compact", scrollX=True)

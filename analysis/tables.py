@@ -1,0 +1,331 @@
+"""Tables (presentation layer): Table 1 rebuilt, city profiles, shares, example firms.
+
+Functions here assemble results of ``text``, ``keyness`` and ``classify`` into the tables the
+chapters show; every shown table can be written as CSV with :func:`save`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import classify, keyness as kn, labels, text
+from .palette import CITIES
+
+TEXT_DIMENSIONS = ("application", "customer", "geography")
+
+
+def save(df: pd.DataFrame, name: str, tables_dir: str | Path | None) -> pd.DataFrame:
+    """Write ``df`` as ``tables_dir/name.csv`` when a tables folder is given; return ``df``."""
+    if tables_dir:
+        folder = Path(tables_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        df.to_csv(folder / f"{name}.csv", index=not isinstance(df.index, pd.RangeIndex),
+                  lineterminator="\n")
+    return df
+
+
+def pct(x: float, digits: int = 0) -> str:
+    return "n/a" if x is None or pd.isna(x) else f"{100 * x:.{digits}f}%"
+
+
+# ----------------------------------------------------------------------------- coding
+@dataclass
+class Coded:
+    """Every firm with its dictionary codes and investor portrait (one row per firm)."""
+
+    firms: pd.DataFrame
+    codes: pd.DataFrame  # <dim>_label for application, customer, geography, investor
+
+    def labels(self, dimension: str) -> pd.Series:
+        return self.codes[f"{dimension}_label"]
+
+
+def code(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS) -> Coded:
+    codes = classify.code_firms(firms, text_fields=text_fields).reset_index(drop=True)
+    codes["investor_label"] = classify.investor_portrait(firms).reset_index(drop=True).to_numpy()
+    return Coded(firms.reset_index(drop=True), codes)
+
+
+def shares_by_city(coded: Coded, dimension: str) -> pd.DataFrame:
+    """Share of each city's firms in each category (rows: display names incl. tie/none, columns:
+    cities), plus a row ``n`` for the number of firms."""
+    lab = coded.labels(dimension)
+    cats = labels.categories(dimension)
+    extra = [c for c in ("tie", "none") if (lab == c).any()]
+    table = pd.crosstab(lab, coded.firms["city"], normalize="columns")
+    table = table.reindex(index=cats + extra, columns=[c for c in CITIES if c in table.columns],
+                          fill_value=0.0)
+    names = {c: labels.display(dimension, c) for c in cats}
+    names.update({"tie": "tie (coder cannot decide)", "none": "none (no dictionary term)"})
+    table.index = [names[c] for c in table.index]
+    table.index.name = labels.display(dimension)
+    return table
+
+
+def modal(coded: Coded, dimension: str) -> pd.DataFrame:
+    """Per city: the modal category among coded firms (ties/none count in the base), its share."""
+    lab, city = coded.labels(dimension), coded.firms["city"]
+    rows = []
+    for c in CITIES:
+        mine = lab[city == c]
+        counts = mine[mine.isin(labels.categories(dimension))].value_counts()
+        if counts.empty:
+            rows.append({"city": c, "code": None, "share": np.nan, "n": len(mine)})
+            continue
+        order = labels.categories(dimension)
+        best = max(counts.index, key=lambda k: (counts[k], -order.index(k)))
+        rows.append({"city": c, "code": best, "share": counts[best] / len(mine), "n": len(mine)})
+    return pd.DataFrame(rows).set_index("city")
+
+
+# ----------------------------------------------------------------------------- keyness
+def city_keyness_tables(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS, min_df: int = 1,
+                        measure: str = "chi2") -> dict[str, pd.DataFrame]:
+    """Keyness of each city against the other two, on one document-term matrix."""
+    lang = text.text_language(text_fields)
+    mat, feats = text.document_term_matrix(text.firm_texts(firms, text_fields), language=lang,
+                                           min_df=min_df)
+    city = firms["city"].to_numpy()
+    return {c: kn.keyness(mat, city == c, feats, measure=measure) for c in CITIES if (city == c).any()}
+
+
+def top_terms(table: pd.DataFrame, n: int = 5, alpha: float = 0.05) -> list[str]:
+    """The ``n`` terms most over-used by the target, among those significant at ``alpha``."""
+    sig = table[(table["statistic"] > 0) & (table["p"] < alpha)]
+    return sig.head(n)["feature"].tolist()
+
+
+def comparison_weights(tables: dict[str, pd.DataFrame], n: int = 40) -> pd.DataFrame:
+    """For Figure 1: each term goes to the city for which its (positive) keyness is largest;
+    keep each city's ``n`` strongest terms. Columns term, city, weight."""
+    long = pd.concat([t.assign(city=c)[["feature", "statistic", "city"]] for c, t in tables.items()])
+    long = long[long["statistic"] > 0].sort_values(["statistic", "feature"], ascending=[False, True])
+    best = long.drop_duplicates("feature", keep="first")
+    best = best.groupby("city", sort=False).head(n)
+    out = best.rename(columns={"feature": "term", "statistic": "weight"})[["term", "city", "weight"]]
+    order = {c: i for i, c in enumerate(CITIES)}
+    return out.sort_values(["city", "weight"], key=lambda s: s.map(order) if s.name == "city" else -s,
+                           ).reset_index(drop=True)
+
+
+def group_similarity(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS) -> pd.DataFrame:
+    """Cosine similarity of the cities' summed term profiles (tf-idf weighted)."""
+    lang = text.text_language(text_fields)
+    mat, _ = text.document_term_matrix(text.firm_texts(firms, text_fields), language=lang)
+    grouped, groups = text.group_rows(mat, firms["city"].to_numpy(), order=list(CITIES))
+    sim = kn.cosine_similarity(text.tfidf(grouped))
+    return pd.DataFrame(sim, index=groups, columns=groups).round(3)
+
+
+# ----------------------------------------------------------------------------- Table 1
+ROWS = ("application", "customer", "geography", "firms", "focus", "investor")
+ROW_NAMES = {
+    "application": "Blockchain application",
+    "customer": "Type of customer base",
+    "geography": "Geography of customer base",
+    "firms": "Number of firms",
+    "focus": "Business focus (key terms)",
+    "investor": "Investor portrait",
+}
+BRIEF_FOCUS = {
+    "Beijing": "state project; public project; policy orientation",
+    "Shanghai": "financial service; international market; software and platform provider",
+    "Shenzhen": "commercial project; hardware and information platform; domestic market",
+}
+
+
+def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int = 4) -> pd.DataFrame:
+    """Table 1 rebuilt, long form: row, city, corpus (this corpus's value), share, brief, agree.
+
+    Category rows give the modal dictionary code and its share of the city's firms; the firm
+    count row compares counts; business focus lists the most key terms (no agreement test, as
+    the brief's focus is an interpretation, not a count)."""
+    records = []
+    counts = coded.firms["city"].value_counts()
+    brief_counts = labels.brief_firm_counts()
+    for row in ROWS:
+        for city in CITIES:
+            rec = {"row": ROW_NAMES[row], "city": city}
+            if row in ("application", "customer", "geography", "investor"):
+                m = modal(coded, row).loc[city]
+                brief = labels.brief_value(row, city)
+                rec.update(corpus=labels.display(row, m["code"]) if m["code"] else "no coded firm",
+                           share=m["share"], brief=labels.display(row, brief),
+                           agree="yes" if m["code"] == brief else "no")
+            elif row == "firms":
+                n = int(counts.get(city, 0))
+                rec.update(corpus=str(n), share=np.nan, brief=str(brief_counts[city]),
+                           agree="yes" if n == brief_counts[city] else "no")
+            else:
+                terms = top_terms(keyness_tables[city], n_terms) if city in keyness_tables else []
+                rec.update(corpus="; ".join(terms) or "no significant key term", share=np.nan,
+                           brief=BRIEF_FOCUS[city], agree="not tested")
+            records.append(rec)
+    return pd.DataFrame(records)
+
+
+def table1_display(long: pd.DataFrame) -> pd.DataFrame:
+    """Wide form for the page: one row per Table 1 row, one column per city, cell text
+    ``value (share)``."""
+    cell = long.apply(lambda r: r["corpus"] + (f" ({pct(r['share'])})" if pd.notna(r["share"]) else ""),
+                      axis=1)
+    wide = long.assign(cell=cell).pivot(index="row", columns="city", values="cell")
+    wide = wide.reindex(index=[ROW_NAMES[r] for r in ROWS], columns=list(CITIES))
+    wide.index.name = None
+    wide.columns.name = None
+    return wide
+
+
+def agreement_display(long: pd.DataFrame) -> pd.DataFrame:
+    shown = long[["row", "city", "corpus", "brief", "agree"]].copy()
+    shown.columns = ["Table 1 row", "city", "this corpus", "the brief", "agree"]
+    return shown
+
+
+# ----------------------------------------------------------------------------- city chapters
+@dataclass
+class CityReport:
+    city: str
+    n_firms: int
+    keyness: pd.DataFrame
+    shares: dict[str, pd.DataFrame] = field(default_factory=dict)
+    modal: dict[str, pd.Series] = field(default_factory=dict)
+    examples: pd.DataFrame | None = None
+
+
+def typical_firms(coded: Coded, city: str, keyness_table: pd.DataFrame, k: int = 3,
+                  text_fields=text.DEFAULT_TEXT_FIELDS) -> pd.DataFrame:
+    """Example firms by a stated rule: among the city's firms whose dictionary codes match the
+    city's modal application, customer and geography (as many of the three as possible), those
+    whose description carries the largest summed keyness of the city's significant key terms;
+    ties broken by company_id."""
+    in_city = (coded.firms["city"] == city).to_numpy()
+    firms, codes = coded.firms[in_city], coded.codes[in_city]
+    match = np.zeros(len(firms), dtype=int)
+    for dim in TEXT_DIMENSIONS:
+        m = modal(coded, dim).loc[city, "code"]
+        match += (codes[f"{dim}_label"] == m).to_numpy().astype(int)
+    key = keyness_table[(keyness_table["statistic"] > 0) & (keyness_table["p"] < 0.05)]
+    weight = dict(zip(key["feature"], key["statistic"]))
+    lang = text.text_language(text_fields)
+    docs = text.firm_texts(firms, text_fields)
+    score = np.array([sum(weight.get(t, 0.0) for t in set(text.tokenize(d, lang))) for d in docs])
+    order = pd.DataFrame({"match": match, "score": score, "id": firms["company_id"].to_numpy()})
+    order = order.sort_values(["match", "score", "id"], ascending=[False, False, True]).head(k)
+    chosen = firms.iloc[order.index]
+    return pd.DataFrame({
+        "name": chosen["name"].to_numpy(),
+        "founded": chosen["founded_year"].astype("string").fillna("unknown").to_numpy(),
+        "description": chosen["description"].to_numpy(),
+        "codes matching the city's modal profile": order["match"].map(lambda m: f"{m} of 3").to_numpy(),
+    })
+
+
+def city_report(coded: Coded, city: str, keyness_tables: dict[str, pd.DataFrame],
+                text_fields=text.DEFAULT_TEXT_FIELDS) -> CityReport:
+    report = CityReport(city, int((coded.firms["city"] == city).sum()), keyness_tables[city])
+    for dim in (*TEXT_DIMENSIONS, "investor"):
+        report.shares[dim] = shares_by_city(coded, dim)
+        report.modal[dim] = modal(coded, dim).loc[city]
+    report.examples = typical_firms(coded, city, keyness_tables[city], text_fields=text_fields)
+    return report
+
+
+def keyness_display(table: pd.DataFrame, n: int = 15) -> pd.DataFrame:
+    """The ``n`` most over-used terms of the target with counts and p-values, for the page."""
+    top = table[table["statistic"] > 0].head(n).copy()
+    top["p"] = top["p"].map(lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}")
+    top["statistic"] = top["statistic"].round(2)
+    top = top.rename(columns={"feature": "term", "statistic": "chi2 (signed)", "n_target": "count in city",
+                              "n_reference": "count in other two"})
+    return top.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- the data chapter
+FIRM_COLUMNS = ["company_id", "name", "city", "founded_year", "description", "industries", "investors"]
+
+
+def firm_table(firms: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in FIRM_COLUMNS if c in firms.columns]
+    out = firms[cols].copy()
+    out["founded_year"] = out["founded_year"].astype("string").fillna("")
+    return out.fillna("")
+
+
+def html(df: pd.DataFrame, index: bool = False, digits: int = 3):
+    """A table for the page: escaped HTML with no random ids (so rebuilds are byte-identical)."""
+    from IPython.display import HTML
+
+    fmt = (lambda x: f"{x:,.{digits}f}".rstrip("0").rstrip(".")) if digits is not None else None
+    return HTML(df.to_html(index=index, escape=True, na_rep="–", float_format=fmt, border=0,
+                           classes="dataframe table-data"))
+
+
+def firms_per_city(firms: pd.DataFrame) -> pd.DataFrame:
+    """Firms per city beside the brief's counts (its Table 1 'Number of firms' row)."""
+    brief = labels.brief_firm_counts()
+    n = firms["city"].value_counts().reindex(list(CITIES), fill_value=0)
+    out = pd.DataFrame({"city": list(CITIES), "firms": n.to_numpy(),
+                        "share": (n / max(n.sum(), 1)).round(3).to_numpy(),
+                        "brief (Crunchbase, May 2022)": [brief[c] for c in CITIES]})
+    total = pd.DataFrame([{"city": "all three", "firms": int(n.sum()), "share": 1.0,
+                           "brief (Crunchbase, May 2022)": sum(brief.values())}])
+    return pd.concat([out, total], ignore_index=True)
+
+
+_CJK = r"[\u4e00-\u9fff]"
+
+
+def text_coverage(firms: pd.DataFrame) -> pd.DataFrame:
+    """Per city: words per short description (median and range), and the share of firms with a
+    full description, with website text, and with any Chinese characters in their text."""
+    rows = []
+    for c in CITIES:
+        f = firms[firms["city"] == c]
+        words = f["description"].fillna("").str.split().str.len()
+        has_full = f["full_description"].fillna("").str.strip().ne("")
+        has_web = f["website_text"].fillna("").str.strip().ne("")
+        all_text = f[["description", "full_description", "website_text"]].fillna("").agg(" ".join, axis=1)
+        rows.append({
+            "city": c, "firms": len(f),
+            "words per description (median)": float(words.median()) if len(f) else np.nan,
+            "min": int(words.min()) if len(f) else 0, "max": int(words.max()) if len(f) else 0,
+            "with full description": has_full.mean() if len(f) else np.nan,
+            "with website text": has_web.mean() if len(f) else np.nan,
+            "with Chinese text": all_text.str.contains(_CJK).mean() if len(f) else np.nan,
+        })
+    return pd.DataFrame(rows)
+
+
+def coder_checks(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS, seed: int = 20220804):
+    """Both coders scored on this build's corpus, against its simulated truth or the hand-coded
+    sample. Returns (summary table, reasons when unavailable)."""
+    rows, reasons = [], []
+    for dim in TEXT_DIMENSIONS:
+        for check in (classify.dictionary_check(firms, dim, text_fields),
+                      classify.supervised_check(firms, dim, text_fields, seed=seed)):
+            if not check.available:
+                reasons.append(check.reason)
+                continue
+            rows.append({"dimension": dim, "coder": check.coder, "reference": check.source,
+                         "firms": check.n, "macro-F1": round(check.macro_f1, 3),
+                         "accuracy": round(check.accuracy, 3)})
+    return pd.DataFrame(rows), sorted(set(reasons))
+
+
+def policy_evidence(coded: Coded) -> pd.DataFrame:
+    """Per city: share of firms coded public-customer, crypto, and mainly state-backed."""
+    rows = []
+    for c in CITIES:
+        mine = (coded.firms["city"] == c).to_numpy()
+        rows.append({
+            "city": c, "firms": int(mine.sum()),
+            "public": float((coded.labels("customer")[mine] == "public").mean()) if mine.any() else np.nan,
+            "crypto": float((coded.labels("application")[mine] == "crypto").mean()) if mine.any() else np.nan,
+            "state_investor": float((coded.labels("investor")[mine] == "state").mean()) if mine.any() else np.nan,
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,112 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (comparison)=
+# # The three cities compared
+#
+# The brief condenses its findings into a table and a figure {cite:p}`hai2022chinese`. Table 1
+# gives each city a typical blockchain application, customer type, customer geography, firm
+# count, business focus and investor portrait. Figure 1 is a comparison word cloud of the terms
+# that set each city's firms apart, drawn in black for Beijing, purple for Shanghai and blue for
+# Shenzhen. This chapter rebuilds both from the corpus of this build, with the same functions
+# the city chapters use.
+
+# %% tags=["parameters", "hide-input"]
+corpus_path = ""
+tables_dir = ""
+text_fields = ["description", "full_description"]
+min_df = 1
+seed = 20220804
+
+# %% tags=["remove-input"]
+from IPython.display import Markdown
+from myst_nb import glue
+
+from analysis import corpus, figures, prose, tables
+from analysis.params import as_list
+
+data = corpus.load(corpus_path)
+fields = as_list(text_fields, name="text_fields")
+coded = tables.code(data.firms, fields)
+keyness_tables = tables.city_keyness_tables(data.firms, fields, min_df=int(min_df))
+t1 = tables.save(tables.table1(coded, keyness_tables), "table1_long", tables_dir)
+t1_wide = tables.save(tables.table1_display(t1), "table1", tables_dir)
+tested = t1[t1["agree"] != "not tested"]
+glue("cmp_n_agree", int((tested["agree"] == "yes").sum()), display=False)
+glue("cmp_n_tested", len(tested), display=False)
+Markdown(prose.corpus_notice(data, short=True))
+
+# %% [markdown]
+# ## Table 1, rebuilt
+#
+# Each cell gives the category that the dictionary coder (or, for investors, the investor
+# types) assigns most often among the city's firms, with its share of the city's firms. The
+# business-focus row lists the city's strongest key terms, which is the evidence the brief's
+# focus labels summarise.
+
+# %% tags=["remove-input"]
+tables.html(t1_wide, index=True)
+
+# %% [markdown]
+# Set beside the brief's cells, {glue:text}`cmp_n_agree` of the {glue:text}`cmp_n_tested`
+# comparable cells agree (the business-focus row is an interpretation and is shown, not
+# scored):
+
+# %% tags=["remove-input"]
+Markdown(prose.agreement_note(data, t1))
+
+# %% tags=["hide-input"]
+tables.html(tables.agreement_display(t1))
+
+# %% [markdown]
+# ## Figure 1, rebuilt
+#
+# Every term that at least one city over-uses is given to the city for which its keyness is
+# largest, sized by that keyness and coloured by that city ({numref}`fig-comparison-cloud`).
+
+# %% tags=["remove-input"]
+weights = tables.save(tables.comparison_weights(keyness_tables, n=40), "figure1_terms", tables_dir)
+fig = figures.comparison_wordcloud(weights, seed=int(seed))
+glue("fig_comparison_cloud", fig, display=False)
+figures.close(fig)
+glue("cmp_n_terms", len(weights), display=False)
+
+# %% [markdown]
+# ```{glue:figure} fig_comparison_cloud
+# :name: fig-comparison-cloud
+# :alt: Comparison word cloud: terms key for Beijing in black, for Shanghai in purple, for Shenzhen in blue, each sized by its keyness; a legend names the three colours.
+#
+# Comparison word cloud of {glue:text}`cmp_n_terms` terms (up to 40 per city): Beijing black,
+# Shanghai purple, Shenzhen blue, as in the brief's Figure 1. Size is the term's chi-squared
+# keyness for the city it is most key for. The terms are listed in `figure1_terms.csv`.
+# ```
+#
+# ## How similar are the cities' vocabularies?
+#
+# Summing each city's tf-idf weighted term counts gives one profile per city; the cosine
+# similarity of two profiles is 1 when they use words in the same proportions and 0 when they
+# share none.
+
+# %% tags=["remove-input"]
+similarity = tables.save(tables.group_similarity(data.firms, fields), "city_similarity", tables_dir)
+glue("cmp_sim_sh", f"{similarity.loc['Beijing', 'Shanghai']:.2f}", display=False)
+glue("cmp_sim_sz", f"{similarity.loc['Beijing', 'Shenzhen']:.2f}", display=False)
+glue("cmp_sim_shsz", f"{similarity.loc['Shanghai', 'Shenzhen']:.2f}", display=False)
+tables.html(similarity, index=True, digits=2)
+
+# %% [markdown]
+# Beijing's profile has a cosine similarity of {glue:text}`cmp_sim_sh` with Shanghai's and
+# {glue:text}`cmp_sim_sz` with Shenzhen's; Shanghai and Shenzhen stand at
+# {glue:text}`cmp_sim_shsz`. These are whole-corpus figures; whether the cities grow more alike
+# over time is the subject of {doc}`08_convergence`.

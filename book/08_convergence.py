@@ -1,0 +1,162 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (convergence)=
+# # Convergence
+#
+# The brief's central claim is about change over time {cite:p}`hai2022chinese`. The old saying
+# that heaven is high and the emperor far away described local room for manoeuvre; as the
+# central state takes a closer interest in blockchain, the authors argue, the distinct local
+# logics of Shanghai and Shenzhen give way, and blockchain entrepreneurs either build
+# infrastructure and public services the way Beijing's firms do or move abroad. If that is
+# right, firms founded more recently should be harder to tell apart by city, and the later
+# cohorts of Shanghai and Shenzhen should look more like Beijing's.
+#
+# The brief states this from a reading of the texts; it does not test it. This chapter turns the
+# claim into measures by founding-year cohort and a formal test.
+
+# %% tags=["parameters", "hide-input"]
+corpus_path = ""
+tables_dir = ""
+text_fields = ["description", "full_description"]
+cohort_edges = [2014, 2017, 2020, 2023]
+n_subsamples = 5
+n_boot = 200
+n_perm = 200
+alpha = 0.05
+seed = 20220804
+
+# %% tags=["remove-input"]
+from IPython.display import Markdown
+from myst_nb import glue
+
+from analysis import convergence, corpus, figures, prose, tables
+
+data = corpus.load(corpus_path)
+result = convergence.analyse(
+    data.firms, text_fields=text_fields, cohort_edges=cohort_edges, n_subsamples=int(n_subsamples),
+    n_boot=int(n_boot), n_perm=int(n_perm), alpha=float(alpha), seed=int(seed),
+)
+cohort_table = tables.save(result.cohort_table, "convergence_by_cohort", tables_dir)
+trend_table = tables.save(result.trend_table, "convergence_trends", tables_dir)
+per_cohort = tables.save(result.n_per_cohort, "convergence_firms_per_cohort", tables_dir)
+glue("conv_n_missing", result.n_missing_year, display=False)
+glue("conv_n_outside", result.n_outside_edges, display=False)
+glue("conv_cohorts", ", ".join(result.cohorts), display=False)
+glue("conv_n_cohorts", len(result.cohorts), display=False)
+glue("conv_n_perm", int(n_perm), display=False)
+glue("conv_n_boot", int(n_boot), display=False)
+glue("conv_n_subsamples", int(n_subsamples), display=False)
+glue("conv_alpha", f"{float(alpha):g}", display=False)
+Markdown(prose.corpus_notice(data, short=True))
+
+# %% [markdown]
+# ## Cohorts
+#
+# Firms are grouped by founding year into {glue:text}`conv_n_cohorts` cohorts
+# ({glue:text}`conv_cohorts`; each bin includes its first year and excludes its last). Firms
+# with no founding year ({glue:text}`conv_n_missing`) or one outside the bins
+# ({glue:text}`conv_n_outside`) are left out of this chapter. Firms per city and cohort:
+
+# %% tags=["remove-input"]
+tables.html(per_cohort, index=True)
+
+# %% [markdown]
+# ## Four measures
+#
+# - **Distinctiveness** (the primary measure): within each cohort, every city is cut down to
+#   the same number of firms by random subsampling ({glue:text}`conv_n_subsamples` subsamples),
+#   a naive Bayes classifier tries to tell the three cities apart from the firms' words, and its
+#   balanced accuracy under leave-one-out cross-validation, minus the 1/3 expected by chance, is
+#   averaged. Convergence means this falls.
+# - **Public share** and **infrastructure share**: the share of each city's firms that the
+#   dictionary codes as serving public customers, or as providing infrastructure and services,
+#   Beijing's profile in the brief. Convergence means these rise in Shanghai and Shenzhen.
+# - **Cosine to Beijing**: the similarity of each city's average tf-idf profile to Beijing's in
+#   the same cohort. Convergence means it rises.
+#
+# Intervals are 95% percentile bootstrap intervals ({glue:text}`conv_n_boot` resamples of firms
+# within city and cohort). The trend is the least-squares slope over cohorts, and its one-sided
+# p-value comes from {glue:text}`conv_n_perm` permutations that shuffle founding years among each
+# city's firms, which breaks any link between founding year and text while keeping every city
+# and cohort size.
+
+# %% tags=["remove-input"]
+plots = [
+    ("distinctiveness", "balanced accuracy − 1/3", 0.0, "fig-distinctiveness",
+     "Distinctiveness by cohort: how much better than chance a classifier tells the three cities apart."),
+    ("public_share", "share of firms", None, "fig-public-share",
+     "Share of firms coded as serving public customers, by city and cohort."),
+    ("infrastructure_share", "share of firms", None, "fig-infrastructure-share",
+     "Share of firms coded as infrastructure and services, by city and cohort."),
+    ("cosine_to_beijing", "cosine similarity", None, "fig-cosine",
+     "Cosine similarity of each city's tf-idf centroid to Beijing's in the same cohort."),
+]
+for measure, ylabel, chance, name, caption in plots:
+    fig = figures.cohort_plot(cohort_table, measure, ylabel, chance=chance)
+    glue(f"fig_{measure}", fig, display=False)
+    figures.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_distinctiveness
+# :name: fig-distinctiveness
+# :alt: Line with error bars of distinctiveness (balanced accuracy minus one third) for each founding-year cohort; a dotted line marks chance.
+#
+# Distinctiveness by cohort: how much better than chance (dotted line) a classifier tells the
+# three cities apart from their firms' words, with 95% bootstrap intervals.
+# ```
+#
+# ```{glue:figure} fig_public_share
+# :name: fig-public-share
+# :alt: Lines with error bars, one per city, of the share of firms coded as serving public customers in each founding-year cohort.
+#
+# Share of firms coded as serving public customers, by city and cohort (95% bootstrap intervals).
+# ```
+#
+# ```{glue:figure} fig_infrastructure_share
+# :name: fig-infrastructure-share
+# :alt: Lines with error bars, one per city, of the share of firms coded as infrastructure and services in each founding-year cohort.
+#
+# Share of firms coded as infrastructure and services, by city and cohort (95% bootstrap
+# intervals).
+# ```
+#
+# ```{glue:figure} fig_cosine_to_beijing
+# :name: fig-cosine
+# :alt: Lines with error bars for Shanghai, Shenzhen and their pooled mean, of the cosine similarity of each city's tf-idf centroid to Beijing's in each cohort.
+#
+# Cosine similarity of each city's tf-idf centroid to Beijing's in the same cohort (95%
+# bootstrap intervals).
+# ```
+#
+# ## Trends
+#
+# One slope per measure; for the alignment measures the pooled row averages Shanghai and
+# Shenzhen. Only the primary measure gives the verdict; the others are supporting evidence, and
+# several p-values read together would overstate the evidence.
+
+# %% tags=["remove-input"]
+tables.html(trend_table, digits=3)
+
+# %% [markdown]
+# ## Verdict
+#
+# The sentence below is generated from the numbers above at alpha = {glue:text}`conv_alpha`:
+
+# %% tags=["remove-input"]
+Markdown(prose.verdict_box(result, data))
+
+# %% [markdown]
+# {doc}`09_validation` measures how often this test detects convergence when it was planted at
+# several strengths, and how often it claims convergence when there is none.

@@ -1,0 +1,110 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (policy)=
+# # Policy recommendations
+#
+# The brief ends with three recommendations to the Chinese state, meant to keep room for more
+# than one model of blockchain entrepreneurship {cite:p}`hai2022chinese`. Below each is restated
+# in our words and set beside the evidence from this build's corpus that bears on it, with what
+# would have to be true for it to hold. The corpus can inform the premises of the
+# recommendations (what kinds of firm exist, and whether they are becoming alike); it cannot
+# test whether a policy would work.
+
+# %% tags=["parameters", "hide-input"]
+corpus_path = ""
+tables_dir = ""
+text_fields = ["description", "full_description"]
+cohort_edges = [2014, 2017, 2020, 2023]
+n_perm = 200
+alpha = 0.05
+seed = 20220804
+
+# %% tags=["remove-input"]
+from IPython.display import Markdown
+from myst_nb import glue
+
+from analysis import convergence, corpus, facts, prose, tables
+from analysis.params import as_list
+
+data = corpus.load(corpus_path)
+fields = as_list(text_fields, name="text_fields")
+coded = tables.code(data.firms, fields)
+evidence = tables.save(tables.policy_evidence(coded), "policy_evidence", tables_dir)
+trend = convergence.analyse(data.firms, text_fields=fields, cohort_edges=cohort_edges, n_boot=0,
+                            n_perm=int(n_perm), alpha=float(alpha), seed=int(seed)).trend_table
+pooled = trend[trend["city"] == convergence.POOLED].set_index("measure")
+events = facts.policy_events()
+for row in evidence.itertuples():
+    glue(f"pol_public_{row.city}", tables.pct(row.public), display=False)
+    glue(f"pol_crypto_{row.city}", tables.pct(row.crypto), display=False)
+    glue(f"pol_state_{row.city}", tables.pct(row.state_investor), display=False)
+glue("pol_public_slope", f"{pooled.loc['public_share', 'slope']:+.3f}", display=False)
+glue("pol_public_p", f"{pooled.loc['public_share', 'p']:.3f}", display=False)
+glue("pol_n_actors", int(events.loc[events["level"] == "central", "actor"].nunique()), display=False)
+glue("pol_n_restrict_central", int(((events["level"] == "central") & (events["stance"] == "restrict")).sum()), display=False)
+Markdown(prose.corpus_notice(data, short=True))
+
+# %% [markdown]
+# ## 1. Put economic opportunity first
+#
+# **The recommendation.** The state sends mixed signals, treating blockchain at once as a source
+# of growth and as a risk to national security. Faced with that, entrepreneurs are pushed
+# towards the one safe customer, the state itself. A clear statement that economic opportunity
+# comes first would, the authors argue, let a more varied set of firms emerge.
+#
+# **Evidence in this corpus.** Shares of firms coded as serving public customers:
+# Beijing {glue:text}`pol_public_Beijing`, Shanghai {glue:text}`pol_public_Shanghai`, Shenzhen
+# {glue:text}`pol_public_Shenzhen`. Across founding cohorts, the pooled public share of Shanghai
+# and Shenzhen changes by {glue:text}`pol_public_slope` per cohort (one-sided permutation
+# p = {glue:text}`pol_public_p`), a secondary measure of {doc}`08_convergence`.
+#
+# **What would have to be true.** That dependence on public customers is a response to
+# regulatory risk rather than to where the demand is; a corpus of descriptions cannot separate
+# the two, but firm histories (pivots towards public clients after a restriction) could.
+#
+# ## 2. Coordinate policy, with the Shenzhen special economic zone as a template
+#
+# **The recommendation.** Shenzhen grew under a deliberately coordinated institutional design.
+# A similar mechanism that joins up the agencies and actors involved in blockchain could give
+# entrepreneurs more certainty and draw on China's habit of policy experimentation.
+#
+# **Evidence in this corpus.** Firms coded as crypto: Beijing {glue:text}`pol_crypto_Beijing`,
+# Shanghai {glue:text}`pol_crypto_Shanghai`, Shenzhen {glue:text}`pol_crypto_Shenzhen`. The
+# policy timeline ({doc}`02_context`) lists {glue:text}`pol_n_actors` distinct central actors,
+# and {glue:text}`pol_n_restrict_central` central measures coded as restrictive, which is the
+# fragmentation the recommendation addresses.
+#
+# **What would have to be true.** That uncertainty from uncoordinated agencies, rather than the
+# substance of the crypto bans, is what holds back non-state business models; and that a
+# special-zone design can be transferred to a technology whose risks are framed as national.
+#
+# ## 3. Make accountability clear
+#
+# **The recommendation.** Entrepreneurs in all three cities found it hard to know to whom they
+# answer when several authorities set requirements. Policy makers should say clearly who is
+# responsible and make that path easy to follow.
+#
+# **Evidence in this corpus.** Descriptions written for customers and investors say little
+# about regulators, so this corpus offers only indirect evidence: the share of firms backed
+# mainly by state investors (Beijing {glue:text}`pol_state_Beijing`, Shanghai
+# {glue:text}`pol_state_Shanghai`, Shenzhen {glue:text}`pol_state_Shenzhen`), for whom the
+# line of accountability runs through the investor.
+#
+# **What would have to be true.** That unclear accountability is a binding constraint for
+# entrepreneurs; interviews or surveys, not company descriptions, are the data that could show
+# it.
+
+# %% tags=["hide-input"]
+tables.html(evidence, digits=3)

@@ -1,0 +1,35 @@
+import pandas as pd
+import pytest
+
+from analysis import facts
+
+
+def test_policy_events_load_and_marked_events():
+    events = facts.policy_events()
+    assert len(events) == 45
+    marked = facts.marked_events(events)
+    # the token-sale ban, the 1024 study session, and the two 24 Sept 2021 notices
+    assert sorted(marked["date"]) == ["2017-09-04", "2019-10-24", "2021-09-24", "2021-09-24"]
+    assert set(marked.loc[marked["date"] == "2021-09-24", "stance"]) == {"restrict"}
+    table = facts.stance_by_level(events)
+    assert table["total"].sum() == 45
+    assert table.loc["central", "total"] == 25
+
+
+def test_bad_policy_file_names_row_and_column(tmp_path):
+    bad = tmp_path / "events.csv"
+    bad.write_text("date,level,actor,kind,stance,summary,source\n"
+                   "2019-10-24,central,x,speech,support,s,u\n"
+                   "2019-11-01,provincial,x,plan,support,s,u\n")
+    with pytest.raises(ValueError, match=r"events.csv: data row 2 \(line 3\), column 'level'"):
+        facts.policy_events(bad)
+
+
+def test_city_counts_put_the_brief_first_with_bases():
+    wide = facts.city_counts(facts.external_counts())
+    first = wide.iloc[0]
+    assert first["basis"] == "Crunchbase firms (the brief)"
+    assert (first["Beijing"], first["Shanghai"], first["Shenzhen"]) == (110, 53, 34)
+    assert "business registry" in set(facts.external_counts()["basis"])
+    assert facts.basis("registered blockchain firms (LongHash)") == "business registry"
+    assert facts.basis("blockchain financing events, first half 2019") == "funding events"
