@@ -105,7 +105,8 @@ _SIGNATURES = [
     (b"\x89PNG", "a PNG image"),
     (b"\x1f\x8b", "a gzip archive"),
 ]
-_EXPECT_TEXT = ("expected CSV text (UTF-8 with or without BOM, UTF-16 with BOM, or GB18030/GBK); "
+_EXPECT_TEXT = ("expected CSV text (UTF-8 with or without BOM, UTF-16 with BOM, GB18030/GBK or "
+                "Windows-1252); "
                 "in Excel use 'Save As > CSV UTF-8'")
 
 
@@ -150,23 +151,27 @@ def _decode(data: bytes, path: Path) -> tuple[str, str]:
 
 
 def _guess_legacy_encoding(data: bytes) -> str | None:
-    """Non-UTF-8 bytes: GB18030 (superset of GBK/GB2312) when the bytes decode as such and
-    charset-normalizer does not point elsewhere; otherwise charset-normalizer's guess."""
+    """Non-UTF-8 bytes.  GB18030 (a superset of GBK/GB2312, what Excel writes on Chinese
+    Windows) when the bytes decode as such and charset-normalizer finds a Chinese encoding
+    or nothing; otherwise Windows-1252 (Excel on Western Windows) when it decodes;
+    otherwise charset-normalizer's guess."""
     from charset_normalizer import from_bytes
 
-    try:
-        data.decode("gb18030")
-        gb_ok = True
-    except UnicodeDecodeError:
-        gb_ok = False
+    def decodes(enc):
+        try:
+            data.decode(enc)
+            return True
+        except UnicodeDecodeError:
+            return False
+
     best = from_bytes(data).best()
     guess = best.encoding.lower().replace("-", "_") if best is not None else None
     chinese = {"gb2312", "gbk", "gb18030", "hz", "hz_gb_2312", "big5", "cp936", "euc_cn"}
-    if gb_ok and (guess is None or guess in chinese):
+    if decodes("gb18030") and (guess is None or guess in chinese):
         return "gb18030"
-    if guess is not None:
-        return guess
-    return "gb18030" if gb_ok else None
+    if decodes("cp1252"):
+        return "cp1252"
+    return guess
 
 
 # --------------------------------------------------------------------------- text -> records

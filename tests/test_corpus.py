@@ -270,6 +270,15 @@ def test_crlf_and_utf16_canonical(tmp_path):
     assert c.encoding == "utf-16" and c.firms["city"].tolist() == ["Shanghai"]
 
 
+def test_western_excel_csv_is_read_as_cp1252(tmp_path):
+    p = tmp_path / "west.csv"
+    p.write_bytes("company_id,name,city,founded_year,description\n"
+                  "f1,Zürich Labs,Beijing,2018,Café ledger tools for agencies.\n".encode("cp1252"))
+    c = load(p)
+    assert c.encoding == "cp1252"
+    assert c.firms.loc[0, "name"] == "Zürich Labs"
+
+
 def test_final_schema_is_pandera():
     import pandera.pandas as pa
 
