@@ -112,6 +112,17 @@ DESCRIPTION = {
     "infrastructure_share": "share of firms coded as infrastructure and services",
     "cosine_to_beijing": "cosine similarity of the city's tf-idf centroid to Beijing's",
 }
+# (statistic as the verdict states it, what the null hypothesis says is unrelated to cohort)
+_VERDICT_WORDS = {
+    "distinctiveness": ("the balanced accuracy above chance of telling the three cities apart",
+                        "how well the cities can be told apart"),
+    "public_share": ("the share of firms coded as serving public customers (mean of Shanghai and Shenzhen)",
+                     "the public-customer share of Shanghai and Shenzhen firms"),
+    "infrastructure_share": ("the share of firms coded as infrastructure and services (mean of Shanghai and "
+                             "Shenzhen)", "the infrastructure share of Shanghai and Shenzhen firms"),
+    "cosine_to_beijing": ("the cosine similarity of Shanghai's and Shenzhen's tf-idf centroids to Beijing's "
+                          "(mean of the two)", "how similar Shanghai and Shenzhen firms' words are to Beijing's"),
+}
 POOLED = "Shanghai+Shenzhen"
 ALL_CITIES = "all"
 NON_BEIJING = tuple(c for c in CITIES if c != "Beijing")
@@ -674,10 +685,11 @@ def verdict(result: ConvergenceResult, alpha: float | None = None, *, power: flo
     cities = [c for c in CITIES if c in npc.index]
     smallest = int(npc.loc[cities, cohort_cols].to_numpy().min()) if cohort_cols and cities else 0
     used = int(row.get("n_cohorts", len(result.cohorts)))
+    stat_words, null_words = _VERDICT_WORDS[measure]
     what = (
-        f"the {DESCRIPTION[measure]} changes by {slope:+.3f} per cohort"
+        f"{stat_words} changes by {slope:+.3f} per cohort"
         if not np.isnan(slope)
-        else f"the {DESCRIPTION[measure]} has no trend estimate (fewer than two cohorts with an estimate)"
+        else f"{stat_words} has no trend estimate (fewer than two cohorts with an estimate)"
     )
     supports = bool(not np.isnan(p) and p < alpha and not np.isnan(slope))
     stat = (
@@ -691,7 +703,7 @@ def verdict(result: ConvergenceResult, alpha: float | None = None, *, power: flo
     if supports:
         text = (
             f"The primary test supports convergence: {stat}. "
-            f"This rejects the hypothesis that city distinctiveness is unrelated to founding cohort; "
+            f"This rejects the hypothesis that {null_words} is unrelated to founding cohort; "
             f"it does not say how large the shift is (see the intervals), and with as few as "
             f"{smallest} firms in the smallest city and cohort the estimates per cohort are imprecise."
             f"{pw}"
@@ -828,7 +840,7 @@ def analyse(
     perm: dict[tuple[str, str], np.ndarray] = {}  # -> (n_perm, Q)
     ncomp = {}
 
-    needs_text = True
+    needs_text = bool({"distinctiveness", "cosine_to_beijing"} & set(wanted))
     X = Z = None
     if needs_text:
         sub = firms.iloc[keep]

@@ -142,30 +142,13 @@ def simulation_study(
 # ---------------------------------------------------------------------------------------
 @dataclass
 class LabelRecovery:
-    """Per bank x dimension x coder: macro-F1 (``summary``) and confusion matrices."""
+    """Per bank x dimension x coder: macro-F1 and accuracy (``summary``: phrasebank,
+    dimension, coder, macro_f1, accuracy, n) and confusion matrices (``confusion``, keyed by
+    (phrasebank, dimension, coder); rows true, columns predicted)."""
 
     summary: pd.DataFrame
     confusion: dict = field(default_factory=dict)  # (bank, dimension, coder) -> DataFrame
     notes: list = field(default_factory=list)
-
-
-def _macro_f1(truth, pred, classes) -> float:
-    f1s = []
-    for c in classes:
-        tp = np.sum((pred == c) & (truth == c))
-        fp = np.sum((pred == c) & (truth != c))
-        fn = np.sum((pred != c) & (truth == c))
-        denom = 2 * tp + fp + fn
-        f1s.append(2 * tp / denom if denom else 0.0)
-    return float(np.mean(f1s))
-
-
-def _confusion(truth, pred, classes) -> pd.DataFrame:
-    cols = list(classes) + sorted(set(pred) - set(classes))
-    m = pd.crosstab(pd.Categorical(truth, categories=list(classes)), pd.Categorical(pred, categories=cols),
-                    dropna=False)
-    m.index.name, m.columns.name = "truth", "predicted"
-    return m.astype(int)
 
 
 def label_recovery(
@@ -179,8 +162,11 @@ def label_recovery(
 ) -> LabelRecovery:
     """Dictionary and supervised coders against the planted labels, per phrase bank.
 
-    Predictions ``"tie"`` / ``"none"`` of the dictionary coder count as wrong (they appear
-    as extra columns of its confusion matrix); macro-F1 averages over the true categories.
+    Both coders see the corpus without its ``truth_*`` columns; the planted labels are
+    passed to the scoring functions of :mod:`analysis.classify` (``dictionary_check``,
+    ``supervised_check``, cross-validated with ``folds`` folds).  Predictions ``"tie"`` /
+    ``"none"`` of the dictionary coder count as wrong (extra columns of its confusion
+    matrix); macro-F1 averages over the true categories.
     """
     from . import classify
     from .labels import categories
@@ -193,22 +179,20 @@ def label_recovery(
         features = firms.loc[:, [c for c in firms.columns if not c.startswith("truth_")]]
         coded = classify.code_firms(features, text_fields=tuple(text_fields))
         for dim in CODED_DIMENSIONS:
-            classes = categories(dim)
-            truth = firms[f"truth_{dim}"].astype(str).to_numpy()
-            pred = coded[f"{dim}_label"].astype(str).to_numpy()
-            conf[(bank, dim, "dictionary")] = _confusion(truth, pred, classes)
-            rows.append({"phrasebank": bank, "dimension": dim, "coder": "dictionary",
-                         "macro_f1": _macro_f1(truth, pred, classes), "accuracy": float(np.mean(truth == pred)),
-                         "n": len(truth)})
-            sup = classify.supervised_check(firms, dim, text_fields=tuple(text_fields), seed=int(seed), folds=folds)
-            if not getattr(sup, "available", True):
-                notes.append(f"supervised coder unavailable for {bank}/{dim}: {getattr(sup, 'reason', '')}")
-                continue
-            cm = sup.confusion
-            conf[(bank, dim, "supervised")] = cm
-            acc = float(np.trace(cm.to_numpy()) / cm.to_numpy().sum()) if cm.to_numpy().sum() else float("nan")
-            rows.append({"phrasebank": bank, "dimension": dim, "coder": "supervised",
-                         "macro_f1": float(sup.macro_f1), "accuracy": acc, "n": int(cm.to_numpy().sum())})
+            truth = firms[f"truth_{dim}"].astype(str)
+            checks = (
+                ("dictionary", classify.dictionary_check(features, dim, text_fields=tuple(text_fields),
+                                                         labels=truth, coded=coded)),
+                ("supervised", classify.supervised_check(features, dim, text_fields=tuple(text_fields),
+                                                         labels=truth, seed=int(seed), folds=folds)),
+            )
+            for coder, res in checks:
+                if not res.available:
+                    notes.append(f"{coder} coder unavailable for bank {bank}, {dim}: {res.reason}")
+                    continue
+                conf[(bank, dim, coder)] = res.confusion
+                rows.append({"phrasebank": bank, "dimension": dim, "coder": coder, "macro_f1": float(res.macro_f1),
+                             "accuracy": float(res.accuracy), "n": int(res.n)})
     return LabelRecovery(summary=pd.DataFrame(rows), confusion=conf, notes=notes)
 
 
