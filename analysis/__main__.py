@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         return validate_main(argv[1:])
     if len(argv) >= 2 and argv[0] == "bench":
         rest = argv[2:]
-        if argv[1] == "text":
+        if argv[1] == "text":  # python -m analysis bench text [--sizes ...]
             from .bench_text import main as bench_text
 
             return bench_text(rest)

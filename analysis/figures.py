@@ -10,16 +10,13 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from .palette import CITIES, CITY_COLOURS  # noqa: E402
+from .palette import CITIES, CITY_COLOURS
 
 GREY = "#8a8a8a"
 

@@ -46,7 +46,7 @@ def corpus_notice(corpus, short: bool = False) -> str:
         if short:
             body = (f"Simulated data: the {n} firms analysed here are invented, with planted profiles; "
                     "the numbers below describe the simulation, not China.")
-        return f":::{{warning}} Simulated corpus\n{body}\n:::\n"
+        return f":::{{admonition}} Simulated corpus\n:class: warning\n{body}\n:::\n"
     size = path.stat().st_size
     body = (
         f"This build uses `{escape(path.name)}` ({size:,} bytes, SHA-256 `{sha256(path)[:16]}…`): "
@@ -55,7 +55,7 @@ def corpus_notice(corpus, short: bool = False) -> str:
     )
     if short:
         body = f"Corpus: `{escape(path.name)}`, {n} firms."
-    return f":::{{note}} Corpus of this build\n{body}\n:::\n"
+    return f":::{{admonition}} Corpus of this build\n:class: note\n{body}\n:::\n"
 
 
 def provenance(corpus) -> str:
@@ -118,8 +118,11 @@ def agreement_note(corpus, table1_long) -> str:
     if corpus.simulated:
         text = ("On simulated data, agreement with the brief holds **by construction**: the simulator "
                 "draws each city's firms from profiles written to follow the brief's Table 1. What the "
-                "comparison shows is that the text coder recovers those profiles from the descriptions, "
-                "not that the brief was right.")
+                "comparison shows is whether the text coder recovers those profiles from the descriptions, "
+                "not whether the brief was right. A cell can still differ, through sampling noise in a "
+                "small city, through the planted convergence (which moves later firms towards Beijing's "
+                "profile), or through coder error; the validation chapter separates the last from the "
+                "others.")
     else:
         text = ("On this corpus agreement is an empirical result: the profiles come from the firms' "
                 "own descriptions, coded by a dictionary written before seeing them.")

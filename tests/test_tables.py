@@ -1,0 +1,124 @@
+"""Presentation-layer assembly on small hand-made cases: Table 1, Figure 1 weights, shares,
+the example-firm rule, the notices."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import prose, tables
+from analysis.paths import DEFAULT_CORPUS
+
+
+def _coded():
+    # 4 Beijing firms, 2 Shanghai, 2 Shenzhen, with codes chosen by hand
+    firms = pd.DataFrame({
+        "company_id": [f"f{i}" for i in range(8)],
+        "name": [f"Firm {i}" for i in range(8)],
+        "city": ["Beijing"] * 4 + ["Shanghai"] * 2 + ["Shenzhen"] * 2,
+        "founded_year": pd.array([2015, 2016, None, 2020, 2018, 2019, 2017, 2021], dtype="Int64"),
+        "description": ["public ledger for bureaus", "government data platform", "public registry",
+                        "bank settlement", "bank payments abroad", "insurance ledger",
+                        "mining rigs worldwide", "token exchange"],
+        "full_description": [None] * 8,
+    })
+    codes = pd.DataFrame({
+        "application_label": ["infrastructure", "infrastructure", "infrastructure", "finance",
+                              "finance", "finance", "crypto", "tie"],
+        "customer_label": ["public", "public", "private", "public", "private", "private", "private", "none"],
+        "geography_label": ["domestic", "domestic", "domestic", "mixed", "mixed", "global", "global", "global"],
+        "investor_label": ["state", "state", "corporate", "state", "international_vc", "domestic_vc",
+                           "domestic_vc", "domestic_vc"],
+    })
+    return tables.Coded(firms, codes)
+
+
+def _keyness(terms):
+    return pd.DataFrame({"feature": terms, "statistic": [9.0, 5.0, -1.0][: len(terms)],
+                         "p": [0.001, 0.02, 0.3][: len(terms)], "n_target": 1, "n_reference": 1})
+
+
+def test_modal_and_shares_by_hand():
+    coded = _coded()
+    modal = tables.modal(coded, "application")
+    assert modal.loc["Beijing", "code"] == "infrastructure"
+    assert modal.loc["Beijing", "share"] == pytest.approx(3 / 4)
+    # Shenzhen: one crypto, one tie -> crypto with share 1/2 (the tie stays in the base)
+    assert modal.loc["Shenzhen", "code"] == "crypto"
+    assert modal.loc["Shenzhen", "share"] == pytest.approx(1 / 2)
+    shares = tables.shares_by_city(coded, "application")
+    assert shares.loc["tie (coder cannot decide)", "Shenzhen"] == pytest.approx(0.5)
+    assert shares["Beijing"].sum() == pytest.approx(1.0)
+
+
+def test_table1_compares_with_the_brief():
+    coded = _coded()
+    key = {"Beijing": _keyness(["public", "bureaus", "bank"]),
+           "Shanghai": _keyness(["bank", "insurance"]), "Shenzhen": _keyness(["mining"])}
+    t1 = tables.table1(coded, key, n_terms=2).set_index(["row", "city"])
+    assert t1.loc[("Blockchain application", "Beijing"), "agree"] == "yes"
+    assert t1.loc[("Type of customer base", "Beijing"), "corpus"] == "Public"
+    assert t1.loc[("Type of customer base", "Beijing"), "share"] == pytest.approx(0.75)
+    # Shanghai geography: mixed 1, global 1 -> tie broken by label-file order (domestic, mixed, global)
+    assert t1.loc[("Geography of customer base", "Shanghai"), "corpus"] == "Mixed"
+    assert t1.loc[("Number of firms", "Beijing"), "corpus"] == "4"
+    assert t1.loc[("Number of firms", "Beijing"), "agree"] == "no"  # 4 is not the brief's 110
+    assert t1.loc[("Business focus (key terms)", "Beijing"), "corpus"] == "public; bureaus"
+    assert t1.loc[("Business focus (key terms)", "Beijing"), "agree"] == "not tested"
+    assert t1.loc[("Investor portrait", "Shenzhen"), "agree"] == "yes"
+    wide = tables.table1_display(tables.table1(coded, key))
+    assert wide.loc["Blockchain application", "Beijing"] == "Infrastructure and services (75%)"
+    assert list(wide.columns) == ["Beijing", "Shanghai", "Shenzhen"]
+
+
+def test_comparison_weights_give_each_term_to_its_strongest_city():
+    key = {
+        "Beijing": pd.DataFrame({"feature": ["ledger", "public"], "statistic": [2.0, 8.0], "p": 0.01}),
+        "Shanghai": pd.DataFrame({"feature": ["ledger", "bank"], "statistic": [5.0, 6.0], "p": 0.01}),
+        "Shenzhen": pd.DataFrame({"feature": ["ledger", "mining"], "statistic": [-3.0, 7.0], "p": 0.01}),
+    }
+    w = tables.comparison_weights(key).set_index("term")
+    assert w.loc["ledger", "city"] == "Shanghai" and w.loc["ledger", "weight"] == 5.0
+    assert w.loc["public", "city"] == "Beijing"
+    assert len(w) == 4
+
+
+def test_typical_firms_follow_the_stated_rule():
+    coded = _coded()
+    key = pd.DataFrame({"feature": ["public", "bureaus", "registry"], "statistic": [9.0, 4.0, 1.0],
+                        "p": [0.001, 0.01, 0.5], "n_target": 1, "n_reference": 1})
+    ex = tables.typical_firms(coded, "Beijing", key, k=2)
+    # f0 matches all three modal codes and carries public+bureaus; f1 matches all three, no key term
+    assert list(ex["name"]) == ["Firm 0", "Firm 1"]
+    assert list(ex["codes matching the city's modal profile"]) == ["3 of 3", "3 of 3"]
+
+
+def test_firms_per_city_and_coverage():
+    coded = _coded()
+    per_city = tables.firms_per_city(coded.firms).set_index("city")
+    assert per_city.loc["all three", "firms"] == 8
+    assert per_city.loc["Beijing", "brief (Crunchbase, May 2022)"] == 110
+    cov = tables.text_coverage(coded.firms.assign(website_text=[None] * 7 + ["区块链 平台"])).set_index("city")
+    assert cov.loc["Shenzhen", "with Chinese text"] == pytest.approx(0.5)
+    assert cov.loc["Beijing", "words per description (median)"] == pytest.approx(2.5)  # 4, 3, 2, 2 words
+
+
+def test_html_tables_escape_text_from_data():
+    out = tables.html(pd.DataFrame({"name": ["<script>alert(1)</script>"]})).data
+    assert "<script>" not in out and "&lt;script&gt;" in out
+
+
+def test_notices_say_which_corpus(tmp_path):
+    firms = pd.DataFrame({"city": ["Beijing"] * 3})
+    simulated = SimpleNamespace(firms=firms, path=DEFAULT_CORPUS, simulated=True)
+    assert "not a finding about China" in prose.corpus_notice(simulated)
+    mine = tmp_path / "export <1>.csv"
+    mine.write_text("x\n")
+    real = SimpleNamespace(firms=firms, path=mine, simulated=False, source_kind="crunchbase")
+    note = prose.corpus_notice(real)
+    assert "Simulated" not in note and "3 firms" in note and "&lt;1&gt;" in note
+    t1 = pd.DataFrame({"row": ["Blockchain application"], "city": ["Shenzhen"], "agree": ["no"]})
+    assert "by construction" in prose.agreement_note(simulated, t1)
+    assert "by construction" not in prose.agreement_note(real, t1)
+    assert "Shenzhen, blockchain application" in prose.agreement_note(real, t1)
