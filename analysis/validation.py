@@ -79,7 +79,7 @@ def simulation_study(
     strengths: Sequence[float] = DEFAULT_STRENGTHS,
     replicates: int = 20,
     seed: int = DEFAULT_SEED,
-    n_perm: int = 100,
+    n_perm: int = 200,
     alpha: float = 0.05,
     n_per_city: Sequence[int] = (110, 53, 34),
     phrasebank: str = "a",
@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--strengths", default="0,0.25,0.5,0.75,1")
     ap.add_argument("--replicates", type=int, default=20)
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    ap.add_argument("--n-perm", type=int, default=100)
+    ap.add_argument("--n-perm", type=int, default=200)
     ap.add_argument("--n-subsamples", type=int, default=5)
     ap.add_argument("--alpha", type=float, default=0.05)
     ap.add_argument("--n", type=int, nargs=3, default=(110, 53, 34), metavar=("BEIJING", "SHANGHAI", "SHENZHEN"))

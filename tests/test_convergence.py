@@ -258,11 +258,11 @@ def _synthetic_firms(n_per_cell=12, converge=True, seed=0, shared_share=(0.0, 0.
 
 def test_analyse_tables_and_counts():
     firms = _synthetic_firms()
-    res = analyse(firms, n_subsamples=2, n_boot=20, n_perm=20, measures=("distinctiveness", "cosine_to_beijing"), seed=1)
+    res = analyse(firms, n_subsamples=2, n_boot=20, n_perm=20, measures=("distinctiveness", "cosine_to_beijing"),
+                  primary="distinctiveness", seed=1)
     assert res.n_missing_year == 3 and res.n_outside_edges == 1
     assert list(res.cohort_table.columns[:7]) == ["measure", "city", "cohort", "estimate", "lo", "hi", "n"]
-    assert list(res.trend_table.columns[:4]) == ["measure", "slope", "p", "direction"] or \
-        {"measure", "slope", "p", "direction"} <= set(res.trend_table.columns)
+    assert {"measure", "city", "slope", "p", "direction"} <= set(res.trend_table.columns)
     assert res.n_per_cohort.loc["Shanghai", "2017–2019"] == 12
     assert res.n_per_cohort.loc["all", "no founding year"] == 3
     assert res.n_per_cohort.loc["Beijing", "outside cohorts"] == 1
@@ -276,7 +276,8 @@ def test_analyse_tables_and_counts():
 
 def test_analyse_planted_trend_gives_small_p_and_supports():
     firms = _synthetic_firms(n_per_cell=12, converge=True, seed=3)
-    res = analyse(firms, n_subsamples=3, n_boot=0, n_perm=99, measures=("distinctiveness", "cosine_to_beijing"), seed=5)
+    res = analyse(firms, n_subsamples=3, n_boot=0, n_perm=99, measures=("distinctiveness", "cosine_to_beijing"),
+                  primary="distinctiveness", seed=5)
     t = res.trend_table.set_index(["measure", "city"])
     assert t.loc[("distinctiveness", "all"), "slope"] < -0.15
     assert t.loc[("distinctiveness", "all"), "p"] <= 0.02
@@ -288,7 +289,8 @@ def test_analyse_no_trend_p_values_mostly_above_alpha():
     ps = []
     for seed in range(8):
         firms = _synthetic_firms(n_per_cell=10, converge=False, seed=100 + seed)
-        res = analyse(firms, n_subsamples=2, n_boot=0, n_perm=49, measures=("distinctiveness",), seed=seed)
+        res = analyse(firms, n_subsamples=2, n_boot=0, n_perm=49, measures=("distinctiveness",), primary="distinctiveness",
+                      seed=seed)
         ps.append(res.primary_row()["p"])
     ps = np.array(ps)
     assert (ps > 0.05).sum() >= 6
@@ -299,7 +301,8 @@ def test_bootstrap_interval_contains_estimate_and_shrinks_with_n():
     widths = {}
     for n in (8, 40):
         firms = _synthetic_firms(n_per_cell=n, converge=True, seed=9)
-        res = analyse(firms, n_subsamples=2, n_boot=100, n_perm=0, measures=("distinctiveness", "cosine_to_beijing"), seed=2)
+        res = analyse(firms, n_subsamples=2, n_boot=100, n_perm=0, measures=("distinctiveness", "cosine_to_beijing"),
+                      primary="distinctiveness", seed=2)
         ct = res.cohort_table.dropna(subset=["estimate"])
         assert ((ct["lo"] <= ct["estimate"] + 1e-9) & (ct["estimate"] <= ct["hi"] + 1e-9)).all()
         widths[n] = (ct["hi"] - ct["lo"]).groupby(ct["measure"]).mean()
@@ -308,7 +311,7 @@ def test_bootstrap_interval_contains_estimate_and_shrinks_with_n():
 
 def test_analyse_never_reads_truth_columns():
     firms = _synthetic_firms(seed=4)
-    kw = dict(n_subsamples=2, n_boot=10, n_perm=10, measures=("distinctiveness", "cosine_to_beijing"), seed=3)
+    kw = dict(n_subsamples=2, n_boot=10, n_perm=10, seed=3)
     plain = analyse(firms, **kw)
     poisoned = firms.copy()
     poisoned["truth_customer"] = "public"
@@ -320,7 +323,7 @@ def test_analyse_never_reads_truth_columns():
 
 def test_analyse_is_deterministic_for_a_seed():
     firms = _synthetic_firms(seed=6)
-    kw = dict(n_subsamples=2, n_boot=10, n_perm=10, measures=("distinctiveness",))
+    kw = dict(n_subsamples=2, n_boot=10, n_perm=10, measures=("distinctiveness",), primary="distinctiveness")
     a, b = analyse(firms, seed=8, **kw), analyse(firms, seed=8, **kw)
     pd.testing.assert_frame_equal(a.cohort_table, b.cohort_table)
     assert a.verdict == b.verdict
@@ -367,3 +370,39 @@ def test_verdict_does_not_support_branch_states_uncertainty():
 def test_verdict_without_permutations_does_not_support():
     text = verdict(_hand_result(-0.3, float("nan"), n_perm=0), 0.05)
     assert "does not support convergence" in text and "no permutation test" in text.lower()
+
+
+def test_verdict_for_the_public_share_names_the_coder_and_beijing():
+    res = _hand_result(0.15, 0.01, measure="public_share")
+    res.trend_table = pd.DataFrame([
+        {"measure": "public_share", "city": "Beijing", "slope": -0.04, "p": np.nan, "direction": "reference",
+         "n_perm": 0, "n_cohorts": 3, "primary": False},
+        {"measure": "public_share", "city": "Shanghai+Shenzhen", "slope": 0.15, "p": 0.01, "direction": "increase",
+         "n_perm": 999, "n_cohorts": 3, "primary": True},
+    ])
+    text = verdict(res, 0.05)
+    assert "supports convergence" in text and "+0.150" in text and "public customers" in text
+    assert "dictionary coder" in text and "Beijing's own share changes by -0.040" in text
+
+
+# --------------------------------------------------------------------------- on simulated corpora
+def test_default_primary_is_the_pooled_public_share():
+    assert cv.PRIMARY_MEASURE == "public_share"
+    firms = _synthetic_firms(seed=2)
+    res = analyse(firms, n_subsamples=2, n_boot=0, n_perm=9, measures=("public_share",))
+    row = res.primary_row()
+    assert (row["measure"], row["city"], row["direction"]) == ("public_share", "Shanghai+Shenzhen", "increase")
+    assert set(res.cohort_table["measure"]) == {"public_share"}
+
+
+@pytest.mark.parametrize("strength,expected", [(1.0, "supports convergence"), (0.0, "does not support convergence")])
+def test_planted_convergence_in_simulated_corpora(strength, expected):
+    from analysis.simulate import simulate
+
+    hits = 0
+    for seed in range(5):
+        firms = simulate(n_per_city=(330, 160, 100), seed=1000 + seed, convergence=strength)
+        res = analyse(firms, n_subsamples=2, n_boot=0, n_perm=99, measures=("public_share",), seed=seed)
+        assert ("does not support convergence" in res.verdict) == (not res.supports)
+        hits += expected in res.verdict
+    assert hits >= 4
