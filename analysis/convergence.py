@@ -689,12 +689,17 @@ def _fmt_p(p: float) -> str:
     return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def verdict(result: ConvergenceResult, alpha: float | None = None, *, power: float | None = None,
             power_note: str | None = None) -> str:
     """One paragraph, generated from the numbers, stating whether the primary test
     ``supports convergence`` or ``does not support convergence`` at ``alpha``, with the
     statistic, its p-value, and what the result cannot tell.  ``power`` (e.g. from the
-    simulation study at the planted strength of interest) is quoted when given."""
+    simulation study at the planted strength of interest, described by ``power_note``) is
+    quoted when given.  It supports convergence exactly when ``p < alpha``."""
     alpha = result.alpha if alpha is None else float(alpha)
     row = result.primary_row()
     measure, slope, p, n_perm = row["measure"], float(row["slope"]), float(row["p"]), int(row["n_perm"])
@@ -704,47 +709,52 @@ def verdict(result: ConvergenceResult, alpha: float | None = None, *, power: flo
     smallest = int(npc.loc[cities, cohort_cols].to_numpy().min()) if cohort_cols and cities else 0
     used = int(row.get("n_cohorts", len(result.cohorts)))
     stat_words, null_words = _VERDICT_WORDS[measure]
-    what = (
-        f"{stat_words} changes by {slope:+.3f} per cohort"
-        if not np.isnan(slope)
-        else f"{stat_words} has no trend estimate (fewer than two cohorts with an estimate)"
-    )
-    supports = bool(not np.isnan(p) and p < alpha and not np.isnan(slope))
-    stat = (
-        f"{what} across {used} founding-year cohorts (one-sided permutation p = {_fmt_p(p)} "
-        f"from {n_perm} permutations, alpha = {alpha:g})"
-    )
+    thin = (f"as few as {_plural(smallest, 'firm')} in the smallest city and cohort" if smallest > 0
+            else "at least one city with no firms in some cohort")
+
     caveat = ""
-    if measure in ("public_share", "infrastructure_share", "cosine_to_beijing"):
+    if measure in ("public_share", "infrastructure_share"):
         t = result.trend_table
         bj = t[(t["measure"] == measure) & (t["city"] == "Beijing")]
-        if measure != "cosine_to_beijing":
-            caveat = " The shares rest on the dictionary coder's labels"
-            if len(bj) and not np.isnan(float(bj["slope"].iloc[0])):
-                caveat += f"; Beijing's own share changes by {float(bj['slope'].iloc[0]):+.3f} per cohort"
-            caveat += "."
+        caveat = " The shares rest on the dictionary coder's labels"
+        if len(bj) and not np.isnan(float(bj["slope"].iloc[0])):
+            caveat += f"; Beijing's own share changes by {float(bj['slope'].iloc[0]):+.3f} per cohort"
+        caveat += "."
+    pw = ""
     if power is not None and not np.isnan(power):
-        pw = f" The simulation study puts this test's power at about {power:.0%}{(' ' + power_note) if power_note else ''}."
-    else:
-        pw = ""
-    if supports:
+        pw = f" The simulation study puts this test's power at about {power:.0%}"
+        pw += f" {power_note}." if power_note else "."
+
+    if np.isnan(slope):
+        return (
+            f"The primary test does not support convergence: {stat_words} has no trend estimate, "
+            f"because fewer than two of the {_plural(len(result.cohorts), 'cohort')} have an estimate "
+            f"({thin}). No test was possible, so this says nothing either way about convergence."
+            f"{caveat}"
+        )
+    trend = f"{stat_words} changes by {slope:+.3f} per cohort across {_plural(used, 'founding-year cohort')}"
+    if np.isnan(p):
+        return (
+            f"The primary test does not support convergence: {trend}, but no permutation test was run "
+            f"(n_perm = 0), so at alpha = {alpha:g} there is no evidence either way.{caveat}"
+        )
+    stat = f"{trend} (one-sided permutation p = {_fmt_p(p)} from {n_perm} permutations, alpha = {alpha:g})"
+    if p < alpha:
         text = (
             f"The primary test supports convergence: {stat}. "
             f"This rejects the hypothesis that {null_words} is unrelated to founding cohort; "
-            f"it does not say how large the shift is (see the intervals), and with as few as "
-            f"{smallest} firms in the smallest city and cohort the estimates per cohort are imprecise."
-            f"{caveat}{pw}"
+            f"it does not say how large the shift is (see the intervals), and with {thin} "
+            f"the estimates per cohort are imprecise.{caveat}{pw}"
         )
     else:
-        reason = "no permutation test was run, so " if np.isnan(p) else ""
         text = (
             f"The primary test does not support convergence: {stat}. "
-            f"{reason.capitalize() if reason else ''}This is not evidence that the cities are not "
-            f"converging: with {used} cohorts and as few as {smallest} firms in the smallest city and "
-            f"cohort, the test can miss a moderate trend.{caveat}{pw}"
+            f"This is not evidence that the cities are not converging: with {_plural(used, 'cohort')} and "
+            f"{thin}, the test can miss a moderate trend.{caveat}{pw}"
         )
-    if n_perm and not np.isnan(p) and 1.0 / (1 + n_perm) > alpha:
-        text += f" With {n_perm} permutations the smallest attainable p-value exceeds alpha, so the test cannot reject."
+    if 1.0 / (1 + n_perm) >= alpha:
+        text += (f" With {n_perm} permutations the smallest attainable p-value is {1 / (1 + n_perm):.3f}, "
+                 f"not below alpha, so this test could not have rejected.")
     return text
 
 
@@ -965,7 +975,7 @@ def analyse(
         notes=notes,
     )
     prow = result.primary_row()
-    result.supports = bool(not np.isnan(prow["p"]) and prow["p"] < alpha)
+    result.supports = bool(not np.isnan(prow["slope"]) and not np.isnan(prow["p"]) and prow["p"] < alpha)
     result.verdict = verdict(result, alpha, power=power, power_note=power_note)
     result.seconds = time.perf_counter() - t0
     return result

@@ -370,6 +370,17 @@ def test_verdict_does_not_support_branch_states_uncertainty():
 def test_verdict_without_permutations_does_not_support():
     text = verdict(_hand_result(-0.3, float("nan"), n_perm=0), 0.05)
     assert "does not support convergence" in text and "no permutation test" in text.lower()
+    assert "no evidence either way" in text
+
+
+def test_verdict_without_a_trend_estimate():
+    text = verdict(_hand_result(float("nan"), float("nan")), 0.05)
+    assert "does not support convergence" in text and "no trend estimate" in text
+
+
+def test_verdict_warns_when_too_few_permutations_to_reject():
+    text = verdict(_hand_result(-0.2, 0.1, n_perm=9), 0.05)
+    assert "does not support convergence" in text and "could not have rejected" in text
 
 
 def test_verdict_for_the_public_share_names_the_coder_and_beijing():
