@@ -352,7 +352,7 @@ def run_sphinx(stage_dir: Path) -> Path:
     ]
     env = dict(os.environ, PYTHONHASHSEED="0")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    log = proc.stdout + proc.stderr
+    log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)  # no terminal colours
     (BUILD_DIR / "sphinx.log").write_text(log)
     if proc.returncode != 0:
         problems = [ln for ln in log.splitlines() if _WARNING.search(ln) and str(stage_dir) in ln]

@@ -370,31 +370,38 @@ def _identity(doc):
     return doc
 
 
-try:
+@lru_cache(maxsize=1)
+def _tfidf_class():
+    """The transformer class, built on first use so that importing this module does not
+    import scikit-learn (about a second, paid by every chapter otherwise)."""
     from sklearn.base import BaseEstimator, TransformerMixin
-except ImportError:  # pragma: no cover
-    BaseEstimator = TransformerMixin = object
+
+    class QuantedaTfidf(TransformerMixin, BaseEstimator):
+        """count x log10(N/df), N and df learnt on the data passed to fit (the training
+        fold), as quanteda's dfm_tfidf; features unseen in training get weight 0."""
+
+        def fit(self, x, y=None):
+            import scipy.sparse as sp
+
+            x = sp.csr_matrix(x)
+            n = x.shape[0]
+            df = np.bincount(x.indices, minlength=x.shape[1]).astype(float)
+            self.idf_ = np.where(df > 0, np.log10(n / np.maximum(df, 1)), 0.0)
+            return self
+
+        def transform(self, x):
+            import scipy.sparse as sp
+
+            x = sp.csr_matrix(x, dtype=float, copy=True)
+            x.data = x.data * self.idf_[x.indices]
+            return x
+
+    QuantedaTfidf.__module__ = __name__
+    return QuantedaTfidf
 
 
-class QuantedaTfidf(TransformerMixin, BaseEstimator):
-    """count x log10(N/df), N and df learnt on the data passed to fit (the training
-    fold), as quanteda's dfm_tfidf; features unseen in training get weight 0."""
-
-    def fit(self, x, y=None):
-        import scipy.sparse as sp
-
-        x = sp.csr_matrix(x)
-        n = x.shape[0]
-        df = np.bincount(x.indices, minlength=x.shape[1]).astype(float)
-        self.idf_ = np.where(df > 0, np.log10(n / np.maximum(df, 1)), 0.0)
-        return self
-
-    def transform(self, x):
-        import scipy.sparse as sp
-
-        x = sp.csr_matrix(x, dtype=float, copy=True)
-        x.data = x.data * self.idf_[x.indices]
-        return x
+def QuantedaTfidf():  # noqa: N802 - reads like the class it builds
+    return _tfidf_class()()
 
 
 # --------------------------------------------------------------------------- investors

@@ -188,16 +188,19 @@ FAILING = textwrap.dedent('''\
 
 def test_failing_chapter_keeps_last_good_site(tmp_path):
     repo = _copy_repo(tmp_path / "repo")
-    (repo / "_toc.yml").write_text("format: jb-book\nroot: book/01_introduction\nchapters:\n"
+    (repo / "book" / "00_root.py").write_text(FAILING.replace("A chapter that fails", "A small book")
+                                              .replace('raise ValueError("planted failure for the test")', "y = 2"))
+    (repo / "_toc.yml").write_text("format: jb-book\nroot: book/00_root\nchapters:\n"
                                    "  - file: book/references\n")
-    proc = _run(repo, "build")
+    (repo / "params" / "small.yml").write_text("corpus_path: ''\n")  # only what these chapters declare
+    proc = _run(repo, "build", "--params", "params/small.yml")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     html = repo / "_build" / "html"
     good = _tree_hash(html)
     (repo / "book" / "99_fails.py").write_text(FAILING)
-    (repo / "_toc.yml").write_text("format: jb-book\nroot: book/01_introduction\nchapters:\n"
+    (repo / "_toc.yml").write_text("format: jb-book\nroot: book/00_root\nchapters:\n"
                                    "  - file: book/99_fails\n  - file: book/references\n")
-    proc = _run(repo, "build")
+    proc = _run(repo, "build", "--params", "params/small.yml")
     assert proc.returncode != 0
     assert "99_fails" in proc.stderr and "ValueError: planted failure" in proc.stderr
     assert "code cell [" in proc.stderr and "raise ValueError" in proc.stderr
@@ -207,7 +210,7 @@ def test_failing_chapter_keeps_last_good_site(tmp_path):
     (repo / "book" / "99_fails.py").write_text(FAILING.replace(
         'raise ValueError("planted failure for the test")', "y = 2").replace(
         "# # A chapter that fails", "# # A chapter that fails\n#\n# See {ref}`no-such-label`."))
-    proc = _run(repo, "build")
+    proc = _run(repo, "build", "--params", "params/small.yml")
     assert proc.returncode != 0
     assert "99_fails" in proc.stderr and "no-such-label" in proc.stderr
     assert _tree_hash(html) == good
