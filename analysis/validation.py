@@ -104,10 +104,14 @@ def simulation_study(
     replicates = int(replicates)
     if replicates < 1:
         raise ValueError(f"replicates must be >= 1, got {replicates}")
+    if len(set(strengths)) != len(strengths):
+        raise ValueError(f"strengths must be distinct, got {strengths}")
     seeds = replicate_seeds(seed, len(strengths), replicates)
-    sim_kwargs = {"n_per_city": tuple(int(n) for n in n_per_city), "phrasebank": phrasebank}
+    n_per_city = tuple(int(n) for n in as_list(n_per_city, name="n_per_city"))
+    sim_kwargs = {"n_per_city": n_per_city, "phrasebank": str(phrasebank)}
     test_kwargs = {"n_perm": int(n_perm), "alpha": float(alpha), "n_subsamples": int(n_subsamples),
-                   "text_fields": tuple(text_fields), "cohort_edges": tuple(cohort_edges), "primary": primary,
+                   "text_fields": tuple(as_list(text_fields, name="text_fields")),
+                   "cohort_edges": tuple(int(e) for e in as_list(cohort_edges, name="cohort_edges")), "primary": primary,
                    **analyse_kwargs}
     tasks = [(s, seeds[i, r, 0], seeds[i, r, 1], sim_kwargs, test_kwargs)
              for i, s in enumerate(strengths) for r in range(replicates)]
