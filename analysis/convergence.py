@@ -56,24 +56,27 @@ Primary test (the only one that gives the verdict)
     count.  Distinctiveness was the first candidate (it needs no dictionary and uses the
     whole vocabulary), but the simulation study showed it has too little power at the
     brief's corpus size: with three cohorts, Shenzhen has only about 4 dated firms in the
-    first cohort, so every city is cut to 4 firms there.  Detection rates over 100 simulated
-    corpora each (110/53/34 firms, phrase bank a, n_perm 100, n_subsamples 5, alpha 0.05;
-    ``simulation_study(strengths=(0, 0.5, 1), replicates=100, primary=...)``):
+    first cohort, so every city is cut to 4 firms there.  Detection rates (share of
+    simulated corpora with p < 0.05; 110/53/34 firms; n_subsamples 5) as measured when this
+    module was written (the validation chapter recomputes them):
 
-    =======================  ==========  ============  ==========
-    measure (slope)          strength 0  strength 0.5  strength 1
-    =======================  ==========  ============  ==========
-    distinctiveness          0.05        0.18          0.28
-    distinctiveness (S=20)   0.05        0.19          0.30
-    public_share (pooled)    0.07        0.27          0.55
-    infrastructure (pooled)  0.04        0.28          0.57
-    cosine_to_beijing        0.03        0.19          0.40
-    =======================  ==========  ============  ==========
+    ==========================  ====  ====  ====  ====  ====
+    planted strength            0     0.25  0.5   0.75  1
+    ==========================  ====  ====  ====  ====  ====
+    public_share, bank a [1]    .060  .110  .175  .415  .605
+    public_share, bank b [1]    .065  .130  .200  .435  .645
+    distinctiveness [1]         .050  .060  .160  .195  .290
+    infrastructure_share [2]    .04         .28         .57
+    cosine_to_beijing [2]       .03         .19         .40
+    distinctiveness, S=20 [2]   .05         .19         .30
+    ==========================  ====  ====  ====  ====  ====
 
-    (Monte Carlo standard errors at most 0.05; measured when this module was written, the
-    validation chapter recomputes them.)  Public and infrastructure shares are
-    equally powerful; the public share is chosen because the state as customer is what
-    the brief says the cities converge on.  Even so the test is weak at this size: a
+    [1] 200 replicates, n_perm 200 (``simulation_study(replicates=200, phrasebank=...,
+    primary=...)``), Monte Carlo standard error at most 0.035.  [2] 100 replicates,
+    n_perm 100, strengths 0, 0.5, 1 only, MCSE at most 0.05.
+
+    Public and infrastructure shares are about equally powerful; the public share is
+    chosen because the state as customer is what the brief says the cities converge on.  Even so the test is weak at this size: a
     non-rejection says little.  Two caveats the verdict repeats: the shares come from the
     dictionary coder (its agreement with planted labels is measured by
     :func:`analysis.validation.label_recovery`), and a rise that Beijing shares too (a
