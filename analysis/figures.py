@@ -177,8 +177,10 @@ def policy_timeline(events: pd.DataFrame, marks: dict[str, str]):
 
 
 # ----------------------------------------------------------------------------- convergence
-def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | None = None):
-    """Estimates with bootstrap intervals by cohort; one line per city (or one pooled line)."""
+def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | None = None,
+                ylim: tuple[float, float] | None = None):
+    """Estimates with bootstrap intervals by cohort; one line per city (or one pooled line).
+    With ``ylim``, intervals are clipped to that range (the caption should say so)."""
     setup()
     part = table[table["measure"] == measure]
     cohorts = list(dict.fromkeys(part["cohort"]))
@@ -187,6 +189,8 @@ def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | 
     groups = [c for c in CITIES if c in set(part["city"])] or sorted(set(part["city"]))
     for k, city in enumerate(groups):
         rows = part[part["city"] == city].set_index("cohort").reindex(cohorts)
+        if ylim is not None:
+            rows = rows.assign(lo=rows["lo"].clip(*ylim), hi=rows["hi"].clip(*ylim))
         colour = CITY_COLOURS.get(city, "#444444")
         offset = (k - (len(groups) - 1) / 2) * 0.06
         ax.errorbar(x + offset, rows["estimate"],
@@ -197,6 +201,8 @@ def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | 
     ax.set_xticks(x, cohorts)
     ax.set_xlabel("founding-year cohort")
     ax.set_ylabel(ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     if len(groups) > 1:
         ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()

@@ -136,10 +136,10 @@ def verdict_box(result, corpus) -> str:
     """The convergence verdict, with what it means on simulated data."""
     from . import simulate
 
-    kind = "tip" if result.supports else "important"
+    kind = "tip" if result.supports else "important"  # colour of the box
     body = result.verdict
     if corpus.simulated and Path(corpus.path).resolve() == DEFAULT_CORPUS.resolve():
         body += (f" On this simulated corpus convergence was planted at strength "
                  f"{simulate.DEFAULT_CONVERGENCE} (0 is none, 1 is full), so the verdict checks the "
                  "method against a known answer; it says nothing about Chinese firms.")
-    return f":::{{{kind}}} Verdict\n{body}\n:::\n"
+    return f":::{{admonition}} Verdict\n:class: {kind}\n{body}\n:::\n"
