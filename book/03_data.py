@@ -107,13 +107,15 @@ tables.html(exclusions) if len(exclusions) else Markdown("*No row was left out.*
 # %% [markdown]
 # ## Every firm
 #
-# The table can be searched and sorted; text is shown as plain text. The same rows are in
-# `firms.csv` among the build's tables (see {doc}`11_reproduce`).
+# The table can be searched and sorted; text is shown as plain text. The same rows, with
+# industries and investors, are in `firms.csv` among the build's tables (see
+# {doc}`11_reproduce`).
 
 # %% tags=["hide-input"]
 from itables import init_notebook_mode, show
 
 init_notebook_mode(all_interactive=False, connected=False)
 firm_table = tables.save(tables.firm_table(firms), "firms", tables_dir)
-show(firm_table, table_id="firm-table", lengthMenu=[10, 25, 100], pageLength=10,
-     classes="display compact", scrollX=True)
+shown = firm_table[["name", "city", "founded_year", "description"]].rename(columns={"founded_year": "founded"})
+show(shown, table_id="firm-table", lengthMenu=[10, 25, 100], pageLength=10, classes="display compact",
+     autoWidth=False, columnDefs=[{"targets": [3], "width": "60%"}])
