@@ -25,7 +25,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -285,11 +284,14 @@ def execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path) -> f
             record_timing=False,
         )
     except PapermillExecutionError as exc:
-        # papermill's cell_index counts the injected parameters cell; report the chapter's own
+        # papermill's counts include its injected parameters cell; name the cell as the author
+        # sees it: its position among the chapter's own code cells, and its first line
+        own = [c.source for c in read_chapter(chapter).cells if c.cell_type == "code"]
+        number = own.index(exc.source) + 1 if exc.source in own else exc.exec_count
         first_line = next((ln for ln in (exc.source or "").splitlines() if ln.strip()), "")
         raise ChapterFailed(
             f"chapter {chapter.name} ({chapter.source.relative_to(ROOT)}) failed in code cell "
-            f"[{exc.exec_count}] starting `{first_line.strip()}`: {exc.ename}: {exc.evalue}"
+            f"[{number}] starting `{first_line.strip()}`: {exc.ename}: {exc.evalue}"
         ) from None
     except Exception as exc:  # kernel died, bad parameters, ...
         raise ChapterFailed(f"chapter {chapter.name} could not run: {type(exc).__name__}: {exc}") from None

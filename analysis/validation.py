@@ -173,7 +173,6 @@ def label_recovery(
     matrix); macro-F1 averages over the true categories.
     """
     from . import classify
-    from .labels import categories
     from .simulate import simulate
 
     sim_kw = {} if convergence is None else {"convergence": float(convergence)}

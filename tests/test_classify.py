@@ -1,10 +1,8 @@
 """Dictionary coder, supervised cross-check and investor portrait (analysis/classify.py)."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import classify
 from analysis.classify import (code_firms, code_tokens, dictionary_check, investor_portrait,
                                load_dictionary, supervised_check)
 from analysis.simulate import simulate

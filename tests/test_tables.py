@@ -3,7 +3,6 @@ the example-firm rule, the notices."""
 
 from types import SimpleNamespace
 
-import numpy as np
 import pandas as pd
 import pytest
 
