@@ -68,7 +68,7 @@ Markdown(prose.corpus_notice(data, short=True))
 # Beijing {glue:text}`pol_public_Beijing`, Shanghai {glue:text}`pol_public_Shanghai`, Shenzhen
 # {glue:text}`pol_public_Shenzhen`. Across founding cohorts, the pooled public share of Shanghai
 # and Shenzhen changes by {glue:text}`pol_public_slope` per cohort (one-sided permutation
-# p = {glue:text}`pol_public_p`), a secondary measure of {doc}`08_convergence`.
+# p = {glue:text}`pol_public_p`), the primary measure of {doc}`08_convergence`.
 #
 # **What would have to be true.** That dependence on public customers is a response to
 # regulatory risk rather than to where the demand is; a corpus of descriptions cannot separate
