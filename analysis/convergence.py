@@ -532,47 +532,44 @@ def _unit_rows(Z):
     return _as_csr(sparse.diags(inv) @ Z)
 
 
+def _cells(cities, cohorts, city_order):
+    """City and cohort codes of the analysed firms (others get cohort -1)."""
+    y, order = _encode(cities, city_order)
+    g, labels = _cohort_input(cohorts)
+    keep = (y >= 0) & (g >= 0)
+    return np.where(keep, y, 0), np.where(keep, g, -1), order, labels
+
+
+def _cell_frame(est, y, g, order, labels, skip=None) -> pd.DataFrame:
+    """One row per city x cohort: city, cohort, estimate, n (firms in the cell)."""
+    n = _cohort_sizes(y, g, len(order), len(labels))
+    return pd.DataFrame(
+        [
+            {"city": order[c], "cohort": labels[q], "estimate": est[c, q], "n": int(n[c, q])}
+            for c in range(len(order))
+            for q in range(len(labels))
+            if order[c] != skip
+        ]
+    )
+
+
 def alignment_shares(flags, cities, cohorts, *, city_order: Sequence[str] | None = None) -> pd.DataFrame:
     """Share of flagged firms per city and cohort (a hand-checkable building block).
 
     Returns columns city, cohort, estimate, n (firms in the cell)."""
-    y, order = _encode(cities, city_order)
-    g, labels = _cohort_input(cohorts)
-    K, Q = len(order), len(labels)
-    keep = (y >= 0) & (g >= 0)
-    g = np.where(keep, g, -1)
-    yy = np.where(keep, y, 0)
-    est = _shares_designs(np.asarray(flags, dtype=float), yy, K, Q, [(g, None)])[0]
-    n = _cohort_sizes(yy, g, K, Q)
-    return pd.DataFrame(
-        [
-            {"city": order[c], "cohort": labels[q], "estimate": est[c, q], "n": int(n[c, q])}
-            for c in range(K)
-            for q in range(Q)
-        ]
-    )
+    yy, g, order, labels = _cells(cities, cohorts, city_order)
+    est = _shares_designs(np.asarray(flags, dtype=float), yy, len(order), len(labels), [(g, None)])[0]
+    return _cell_frame(est, yy, g, order, labels)
 
 
 def centroid_cosine(Z, cities, cohorts, *, reference: str = "Beijing", city_order=None) -> pd.DataFrame:
     """Cosine similarity of each city's centroid (of unit-length rows of ``Z``, self-pairs
     left out of the norms; see :func:`_cosine_designs`) to the ``reference`` city's
     centroid, per cohort.  Columns city, cohort, estimate, n."""
-    y, order = _encode(cities, city_order)
-    g, labels = _cohort_input(cohorts)
-    K, Q = len(order), len(labels)
-    keep = (y >= 0) & (g >= 0)
-    g = np.where(keep, g, -1)
-    yy = np.where(keep, y, 0)
-    est = _cosine_designs(_unit_rows(Z), yy, K, Q, [(g, None)], ref=order.index(reference))[0]
-    n = _cohort_sizes(yy, g, K, Q)
-    return pd.DataFrame(
-        [
-            {"city": order[c], "cohort": labels[q], "estimate": est[c, q], "n": int(n[c, q])}
-            for c in range(K)
-            for q in range(Q)
-            if order[c] != reference
-        ]
-    )
+    yy, g, order, labels = _cells(cities, cohorts, city_order)
+    est = _cosine_designs(_unit_rows(Z), yy, len(order), len(labels), [(g, None)],
+                          ref=order.index(reference))[0]
+    return _cell_frame(est, yy, g, order, labels, skip=reference)
 
 
 # ---------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def papermill_command(chapter: str, declared: dict, params: dict) -> str:
             continue
         value = params[key]
         if isinstance(value, (list, tuple, dict)):
-            parts += ["-y", shlex.quote(f"{key}: {yaml.safe_dump(list(value) if not isinstance(value, dict) else value, default_flow_style=True).strip()}")]
+            parts += ["-y", shlex.quote(f"{key}: {yaml.safe_dump(value if isinstance(value, dict) else list(value), default_flow_style=True).strip()}")]
         else:
             parts += ["-p", key, shlex.quote(str(value)) if str(value) != "" else "''"]
     return " ".join(parts)
