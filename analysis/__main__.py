@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis {build,run,simulate,validate,bench}``."""
+"""Command line: ``python -m analysis {build,run,pdf,publish,simulate,validate,bench}``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _build_args(sub.add_parser("build", help="execute the chapters and build the site"))
+    sub.add_parser("pdf", help="the whole book as one PDF (_build/pdf/book.pdf) from the last build")
+    _build_args(sub.add_parser("publish", help="the edition: site (linking the PDF) and PDF"))
     run = sub.add_parser("run", help="execute one chapter into _build/executed/")
     run.add_argument("chapter", help="chapter name, e.g. 03_data")
     _build_args(run)
@@ -46,16 +48,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from .build import BuildError, build
+    from .pdf import PdfError, build_pdf
 
     try:
         if args.command == "build":
             report = build(args.params, args.overrides, jobs=args.jobs)
             print(f"Open the book: {report.index}")
+        elif args.command == "pdf":
+            build_pdf()
+        elif args.command == "publish":
+            report = build(args.params, args.overrides, jobs=args.jobs, pdf_link=True)
+            build_pdf()
+            print(f"Open the book: {report.index} (PDF: _build/html/book.pdf)")
         elif args.command == "run":
             report = build(args.params, args.overrides, jobs=1, only=[args.chapter], sphinx=False)
             print(f"executed notebook: _build/executed/{args.chapter}.ipynb"
                   + (" (unchanged, not re-run)" if report.skipped else ""))
-    except BuildError as exc:
+    except (BuildError, PdfError) as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

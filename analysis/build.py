@@ -316,8 +316,9 @@ def _worker(chapter: Chapter, params: dict[str, Any], output: str) -> tuple[str,
 
 
 # --------------------------------------------------------------------------- the site
-def site_digest(book: Book) -> str:
+def site_digest(book: Book, stamp: dict | None = None) -> str:
     h = hashlib.sha256()
+    h.update(json.dumps(stamp or {}, sort_keys=True).encode())  # a new commit re-runs Sphinx only
     for path in [CONFIG_FILE, TOC_FILE, ROOT / "book" / "references.bib", *book.pages]:
         _hash_file(h, path, path.relative_to(ROOT).as_posix())
     for chapter in book.chapters:
@@ -325,11 +326,14 @@ def site_digest(book: Book) -> str:
     return h.hexdigest()
 
 
-def stage(book: Book) -> Path:
+def stage(book: Book, stamp: dict | None = None) -> Path:
+    from . import edition
+
     stage_dir = BUILD_DIR / "stage"
     if stage_dir.exists():
         shutil.rmtree(stage_dir)
     (stage_dir / "book").mkdir(parents=True)
+    edition.write_stamp(stage_dir, stamp or edition.build_stamp(None, None))
     for path in [CONFIG_FILE, TOC_FILE]:
         shutil.copy2(path, stage_dir / path.name)
     shutil.copy2(ROOT / "book" / "references.bib", stage_dir / "book" / "references.bib")
@@ -423,7 +427,7 @@ def plan(params_file=None, overrides=None, book: Book | None = None):
 
 
 def build(params_file=None, overrides=None, jobs: int | None = None, only: list[str] | None = None,
-          sphinx: bool = True, book: Book | None = None) -> BuildReport:
+          sphinx: bool = True, book: Book | None = None, pdf_link: bool = False) -> BuildReport:
     from tqdm import tqdm
 
     book, declared, params = plan(params_file, overrides, book)
@@ -477,14 +481,17 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
     missing = [c.name for c in book.chapters if not c.executed.exists()]
     if missing:
         raise BuildError(f"not yet executed: {', '.join(missing)} (run the whole build)")
-    digest = site_digest(book)
+    from . import edition
+
+    stamp = edition.build_stamp(params_file, params.get("corpus_path") or None, pdf_link=pdf_link)
+    digest = site_digest(book, stamp)
     html_index = BUILD_DIR / "html" / "index.html"
     if html_index.exists() and cached_key("_site") == digest:
         _log("site unchanged, Sphinx not run")
     else:
         t0 = time.perf_counter()
         _log("jupyter-book build (warnings are errors) ...")
-        new_html = run_sphinx(stage(book))
+        new_html = run_sphinx(stage(book, stamp))
         publish(new_html)
         record_key("_site", digest)
         report.sphinx_ran = True

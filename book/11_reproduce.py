@@ -34,7 +34,7 @@ alpha = 0.05
 replicates = 20
 
 # %% tags=["remove-input"]
-from IPython.display import HTML, Markdown
+from IPython.display import HTML
 from myst_nb import glue
 
 from analysis import reproduce, tables

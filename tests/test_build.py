@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from analysis import build as B
+from conftest import copy_repo, run_analysis
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,16 +108,8 @@ def test_cache_key_changes_only_with_inputs(sandbox):
 
 
 # ------------------------------------------------------------------ whole builds in a copy of the repo
-def _copy_repo(dest: Path) -> Path:
-    ignore = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", ".pytest_cache", "*.egg-info")
-    shutil.copytree(ROOT, dest, ignore=ignore)
-    return dest
-
-
-def _run(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(repo))  # kernels import this copy's analysis
-    return subprocess.run([sys.executable, "-m", "analysis", *args], cwd=repo, env=env,
-                          capture_output=True, text=True)
+_copy_repo = copy_repo
+_run = run_analysis
 
 
 def _tree_hash(folder: Path) -> str:
@@ -125,15 +118,6 @@ def _tree_hash(folder: Path) -> str:
         h.update(path.relative_to(folder).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
-
-
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory):
-    """The real book, built once in a copy of the repository with the default parameters."""
-    repo = _copy_repo(tmp_path_factory.mktemp("book") / "repo")
-    proc = _run(repo, "build")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return repo, proc
 
 
 @pytest.mark.book

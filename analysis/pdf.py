@@ -1,0 +1,120 @@
+"""The PDF edition: the whole book as one PDF (``make pdf`` → ``_build/pdf/book.pdf``).
+
+Route: Sphinx's ``singlehtml`` builder on the book the runner staged (so numbers, figures,
+cross-references and the bibliography are those of the site), then WeasyPrint, an HTML-to-PDF
+library from PyPI (no browser, no TeX). Tables stay HTML tables; the interactive firm table
+prints as its static fallback. Chinese glyphs use the CJK font the project already installs
+(Noto Sans CJK SC from the ``mplfonts`` wheel). With ``SOURCE_DATE_EPOCH`` set (the Makefile sets
+it from the last commit) the PDF carries that date, and two builds give the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .edition import PDF_NAME
+from .paths import BUILD_DIR, ROOT
+
+PDF_FILE = BUILD_DIR / "pdf" / "book.pdf"
+
+class PdfError(RuntimeError):
+    """A PDF build failure with a message for the user."""
+
+
+def print_css(cjk_font: Path) -> str:
+    """The print stylesheet: A4 pages, numbered; the site's navigation hidden; CJK fallback."""
+    return f"""
+@font-face {{ font-family: "Noto Sans CJK SC"; src: url("{cjk_font.as_uri()}"); }}
+@page {{ size: A4; margin: 20mm 18mm 22mm 18mm;
+        @bottom-center {{ content: counter(page) " / " counter(pages); font-size: 8pt; color: #555; }} }}
+html, body {{ font-family: "DejaVu Sans", "Liberation Sans", "Noto Sans CJK SC", sans-serif !important;
+              font-size: 9.5pt !important; line-height: 1.4; }}
+code, pre, kbd {{ font-family: "DejaVu Sans Mono", "Noto Sans CJK SC", monospace !important; }}
+.bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .header-article, .prev-next-area,
+.bd-footer-article, .pdf-link, .bd-header-announcement, .search-button, .theme-switch-button,
+.headerlink, .toggle-details, button, .cell_input, .sd-tab-set input, .skip-link, #pst-back-to-top,
+.bd-search, .pst-scrollable-table-container + .dataTables_wrapper {{ display: none !important; }}
+.bd-main, .bd-content, .bd-article-container, .bd-container, .bd-page-width, .bd-article {{
+    max-width: none !important; width: auto !important; padding: 0 !important; margin: 0 !important;
+    display: block !important; }}
+.cell_output, .output, details {{ display: block !important; }}
+h1 {{ page-break-before: always; font-size: 18pt !important; }}
+section:first-of-type > h1:first-child {{ page-break-before: avoid; }}
+h2 {{ font-size: 13pt !important; }}  h3 {{ font-size: 11pt !important; }}
+img {{ max-width: 100% !important; height: auto !important; page-break-inside: avoid; }}
+figure {{ page-break-inside: avoid; }}
+table {{ font-size: 7.5pt !important; border-collapse: collapse; max-width: 100%; }}
+th, td {{ padding: 2px 4px !important; border-bottom: 0.5pt solid #bbb; vertical-align: top;
+          word-wrap: break-word; overflow-wrap: anywhere; }}
+thead {{ display: table-header-group; }}  tr {{ page-break-inside: avoid; }}
+a {{ color: inherit; text-decoration: none; }}
+.build-stamp {{ font-size: 8pt; color: #444; }}
+"""
+
+
+def _singlehtml(stage_dir: Path, out_dir: Path) -> Path:
+    """Sphinx's singlehtml build of the staged book (warnings are errors, as for the site)."""
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(stage_dir),
+           "--builder", "singlehtml", "--path-output", str(out_dir), "-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, PYTHONHASHSEED="0"))
+    log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
+    (BUILD_DIR / "pdf-sphinx.log").write_text(log, encoding="utf-8")
+    if proc.returncode != 0:
+        tail = "\n  ".join(log.splitlines()[-15:])
+        raise PdfError(f"the single-page HTML build for the PDF failed:\n  {tail}\nFull log: _build/pdf-sphinx.log")
+    index = out_dir / "_build" / "singlehtml" / "index.html"
+    if not index.exists():
+        raise PdfError(f"the single-page HTML build wrote no {index}")
+    return index
+
+
+def _epoch() -> datetime:
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if value:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    return datetime(2026, 1, 1, tzinfo=UTC)  # a fixed date: the bytes never depend on the clock
+
+
+def render_pdf(html_file: Path, output: Path) -> Path:
+    """Write ``html_file`` as a PDF, atomically, with fixed metadata."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    from .figures import cjk_font_path
+
+    fonts = FontConfiguration()
+    css = CSS(string=print_css(cjk_font_path()), font_config=fonts)
+    document = HTML(filename=str(html_file)).render(stylesheets=[css], font_config=fonts)
+    stamp = _epoch().strftime("%Y-%m-%dT%H:%M:%SZ")
+    document.metadata.created = stamp
+    document.metadata.modified = stamp
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_suffix(".pdf.tmp")
+    document.write_pdf(tmp, pdf_identifier=b"chinese-blockchain-rerun", uncompressed_pdf=False)
+    os.replace(tmp, output)
+    return output
+
+
+def build_pdf(output: Path = PDF_FILE, site: bool = True) -> Path:
+    """The PDF of the book the runner last built (``make book`` first), copied into the site."""
+    stage_dir = BUILD_DIR / "stage"
+    if not (stage_dir / "_config.yml").exists():
+        raise PdfError("no staged book in _build/stage: build the book first (`make book`)")
+    t0 = time.perf_counter()
+    index = _singlehtml(stage_dir, BUILD_DIR / "pdf-src")
+    render_pdf(index, output)
+    html = BUILD_DIR / "html"
+    if site and html.exists():
+        shutil.copy2(output, html / PDF_NAME)
+    print(f"PDF written: {output.relative_to(ROOT)} ({output.stat().st_size / 1e6:.1f} MB) "
+          f"in {time.perf_counter() - t0:.0f} s", flush=True)
+    return output
