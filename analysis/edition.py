@@ -148,7 +148,7 @@ def _edit_the_py(context) -> None:
 def setup(app):
     # config-inited runs before any document is read: a plain build stops here
     app.connect("config-inited", _config_inited)
-    # after pydata-sphinx-theme defines the edit URL (same priority, registered later), before
-    # sphinx-book-theme draws the buttons (priority 501)
-    app.connect("html-page-context", _page_context)
+    # after pydata-sphinx-theme defines the edit URL (priority 500), before sphinx-book-theme
+    # draws the buttons (priority 501, registered after this extension when the theme loads)
+    app.connect("html-page-context", _page_context, priority=501)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -71,7 +71,10 @@ def _singlehtml(stage_dir: Path, out_dir: Path) -> Path:
     if proc.returncode != 0:
         tail = "\n  ".join(log.splitlines()[-15:])
         raise PdfError(f"the single-page HTML build for the PDF failed:\n  {tail}\nFull log: _build/pdf-sphinx.log")
-    index = out_dir / "_build" / "singlehtml" / "index.html"
+    import yaml
+
+    root = yaml.safe_load((stage_dir / "_toc.yml").read_text(encoding="utf-8"))["root"]
+    index = out_dir / "_build" / "singlehtml" / f"{root}.html"  # the root document holds the whole book
     if not index.exists():
         raise PdfError(f"the single-page HTML build wrote no {index}")
     return index
@@ -93,7 +96,12 @@ def render_pdf(html_file: Path, output: Path) -> Path:
 
     fonts = FontConfiguration()
     css = CSS(string=print_css(cjk_font_path()), font_config=fonts)
-    document = HTML(filename=str(html_file)).render(stylesheets=[css], font_config=fonts)
+    # Sphinx's singlehtml writes links relative to its top folder, even for a root document in book/
+    top = html_file.resolve().parent
+    while top.name != "singlehtml" and top != top.parent:
+        top = top.parent
+    base = top if top.name == "singlehtml" else html_file.resolve().parent
+    document = HTML(filename=str(html_file), base_url=base.as_uri() + "/").render(stylesheets=[css], font_config=fonts)
     stamp = _epoch().strftime("%Y-%m-%dT%H:%M:%SZ")
     document.metadata.created = stamp
     document.metadata.modified = stamp

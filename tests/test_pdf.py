@@ -40,6 +40,10 @@ def _pdf(repo: Path, env: dict) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
+def _singlehtml(repo: Path) -> Path:
+    return repo / "_build" / "pdf-src" / "_build" / "singlehtml" / "book" / "01_introduction.html"
+
+
 def _pages(pdf: Path) -> int:
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
@@ -62,7 +66,7 @@ def test_pdf_pages_render_and_count_is_sane(pdf_book, tmp_path):
 @pytest.mark.book
 def test_pdf_has_every_figure(pdf_book):
     repo, pdf, _, _ = pdf_book
-    html = (repo / "_build" / "pdf-src" / "_build" / "singlehtml" / "index.html")
+    html = _singlehtml(repo)
     images_dir = html.parent
     srcs = re.findall(r'<img[^>]+src="([^"]+\.png)"', html.read_text(encoding="utf-8"))
     assert len(srcs) >= 5, srcs
@@ -92,7 +96,7 @@ def test_pdf_text_has_no_raw_markup_and_keeps_tables_and_references(pdf_book, tm
     first_name = firms[1].split(",")[1].strip('"')
     assert first_name in text
     # Chinese glyphs: where the book shows Chinese text, a CJK font is embedded and the text extracts
-    html = (repo / "_build" / "pdf-src" / "_build" / "singlehtml" / "index.html").read_text(encoding="utf-8")
+    html = _singlehtml(repo).read_text(encoding="utf-8")
     cjk = re.findall(r"[\u4e00-\u9fff]{2,}", re.sub(r"<script.*?</script>", "", html, flags=re.S))
     if cjk:
         fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
