@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis {build,run,pdf,publish,simulate,validate,bench}``."""
+"""Command line: ``python -m analysis {build,run,pdf,publish,simulate,validate,params,bench}``."""
 
 from __future__ import annotations
 
@@ -25,8 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     _build_args(run)
     sub.add_parser("simulate", help="generate a simulated corpus", add_help=False)
     sub.add_parser("validate", help="check a corpus file and print the exclusion report", add_help=False)
+    sub.add_parser("params", help="the parameter table; --write regenerates chapter cells", add_help=False)
     bench = sub.add_parser("bench", help="benchmarks: build | text")
     bench.add_argument("what", choices=["build", "text"])
+    if argv and argv[0] == "params":
+        from .params import main as params_main
+
+        return params_main(argv[1:])
     if argv and argv[0] in ("simulate", "validate"):
         if argv[0] == "simulate":
             from .simulate import main as simulate_main
@@ -65,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"executed notebook: _build/executed/{args.chapter}.ipynb"
                   + (" (unchanged, not re-run)" if report.skipped else ""))
     except (BuildError, PdfError) as exc:
-        print(f"build failed: {exc}", file=sys.stderr)
+        text = str(exc)
+        if "\n" in text:  # one problem per line
+            text = "\n" + "\n".join("  " + ln if not ln.startswith(" ") else ln for ln in text.splitlines())
+        print(f"build failed: {text}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; the previous site is unchanged", file=sys.stderr)

@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from . import params as _params
 from .paths import BUILD_DIR, DATA_DIR, PACKAGE_DIR, PARAMS_DIR, ROOT
 
 LOCK_FILE = ROOT / "requirements.lock"
@@ -40,8 +41,7 @@ TOC_FILE = ROOT / "_toc.yml"
 CONFIG_FILE = ROOT / "_config.yml"
 DEFAULT_PARAMS = PARAMS_DIR / "default.yml"
 KERNEL = "python3"
-#: parameters the runner fills in itself; a parameter file may not set them
-RUNNER_PARAMS = ("tables_dir",)
+RUNNER_PARAMS = _params.RUNNER_PARAMS
 
 
 class BuildError(RuntimeError):
@@ -129,8 +129,43 @@ def parse_override(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise BuildError(f"-p {text!r}: expected key=value")
     key, raw = text.split("=", 1)
-    value = yaml.safe_load(raw) if raw.strip() != "" else ""
+    try:
+        value = yaml.safe_load(raw) if raw.strip() != "" else ""
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise BuildError(f"-p {text!r}: the value is not valid YAML ({problem})") from None
     return key.strip(), value
+
+
+def read_params_file(path: Path) -> dict[str, Any]:
+    """A parameter file as a mapping, or a BuildError that says what is wrong with it."""
+    if not path.exists():
+        raise BuildError(f"parameter file {path} does not exist")
+    if path.is_dir():
+        raise BuildError(f"parameter file {path} is a directory; expected a YAML file of key: value")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise BuildError(f"parameter file {path} cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise BuildError(f"parameter file {path} is not UTF-8 text (binary?); "
+                         f"expected a YAML file of key: value") from None
+    if "\x00" in text:
+        raise BuildError(f"parameter file {path} holds NUL bytes (binary?); expected a YAML file of key: value")
+    try:
+        params = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise BuildError(f"parameter file {path}: not valid YAML{where} ({problem}); "
+                         f"expected key: value lines") from None
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise BuildError(f"parameter file {path}: expected a mapping of key: value, "
+                         f"got a {type(params).__name__}")
+    return {str(k): v for k, v in params.items()}
 
 
 def load_parameters(params_file: Path | None, overrides: list[str] | None) -> dict[str, Any]:
@@ -139,26 +174,34 @@ def load_parameters(params_file: Path | None, overrides: list[str] | None) -> di
         path = (Path.cwd() / path).resolve()
         if not path.exists() and (ROOT / params_file).exists():
             path = ROOT / params_file
-    if not path.exists():
-        raise BuildError(f"parameter file {path} does not exist")
-    with open(path, encoding="utf-8") as fh:
-        params = yaml.safe_load(fh) or {}
-    if not isinstance(params, dict):
-        raise BuildError(f"parameter file {path}: expected a mapping of key: value")
+    params = read_params_file(path)
     for text in overrides or []:
         key, value = parse_override(text)
         params[key] = value
     return params
 
 
-def check_parameters(params: dict[str, Any], declared: dict[str, dict[str, Any]]) -> None:
+def check_parameters(params: dict[str, Any], declared: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Validate against the schema (analysis/params.py): unknown keys, types and ranges, one line
+    per bad parameter.  Returns the values complete and normalised."""
     valid = sorted({k for names in declared.values() for k in names} - set(RUNNER_PARAMS))
+    problems = []
     unknown = sorted(set(params) - set(valid))
     if unknown:
-        raise BuildError(
-            f"unknown parameter(s) {', '.join(unknown)}: no chapter declares them. "
-            f"Valid keys: {', '.join(valid)}"
-        )
+        problems.append(f"unknown parameter(s) {', '.join(unknown)}: no chapter declares them. "
+                        f"Valid keys: {', '.join(valid)}")
+    runner = sorted(set(params) & set(RUNNER_PARAMS))
+    if runner:
+        problems.append(f"{', '.join(runner)}: set by the runner, not by a parameter file")
+    known = {k: v for k, v in params.items() if k in _params.FIELDS and k not in RUNNER_PARAMS}
+    try:
+        checked = _params.validate(known)
+    except _params.ParameterError as exc:
+        problems.extend(exc.problems)
+        checked = None
+    if problems:
+        raise BuildError("\n".join(problems))
+    return checked
 
 
 def normalise_parameters(params: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +209,7 @@ def normalise_parameters(params: dict[str, Any]) -> dict[str, Any]:
     out = dict(params)
     value = out.get("corpus_path")
     if isinstance(value, str) and value.strip():
-        out["corpus_path"] = str(Path(value).expanduser().resolve())
+        out["corpus_path"] = str(Path(value).expanduser().absolute())
     return out
 
 
@@ -421,9 +464,44 @@ def plan(params_file=None, overrides=None, book: Book | None = None):
     notebooks = {c.name: read_chapter(c) for c in book.chapters}
     declared = {name: declared_parameters(nb, name) for name, nb in notebooks.items()}
     params = load_parameters(params_file, overrides)
-    check_parameters(params, declared)
-    params = normalise_parameters(params)
+    checked = check_parameters(params, declared)
+    # every chapter receives every parameter it declares, checked and complete
+    declared_names = {k for names in declared.values() for k in names}
+    params = normalise_parameters({k: v for k, v in checked.items() if k in declared_names})
     return book, declared, params
+
+
+def check_corpus(params: dict[str, Any]) -> None:
+    """The corpus check of ``analysis validate``, once, before any chapter starts; and the
+    parameters that depend on the corpus (text in ``text_fields``, ``min_df`` within its size).
+    Skipped when this corpus and these parameters already passed (recorded in the cache)."""
+    from . import corpus as _corpus
+
+    if "corpus_path" not in params:
+        return
+    relevant = {k: params.get(k) for k in ("corpus_path", "text_fields", "min_df")}
+    key = hashlib.sha256((json.dumps(relevant, sort_keys=True, default=str)
+                          + inputs_digest(params.get("corpus_path") or None)).encode()).hexdigest()
+    if cached_key("_corpus") == key:
+        return
+    try:
+        data = _corpus.load(params.get("corpus_path") or None)
+    except _corpus.CorpusError as exc:
+        raise BuildError(f"corpus check failed, no chapter run:\n  {exc}") from None
+    problems = []
+    fields = [f for f in params.get("text_fields") or [] if f in data.firms.columns]
+    empty = [f for f in fields if data.firms[f].isna().all()]
+    if fields and len(empty) == len(fields):
+        problems.append(f"text_fields={fields}: every firm of {data.path.name} has no text in "
+                        f"{' or '.join(empty)}; choose columns with text "
+                        f"({', '.join(c for c in _corpus.TEXT_COLUMNS if data.firms[c].notna().any())})")
+    min_df = params.get("min_df")
+    if isinstance(min_df, int) and min_df > len(data.firms):
+        problems.append(f"min_df={min_df}: more than the {len(data.firms)} firms of {data.path.name}; "
+                        f"no term could be kept (use 1 to {len(data.firms)})")
+    if problems:
+        raise BuildError("bad parameter(s) for this corpus:\n  " + "\n  ".join(problems))
+    record_key("_corpus", key)
 
 
 def build(params_file=None, overrides=None, jobs: int | None = None, only: list[str] | None = None,
@@ -431,6 +509,7 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
     from tqdm import tqdm
 
     book, declared, params = plan(params_file, overrides, book)
+    check_corpus(params)
     if only:
         unknown = sorted(set(only) - {c.name for c in book.chapters})
         if unknown:

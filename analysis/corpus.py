@@ -570,15 +570,35 @@ def _split_list(v):
     return ";".join(parts) if parts else None
 
 
+def read_file(path: str | Path | None) -> tuple[Path, bytes]:
+    """The corpus file's path and bytes, or a CorpusError saying why it cannot be read."""
+    import errno
+
+    shown = path
+    try:
+        path = corpus_path(path)
+    except (OSError, RuntimeError) as exc:  # a symlink loop, on Python < 3.13
+        raise CorpusError(f"{shown}: the path cannot be resolved ({exc}); expected a CSV file of "
+                          f"firms") from None
+    expected = "expected a CSV file of firms (canonical columns or a Crunchbase export)"
+    try:
+        return path, path.read_bytes()
+    except FileNotFoundError:
+        raise CorpusError(f"{path}: no such file; {expected}") from None
+    except IsADirectoryError:
+        raise CorpusError(f"{path}: is a directory; {expected}") from None
+    except PermissionError:
+        raise CorpusError(f"{path}: permission denied, the file cannot be read; {expected}") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CorpusError(f"{path}: a symbolic link that points to itself (a loop); "
+                              f"{expected}") from None
+        raise CorpusError(f"{path}: cannot be read ({exc.strerror or exc}); {expected}") from None
+
+
 def load(path: str | Path | None = None) -> Corpus:
     """Read, check and normalise a corpus file (canonical CSV or Crunchbase export)."""
-    path = corpus_path(path)
-    if not path.exists():
-        raise CorpusError(f"{path}: no such file; expected a CSV file of firms "
-                          f"(canonical columns or a Crunchbase export)")
-    if path.is_dir():
-        raise CorpusError(f"{path}: is a directory; expected a CSV file of firms")
-    data = path.read_bytes()
+    path, data = read_file(path)
     text, encoding = _decode(data, path)
     delim = _detect_delimiter(text)
     header, records = _read_records(text, path, delim)

@@ -1,12 +1,50 @@
-"""Parameter helpers shared by chapters and the runner."""
+"""The book's parameters: one typed schema (pydantic), and everything generated from it.
+
+Each parameter is declared once, in :class:`Parameters`: its type, its range, a one-line
+description, its default and the chapters that receive it.  From that one declaration come
+
+* the check the runner applies to ``--params``, ``-p`` and ``-y`` values before any kernel starts
+  (:func:`validate`, one message per bad parameter);
+* the check each chapter runs in the cell after its parameters cell, so a chapter run with plain
+  papermill is checked the same way (:func:`check`);
+* each chapter's ``parameters`` cell (a type annotation and a one-line comment per parameter, so
+  ``papermill --help-notebook`` describes every one) and the README's parameter table, both
+  written by ``python -m analysis params --write`` (:func:`parameters_cell`, :func:`markdown_table`);
+  a test fails when a chapter or the README drifts from the schema.
+
+Adding a parameter is one edit here (a field with ``param(...)``), then ``python -m analysis params
+--write`` to regenerate the cells and the table.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import typing
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+#: the chapters, in book order (names fixed by DESIGN §3)
+CHAPTERS = ("01_introduction", "02_context", "03_data", "04_beijing", "05_shanghai", "06_shenzhen",
+            "07_comparison", "08_convergence", "09_validation", "10_policy", "11_reproduce")
+#: text columns of the canonical corpus (analysis.corpus.TEXT_COLUMNS; a test keeps them equal)
+TEXT_COLUMNS = ("description", "full_description", "website_text")
+#: parameters the runner fills in itself; a parameter file may not set them
+RUNNER_PARAMS = ("tables_dir",)
+#: first line of a generated parameters cell; what the drift test and the writer look for
+GENERATED_NOTE = "# Generated from analysis/params.py (python -m analysis params --write); edit there."
 
 
+class ParameterError(ValueError):
+    """Bad parameter values: one line per bad parameter."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("bad parameter(s):\n  " + "\n  ".join(problems))
+
+
+# --------------------------------------------------------------------------- value coercion
 def as_list(value: Any, *, name: str = "parameter") -> list:
     """Accept a list, or a YAML string holding one (``"[2014, 2018, 2023]"``), or a
     comma-separated string (``"description,full_description"``).
@@ -21,10 +59,327 @@ def as_list(value: Any, *, name: str = "parameter") -> list:
         text = value.strip()
         if text == "":
             return []
-        parsed = yaml.safe_load(text)
+        try:
+            parsed = yaml.safe_load(text)
+        except yaml.YAMLError:
+            parsed = text
         if isinstance(parsed, list):
             return parsed
         if isinstance(parsed, str) and "," in parsed:
             return [part.strip() for part in parsed.split(",") if part.strip()]
         return [parsed]
     raise TypeError(f"{name}: expected a list or a YAML string, got {type(value).__name__}")
+
+
+def _listed(value: Any) -> Any:
+    try:
+        return as_list(value)
+    except TypeError:
+        return value  # pydantic then says "Input should be a valid list"
+
+
+def _not_bool(value: Any) -> Any:
+    # YAML `true` is not a count or a probability (pydantic's lax mode would read it as 1)
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got true/false")
+    return value
+
+
+def _strictly_increasing(values: list[int]) -> list[int]:
+    if any(b <= a for a, b in zip(values, values[1:])):
+        raise ValueError(f"expected strictly increasing years, got {values}")
+    return values
+
+
+def _unique(values: list) -> list:
+    if len(set(values)) != len(values):
+        raise ValueError(f"expected each field once, got {values}")
+    return values
+
+
+Int = Annotated[int, BeforeValidator(_not_bool)]
+Float = Annotated[float, BeforeValidator(_not_bool)]
+Year = Annotated[Int, Field(ge=1900, le=2100)]
+TextField = Literal[TEXT_COLUMNS]  # type: ignore[valid-type]
+
+
+def param(default: Any, description: str, chapters: tuple[str, ...], **constraints: Any) -> Any:
+    """One parameter: its default, a one-line description, the chapters that declare it, and
+    its range (pydantic ``Field`` constraints such as ``ge``, ``gt``, ``min_length``)."""
+    unknown = set(chapters) - set(CHAPTERS)
+    if unknown:
+        raise ValueError(f"param: unknown chapter(s) {sorted(unknown)}")
+    if "=" in description or "\n" in description:  # papermill skips a parameter line with a second '='
+        raise ValueError(f"param: the description may not contain '=' or a line break: {description!r}")
+    return Field(default, description=description, json_schema_extra={"chapters": list(chapters)},
+                 **constraints)
+
+
+_TEXT = CHAPTERS[3:]  # chapters that read text: 04_beijing onwards
+_COHORTS = ("08_convergence", "09_validation", "10_policy", "11_reproduce")
+
+
+# --------------------------------------------------------------------------- the schema
+class Parameters(BaseModel):
+    """Every parameter of the book (field order is the order of the cells and the README table)."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True)
+
+    corpus_path: Annotated[str, Field(strict=True)] = param(
+        "", "CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus",
+        ("01_introduction", "03_data", *_TEXT))
+    tables_dir: Annotated[str, Field(strict=True)] = param(
+        "", "folder for the tables as CSV; filled in by the runner, empty: none written",
+        CHAPTERS[1:])
+    text_fields: Annotated[list[TextField], BeforeValidator(_listed), AfterValidator(_unique),
+                           Field(min_length=1)] = param(
+        ["description", "full_description"],
+        f"text columns analysed, joined (any of {', '.join(TEXT_COLUMNS)})", _TEXT)
+    min_df: Int = param(1, "keep terms used by at least this many firms (at least 1)",
+                        ("04_beijing", "05_shanghai", "06_shenzhen", "07_comparison", "11_reproduce"),
+                        ge=1)
+    top_n: Int = param(15, "key terms shown per city (at least 1)",
+                       ("04_beijing", "05_shanghai", "06_shenzhen", "11_reproduce"), ge=1)
+    seed: Int = param(20220804, "seed every random step derives from (an integer, 0 or more)", _TEXT, ge=0)
+    cohort_edges: Annotated[list[Year], BeforeValidator(_listed), AfterValidator(_strictly_increasing),
+                            Field(min_length=2)] = param(
+        [2014, 2017, 2020, 2023], "founding-year bin edges, half-open, strictly increasing years",
+        _COHORTS)
+    n_subsamples: Int = param(5, "equal-size subsamples per cohort for distinctiveness (at least 1)",
+                              ("08_convergence", "09_validation", "11_reproduce"), ge=1)
+    n_boot: Int = param(200, "bootstrap draws per cohort (0 or more; 0: no intervals)",
+                        ("08_convergence", "11_reproduce"), ge=0)
+    n_perm: Int = param(200, "permutations for the trend test (0 or more; 0: no test)", _COHORTS, ge=0)
+    alpha: Float = param(0.05, "significance level of the tests, in (0, 1)", _COHORTS, gt=0, lt=1)
+    replicates: Int = param(20, "simulated corpora per planted strength in the validation study (at least 1)",
+                            ("09_validation", "11_reproduce"), ge=1)
+
+
+FIELDS = Parameters.model_fields
+
+
+def names() -> list[str]:
+    return list(FIELDS)
+
+
+def user_names() -> list[str]:
+    """Parameters a parameter file or ``-p`` may set."""
+    return [n for n in FIELDS if n not in RUNNER_PARAMS]
+
+
+def chapters_of(name: str) -> list[str]:
+    return list(FIELDS[name].json_schema_extra["chapters"])  # type: ignore[index]
+
+
+def declared_by(chapter: str) -> list[str]:
+    """The parameters a chapter declares, in schema order."""
+    return [n for n in FIELDS if chapter in chapters_of(n)]
+
+
+def defaults() -> dict[str, Any]:
+    return Parameters().model_dump()
+
+
+def description(name: str) -> str:
+    return FIELDS[name].description or ""
+
+
+def type_name(name: str) -> str:
+    """The annotation written into a parameters cell: ``str``, ``int``, ``float``, ``list[int]``."""
+
+    def simple(tp) -> str:
+        while typing.get_origin(tp) is Annotated:
+            tp = typing.get_args(tp)[0]
+        origin = typing.get_origin(tp)
+        if origin is list:
+            return f"list[{simple(typing.get_args(tp)[0])}]"
+        if origin is Literal:
+            return type(typing.get_args(tp)[0]).__name__
+        return tp.__name__
+
+    return simple(FIELDS[name].annotation if not FIELDS[name].metadata else
+                  Annotated[(FIELDS[name].annotation, *FIELDS[name].metadata)])
+
+
+# --------------------------------------------------------------------------- checking
+def _shown(value: Any) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip()
+    text = text.removesuffix("...").strip()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _problems(error: ValidationError, given: dict[str, Any]) -> list[str]:
+    by_name: dict[str, list[str]] = {}
+    for err in error.errors():
+        loc = err["loc"]
+        name = str(loc[0]) if loc else "?"
+        where = "".join(f"[{i}]" for i in loc[1:] if not isinstance(i, str) or not i.startswith("function"))
+        msg = err["msg"].removeprefix("Value error, ")
+        by_name.setdefault(name, []).append(f"{name}{where}: {msg}" if where else msg)
+    out = []
+    for name, msgs in by_name.items():
+        if name not in FIELDS:
+            out.append(f"{name}: unknown parameter; valid: {', '.join(user_names())}")
+            continue
+        out.append(f"{name}={_shown(given.get(name))}: {'; '.join(dict.fromkeys(msgs))} "
+                   f"({description(name)})")
+    return out
+
+
+def validate(values: dict[str, Any]) -> dict[str, Any]:
+    """Check parameter values against the schema; return them complete (defaults filled in)
+    and normalised (lists as lists).  Raises :class:`ParameterError`, one line per bad parameter."""
+    try:
+        return Parameters(**values).model_dump()
+    except ValidationError as exc:
+        raise ParameterError(_problems(exc, values)) from None
+
+
+def check(chapter: str, **values: Any) -> dict[str, Any]:
+    """What a chapter's check cell calls: validate the values of its declared parameters and
+    return them normalised (the cell puts them back into the notebook's namespace)."""
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        raise ParameterError([f"{n}: unknown parameter; valid: {', '.join(user_names())}"
+                              for n in unknown])
+    checked = validate(values)
+    return {k: checked[k] for k in values}
+
+
+def chapter_values(chapter: str, namespace: dict[str, Any]) -> dict[str, Any]:
+    """The user-settable parameter values a chapter ran with (for the Reproduce chapter)."""
+    return {n: namespace[n] for n in declared_by(chapter) if n not in RUNNER_PARAMS}
+
+
+# --------------------------------------------------------------------------- generated text
+def _literal(value: Any) -> str:
+    return repr(value).replace("'", '"')
+
+
+def parameters_cell(chapter: str) -> str:
+    """The source of a chapter's ``parameters`` cell, from the schema."""
+    lines = [GENERATED_NOTE]
+    for n in declared_by(chapter):
+        lines.append(f"{n}: {type_name(n)} = {_literal(FIELDS[n].default)}  # {description(n)}")
+    return "\n".join(lines)
+
+
+def check_cell(chapter: str) -> str:
+    """The source of the cell right after the parameters cell (and papermill's injected one)."""
+    args = ", ".join(f"{n}={n}" for n in declared_by(chapter))
+    return (f"{GENERATED_NOTE}\nfrom analysis.params import check as _check_parameters\n\n"
+            f"globals().update(_check_parameters(\"{chapter}\", {args}))")
+
+
+def markdown_table() -> str:
+    rows = ["| parameter | type | default | range and meaning | chapters |", "|---|---|---|---|---|"]
+    for n in user_names():
+        chapters = chapters_of(n)
+        shown = "all" if len(chapters) == len(CHAPTERS) else ", ".join(c[:2] for c in chapters)
+        default = _shown(FIELDS[n].default)
+        rows.append(f"| `{n}` | `{type_name(n)}` | `{default}` | {description(n)} | {shown} |")
+    return "\n".join(rows)
+
+
+README_START = "<!-- parameters table: generated from analysis/params.py, do not edit -->"
+README_END = "<!-- end of parameters table -->"
+_CELL = re.compile(r'^# %% tags=\["parameters".*?(?=^# %%)', re.S | re.M)
+_CHECK = re.compile(r'^# %% tags=\["remove-cell"\]\n' + re.escape(GENERATED_NOTE) + r".*?(?=^# %%)",
+                    re.S | re.M)
+
+
+def _generated_cells(chapter: str) -> str:
+    return (f'# %% tags=["parameters", "hide-input"]\n{parameters_cell(chapter)}\n\n'
+            f'# %% tags=["remove-cell"]\n{check_cell(chapter)}\n\n')
+
+
+def chapter_text(chapter: str, text: str) -> str:
+    """A chapter's py:percent text with its parameters cell and check cell as the schema makes them."""
+    match = _CELL.search(text)
+    if match is None:
+        raise ValueError(f"{chapter}: no cell tagged 'parameters'")
+    end = match.end()
+    following = _CHECK.match(text, end)
+    if following:
+        end = following.end()
+    return text[:match.start()] + _generated_cells(chapter) + text[end:]
+
+
+def readme_text(text: str) -> str:
+    """README text with the generated parameter table between its markers (added at the end if absent)."""
+    block = f"{README_START}\n{markdown_table()}\n{README_END}"
+    if README_START in text and README_END in text:
+        head, rest = text.split(README_START, 1)
+        return head + block + rest.split(README_END, 1)[1]
+    return text.rstrip("\n") + "\n\n## Parameters\n\n" + block + "\n"
+
+
+def generated_files(root) -> dict:
+    """{path: text as the schema makes it} for every chapter's .py and the README."""
+    from pathlib import Path
+
+    root = Path(root)
+    out: dict = {}
+    for chapter in CHAPTERS:
+        py = root / "book" / f"{chapter}.py"
+        if py.exists():
+            out[py] = chapter_text(chapter, py.read_text(encoding="utf-8"))
+    readme = root / "README.md"
+    if readme.exists():
+        out[readme] = readme_text(readme.read_text(encoding="utf-8"))
+    return out
+
+
+def drift(root) -> list[str]:
+    """Files whose generated parts differ from the schema (the .ipynb of each pair is held to
+    its .py by tests/test_pairs.py)."""
+    return sorted(str(p) for p, text in generated_files(root).items()
+                  if p.read_text(encoding="utf-8") != text)
+
+
+def write(root) -> list:
+    """Regenerate: each chapter's .py, its paired .ipynb (cell ids of unchanged cells kept), the README."""
+    from pathlib import Path
+
+    import jupytext
+    from jupytext.combine import combine_inputs_with_outputs
+
+    written = []
+    for path, text in generated_files(root).items():
+        if path.read_text(encoding="utf-8") == text:
+            continue
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+        if path.suffix == ".py":
+            ipynb = Path(path).with_suffix(".ipynb")
+            nb = jupytext.reads(text, fmt="py:percent")
+            if ipynb.exists():
+                nb = combine_inputs_with_outputs(nb, jupytext.read(ipynb), fmt="py:percent")
+            jupytext.write(nb, ipynb)
+            written.append(ipynb)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis params [--write | --check]``: the parameter table, or regenerate."""
+    import argparse
+    from pathlib import Path
+
+    from .paths import ROOT
+
+    p = argparse.ArgumentParser(prog="python -m analysis params", description=main.__doc__)
+    p.add_argument("--write", action="store_true",
+                   help="regenerate the chapters' parameters cells and the README table")
+    p.add_argument("--check", action="store_true", help="exit 1 if a chapter or the README drifted")
+    args = p.parse_args(argv)
+    if args.write:
+        for path in write(ROOT):
+            print(f"wrote {Path(path).relative_to(ROOT)}")
+        return 0
+    if args.check:
+        stale = drift(ROOT)
+        for path in stale:
+            print(f"out of date: {path} (run python -m analysis params --write)")
+        return 1 if stale else 0
+    print(markdown_table())
+    return 0

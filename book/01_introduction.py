@@ -21,7 +21,14 @@
 # the book is built, and so that anyone can run it again on other data or with other settings.
 
 # %% tags=["parameters", "hide-input"]
-corpus_path = ""
+# Generated from analysis/params.py (python -m analysis params --write); edit there.
+corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+
+# %% tags=["remove-cell"]
+# Generated from analysis/params.py (python -m analysis params --write); edit there.
+from analysis.params import check as _check_parameters
+
+globals().update(_check_parameters("01_introduction", corpus_path=corpus_path))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown

@@ -28,7 +28,14 @@
 # willing to experiment locally, but all three have been moving closer to the centre.
 
 # %% tags=["parameters", "hide-input"]
-tables_dir = ""
+# Generated from analysis/params.py (python -m analysis params --write); edit there.
+tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
+
+# %% tags=["remove-cell"]
+# Generated from analysis/params.py (python -m analysis params --write); edit there.
+from analysis.params import check as _check_parameters
+
+globals().update(_check_parameters("02_context", tables_dir=tables_dir))
 
 # %% tags=["hide-input"]
 from myst_nb import glue

@@ -23,8 +23,15 @@
 # given one. This chapter describes the corpus of this build and shows every firm in it.
 
 # %% tags=["parameters", "hide-input"]
-corpus_path = ""
-tables_dir = ""
+# Generated from analysis/params.py (python -m analysis params --write); edit there.
+corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
+
+# %% tags=["remove-cell"]
+# Generated from analysis/params.py (python -m analysis params --write); edit there.
+from analysis.params import check as _check_parameters
+
+globals().update(_check_parameters("03_data", corpus_path=corpus_path, tables_dir=tables_dir))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown

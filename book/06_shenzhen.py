@@ -24,12 +24,19 @@
 # of cryptocurrency ATMs that support many languages and coins.
 
 # %% tags=["parameters", "hide-input"]
-corpus_path = ""
-tables_dir = ""
-text_fields = ["description", "full_description"]
-min_df = 1
-top_n = 15
-seed = 20220804
+# Generated from analysis/params.py (python -m analysis params --write); edit there.
+corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
+text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
+min_df: int = 1  # keep terms used by at least this many firms (at least 1)
+top_n: int = 15  # key terms shown per city (at least 1)
+seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
+
+# %% tags=["remove-cell"]
+# Generated from analysis/params.py (python -m analysis params --write); edit there.
+from analysis.params import check as _check_parameters
+
+globals().update(_check_parameters("06_shenzhen", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, min_df=min_df, top_n=top_n, seed=seed))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown

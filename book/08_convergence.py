@@ -27,15 +27,22 @@
 # claim into measures by founding-year cohort and a formal test.
 
 # %% tags=["parameters", "hide-input"]
-corpus_path = ""
-tables_dir = ""
-text_fields = ["description", "full_description"]
-cohort_edges = [2014, 2017, 2020, 2023]
-n_subsamples = 5
-n_boot = 200
-n_perm = 200
-alpha = 0.05
-seed = 20220804
+# Generated from analysis/params.py (python -m analysis params --write); edit there.
+corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
+text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
+seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
+cohort_edges: list[int] = [2014, 2017, 2020, 2023]  # founding-year bin edges, half-open, strictly increasing years
+n_subsamples: int = 5  # equal-size subsamples per cohort for distinctiveness (at least 1)
+n_boot: int = 200  # bootstrap draws per cohort (0 or more; 0: no intervals)
+n_perm: int = 200  # permutations for the trend test (0 or more; 0: no test)
+alpha: float = 0.05  # significance level of the tests, in (0, 1)
+
+# %% tags=["remove-cell"]
+# Generated from analysis/params.py (python -m analysis params --write); edit there.
+from analysis.params import check as _check_parameters
+
+globals().update(_check_parameters("08_convergence", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, alpha=alpha))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown

@@ -23,15 +23,22 @@
 # written with a second phrase bank that the dictionary was never checked against.
 
 # %% tags=["parameters", "hide-input"]
-corpus_path = ""
-tables_dir = ""
-text_fields = ["description", "full_description"]
-cohort_edges = [2014, 2017, 2020, 2023]
-replicates = 20
-n_perm = 200
-n_subsamples = 5
-alpha = 0.05
-seed = 20220804
+# Generated from analysis/params.py (python -m analysis params --write); edit there.
+corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
+text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
+seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
+cohort_edges: list[int] = [2014, 2017, 2020, 2023]  # founding-year bin edges, half-open, strictly increasing years
+n_subsamples: int = 5  # equal-size subsamples per cohort for distinctiveness (at least 1)
+n_perm: int = 200  # permutations for the trend test (0 or more; 0: no test)
+alpha: float = 0.05  # significance level of the tests, in (0, 1)
+replicates: int = 20  # simulated corpora per planted strength in the validation study (at least 1)
+
+# %% tags=["remove-cell"]
+# Generated from analysis/params.py (python -m analysis params --write); edit there.
+from analysis.params import check as _check_parameters
+
+globals().update(_check_parameters("09_validation", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_perm=n_perm, alpha=alpha, replicates=replicates))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
