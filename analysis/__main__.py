@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             return bench_build(rest)
     args = parser.parse_args(argv)
 
-    from .build import BuildError, build
+    from .build import BuildError, Interrupted, build
     from .pdf import PdfError, build_pdf
 
     try:
@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             text = "\n" + "\n".join("  " + ln if not ln.startswith(" ") else ln for ln in text.splitlines())
         print(f"build failed: {text}", file=sys.stderr)
         return 1
+    except Interrupted as exc:
+        print(f"interrupted ({exc}): every chapter stopped, nothing published; the previous site "
+              f"is unchanged", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("interrupted; the previous site is unchanged", file=sys.stderr)
         return 130

@@ -1,18 +1,28 @@
 """The book runner: papermill for the chapters, jupyter-book for the site, a content-hash cache.
 
-It knows chapters and parameters, never the analysis (DESIGN §5, §8):
+It knows chapters, parameters and the corpus check, never the analysis (DESIGN §5, §8):
 
 1. read ``_toc.yml``; every entry with a ``book/NAME.py`` is a chapter, every ``book/NAME.md`` a page;
 2. read each chapter's ``.py`` with jupytext and the names its ``parameters`` cell declares;
-3. merge the parameter file with ``-p`` overrides (values parsed as YAML); a key that no chapter
-   declares is an error that lists the valid keys;
-4. execute each chapter whose cache key changed with papermill into ``_build/executed/``, in
-   parallel, passing it only the parameters it declares;
-5. stage the executed notebooks with the pages into a fresh ``_build/stage/`` and run
+3. merge the parameter file with ``-p`` overrides (values parsed as YAML) and check them against the
+   schema of ``analysis/params.py``: every bad or unknown parameter is reported, and nothing runs;
+4. take the folder's lock (one build per folder), undo what an interrupted build left, and check
+   the corpus once (``analysis validate``);
+5. execute each chapter whose cache record does not match in its own worker process, in parallel,
+   passing it the parameters it declares; a finished chapter's notebook, its tables and its record
+   are committed together (the record, written last, holds their digests);
+6. stage the executed notebooks with the pages into a fresh ``_build/stage/`` and run
    ``jupyter-book build -W -n --keep-going``; only a clean build replaces ``_build/html``.
 
 The cache key of a chapter is a SHA-256 over its ``.py``, its effective parameters, every file in
-``data/``, the corpus file, the ``analysis`` source and the lock file.
+``data/``, the corpus file, the ``analysis`` source and the lock file.  A chapter is trusted only when
+its record has that key and its executed notebook and tables still have the recorded digests; the
+site only when its inputs and ``_build/html`` itself match the record.  Whatever else wrote to
+``_build/`` is detected and rebuilt.
+
+Signals: workers and Sphinx run in their own sessions and die with the runner (``PR_SET_PDEATHSIG``);
+kernels exit when their worker does.  Ctrl-C or SIGTERM kills them all within a second, discards
+unfinished chapters and publishes nothing; a second Ctrl-C exits at once.
 """
 
 from __future__ import annotations
@@ -23,10 +33,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +52,9 @@ CONFIG_FILE = ROOT / "_config.yml"
 DEFAULT_PARAMS = PARAMS_DIR / "default.yml"
 KERNEL = "python3"
 RUNNER_PARAMS = _params.RUNNER_PARAMS
+TABLES_DIR = BUILD_DIR / "tables"  # every table of the published build, as CSV
+WORK_DIR = BUILD_DIR / "work"  # scratch of the running build: one folder per running chapter
+LOGS_DIR = BUILD_DIR / "logs"  # each chapter's kernel output of its last run
 
 
 class BuildError(RuntimeError):
@@ -217,15 +230,22 @@ def chapter_parameters(declared: dict[str, Any], params: dict[str, Any]) -> dict
     """The parameters one chapter receives: only those it declares (plus ``tables_dir``)."""
     mine = {k: v for k, v in params.items() if k in declared}
     if "tables_dir" in declared:
-        mine["tables_dir"] = str(BUILD_DIR / "tables")
+        mine["tables_dir"] = str(TABLES_DIR)
     return mine
 
 
-# --------------------------------------------------------------------------- cache keys
+# --------------------------------------------------------------------------- cache records
 def _hash_file(h, path: Path, label: str) -> None:
     h.update(label.encode() + b"\0")
     h.update(path.read_bytes())
     h.update(b"\0")
+
+
+def file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _tree_files(folder: Path) -> list[Path]:
@@ -236,6 +256,16 @@ def _tree_files(folder: Path) -> list[Path]:
     )
 
 
+def tree_digest(folder: Path) -> str | None:
+    """Digest of every file (path and bytes) under ``folder``; None when it does not exist."""
+    if not folder.is_dir():
+        return None
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
+        _hash_file(h, path, path.relative_to(folder).as_posix())
+    return h.hexdigest()
+
+
 def inputs_digest(corpus: str | None = None) -> str:
     """Digest of everything every chapter depends on besides itself: data/, corpus, analysis/, lock."""
     h = hashlib.sha256()
@@ -243,10 +273,10 @@ def inputs_digest(corpus: str | None = None) -> str:
         _hash_file(h, path, "data/" + path.relative_to(DATA_DIR).as_posix())
     if corpus:
         corpus_file = Path(corpus)
-        if corpus_file.is_file():
+        try:
             _hash_file(h, corpus_file, "corpus")
-        else:
-            h.update(f"missing corpus {corpus}".encode())
+        except (OSError, RuntimeError):
+            h.update(f"unreadable corpus {corpus}".encode())
     for path in _tree_files(PACKAGE_DIR):
         _hash_file(h, path, "analysis/" + path.relative_to(PACKAGE_DIR).as_posix())
     if LOCK_FILE.exists():
@@ -266,17 +296,46 @@ def _cache_file(name: str) -> Path:
     return BUILD_DIR / "cache" / f"{name}.json"
 
 
-def cached_key(name: str) -> str | None:
+def read_record(name: str) -> dict[str, Any]:
+    """A cache record; an unreadable or corrupt one reads as empty (so it never matches)."""
     try:
-        return json.loads(_cache_file(name).read_text())["key"]
-    except (OSError, ValueError, KeyError):
-        return None
+        record = json.loads(_cache_file(name).read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def cached_key(name: str) -> str | None:
+    return read_record(name).get("key")
+
+
+def write_record(name: str, record: dict[str, Any]) -> None:
+    """Write a record atomically (a crash leaves the old record or the new one, never half)."""
+    path = _cache_file(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, path)
 
 
 def record_key(name: str, key: str) -> None:
-    path = _cache_file(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"key": key}, indent=1) + "\n")
+    write_record(name, {"key": key})
+
+
+def forget(name: str) -> None:
+    _cache_file(name).unlink(missing_ok=True)
+
+
+def chapter_is_current(chapter: Chapter, key: str) -> bool:
+    """Trust an executed notebook only when its record has this key and the notebook and the
+    tables it wrote still have the bytes recorded when it was committed."""
+    record = read_record(chapter.name)
+    if record.get("key") != key or record.get("notebook") != file_digest(chapter.executed):
+        return False
+    tables = record.get("tables")
+    if not isinstance(tables, dict):
+        return False
+    return all(file_digest(TABLES_DIR / name) == digest for name, digest in tables.items())
 
 
 # --------------------------------------------------------------------------- executing one chapter
@@ -346,16 +405,221 @@ def execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path) -> f
     return time.perf_counter() - start
 
 
-def _worker(chapter: Chapter, params: dict[str, Any], output: str) -> tuple[str, float | None, str | None]:
-    # kernels inherit this process's stderr and print transport notices there: keep them in a log
-    log = BUILD_DIR / "cache" / "kernels.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "a") as fh:
-        os.dup2(fh.fileno(), 2)
+# --------------------------------------------------------------------------- worker processes and signals
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(sig: int):
+    """``preexec_fn`` for a child: Linux sends it ``sig`` when this process dies, even by SIGKILL."""
+    parent = os.getpid()
+
+    def preexec() -> None:
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        except (OSError, AttributeError):  # not Linux: the signal handlers still stop children
+            pass
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def _spawn(cmd: list[str], log: Path, *, env: dict | None = None, sig: int = signal.SIGTERM):
+    """A child in its own session (a terminal's Ctrl-C reaches only the runner, which stops it)
+    that dies with the runner."""
+    with open(log, "wb") as fh:
+        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT,
+                                env=env, cwd=ROOT, start_new_session=True,
+                                preexec_fn=_die_with_parent(sig))
+
+
+def _tree(pid: int) -> list:
+    import psutil
+
     try:
-        return chapter.name, execute_chapter(chapter, params, Path(output)), None
+        proc = psutil.Process(pid)
+        return [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _kill(processes: list) -> None:
+    """SIGKILL every process given (and, if still alive, every process they started)."""
+    import psutil
+
+    for proc in processes:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(processes, timeout=5)
+
+
+def _kill_children_and_exit(signum, frame) -> None:  # a worker's SIGTERM handler
+    import psutil
+
+    _kill(psutil.Process().children(recursive=True))
+    os._exit(128 + signum)
+
+
+def _worker_main(job_file: str) -> int:
+    """One chapter in its own process (``python -c ... job.json``); the result goes to a file."""
+    signal.signal(signal.SIGTERM, _kill_children_and_exit)
+    job = json.loads(Path(job_file).read_text())
+    chapter = Chapter(job["name"], Path(job["source"]))
+    try:
+        result = {"seconds": execute_chapter(chapter, job["params"], Path(job["output"]))}
     except ChapterFailed as exc:
-        return chapter.name, None, str(exc)
+        result = {"error": str(exc)}
+    tmp = Path(job["result"] + ".tmp")
+    tmp.write_text(json.dumps(result))
+    os.replace(tmp, job["result"])
+    return 0
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM reached the runner; the build stops and publishes nothing."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _Children:
+    """The runner's children (chapter workers, Sphinx) and the signals that stop them.
+
+    The first SIGINT/SIGTERM raises :class:`Interrupted` in the runner, which kills every child
+    and its descendants (kernels included) and cleans up; a second one during that cleanup kills
+    them at once and exits, so it never waits."""
+
+    def __init__(self) -> None:
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.stopping = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handler)
+            except ValueError:  # not the main thread: no handlers, children still die with us
+                pass
+        return self
+
+    def _handler(self, signum, frame) -> None:
+        if self.stopping:  # a second signal: no more waiting
+            self.kill_all()
+            os._exit(128 + signum)
+        self.stopping = True
+        raise Interrupted(signum)
+
+    def kill_all(self) -> None:
+        everything = [p for proc in self.procs.values() for p in _tree(proc.pid)]
+        _kill(everything)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        self.procs.clear()
+
+    def __exit__(self, exc_type, exc, tb):
+        self.stopping = True
+        try:
+            self.kill_all()
+        finally:
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
+        return False
+
+
+class _Blocked:
+    """Hold SIGINT/SIGTERM while a chapter's notebook, tables and record are committed."""
+
+    SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+    def __enter__(self):
+        signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
+
+    def __exit__(self, *exc):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, self.SIGNALS)
+        return False
+
+
+# --------------------------------------------------------------------------- the build folder
+class FolderLock:
+    """One build per folder: an exclusive ``flock`` on ``_build/build.lock``.
+
+    The kernel releases the lock when the holder exits, however it exits, so a stale lock file
+    left by a killed build never blocks the next one."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fh = None
+
+    def __enter__(self):
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.path, "a+")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.seek(0)
+            holder = self.fh.read().strip() or "another process"
+            self.fh.close()
+            raise BuildError(f"another build is running in this folder ({holder}); wait for it to "
+                             f"finish or stop it, then build again. Lock: {self.path}") from None
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.fh.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        self.fh.flush()
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+
+        self.fh.seek(0)
+        self.fh.truncate()
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+        return False
+
+
+def recover() -> list[str]:
+    """Undo what an interrupted build left behind (called under the lock): its scratch folders,
+    and a site swap cut between its two renames."""
+    notes = []
+    html, old = BUILD_DIR / "html", BUILD_DIR / "html-old"
+    if old.exists():
+        if not html.exists():
+            os.replace(old, html)
+            notes.append("restored the previous site after an interrupted swap")
+        else:
+            shutil.rmtree(old)
+    for leftover in (WORK_DIR, BUILD_DIR / "stage", BUILD_DIR / "site-new"):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+            if leftover == WORK_DIR:
+                notes.append("removed the scratch files of an interrupted build")
+    return notes
+
+
+def commit(chapter: Chapter, key: str, notebook: Path, tables: Path) -> None:
+    """Move a finished chapter's notebook and tables into place, then write its record: the
+    record is the commit point, and it holds the digests the next build checks."""
+    with _Blocked():
+        forget(chapter.name)
+        digests = {}
+        TABLES_DIR.mkdir(parents=True, exist_ok=True)
+        for csv in sorted(tables.glob("*.csv")) if tables.exists() else []:
+            digests[csv.name] = file_digest(csv)
+            os.replace(csv, TABLES_DIR / csv.name)
+        chapter.executed.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(notebook, chapter.executed)
+        write_record(chapter.name, {"key": key, "notebook": file_digest(chapter.executed),
+                                    "tables": digests})
 
 
 # --------------------------------------------------------------------------- the site
@@ -366,6 +630,7 @@ def site_digest(book: Book, stamp: dict | None = None) -> str:
         _hash_file(h, path, path.relative_to(ROOT).as_posix())
     for chapter in book.chapters:
         _hash_file(h, chapter.executed, chapter.name)
+    h.update(str(tree_digest(TABLES_DIR)).encode())
     return h.hexdigest()
 
 
@@ -390,7 +655,16 @@ def stage(book: Book, stamp: dict | None = None) -> Path:
 _WARNING = re.compile(r"(WARNING|ERROR|CRITICAL)", re.I)
 
 
-def run_sphinx(stage_dir: Path) -> Path:
+def _wait(proc: subprocess.Popen) -> int:
+    """Wait for a child in short steps, so that a signal to the runner acts at once."""
+    while True:
+        try:
+            return proc.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_sphinx(stage_dir: Path, children: _Children) -> Path:
     """Build the staged book into a temporary folder; return the new html folder."""
     out = BUILD_DIR / "site-new"
     if out.exists():
@@ -400,17 +674,21 @@ def run_sphinx(stage_dir: Path) -> Path:
         "--path-output", str(out), "-W", "-n", "--keep-going",
     ]
     env = dict(os.environ, PYTHONHASHSEED="0")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)  # no terminal colours
-    (BUILD_DIR / "sphinx.log").write_text(log)
-    if proc.returncode != 0:
+    log_file = BUILD_DIR / "sphinx.log"
+    proc = _spawn(cmd, log_file, env=env, sig=signal.SIGKILL)
+    children.procs["sphinx"] = proc
+    returncode = _wait(proc)
+    del children.procs["sphinx"]
+    log = re.sub(r"\x1b\[[0-9;]*m", "", log_file.read_text(errors="replace"))  # no terminal colours
+    log_file.write_text(log)
+    if returncode != 0:
         problems = [ln for ln in log.splitlines() if _WARNING.search(ln) and str(stage_dir) in ln]
         problems = [ln.replace(str(stage_dir) + os.sep, "") for ln in problems] or log.splitlines()[-15:]
         shutil.rmtree(out, ignore_errors=True)
         raise BuildError(
             "jupyter-book failed (warnings are errors); the previous site is unchanged.\n  "
             + "\n  ".join(problems[:30])
-            + f"\nFull log: {(BUILD_DIR / 'sphinx.log').relative_to(ROOT)}"
+            + f"\nFull log: {log_file.relative_to(ROOT)}"
         )
     return out / "_build" / "html"
 
@@ -419,7 +697,7 @@ def add_tables(new_html: Path) -> None:
     """Copy the chapters' CSV tables into the site (``tables/``) with a plain index page."""
     import html as _html
 
-    source = BUILD_DIR / "tables"
+    source = TABLES_DIR
     target = new_html / "tables"
     target.mkdir(parents=True, exist_ok=True)
     names = sorted(p.name for p in source.glob("*.csv")) if source.exists() else []
@@ -432,15 +710,17 @@ def add_tables(new_html: Path) -> None:
 
 
 def publish(new_html: Path) -> Path:
-    """Swap the new site in; the old one stays until the new one is in place."""
+    """Swap the new site in; the old one stays until the new one is in place (a swap cut short
+    is undone by :func:`recover`)."""
     add_tables(new_html)
     html = BUILD_DIR / "html"
     old = BUILD_DIR / "html-old"
     if old.exists():
         shutil.rmtree(old)
-    if html.exists():
-        os.replace(html, old)
-    os.replace(new_html, html)
+    with _Blocked():
+        if html.exists():
+            os.replace(html, old)
+        os.replace(new_html, html)
     shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(BUILD_DIR / "site-new", ignore_errors=True)
     return html
@@ -506,16 +786,32 @@ def check_corpus(params: dict[str, Any]) -> None:
 
 def build(params_file=None, overrides=None, jobs: int | None = None, only: list[str] | None = None,
           sphinx: bool = True, book: Book | None = None, pdf_link: bool = False) -> BuildReport:
-    from tqdm import tqdm
+    """Check everything, then (under the folder lock) run what changed and publish the site.
+    ``pdf_link``: the site links the PDF edition (``make publish`` puts it beside the pages)."""
+    from . import edition
 
     book, declared, params = plan(params_file, overrides, book)
-    check_corpus(params)
     if only:
         unknown = sorted(set(only) - {c.name for c in book.chapters})
         if unknown:
             raise BuildError(
                 f"unknown chapter(s) {', '.join(unknown)}; chapters: {', '.join(c.name for c in book.chapters)}"
             )
+    try:
+        with FolderLock(BUILD_DIR / "build.lock"), _Children() as children:
+            for note in recover():
+                _log(note)
+            check_corpus(params)
+            stamp = edition.build_stamp(params_file, params.get("corpus_path") or None, pdf_link=pdf_link)
+            return _build_locked(book, declared, params, jobs, only, sphinx, children, stamp)
+    except OSError as exc:  # a read-only or full disk, a file where a folder should be, ...
+        where = exc.filename or BUILD_DIR
+        raise BuildError(f"cannot write the build: {where}: {exc.strerror or exc}; the build needs "
+                         f"a writable {BUILD_DIR}") from None
+
+
+def _build_locked(book, declared, params, jobs, only, sphinx, children: _Children,
+                  stamp: dict | None = None) -> BuildReport:
     shared = inputs_digest(params.get("corpus_path") or None)
     report = BuildReport()
     todo: dict[str, tuple[Chapter, dict, str]] = {}
@@ -524,35 +820,14 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
             continue
         mine = chapter_parameters(declared[chapter.name], params)
         key = cache_key(chapter, mine, shared)
-        if chapter.executed.exists() and cached_key(chapter.name) == key:
+        if chapter_is_current(chapter, key):
             report.skipped.append(chapter.name)
         else:
             todo[chapter.name] = (chapter, mine, key)
-    (BUILD_DIR / "tables").mkdir(parents=True, exist_ok=True)
+    TABLES_DIR.mkdir(parents=True, exist_ok=True)
     if report.skipped:
         _log(f"unchanged, not re-run: {', '.join(report.skipped)}")
-    failures: list[str] = []
-    if todo:
-        jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-        _log(f"running {len(todo)} chapter(s) on {jobs} worker(s)")
-        bar = tqdm(total=len(todo), desc="chapters", unit="ch", file=sys.stdout, leave=False,
-                   disable=not sys.stdout.isatty())
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [
-                pool.submit(_worker, chapter, mine, str(chapter.executed))
-                for chapter, mine, _ in todo.values()
-            ]
-            for future in as_completed(futures):
-                name, seconds, error = future.result()
-                if error:
-                    failures.append(error)
-                    bar.write(f"  FAILED  {name}", file=sys.stdout)
-                else:
-                    record_key(name, todo[name][2])
-                    report.executed.append(name)
-                    bar.write(f"  ran     {name:<18} {seconds:6.1f} s", file=sys.stdout)
-                bar.update(1)
-        bar.close()
+    failures = _run_chapters(todo, jobs, report, children) if todo else []
     if failures:
         raise BuildError("\n".join(failures) + "\nThe previous site is unchanged.")
     if not sphinx:
@@ -560,20 +835,68 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
     missing = [c.name for c in book.chapters if not c.executed.exists()]
     if missing:
         raise BuildError(f"not yet executed: {', '.join(missing)} (run the whole build)")
-    from . import edition
-
-    stamp = edition.build_stamp(params_file, params.get("corpus_path") or None, pdf_link=pdf_link)
     digest = site_digest(book, stamp)
-    html_index = BUILD_DIR / "html" / "index.html"
-    if html_index.exists() and cached_key("_site") == digest:
+    html = BUILD_DIR / "html"
+    record = read_record("_site")
+    if (html / "index.html").exists() and record.get("key") == digest \
+            and record.get("html") == tree_digest(html):
         _log("site unchanged, Sphinx not run")
     else:
         t0 = time.perf_counter()
         _log("jupyter-book build (warnings are errors) ...")
-        new_html = run_sphinx(stage(book, stamp))
+        forget("_site")
+        new_html = run_sphinx(stage(book, stamp), children)
         publish(new_html)
-        record_key("_site", digest)
+        write_record("_site", {"key": digest, "html": tree_digest(html)})
         report.sphinx_ran = True
         _log(f"site built in {time.perf_counter() - t0:.1f} s")
-    report.index = html_index
+    report.index = html / "index.html"
     return report
+
+
+def _run_chapters(todo: dict, jobs: int | None, report: BuildReport, children: _Children) -> list[str]:
+    """Run chapters in worker processes, at most ``jobs`` at a time; commit each as it finishes."""
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    LOGS_DIR.mkdir(parents=True, exist_ok=True)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    _log(f"running {len(todo)} chapter(s) on {jobs} worker(s)")
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(WORK_DIR / "runtime"))  # kernels' connection files
+    queue = list(todo)
+    failures: list[str] = []
+    while queue or children.procs:
+        while queue and len(children.procs) < jobs:
+            name = queue.pop(0)
+            chapter, mine, _ = todo[name]
+            work = WORK_DIR / name
+            (work / "tables").mkdir(parents=True)
+            if "tables_dir" in mine:
+                mine = {**mine, "tables_dir": str(work / "tables")}
+            job = {"name": name, "source": str(chapter.source), "params": mine,
+                   "output": str(work / f"{name}.ipynb"), "result": str(work / "result.json")}
+            (work / "job.json").write_text(json.dumps(job))
+            cmd = [sys.executable, "-c", "import sys; from analysis.build import _worker_main; "
+                   "sys.exit(_worker_main(sys.argv[1]))", str(work / "job.json")]
+            children.procs[name] = _spawn(cmd, LOGS_DIR / f"{name}.log", env=env)
+        finished = [n for n, p in children.procs.items() if p.poll() is not None]
+        if not finished:
+            time.sleep(0.1)
+            continue
+        for name in finished:
+            proc = children.procs.pop(name)
+            chapter, _, key = todo[name]
+            work = WORK_DIR / name
+            try:
+                result = json.loads((work / "result.json").read_text())
+            except (OSError, ValueError):
+                result = {"error": f"chapter {name}: its worker stopped (exit code {proc.returncode}) "
+                                   f"without a result; log: {(LOGS_DIR / f'{name}.log').relative_to(ROOT)}"}
+            if "error" in result:
+                failures.append(result["error"])
+                _log(f"  FAILED  {name}")
+            else:
+                commit(chapter, key, work / f"{name}.ipynb", work / "tables")
+                report.executed.append(name)
+                _log(f"  ran     {name:<18} {result['seconds']:6.1f} s")
+            shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(WORK_DIR, ignore_errors=True)
+    return failures

@@ -34,6 +34,7 @@ import yaml
 
 from . import labels as _labels
 from . import text as _text
+from .investors import investor_type_of_name
 from .paths import DATA_DIR, PACKAGE_DIR
 
 __all__ = [
@@ -49,7 +50,6 @@ __all__ = [
 ]
 
 DICTIONARY_FILE = PACKAGE_DIR / "dictionaries" / "business_model.yml"
-INVESTOR_FILE = PACKAGE_DIR / "dictionaries" / "investors.yml"
 CODING_SAMPLE = DATA_DIR / "coding_sample.csv"
 CODED_DIMENSIONS = ("application", "customer", "geography")
 TIE, NONE = "tie", "none"
@@ -405,29 +405,6 @@ def QuantedaTfidf():  # noqa: N802 - reads like the class it builds
 
 
 # --------------------------------------------------------------------------- investors
-
-
-@lru_cache(maxsize=2)
-def _investor_rules(path: str | Path = INVESTOR_FILE) -> tuple:
-    with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
-    valid = _labels.categories("investor")
-    rules = []
-    for rule in raw["rules"]:
-        if rule["type"] not in valid:
-            raise ValueError(f"{path}: unknown investor type {rule['type']!r} (valid: {valid})")
-        for p in rule["patterns"]:
-            rules.append((_glob_regex(str(p)), rule["type"]))
-    return tuple(rules)
-
-
-def investor_type_of_name(name: str) -> str | None:
-    """Type of one investor name by the first matching rule, or None."""
-    name = str(name).strip()
-    for rx, typ in _investor_rules():
-        if rx.fullmatch(name):
-            return typ
-    return None
 
 
 def _split(value) -> list[str]:

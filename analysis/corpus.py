@@ -67,6 +67,13 @@ CRUNCHBASE_COLUMNS = {
 CRUNCHBASE_REQUIRED = ["Organization Name", "Headquarters Location", "Description"]
 
 EARLIEST_YEAR = 1900
+#: problems listed in one CorpusError before "... and N more"
+MAX_PROBLEMS = 20
+#: characters removed from every field: C0/C1 controls (NUL included; tab and line breaks kept)
+#: and the bidirectional embedding, override and isolate controls (they reorder displayed text)
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# a field may be as long as the file (Python's csv module stops at 131,072 characters by default)
+csv.field_size_limit(2**31 - 1)
 _DELIMITERS = [",", "\t", ";", "|"]
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
@@ -88,6 +95,9 @@ class Corpus:
     delimiter: str = ","
     n_records: int = 0
     column_names: dict = field(default_factory=dict)  # canonical -> name in the file
+    #: what loading changed without excluding a firm (control characters removed, investor
+    #: types mapped or left uncoded), one sentence each
+    notices: list = field(default_factory=list)
 
     def city_counts(self) -> pd.Series:
         return self.firms["city"].value_counts().reindex(list(CITIES), fill_value=0)
@@ -127,6 +137,8 @@ def _decode(data: bytes, path: Path) -> tuple[str, str]:
             enc = "utf-16-le"
         elif head[0::2].count(0) > 0.4 * len(head[0::2]):
             enc = "utf-16-be"
+        elif data.count(0) <= max(8, 0.001 * len(data)) and _is_utf8(data):
+            enc = "utf-8"  # UTF-8 text with a stray NUL in a field (removed from the field later)
         else:
             raise CorpusError(f"{path}: the file holds binary data (NUL bytes), not CSV text; {_EXPECT_TEXT}")
     else:
@@ -145,9 +157,17 @@ def _decode(data: bytes, path: Path) -> tuple[str, str]:
         raise CorpusError(f"{path}: the file is not valid {enc} text (byte {exc.start}); "
                           f"{_EXPECT_TEXT}") from None
     controls = sum(1 for ch in text[:20000] if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n")
-    if "\x00" in text or controls > max(2, 0.01 * min(len(text), 20000)):
+    if controls > max(8, 0.02 * min(len(text), 20000)):  # a few stray ones are removed from fields
         raise CorpusError(f"{path}: the file holds binary data, not CSV text; {_EXPECT_TEXT}")
     return text, enc
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def _guess_legacy_encoding(data: bytes) -> str | None:
@@ -404,11 +424,6 @@ def _year_checks(pa, name):
 def _input_schema():
     """The mapped corpus before exclusions (every record of the file)."""
     pa = _pa()
-    inv_codes = set(_labels.categories("investor"))
-
-    def investor_codes(s):
-        return s.map(lambda v: all(p.strip() in inv_codes for p in str(v).split(";") if p.strip()))
-
     def one_city_per_id(df):
         n = df.groupby("company_id")["_place"].transform("nunique")
         return (n <= 1) | df["company_id"].isna()
@@ -420,8 +435,6 @@ def _input_schema():
         "company_id": pa.Column(str, nullable=False),
         "name": pa.Column(str, nullable=False),
         "founded_year": pa.Column(str, checks=_year_checks(pa, "founded_year"), nullable=True),
-        "investor_types": pa.Column(str, pa.Check(investor_codes, name="investor_codes", error="investor_codes"),
-                                    nullable=True),
         "truth_application": pa.Column(str, _codes_check(pa, "application"), required=False),
         "truth_customer": pa.Column(str, _codes_check(pa, "customer"), required=False),
         "truth_geography": pa.Column(str, _codes_check(pa, "geography"), required=False),
@@ -472,8 +485,9 @@ def _where(row, lines) -> str:
 
 def _translate(err, path: Path, lines: dict, names: dict, frame: pd.DataFrame | None,
                expected_columns: list[str] | None = None) -> CorpusError:
+    """pandera's failure cases as one CorpusError: every problem (up to MAX_PROBLEMS) with its
+    row and column, in row order."""
     fc = err.failure_cases.copy()
-    n_total = len(fc)
 
     def col_name(c):
         return names.get(c, c)
@@ -486,60 +500,59 @@ def _translate(err, path: Path, lines: dict, names: dict, frame: pd.DataFrame | 
             f"{path}: missing required column{'s' if len(cols) > 1 else ''} "
             f"{', '.join(repr(c) for c in cols)} in the header (line 1); expected columns "
             f"{', '.join(expected_columns or cols)}; found {', '.join(found) or 'none'}")
-    fc["_row"] = pd.to_numeric(fc["index"], errors="coerce")
-    fc["_frame_level"] = (fc["schema_context"].astype(str) == "DataFrameSchema").astype(int)
-    fc = fc.sort_values(["_frame_level", "_row", "check_number"], kind="stable",
-                        na_position="last")
-    first = fc.iloc[0]
-    check = str(first["check"])
-    column = first["column"]
-    row = first["_row"]
-    value = first["failure_case"]
-    more = fc["_row"].nunique() - 1
-    tail = (f" ({n_total - 1} more problem{'s' if n_total > 2 else ''} in "
-            f"{more} other row{'s' if more != 1 else ''}; fix this one first)") if more > 0 else ""
-    where = _where(row, lines) if pd.notna(row) else "all rows"
-    if check == "one_city_per_id":
-        cid = frame.loc[int(row), "company_id"]
-        rows = frame.index[frame["company_id"] == cid].tolist()
-        detail = "; ".join(f"'{frame.loc[r, '_place']}' in {_where(r, lines)}" for r in rows)
-        label = "company_id" + (f" (from '{col_name('company_id')}')" if 'company_id' in names else "")
-        return CorpusError(f"{path}: {label} '{cid}' has two "
-                           f"different cities in column '{col_name('city')}': {detail}; "
-                           f"expected one city per firm")
-    if check == "one_record_per_id":
-        cid = frame.loc[int(row), "company_id"]
-        rows = frame.index[frame["company_id"] == cid].tolist()
-        return CorpusError(f"{path}: company_id '{cid}' appears in "
-                           f"{' and '.join(_where(r, lines) for r in rows[:3])} with different "
-                           f"content (column '{col_name('company_id')}'); expected one record "
-                           f"per firm (exact duplicates are excluded, not errors)")
-    if check.startswith("year_form"):
-        exp = ("expected a year such as 2017, a date such as 2017-03-01 or Mar 2017, or an "
-               "empty cell")
-        return CorpusError(f"{path}: {where}, column '{col_name(column)}': '{value}' is not a "
-                           f"year; {exp}{tail}")
-    if check.startswith("year_range"):
-        return CorpusError(f"{path}: {where}, column '{col_name(column)}': year {value} is "
-                           f"impossible; expected a year from {EARLIEST_YEAR} to "
-                           f"{current_year()}{tail}")
-    if check.startswith("label_code"):
-        dim = check.split(":", 1)[1]
-        return CorpusError(f"{path}: {where}, column '{column}': unknown label code '{value}'; "
-                           f"expected one of {', '.join(_labels.categories(dim))} "
-                           f"(data/labels.yml){tail}")
-    if check == "profile_code":
-        return CorpusError(f"{path}: {where}, column '{column}': '{value}'; expected own or "
-                           f"beijing{tail}")
-    if check == "investor_codes":
-        return CorpusError(f"{path}: {where}, column '{col_name(column)}': '{value}' holds an "
-                           f"unknown investor code; expected ';'-joined codes from "
-                           f"{', '.join(_labels.categories('investor'))}{tail}")
-    if check == "not_nullable":
-        return CorpusError(f"{path}: {where}, column '{col_name(column)}' is empty; expected a "
-                           f"value in every row{tail}")
-    return CorpusError(f"{path}: {where}, column '{col_name(column)}': value '{value}' fails "
-                       f"the check {check}{tail}")
+    fc["row_number"] = pd.to_numeric(fc["index"], errors="coerce")
+    fc["frame_level"] = (fc["schema_context"].astype(str) == "DataFrameSchema").astype(int)
+    fc = fc.sort_values(["row_number", "frame_level", "check_number"], kind="stable", na_position="last")
+    problems: list[str] = []
+    seen_ids: set = set()
+    seen_cells: set = set()
+    for case in fc.itertuples(index=False):
+        check, column, row, value = str(case.check), case.column, case.row_number, case.failure_case
+        if check not in ("one_city_per_id", "one_record_per_id"):
+            if (row, column) in seen_cells:  # one problem per cell ('18': not a year, and too early)
+                continue
+            seen_cells.add((row, column))
+        where = _where(row, lines) if pd.notna(row) else "all rows"
+        if check in ("one_city_per_id", "one_record_per_id"):
+            cid = frame.loc[int(row), "company_id"]
+            if cid in seen_ids:  # one problem per firm id (two cities implies two records)
+                continue
+            seen_ids.add(cid)
+            rows = frame.index[frame["company_id"] == cid].tolist()
+            if check == "one_city_per_id":
+                detail = "; ".join(f"'{frame.loc[r, '_place']}' in {_where(r, lines)}" for r in rows)
+                label = "company_id" + (f" (from '{col_name('company_id')}')" if "company_id" in names else "")
+                problems.append(f"{label} '{cid}' has two different cities in column "
+                                f"'{col_name('city')}': {detail}; expected one city per firm")
+            else:
+                problems.append(f"company_id '{cid}' appears in "
+                                f"{' and '.join(_where(r, lines) for r in rows[:3])} with different "
+                                f"content (column '{col_name('company_id')}'); expected one record "
+                                f"per firm (exact duplicates are excluded, not errors)")
+        elif check.startswith("year_form"):
+            problems.append(f"{where}, column '{col_name(column)}': '{value}' is not a year; expected "
+                            f"a year such as 2017, a date such as 2017-03-01 or Mar 2017, or an "
+                            f"empty cell")
+        elif check.startswith("year_range"):
+            problems.append(f"{where}, column '{col_name(column)}': year {value} is impossible; "
+                            f"expected a year from {EARLIEST_YEAR} to {current_year()}")
+        elif check.startswith("label_code"):
+            dim = check.split(":", 1)[1]
+            problems.append(f"{where}, column '{column}': unknown label code '{value}'; expected one "
+                            f"of {', '.join(_labels.categories(dim))} (data/labels.yml)")
+        elif check == "profile_code":
+            problems.append(f"{where}, column '{column}': '{value}'; expected own or beijing")
+        elif check == "not_nullable":
+            problems.append(f"{where}, column '{col_name(column)}' is empty; expected a value in "
+                            f"every row")
+        else:
+            problems.append(f"{where}, column '{col_name(column)}': value '{value}' fails the check "
+                            f"{check}")
+    try:
+        _raise_problems(path, list(dict.fromkeys(problems)))
+    except CorpusError as exc:
+        return exc
+    return CorpusError(f"{path}: the file fails the corpus contract")
 
 
 def _validate(schema, frame, path, lines, names, expected_columns=None):
@@ -568,6 +581,78 @@ def _split_list(v):
         return None
     parts = [p.strip() for p in re.split(r"[;,]", str(v)) if p.strip()]
     return ";".join(parts) if parts else None
+
+
+def _clean_field(value: str) -> tuple[str | None, int]:
+    """A field stripped, with control characters removed (and CRLF inside it made LF); the
+    number of characters removed."""
+    value = value.replace("\r\n", "\n")
+    cleaned, n = _CONTROL_CHARS.subn("", value)
+    cleaned = cleaned.strip()
+    return (cleaned or None), n
+
+
+def _control_notice(removed: list, lines: dict) -> list[str]:
+    if not removed:
+        return []
+    total = sum(n for _, _, n in removed)
+    shown = "; ".join(f"{_where(r, lines)}, column '{c}' ({n})" for r, c, n in removed[:5])
+    more = f"; and {len(removed) - 5} more field(s)" if len(removed) > 5 else ""
+    return [f"removed {total} control character{'s' if total != 1 else ''} (NUL, escape codes, "
+            f"text-direction overrides) from {len(removed)} field{'s' if len(removed) != 1 else ''}; "
+            f"the firms are kept: {shown}{more}"]
+
+
+def _code_investor_types(frame: pd.DataFrame, lines: dict, names: dict) -> tuple[pd.Series, list[str]]:
+    """``investor_types`` as ';'-joined codes: codes kept, words mapped by
+    dictionaries/investor_types.yml, undecided words by the name of the investor at the same
+    position in ``investors``; what cannot be coded is left out and listed in a notice."""
+    from .investors import code_of_type
+
+    column = names.get("investor_types", "investor_types")
+    mapped, uncoded, by_word, by_name = [], [], 0, 0
+    for row, types, investors in zip(frame.index, frame["investor_types"], frame["investors"]):
+        words = [w.strip() for w in str(types).split(";") if w.strip()] if isinstance(types, str) else []
+        people = [w.strip() for w in str(investors).split(";") if w.strip()] \
+            if isinstance(investors, str) else []
+        codes = []
+        for i, word in enumerate(words):
+            name = people[i] if len(people) == len(words) else None
+            code, how = code_of_type(word, name)
+            if code:
+                codes.append(code)
+                by_word += how == "word"
+                by_name += how == "name"
+            else:
+                uncoded.append(f"{_where(row, lines)}: '{word}'"
+                               + (" (unknown word)" if how == "unknown" else
+                                  f" (investor '{name}' not recognised)" if name else
+                                  " (no investor name at the same position)"))
+        mapped.append(";".join(codes) if codes else None)
+    notices = []
+    if by_word or by_name:
+        notices.append(f"column '{column}': {by_word + by_name} investor type(s) written in words "
+                       f"were coded ({by_word} by the word, {by_name} by the investor's name; "
+                       f"table: analysis/dictionaries/investor_types.yml)")
+    if uncoded:
+        shown = "; ".join(uncoded[:MAX_PROBLEMS])
+        more = f"; and {len(uncoded) - MAX_PROBLEMS} more" if len(uncoded) > MAX_PROBLEMS else ""
+        notices.append(f"column '{column}': {len(uncoded)} investor type(s) left uncoded (neither "
+                       f"the word nor the investor's name decides the code): {shown}{more}")
+    return pd.Series(mapped, index=frame.index, dtype="str"), notices
+
+
+def _raise_problems(path: Path, problems: list[str]) -> None:
+    """One CorpusError listing every problem (up to MAX_PROBLEMS), each with row and column."""
+    if not problems:
+        return
+    if len(problems) == 1:
+        raise CorpusError(f"{path}: {problems[0]}")
+    shown = problems[:MAX_PROBLEMS]
+    more = (f"\n  ... and {len(problems) - MAX_PROBLEMS} more"
+            if len(problems) > MAX_PROBLEMS else "")
+    raise CorpusError(f"{path}: {len(problems)} problems; fix them and load again:\n  "
+                      + "\n  ".join(shown) + more)
 
 
 def read_file(path: str | Path | None) -> tuple[Path, bytes]:
@@ -634,19 +719,28 @@ def load(path: str | Path | None = None) -> Corpus:
 
     width = len(columns)
     lines = {row: line for row, line, _ in records}
-    rows = []
+    rows, index, problems, removed = [], [], [], []
     for row, line, rec in records:
         if len(rec) > width and not any(f.strip() for f in rec[width:]):
             rec = rec[:width]
         if len(rec) != width:
-            raise CorpusError(
-                f"{path}: data row {row} (line {line}) has {len(rec)} fields but the header has "
+            problems.append(
+                f"data row {row} (line {line}) has {len(rec)} fields but the header has "
                 f"{width}; expected one field per column (a missing or extra "
                 f"{'tab' if delim == chr(9) else repr(delim)}, or a line break outside quotes?)")
-        rows.append([f.strip() if f.strip() else None for f in rec])
-    raw = pd.DataFrame(rows, columns=columns, index=pd.Index([r for r, _, _ in records], name="row"),
-                       dtype="str")
+            continue
+        fields = []
+        for col, value in zip(columns, rec):
+            value, n = _clean_field(value)
+            if n:
+                removed.append((row, col, n))
+            fields.append(value)
+        rows.append(fields)
+        index.append(row)
+    _raise_problems(path, problems)
+    raw = pd.DataFrame(rows, columns=columns, index=pd.Index(index, name="row"), dtype="str")
     _validate(_raw_schema(kind), raw, path, lines, {}, expected)
+    notices = _control_notice(removed, lines)
 
     # map onto canonical columns
     if kind == "crunchbase":
@@ -696,7 +790,9 @@ def load(path: str | Path | None = None) -> Corpus:
             dup_of[row] = first_seen[values]
         else:
             first_seen[values] = row
-    unique = frame.drop(index=list(dup_of))
+    unique = frame.drop(index=list(dup_of)).copy()
+    unique["investor_types"], investor_notices = _code_investor_types(unique, lines, names)
+    notices += investor_notices
     _validate(_input_schema(), unique, path, lines, names)
 
     # exclusions
@@ -741,7 +837,7 @@ def load(path: str | Path | None = None) -> Corpus:
     simulated = bool(truth) or bool((firms["source"] == "simulated").all())
     return Corpus(firms=firms, exclusions=exclusions, path=path, source_kind=kind,
                   simulated=simulated, encoding=encoding, delimiter=delim,
-                  n_records=len(records), column_names=names)
+                  n_records=len(records), column_names=names, notices=notices)
 
 
 # --------------------------------------------------------------------------- CLI
@@ -764,6 +860,9 @@ def report(corpus: Corpus) -> str:
             lines.append(f"  data row {r.row} (line {r.line}): {r.name} -- {r.reason} ({r.detail})")
     else:
         lines.append("exclusions: none")
+    if corpus.notices:
+        lines.append("notices:")
+        lines.extend(f"  {n}" for n in corpus.notices)
     return "\n".join(lines)
 
 

@@ -155,6 +155,24 @@ def test_noop_rebuild_runs_nothing_and_identical_notebooks(built_book):
     assert changed == []
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.book
+def test_cold_builds_in_two_folders_are_byte_identical(built_book, tmp_path):
+    """Another folder, one worker: the same executed notebooks, tables and HTML, byte for byte."""
+    first, _ = built_book
+    second = _copy_repo(tmp_path / "elsewhere" / "repo")
+    proc = _run(second, "build", "--jobs", "1")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for part in ("executed", "tables", "html"):
+        a, b = _files(first / "_build" / part), _files(second / "_build" / part)
+        assert a.keys() == b.keys(), part
+        differ = [name for name in a if a[name] != b[name]]
+        assert differ == [], f"{part}: {differ[:10]}"
+
+
 FAILING = textwrap.dedent('''\
     # %% [markdown]
     # # A chapter that fails

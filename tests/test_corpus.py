@@ -38,7 +38,6 @@ BAD = [
                              f"from 1900 to {THIS_YEAR}"]),
     ("bad_truth_label.csv", ["data row 2 (line 3)", "column 'truth_customer'", "'government'",
                              "public, private"]),
-    ("bad_investor_code.csv", ["data row 1 (line 2)", "column 'investor_types'", "state;angel"]),
     ("bad_field_count.csv", ["data row 2 (line 3)", "6 fields", "header has 5"]),
     ("bad_missing_name.csv", ["data row 2 (line 3)", "column 'name' is empty"]),
     ("bad_missing_id.csv", ["data row 2 (line 3)", "column 'company_id' is empty"]),
@@ -101,10 +100,109 @@ def test_unknown_truth_profile_and_year(tmp_path):
         load(p)
 
 
-def test_several_faults_reported_as_one_message_with_count(tmp_path):
+def test_several_faults_are_all_reported_with_row_and_column(tmp_path):
     p = _canon(tmp_path, "f1,A,Beijing,18,x\nf2,B,Beijing,19,y\nf3,C,Beijing,20,z\n")
     msg = str(pytest.raises(CorpusError, load, p).value)
-    assert "data row 1 (line 2)" in msg and "2 other rows" in msg
+    assert msg.splitlines()[0].endswith("3 problems; fix them and load again:")
+    for row in (1, 2, 3):
+        assert f"data row {row} (line {row + 1}), column 'founded_year': '{17 + row}' is not a year" in msg
+    # problems of different kinds in one file, investor types in words masking none of them
+    p = _canon(tmp_path, "f1,A,Beijing,soon,x,venture capital;Government Fund\n"
+                         ",B,Shanghai,2019,y,Angel\nf3,C,Shenzhen,1850,z,Accelerator\n",
+               header="company_id,name,city,founded_year,description,investor_types")
+    lines = str(pytest.raises(CorpusError, load, p).value).splitlines()
+    assert len(lines) == 4 and "investor" not in "".join(lines)
+    assert "data row 1 (line 2), column 'founded_year': 'soon'" in lines[1]
+    assert "data row 2 (line 3), column 'company_id' is empty" in lines[2]
+    assert "data row 3 (line 4), column 'founded_year': year 1850 is impossible" in lines[3]
+
+
+def test_problems_are_capped(tmp_path):
+    body = "".join(f"f{i},A{i},Beijing,year{i},x\n" for i in range(C.MAX_PROBLEMS + 7))
+    body += "g1,G,Beijing,2018\n"  # a short row: reported before the values are checked
+    lines = str(pytest.raises(CorpusError, load, _canon(tmp_path, body)).value).splitlines()
+    assert "has 4 fields but the header has 5" in lines[0]
+    body = "".join(f"f{i},A{i},Beijing,year{i},x\n" for i in range(C.MAX_PROBLEMS + 7))
+    lines = str(pytest.raises(CorpusError, load, _canon(tmp_path, body)).value).splitlines()
+    assert lines[0].endswith(f"{C.MAX_PROBLEMS + 7} problems; fix them and load again:")
+    assert len(lines) == 1 + C.MAX_PROBLEMS + 1 and lines[-1].strip() == "... and 7 more"
+
+
+def test_field_count_problems_are_all_listed(tmp_path):
+    p = _canon(tmp_path, "f1,A,Beijing,2018\nf2,B,Beijing,2019,y\nf3,C,Beijing,2020,z,extra\n")
+    msg = str(pytest.raises(CorpusError, load, p).value)
+    assert "data row 1 (line 2) has 4 fields" in msg and "data row 3 (line 4) has 6 fields" in msg
+
+
+def test_a_two_megabyte_description_loads(tmp_path):
+    long = "ledger " * 300_000  # 2.1 MB, above the csv module's default field limit
+    p = _canon(tmp_path, f'f1,A,Beijing,2018,"{long}"\nf2,B,Shanghai,2019,short\n')
+    firms = load(p).firms
+    assert len(firms) == 2 and len(firms.loc[0, "description"]) == len(long.strip())
+
+
+def test_control_characters_removed_counted_and_firm_kept(tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_bytes("company_id,name,city,founded_year,description\n"
+                  "f1,A\x00lpha,Beijing,2018,\"chain\x00 for\r\n the \x1b[31mstate\"\n"
+                  "f2,Beta,Shanghai,2019,\"pay \u202emoc.evil\u202c rails\"\n"
+                  "f3,Gamma,Shenzhen,2020,\"emoji \U0001F680 and zero\u200bwidth stay\"\n".encode())
+    data = load(p)
+    firms = data.firms.set_index("company_id")
+    assert len(firms) == 3 and data.exclusions.empty
+    assert firms.loc["f1", "name"] == "Alpha"
+    assert firms.loc["f1", "description"] == "chain for\n the [31mstate"
+    assert firms.loc["f2", "description"] == "pay moc.evil rails"
+    assert firms.loc["f3", "description"] == "emoji \U0001F680 and zero\u200bwidth stay"
+    notice = next(n for n in data.notices if "control character" in n)
+    assert "removed 5 control characters" in notice and "from 3 fields" in notice
+    assert "data row 1 (line 2), column 'name' (1)" in notice
+    assert "data row 1 (line 2), column 'description' (2)" in notice
+    assert "notices:" in C.report(data) and "removed 5 control characters" in C.report(data)
+
+
+INVESTOR_WORDS = ("company_id,name,city,founded_year,description,investors,investor_types\n"
+                  "f1,A,Beijing,2018,x,Beijing Municipal Guidance Fund;Sequoia Capital China,"
+                  "government fund;venture capital\n"
+                  "f2,B,Shanghai,2019,y,Tencent;Jane Doe;Unheard Of Partners Ltd,"
+                  "Corporate Venture Capital;Angel;Accelerator\n"
+                  "f3,C,Shenzhen,2020,z,,Venture Capital;Banana;domestic_vc\n")
+
+
+def test_investor_types_in_words_are_coded(tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_text(INVESTOR_WORDS)
+    data = load(p)
+    types = data.firms.set_index("company_id")["investor_types"]
+    assert types["f1"] == "state;international_vc"  # the word decides; the name decides
+    assert types["f2"] == "corporate;domestic_vc"  # 'Jane Doe' decides nothing: Angel uncoded
+    assert types["f3"] == "domestic_vc"  # no names: Venture Capital uncoded; Banana unknown
+    coded = next(n for n in data.notices if "were coded" in n)
+    assert "4 investor type(s)" in coded and "2 by the word, 2 by the investor's name" in coded
+    left = next(n for n in data.notices if "left uncoded" in n)
+    assert "3 investor type(s)" in left
+    assert "data row 2 (line 3): 'Angel' (investor 'Jane Doe' not recognised)" in left
+    assert "data row 3 (line 4): 'Venture Capital' (no investor name at the same position)" in left
+    assert "'Banana' (unknown word)" in left
+
+
+def test_investor_type_table_covers_crunchbase_vocabulary():
+    from analysis.investors import code_of_type
+
+    crunchbase = ["Accelerator", "Angel", "Angel Group", "Co-Working Space", "Corporate Venture Capital",
+                  "Entrepreneurship Program", "Family Investment Office", "Fund Of Funds",
+                  "Government Office", "Hedge Fund", "Incubator", "Individual/Angel", "Investment Bank",
+                  "Investment Partner", "Legal", "Micro VC", "Pension Funds", "Private Equity Firm",
+                  "Secondary Purchaser", "Startup Competition", "University Program", "Venture Capital",
+                  "Venture Debt"]
+    for word in crunchbase:
+        assert code_of_type(word)[1] != "unknown", word
+    assert code_of_type("Government Office") == ("state", "word")
+    assert code_of_type("corporate venture capital") == ("corporate", "word")
+    assert code_of_type("State sponsorship and investment") == ("state", "word")
+    assert code_of_type("state") == ("state", "code")
+    assert code_of_type("Venture Capital", "IDG Capital") == ("international_vc", "name")
+    assert code_of_type("Venture Capital", "Someone") == (None, "undecided")
 
 
 # --------------------------------------------------------------------------- Crunchbase

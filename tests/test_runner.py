@@ -1,0 +1,231 @@
+"""Failure drills for the runner on a small book (a quick root page and two chapters that wait while a
+flag file exists): interrupts by SIGINT, SIGTERM and SIGKILL, two builds at once, corrupt cache
+records and notebooks, a site overwritten behind the runner's back, unwritable folders."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHAPTER = textwrap.dedent('''\
+    # %% [markdown]
+    # # {title}
+
+    # %% tags=["parameters"]
+    seed = 1
+
+    # %%
+    import os, time
+
+    open("../_build/pid-{name}", "w").write(str(os.getpid()))
+    deadline = time.time() + 120
+    while os.path.exists("../slow.flag") and time.time() < deadline:
+        time.sleep(0.1)
+    print("{title} ran with seed", seed)
+''')
+
+
+def _small_book(dest: Path) -> Path:
+    """A copy of the repository whose book is a root page and two waiting chapters."""
+    ignore = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", ".pytest_cache",
+                                    "*.egg-info", "book")
+    shutil.copytree(ROOT, dest, ignore=ignore)
+    book = dest / "book"
+    book.mkdir()
+    shutil.copy2(ROOT / "book" / "references.bib", book / "references.bib")
+    (book / "references.md").write_text("# References\n")
+    (book / "00_root.md").write_text("# A small book\n\nFor the runner's drills.\n")
+    for name in ("01_first", "02_second"):
+        (book / f"{name}.py").write_text(CHAPTER.format(title=f"Chapter {name}", name=name))
+    (dest / "_toc.yml").write_text("format: jb-book\nroot: book/00_root\nchapters:\n"
+                                   "  - file: book/01_first\n  - file: book/02_second\n"
+                                   "  - file: book/references\n")
+    (dest / "params" / "small.yml").write_text("seed: 1\n")
+    return dest
+
+
+def _env(repo: Path) -> dict:
+    return dict(os.environ, PYTHONPATH=str(repo))
+
+
+def _run(repo: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "analysis", "build", "--params", "params/small.yml",
+                           *args], cwd=repo, env=_env(repo), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def _start(repo: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "analysis", "build", "--params", "params/small.yml",
+                             *args], cwd=repo, env=_env(repo), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def _published(repo: Path) -> tuple[str, str]:
+    return _digest(repo / "_build" / "html"), _digest(repo / "_build" / "executed")
+
+
+def _wait_for_kernels(repo: Path, proc: subprocess.Popen, names=("01_first", "02_second")) -> list[int]:
+    deadline = time.time() + 120
+    files = [repo / "_build" / f"pid-{n}" for n in names]
+    while time.time() < deadline:
+        if all(f.exists() and f.read_text() for f in files):
+            return [int(f.read_text()) for f in files]
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.1)
+    raise AssertionError("the chapters did not start")
+
+
+def _gone(pids: list[int], within: float = 10) -> bool:
+    deadline = time.time() + within
+    while time.time() < deadline:
+        alive = [p for p in pids if psutil.pid_exists(p)
+                 and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _lock_is_free(repo: Path) -> bool:
+    with open(repo / "_build" / "build.lock", "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return True
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """The small book built once with seed 1: its published bytes are the reference."""
+    repo = _small_book(tmp_path_factory.mktemp("drills") / "repo")
+    proc = _run(repo, "--jobs", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return repo, _published(repo)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
+def test_interrupt_publishes_nothing_and_the_next_build_recovers(small, how):
+    repo, reference = small
+    (repo / "slow.flag").write_text("")
+    for f in (repo / "_build").glob("pid-*"):
+        f.unlink()
+    proc = _start(repo, "--jobs", "2", "-p", "seed=2")  # other parameters: every chapter runs
+    kernels = _wait_for_kernels(repo, proc)
+    workers = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
+    assert set(kernels) <= set(workers)
+    t0 = time.time()
+    proc.send_signal(getattr(signal, how))
+    out, err = proc.communicate(timeout=30)
+    stopped = time.time() - t0
+    (repo / "slow.flag").unlink()  # a chapter that would go on now finishes at once
+    assert stopped < 5, f"{how} took {stopped:.1f} s"
+    if how != "SIGKILL":
+        assert proc.returncode == 128 + getattr(signal, how), err
+        assert "interrupted" in err and "Traceback" not in err
+    assert _gone(workers), "a worker or kernel outlived the build"
+    assert _lock_is_free(repo)
+    assert _published(repo) == reference  # nothing of the seed=2 run published
+    # the next build with the first parameters: nothing of the interrupted run is trusted
+    proc = _run(repo, "--jobs", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _published(repo) == reference
+    assert "seed 2" not in (repo / "_build" / "html" / "book" / "01_first.html").read_text()
+
+
+@pytest.mark.slow
+def test_second_ctrl_c_never_hangs(small):
+    repo, reference = small
+    (repo / "slow.flag").write_text("")
+    for f in (repo / "_build").glob("pid-*"):
+        f.unlink()
+    proc = _start(repo, "--jobs", "2", "-p", "seed=3")
+    _wait_for_kernels(repo, proc)
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=10)
+    (repo / "slow.flag").unlink()
+    assert proc.returncode in (130, -2), proc.returncode
+    assert _lock_is_free(repo)
+    assert _published(repo) == reference
+
+
+@pytest.mark.slow
+def test_two_builds_at_once_second_refused(small):
+    repo, reference = small
+    (repo / "slow.flag").write_text("")
+    for f in (repo / "_build").glob("pid-*"):
+        f.unlink()
+    first = _start(repo, "--jobs", "2", "-p", "seed=4")
+    _wait_for_kernels(repo, first)
+    second = _run(repo, "--jobs", "2", timeout=60)
+    assert second.returncode == 1
+    assert "another build is running in this folder" in second.stderr
+    assert f"pid {first.pid}" in second.stderr and "Traceback" not in second.stderr
+    (repo / "slow.flag").unlink()
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, out + err
+    assert "seed 4" in (repo / "_build" / "html" / "book" / "01_first.html").read_text()
+    assert _run(repo, "--jobs", "2").returncode == 0  # back to seed 1
+    assert _published(repo) == reference
+
+
+@pytest.mark.slow
+def test_tampered_build_folder_is_detected_and_rebuilt(small):
+    repo, reference = small
+    build = repo / "_build"
+    executed = build / "executed" / "01_first.ipynb"
+    cases = {
+        "truncated notebook": lambda: executed.write_bytes(executed.read_bytes()[:200]),
+        "notebook edited by hand": lambda: executed.write_text(
+            executed.read_text().replace("ran with seed", "ran with SEED")),
+        "corrupt cache record": lambda: (build / "cache" / "01_first.json").write_text("{not json"),
+        "cache record deleted": lambda: (build / "cache" / "01_first.json").unlink(),
+        "site page overwritten": lambda: (build / "html" / "book" / "01_first.html").write_text("blank"),
+        "site index deleted": lambda: (build / "html" / "index.html").unlink(),
+        "site record corrupt": lambda: (build / "cache" / "_site.json").write_bytes(b"\x00" * 10),
+    }
+    for case, tamper in cases.items():
+        tamper()
+        proc = _run(repo, "--jobs", "2")
+        assert proc.returncode == 0, (case, proc.stdout + proc.stderr)
+        assert "Traceback" not in proc.stderr, case
+        if "site" in case:  # the site is rebuilt, the chapters are trusted
+            assert "running" not in proc.stdout and "jupyter-book build" in proc.stdout, (case, proc.stdout)
+        else:  # the chapter runs again (and gives the same bytes, so the site stands)
+            assert "ran     01_first" in proc.stdout, (case, proc.stdout)
+        assert _published(repo) == reference, case
+    # and an untouched folder is trusted: nothing runs
+    proc = _run(repo, "--jobs", "2")
+    assert "running" not in proc.stdout and "Sphinx not run" in proc.stdout
+
+
+@pytest.mark.slow
+def test_unwritable_build_folder_is_a_message(tmp_path):
+    repo = _small_book(tmp_path / "repo")
+    (repo / "_build").write_text("a file where the build folder should be")
+    proc = _run(repo)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "_build" in proc.stderr and "writable" in proc.stderr, proc.stderr
