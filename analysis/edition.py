@@ -7,7 +7,8 @@ it hands to jupyter-book. ``_config.yml`` loads this module as a Sphinx extensio
   the runner the chapters have not been executed, and the pages would have no numbers;
 * adds the stamp (parameter file, corpus identity, commit) to the footer of every HTML page and
   so to the PDF (made from the single-page HTML);
-* points the edit button at the chapter's ``.py`` (the file authors edit), not the ``.ipynb``.
+* points the edit button at the chapter's ``.py`` (the file authors edit), not the ``.ipynb``
+  (pydata-sphinx-theme's ``edit_page_url_template``).
 
 The stamp is part of the site's cache key, not the chapters': a new commit re-runs Sphinx only.
 """
@@ -109,6 +110,15 @@ def _config_inited(app, config) -> None:
     options = dict(config.html_theme_options or {})
     options["extra_footer"] = (options.get("extra_footer") or "") + stamp_html(stamp)
     config.html_theme_options = options
+    # the edit button opens book/NAME.py (the jupytext source authors edit), not the notebook
+    repo = str(options.get("repository_url") or "").rstrip("/")
+    if repo:
+        branch = options.get("repository_branch") or "main"
+        context = dict(config.html_context or {})
+        context["edit_page_url_template"] = (
+            f"{repo}/edit/{branch}/" + "{{ doc_path }}{{ file_name | replace('.ipynb', '.py') }}")
+        context["edit_page_provider_name"] = "GitHub" if "github.com" in repo else "Repository"
+        config.html_context = context
 
 
 #: written in the footer of _config.yml where the link to the citation page goes
@@ -127,28 +137,10 @@ def _page_context(app, pagename, templatename, context, doctree) -> None:
         if stamp.get("pdf") and app.builder.name == "html":
             footer += f'<p class="pdf-link"><a href="{context["pathto"](PDF_NAME, 1)}">The book as a PDF</a></p>'
         context["theme_extra_footer"] = footer
-    _edit_the_py(context)
-
-
-def _edit_the_py(context) -> None:
-    """The edit button opens ``book/NAME.py`` (the jupytext source) rather than the notebook."""
-    original = context.get("get_edit_provider_and_url")
-    if original is None or context.get("page_source_suffix") != ".ipynb":
-        return
-
-    def edit_py():
-        provider, url = original()
-        if url.endswith(".ipynb"):
-            url = url[: -len(".ipynb")] + ".py"
-        return provider, url
-
-    context["get_edit_provider_and_url"] = edit_py
 
 
 def setup(app):
     # config-inited runs before any document is read: a plain build stops here
     app.connect("config-inited", _config_inited)
-    # after pydata-sphinx-theme defines the edit URL (priority 500), before sphinx-book-theme
-    # draws the buttons (priority 501, registered after this extension when the theme loads)
-    app.connect("html-page-context", _page_context, priority=501)
+    app.connect("html-page-context", _page_context)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

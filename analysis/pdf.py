@@ -29,34 +29,57 @@ class PdfError(RuntimeError):
 
 
 def print_css(cjk_font: Path) -> str:
-    """The print stylesheet: A4 pages, numbered; the site's navigation hidden; CJK fallback."""
+    """The print stylesheet: A4 pages, numbered; Latin text in DejaVu, CJK in Noto Sans CJK SC."""
     return f"""
 @font-face {{ font-family: "Noto Sans CJK SC"; src: url("{cjk_font.as_uri()}"); }}
 @page {{ size: A4; margin: 20mm 18mm 22mm 18mm;
         @bottom-center {{ content: counter(page) " / " counter(pages); font-size: 8pt; color: #555; }} }}
-html, body {{ font-family: "DejaVu Sans", "Liberation Sans", "Noto Sans CJK SC", sans-serif !important;
-              font-size: 9.5pt !important; line-height: 1.4; }}
-code, pre, kbd {{ font-family: "DejaVu Sans Mono", "Noto Sans CJK SC", monospace !important; }}
-.bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .header-article, .prev-next-area,
-.bd-footer-article, .pdf-link, .bd-header-announcement, .search-button, .theme-switch-button,
-.headerlink, .toggle-details, button, .cell_input, .sd-tab-set input, .skip-link, #pst-back-to-top,
-.bd-search, .pst-scrollable-table-container + .dataTables_wrapper {{ display: none !important; }}
-.bd-main, .bd-content, .bd-article-container, .bd-container, .bd-page-width, .bd-article {{
-    max-width: none !important; width: auto !important; padding: 0 !important; margin: 0 !important;
-    display: block !important; }}
-.cell_output, .output, details {{ display: block !important; }}
-h1 {{ page-break-before: always; font-size: 18pt !important; }}
-section:first-of-type > h1:first-child {{ page-break-before: avoid; }}
-h2 {{ font-size: 13pt !important; }}  h3 {{ font-size: 11pt !important; }}
-img {{ max-width: 100% !important; height: auto !important; page-break-inside: avoid; }}
-figure {{ page-break-inside: avoid; }}
-table {{ font-size: 7.5pt !important; border-collapse: collapse; max-width: 100%; }}
-th, td {{ padding: 2px 4px !important; border-bottom: 0.5pt solid #bbb; vertical-align: top;
-          word-wrap: break-word; overflow-wrap: anywhere; }}
+html {{ font-family: "DejaVu Serif", "Noto Sans CJK SC", serif; font-size: 10pt; line-height: 1.4; }}
+h1, h2, h3, h4, caption, .caption, th {{ font-family: "DejaVu Sans", "Noto Sans CJK SC", sans-serif; }}
+code, pre, kbd {{ font-family: "DejaVu Sans Mono", "Noto Sans CJK SC", monospace; font-size: 8.5pt; }}
+pre {{ white-space: pre-wrap; background: #f5f5f5; padding: 4pt; }}
+h1 {{ page-break-before: always; font-size: 18pt; }}
+.title-page h1 {{ page-break-before: avoid; font-size: 22pt; margin-top: 60mm; }}
+h2 {{ font-size: 13pt; page-break-after: avoid; }}  h3 {{ font-size: 11pt; page-break-after: avoid; }}
+img {{ max-width: 100%; height: auto; }}
+figure, .figure, img {{ page-break-inside: avoid; }}
+figcaption, .caption {{ font-size: 8.5pt; }}
+table {{ font-size: 7.5pt; border-collapse: collapse; max-width: 100%; margin: 4pt 0; }}
+th, td {{ padding: 2px 4px; border-bottom: 0.5pt solid #bbb; vertical-align: top; text-align: left;
+          overflow-wrap: break-word; }}
 thead {{ display: table-header-group; }}  tr {{ page-break-inside: avoid; }}
 a {{ color: inherit; text-decoration: none; }}
-.build-stamp {{ font-size: 8pt; color: #444; }}
+.admonition, aside, .sidebar {{ border-left: 2pt solid #888; padding: 2pt 6pt; margin: 6pt 0; }}
+.admonition-title {{ font-weight: bold; }}
+.build-stamp, .licence {{ font-size: 8pt; color: #333; }}
+[hidden] {{ display: none; }}
 """
+
+
+def print_document(html_file: Path) -> str:
+    """The book's content from the single-page HTML, without the site's navigation, scripts and
+    theme: the article, then the footer's licence and build stamp, as one plain HTML document."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html_file.read_text(encoding="utf-8"), "html.parser")
+    article = soup.select_one("article.bd-article") or soup.body
+    if article is None:
+        raise PdfError(f"{html_file}: no article to print")
+    # the code behind the pages stays on the site (hidden inputs fold out there); the PDF shows outputs
+    for tag in article.select("script, style, link, noscript, button, .headerlink, details.above-input, "
+                              ".cell_input, .tag_parameters"):
+        tag.decompose()
+    footer = soup.select_one(".bd-footer-content .extra_footer")
+    title = soup.title.get_text(" ", strip=True) if soup.title else "book"
+    parts = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+             f"<title>{BeautifulSoup(title, 'html.parser').get_text()}</title></head><body>",
+             str(article)]
+    if footer is not None:
+        for link in footer.select(".pdf-link"):
+            link.decompose()
+        parts.append(f'<div class="licence">{footer.decode_contents()}</div>')
+    parts.append("</body></html>")
+    return "\n".join(parts)
 
 
 def _singlehtml(stage_dir: Path, out_dir: Path) -> Path:
@@ -101,7 +124,8 @@ def render_pdf(html_file: Path, output: Path) -> Path:
     while top.name != "singlehtml" and top != top.parent:
         top = top.parent
     base = top if top.name == "singlehtml" else html_file.resolve().parent
-    document = HTML(filename=str(html_file), base_url=base.as_uri() + "/").render(stylesheets=[css], font_config=fonts)
+    document = HTML(string=print_document(html_file), base_url=base.as_uri() + "/").render(
+        stylesheets=[css], font_config=fonts)
     stamp = _epoch().strftime("%Y-%m-%dT%H:%M:%SZ")
     document.metadata.created = stamp
     document.metadata.modified = stamp
