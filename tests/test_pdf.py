@@ -67,7 +67,7 @@ def test_pdf_pages_render_and_count_is_sane(pdf_book, tmp_path):
 def test_pdf_has_every_figure(pdf_book):
     repo, pdf, _, _ = pdf_book
     html = _singlehtml(repo)
-    images_dir = html.parent
+    images_dir = html.parent.parent  # singlehtml links are relative to its top folder
     srcs = re.findall(r'<img[^>]+src="([^"]+\.png)"', html.read_text(encoding="utf-8"))
     assert len(srcs) >= 5, srcs
     wanted = Counter(Image.open(images_dir / s).size for s in srcs)
@@ -91,10 +91,12 @@ def test_pdf_text_has_no_raw_markup_and_keeps_tables_and_references(pdf_book, tm
     assert re.search(r"Table \d+", text) and re.search(r"Fig(ure|\.) ?\d+", text)
     assert "Klingler-Vidra" in text and "Crunchbase" in text  # the bibliography
     assert "Built with params/default.yml" in text  # the build stamp
-    # HTML tables arrive as tables: the firm table's header row and first firm are in the text
-    firms = (repo / "_build" / "tables" / "firms.csv").read_text(encoding="utf-8").splitlines()
-    first_name = firms[1].split(",")[1].strip('"')
-    assert first_name in text
+    # HTML tables arrive as tables: the firm table's first firm and a keyness table's header
+    import pandas as pd
+
+    firms = pd.read_csv(repo / "_build" / "tables" / "firms.csv")
+    assert firms["name"].iloc[0].split()[0] in text
+    assert "description" in text and "founded" in text
     # Chinese glyphs: where the book shows Chinese text, a CJK font is embedded and the text extracts
     html = _singlehtml(repo).read_text(encoding="utf-8")
     cjk = re.findall(r"[\u4e00-\u9fff]{2,}", re.sub(r"<script.*?</script>", "", html, flags=re.S))
@@ -112,6 +114,23 @@ def test_pdf_bytes_are_stable_across_rebuilds(pdf_book):
     second = pdf.read_bytes()
     assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
     assert b"20260101" in second  # the date is SOURCE_DATE_EPOCH's, not the clock's
+
+
+def test_chinese_text_reaches_the_pdf_in_the_bundled_cjk_font(tmp_path):
+    require_tool("pdftotext", "pdffonts")
+    from analysis.pdf import render_pdf
+
+    top = tmp_path / "singlehtml"
+    (top / "book").mkdir(parents=True)
+    page = top / "book" / "index.html"
+    page.write_text('<html><body><article class="bd-article"><h1>Key terms</h1><table><tr><th>term</th>'
+                    '<th>gloss</th></tr><tr><td>区块链</td><td>blockchain</td></tr><tr><td>北京</td>'
+                    '<td>Beijing</td></tr></table></article></body></html>', encoding="utf-8")
+    pdf = render_pdf(page, tmp_path / "x.pdf")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "区块链" in text and "北京" in text and "blockchain" in text
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Noto-Sans-CJK-SC" in fonts
 
 
 def test_pdf_without_a_built_book_says_what_to_do(tmp_path):
