@@ -631,6 +631,11 @@ def site_digest(book: Book, stamp: dict | None = None) -> str:
     for chapter in book.chapters:
         _hash_file(h, chapter.executed, chapter.name)
     h.update(str(tree_digest(TABLES_DIR)).encode())
+    for rel in ("_static", "_ext", *SHIPPED_FILES):  # staged beside the pages
+        src = ROOT / rel
+        for path in sorted(p for p in ([src] if src.is_file() else src.rglob("*")) if p.is_file()):
+            if "__pycache__" not in path.parts:
+                _hash_file(h, path, path.relative_to(ROOT).as_posix())
     return h.hexdigest()
 
 
@@ -644,12 +649,28 @@ def stage(book: Book, stamp: dict | None = None) -> Path:
     edition.write_stamp(stage_dir, stamp or edition.build_stamp(None, None))
     for path in [CONFIG_FILE, TOC_FILE]:
         shutil.copy2(path, stage_dir / path.name)
+    for folder in ("_static", "_ext"):  # the book's CSS, JS and Sphinx extension (reading aids)
+        if (ROOT / folder).is_dir():
+            shutil.copytree(ROOT / folder, stage_dir / folder, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(ROOT / "book" / "references.bib", stage_dir / "book" / "references.bib")
     for page in book.pages:
         shutil.copy2(page, stage_dir / "book" / page.name)
     for chapter in book.chapters:
         shutil.copy2(chapter.executed, stage_dir / "book" / f"{chapter.name}.ipynb")
+    # files the text names, shipped with the site (linked with {download}`/files/...`)
+    for rel in SHIPPED_FILES:
+        src = ROOT / rel
+        dest = stage_dir / "files" / rel
+        if src.is_dir():
+            shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", ".*"))
+        elif src.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest)
     return stage_dir
+
+
+#: repository files the book's text names; staged under files/ so that pages can link them
+SHIPPED_FILES = ("data", "analysis/dictionaries", "params", "requirements.lock")
 
 
 _WARNING = re.compile(r"(WARNING|ERROR|CRITICAL)", re.I)

@@ -12,6 +12,9 @@ from .paths import DATA_DIR
 
 POLICY_FILE = DATA_DIR / "policy_events.csv"
 COUNTS_FILE = DATA_DIR / "external_counts.csv"
+NAMED_FIRMS_FILE = DATA_DIR / "named_firms.csv"
+BRIEF_TABLE1_FILE = DATA_DIR / "brief_table1.csv"
+BRIEF_SOURCE = "000_"  # seed_file prefix of the brief itself in named_firms.csv
 LEVELS = ("central", "Beijing", "Shanghai", "Shenzhen", "Guangdong", "other-local", "international")
 STANCES = ("support", "restrict", "mixed")
 #: the three events the context chapter marks on its timeline
@@ -55,13 +58,15 @@ def stance_by_level(events: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def basis(measure: str) -> str:
-    """What a published count counts, from its description: the bases are not comparable."""
+def basis(measure: str, unit: str = "") -> str:
+    """What a published count counts, from its description and unit: the bases are not
+    comparable. A value in index points is an index score; a count of firms never is."""
     m = measure.lower()
+    if unit.lower().startswith("index"):
+        return "index score"
     rules = [
         ("crunchbase, may 2022", "Crunchbase firms (the brief)"),
-        ("ranking", "index score"),
-        ("evaluation score", "index score"),
+        ("blockchain-related firms", "registered firms (as reported)"),
         ("registered", "business registry"),
         ("qichacha", "business registry"),
         ("in operation", "business registry"),
@@ -80,7 +85,7 @@ def basis(measure: str) -> str:
 
 def external_counts(path=COUNTS_FILE) -> pd.DataFrame:
     counts = pd.read_csv(path, dtype={"value": float}, keep_default_na=False)
-    counts["basis"] = counts["measure"].map(basis)
+    counts["basis"] = [basis(m, u) for m, u in zip(counts["measure"], counts["unit"])]
     return counts
 
 
@@ -95,3 +100,61 @@ def city_counts(counts: pd.DataFrame) -> pd.DataFrame:
     wide = pd.concat([wide[brief], wide[~brief].sort_values(["basis", "year", "measure"])])
     wide.columns.name = None
     return wide.reset_index(drop=True)
+
+
+def named_firms(city: str | None = None, path=NAMED_FIRMS_FILE, brief_only: bool = True) -> pd.DataFrame:
+    """Firms the brief (and the other seed texts) name, from ``data/named_firms.csv``. With a
+    ``city``, the rows whose location mentions it (e.g. "Caribbean (moved from Shenzhen)")."""
+    firms = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"name", "city", "description", "seed_file"} - set(firms.columns)
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    if brief_only:
+        firms = firms[firms["seed_file"].str.startswith(BRIEF_SOURCE)]
+    if city is not None:
+        firms = firms[firms["city"].str.contains(city, case=False, regex=False)]
+    return firms.reset_index(drop=True)
+
+
+def brief_table1(path=BRIEF_TABLE1_FILE) -> pd.DataFrame:
+    """The brief's Table 1 as published: one row per Table 1 row, one column per city."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    expected = ["row", *CITIES]
+    if list(table.columns) != expected:
+        raise ValueError(f"{path}: columns must be {', '.join(expected)}, found {', '.join(table.columns)}")
+    return table.set_index("row")
+
+
+def fragmentation(events: pd.DataFrame) -> pd.DataFrame:
+    """Central measures by year: how many were issued, how many distinct bodies led them so far
+    (the first actor named; co-issuers are not always listed), and how many restrictive
+    measures were in force together (a restriction stays in force once issued; the data
+    record no repeal)."""
+    central = events[events["level"] == "central"].copy()
+    lead = central["actor"].map(lead_body)
+    rows = []
+    for year in range(int(events["year"].min()), int(events["year"].max()) + 1):
+        this = central["year"] == year
+        rows.append({
+            "year": year,
+            "central measures": int(this.sum()),
+            "distinct lead bodies so far": int(lead[central["year"] <= year].nunique()),
+            "restrictive measures in force": int(((central["year"] <= year) & (central["stance"] == "restrict")).sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def lead_body(actor: str) -> str:
+    """The body that leads a measure: the first actor named ("PBOC with MIIT, CBRC" -> PBOC;
+    "CSRC (Science and Technology Regulation Bureau)" -> CSRC)."""
+    import re
+
+    return re.split(r"\(|,|;| with | and |/", actor, maxsplit=1)[0].strip()
+
+
+def events_table(events: pd.DataFrame) -> pd.DataFrame:
+    """Every event for the page: date, level, actor, stance, summary and its sources (the
+    ``source`` field's `` | ``-separated URLs or seed files, kept as a list)."""
+    out = events[["date", "level", "actor", "stance", "summary"]].copy()
+    out["source"] = events["source"].map(lambda s: " | ".join(p.strip() for p in str(s).split("|") if p.strip()))
+    return out.reset_index(drop=True)

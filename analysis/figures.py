@@ -19,6 +19,24 @@ from matplotlib.patches import Patch
 from .palette import CITIES, CITY_COLOURS
 
 GREY = "#8a8a8a"
+DPI = 200  # pages show figures at about 100 px per inch: PNGs at twice the displayed size
+SIMULATED_MARK = "simulated data"
+
+
+def mark_simulated(fig, simulated: bool = True):
+    """Stamp a figure drawn from the simulated corpus with a visible "simulated data" mark."""
+    if simulated:
+        fig.text(0.995, 0.005, SIMULATED_MARK, ha="right", va="bottom", fontsize=9, color="#a0301f",
+                 fontweight="bold", bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#a0301f", lw=0.8))
+    return fig
+
+
+def tint(hex_colour: str, amount: float = 0.72) -> str:
+    """A pale tint of a colour (``amount`` of the way to white), for terms that do not survive."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    r, g, b = to_rgb(hex_colour)
+    return to_hex((r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount))
 
 
 @lru_cache(maxsize=1)
@@ -39,8 +57,8 @@ def setup() -> None:
     name = font_manager.FontProperties(fname=str(cjk_font_path())).get_name()
     plt.rcParams.update({
         "font.family": ["DejaVu Sans", name],
-        "figure.dpi": 100,
-        "savefig.dpi": 100,
+        "figure.dpi": DPI,
+        "savefig.dpi": DPI,
         "axes.spines.top": False,
         "axes.spines.right": False,
         "axes.titlesize": 11,
@@ -68,41 +86,59 @@ def _cloud(frequencies: dict[str, float], colour_of, seed: int, width: int, heig
     return cloud
 
 
-def city_wordcloud(frequencies: dict[str, float], city: str, seed: int = 1, title: str | None = None):
-    """One city's cloud in its colour (terms sized by their weight, e.g. keyness or frequency)."""
+def city_wordcloud(frequencies: dict[str, float], city: str, seed: int = 1, title: str | None = None,
+                   survivors=None, simulated: bool = False):
+    """One city's cloud (terms sized by their weight, e.g. keyness). With ``survivors`` (the
+    terms that survive the multiplicity correction), those are drawn in the city's full colour
+    and the other terms in a pale tint of it, with a legend saying so."""
     setup()
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    full, pale = CITY_COLOURS[city], tint(CITY_COLOURS[city])
+    keep = set(frequencies) if survivors is None else set(survivors)
     if frequencies:
-        cloud = _cloud(frequencies, lambda _w: CITY_COLOURS[city], seed, 900, 460)
+        cloud = _cloud(frequencies, lambda w: full if w in keep else pale, seed, 900, 460)
         ax.imshow(cloud.to_array(), interpolation="bilinear")
     else:
-        ax.text(0.5, 0.5, "no term is key for this city", ha="center", va="center")
+        ax.text(0.5, 0.5, "no term is over-used in this city", ha="center", va="center")
     ax.set_axis_off()
+    if survivors is not None and frequencies:
+        ax.legend(handles=[Patch(color=full, label="survives the correction (q < 0.05)"),
+                           Patch(color=pale, label="top term, does not survive")],
+                  frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2, fontsize=9)
     if title:
         ax.set_title(title)
     fig.tight_layout()
-    return fig
+    return mark_simulated(fig, simulated)
 
 
-def comparison_wordcloud(weights: pd.DataFrame, seed: int = 1):
+def comparison_wordcloud(weights: pd.DataFrame, seed: int = 1, simulated: bool = False):
     """Figure 1 rebuilt: ``weights`` has columns term, city, weight (the term's keyness for the
-    city it is most key for); each term coloured by that city, with a legend."""
+    city it is most key for) and, optionally, survives; each term coloured by that city, in full
+    colour when it survives the correction and in a pale tint when not, with a legend."""
     setup()
-    colour = dict(zip(weights["term"], weights["city"].map(CITY_COLOURS)))
-    fig, ax = plt.subplots(figsize=(8, 4.6))
+    survives = (dict(zip(weights["term"], weights["survives"])) if "survives" in weights.columns
+                else dict.fromkeys(weights["term"], True))
+    colour = {t: (CITY_COLOURS[c] if survives[t] else tint(CITY_COLOURS[c]))
+              for t, c in zip(weights["term"], weights["city"])}
+    fig, ax = plt.subplots(figsize=(8, 5.2))
     if len(weights):
-        cloud = _cloud(dict(zip(weights["term"], weights["weight"])), lambda w: colour[w], seed, 1000, 520)
+        cloud = _cloud(dict(zip(weights["term"], weights["weight"])), lambda w: colour[w], seed, 1000, 560)
         ax.imshow(cloud.to_array(), interpolation="bilinear")
     ax.set_axis_off()
-    city_legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3)
+    handles = [Patch(color=CITY_COLOURS[c], label=c) for c in CITIES]
+    handles += [Patch(color=tint(CITY_COLOURS[c]), label=f"{c}, not surviving") for c in CITIES]
+    ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3,
+              fontsize=10)
     fig.tight_layout()
-    return fig
+    return mark_simulated(fig, simulated)
 
 
 # ----------------------------------------------------------------------------- keyness
-def keyness_bars(table: pd.DataFrame, city: str, n: int = 12, reference: str = "other two cities"):
+def keyness_bars(table: pd.DataFrame, city: str, n: int = 12, reference: str = "other two cities",
+                 alpha: float = 0.05, simulated: bool = False):
     """Like quanteda's textplot_keyness: the ``n`` most over-used terms of the target (city
-    colour) and the ``n`` most under-used ones (grey), by signed statistic."""
+    colour) and the ``n`` most under-used ones (grey), by signed statistic. With a ``q``
+    column, bars whose q is not below ``alpha`` are drawn in a pale tint."""
     setup()
     top = table.nlargest(n, "statistic")
     top = top[top["statistic"] > 0]
@@ -111,16 +147,21 @@ def keyness_bars(table: pd.DataFrame, city: str, n: int = 12, reference: str = "
     shown = pd.concat([top, bottom.iloc[::-1]])
     fig, ax = plt.subplots(figsize=(6.4, 0.26 * max(len(shown), 4) + 1.0))
     y = np.arange(len(shown))[::-1]
-    colours = [CITY_COLOURS[city] if s > 0 else GREY for s in shown["statistic"]]
+    sig = (shown["q"] < alpha).to_numpy() if "q" in shown.columns else np.ones(len(shown), dtype=bool)
+    colours = [(CITY_COLOURS[city] if s > 0 else GREY) if ok else tint(CITY_COLOURS[city] if s > 0 else GREY)
+               for s, ok in zip(shown["statistic"], sig)]
     ax.barh(y, shown["statistic"], color=colours)
     ax.set_yticks(y, shown["feature"])
     ax.axvline(0, color="black", lw=0.6)
     ax.set_xlabel("signed chi-squared keyness")
-    ax.legend(handles=[Patch(color=CITY_COLOURS[city], label=f"over-used in {city}"),
-                       Patch(color=GREY, label=f"over-used in the {reference}")],
-              frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2, fontsize=8)
+    handles = [Patch(color=CITY_COLOURS[city], label=f"over-used in {city}"),
+               Patch(color=GREY, label=f"over-used in the {reference}")]
+    if not sig.all():
+        handles.append(Patch(color=tint(CITY_COLOURS[city]), label="pale: does not survive the correction"))
+    ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2,
+              fontsize=8)
     fig.tight_layout()
-    return fig
+    return mark_simulated(fig, simulated)
 
 
 def share_bars(shares: pd.DataFrame, title: str = ""):
@@ -150,35 +191,37 @@ STANCE_STYLE = {"support": ("^", "#2a7f3f"), "restrict": ("v", "#b8322a"), "mixe
 
 def policy_timeline(events: pd.DataFrame, marks: dict[str, str]):
     """Events by level (central, the three cities, other) and stance; ``marks`` maps an ISO date
-    to a short label drawn as a vertical line (the 2017 token-sale ban, 1024, the 2021 ban)."""
+    to a short label drawn as a vertical line (the 2017 token-sale ban, 1024, the 2021 ban).
+    Drawn narrow with large type, so that it stays readable scaled to a phone's width."""
     setup()
     ev = events.copy()
     ev["when"] = pd.to_datetime(ev["date"].where(ev["date"].str.len() > 7, ev["date"] + "-15"))
     ev["lane"] = ev["level"].where(ev["level"].isin(LANES[:-1]), "other")
-    fig, ax = plt.subplots(figsize=(8.2, 3.4))
+    fig, ax = plt.subplots(figsize=(5.6, 4.4))
     for stance, (marker, colour) in STANCE_STYLE.items():
         part = ev[ev["stance"] == stance]
         y = [len(LANES) - 1 - LANES.index(lane) for lane in part["lane"]]
-        jitter = (part.groupby(["lane", "when"]).cumcount() * 0.12).to_numpy()
-        ax.scatter(part["when"], np.array(y) + jitter, marker=marker, color=colour, s=38,
+        jitter = (part.groupby(["lane", "when"]).cumcount() * 0.14).to_numpy()
+        ax.scatter(part["when"], np.array(y) + jitter, marker=marker, color=colour, s=60,
                    label=stance, zorder=3, edgecolor="white", linewidth=0.5)
     for i, (date, label) in enumerate(marks.items()):
         when = pd.Timestamp(date)
-        ax.axvline(when, color="#555555", lw=0.8, ls="--", zorder=1)
-        ax.text(when, len(LANES) - 0.35 + 0.0 * i, label, rotation=0, fontsize=7.5, ha="center",
-                va="bottom", color="#333333")
-    ax.set_yticks(range(len(LANES)), LANES[::-1])
-    ax.set_ylim(-0.6, len(LANES) + 0.2)
-    ax.set_xlabel("date of the document or event")
-    ax.legend(frameon=False, loc="upper left", fontsize=8, bbox_to_anchor=(1.0, 0.9), title="stance",
-              title_fontsize=8)
+        ax.axvline(when, color="#555555", lw=0.9, ls="--", zorder=1)
+        ax.text(when, len(LANES) - 0.45 + 0.42 * (i % 2), label, fontsize=10, ha="center",
+                va="bottom", color="#222222", bbox=dict(fc="white", ec="none", pad=1))
+    ax.set_yticks(range(len(LANES)), LANES[::-1], fontsize=11)
+    ax.tick_params(axis="x", labelsize=10)
+    ax.set_ylim(-0.6, len(LANES) + 0.6)
+    ax.set_xlabel("date of the document or event", fontsize=11)
+    ax.legend(frameon=False, loc="upper center", fontsize=10, bbox_to_anchor=(0.5, -0.16), ncol=3,
+              title="stance", title_fontsize=10)
     fig.tight_layout()
     return fig
 
 
 # ----------------------------------------------------------------------------- convergence
 def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | None = None,
-                ylim: tuple[float, float] | None = None):
+                ylim: tuple[float, float] | None = None, simulated: bool = False):
     """Estimates with bootstrap intervals by cohort; one line per city (or one pooled line).
     With ``ylim``, intervals are clipped to that range (the caption should say so)."""
     setup()
@@ -206,7 +249,7 @@ def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | 
     if len(groups) > 1:
         ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
-    return fig
+    return mark_simulated(fig, simulated)
 
 
 def power_plot(study: pd.DataFrame, alpha: float):
@@ -221,10 +264,10 @@ def power_plot(study: pd.DataFrame, alpha: float):
     ax.set_ylim(-0.03, 1.03)
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     fig.tight_layout()
-    return fig
+    return mark_simulated(fig)  # a simulation study: every point comes from simulated corpora
 
 
-def year_histogram(firms: pd.DataFrame):
+def year_histogram(firms: pd.DataFrame, simulated: bool = False):
     """Founding years by city (stacked counts)."""
     setup()
     years = firms.dropna(subset=["founded_year"])
@@ -238,7 +281,7 @@ def year_histogram(firms: pd.DataFrame):
     ax.xaxis.get_major_locator().set_params(integer=True)
     city_legend(ax, fontsize=8)
     fig.tight_layout()
-    return fig
+    return mark_simulated(fig, simulated)
 
 
 def close(fig) -> None:
@@ -246,6 +289,6 @@ def close(fig) -> None:
 
 
 __all__ = [
-    "setup", "cjk_font_path", "city_wordcloud", "comparison_wordcloud", "keyness_bars", "share_bars",
+    "setup", "cjk_font_path", "mark_simulated", "tint", "city_wordcloud", "comparison_wordcloud", "keyness_bars", "share_bars",
     "policy_timeline", "cohort_plot", "power_plot", "year_histogram",
 ]

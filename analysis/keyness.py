@@ -17,6 +17,9 @@ b  (N = a + b + c + d) gives
 
 The statistic is positive when the target's count exceeds its expected count
 E = (a+b)(a+c)/N, otherwise negative (a tie is negative); p = 1 - F_chi2(|stat|, 1).
+With many features tested at once, ``q`` carries the Benjamini-Hochberg adjusted p-value
+over all features of the table (``adjust="bh"``, the default) or p itself (``"none"``);
+:func:`key_terms` keeps the over-used terms whose q is below alpha.
 Rows are sorted by statistic, descending, ties by feature name in byte order.  A feature
 absent from both groups has an undefined statistic (NaN, as in quanteda) and sorts last.
 All of it is numpy over all features at once.
@@ -33,11 +36,12 @@ from scipy.special import chdtrc as _chi2_sf  # survival function of chi2; cheap
 
 from . import text as _text
 
-__all__ = ["keyness", "frequency_table", "cosine_similarity", "city_keyness", "MEASURES",
-           "CORRECTIONS"]
+__all__ = ["keyness", "frequency_table", "cosine_similarity", "city_keyness", "bh_adjust",
+           "key_terms", "MEASURES", "CORRECTIONS", "ADJUSTMENTS"]
 
 MEASURES = ("chi2", "lr", "pmi")
 CORRECTIONS = ("default", "yates", "williams", "none")
+ADJUSTMENTS = ("bh", "none")  # multiplicity adjustment of keyness p-values (parameter keyness_adjust)
 _EPS = 1e-9
 
 
@@ -128,11 +132,41 @@ def _byte_key(features: Sequence[str]) -> np.ndarray:
     return rank
 
 
+def bh_adjust(p) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (R's ``p.adjust(p, "BH")``): for the i-th smallest
+    of m p-values, min over j >= i of m p_(j) / j, capped at 1. NaN stays NaN and does not
+    count towards m."""
+    p = np.asarray(p, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    vals = p[ok]
+    m = len(vals)
+    if m == 0:
+        return out
+    order = np.argsort(vals, kind="mergesort")
+    scaled = vals[order] * m / np.arange(1, m + 1)
+    adj = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    res = np.empty(m)
+    res[order] = adj
+    out[ok] = res
+    return out
+
+
+def key_terms(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """The rows of a keyness table whose term the target over-uses (statistic > 0) with
+    q < ``alpha``, in keyness order. Without a ``q`` column, p is used."""
+    col = "q" if "q" in table.columns else "p"
+    return table[(table["statistic"] > 0) & (table[col] < alpha)]
+
+
 def keyness(counts, target, features, measure: str = "chi2", correction: str = "default",
-            sort: bool = True) -> pd.DataFrame:
+            sort: bool = True, adjust: str = "bh") -> pd.DataFrame:
     """Keyness of the ``target`` rows against all other rows (textstat_keyness).
 
-    Returns columns feature, statistic, p, n_target, n_reference."""
+    Returns columns feature, statistic, p, q (p adjusted by ``adjust``), n_target,
+    n_reference."""
+    if adjust not in ADJUSTMENTS:
+        raise ValueError(f"keyness_adjust must be one of {ADJUSTMENTS}, got {adjust!r}")
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
     if correction not in CORRECTIONS:
@@ -147,6 +181,7 @@ def keyness(counts, target, features, measure: str = "chi2", correction: str = "
         "feature": features,
         "statistic": stat,
         "p": p,
+        "q": bh_adjust(p) if adjust == "bh" else p,
         "n_target": a,
         "n_reference": b,
     })
@@ -217,7 +252,8 @@ def cosine_similarity(matrix) -> np.ndarray:
 
 def city_keyness(firms: pd.DataFrame, city: str, text_fields=_text.DEFAULT_TEXT_FIELDS,
                  measure: str = "chi2", correction: str = "default", min_df: int = 1,
-                 domain_stoplist: bool = False, language: str | None = None) -> pd.DataFrame:
+                 domain_stoplist: bool = False, language: str | None = None,
+                 adjust: str = "bh") -> pd.DataFrame:
     """Keyness of one city's firms against the firms of the other cities."""
     if "city" not in firms.columns:
         raise ValueError("city_keyness: the firms table has no 'city' column")
@@ -229,4 +265,4 @@ def city_keyness(firms: pd.DataFrame, city: str, text_fields=_text.DEFAULT_TEXT_
         _text.firm_texts(firms, text_fields), language=lang, min_df=min_df,
         domain_stoplist=domain_stoplist,
     )
-    return keyness(mat, target, feats, measure=measure, correction=correction)
+    return keyness(mat, target, feats, measure=measure, correction=correction, adjust=adjust)

@@ -140,6 +140,9 @@ class Parameters(BaseModel):
                         ge=1)
     top_n: Int = param(15, "key terms shown per city (at least 1)",
                        ("04_beijing", "05_shanghai", "06_shenzhen", "11_reproduce"), ge=1)
+    keyness_adjust: Literal["bh", "none"] = param(
+        "bh", "multiplicity correction of the keyness p-values: bh (Benjamini-Hochberg q) or none",
+        ("04_beijing", "05_shanghai", "06_shenzhen", "07_comparison", "11_reproduce"))
     seed: Int = param(20220804, "seed every random step derives from (an integer, 0 or more)", _TEXT, ge=0)
     cohort_edges: Annotated[list[Year], BeforeValidator(_listed), AfterValidator(_strictly_increasing),
                             Field(min_length=2)] = param(

@@ -12,19 +12,36 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import classify, keyness as kn, labels, text
+from . import classify, keyness as kn, labels, registry, text
 from .palette import CITIES
 
 TEXT_DIMENSIONS = ("application", "customer", "geography")
 
 
-def save(df: pd.DataFrame, name: str, tables_dir: str | Path | None) -> pd.DataFrame:
-    """Write ``df`` as ``tables_dir/name.csv`` when a tables folder is given; return ``df``."""
+def corpus_kind(corpus) -> tuple[str, str]:
+    """Which corpus made a table, in words, and its file name (for provenance)."""
+    from .paths import is_bundled
+
+    path = Path(corpus.path)
+    if corpus.simulated:
+        kind = "simulated (the bundled corpus)" if is_bundled(path) else "simulated"
+    else:
+        kind = "user export (not simulated)"
+    return kind, path.name
+
+
+def save(df: pd.DataFrame, name: str, tables_dir: str | Path | None, corpus=None) -> pd.DataFrame:
+    """Write ``df`` as ``tables_dir/name.csv`` when a tables folder is given, noting which corpus
+    made it (``corpus``: the loaded corpus, or None for tables that read no corpus); return
+    ``df`` tagged with its name, so that :func:`html` finds its caption in the registry."""
     if tables_dir:
         folder = Path(tables_dir)
         folder.mkdir(parents=True, exist_ok=True)
         df.to_csv(folder / f"{name}.csv", index=not isinstance(df.index, pd.RangeIndex),
                   lineterminator="\n")
+        kind, file = corpus_kind(corpus) if corpus is not None else ("none (no corpus read)", "")
+        registry.record(folder, name, kind, file)
+    df.attrs["table_name"] = name
     return df
 
 
@@ -67,57 +84,123 @@ def shares_by_city(coded: Coded, dimension: str) -> pd.DataFrame:
 
 
 def modal(coded: Coded, dimension: str) -> pd.DataFrame:
-    """Per city: the modal category among coded firms (ties/none count in the base), its share."""
+    """Per city: the modal category among coded firms (ties/none count in the base), its share.
+
+    A tie for the top count is kept as a tie: ``code`` is ``"tie"`` and ``tied`` lists every
+    category sharing the top count (in label order); with a unique mode ``tied`` holds just it.
+    A city with no coded firm has ``code`` None."""
     lab, city = coded.labels(dimension), coded.firms["city"]
+    order = labels.categories(dimension)
     rows = []
     for c in CITIES:
         mine = lab[city == c]
-        counts = mine[mine.isin(labels.categories(dimension))].value_counts()
+        counts = mine[mine.isin(order)].value_counts()
         if counts.empty:
-            rows.append({"city": c, "code": None, "share": np.nan, "n": len(mine)})
+            rows.append({"city": c, "code": None, "tied": (), "share": np.nan, "n": len(mine)})
             continue
-        order = labels.categories(dimension)
-        best = max(counts.index, key=lambda k: (counts[k], -order.index(k)))
-        rows.append({"city": c, "code": best, "share": counts[best] / len(mine), "n": len(mine)})
+        top = counts.max()
+        tied = tuple(k for k in order if counts.get(k, 0) == top)
+        rows.append({"city": c, "code": tied[0] if len(tied) == 1 else "tie", "tied": tied,
+                     "share": top / len(mine), "n": len(mine)})
     return pd.DataFrame(rows).set_index("city")
 
 
+def modal_text(dimension: str, row) -> str:
+    """A modal cell in words: ``Public``, or ``tie: Domestic / Global`` for a tie."""
+    if row["code"] is None:
+        return "no coded firm"
+    names = [labels.display(dimension, k) for k in row["tied"]]
+    return names[0] if len(names) == 1 else "tie: " + " / ".join(names)
+
+
+def agreement(row, brief: str) -> str:
+    """Score a modal cell against the brief's value: ``yes``, ``no``, or ``tie`` when the cell
+    is a tie that includes the brief's value (neither agreement nor disagreement)."""
+    if row["code"] is None:
+        return "no"
+    if len(row["tied"]) > 1:
+        return "tie" if brief in row["tied"] else "no"
+    return "yes" if row["code"] == brief else "no"
+
+
 # ----------------------------------------------------------------------------- keyness
+KEY_ALPHA = 0.05  # level at which a term counts as key (on q, or on p with keyness_adjust none)
+
+
 def city_keyness_tables(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS, min_df: int = 1,
-                        measure: str = "chi2") -> dict[str, pd.DataFrame]:
-    """Keyness of each city against the other two, on one document-term matrix."""
+                        measure: str = "chi2", adjust: str = "bh") -> dict[str, pd.DataFrame]:
+    """Keyness of each city against the other two, on one document-term matrix, with q-values
+    (``adjust`` is the parameter ``keyness_adjust``: ``bh`` or ``none``)."""
     lang = text.text_language(text_fields)
     mat, feats = text.document_term_matrix(text.firm_texts(firms, text_fields), language=lang,
                                            min_df=min_df)
     city = firms["city"].to_numpy()
-    return {c: kn.keyness(mat, city == c, feats, measure=measure) for c in CITIES if (city == c).any()}
+    return {c: kn.keyness(mat, city == c, feats, measure=measure, adjust=adjust)
+            for c in CITIES if (city == c).any()}
 
 
-def top_terms(table: pd.DataFrame, n: int = 5, alpha: float = 0.05) -> list[str]:
-    """The ``n`` terms most over-used by the target, among those significant at ``alpha``."""
-    sig = table[(table["statistic"] > 0) & (table["p"] < alpha)]
-    return sig.head(n)["feature"].tolist()
+def top_terms(table: pd.DataFrame, n: int = 5, alpha: float = KEY_ALPHA) -> list[str]:
+    """The ``n`` most key terms of the target among those that survive (q < ``alpha``)."""
+    return kn.key_terms(table, alpha).head(n)["feature"].tolist()
 
 
-def comparison_weights(tables: dict[str, pd.DataFrame], n: int = 40) -> pd.DataFrame:
+def focus_terms(table: pd.DataFrame, n: int = 4, alpha: float = KEY_ALPHA) -> pd.DataFrame:
+    """The ``n`` terms the target over-uses most (by keyness, surviving or not), with a
+    ``survives`` column: whether q < ``alpha``."""
+    top = table[table["statistic"] > 0].head(n)
+    return pd.DataFrame({"term": top["feature"].to_numpy(),
+                         "survives": (top["q"] < alpha).to_numpy() if "q" in top else (top["p"] < alpha).to_numpy()})
+
+
+def key_counts(table: pd.DataFrame, alpha: float = KEY_ALPHA) -> dict[str, int]:
+    """How many terms the target over-uses at p < alpha before correction (``uncorrected``),
+    and how many survive the correction (``survive``)."""
+    over = table[table["statistic"] > 0]
+    return {"uncorrected": int((over["p"] < alpha).sum()), "survive": int(len(kn.key_terms(table, alpha)))}
+
+
+def focus_cell(terms: pd.DataFrame) -> str:
+    """Table 1's focus cell in words: surviving terms plain, the rest of the top terms after
+    them in parentheses, so that no term is presented as key that is not."""
+    kept = [t for t, ok in zip(terms["term"], terms["survives"]) if ok]
+    rest = [t for t, ok in zip(terms["term"], terms["survives"]) if not ok]
+    if not len(terms):
+        return "no over-used term"
+    text_ = "; ".join(kept) if kept else "no term survives the correction"
+    if rest:
+        text_ += " (top terms not surviving: " + "; ".join(rest) + ")"
+    return text_
+
+
+def comparison_weights(tables: dict[str, pd.DataFrame], n: int = 40,
+                       alpha: float = KEY_ALPHA) -> pd.DataFrame:
     """For Figure 1: each term goes to the city for which its (positive) keyness is largest;
-    keep each city's ``n`` strongest terms. Columns term, city, weight."""
-    long = pd.concat([t.assign(city=c)[["feature", "statistic", "city"]] for c, t in tables.items()])
+    keep each city's ``n`` strongest terms. Columns term, city, weight, q, survives (q < alpha
+    for that city)."""
+    parts = []
+    for c, t in tables.items():
+        q = t["q"] if "q" in t.columns else t["p"]
+        parts.append(pd.DataFrame({"feature": t["feature"], "statistic": t["statistic"], "q": q, "city": c}))
+    long = pd.concat(parts)
     long = long[long["statistic"] > 0].sort_values(["statistic", "feature"], ascending=[False, True])
     best = long.drop_duplicates("feature", keep="first")
     best = best.groupby("city", sort=False).head(n)
-    out = best.rename(columns={"feature": "term", "statistic": "weight"})[["term", "city", "weight"]]
+    out = best.rename(columns={"feature": "term", "statistic": "weight"})[["term", "city", "weight", "q"]]
+    out["survives"] = out["q"] < alpha
     order = {c: i for i, c in enumerate(CITIES)}
     return out.sort_values(["city", "weight"], key=lambda s: s.map(order) if s.name == "city" else -s,
                            ).reset_index(drop=True)
 
 
 def group_similarity(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS) -> pd.DataFrame:
-    """Cosine similarity of the cities' summed term profiles (tf-idf weighted)."""
+    """Cosine similarity of the cities' term profiles: each firm's tf-idf row (idf over the
+    firms, so that a term most firms use weighs little but a term shared by the cities still
+    counts), summed per city. Two cities that use terms in the same proportions score 1; two
+    that share no term score 0."""
     lang = text.text_language(text_fields)
     mat, _ = text.document_term_matrix(text.firm_texts(firms, text_fields), language=lang)
-    grouped, groups = text.group_rows(mat, firms["city"].to_numpy(), order=list(CITIES))
-    sim = kn.cosine_similarity(text.tfidf(grouped))
+    grouped, groups = text.group_rows(text.tfidf(mat), firms["city"].to_numpy(), order=list(CITIES))
+    sim = kn.cosine_similarity(grouped)
     return pd.DataFrame(sim, index=groups, columns=groups).round(3)
 
 
@@ -141,9 +224,10 @@ BRIEF_FOCUS = {
 def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int = 4) -> pd.DataFrame:
     """Table 1 rebuilt, long form: row, city, corpus (this corpus's value), share, brief, agree.
 
-    Category rows give the modal dictionary code and its share of the city's firms; the firm
-    count row compares counts; business focus lists the most key terms (no agreement test, as
-    the brief's focus is an interpretation, not a count)."""
+    Category rows give the modal dictionary code and its share of the city's firms (a tie is
+    shown and scored as a tie); the firm count row compares counts; business focus lists the
+    ``n_terms`` most key terms, those that survive the correction apart from those that do not
+    (no agreement test, as the brief's focus is an interpretation, not a count)."""
     records = []
     counts = coded.firms["city"].value_counts()
     brief_counts = labels.brief_firm_counts()
@@ -153,17 +237,17 @@ def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int =
             if row in ("application", "customer", "geography", "investor"):
                 m = modal(coded, row).loc[city]
                 brief = labels.brief_value(row, city)
-                rec.update(corpus=labels.display(row, m["code"]) if m["code"] else "no coded firm",
-                           share=m["share"], brief=labels.display(row, brief),
-                           agree="yes" if m["code"] == brief else "no")
+                rec.update(corpus=modal_text(row, m), share=m["share"], brief=labels.display(row, brief),
+                           agree=agreement(m, brief))
             elif row == "firms":
                 n = int(counts.get(city, 0))
                 rec.update(corpus=str(n), share=np.nan, brief=str(brief_counts[city]),
                            agree="yes" if n == brief_counts[city] else "no")
             else:
-                terms = top_terms(keyness_tables[city], n_terms) if city in keyness_tables else []
-                rec.update(corpus="; ".join(terms) or "no significant key term", share=np.nan,
-                           brief=BRIEF_FOCUS[city], agree="not tested")
+                terms = (focus_terms(keyness_tables[city], n_terms) if city in keyness_tables
+                         else pd.DataFrame({"term": [], "survives": []}))
+                rec.update(corpus=focus_cell(terms), share=np.nan, brief=BRIEF_FOCUS[city],
+                           agree="not tested")
             records.append(rec)
     return pd.DataFrame(records)
 
@@ -171,8 +255,13 @@ def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int =
 def table1_display(long: pd.DataFrame) -> pd.DataFrame:
     """Wide form for the page: one row per Table 1 row, one column per city, cell text
     ``value (share)``."""
-    cell = long.apply(lambda r: r["corpus"] + (f" ({pct(r['share'])})" if pd.notna(r["share"]) else ""),
-                      axis=1)
+    def fmt(r):
+        if pd.isna(r["share"]):
+            return r["corpus"]
+        each = " each" if str(r["corpus"]).startswith("tie:") else ""
+        return f"{r['corpus']} ({pct(r['share'])}{each})"
+
+    cell = long.apply(fmt, axis=1)
     wide = long.assign(cell=cell).pivot(index="row", columns="city", values="cell")
     wide = wide.reindex(index=[ROW_NAMES[r] for r in ROWS], columns=list(CITIES))
     wide.index.name = None
@@ -200,16 +289,17 @@ class CityReport:
 def typical_firms(coded: Coded, city: str, keyness_table: pd.DataFrame, k: int = 3,
                   text_fields=text.DEFAULT_TEXT_FIELDS) -> pd.DataFrame:
     """Example firms by a stated rule: among the city's firms whose dictionary codes match the
-    city's modal application, customer and geography (as many of the three as possible), those
-    whose description carries the largest summed keyness of the city's significant key terms;
-    ties broken by company_id."""
+    city's modal application, customer and geography (as many of the three as possible; a tied
+    mode matches any of its tied categories), those whose description carries the largest
+    summed keyness of the city's key terms that survive the correction; ties broken by
+    company_id."""
     in_city = (coded.firms["city"] == city).to_numpy()
     firms, codes = coded.firms[in_city], coded.codes[in_city]
     match = np.zeros(len(firms), dtype=int)
     for dim in TEXT_DIMENSIONS:
-        m = modal(coded, dim).loc[city, "code"]
-        match += (codes[f"{dim}_label"] == m).to_numpy().astype(int)
-    key = keyness_table[(keyness_table["statistic"] > 0) & (keyness_table["p"] < 0.05)]
+        tied = modal(coded, dim).loc[city, "tied"]
+        match += codes[f"{dim}_label"].isin(list(tied)).to_numpy().astype(int)
+    key = kn.key_terms(keyness_table, KEY_ALPHA)
     weight = dict(zip(key["feature"], key["statistic"]))
     lang = text.text_language(text_fields)
     docs = text.firm_texts(firms, text_fields)
@@ -256,13 +346,95 @@ def firm_table(firms: pd.DataFrame) -> pd.DataFrame:
     return out.fillna("")
 
 
-def html(df: pd.DataFrame, index: bool = False, digits: int = 3):
-    """A table for the page: escaped HTML with no random ids (so rebuilds are byte-identical)."""
-    from IPython.display import HTML
+HEADINGS = {  # code names a reader should not see, in words
+    "public_share": "public-customer share", "infrastructure_share": "infrastructure share",
+    "cosine_to_beijing": "cosine similarity to Beijing", "state_investor": "mainly state-backed",
+    "public": "public-customer share", "crypto": "crypto share", "founded_year": "founded",
+    "n": "firms", "p": "p", "q": "q (BH)", "p_mcse": "MCSE of p", "mcse": "MCSE",
+    "company_id": "company id", "n_target": "count in city", "n_reference": "count in other two",
+}
 
-    fmt = (lambda x: f"{x:,.{digits}f}".rstrip("0").rstrip(".")) if digits is not None else None
-    return HTML(df.to_html(index=index, escape=True, na_rep="–", float_format=fmt, border=0,
-                           classes="dataframe table-data"))
+
+def heading(col) -> str:
+    col = str(col)
+    return HEADINGS.get(col, col.replace("_", " "))
+
+
+def _cell(x, digits) -> str:
+    if x is None or (not isinstance(x, (str, bytes, tuple, list)) and pd.isna(x)):
+        return "–"
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    if isinstance(x, (float, np.floating)) and digits is not None:
+        return f"{x:,.{digits}f}".rstrip("0").rstrip(".") if np.isfinite(x) else str(x)
+    if isinstance(x, (int, np.integer)):
+        return f"{x:,}" if abs(int(x)) >= 10000 else str(int(x))
+    return str(x)
+
+
+def display_frame(df: pd.DataFrame, index: bool = False, digits: int | None = 3):
+    """The frame as a reader sees it: cells as text (booleans as yes/no, missing as a dash),
+    human headings, and per column whether it is numeric (right-aligned) or text (left)."""
+    frame = df.reset_index() if index else df
+    if index and frame.columns[0] == "index":
+        frame = frame.rename(columns={"index": ""})
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+               for c in frame.columns]
+    cells = [[_cell(v, digits) for v in frame[c].tolist()] for c in frame.columns]
+    rows = [list(r) for r in zip(*cells)] if cells else []
+    return [heading(c) for c in frame.columns], rows, numeric
+
+
+def _links(cell: str) -> str:
+    """A `` | ``-separated list of sources as markdown: URLs as numbered links, the rest escaped."""
+    from .prose import escape
+
+    parts = [p.strip() for p in str(cell).split(" | ") if p.strip()]
+    out = []
+    for i, part in enumerate(parts, 1):
+        if part.startswith(("http://", "https://")) and not any(c in part for c in "<> "):
+            host = part.split("/")[2].removeprefix("www.")
+            out.append(f"[{escape(host)}](<{part}>)")
+        else:
+            out.append(escape(part))
+    return "; ".join(out)
+
+
+SORTABLE = {"policy_events"}  # tables the page makes sortable by clicking a heading (_static/sortable.js)
+LINK_COLUMNS = {"source"}     # columns holding source URLs, shown as links
+
+
+def table_markdown(df: pd.DataFrame, name: str, index: bool = False, digits: int | None = 3) -> str:
+    """A numbered, captioned, referenceable MyST table (label ``tbl-NAME``) with its caption
+    from the registry; text from data is escaped, source URLs become links."""
+    from .prose import escape
+
+    heads, rows, numeric = display_frame(df, index, digits)
+    esc = lambda v: escape(str(v).replace("\n", " ").replace("\r", " "))  # noqa: E731
+    cols = list(df.reset_index().columns if index else df.columns)
+    link_at = {i for i, c in enumerate(cols) if str(c) in LINK_COLUMNS}
+    klass = "table-data sortable" if name in SORTABLE else "table-data"
+    out = [f":::{{table}} {escape(registry.caption(name))}", f":name: {registry.label(name)}",
+           f":class: {klass}", "",
+           "| " + " | ".join(esc(h) if h else " " for h in heads) + " |",
+           "|" + "|".join("---:" if num else ":---" for num in numeric) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(_links(v) if i in link_at else esc(v) for i, v in enumerate(r)) + " |")
+    out.append(":::")
+    return "\n".join(out) + "\n"
+
+
+def html(df: pd.DataFrame, index: bool = False, digits: int | None = 3, name: str | None = None):
+    """A table for the page. A table the registry knows (by ``name``, or the name
+    :func:`save` gave it) is shown numbered and captioned; any other as plain escaped HTML."""
+    from IPython.display import HTML, Markdown
+
+    name = name or df.attrs.get("table_name")
+    if name and registry.get(name) is not None:
+        return Markdown(table_markdown(df, name, index=index, digits=digits))
+    heads, rows, numeric = display_frame(df, index, digits)
+    shown = pd.DataFrame(rows, columns=heads)
+    return HTML(shown.to_html(index=False, escape=True, border=0, classes="dataframe table-data"))
 
 
 def firms_per_city(firms: pd.DataFrame) -> pd.DataFrame:

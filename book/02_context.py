@@ -16,16 +16,10 @@
 # # Policy context
 #
 # The brief places the three cities' start-ups in a policy environment that pulls two ways
-# {cite:p}`hai2022chinese`. The central state has treated blockchain as a strategic
-# infrastructure technology since the 13th Five-Year National Informatization Plan named it in
-# December 2016 {cite:p}`statecouncil2016informatization`, and has also moved repeatedly against
-# its best-known use, cryptocurrency: token sales were declared illegal in September 2017
-# {cite:p}`pboc2017ico`, blockchain information services were made subject to registration with
-# the Cyberspace Administration in 2019 {cite:p}`cac2019blockchain`, and in September 2021 all
-# virtual-currency business was declared illegal and mining was ordered to wind down
-# {cite:p}`pboc2021virtual,ndrc2021mining`. On the brief's reading, Beijing tends to take over
-# central policy directly, Shanghai tries to balance it against its market, and Shenzhen is more
-# willing to experiment locally, but all three have been moving closer to the centre.
+# {cite:p}`hai2022chinese`. This page sets out that environment in four parts: how the central
+# state came to treat blockchain as strategic, how it has restricted cryptocurrency, how the three
+# cities have translated both, and what the brief takes to be at stake. Every dated event is in
+# {numref}`tbl-policy-events` with its source.
 
 # %% tags=["parameters", "hide-input"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
@@ -37,53 +31,135 @@ from analysis.params import check as _check_parameters
 
 globals().update(_check_parameters("02_context", tables_dir=tables_dir))
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
+from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis import facts, figures, tables
+from analysis import facts, figures, prose, tables
 
 events = facts.policy_events()
 by_level = tables.save(facts.stance_by_level(events), "policy_events_by_level", tables_dir)
 marked = tables.save(facts.marked_events(events), "policy_events_marked", tables_dir)
+full = tables.save(facts.events_table(events), "policy_events", tables_dir)
 glue("ctx_n_events", len(events), display=False)
 glue("ctx_first_year", int(events["year"].min()), display=False)
 glue("ctx_last_year", int(events["year"].max()), display=False)
 glue("ctx_n_restrict", int((events["stance"] == "restrict").sum()), display=False)
 glue("ctx_n_support", int((events["stance"] == "support").sum()), display=False)
 glue("ctx_n_central", int((events["level"] == "central").sum()), display=False)
+glue("ctx_n_marked_dates", int(marked["date"].nunique()), display=False)
+glue("ctx_n_marked_rows", len(marked), display=False)
 fig = figures.policy_timeline(events, facts.MARKED)
 glue("fig_policy_timeline", fig, display=False)
 figures.close(fig)
 
 # %% [markdown]
+# ## A strategic technology
+#
+# The central state first named blockchain in a national plan in December 2016, in the 13th
+# Five-Year National Informatization Plan {cite:p}`statecouncil2016informatization`; the
+# brief itself points to the 13th Five-Year Plan for economic and social development
+# {cite:p}`ccp2016fyp`. In mid-2017 the State Council's development plan for a new generation
+# of artificial intelligence tied emerging technologies of this kind to China's long-run
+# competitiveness, with 2030 as the horizon for becoming a leading innovative country
+# {cite:p}`statecouncil2017ai`. The brief reads these documents as making blockchain a critical
+# infrastructure technology, valued for what it could add to growth and watched for the risks
+# a transparent, decentralised technology poses {cite:p}`hai2022chinese`. A 2020 blue book on
+# blockchain in Beijing's government services carried the same message to the city level: the
+# technology as a tool of digital governance {cite:p}`beijing2020bluebook`. The Politburo's
+# study session on blockchain of 24 October 2019 gave the policy its widest echo.
+#
+# By the brief's count, by early 2022 more than thirty central bodies (bureaus, committees,
+# departments, groups and ministries) had issued blockchain policies, led by the State Council,
+# the Ministry of Industry and Information Technology, the Cyberspace Administration, the
+# National Development and Reform Commission and the People's Bank of China; and every one of
+# the 32 provincial-level regions had issued its own {cite:p}`hai2022chinese`. The central state
+# also backs infrastructure directly: the Blockchain-based Service Network (BSN), which links
+# different blockchains, is the brief's example of a state-sponsored firm that is growing and
+# expanding abroad.
+#
+# ## Restrictions on crypto
+#
+# The same state has moved repeatedly against cryptocurrency. In 2013 five agencies barred banks
+# and payment firms from bitcoin services {cite:p}`pboc2013bitcoin`. In September 2017 the
+# central bank and six other bodies declared token sales illegal and halted the related banking,
+# fund-raising, promotion and development activity {cite:p}`pboc2017ico`; the brief cites this
+# as an example of quick, often incoherent policy action driven at once by hopes for growth and
+# fears for security {cite:p}`hai2022chinese`. Blockchain information services were made subject
+# to registration with the Cyberspace Administration in 2019 {cite:p}`cac2019blockchain`, and
+# in September 2021 all virtual-currency business was declared illegal and mining was ordered
+# to wind down {cite:p}`pboc2021virtual,ndrc2021mining`. The brief places the crackdown on
+# crypto-related fields under a campaign against internet financial fraud and money laundering.
+#
+# ## Three cities, one direction
+#
+# On the brief's reading, the cities translated central policy differently: Beijing follows and
+# adapts it directly; Shanghai tries to balance it against the vitality of its local economy
+# and its mixed domestic and international market; Shenzhen has the strongest incentive to
+# experiment locally within the central rules, and leans more on economic sanctions
+# {cite:p}`hai2022chinese`. Shanghai's 2021 plans for the digital transformation of the city
+# show the balance: blockchain as a tool for upgrading financial services
+# {cite:p}`shanghai2021opinions,shanghai2021fyp`. All three, the brief argues, have been moving
+# closer to the centre.
+#
+# ## What is at stake
+#
+# The brief appeared in a special section of *Global Policy* on governance and development in
+# the Global South {cite:p}`liu2022dynamics`, and it frames its question as one about export: as
+# China sets out to export its model of technology governance, what model would that be
+# {cite:p}`hai2022chinese`? Earlier work had shown the financial system adopting blockchain to
+# build political legitimacy {cite:p}`gruin2020not` and blockchain at work in e-government
+# {cite:p}`hou2017application`; the brief builds on research into the state's role in Chinese
+# innovation {cite:p}`breznitz2011run,klinglervidra2018venture,klinglervidra2022jack` and on
+# *The Economist*'s account of a state taking firmer hold of markets
+# {cite:p}`economist2022xi`. Its answer is that the model may narrow to one: state-friendly
+# infrastructure at home, with firms whose models fall out of favour moving offshore. It names
+# two: a crypto-mining services firm in Quebec whose whole team came from Shenzhen, and an NFT
+# platform that moved from Shenzhen to the Caribbean.
+#
 # ## A timeline
 #
 # {numref}`fig-policy-timeline` places {glue:text}`ctx_n_events` dated policy documents and
 # events from {glue:text}`ctx_first_year` to {glue:text}`ctx_last_year`, transcribed with
-# their sources into `data/policy_events.csv`. {glue:text}`ctx_n_central` of them are central;
-# {glue:text}`ctx_n_support` are coded as supporting the technology and
-# {glue:text}`ctx_n_restrict` as restricting it (the coding of stance is an editorial reading,
-# explained in `data/README.md`). The pattern the brief describes is visible: support for
-# blockchain as infrastructure thickens after the Politburo study session of 24 October 2019,
-# while the restrictions cluster on cryptocurrency, in 2017 and again in 2021.
+# their sources into {download}`data/policy_events.csv </files/data/policy_events.csv>`.
+# {glue:text}`ctx_n_central` of them are central; {glue:text}`ctx_n_support` are coded as
+# supporting the technology and {glue:text}`ctx_n_restrict` as restricting it (the coding of
+# stance is an editorial reading, explained in
+# {download}`data/README.md </files/data/README.md>`). Read the chart lane by lane: upward
+# green triangles are supporting measures, downward red ones restrictions. Support for
+# blockchain as infrastructure thickens after the study session of 24 October 2019, while the
+# restrictions cluster on cryptocurrency, in 2017 and again in 2021.
 #
 # ```{glue:figure} fig_policy_timeline
 # :name: fig-policy-timeline
 # :alt: Scatter of policy events from 2013 to 2022 in five lanes (central, Beijing, Shanghai, Shenzhen, other), upward green triangles for support and downward red triangles for restriction, with dashed lines at the 2017 token-sale ban, the 24 October 2019 study session and the September 2021 crypto ban.
 #
-# Blockchain and crypto policy events by level and stance. "Other" holds Guangdong,
-# other provinces and one international event. Dashed lines mark the three events the text
-# discusses. Source: `data/policy_events.csv`.
+# Blockchain and crypto policy events by level and stance. "Other" holds Guangdong, other
+# provinces and one international event. Dashed lines mark the three dates the text discusses.
+# Every event is listed in {numref}`tbl-policy-events`.
 # ```
+#
+# {numref}`tbl-policy-events-by-level` counts the events by level and stance.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 tables.html(by_level, index=True)
 
 # %% [markdown]
-# The three marked events:
+# The events on the {glue:text}`ctx_n_marked_dates` marked dates ({glue:text}`ctx_n_marked_rows`
+# events, as two notices were issued on 24 September 2021) are in
+# {numref}`tbl-policy-events-marked`.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 tables.html(marked)
+
+# %% [markdown]
+# ## Every event
+#
+# {numref}`tbl-policy-events` lists every event. On a wide screen it can be sorted by any column
+# (click a heading) and searched; on a phone it scrolls sideways inside its box.
+
+# %% tags=["remove-input"]
+tables.html(full, name="policy_events")
 
 # %% [markdown]
 # ## How many blockchain firms are there?
@@ -92,8 +168,8 @@ tables.html(marked)
 # published counts differ by orders of magnitude, because they count different things: business
 # registries include every company with blockchain in its registered scope, shell firms and
 # coin-related registrations among them; funding databases count deals, not firms; rankings
-# publish index scores. The table below sets the per-city figures side by side with the basis of
-# each.
+# publish index scores. {numref}`tbl-published-counts` sets the per-city figures side by side
+# with the basis of each.
 #
 # :::{warning}
 # These numbers are **not comparable** with one another or with the brief's. They are shown
@@ -102,6 +178,6 @@ tables.html(marked)
 # blockchain-related firms).
 # :::
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 counts = tables.save(facts.city_counts(facts.external_counts()), "published_counts", tables_dir)
 tables.html(counts, digits=2)

@@ -44,9 +44,9 @@ firms = data.firms
 Markdown(prose.corpus_notice(data))
 
 # %% tags=["remove-input"]
-per_city = tables.save(tables.firms_per_city(firms), "firms_per_city", tables_dir)
-coverage = tables.save(tables.text_coverage(firms), "text_coverage", tables_dir)
-exclusions = tables.save(data.exclusions, "exclusions", tables_dir)
+per_city = tables.save(tables.firms_per_city(firms), "firms_per_city", tables_dir, corpus=data)
+coverage = tables.save(tables.text_coverage(firms), "text_coverage", tables_dir, corpus=data)
+exclusions = tables.save(data.exclusions, "exclusions", tables_dir, corpus=data)
 n_missing_year = int(firms["founded_year"].isna().sum())
 glue("data_n_firms", len(firms), display=False)
 glue("data_n_excluded", len(exclusions), display=False)
@@ -65,9 +65,9 @@ Markdown(prose.provenance(data))
 # {glue:text}`data_n_Shanghai` in Shanghai and {glue:text}`data_n_Shenzhen` in Shenzhen. The
 # brief's Table 1 reports 110, 53 and 34 {cite:p}`hai2022chinese`; the simulated corpus copies
 # those sizes on purpose, so that every test in this book runs on samples as small as the
-# brief's.
+# brief's ({numref}`tbl-firms-per-city`).
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 tables.html(per_city)
 
 # %% [markdown]
@@ -79,7 +79,7 @@ tables.html(per_city)
 # of the cohort analyses (they stay in everything else).
 
 # %% tags=["remove-input"]
-fig = figures.year_histogram(firms)
+fig = figures.year_histogram(firms, simulated=data.simulated)
 glue("fig_years", fig, display=False)
 figures.close(fig)
 
@@ -91,14 +91,20 @@ figures.close(fig)
 # Firms by founding year and city (firms without a founding year are not shown).
 # ```
 #
+# Read {numref}`fig-years` for the balance of cohorts: the convergence tests compare
+# founding-year cohorts, so a cohort with few firms in one city gives that city's estimate a
+# wide interval there.
+#
 # ## The text
 #
 # The analysis reads each firm's short description and, where there is one, its long
-# description. The brief also scraped the firms' websites, which were mostly in Chinese;
+# description. The brief also scraped the firms' websites with the R package rvest
+# {cite:p}`wickham_rvest`, and most of that text was Chinese;
 # {glue:text}`data_share_web` of firms here have website text, which chapters read when the
 # parameter `text_fields` includes `website_text` (Chinese is segmented with jieba).
+# {numref}`tbl-text-coverage` gives the amount of text per city.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 tables.html(coverage, digits=2)
 
 # %% [markdown]
@@ -108,21 +114,22 @@ tables.html(coverage, digits=2)
 # with no text at all, and lists every one it leaves out. In this build
 # {glue:text}`data_n_excluded` rows were left out.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 tables.html(exclusions) if len(exclusions) else Markdown("*No row was left out.*")
 
 # %% [markdown]
 # ## Every firm
 #
-# The table can be searched and sorted; text is shown as plain text. The same rows, with
-# industries and investors, are in `firms.csv` among the build's tables (see
+# The table below lists every firm of the corpus; it can be searched and sorted, and text is
+# shown as plain text. The same rows, with industries and investors, are in
+# <a href="../tables/firms.csv"><code>firms.csv</code></a> among the build's tables (see
 # {doc}`11_reproduce`).
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 from itables import init_notebook_mode, show
 
 init_notebook_mode(all_interactive=False, connected=False)
-firm_table = tables.save(tables.firm_table(firms), "firms", tables_dir)
+firm_table = tables.save(tables.firm_table(firms), "firms", tables_dir, corpus=data)
 shown = firm_table[["name", "city", "founded_year", "description"]].rename(columns={"founded_year": "founded"})
 show(shown, table_id="firm-table", lengthMenu=[10, 25, 100], pageLength=10, classes="display compact",
      autoWidth=False, columnDefs=[{"targets": [3], "width": "60%"}])

@@ -31,29 +31,31 @@ tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, e
 text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
 min_df: int = 1  # keep terms used by at least this many firms (at least 1)
 top_n: int = 15  # key terms shown per city (at least 1)
+keyness_adjust: str = "bh"  # multiplicity correction of the keyness p-values: bh (Benjamini-Hochberg q) or none
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
 
 # %% tags=["remove-cell"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("05_shanghai", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, min_df=min_df, top_n=top_n, seed=seed))
+globals().update(_check_parameters("05_shanghai", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis import corpus, figures, prose, tables
+from analysis import corpus, facts, figures, prose, tables
 from analysis.params import as_list
 
 CITY = "Shanghai"
 data = corpus.load(corpus_path)
 fields = as_list(text_fields, name="text_fields")
 coded = tables.code(data.firms, fields)
-keyness_tables = tables.city_keyness_tables(data.firms, fields, min_df=int(min_df))
+keyness_tables = tables.city_keyness_tables(data.firms, fields, min_df=int(min_df), adjust=keyness_adjust)
 report = tables.city_report(coded, CITY, keyness_tables, fields)
+counts = tables.key_counts(report.keyness)
 glue("city_n_firms", report.n_firms, display=False)
-glue("city_n_key", int(((report.keyness["statistic"] > 0) & (report.keyness["p"] < 0.05)).sum()), display=False)
+glue("city_n_key", counts["survive"], display=False)
 glue("city_fields", " and ".join(fields), display=False)
 Markdown(prose.corpus_notice(data, short=True))
 
@@ -65,76 +67,85 @@ Markdown(prose.corpus_notice(data, short=True))
 # In summary:
 
 # %% tags=["remove-input"]
-Markdown(prose.city_findings(report))
+Markdown(prose.city_findings(report, adjust=keyness_adjust))
 
 # %% [markdown]
-# ### Key terms
+# The shares behind these lines, for all three cities side by side, are in the comparison
+# chapter: {numref}`tbl-shares-application` (application), {numref}`tbl-shares-customer`
+# (customers), {numref}`tbl-shares-geography` (their geography) and
+# {numref}`tbl-shares-investor` (investors). The dictionary that codes the firms is
+# {download}`business_model.yml </files/analysis/dictionaries/business_model.yml>`; it gives a firm the
+# category with most hits, and a firm with a tie or no hit is shown as such rather than guessed.
 #
-# Keyness compares how often each term appears in Shanghai's descriptions with how often it
-# appears in the other two cities', using the chi-squared statistic with quanteda's
-# conventions (signed, positive for terms Shanghai over-uses). {glue:text}`city_n_key` terms
-# are over-used at the 5% level. {numref}`fig-shanghai-keyness` shows the strongest in both
-# directions, {numref}`fig-shanghai-cloud` draws the over-used ones as a cloud, and the table
-# lists them with their counts.
+# ## Key terms
+#
+# {term}`Keyness` compares how often each term appears in Shanghai's descriptions with
+# how often it appears in the other two cities', using the chi-squared statistic with quanteda's
+# conventions (signed, positive for terms Shanghai over-uses) {cite:p}`benoit2018quanteda`. With
+# several hundred terms tested at once, some pass p < 0.05 by chance alone, so each p-value is
+# corrected by the {term}`Benjamini–Hochberg correction` {cite:p}`benjamini1995controlling`,
+# and only terms whose corrected value q stays below 0.05 are called over-used.
 
 # %% tags=["remove-input"]
-fig = figures.keyness_bars(report.keyness, CITY, n=12)
+Markdown(prose.key_terms_sentence(report.keyness, CITY, keyness_adjust))
+
+# %% tags=["remove-input"]
+fig = figures.keyness_bars(report.keyness, CITY, n=12, simulated=data.simulated)
 glue("fig_keyness", fig, display=False)
 figures.close(fig)
-cloud_terms = report.keyness[report.keyness["statistic"] > 0].head(60)
-fig = figures.city_wordcloud(dict(zip(cloud_terms["feature"], cloud_terms["statistic"])), CITY, seed=int(seed))
+cloud_terms = report.keyness[report.keyness["statistic"] > 0].head(40)
+survivors = tables.top_terms(report.keyness, n=len(cloud_terms))
+fig = figures.city_wordcloud(dict(zip(cloud_terms["feature"], cloud_terms["statistic"])), CITY,
+                             seed=int(seed), survivors=survivors, simulated=data.simulated)
 glue("fig_cloud", fig, display=False)
 figures.close(fig)
 
 # %% [markdown]
+# {numref}`fig-shanghai-keyness` ranks the strongest terms in both directions: read the length of
+# each bar as the strength of the contrast, and its shade as whether the contrast survives the
+# correction (full colour) or could be chance (pale). {numref}`fig-shanghai-cloud` draws the 40
+# terms Shanghai over-uses most as a cloud, with the same shading, and {numref}`tbl-keyness-shanghai`
+# lists the top terms with their counts, p and q.
+#
 # ```{glue:figure} fig_keyness
 # :name: fig-shanghai-keyness
-# :alt: Horizontal bar chart of signed keyness: terms over-used in Shanghai in its colour at the top, terms over-used in the other two cities in grey at the bottom.
+# :alt: Horizontal bar chart of signed keyness: terms over-used in Shanghai in its colour at the top, terms over-used in the other two cities in grey at the bottom; bars of terms that do not survive the correction are pale.
 #
-# The twelve terms most over-used in Shanghai (coloured) and in the other two cities (grey),
-# by signed chi-squared keyness.
+# The twelve terms most over-used in Shanghai (purple) and in the other two cities (grey), by
+# signed chi-squared keyness. Pale bars: the term does not survive the Benjamini–Hochberg
+# correction.
 # ```
 #
 # ```{glue:figure} fig_cloud
 # :name: fig-shanghai-cloud
-# :alt: Word cloud of the terms Shanghai over-uses, in purple, each sized by its keyness.
+# :alt: Word cloud of the 40 terms Shanghai over-uses most, sized by keyness; terms that survive the correction in full purple, the others in a pale tint.
 #
-# Shanghai's key terms, sized by keyness (up to 60 terms; colour as in the brief's Figure 1).
+# Shanghai's 40 strongest terms, sized by keyness. Full purple (the colour of the brief's
+# Figure 1): the term survives the Benjamini–Hochberg correction (q < 0.05) and is over-used in
+# Shanghai; pale: among the strongest, but it could be chance.
 # ```
 
-# %% tags=["hide-input"]
-tables.html(tables.save(tables.keyness_display(report.keyness, int(top_n)), "keyness_shanghai", tables_dir))
+# %% tags=["remove-input"]
+tables.html(tables.save(tables.keyness_display(report.keyness, int(top_n)), "keyness_shanghai", tables_dir,
+                        corpus=data))
 
 # %% [markdown]
-# ### Business model, coded from the text
+# ## The brief's own examples
 #
-# The dictionary in `analysis/dictionaries/business_model.yml` counts, for each firm, terms
-# that signal each application, customer type and customer geography, and gives the firm the
-# category with most hits; firms with a tie or no hit are shown as such rather than guessed.
-# The shares below are of each city's firms, so Shanghai can be read against the other two.
+# The brief names firms to illustrate Shanghai's model {cite:p}`hai2022chinese`. They are real firms
+# described in the brief, **not** firms of this book's corpus, and no number in this book is
+# computed from them:
 
-# %% tags=["hide-input"]
-for dim in ("application", "customer", "geography"):
-    tables.save(report.shares[dim], f"shanghai_{dim}_shares", tables_dir)
-    display(tables.html((report.shares[dim] * 100).round(1), index=True, digits=1))
+# %% tags=["remove-input"]
+Markdown(prose.named_firms(facts.named_firms(CITY)))
 
 # %% [markdown]
-# ### Investors
+# ## Three typical firms of this corpus
 #
-# The investor portrait takes each firm's investor types and keeps the most frequent one
-# (shares of firms, in per cent).
+# The corpus's examples are chosen by a fixed rule, not by hand: among Shanghai's firms, those
+# whose coded application, customer and geography match the city's most common categories in as
+# many of the three as possible, ranked by the summed keyness of the city's key terms that
+# survive the correction (ties by company identifier). {numref}`tbl-shanghai-examples` lists them.
 
-# %% tags=["hide-input"]
-tables.save(report.shares["investor"], "shanghai_investor_shares", tables_dir)
-tables.html((report.shares["investor"] * 100).round(1), index=True, digits=1)
-
-# %% [markdown]
-# ### Three typical firms
-#
-# The examples are chosen by a fixed rule, not by hand: among Shanghai's firms, those whose coded
-# application, customer and geography match the city's most common categories in as many of the
-# three as possible, ranked by the summed keyness of the city's significant key terms their text
-# contains (ties by company identifier).
-
-# %% tags=["hide-input"]
-tables.html(tables.save(report.examples, "shanghai_examples", tables_dir))
+# %% tags=["remove-input"]
+tables.html(tables.save(report.examples, "shanghai_examples", tables_dir, corpus=data))

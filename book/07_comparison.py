@@ -28,89 +28,125 @@ corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: t
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
 text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
 min_df: int = 1  # keep terms used by at least this many firms (at least 1)
+keyness_adjust: str = "bh"  # multiplicity correction of the keyness p-values: bh (Benjamini-Hochberg q) or none
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
 
 # %% tags=["remove-cell"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("07_comparison", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, min_df=min_df, seed=seed))
+globals().update(_check_parameters("07_comparison", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, min_df=min_df, keyness_adjust=keyness_adjust, seed=seed))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis import corpus, figures, prose, tables
+from analysis import corpus, facts, figures, prose, tables
 from analysis.params import as_list
 
 data = corpus.load(corpus_path)
 fields = as_list(text_fields, name="text_fields")
 coded = tables.code(data.firms, fields)
-keyness_tables = tables.city_keyness_tables(data.firms, fields, min_df=int(min_df))
-t1 = tables.save(tables.table1(coded, keyness_tables), "table1_long", tables_dir)
-t1_wide = tables.save(tables.table1_display(t1), "table1", tables_dir)
+keyness_tables = tables.city_keyness_tables(data.firms, fields, min_df=int(min_df), adjust=keyness_adjust)
+t1 = tables.save(tables.table1(coded, keyness_tables), "table1_long", tables_dir, corpus=data)
+t1_wide = tables.save(tables.table1_display(t1), "table1", tables_dir, corpus=data)
+brief_t1 = tables.save(facts.brief_table1(), "table1_brief", tables_dir)
 tested = t1[t1["agree"] != "not tested"]
 glue("cmp_n_agree", int((tested["agree"] == "yes").sum()), display=False)
+glue("cmp_n_tie", int((tested["agree"] == "tie").sum()), display=False)
 glue("cmp_n_tested", len(tested), display=False)
 Markdown(prose.corpus_notice(data, short=True))
 
 # %% [markdown]
 # ## Table 1, rebuilt
 #
-# Each cell gives the category that the dictionary coder (or, for investors, the investor
-# types) assigns most often among the city's firms, with its share of the city's firms. The
-# business-focus row lists the city's strongest key terms, which is the evidence the brief's
-# focus labels summarise.
+# Each cell of {numref}`tbl-table1` gives the category that the {term}`dictionary coder` (or,
+# for investors, the investor types) assigns most often among the city's firms, with its share of
+# the city's firms; where two categories share the top count the cell says *tie* and names both.
+# The business-focus row lists the four terms the city over-uses most by {term}`keyness`: those
+# that survive the {term}`Benjamini–Hochberg correction` first, the others in parentheses as
+# candidates. {numref}`tbl-table1-brief` is the brief's own Table 1, transcribed into
+# {download}`data/brief_table1.csv </files/data/brief_table1.csv>`, to read beside it.
 
 # %% tags=["remove-input"]
-tables.html(t1_wide, index=True)
+tables.html(t1_wide, index=True, name="table1")
+
+# %% tags=["remove-input"]
+tables.html(brief_t1, index=True, name="table1_brief")
 
 # %% [markdown]
 # Set beside the brief's cells, {glue:text}`cmp_n_agree` of the {glue:text}`cmp_n_tested`
-# comparable cells agree (the business-focus row is an interpretation and is shown, not
-# scored):
+# comparable cells agree and {glue:text}`cmp_n_tie` are ties that include the brief's value
+# (counted neither way); the business-focus row is an interpretation and is shown, not scored.
+# {numref}`tbl-table1-long` scores every cell.
 
 # %% tags=["remove-input"]
 Markdown(prose.agreement_note(data, t1))
 
-# %% tags=["hide-input"]
-tables.html(tables.agreement_display(t1))
+# %% tags=["remove-input"]
+tables.html(tables.agreement_display(t1), name="table1_long")
+
+# %% [markdown]
+# ## The coded profiles, city by city
+#
+# The tables below give the full distribution behind Table 1's category rows, the three cities
+# side by side: per cent of each city's firms in each category, with the firms the coder finds
+# tied or cannot code shown as such. The city chapters link here rather than repeat them.
+
+# %% tags=["remove-input"]
+for dim in ("application", "customer", "geography", "investor"):
+    shares = tables.save(tables.shares_by_city(coded, dim), f"shares_{dim}", tables_dir, corpus=data)
+    display(tables.html((shares * 100).round(1), index=True, digits=1, name=f"shares_{dim}"))
 
 # %% [markdown]
 # ## Figure 1, rebuilt
 #
-# Every term that at least one city over-uses is given to the city for which its keyness is
-# largest, sized by that keyness and coloured by that city ({numref}`fig-comparison-cloud`).
+# The brief's Figure 1 is not reproduced here; its caption describes a word cloud of the
+# products and services the firms describe, in black for Beijing, purple for Shanghai and blue
+# for Shenzhen, and the brief reads it as showing one type of description, Beijing's
+# public-service variety, coming to dominate {cite:p}`hai2022chinese`.
+# {numref}`fig-comparison-cloud` rebuilds the idea from this corpus. Every term that at least one
+# city over-uses is given to the city for which its keyness is largest, sized by that keyness and
+# coloured by that city; up to 40 terms per city are drawn. Terms that survive the
+# Benjamini–Hochberg correction are in full colour, the rest in a pale tint of the same colour.
 
 # %% tags=["remove-input"]
-weights = tables.save(tables.comparison_weights(keyness_tables, n=40), "figure1_terms", tables_dir)
-fig = figures.comparison_wordcloud(weights, seed=int(seed))
+weights = tables.save(tables.comparison_weights(keyness_tables, n=40), "figure1_terms", tables_dir, corpus=data)
+fig = figures.comparison_wordcloud(weights, seed=int(seed), simulated=data.simulated)
 glue("fig_comparison_cloud", fig, display=False)
 figures.close(fig)
 glue("cmp_n_terms", len(weights), display=False)
+Markdown(prose.figure1_reading(weights))
 
 # %% [markdown]
 # ```{glue:figure} fig_comparison_cloud
 # :name: fig-comparison-cloud
-# :alt: Comparison word cloud: terms key for Beijing in black, for Shanghai in purple, for Shenzhen in blue, each sized by its keyness; a legend names the three colours.
+# :alt: Comparison word cloud: terms key for Beijing in black, for Shanghai in purple, for Shenzhen in blue, each sized by its keyness; terms that do not survive the correction in pale tints; a legend names the colours.
 #
 # Comparison word cloud of {glue:text}`cmp_n_terms` terms (up to 40 per city): Beijing black,
 # Shanghai purple, Shenzhen blue, as in the brief's Figure 1. Size is the term's chi-squared
-# keyness for the city it is most key for. The terms are listed in `figure1_terms.csv`.
+# keyness for the city it is most key for. Full colour: the term survives the
+# Benjamini–Hochberg correction (q < 0.05); pale: a top term that could be chance.
 # ```
+#
+# The terms, their cities, keyness and q are listed in
+# <a href="../tables/figure1_terms.csv"><code>figure1_terms.csv</code></a> among the build's
+# tables ({doc}`11_reproduce`).
 #
 # ## How similar are the cities' vocabularies?
 #
-# Summing each city's tf-idf weighted term counts gives one profile per city; the cosine
-# similarity of two profiles is 1 when they use words in the same proportions and 0 when they
-# share none.
+# Each firm's term counts are weighted by {term}`tf-idf` (a term most firms use weighs little),
+# and the weighted rows are summed per city into one profile. The {term}`cosine similarity` of
+# two profiles is 1 when they use terms in the same proportions and 0 when they share none
+# ({numref}`tbl-city-similarity`).
 
 # %% tags=["remove-input"]
-similarity = tables.save(tables.group_similarity(data.firms, fields), "city_similarity", tables_dir)
+similarity = tables.save(tables.group_similarity(data.firms, fields), "city_similarity", tables_dir,
+                         corpus=data)
 glue("cmp_sim_sh", f"{similarity.loc['Beijing', 'Shanghai']:.2f}", display=False)
 glue("cmp_sim_sz", f"{similarity.loc['Beijing', 'Shenzhen']:.2f}", display=False)
 glue("cmp_sim_shsz", f"{similarity.loc['Shanghai', 'Shenzhen']:.2f}", display=False)
-tables.html(similarity, index=True, digits=2)
+tables.html(similarity, index=True, digits=2, name="city_similarity")
 
 # %% [markdown]
 # Beijing's profile has a cosine similarity of {glue:text}`cmp_sim_sh` with Shanghai's and

@@ -48,34 +48,48 @@ from analysis.params import as_list
 data = corpus.load(corpus_path)
 fields = as_list(text_fields, name="text_fields")
 coded = tables.code(data.firms, fields)
-evidence = tables.save(tables.policy_evidence(coded), "policy_evidence", tables_dir)
+evidence = tables.save(tables.policy_evidence(coded), "policy_evidence", tables_dir, corpus=data)
 trend = convergence.analyse(data.firms, text_fields=fields, cohort_edges=cohort_edges, n_boot=0,
                             n_perm=int(n_perm), alpha=float(alpha), seed=int(seed)).trend_table
 pooled = trend[trend["city"] == convergence.POOLED].set_index("measure")
 events = facts.policy_events()
+frag = tables.save(facts.fragmentation(events), "policy_fragmentation", tables_dir)
 for row in evidence.itertuples():
     glue(f"pol_public_{row.city}", tables.pct(row.public), display=False)
     glue(f"pol_crypto_{row.city}", tables.pct(row.crypto), display=False)
     glue(f"pol_state_{row.city}", tables.pct(row.state_investor), display=False)
 glue("pol_public_slope", f"{pooled.loc['public_share', 'slope']:+.3f}", display=False)
 glue("pol_public_p", f"{pooled.loc['public_share', 'p']:.3f}", display=False)
-glue("pol_n_actors", int(events.loc[events["level"] == "central", "actor"].nunique()), display=False)
-glue("pol_n_restrict_central", int(((events["level"] == "central") & (events["stance"] == "restrict")).sum()), display=False)
+last = frag.iloc[-1]
+glue("pol_frag_year", int(last["year"]), display=False)
+glue("pol_frag_bodies", int(last["distinct lead bodies so far"]), display=False)
+glue("pol_frag_in_force", int(last["restrictive measures in force"]), display=False)
+glue("pol_frag_busiest", int(frag.loc[frag["central measures"].idxmax(), "year"]), display=False)
+glue("pol_frag_busiest_n", int(frag["central measures"].max()), display=False)
 Markdown(prose.corpus_notice(data, short=True))
+
+# %% tags=["remove-input"]
+Markdown(prose.evidence_notice(data))
 
 # %% [markdown]
 # ## 1. Put economic opportunity first
 #
-# **The recommendation.** The state sends mixed signals, treating blockchain at once as a source
-# of growth and as a risk to national security. Faced with that, entrepreneurs are pushed
-# towards the one safe customer, the state itself. A clear statement that economic opportunity
-# comes first would, the authors argue, let a more varied set of firms emerge.
+# **The recommendation.** The brief finds the state inconsistent and restrictive. On one side,
+# the People's Bank of China and the National Development and Reform Commission see blockchain
+# as a source of long-term growth, as in the planning of the 13th Five-Year Plan; on the other,
+# the Central Cyberspace Administration treats it as a pillar of digital governance and of
+# national security, and stresses its risks through online censorship, monitoring and
+# campaign-style penalties {cite:p}`hai2022chinese`. Caught between the two, entrepreneurs
+# mitigate the risk by selling to the one safe customer, the state. A clear statement that
+# economic opportunity comes first would, the authors argue, let a more varied set of firms
+# emerge.
 #
-# **Evidence in this corpus.** Shares of firms coded as serving public customers:
+# **What the evidence would look like.** Shares of firms coded as serving public customers:
 # Beijing {glue:text}`pol_public_Beijing`, Shanghai {glue:text}`pol_public_Shanghai`, Shenzhen
 # {glue:text}`pol_public_Shenzhen`. Across founding cohorts, the pooled public share of Shanghai
 # and Shenzhen changes by {glue:text}`pol_public_slope` per cohort (one-sided permutation
-# p = {glue:text}`pol_public_p`), the primary measure of {doc}`08_convergence`.
+# p = {glue:text}`pol_public_p`); {doc}`08_convergence` tests whether the gap to Beijing
+# narrows, which is the question the recommendation turns on.
 #
 # **What would have to be true.** That dependence on public customers is a response to
 # regulatory risk rather than to where the demand is; a corpus of descriptions cannot separate
@@ -87,12 +101,22 @@ Markdown(prose.corpus_notice(data, short=True))
 # A similar mechanism that joins up the agencies and actors involved in blockchain could give
 # entrepreneurs more certainty and draw on China's habit of policy experimentation.
 #
-# **Evidence in this corpus.** Firms coded as crypto: Beijing {glue:text}`pol_crypto_Beijing`,
-# Shanghai {glue:text}`pol_crypto_Shanghai`, Shenzhen {glue:text}`pol_crypto_Shenzhen`. The
-# policy timeline ({doc}`02_context`) lists {glue:text}`pol_n_actors` distinct central actors,
-# and {glue:text}`pol_n_restrict_central` central measures coded as restrictive, which is the
-# fragmentation the recommendation addresses.
-#
+# **What the evidence would look like.** Firms coded as crypto: Beijing
+# {glue:text}`pol_crypto_Beijing`, Shanghai {glue:text}`pol_crypto_Shanghai`, Shenzhen
+# {glue:text}`pol_crypto_Shenzhen`. The fragmentation the recommendation addresses is a
+# property of policy, not of firms, so it is measured on the policy timeline of
+# {doc}`02_context` ({numref}`tbl-policy-fragmentation`): by {glue:text}`pol_frag_year`,
+# {glue:text}`pol_frag_bodies` distinct central bodies had led blockchain or crypto measures
+# (counting only the first-named issuer of each, so joint measures understate it), and
+# {glue:text}`pol_frag_in_force` restrictive central measures were in force together. The
+# busiest year was {glue:text}`pol_frag_busiest`, with {glue:text}`pol_frag_busiest_n` central
+# measures. The timeline lists 45 selected events, not every document; the brief's own count
+# is more than thirty central bodies by early 2022 {cite:p}`hai2022chinese`.
+
+# %% tags=["remove-input"]
+tables.html(frag)
+
+# %% [markdown]
 # **What would have to be true.** That uncertainty from uncoordinated agencies, rather than the
 # substance of the crypto bans, is what holds back non-state business models; and that a
 # special-zone design can be transferred to a technology whose risks are framed as national.
@@ -103,15 +127,16 @@ Markdown(prose.corpus_notice(data, short=True))
 # answer when several authorities set requirements. Policy makers should say clearly who is
 # responsible and make that path easy to follow.
 #
-# **Evidence in this corpus.** Descriptions written for customers and investors say little
-# about regulators, so this corpus offers only indirect evidence: the share of firms backed
-# mainly by state investors (Beijing {glue:text}`pol_state_Beijing`, Shanghai
-# {glue:text}`pol_state_Shanghai`, Shenzhen {glue:text}`pol_state_Shenzhen`), for whom the
-# line of accountability runs through the investor.
+# **What the evidence would look like.** Descriptions written for customers and investors say
+# little about regulators, so a corpus like this one offers only indirect evidence: the share of
+# firms backed mainly by state investors (Beijing {glue:text}`pol_state_Beijing`, Shanghai
+# {glue:text}`pol_state_Shanghai`, Shenzhen {glue:text}`pol_state_Shenzhen`), for whom the line
+# of accountability runs through the investor. {numref}`tbl-policy-evidence` gathers the three
+# shares.
 #
 # **What would have to be true.** That unclear accountability is a binding constraint for
 # entrepreneurs; interviews or surveys, not company descriptions, are the data that could show
 # it.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 tables.html(evidence, digits=3)

@@ -26,6 +26,7 @@ tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, e
 text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
 min_df: int = 1  # keep terms used by at least this many firms (at least 1)
 top_n: int = 15  # key terms shown per city (at least 1)
+keyness_adjust: str = "bh"  # multiplicity correction of the keyness p-values: bh (Benjamini-Hochberg q) or none
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
 cohort_edges: list[int] = [2014, 2017, 2020, 2023]  # founding-year bin edges, half-open, strictly increasing years
 n_subsamples: int = 5  # equal-size subsamples per cohort for distinctiveness (at least 1)
@@ -38,7 +39,7 @@ replicates: int = 20  # simulated corpora per planted strength in the validation
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("11_reproduce", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, min_df=min_df, top_n=top_n, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, alpha=alpha, replicates=replicates))
+globals().update(_check_parameters("11_reproduce", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, alpha=alpha, replicates=replicates))
 
 # %% tags=["remove-input"]
 from IPython.display import HTML

@@ -14,7 +14,8 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def copy_repo(dest: Path) -> Path:
-    ignore = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", ".pytest_cache", "*.egg-info")
+    ignore = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", ".pytest_cache", "*.egg-info",
+                                    "node_modules")
     shutil.copytree(ROOT, dest, ignore=ignore)
     return dest
 

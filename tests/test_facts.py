@@ -32,3 +32,35 @@ def test_city_counts_put_the_brief_first_with_bases():
     assert "business registry" in set(facts.external_counts()["basis"])
     assert facts.basis("registered blockchain firms (LongHash)") == "business registry"
     assert facts.basis("blockchain financing events, first half 2019") == "funding events"
+    # a firm count quoted in coverage of a ranking is a count of firms, not an index score
+    assert facts.basis("blockchain-related firms in city (as cited in ranking coverage)",
+                       "firms (more than)") != "index score"
+    assert facts.basis("China Blockchain Innovation Ranking score", "index points") == "index score"
+
+
+def test_fragmentation_counts_lead_bodies_and_measures_in_force():
+    import pandas as pd
+
+    events = pd.DataFrame({
+        "date": ["2017-09-04", "2017-10", "2019-01-10", "2021-09-24", "2021-09-24"],
+        "level": ["central", "central", "central", "central", "Beijing"],
+        "actor": ["PBOC with CAC, MIIT", "PBOC", "CAC", "NDRC with other departments", "Beijing government"],
+        "stance": ["restrict", "support", "restrict", "restrict", "support"],
+    })
+    events["year"] = events["date"].str[:4].astype(int)
+    frag = facts.fragmentation(events).set_index("year")
+    assert frag.loc[2017, "central measures"] == 2 and frag.loc[2017, "distinct lead bodies so far"] == 1
+    assert frag.loc[2018, "central measures"] == 0 and frag.loc[2018, "restrictive measures in force"] == 1
+    assert frag.loc[2021, "distinct lead bodies so far"] == 3
+    assert frag.loc[2021, "restrictive measures in force"] == 3
+    assert facts.lead_body("CSRC (Science and Technology Regulation Bureau)") == "CSRC"
+
+
+def test_brief_table1_is_read_and_checked(tmp_path):
+    t = facts.brief_table1()
+    assert t.loc["Number of firms"].tolist() == ["110", "53", "34"]
+    assert t.loc["Blockchain application", "Shenzhen"] == "Crypto"
+    bad = tmp_path / "t.csv"
+    bad.write_text("row,Beijing,Shanghai\nx,1,2\n")
+    with pytest.raises(ValueError, match="t.csv: columns must be row, Beijing, Shanghai, Shenzhen"):
+        facts.brief_table1(bad)

@@ -36,7 +36,7 @@ REFERENCE = {
 def test_reference_values_from_quanteda(measure, correction, sparse):
     counts = sp.csr_matrix(COUNTS) if sparse else COUNTS
     k = keyness(counts, TARGET, FEATURES, measure=measure, correction=correction)
-    assert list(k.columns) == ["feature", "statistic", "p", "n_target", "n_reference"]
+    assert list(k.columns) == ["feature", "statistic", "p", "q", "n_target", "n_reference"]
     got = dict(zip(k["feature"], k["statistic"]))
     for f, v in REFERENCE[(measure, correction)].items():
         assert got[f] == pytest.approx(v, rel=1e-9)
@@ -141,3 +141,36 @@ def test_city_keyness_compares_one_city_with_the_others():
     assert k.set_index("feature").loc["government", "n_target"] == 2
     with pytest.raises(ValueError, match="no firm"):
         city_keyness(firms, "Hangzhou")
+
+
+# ------------------------------------------------------------------ Benjamini-Hochberg
+def test_bh_adjust_by_hand_and_against_scipy():
+    from scipy.stats import false_discovery_control
+
+    from analysis.keyness import bh_adjust
+
+    # sorted: .005 -> .005*4/1 = .02, .01 -> .01*4/2 = .02, .03 -> .03*4/3 = .04, .04 -> .04
+    np.testing.assert_allclose(bh_adjust([0.01, 0.04, 0.03, 0.005]), [0.02, 0.04, 0.04, 0.02])
+    # monotone step-up: a larger p can pull a smaller one's q down to its own
+    np.testing.assert_allclose(bh_adjust([0.02, 0.021]), [0.021, 0.021])
+    rng = np.random.default_rng(3)
+    p = rng.uniform(size=200) ** 3
+    np.testing.assert_allclose(bh_adjust(p), false_discovery_control(p, method="bh"))
+    q = bh_adjust([0.5, np.nan, 0.01])
+    assert np.isnan(q[1]) and q[2] == pytest.approx(0.02) and q[0] == pytest.approx(0.5)
+
+
+def test_keyness_q_column_and_key_terms():
+    from analysis.keyness import key_terms
+
+    # 40 features; one strongly over-used by the target, others balanced
+    counts = np.ones((2, 40), dtype=int) * 5
+    counts[0, 0] = 60
+    feats = [f"t{i:02d}" for i in range(40)]
+    k = keyness(counts, np.array([True, False]), feats)
+    assert (k["q"] >= k["p"] - 1e-15).all()
+    none = keyness(counts, np.array([True, False]), feats, adjust="none")
+    assert (none["q"] == none["p"]).all()
+    assert key_terms(k)["feature"].tolist() == ["t00"]
+    with pytest.raises(ValueError, match="keyness_adjust"):
+        keyness(counts, np.array([True, False]), feats, adjust="holm")

@@ -59,8 +59,9 @@ def test_table1_compares_with_the_brief():
     assert t1.loc[("Blockchain application", "Beijing"), "agree"] == "yes"
     assert t1.loc[("Type of customer base", "Beijing"), "corpus"] == "Public"
     assert t1.loc[("Type of customer base", "Beijing"), "share"] == pytest.approx(0.75)
-    # Shanghai geography: mixed 1, global 1 -> tie broken by label-file order (domestic, mixed, global)
-    assert t1.loc[("Geography of customer base", "Shanghai"), "corpus"] == "Mixed"
+    # Shanghai geography: mixed 1, global 1 -> a tie, shown and scored as a tie (the brief says mixed)
+    assert t1.loc[("Geography of customer base", "Shanghai"), "corpus"] == "tie: Mixed / Global"
+    assert t1.loc[("Geography of customer base", "Shanghai"), "agree"] == "tie"
     assert t1.loc[("Number of firms", "Beijing"), "corpus"] == "4"
     assert t1.loc[("Number of firms", "Beijing"), "agree"] == "no"  # 4 is not the brief's 110
     assert t1.loc[("Business focus (key terms)", "Beijing"), "corpus"] == "public; bureaus"
@@ -68,6 +69,7 @@ def test_table1_compares_with_the_brief():
     assert t1.loc[("Investor portrait", "Shenzhen"), "agree"] == "yes"
     wide = tables.table1_display(tables.table1(coded, key))
     assert wide.loc["Blockchain application", "Beijing"] == "Infrastructure and services (75%)"
+    assert wide.loc["Geography of customer base", "Shanghai"] == "tie: Mixed / Global (50% each)"
     assert list(wide.columns) == ["Beijing", "Shanghai", "Shenzhen"]
 
 
@@ -108,6 +110,81 @@ def test_html_tables_escape_text_from_data():
     assert "<script>" not in out and "&lt;script&gt;" in out
 
 
+def test_a_tie_that_excludes_the_brief_is_a_disagreement():
+    coded = _coded()
+    coded.codes.loc[6, "customer_label"] = "public"  # Shenzhen: public 1, private 0, none 1
+    coded.codes.loc[7, "customer_label"] = "private"  # -> public 1, private 1: a tie with the brief's private
+    m = tables.modal(coded, "customer").loc["Shenzhen"]
+    assert m["code"] == "tie" and m["tied"] == ("public", "private")
+    assert tables.agreement(m, "private") == "tie" and tables.agreement(m, "mixed") == "no"
+    bj = tables.modal(coded, "customer").loc["Beijing"]
+    assert tables.agreement(bj, "public") == "yes" and tables.agreement(bj, "private") == "no"
+
+
+def test_prose_says_a_tie_is_a_tie():
+    coded = _coded()
+    key = {c: _keyness(["public", "bureaus", "bank"]) for c in ("Beijing", "Shanghai", "Shenzhen")}
+    report = tables.city_report(coded, "Shanghai", key)
+    text = prose.city_findings(report)
+    assert "tied between *Mixed* and *Global* (50% each" in text
+    assert "a tie that includes the brief's *Mixed*" in text
+    assert "most often *Mixed*" not in text
+
+
+def _tfidf_firms(texts_by_city):
+    rows = [(c, t) for c, ts in texts_by_city.items() for t in ts]
+    return pd.DataFrame({"company_id": [f"f{i}" for i in range(len(rows))], "city": [c for c, _ in rows],
+                         "description": [t for _, t in rows], "full_description": [None] * len(rows)})
+
+
+def test_group_similarity_is_one_for_identical_proportions_and_zero_for_disjoint():
+    # Beijing and Shanghai use the shared vocabulary in the same proportions (Shanghai twice
+    # as much); Shenzhen shares no term with either.
+    firms = _tfidf_firms({
+        "Beijing": ["ledger ledger platform", "registry platform"],
+        "Shanghai": ["ledger ledger platform", "registry platform", "ledger ledger platform",
+                     "registry platform"],
+        "Shenzhen": ["mining rigs", "token exchange"],
+    })
+    sim = tables.group_similarity(firms, ["description"])
+    assert sim.loc["Beijing", "Shanghai"] == pytest.approx(1.0)
+    assert sim.loc["Beijing", "Shenzhen"] == pytest.approx(0.0)
+    assert sim.loc["Shanghai", "Shenzhen"] == pytest.approx(0.0)
+    # a term all three cities use still counts: partial overlap gives a value strictly between
+    firms = _tfidf_firms({"Beijing": ["ledger platform", "ledger"], "Shanghai": ["ledger bank", "bank"],
+                          "Shenzhen": ["mining", "rigs"]})
+    sim = tables.group_similarity(firms, ["description"])
+    assert 0 < sim.loc["Beijing", "Shanghai"] < 1
+
+
+def test_focus_row_sets_apart_terms_that_do_not_survive():
+    coded = _coded()
+    k = pd.DataFrame({"feature": ["public", "bureaus", "ledger", "bank"], "statistic": [9.0, 5.0, 4.0, -1.0],
+                      "p": [0.001, 0.02, 0.03, 0.3], "q": [0.004, 0.04, 0.06, 0.4],
+                      "n_target": 1, "n_reference": 1})
+    key = {"Beijing": k, "Shanghai": k.assign(q=0.5), "Shenzhen": k}
+    t1 = tables.table1(coded, key, n_terms=3).set_index(["row", "city"])
+    assert t1.loc[("Business focus (key terms)", "Beijing"), "corpus"] == (
+        "public; bureaus (top terms not surviving: ledger)")
+    assert t1.loc[("Business focus (key terms)", "Shanghai"), "corpus"].startswith(
+        "no term survives the correction (top terms not surviving: public; bureaus; ledger)")
+    assert tables.top_terms(k, 5) == ["public", "bureaus"]
+    assert tables.key_counts(k) == {"uncorrected": 3, "survive": 2}
+    w = tables.comparison_weights({"Beijing": k, "Shanghai": k.assign(statistic=-k["statistic"]),
+                                   "Shenzhen": k.assign(statistic=-k["statistic"])}).set_index("term")
+    assert w.loc["public", "survives"] and not w.loc["ledger", "survives"]
+
+
+def test_key_terms_sentences_say_how_many_survive():
+    k = pd.DataFrame({"feature": ["a", "b", "c"], "statistic": [9.0, 5.0, 4.0], "p": [0.001, 0.02, 0.03],
+                      "q": [0.003, 0.03, 0.06]})
+    assert prose.key_terms_sentence(k, "Beijing").startswith("2 of the 3 terms with p < 0.05 in Beijing survive")
+    none = prose.key_terms_sentence(k.assign(q=0.2), "Shenzhen")
+    assert "**No term survives**" in none and "3 would pass" in none
+    raw = prose.key_terms_sentence(k.assign(q=k["p"]), "Shanghai", adjust="none")
+    assert raw.startswith("3 terms are over-used in Shanghai at p < 0.05, with no correction")
+
+
 def test_notices_say_which_corpus(tmp_path):
     firms = pd.DataFrame({"city": ["Beijing"] * 3})
     simulated = SimpleNamespace(firms=firms, path=DEFAULT_CORPUS, simulated=True)
@@ -116,7 +193,7 @@ def test_notices_say_which_corpus(tmp_path):
     mine.write_text("x\n")
     real = SimpleNamespace(firms=firms, path=mine, simulated=False, source_kind="crunchbase")
     note = prose.corpus_notice(real)
-    assert "Simulated" not in note and "3 firms" in note and "&lt;1&gt;" in note
+    assert "Simulated" not in note and "3 firms" in note and "`export <1>.csv`" in note
     t1 = pd.DataFrame({"row": ["Blockchain application"], "city": ["Shenzhen"], "agree": ["no"]})
     assert "by construction" in prose.agreement_note(simulated, t1)
     assert "by construction" not in prose.agreement_note(real, t1)

@@ -1,0 +1,25 @@
+"""Sphinx extension of this book (loaded through _config.yml's local_extensions).
+
+* Drops sphinx-thebe's scripts: the book has no live code (chapters are executed by papermill),
+  thebe would load its code from the network, and jupyter-book 1 adds its configuration script
+  twice, which makes every page log a SyntaxError (THEBE_JS_URL declared twice).
+"""
+
+from __future__ import annotations
+
+
+def _is_thebe(script) -> bool:
+    name = str(getattr(script, "filename", script) or "")
+    body = str(getattr(script, "attributes", {}).get("body", ""))
+    return "thebe" in name.lower() or "THEBE_JS_URL" in body
+
+
+def _drop_thebe(app, pagename, templatename, context, doctree):
+    scripts = context.get("script_files")
+    if scripts:
+        context["script_files"] = [s for s in scripts if not _is_thebe(s)]
+
+
+def setup(app):
+    app.connect("html-page-context", _drop_thebe, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,63 @@
+// Reading aids of the book. No dependency, nothing fetched.
+document.addEventListener("DOMContentLoaded", () => {
+  // 1. Tables with class "sortable": a button in each heading sorts by that column
+  //    (again: reverse). Numbers sort as numbers, the rest as text.
+  document.querySelectorAll("table.sortable").forEach((table) => {
+    const body = table.tBodies[0];
+    if (!body) return;
+    const heads = Array.from(table.querySelectorAll("thead th"));
+    heads.forEach((th, col) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "sort-button";
+      while (th.firstChild) button.appendChild(th.firstChild);
+      th.appendChild(button);
+      th.setAttribute("aria-sort", "none");
+      button.addEventListener("click", () => {
+        const asc = th.getAttribute("aria-sort") !== "ascending";
+        heads.forEach((h) => h.setAttribute("aria-sort", "none"));
+        th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+        const key = (row) => (row.cells[col] ? row.cells[col].textContent.trim() : "");
+        const rows = Array.from(body.rows);
+        rows.sort((a, b) => {
+          const x = key(a), y = key(b);
+          const num = /^-?[\d,]*\.?\d+$/;
+          const c = num.test(x) && num.test(y)
+            ? parseFloat(x.replace(/,/g, "")) - parseFloat(y.replace(/,/g, ""))
+            : x.localeCompare(y);
+          return asc ? c : -c;
+        });
+        rows.forEach((r) => body.appendChild(r));
+      });
+    });
+  });
+  // 2. The theme's controls: an accessible name that contains the visible text (WCAG 2.5.3).
+  document.querySelectorAll("button[aria-label], a[aria-label], summary[aria-label]").forEach((el) => {
+    const visible = (el.innerText || "").replace(/\s+/g, " ").trim();
+    const label = el.getAttribute("aria-label") || "";
+    if (visible && !label.toLowerCase().includes(visible.toLowerCase())) {
+      el.setAttribute("aria-label", visible);
+    }
+  });
+  document.querySelectorAll(".theme-switch[title]").forEach((icon) => icon.removeAttribute("title"));
+  // 3. docutils marks the bibliography as a list without list items.
+  document.querySelectorAll('.citation-list[role="list"]').forEach((list) => {
+    Array.from(list.children).forEach((item) => item.setAttribute("role", "listitem"));
+  });
+});
+
+// 4. A region that scrolls sideways (a wide table on a phone) can be reached and scrolled with
+//    the keyboard.
+function markScrollable() {
+  document.querySelectorAll(".bd-article table, .bd-article .cell_output, .bd-article .output, .bd-article pre")
+    .forEach((el) => {
+      if (el.scrollWidth > el.clientWidth + 1) {
+        el.setAttribute("tabindex", "0");
+        if (!el.getAttribute("aria-label") && el.tagName === "TABLE" && el.caption) {
+          el.setAttribute("aria-label", el.caption.textContent.trim().slice(0, 120));
+        }
+      }
+    });
+}
+window.addEventListener("load", markScrollable);
+window.addEventListener("resize", markScrollable);

@@ -1,0 +1,176 @@
+"""The one registry of the book's tables and figures: name, caption, chapter.
+
+Everything that lists or labels a table reads it from here: the captions chapters show
+(:func:`analysis.tables.show`), the tables index of the site and the provenance file of
+``_build/tables/`` (:func:`index_rows`, written by the runner), and the README's generated list
+of tables and figures (:func:`readme_section`). The CSV of a table is ``NAME.csv``; which
+corpus made it is recorded when a chapter writes it (``tables.save``).
+
+This module imports nothing heavy, so the runner can read it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+CITY_NAMES = ("Beijing", "Shanghai", "Shenzhen")  # the same order as palette.CITIES
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str      # file stem of the CSV and, as ``tbl-NAME``, the label of the shown table
+    caption: str
+    chapter: str   # chapter file stem, e.g. 04_beijing
+    shown: bool = True  # False: written as CSV only (e.g. a long form of a shown table)
+
+
+def _city_tables() -> list[Entry]:
+    out = []
+    for i, city in enumerate(CITY_NAMES):
+        chapter = f"0{4 + i}_{city.lower()}"
+        low = city.lower()
+        out += [
+            Entry(f"keyness_{low}", f"The terms {city}'s firms use most often relative to the other "
+                  "two cities, by signed chi-squared keyness, with p and the Benjamini–Hochberg q "
+                  "beside it; only terms marked as surviving the correction are called over-used.",
+                  chapter),
+            Entry(f"{low}_examples", f"Three firms of {city} chosen by a fixed rule as typical of the "
+                  "city's coded profile (not by hand).", chapter),
+        ]
+    return out
+
+
+TABLES: tuple[Entry, ...] = (
+    Entry("policy_events", "Every dated policy document and event in data/policy_events.csv, with "
+          "its level, actor, stance and source; sortable by any column.", "02_context"),
+    Entry("policy_events_by_level", "Policy events by level of government and stance "
+          "(counts of events).", "02_context"),
+    Entry("policy_events_marked", "The events marked by dashed lines in the timeline.", "02_context"),
+    Entry("published_counts", "Other published counts of blockchain firms per city, with what "
+          "each counts; not comparable with one another or with the brief's.", "02_context"),
+    Entry("firms_per_city", "Firms per city in this corpus beside the brief's counts.", "03_data"),
+    Entry("text_coverage", "How much text the corpus has per city: description length and the "
+          "share of firms with a full description, website text and Chinese text.", "03_data"),
+    Entry("exclusions", "Rows of the input left out, with the reason.", "03_data"),
+    Entry("firms", "Every firm of the corpus (searchable and sortable).", "03_data"),
+    *(Entry(f"shares_{dim}", f"{title} by city: per cent of each city's firms in each category "
+            "(firms the coder finds tied or cannot code are shown as such).", "07_comparison")
+      for dim, title in (("application", "Blockchain application"), ("customer", "Type of customer base"),
+                         ("geography", "Geography of customer base"), ("investor", "Investor portrait"))),
+    *_city_tables(),
+    Entry("table1", "Table 1 of the brief, rebuilt from this corpus: per city the most common "
+          "category with its share of the city's firms, the firm count, the strongest key terms "
+          "and the investor portrait.", "07_comparison"),
+    Entry("table1_brief", "The brief's own Table 1, transcribed into data/brief_table1.csv.",
+          "07_comparison"),
+    Entry("table1_long", "Table 1 rebuilt, one row per cell, with the brief's value and the "
+          "agreement score (yes, no, tie, or not tested).", "07_comparison"),
+    Entry("figure1_terms", "The terms drawn in the rebuilt Figure 1, with the city each is "
+          "assigned to, its keyness, q and whether it survives the correction.", "07_comparison"),
+    Entry("city_similarity", "Cosine similarity of the cities' tf-idf term profiles (1: the "
+          "same proportions; 0: no shared term).", "07_comparison"),
+    Entry("convergence_firms_per_cohort", "Firms per city and founding-year cohort.", "08_convergence"),
+    Entry("convergence_by_cohort", "Each convergence measure per city and cohort, with "
+          "bootstrap intervals.", "08_convergence"),
+    Entry("convergence_trends", "The trend of each convergence measure over cohorts, with its "
+          "permutation p-value.", "08_convergence"),
+    Entry("verdict", "The convergence verdict as data: one row per measure and comparison.",
+          "08_convergence"),
+    Entry("validation_power", "Detection rate of the convergence test by planted strength, with "
+          "Monte Carlo standard errors.", "09_validation"),
+    Entry("validation_label_recovery", "How well the coders recover the simulator's planted "
+          "labels (macro-F1 and accuracy).", "09_validation"),
+    *(Entry(f"confusion_b_{dim}_dictionary", f"Confusion matrix of the dictionary coder on the "
+            f"{dim} dimension, on corpora written with the second phrase bank.", "09_validation")
+      for dim in ("application", "customer", "geography")),
+    Entry("validation_this_corpus", "Both coders scored on this build's corpus.", "09_validation"),
+    Entry("policy_evidence", "Per city, the shares of firms the brief's recommendations bear on: "
+          "public-customer, crypto and mainly state-backed firms.", "10_policy"),
+    Entry("policy_fragmentation", "Central measures by year: how many distinct issuing bodies "
+          "acted, and how many measures were in force together.", "10_policy"),
+    Entry("parameters", "Every parameter of this build with its value.", "11_reproduce"),
+    Entry("input_hashes", "SHA-256 of every input file of this build.", "11_reproduce"),
+    Entry("package_versions", "Versions of the packages this build used.", "11_reproduce"),
+    Entry("papermill_commands", "The papermill command that re-runs each chapter with this "
+          "build's parameters.", "11_reproduce"),
+)
+
+FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("fig-policy-timeline", "Blockchain and crypto policy events by level and stance", "02_context"),
+    ("fig-years", "Firms by founding year and city", "03_data"),
+    *((f"fig-{c.lower()}-keyness", f"The terms most over- and under-used in {c}", f"0{4 + i}_{c.lower()}")
+      for i, c in enumerate(CITY_NAMES)),
+    *((f"fig-{c.lower()}-cloud", f"{c}'s top key terms as a word cloud", f"0{4 + i}_{c.lower()}")
+      for i, c in enumerate(CITY_NAMES)),
+    ("fig-comparison-cloud", "Figure 1 of the brief, rebuilt: the comparison word cloud", "07_comparison"),
+    ("fig-public-share", "Public-customer share by cohort", "08_convergence"),
+    ("fig-infrastructure-share", "Infrastructure share by cohort", "08_convergence"),
+    ("fig-cosine", "Cosine similarity to Beijing by cohort", "08_convergence"),
+    ("fig-distinctiveness", "Distinctiveness of the cities by cohort", "08_convergence"),
+    ("fig-power", "Power of the convergence test", "09_validation"),
+)
+
+_BY_NAME = {e.name: e for e in TABLES}
+PROVENANCE_DIR = "_provenance"  # inside tables_dir: one small JSON per written table
+
+
+def get(name: str) -> Entry | None:
+    return _BY_NAME.get(name)
+
+
+def caption(name: str) -> str:
+    entry = get(name)
+    if entry is None:
+        raise KeyError(f"table {name!r} is not in analysis/registry.py; add it there with its caption")
+    return entry.caption
+
+
+def label(name: str) -> str:
+    return "tbl-" + name.replace("_", "-")
+
+
+def record(tables_dir: str | Path, name: str, corpus_kind: str, corpus_file: str) -> None:
+    """Note which corpus made ``tables_dir/NAME.csv`` (read back by :func:`index_rows`)."""
+    folder = Path(tables_dir) / PROVENANCE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{name}.json.tmp"
+    tmp.write_text(json.dumps({"corpus": corpus_kind, "corpus_file": corpus_file}), encoding="utf-8")
+    tmp.replace(folder / f"{name}.json")
+
+
+def index_rows(tables_dir: str | Path) -> list[dict]:
+    """One row per CSV in ``tables_dir``: name, file, caption, chapter, corpus, corpus file.
+    A CSV the registry does not know gets an empty caption (and is still listed)."""
+    folder = Path(tables_dir)
+    rows = []
+    for csv in sorted(folder.glob("*.csv")):
+        name = csv.stem
+        if name == "PROVENANCE":
+            continue
+        entry = get(name)
+        prov_file = folder / PROVENANCE_DIR / f"{name}.json"
+        prov = json.loads(prov_file.read_text(encoding="utf-8")) if prov_file.exists() else {}
+        rows.append({
+            "name": name, "file": csv.name, "caption": entry.caption if entry else "",
+            "chapter": entry.chapter if entry else "",
+            "corpus": prov.get("corpus", "not recorded (no corpus read)"),
+            "corpus_file": prov.get("corpus_file", ""),
+        })
+    return rows
+
+
+def readme_section() -> str:
+    """The README's generated list of tables and figures (between its markers)."""
+    lines = ["| Table (CSV in `_build/tables/`) | Chapter | Caption |", "| --- | --- | --- |"]
+    for e in TABLES:
+        lines.append(f"| `{e.name}.csv` | {e.chapter} | {e.caption} |")
+    lines += ["", "| Figure | Chapter | Title |", "| --- | --- | --- |"]
+    for label_, title, chapter in FIGURES:
+        lines.append(f"| {label_} | {chapter} | {title} |")
+    return "\n".join(lines) + "\n"
+
+
+README_BEGIN = "<!-- tables-and-figures: generated by `python -m analysis registry`; do not edit -->"
+README_END = "<!-- /tables-and-figures -->"
