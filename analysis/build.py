@@ -715,19 +715,26 @@ def run_sphinx(stage_dir: Path, children: _Children) -> Path:
 
 
 def add_tables(new_html: Path) -> None:
-    """Copy the chapters' CSV tables into the site (``tables/``) with a plain index page."""
-    import html as _html
+    """Copy the chapters' CSV tables into the site (``tables/``) with an index page and
+    ``PROVENANCE.csv`` (caption, chapter, corpus of each), both from the table registry."""
+    import csv
+
+    from . import registry
 
     source = TABLES_DIR
     target = new_html / "tables"
     target.mkdir(parents=True, exist_ok=True)
-    names = sorted(p.name for p in source.glob("*.csv")) if source.exists() else []
-    for name in names:
-        shutil.copy2(source / name, target / name)
-    items = "\n".join(f'<li><a href="{_html.escape(n)}">{_html.escape(n)}</a></li>' for n in names)
-    (target / "index.html").write_text(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Tables of this build</title></head>"
-        f"<body><h1>Tables of this build (CSV)</h1><ul>\n{items}\n</ul></body></html>\n", encoding="utf-8")
+    rows = registry.index_rows(source) if source.exists() else []
+    for row in rows:
+        shutil.copy2(source / row["file"], target / row["file"])
+    for folder in (source, target):
+        if folder.exists():
+            with open(folder / "PROVENANCE.csv", "w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=["name", "file", "caption", "chapter", "corpus",
+                                                        "corpus_file"], lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(rows)
+    (target / "index.html").write_text(registry.index_html(rows), encoding="utf-8")
 
 
 def publish(new_html: Path) -> Path:

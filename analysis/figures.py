@@ -26,8 +26,8 @@ SIMULATED_MARK = "simulated data"
 def mark_simulated(fig, simulated: bool = True):
     """Stamp a figure drawn from the simulated corpus with a visible "simulated data" mark."""
     if simulated:
-        fig.text(0.995, 0.005, SIMULATED_MARK, ha="right", va="bottom", fontsize=9, color="#a0301f",
-                 fontweight="bold", bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#a0301f", lw=0.8))
+        fig.text(0.995, 0.005, SIMULATED_MARK, ha="right", va="bottom", fontsize=11, color="#a0301f",
+                 bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#a0301f", lw=0.9))
     return fig
 
 
@@ -61,8 +61,12 @@ def setup() -> None:
         "savefig.dpi": DPI,
         "axes.spines.top": False,
         "axes.spines.right": False,
-        "axes.titlesize": 11,
-        "axes.labelsize": 10,
+        "font.size": 12,  # figures are read scaled down to a phone's width too
+        "axes.titlesize": 13,
+        "axes.labelsize": 12,
+        "xtick.labelsize": 11,
+        "ytick.labelsize": 11,
+        "legend.fontsize": 11,
         "svg.hashsalt": "analysis",
     })
 
@@ -79,7 +83,7 @@ def _cloud(frequencies: dict[str, float], colour_of, seed: int, width: int, heig
     cloud = WordCloud(
         width=width, height=height, background_color="white", font_path=str(cjk_font_path()),
         random_state=seed, prefer_horizontal=0.9, max_words=len(frequencies) or 1,
-        relative_scaling=0.5, min_font_size=8,
+        relative_scaling=0.5, min_font_size=16,
     )
     cloud.generate_from_frequencies({k: float(v) for k, v in frequencies.items() if v > 0})
     cloud.recolor(color_func=lambda word, **_: colour_of(word), random_state=seed)
@@ -92,11 +96,11 @@ def city_wordcloud(frequencies: dict[str, float], city: str, seed: int = 1, titl
     terms that survive the multiplicity correction), those are drawn in the city's full colour
     and the other terms in a pale tint of it, with a legend saying so."""
     setup()
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(6, 4.4))
     full, pale = CITY_COLOURS[city], tint(CITY_COLOURS[city])
     keep = set(frequencies) if survivors is None else set(survivors)
     if frequencies:
-        cloud = _cloud(frequencies, lambda w: full if w in keep else pale, seed, 900, 460)
+        cloud = _cloud(frequencies, lambda w: full if w in keep else pale, seed, 800, 520)
         ax.imshow(cloud.to_array(), interpolation="bilinear")
     else:
         ax.text(0.5, 0.5, "no term is over-used in this city", ha="center", va="center")
@@ -104,7 +108,7 @@ def city_wordcloud(frequencies: dict[str, float], city: str, seed: int = 1, titl
     if survivors is not None and frequencies:
         ax.legend(handles=[Patch(color=full, label="survives the correction (q < 0.05)"),
                            Patch(color=pale, label="top term, does not survive")],
-                  frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2, fontsize=9)
+                  frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=1, fontsize=12)
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -120,15 +124,15 @@ def comparison_wordcloud(weights: pd.DataFrame, seed: int = 1, simulated: bool =
                 else dict.fromkeys(weights["term"], True))
     colour = {t: (CITY_COLOURS[c] if survives[t] else tint(CITY_COLOURS[c]))
               for t, c in zip(weights["term"], weights["city"])}
-    fig, ax = plt.subplots(figsize=(8, 5.2))
+    fig, ax = plt.subplots(figsize=(6.4, 6.2))
     if len(weights):
-        cloud = _cloud(dict(zip(weights["term"], weights["weight"])), lambda w: colour[w], seed, 1000, 560)
+        cloud = _cloud(dict(zip(weights["term"], weights["weight"])), lambda w: colour[w], seed, 900, 700)
         ax.imshow(cloud.to_array(), interpolation="bilinear")
     ax.set_axis_off()
     handles = [Patch(color=CITY_COLOURS[c], label=c) for c in CITIES]
     handles += [Patch(color=tint(CITY_COLOURS[c]), label=f"{c}, not surviving") for c in CITIES]
-    ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3,
-              fontsize=10)
+    ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2,
+              fontsize=11)
     fig.tight_layout()
     return mark_simulated(fig, simulated)
 
@@ -145,21 +149,22 @@ def keyness_bars(table: pd.DataFrame, city: str, n: int = 12, reference: str = "
     bottom = table.nsmallest(n, "statistic")
     bottom = bottom[bottom["statistic"] < 0]
     shown = pd.concat([top, bottom.iloc[::-1]])
-    fig, ax = plt.subplots(figsize=(6.4, 0.26 * max(len(shown), 4) + 1.0))
+    fig, ax = plt.subplots(figsize=(5.6, 0.3 * max(len(shown), 4) + 1.4))
     y = np.arange(len(shown))[::-1]
     sig = (shown["q"] < alpha).to_numpy() if "q" in shown.columns else np.ones(len(shown), dtype=bool)
-    colours = [(CITY_COLOURS[city] if s > 0 else GREY) if ok else tint(CITY_COLOURS[city] if s > 0 else GREY)
-               for s, ok in zip(shown["statistic"], sig)]
-    ax.barh(y, shown["statistic"], color=colours)
+    base = [CITY_COLOURS[city] if s > 0 else GREY for s in shown["statistic"]]
+    ax.barh(y, shown["statistic"], color=[b if ok else "white" for b, ok in zip(base, sig)],
+            edgecolor=base, hatch=[None if ok else "///" for ok in sig], linewidth=0.8)
     ax.set_yticks(y, shown["feature"])
     ax.axvline(0, color="black", lw=0.6)
     ax.set_xlabel("signed chi-squared keyness")
     handles = [Patch(color=CITY_COLOURS[city], label=f"over-used in {city}"),
                Patch(color=GREY, label=f"over-used in the {reference}")]
     if not sig.all():
-        handles.append(Patch(color=tint(CITY_COLOURS[city]), label="pale: does not survive the correction"))
-    ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2,
-              fontsize=8)
+        handles.append(Patch(facecolor="white", edgecolor="#444444", hatch="///",
+                             label="hatched: does not survive the correction"))
+    ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1,
+              fontsize=11)
     fig.tight_layout()
     return mark_simulated(fig, simulated)
 

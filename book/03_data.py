@@ -131,5 +131,6 @@ from itables import init_notebook_mode, show
 init_notebook_mode(all_interactive=False, connected=False)
 firm_table = tables.save(tables.firm_table(firms), "firms", tables_dir, corpus=data)
 shown = firm_table[["name", "city", "founded_year", "description"]].rename(columns={"founded_year": "founded"})
-show(shown, table_id="firm-table", lengthMenu=[10, 25, 100], pageLength=10, classes="display compact",
+show(shown, table_id="firm-table", caption=tables.registry.caption("firms"), lengthMenu=[10, 25, 100],
+     pageLength=10, classes="display compact",
      autoWidth=False, columnDefs=[{"targets": [3], "width": "60%"}])

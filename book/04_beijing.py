@@ -102,17 +102,17 @@ figures.close(fig)
 
 # %% [markdown]
 # {numref}`fig-beijing-keyness` ranks the strongest terms in both directions: read the length of
-# each bar as the strength of the contrast, and its shade as whether the contrast survives the
-# correction (full colour) or could be chance (pale). {numref}`fig-beijing-cloud` draws the 40
+# each bar as the strength of the contrast, and its fill as whether the contrast survives the
+# correction (solid) or could be chance (hatched). {numref}`fig-beijing-cloud` draws the 40
 # terms Beijing over-uses most as a cloud, with the same shading, and {numref}`tbl-keyness-beijing`
 # lists the top terms with their counts, p and q.
 #
 # ```{glue:figure} fig_keyness
 # :name: fig-beijing-keyness
-# :alt: Horizontal bar chart of signed keyness: terms over-used in Beijing in its colour at the top, terms over-used in the other two cities in grey at the bottom; bars of terms that do not survive the correction are pale.
+# :alt: Horizontal bar chart of signed keyness: terms over-used in Beijing in its colour at the top, terms over-used in the other two cities in grey at the bottom; bars of terms that do not survive the correction are hatched.
 #
 # The twelve terms most over-used in Beijing (black) and in the other two cities (grey), by
-# signed chi-squared keyness. Pale bars: the term does not survive the Benjamini–Hochberg
+# signed chi-squared keyness. Hatched bars: the term does not survive the Benjamini–Hochberg
 # correction.
 # ```
 #
