@@ -53,6 +53,7 @@ DEFAULT_PARAMS = PARAMS_DIR / "default.yml"
 KERNEL = "python3"
 RUNNER_PARAMS = _params.RUNNER_PARAMS
 TABLES_DIR = BUILD_DIR / "tables"  # every table of the published build, as CSV
+PROVENANCE_DIR = "_provenance"  # in TABLES_DIR: which corpus made each table (analysis.registry)
 WORK_DIR = BUILD_DIR / "work"  # scratch of the running build: one folder per running chapter
 LOGS_DIR = BUILD_DIR / "logs"  # each chapter's kernel output of its last run
 
@@ -616,6 +617,11 @@ def commit(chapter: Chapter, key: str, notebook: Path, tables: Path) -> None:
         for csv in sorted(tables.glob("*.csv")) if tables.exists() else []:
             digests[csv.name] = file_digest(csv)
             os.replace(csv, TABLES_DIR / csv.name)
+        # which corpus made each table (analysis.registry.record), kept beside the CSVs
+        for note in sorted((tables / PROVENANCE_DIR).glob("*.json")) if tables.exists() else []:
+            (TABLES_DIR / PROVENANCE_DIR).mkdir(exist_ok=True)
+            digests[f"{PROVENANCE_DIR}/{note.name}"] = file_digest(note)
+            os.replace(note, TABLES_DIR / PROVENANCE_DIR / note.name)
         chapter.executed.parent.mkdir(parents=True, exist_ok=True)
         os.replace(notebook, chapter.executed)
         write_record(chapter.name, {"key": key, "notebook": file_digest(chapter.executed),

@@ -113,7 +113,7 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
 )
 
 _BY_NAME = {e.name: e for e in TABLES}
-PROVENANCE_DIR = "_provenance"  # inside tables_dir: one small JSON per written table
+PROVENANCE_DIR = "_provenance"  # inside tables_dir: one small JSON per written table (build.py moves it)
 
 
 def get(name: str) -> Entry | None:

@@ -75,3 +75,9 @@ def test_every_built_table_is_registered_captioned_and_traced(built_book):
             if "<caption" not in table and 'class="citation' not in table:
                 uncaptioned.append(f"{page.name}: {re.sub(r'<[^>]+>', ' ', table)[:80]!r}")
     assert uncaptioned == []
+
+
+def test_the_runner_keeps_the_provenance_notes():
+    from analysis import build
+
+    assert build.PROVENANCE_DIR == registry.PROVENANCE_DIR
