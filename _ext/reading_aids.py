@@ -3,6 +3,7 @@
 * Drops sphinx-thebe's scripts: the book has no live code (chapters are executed by papermill),
   thebe would load its code from the network, and jupyter-book 1 adds its configuration script
   twice, which makes every page log a SyntaxError (THEBE_JS_URL declared twice).
+* Starts readers in the light colour mode (the theme logs an error for an empty mode).
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ def _drop_thebe(app, pagename, templatename, context, doctree):
         context["script_files"] = [s for s in scripts if not _is_thebe(s)]
 
 
+def _light_mode(app, config):
+    # a colour mode the theme accepts on a reader's first visit (else it logs a console error)
+    config.html_context = {**(config.html_context or {}), "default_mode": "light"}
+
+
 def setup(app):
+    app.connect("config-inited", _light_mode)
     app.connect("html-page-context", _drop_thebe, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -32,10 +32,9 @@ from analysis.params import check as _check_parameters
 globals().update(_check_parameters("02_context", tables_dir=tables_dir))
 
 # %% tags=["remove-input"]
-from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis import facts, figures, prose, tables
+from analysis import facts, figures, tables
 
 events = facts.policy_events()
 by_level = tables.save(facts.stance_by_level(events), "policy_events_by_level", tables_dir)
