@@ -223,7 +223,8 @@ def test_every_page_carries_stamp_licence_and_edit_link_to_the_py(built_book):
         text = page.read_text(encoding="utf-8")
         assert 'class="build-stamp"' in text and "params/default.yml" in text, page.name
         assert "bundled simulated corpus" in text and "CC BY 4.0" in text, page.name
-        assert 'href="cite.html"' in text, page.name  # the footer's link, relative to the page
+        if page.name != "cite.html":  # the footer's link, relative to the page
+            assert 'href="cite.html"' in text, page.name
     intro = (html / "book" / "03_data.html").read_text(encoding="utf-8")
     assert "/edit/main/book/03_data.py" in intro and "/edit/main/book/03_data.ipynb" not in intro
     assert "mybinder.org/v2/gh/PLACEHOLDER-OWNER/chinese-blockchain-rerun/main?urlpath=lab/tree/book/03_data.ipynb" in intro
