@@ -193,9 +193,11 @@ def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | 
             rows = rows.assign(lo=rows["lo"].clip(*ylim), hi=rows["hi"].clip(*ylim))
         colour = CITY_COLOURS.get(city, "#444444")
         offset = (k - (len(groups) - 1) / 2) * 0.06
-        ax.errorbar(x + offset, rows["estimate"],
-                    yerr=[rows["estimate"] - rows["lo"], rows["hi"] - rows["estimate"]],
-                    color=colour, marker="o", capsize=3, label=city)
+        # the interval as drawn from its ends: a bootstrap interval need not contain its estimate
+        # (small cells), and a missing one (not estimable) is simply not drawn
+        ax.plot(x + offset, rows["estimate"], color=colour, marker="o", label=city)
+        drawn = rows["lo"].notna().to_numpy() & rows["hi"].notna().to_numpy()
+        ax.vlines((x + offset)[drawn], rows["lo"][drawn], rows["hi"][drawn], color=colour, lw=1.2)
     if chance is not None:
         ax.axhline(chance, color=GREY, lw=0.8, ls=":")
     ax.set_xticks(x, cohorts)
@@ -228,9 +230,13 @@ def year_histogram(firms: pd.DataFrame):
     """Founding years by city (stacked counts)."""
     setup()
     years = firms.dropna(subset=["founded_year"])
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    if years.empty:
+        ax.text(0.5, 0.5, "no firm has a founding year", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
     lo, hi = int(years["founded_year"].min()), int(years["founded_year"].max())
     bins = np.arange(lo, hi + 2) - 0.5
-    fig, ax = plt.subplots(figsize=(6, 2.8))
     data = [years.loc[years["city"] == c, "founded_year"].astype(int) for c in CITIES]
     ax.hist(data, bins=bins, stacked=True, color=[CITY_COLOURS[c] for c in CITIES], label=list(CITIES))
     ax.set_xlabel("founding year")

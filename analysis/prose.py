@@ -82,17 +82,68 @@ def provenance(corpus) -> str:
             "hand-coded sample (`data/coding_sample.csv`).")
 
 
+def absent_cities(firms) -> str:
+    """Which of the three cities have no firm in this corpus (empty when all are present)."""
+    from .palette import CITIES
+
+    present = set(firms["city"])
+    absent = [c for c in CITIES if c not in present]
+    if not absent:
+        return ""
+    kept = [c for c in CITIES if c in present]
+    return (f"\n\nThis corpus has no firm in {' or '.join(absent)}; what follows compares "
+            f"{' and '.join(kept) if len(kept) > 1 else 'only ' + kept[0]}, and says where a "
+            f"comparison needs the missing {'city' if len(absent) == 1 else 'cities'}.\n")
+
+
+def similarity_sentence(similarity) -> str:
+    """The pairwise similarities of the city profiles in words; a pair with an absent city is
+    said to be not estimable."""
+    import itertools
+
+    import pandas as pd
+
+    parts = []
+    for a, b in itertools.combinations(similarity.index, 2):
+        value = similarity.loc[a, b]
+        parts.append(f"{a} and {b}: {value:.2f}" if pd.notna(value) else
+                     f"{a} and {b}: not estimable (a city without firms has no profile)")
+    return "Cosine similarity of the city profiles, " + "; ".join(parts) + ".\n"
+
+
+def founding_years(firms) -> str:
+    """The range of founding years and how many firms have none (said as such when none has one)."""
+    years = firms["founded_year"].dropna()
+    missing = int(firms["founded_year"].isna().sum())
+    if years.empty:
+        return ("No firm in this corpus has a founding year, so there are no cohorts to compare and "
+                "the convergence chapter cannot test the brief's claim on it.\n")
+    span = (f"All firms with a founding year were founded in {int(years.min())}"
+            if years.min() == years.max() else
+            f"Founding years run from {int(years.min())} to {int(years.max())}")
+    if missing == 0:
+        return f"{span}; every firm has one.\n"
+    return (f"{span}; {missing} firm{'s have' if missing != 1 else ' has'} none, as happens in real "
+            f"exports, and {'are' if missing != 1 else 'is'} left out of the cohort analyses (they stay "
+            f"in everything else).\n")
+
+
 def city_findings(report, dims=("application", "customer", "geography", "investor")) -> str:
     """Bullet list: per dimension, this corpus's modal category with its share, the brief's
     value, and whether they agree; then the strongest key terms."""
+    import pandas as pd
+
     from . import labels
     from .tables import pct, top_terms
 
+    if report.n_firms == 0:
+        return (f"This corpus has no firm in {report.city}, so this chapter has nothing to show about "
+                f"the city; the other chapters use the cities that are present.\n")
     lines = []
     for dim in dims:
         m = report.modal[dim]
         brief = labels.brief_value(dim, report.city)
-        if m["code"] is None:
+        if m["code"] is None or pd.isna(m["code"]):
             lines.append(f"- **{labels.display(dim)}**: no firm could be coded.")
             continue
         verdict = "the same as" if m["code"] == brief else "unlike"

@@ -23,9 +23,37 @@ def save(df: pd.DataFrame, name: str, tables_dir: str | Path | None) -> pd.DataF
     if tables_dir:
         folder = Path(tables_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        df.to_csv(folder / f"{name}.csv", index=not isinstance(df.index, pd.RangeIndex),
-                  lineterminator="\n")
+        csv_safe(df).to_csv(folder / f"{name}.csv", index=not isinstance(df.index, pd.RangeIndex),
+                            lineterminator="\n")
     return df
+
+
+#: what makes a spreadsheet read a cell as a formula (OWASP "CSV injection")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES):
+        return value
+    try:
+        float(value)  # "-0.25" written as text is a number, not a formula
+        return value
+    except ValueError:
+        return "'" + value
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy for CSV export whose text cells cannot run as spreadsheet formulas: a text cell
+    starting with = + - @ (or a tab or carriage return) gets a leading apostrophe. Numeric
+    columns are left alone, so negative keyness and gaps stay numbers."""
+    out = df.copy()
+    for i in range(out.shape[1]):  # by position: column names may repeat
+        column = out.iloc[:, i]
+        if not pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            out.isetitem(i, column.map(_inert))
+    if not isinstance(out.index, pd.RangeIndex) and not pd.api.types.is_numeric_dtype(out.index):
+        out.index = out.index.map(_inert)
+    return out
 
 
 def pct(x: float, digits: int = 0) -> str:
@@ -90,7 +118,16 @@ def city_keyness_tables(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELD
     mat, feats = text.document_term_matrix(text.firm_texts(firms, text_fields), language=lang,
                                            min_df=min_df)
     city = firms["city"].to_numpy()
-    return {c: kn.keyness(mat, city == c, feats, measure=measure) for c in CITIES if (city == c).any()}
+    out = {}
+    for c in CITIES:
+        target = city == c
+        if target.any() and not target.all() and mat.shape[1] and mat.sum() > 0:
+            out[c] = kn.keyness(mat, target, feats, measure=measure)
+        else:  # no firm, every firm, or no term: nothing to compare, an empty table
+            out[c] = pd.DataFrame({"feature": pd.Series(dtype=str), "statistic": pd.Series(dtype=float),
+                                   "p": pd.Series(dtype=float), "n_target": pd.Series(dtype=int),
+                                   "n_reference": pd.Series(dtype=int)})
+    return out
 
 
 def top_terms(table: pd.DataFrame, n: int = 5, alpha: float = 0.05) -> list[str]:
@@ -118,6 +155,9 @@ def group_similarity(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS) 
     mat, _ = text.document_term_matrix(text.firm_texts(firms, text_fields), language=lang)
     grouped, groups = text.group_rows(mat, firms["city"].to_numpy(), order=list(CITIES))
     sim = kn.cosine_similarity(text.tfidf(grouped))
+    absent = ~firms["city"].value_counts().reindex(groups, fill_value=0).gt(0).to_numpy()
+    sim[absent, :] = np.nan  # a city with no firm has no profile: not estimable, not 0
+    sim[:, absent] = np.nan
     return pd.DataFrame(sim, index=groups, columns=groups).round(3)
 
 
@@ -153,7 +193,7 @@ def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int =
             if row in ("application", "customer", "geography", "investor"):
                 m = modal(coded, row).loc[city]
                 brief = labels.brief_value(row, city)
-                rec.update(corpus=labels.display(row, m["code"]) if m["code"] else "no coded firm",
+                rec.update(corpus=labels.display(row, m["code"]) if pd.notna(m["code"]) else "no coded firm",
                            share=m["share"], brief=labels.display(row, brief),
                            agree="yes" if m["code"] == brief else "no")
             elif row == "firms":

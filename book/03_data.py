@@ -47,12 +47,8 @@ Markdown(prose.corpus_notice(data))
 per_city = tables.save(tables.firms_per_city(firms), "firms_per_city", tables_dir)
 coverage = tables.save(tables.text_coverage(firms), "text_coverage", tables_dir)
 exclusions = tables.save(data.exclusions, "exclusions", tables_dir)
-n_missing_year = int(firms["founded_year"].isna().sum())
 glue("data_n_firms", len(firms), display=False)
 glue("data_n_excluded", len(exclusions), display=False)
-glue("data_n_missing_year", n_missing_year, display=False)
-glue("data_first_year", int(firms["founded_year"].min()), display=False)
-glue("data_last_year", int(firms["founded_year"].max()), display=False)
 for row in per_city.itertuples():
     glue(f"data_n_{row.city.replace(' ', '_')}", int(row.firms), display=False)
 glue("data_share_web", tables.pct(firms["website_text"].fillna("").str.strip().ne("").mean()), display=False)
@@ -73,10 +69,10 @@ tables.html(per_city)
 # %% [markdown]
 # ## Founding years
 #
-# The convergence chapter compares firms by the year they were founded. Founding years run
-# from {glue:text}`data_first_year` to {glue:text}`data_last_year`;
-# {glue:text}`data_n_missing_year` firms have none, as happens in real exports, and are left out
-# of the cohort analyses (they stay in everything else).
+# The convergence chapter compares firms by the year they were founded.
+
+# %% tags=["remove-input"]
+Markdown(prose.founding_years(firms))
 
 # %% tags=["remove-input"]
 fig = figures.year_histogram(firms)

@@ -52,7 +52,7 @@ t1_wide = tables.save(tables.table1_display(t1), "table1", tables_dir)
 tested = t1[t1["agree"] != "not tested"]
 glue("cmp_n_agree", int((tested["agree"] == "yes").sum()), display=False)
 glue("cmp_n_tested", len(tested), display=False)
-Markdown(prose.corpus_notice(data, short=True))
+Markdown(prose.corpus_notice(data, short=True) + prose.absent_cities(data.firms))
 
 # %% [markdown]
 # ## Table 1, rebuilt
@@ -107,13 +107,11 @@ glue("cmp_n_terms", len(weights), display=False)
 
 # %% tags=["remove-input"]
 similarity = tables.save(tables.group_similarity(data.firms, fields), "city_similarity", tables_dir)
-glue("cmp_sim_sh", f"{similarity.loc['Beijing', 'Shanghai']:.2f}", display=False)
-glue("cmp_sim_sz", f"{similarity.loc['Beijing', 'Shenzhen']:.2f}", display=False)
-glue("cmp_sim_shsz", f"{similarity.loc['Shanghai', 'Shenzhen']:.2f}", display=False)
 tables.html(similarity, index=True, digits=2)
 
+# %% tags=["remove-input"]
+Markdown(prose.similarity_sentence(similarity))
+
 # %% [markdown]
-# Beijing's profile has a cosine similarity of {glue:text}`cmp_sim_sh` with Shanghai's and
-# {glue:text}`cmp_sim_sz` with Shenzhen's; Shanghai and Shenzhen stand at
-# {glue:text}`cmp_sim_shsz`. These are whole-corpus figures; whether the cities grow more alike
-# over time is the subject of {doc}`08_convergence`.
+# These are whole-corpus figures; whether the cities grow more alike over time is the subject of
+# {doc}`08_convergence`.

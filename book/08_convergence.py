@@ -66,7 +66,7 @@ glue("conv_n_perm", int(n_perm), display=False)
 glue("conv_n_boot", int(n_boot), display=False)
 glue("conv_n_subsamples", int(n_subsamples), display=False)
 glue("conv_alpha", f"{float(alpha):g}", display=False)
-Markdown(prose.corpus_notice(data, short=True))
+Markdown(prose.corpus_notice(data, short=True) + prose.absent_cities(data.firms))
 
 # %% [markdown]
 # ## Cohorts
