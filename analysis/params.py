@@ -128,6 +128,9 @@ class Parameters(BaseModel):
     corpus_path: Annotated[str, Field(strict=True)] = param(
         "", "CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus",
         ("01_introduction", "03_data", *_TEXT))
+    website_snapshot: Annotated[str, Field(strict=True)] = param(
+        "", "website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); "
+        "empty: none", ("01_introduction", "03_data", *_TEXT))
     tables_dir: Annotated[str, Field(strict=True)] = param(
         "", "folder for the tables as CSV; filled in by the runner, empty: none written",
         CHAPTERS[1:])

@@ -25,6 +25,7 @@
 # %% tags=["parameters", "hide-input"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
 text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
@@ -36,7 +37,7 @@ alpha: float = 0.05  # significance level of the tests, in (0, 1)
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("10_policy", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, seed=seed, cohort_edges=cohort_edges, n_perm=n_perm, alpha=alpha))
+globals().update(_check_parameters("10_policy", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, seed=seed, cohort_edges=cohort_edges, n_perm=n_perm, alpha=alpha))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
@@ -45,7 +46,7 @@ from myst_nb import glue
 from analysis import convergence, corpus, facts, prose, tables
 from analysis.params import as_list
 
-data = corpus.load(corpus_path)
+data = corpus.load(corpus_path, website_snapshot)
 fields = as_list(text_fields, name="text_fields")
 coded = tables.code(data.firms, fields)
 evidence = tables.save(tables.policy_evidence(coded), "policy_evidence", tables_dir)

@@ -22,6 +22,7 @@
 # %% tags=["parameters", "hide-input"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
 text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
 min_df: int = 1  # keep terms used by at least this many firms (at least 1)
@@ -38,7 +39,7 @@ replicates: int = 20  # simulated corpora per planted strength in the validation
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("11_reproduce", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, min_df=min_df, top_n=top_n, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, alpha=alpha, replicates=replicates))
+globals().update(_check_parameters("11_reproduce", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, min_df=min_df, top_n=top_n, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, alpha=alpha, replicates=replicates))
 
 # %% tags=["remove-input"]
 from IPython.display import HTML
@@ -48,7 +49,7 @@ from analysis import reproduce, tables
 from analysis.params import as_list
 
 params = dict(
-    corpus_path=corpus_path, text_fields=as_list(text_fields), min_df=min_df, top_n=top_n, seed=seed,
+    corpus_path=corpus_path, website_snapshot=website_snapshot, text_fields=as_list(text_fields), min_df=min_df, top_n=top_n, seed=seed,
     cohort_edges=as_list(cohort_edges), n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm,
     alpha=alpha, replicates=replicates,
 )
@@ -71,7 +72,7 @@ tables.html(tables.save(reproduce.parameter_table(params), "parameters", tables_
 # its parameters and the `analysis` source). SHA-256 of each:
 
 # %% tags=["remove-input"]
-tables.html(tables.save(reproduce.input_hashes(corpus_path), "input_hashes", tables_dir))
+tables.html(tables.save(reproduce.input_hashes(corpus_path, website_snapshot), "input_hashes", tables_dir))
 
 # %% [markdown]
 # ## Software
