@@ -424,7 +424,16 @@ def test_every_chapter_that_loads_the_corpus_reads_the_snapshot(tmp_path):
             assert "website_snapshot" in declared, chapter.name
             assert "corpus.load(corpus_path)" not in source, chapter.name
     snap = _bundled_snapshot(tmp_path / "website_text.csv")
-    note = prose.website_snapshot_note(corpus.load(None, website_snapshot=tmp_path))
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the loader tried to use the network")
+
+    with pytest.MonkeyPatch.context() as mp:  # reading a snapshot never touches the network
+        mp.setattr(socket, "getaddrinfo", no_network)
+        mp.setattr(socket.socket, "connect", no_network)
+        loaded = corpus.load(None, website_snapshot=tmp_path)
+    note = prose.website_snapshot_note(loaded)
     assert "3 pages fetched from 2026-01-01T00:00:00Z to 2026-01-03T00:00:00Z" in note
     assert "which give 3 firms their website text" in note
     assert prose.escape(f"{snap.parent.name}/website_text.csv") in note
