@@ -166,7 +166,8 @@ def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | 
     cohorts = list(dict.fromkeys(part["cohort"]))
     x = np.arange(len(cohorts))
     fig, ax = plt.subplots(figsize=(5.8, 3.2))
-    groups = [c for c in CITIES if c in set(part["city"])] or sorted(set(part["city"]))
+    present = list(dict.fromkeys(part["city"]))
+    groups = [c for c in CITIES if c in present] + [c for c in present if c not in CITIES]  # cities, then pooled
     for k, city in enumerate(groups):
         rows = part[part["city"] == city].set_index("cohort").reindex(cohorts)
         if ylim is not None:

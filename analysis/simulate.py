@@ -532,7 +532,8 @@ def planted_gap(cohort_edges: Sequence[int], convergence: float = DEFAULT_CONVER
             others = [(1 - w) * drifted_public_probability(profiles, c, c, w0, national_drift, beijing_drift)
                       + w * drifted_public_probability(profiles, c, "Beijing", w0, national_drift, beijing_drift)
                       for c in CITIES[1:]]
-            pooled = float(np.dot(n[1:], others) / n[1:].sum()) if n[1:].sum() else np.nan
+            wts = n[1:] if n[1:].sum() else np.ones(len(others))  # no other city: the model's gap
+            pooled = float(np.dot(wts, others) / wts.sum())
             gaps.append(bj - pooled)
         out.append(float(np.average(gaps, weights=wy[sel])))
     return np.array(out)

@@ -129,7 +129,8 @@ def scenarios(strengths: Sequence[float] = DEFAULT_STRENGTHS, drift: float = DEF
         gap = planted_gap(cohort_edges, convergence=s, national_drift=d, n_per_city=n_per_city,
                           year_weights=year_weights, **kw)
         out.append({"scenario": name, "kind": kind, "strength": s, "national_drift": d, "beijing_drift": 0.0,
-                    "planted_gap_first": float(gap[0]), "planted_gap_last": float(gap[~np.isnan(gap)][-1]),
+                    "planted_gap_first": float(gap[0]),
+                    "planted_gap_last": float(gap[~np.isnan(gap)][-1]) if (~np.isnan(gap)).any() else np.nan,
                     "planted_effect": float(-ols_slope(gap))})
     return pd.DataFrame(out)
 

@@ -147,5 +147,10 @@ from itables import init_notebook_mode, show
 init_notebook_mode(all_interactive=False, connected=False)
 firm_table = tables.save(tables.firm_table(firms), "firms", tables_dir)
 shown = firm_table[["name", "city", "founded_year", "description"]].rename(columns={"founded_year": "founded"})
+MAX_SHOWN = 2000  # a page lists at most this many firms; firms.csv has them all
+if len(shown) > MAX_SHOWN:
+    display(Markdown(f"This corpus has {len(shown):,} firms; the table shows the first {MAX_SHOWN:,} by city and "
+                     "name, and `firms.csv` has every one."))
+    shown = shown.sort_values(["city", "name"], kind="stable").head(MAX_SHOWN)
 show(shown, table_id="firm-table", lengthMenu=[10, 25, 100], pageLength=10, classes="display compact",
      autoWidth=False, columnDefs=[{"targets": [3], "width": "60%"}])

@@ -502,3 +502,20 @@ def test_beijing_drift_closes_the_gap_from_beijing_side():
     d = res.decomposition.set_index(["measure", "comparison"]).loc[("public_share", cv.PRIMARY_COMPARISON)]
     assert d["beijing_move"] == "towards" and d["others_move"] == "unclear"
     assert res.decision == cv.SUPPORTS
+
+
+def test_text_measures_cap_firms_per_cell_and_say_so():
+    firms = _synthetic_firms(n_per_cell=12, seed=3)
+    res = analyse(firms, n_subsamples=2, n_boot=0, n_perm=0, n_perm_shares=0, seed=1,
+                  measures=("cosine_to_beijing", "distinctiveness"), max_text_per_cell=5)
+    ct = res.cohort_table
+    cos = ct[(ct["measure"] == "cosine_to_beijing") & (ct["city"] == "Shanghai")]
+    assert (cos["n"] == 12).all() and (cos["n_compared"] == 5).all()
+    d = ct[ct["measure"] == "distinctiveness"]
+    assert (d["n_compared"] == 15).all()  # 5 per city after the cap
+    assert any("at most 5 firms per city and cohort" in n for n in res.notes)
+    # no cap reached: the same result as without the option
+    a = analyse(firms, n_subsamples=2, n_boot=0, n_perm=0, n_perm_shares=0, seed=1, measures=("cosine_to_beijing",))
+    b = analyse(firms, n_subsamples=2, n_boot=0, n_perm=0, n_perm_shares=0, seed=1, measures=("cosine_to_beijing",),
+                max_text_per_cell=100)
+    pd.testing.assert_frame_equal(a.cohort_table, b.cohort_table)
