@@ -88,7 +88,7 @@ OLD_TEST = f"{POOLED} level"  # the retired test: mean level of the others, igno
 SUPPORTS, NOT_SUPPORTED, INCONCLUSIVE = "supports convergence", "does not support convergence", "inconclusive"
 DECISIONS = (SUPPORTS, NOT_SUPPORTED, INCONCLUSIVE)
 # reason codes of an inconclusive (or qualified) decision; convergence_prose words them
-REASONS = ("no_beijing", "no_other_city", "few_cohorts", "no_gap", "no_permutations",
+REASONS = ("no_dated_firms", "no_beijing", "no_other_city", "few_cohorts", "no_gap", "no_permutations",
            "too_few_permutations", "unstable", "not_computed")
 DEFAULT_N_PERM_SHARES = 10_000
 DEFAULT_MAX_PER_CITY = 150  # distinctiveness subsample cap per city and cohort
@@ -648,7 +648,9 @@ def analyse(
     npc.index.name = "city"
 
     base_reason = ""
-    if sizes[0].sum() == 0:
+    if sizes.sum() == 0:
+        base_reason = "no_dated_firms"
+    elif sizes[0].sum() == 0:
         base_reason = "no_beijing"
     elif sizes[1:].sum() == 0:
         base_reason = "no_other_city"

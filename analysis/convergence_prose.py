@@ -21,6 +21,7 @@ MEASURE_WORDS = {
     "distinctiveness": "how well the three cities can be told apart from their firms' words",
 }
 REASON_TEXT = {
+    "no_dated_firms": "no firm has a founding year inside the cohorts, so there are no cohorts to compare",
     "no_beijing": "the corpus has no Beijing firm with a founding year inside the cohorts, so there is "
                   "no Beijing to converge on and no gap to measure",
     "no_other_city": "the corpus has no Shanghai or Shenzhen firm with a founding year inside the cohorts, "
@@ -146,7 +147,7 @@ def verdict_text(result, study_attrs: dict | None = None) -> str:
         parts.append("This rejects the hypothesis that the gap is unrelated to founding cohort; the size of the "
                      "change is uncertain (see the intervals).")
     dec = result.decomposition
-    if len(dec) and row["reason"] not in ("no_beijing", "no_other_city"):
+    if len(dec) and row["reason"] not in ("no_dated_firms", "no_beijing", "no_other_city"):
         d = dec[(dec["measure"] == row["measure"]) & (dec["comparison"] == row["comparison"])]
         if len(d):
             parts.append(decomposition_sentence(d.iloc[0]))

@@ -170,7 +170,7 @@ for name, table, measure, ylabel, line, ylim in plots:
 # %% tags=["remove-input"]
 main = decomposition[(decomposition["measure"] == "public_share")
                      & (decomposition["comparison"] == convergence.PRIMARY_COMPARISON)]
-if len(main) and prow["reason"] not in ("no_beijing", "no_other_city"):
+if len(main) and prow["reason"] not in ("no_dated_firms", "no_beijing", "no_other_city"):
     display(Markdown(convergence_prose.decomposition_sentence(main.iloc[0])))
 else:
     display(Markdown(f"No decomposition: {convergence_prose.reason_text(prow['reason'])}."))
