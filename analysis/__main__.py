@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis {build,run,pdf,publish,simulate,validate,params,bench}``."""
+"""Command line: ``python -m analysis {build,run,pdf,publish,simulate,validate,params,collect,bench}``."""
 
 from __future__ import annotations
 
@@ -26,12 +26,17 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("simulate", help="generate a simulated corpus", add_help=False)
     sub.add_parser("validate", help="check a corpus file and print the exclusion report", add_help=False)
     sub.add_parser("params", help="the parameter table; --write regenerates chapter cells", add_help=False)
+    sub.add_parser("collect", help="fetch firms' website text into a snapshot (network)", add_help=False)
     bench = sub.add_parser("bench", help="benchmarks: build | text")
     bench.add_argument("what", choices=["build", "text"])
     if argv and argv[0] == "params":
         from .params import main as params_main
 
         return params_main(argv[1:])
+    if argv and argv[0] == "collect":
+        from .collect import main as collect_main
+
+        return collect_main(argv[1:])
     if argv and argv[0] in ("simulate", "validate"):
         if argv[0] == "simulate":
             from .simulate import main as simulate_main

@@ -123,26 +123,6 @@ def keyness_bars(table: pd.DataFrame, city: str, n: int = 12, reference: str = "
     return fig
 
 
-def share_bars(shares: pd.DataFrame, title: str = ""):
-    """Grouped horizontal bars: rows are categories, columns cities (shares in 0..1)."""
-    setup()
-    cities = [c for c in CITIES if c in shares.columns]
-    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(shares) * max(len(cities), 1) / 1.5 + 1.2))
-    height = 0.8 / max(len(cities), 1)
-    base = np.arange(len(shares))[::-1]
-    for i, city in enumerate(cities):
-        ax.barh(base + (len(cities) - 1 - i) * height - 0.4 + height / 2, shares[city] * 100,
-                height=height, color=CITY_COLOURS[city], label=city)
-    ax.set_yticks(base, shares.index)
-    ax.set_xlabel("share of the city's firms (%)")
-    ax.set_xlim(0, 100)
-    if title:
-        ax.set_title(title)
-    city_legend(ax, cities, loc="lower right", fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
 # ----------------------------------------------------------------------------- context
 LANES = ["central", "Beijing", "Shanghai", "Shenzhen", "other"]
 STANCE_STYLE = {"support": ("^", "#2a7f3f"), "restrict": ("v", "#b8322a"), "mixed": ("D", "#9a7b1c")}
@@ -186,7 +166,8 @@ def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | 
     cohorts = list(dict.fromkeys(part["cohort"]))
     x = np.arange(len(cohorts))
     fig, ax = plt.subplots(figsize=(5.8, 3.2))
-    groups = [c for c in CITIES if c in set(part["city"])] or sorted(set(part["city"]))
+    present = list(dict.fromkeys(part["city"]))
+    groups = [c for c in CITIES if c in present] + [c for c in present if c not in CITIES]  # cities, then pooled
     for k, city in enumerate(groups):
         rows = part[part["city"] == city].set_index("cohort").reindex(cohorts)
         if ylim is not None:
@@ -212,16 +193,26 @@ def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | 
 
 
 def power_plot(study: pd.DataFrame, alpha: float):
-    """Detection rate by planted convergence strength, ±2 Monte Carlo standard errors."""
+    """Rejection rate against the planted narrowing of the gap, one line per test, ±2 Monte
+    Carlo standard errors; the national-drift scenario (no narrowing) as open squares."""
     setup()
-    fig, ax = plt.subplots(figsize=(5.6, 3.2))
-    ax.errorbar(study["strength"], study["rate"], yerr=2 * study["mcse"], marker="o", color="black",
-                capsize=3, label="share of replicates that detect convergence")
-    ax.axhline(alpha, color=CITY_COLOURS["Shanghai"], lw=0.8, ls="--", label=f"alpha = {alpha:g}")
-    ax.set_xlabel("planted convergence strength")
-    ax.set_ylabel("detection rate")
+    fig, ax = plt.subplots(figsize=(6.2, 3.4))
+    colours = ["#000000", CITY_COLOURS["Shanghai"], CITY_COLOURS["Shenzhen"], GREY]
+    for k, (comp, part) in enumerate(study.groupby("comparison", sort=False)):
+        colour = colours[k % len(colours)]
+        line = part[part["kind"] != "national drift"].sort_values("planted_effect")
+        role = part["role"].iloc[0]
+        ax.errorbar(100 * line["planted_effect"], line["rate"], yerr=2 * line["mcse"], marker="o", color=colour,
+                    capsize=3, label=f"{comp}" + (" (old test)" if role == "old test" else ""))
+        drift = part[part["kind"] == "national drift"]
+        ax.errorbar(100 * drift["planted_effect"] + 0.3 * (k + 1), drift["rate"], yerr=2 * drift["mcse"], marker="s",
+                    mfc="white", color=colour, capsize=3, ls="none")
+    ax.plot([], [], marker="s", mfc="white", color=GREY, ls="none", label="national drift (no convergence)")
+    ax.axhline(alpha, color=GREY, lw=0.8, ls="--", label=f"alpha = {alpha:g}")
+    ax.set_xlabel("planted narrowing of the public-share gap (points per cohort)")
+    ax.set_ylabel("rejection rate")
     ax.set_ylim(-0.03, 1.03)
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.legend(frameon=False, fontsize=7.5, loc="upper left")
     fig.tight_layout()
     return fig
 
@@ -252,6 +243,6 @@ def close(fig) -> None:
 
 
 __all__ = [
-    "setup", "cjk_font_path", "city_wordcloud", "comparison_wordcloud", "keyness_bars", "share_bars",
+    "setup", "cjk_font_path", "city_wordcloud", "comparison_wordcloud", "keyness_bars",
     "policy_timeline", "cohort_plot", "power_plot", "year_histogram",
 ]

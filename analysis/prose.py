@@ -193,3 +193,18 @@ def verdict_box(result, corpus) -> str:
                  f"{simulate.DEFAULT_CONVERGENCE} (0 is none, 1 is full), so the verdict checks the "
                  "method against a known answer; it says nothing about Chinese firms.")
     return f":::{{admonition}} Verdict\n:class: {kind}\n{body}\n:::\n"
+
+
+def website_snapshot_note(corpus) -> str:
+    """Where this build's website text comes from: a collected snapshot, or the corpus alone."""
+    info = getattr(corpus, "website_snapshot", None)
+    if info is None:
+        return ("This build reads no collected website snapshot (parameter `website_snapshot` is "
+                "empty): website text, where there is any, is the corpus file's own column.")
+    when = (f"fetched from {escape(info.first_fetch)} to {escape(info.last_fetch)}"
+            if info.first_fetch else "with no fetch times recorded")
+    return (f"This build reads the website snapshot {escape(Path(info.path).parent.name + '/' + Path(info.path).name)} "
+            f"(SHA-256 `{sha256(info.path)[:16]}…`): {info.n_pages} page"
+            f"{'s' if info.n_pages != 1 else ''} {when}, which give "
+            f"{info.n_firms_with_text} firm{'s' if info.n_firms_with_text != 1 else ''} "
+            "their website text; the other firms keep the corpus file's own.")

@@ -18,7 +18,7 @@ import pytest
 import corpora
 
 ROOT = Path(__file__).resolve().parent.parent
-FAST = ["-p", "n_boot=20", "-p", "n_perm=20", "-p", "replicates=2", "-p", "n_subsamples=2"]
+FAST = ["-p", "n_boot=20", "-p", "n_perm=20", "-p", "replicates=2", "-p", "n_subsamples=2", "-p", "text_replicates=0"]
 
 
 @pytest.fixture(scope="module")
