@@ -349,8 +349,8 @@ def _fields(text_fields) -> list[str]:
     return [str(f) for f in fields]
 
 
-def firm_texts(firms: pd.DataFrame, text_fields=DEFAULT_TEXT_FIELDS) -> list[str]:
-    """One text per firm: the non-empty values of ``text_fields`` joined with a space."""
+def firm_texts(firms: pd.DataFrame, text_fields=DEFAULT_TEXT_FIELDS, sep: str = " ") -> list[str]:
+    """One text per firm: the non-empty values of ``text_fields`` joined with ``sep``."""
     fields = _fields(text_fields)
     missing = [f for f in fields if f not in firms.columns]
     if missing:
@@ -364,7 +364,7 @@ def firm_texts(firms: pd.DataFrame, text_fields=DEFAULT_TEXT_FIELDS) -> list[str
         parts.append(col.to_numpy(dtype=object))
     out = []
     for values in zip(*parts):
-        out.append(" ".join(v for v in values if v))
+        out.append(sep.join(v for v in values if v))
     return out
 
 
