@@ -808,13 +808,15 @@ def supervised_training(firms: pd.DataFrame | None = None, text_fields=_text.DEF
 
 
 def code_with(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
-              coder: str = DEFAULT_CODER, seed: int = DEFAULT_SEED,
+              coder: str | None = None, seed: int = DEFAULT_SEED,
               check_paths: dict | None = None,
               sample_path: str | Path = CODING_SAMPLE) -> pd.DataFrame:
     """Codes for every firm by the chosen coder: ``"dictionary"`` (:func:`code_firms`) or
     ``"supervised"`` (trained on the hand-coded texts of :func:`supervised_training`).
+    An empty ``coder`` means ``DEFAULT_CODER``.
     Always company_id and one ``<dimension>_label`` column per dimension, indexed like
     ``firms``; the dictionary adds its cue counts."""
+    coder = coder or DEFAULT_CODER
     if coder not in CODERS:
         raise ValueError(f"coder must be one of {', '.join(CODERS)}, got {coder!r}")
     if coder == "dictionary":

@@ -562,10 +562,9 @@ def _document_terms(firms: pd.DataFrame, text_fields):
 
 
 def _dictionary_flags(firms: pd.DataFrame, text_fields, coder: str | None = None):
-    from .classify import code_firms
+    from .classify import code_with
 
-    kwargs = {} if coder in (None, "dictionary") else {"coder": coder}
-    codes = code_firms(firms, text_fields=tuple(text_fields), **kwargs)
+    codes = code_with(firms, text_fields=tuple(text_fields), coder=coder)
     public = (codes["customer_label"].astype("string") == "public").fillna(False).to_numpy(dtype=float)
     infra = (codes["application_label"].astype("string") == "infrastructure").fillna(False).to_numpy(dtype=float)
     return {"public_share": public, "infrastructure_share": infra}

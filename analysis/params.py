@@ -136,8 +136,13 @@ class Parameters(BaseModel):
         CHAPTERS[1:])
     text_fields: Annotated[list[TextField], BeforeValidator(_listed), AfterValidator(_unique),
                            Field(min_length=1)] = param(
-        ["description", "full_description"],
+        ["description", "full_description", "website_text"],
         f"text columns analysed, joined (any of {', '.join(TEXT_COLUMNS)})", _TEXT)
+    coder: Literal["", "dictionary", "supervised"] = param(
+        "", "business-model coder of Table 1 and the convergence measures: dictionary or supervised; "
+            "empty: the package default (analysis.classify.DEFAULT_CODER)",
+        ("04_beijing", "05_shanghai", "06_shenzhen", "07_comparison", "08_convergence", "10_policy",
+         "11_reproduce"))
     min_df: Int = param(1, "keep terms used by at least this many firms (at least 1)",
                         ("04_beijing", "05_shanghai", "06_shenzhen", "07_comparison", "11_reproduce"),
                         ge=1)

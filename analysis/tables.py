@@ -72,8 +72,9 @@ class Coded:
         return self.codes[f"{dimension}_label"]
 
 
-def code(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS) -> Coded:
-    codes = classify.code_firms(firms, text_fields=text_fields).reset_index(drop=True)
+def code(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS, coder: str | None = None) -> Coded:
+    """Every firm coded by ``coder`` (dictionary | supervised; empty: the package default)."""
+    codes = classify.code_with(firms, text_fields=text_fields, coder=coder).reset_index(drop=True)
     codes["investor_label"] = classify.investor_portrait(firms).reset_index(drop=True).to_numpy()
     return Coded(firms.reset_index(drop=True), codes)
 

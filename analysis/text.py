@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 LANGUAGES = ("en", "zh", "auto")
-DEFAULT_TEXT_FIELDS = ("description", "full_description")
+DEFAULT_TEXT_FIELDS = ("description", "full_description", "website_text")  # the brief's sources
 
 # --------------------------------------------------------------------------- resources
 

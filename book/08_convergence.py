@@ -31,7 +31,8 @@
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
 website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
-text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
+text_fields: list[str] = ["description", "full_description", "website_text"]  # text columns analysed, joined (any of description, full_description, website_text)
+coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.classify.DEFAULT_CODER)
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
 cohort_edges: list[int] = [2014, 2017, 2020, 2023]  # founding-year bin edges, half-open, strictly increasing years
 n_subsamples: int = 5  # equal-size subsamples per cohort for distinctiveness (at least 1)
@@ -46,7 +47,7 @@ text_replicates: int = 5  # full-text simulated corpora per scenario for the tex
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("08_convergence", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, replicates=replicates, text_replicates=text_replicates))
+globals().update(_check_parameters("08_convergence", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, replicates=replicates, text_replicates=text_replicates))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
@@ -59,7 +60,7 @@ data = corpus.load(corpus_path, website_snapshot)
 fields = as_list(text_fields, name="text_fields")
 edges = [int(e) for e in as_list(cohort_edges, name="cohort_edges")]
 result = convergence.analyse(
-    data.firms, text_fields=fields, cohort_edges=edges, n_subsamples=int(n_subsamples), n_boot=int(n_boot),
+    data.firms, text_fields=fields, coder=coder, cohort_edges=edges, n_subsamples=int(n_subsamples), n_boot=int(n_boot),
     n_perm=int(n_perm), n_perm_shares=int(n_perm_shares), alpha=float(alpha), seed=int(seed),
 )
 study = validation.simulation_study(  # power at this corpus's city and cohort sizes (see 09_validation)

@@ -27,7 +27,8 @@
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
 website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
-text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
+text_fields: list[str] = ["description", "full_description", "website_text"]  # text columns analysed, joined (any of description, full_description, website_text)
+coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.classify.DEFAULT_CODER)
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
 cohort_edges: list[int] = [2014, 2017, 2020, 2023]  # founding-year bin edges, half-open, strictly increasing years
 n_perm: int = 200  # permutations for the text-measure trend tests and for each simulated corpus of the power study (0 or more; 0: no test)
@@ -38,7 +39,7 @@ alpha: float = 0.05  # significance level of the tests, in (0, 1)
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("10_policy", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, seed=seed, cohort_edges=cohort_edges, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha))
+globals().update(_check_parameters("10_policy", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, seed=seed, cohort_edges=cohort_edges, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
@@ -49,9 +50,9 @@ from analysis.params import as_list
 
 data = corpus.load(corpus_path, website_snapshot)
 fields = as_list(text_fields, name="text_fields")
-coded = tables.code(data.firms, fields)
+coded = tables.code(data.firms, fields, coder=coder)
 evidence = tables.save(tables.policy_evidence(coded), "policy_evidence", tables_dir)
-primary = convergence.analyse(data.firms, text_fields=fields, cohort_edges=cohort_edges, n_boot=0, n_perm=0,
+primary = convergence.analyse(data.firms, text_fields=fields, coder=coder, cohort_edges=cohort_edges, n_boot=0, n_perm=0,
                               measures=(convergence.PRIMARY_MEASURE,), n_perm_shares=int(n_perm_shares),
                               alpha=float(alpha), seed=int(seed)).primary_row()
 events = facts.policy_events()

@@ -24,7 +24,8 @@
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
 website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
-text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
+text_fields: list[str] = ["description", "full_description", "website_text"]  # text columns analysed, joined (any of description, full_description, website_text)
+coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.classify.DEFAULT_CODER)
 min_df: int = 1  # keep terms used by at least this many firms (at least 1)
 top_n: int = 15  # key terms shown per city (at least 1)
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
@@ -41,7 +42,7 @@ text_replicates: int = 5  # full-text simulated corpora per scenario for the tex
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("11_reproduce", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, min_df=min_df, top_n=top_n, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, replicates=replicates, text_replicates=text_replicates))
+globals().update(_check_parameters("11_reproduce", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, top_n=top_n, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, replicates=replicates, text_replicates=text_replicates))
 
 # %% tags=["remove-input"]
 from IPython.display import HTML
@@ -51,7 +52,7 @@ from analysis import reproduce, tables
 from analysis.params import as_list
 
 params = dict(
-    corpus_path=corpus_path, website_snapshot=website_snapshot, text_fields=as_list(text_fields), min_df=min_df, top_n=top_n, seed=seed,
+    corpus_path=corpus_path, website_snapshot=website_snapshot, text_fields=as_list(text_fields), coder=coder, min_df=min_df, top_n=top_n, seed=seed,
     cohort_edges=as_list(cohort_edges), n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm,
     alpha=alpha, replicates=replicates,
 )
