@@ -208,3 +208,29 @@ def website_snapshot_note(corpus) -> str:
             f"{'s' if info.n_pages != 1 else ''} {when}, which give "
             f"{info.n_firms_with_text} firm{'s' if info.n_firms_with_text != 1 else ''} "
             "their website text; the other firms keep the corpus file's own.")
+
+
+def checkset_note(names, held: str | None, kappa_by_set: dict) -> str:
+    """Which hand-coded check sets this build found, which one is held out, and how far the
+    two coders agreed (Cohen's kappa), in words."""
+    if not names:
+        return ("No hand-coded check set ships with this build (`data/check_set.csv`, "
+                "`data/check_set_fresh.csv`), so the coders' accuracy on independent text cannot be "
+                "shown here, and the supervised coder has nothing to learn from.")
+    files = " and ".join(f"`data/{n}.csv`" for n in names)
+    parts = [f"This build found {files}."]
+    if held == "check_set_fresh":
+        parts.append("The fresh set, `data/check_set_fresh.csv`, is the held-out one: the dictionary "
+                     "coder may have been revised after figures on `data/check_set.csv` were seen, so "
+                     "the first set's figures are training figures and only the fresh set's speak for "
+                     "text the coder was not tuned on.")
+    elif held:
+        parts.append(f"`data/{held}.csv` is held out: the dictionary coder was written from the "
+                     "codebook before the set existed, and has not been changed after seeing its "
+                     "figures.")
+    for name, k in kappa_by_set.items():
+        lo, hi = float(k["kappa"].min()), float(k["kappa"].max())
+        span = f"{lo:.2f}" if round(lo, 2) == round(hi, 2) else f"{lo:.2f} to {hi:.2f}"
+        parts.append(f"On `{name}` the two coders' Cohen's kappa is {span} across the three "
+                     "dimensions.")
+    return " ".join(parts)

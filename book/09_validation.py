@@ -43,6 +43,7 @@ from analysis.params import check as _check_parameters
 globals().update(_check_parameters("09_validation", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_perm=n_perm, alpha=alpha, replicates=replicates, text_replicates=text_replicates))
 
 # %% tags=["remove-input"]
+import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue
 
@@ -162,6 +163,62 @@ for dim in ("application", "customer", "geography"):
     tables.save(matrix, f"confusion_b_{dim}_dictionary", tables_dir)
     display(Markdown(f"**{dim}**"))
     display(tables.html(matrix, index=True))
+
+# %% [markdown]
+# (validation-checkset)=
+# ## The coders on hand-coded check sets
+#
+# The checks above use simulated text, written from phrase banks close to the dictionary's
+# vocabulary. The hand-coded check sets are invented firm descriptions written and coded from
+# the codebook (`data/codebook.md`) alone, by writers and coders who never saw the dictionary,
+# in the styles real listings use: terse lines, marketing copy, texts silent on a market or
+# client, negation and contrast, mixed English and Chinese, and Chinese website pages (how they
+# were made: `data/README.md`). Both coders are scored against the adjudicated codes, with the
+# dictionary's `none` and `tie` counted as errors; the supervised coder (tf-idf with a logistic
+# regression) is scored by cross-validation within a set and, where there are two sets,
+# trained on the other set and tested on the held-out one.
+
+# %% tags=["remove-input"]
+from analysis import checkset
+
+cs_found = checkset.available()
+cs_held = checkset.held_out(cs_found)
+cs_kappa = {name: checkset.kappa(checkset.load(path)) for name, path in cs_found.items()}
+cs_figures = tables.save(checkset.figures(seed=int(seed)), "validation_check_sets", tables_dir)
+Markdown(prose.checkset_note(list(cs_found), cs_held, cs_kappa))
+
+# %% tags=["hide-input"]
+if cs_kappa:
+    kappa_table = pd.concat([k.assign(set=name) for name, k in cs_kappa.items()], ignore_index=True)
+    kappa_table = tables.save(kappa_table[["set", "dimension", "n", "kappa", "agreement", "disagreements"]],
+                              "validation_check_set_kappa", tables_dir)
+    display(Markdown("**Agreement between the two hand coders** (Cohen's kappa, raw agreement)"))
+    display(tables.html(kappa_table, digits=3))
+if len(cs_figures):
+    acc = cs_figures.pivot_table(index=["set", "coder", "evaluation", "language"], columns="dimension",
+                                 values="accuracy", sort=False)
+    n = cs_figures.pivot_table(index=["set", "coder", "evaluation", "language"], values="n",
+                               aggfunc="first", sort=False)
+    acc = acc.join(n)[["n", "application", "customer", "geography"]]
+    display(Markdown("**Accuracy against the adjudicated codes**, per set, coder and language "
+                     "(`all`, and `en`, `zh`, `mixed` where the set has them); abstentions count as errors"))
+    display(tables.html(acc.round(3), index=True))
+    dict_fig = cs_figures[cs_figures["coder"] == "dictionary"]
+    abst = dict_fig.pivot_table(index=["set", "language"], columns="dimension", values="abstention",
+                                sort=False)
+    display(Markdown("**Abstention rate of the dictionary coder** (`none`: no text; `tie`: its rules "
+                     "cannot separate two categories)"))
+    display(tables.html(abst.round(3), index=True))
+
+# %% tags=["hide-input"]
+if cs_held:
+    held_score = checkset.score_dictionary(checkset.load(cs_found[cs_held]))
+    display(Markdown(f"**Dictionary coder on the held-out set `{cs_held}`**: confusion matrices "
+                     "(rows: adjudicated code; columns: the coder's code)"))
+    for dim, matrix in held_score.confusion.items():
+        tables.save(matrix, f"confusion_{cs_held}_{dim}_dictionary", tables_dir)
+        display(Markdown(f"*{dim}*"))
+        display(tables.html(matrix, index=True))
 
 # %% [markdown]
 # ## The coders on this build's corpus
