@@ -57,6 +57,8 @@ __all__ = [
     "SupervisedCoder",
     "cross_validated_codes",
     "supervised_training",
+    "business_type",
+    "BUSINESS_TYPES",
     "dictionary_check",
     "supervised_check",
     "CheckResult",
@@ -878,6 +880,26 @@ def _tfidf_class():
 
 def QuantedaTfidf():  # noqa: N802 - reads like the class it builds
     return _tfidf_class()()
+
+
+# --------------------------------------------------------------------------- business type
+
+# data/codebook.md, "Derived: business type": read off the customer and geography codes
+BUSINESS_TYPES = ("public_procurement", "domestic_commercial", "international_commercial")
+
+
+def business_type(customer, geography) -> str | None:
+    """The derived business type of one firm, or None when either code is not a category
+    (none/tie): public -> public_procurement; private + domestic -> domestic_commercial;
+    private + mixed/global -> international_commercial."""
+    if customer == "public" and geography in _labels.categories("geography"):
+        return "public_procurement"
+    if customer == "private":
+        if geography == "domestic":
+            return "domestic_commercial"
+        if geography in ("mixed", "global"):
+            return "international_commercial"
+    return None
 
 
 # --------------------------------------------------------------------------- investors

@@ -234,3 +234,20 @@ def checkset_note(names, held: str | None, kappa_by_set: dict) -> str:
         parts.append(f"On `{name}` the two coders' Cohen's kappa is {span} across the three "
                      "dimensions.")
     return " ".join(parts)
+
+
+def brief_business_type_note(check) -> str:
+    """Where the brief's business-type cells do not follow from its own customer and geography
+    cells by the codebook's derived table, said plainly (``check``: tables.brief_business_type_check)."""
+    bad = check[check["consistent"] == "no"]
+    if bad.empty:
+        return ("The brief's business-type cells follow from its own customer and geography cells by "
+                "the codebook's table.\n")
+    parts = []
+    for r in bad.itertuples(index=False):
+        parts.append(f"for {escape(r.city)} the brief gives customers *{escape(r[1])}* and geography "
+                     f"*{escape(r[2])}*, which by the codebook's table give the business type *{escape(r[3])}*, yet its "
+                     f"business-type cell reads *{escape(r[4])}*")
+    return ("The brief's own cells do not agree with each other here: " + "; ".join(parts)
+            + ". The rebuilt row follows the codebook's table, so a disagreement with the brief in that "
+              "cell can come from the brief itself rather than from this corpus.\n")

@@ -163,11 +163,12 @@ def group_similarity(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS) 
 
 
 # ----------------------------------------------------------------------------- Table 1
-ROWS = ("application", "customer", "geography", "firms", "focus", "investor")
+ROWS = ("application", "customer", "geography", "business_type", "firms", "focus", "investor")
 ROW_NAMES = {
     "application": "Blockchain application",
     "customer": "Type of customer base",
     "geography": "Geography of customer base",
+    "business_type": "Business type (from customer and geography)",
     "firms": "Number of firms",
     "focus": "Business focus (key terms)",
     "investor": "Investor portrait",
@@ -177,6 +178,49 @@ BRIEF_FOCUS = {
     "Shanghai": "financial service; international market; software and platform provider",
     "Shenzhen": "commercial project; hardware and information platform; domestic market",
 }
+
+
+# Table 1's "Business type" row: the codebook's derived table (classify.business_type)
+BUSINESS_TYPE_NAMES = {
+    "public_procurement": "Domestic public procurement market",
+    "domestic_commercial": "Domestic commercial market",
+    "international_commercial": "International commercial market",
+}
+BRIEF_BUSINESS_TYPE = {"Beijing": "public_procurement", "Shanghai": "international_commercial",
+                       "Shenzhen": "domestic_commercial"}
+
+
+def business_types(coded: Coded) -> pd.Series:
+    """Each firm's derived business type code (None where customer or geography is none/tie)."""
+    return pd.Series([classify.business_type(c, g) for c, g in
+                      zip(coded.labels("customer"), coded.labels("geography"))],
+                     index=coded.codes.index, dtype=object)
+
+
+def _modal_business_type(coded: Coded, city: str):
+    bt = business_types(coded)[(coded.firms["city"] == city).to_numpy()]
+    counts = bt.dropna().value_counts()
+    if counts.empty:
+        return None, np.nan
+    order = list(classify.BUSINESS_TYPES)
+    best = max(counts.index, key=lambda k: (counts[k], -order.index(k)))
+    return best, counts[best] / len(bt)
+
+
+def brief_business_type_check() -> pd.DataFrame:
+    """The brief's own cells against each other: per city its customer and geography cells,
+    the business type the codebook derives from them, the brief's business-type cell, and
+    whether the two agree."""
+    rows = []
+    for city in CITIES:
+        cust, geo = labels.brief_value("customer", city), labels.brief_value("geography", city)
+        derived = classify.business_type(cust, geo)
+        rows.append({"city": city, "brief customer": labels.display("customer", cust),
+                     "brief geography": labels.display("geography", geo),
+                     "derived business type": BUSINESS_TYPE_NAMES[derived],
+                     "brief business type": BUSINESS_TYPE_NAMES[BRIEF_BUSINESS_TYPE[city]],
+                     "consistent": "yes" if derived == BRIEF_BUSINESS_TYPE[city] else "no"})
+    return pd.DataFrame(rows)
 
 
 def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int = 4) -> pd.DataFrame:
@@ -197,6 +241,11 @@ def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int =
                 rec.update(corpus=labels.display(row, m["code"]) if pd.notna(m["code"]) else "no coded firm",
                            share=m["share"], brief=labels.display(row, brief),
                            agree="yes" if m["code"] == brief else "no")
+            elif row == "business_type":
+                code, share = _modal_business_type(coded, city)
+                brief = BRIEF_BUSINESS_TYPE[city]
+                rec.update(corpus=BUSINESS_TYPE_NAMES[code] if code else "no coded firm", share=share,
+                           brief=BUSINESS_TYPE_NAMES[brief], agree="yes" if code == brief else "no")
             elif row == "firms":
                 n = int(counts.get(city, 0))
                 rec.update(corpus=str(n), share=np.nan, brief=str(brief_counts[city]),

@@ -69,6 +69,7 @@ __all__ = [
 
 LANGUAGES = ("en", "zh", "auto")
 DEFAULT_TEXT_FIELDS = ("description", "full_description", "website_text")  # the brief's sources
+NULLABLE_TEXT_FIELDS = ("full_description", "website_text")  # may be absent from a firm table
 
 # --------------------------------------------------------------------------- resources
 
@@ -350,8 +351,12 @@ def _fields(text_fields) -> list[str]:
 
 
 def firm_texts(firms: pd.DataFrame, text_fields=DEFAULT_TEXT_FIELDS, sep: str = " ") -> list[str]:
-    """One text per firm: the non-empty values of ``text_fields`` joined with ``sep``."""
+    """One text per firm: the non-empty values of ``text_fields`` joined with ``sep``.
+
+    The canonical corpus's nullable text columns (``full_description``, ``website_text``)
+    count as empty where a table lacks them; any other field must be a column."""
     fields = _fields(text_fields)
+    fields = [f for f in fields if f in firms.columns or f not in NULLABLE_TEXT_FIELDS]
     missing = [f for f in fields if f not in firms.columns]
     if missing:
         raise ValueError(
@@ -362,6 +367,8 @@ def firm_texts(firms: pd.DataFrame, text_fields=DEFAULT_TEXT_FIELDS, sep: str = 
     for f in fields:
         col = firms[f].astype("string").fillna("").str.strip()
         parts.append(col.to_numpy(dtype=object))
+    if not parts:
+        return [""] * len(firms)
     out = []
     for values in zip(*parts):
         out.append(sep.join(v for v in values if v))

@@ -68,6 +68,18 @@ Markdown(prose.corpus_notice(data, short=True) + prose.absent_cities(data.firms)
 tables.html(t1_wide, index=True)
 
 # %% [markdown]
+# The business-type row is not coded on its own: each firm's type is read off its customer and
+# geography codes by the table in the codebook (`data/codebook.md`): a public customer makes a
+# domestic public procurement market; a private customer at home a domestic commercial market;
+# a private customer abroad (mixed or global) an international commercial market. The same
+# table applied to the brief's own cells:
+
+# %% tags=["remove-input"]
+bt_check = tables.save(tables.brief_business_type_check(), "brief_business_type_check", tables_dir)
+display(tables.html(bt_check))
+Markdown(prose.brief_business_type_note(bt_check))
+
+# %% [markdown]
 # Set beside the brief's cells, {glue:text}`cmp_n_agree` of the {glue:text}`cmp_n_tested`
 # comparable cells agree (the business-focus row is an interpretation and is shown, not
 # scored):

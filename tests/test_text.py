@@ -124,8 +124,12 @@ def test_firm_texts_and_language():
     firms = pd.DataFrame({"description": ["A ledger", None, "Wallet"],
                           "full_description": ["for banks", "Mining rigs", None],
                           "website_text": ["区块链", None, None]})
-    assert text.firm_texts(firms) == ["A ledger for banks", "Mining rigs", "Wallet"]
+    # the default fields are the brief's sources, website text included
+    assert text.firm_texts(firms) == ["A ledger for banks 区块链", "Mining rigs", "Wallet"]
+    assert text.firm_texts(firms, "description,full_description") == ["A ledger for banks", "Mining rigs", "Wallet"]
     assert text.firm_texts(firms, "website_text") == ["区块链", "", ""]
+    # nullable canonical text columns may be absent from a table; other fields may not
+    assert text.firm_texts(firms[["description"]]) == ["A ledger", "", "Wallet"]
     assert text.text_language("description,full_description") == "en"
     assert text.text_language(["description", "website_text"]) == "auto"
     with pytest.raises(ValueError, match="nonexistent"):
