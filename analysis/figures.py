@@ -17,6 +17,7 @@ from matplotlib import font_manager
 from matplotlib.patches import Patch
 
 from .palette import CITIES, CITY_COLOURS
+from .text import with_gloss
 
 GREY = "#8a8a8a"
 
@@ -63,8 +64,10 @@ def _cloud(frequencies: dict[str, float], colour_of, seed: int, width: int, heig
         random_state=seed, prefer_horizontal=0.9, max_words=len(frequencies) or 1,
         relative_scaling=0.5, min_font_size=8,
     )
-    cloud.generate_from_frequencies({k: float(v) for k, v in frequencies.items() if v > 0})
-    cloud.recolor(color_func=lambda word, **_: colour_of(word), random_state=seed)
+    # Chinese terms carry their English gloss (data/zh_glosses.csv): "钱包 (wallet)"
+    shown = {with_gloss(k): k for k in frequencies}
+    cloud.generate_from_frequencies({with_gloss(k): float(v) for k, v in frequencies.items() if v > 0})
+    cloud.recolor(color_func=lambda word, **_: colour_of(shown.get(word, word)), random_state=seed)
     return cloud
 
 
@@ -113,7 +116,7 @@ def keyness_bars(table: pd.DataFrame, city: str, n: int = 12, reference: str = "
     y = np.arange(len(shown))[::-1]
     colours = [CITY_COLOURS[city] if s > 0 else GREY for s in shown["statistic"]]
     ax.barh(y, shown["statistic"], color=colours)
-    ax.set_yticks(y, shown["feature"])
+    ax.set_yticks(y, [with_gloss(t) for t in shown["feature"]])
     ax.axvline(0, color="black", lw=0.6)
     ax.set_xlabel("signed chi-squared keyness")
     ax.legend(handles=[Patch(color=CITY_COLOURS[city], label=f"over-used in {city}"),

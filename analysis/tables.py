@@ -252,7 +252,8 @@ def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int =
                            agree="yes" if n == brief_counts[city] else "no")
             else:
                 terms = top_terms(keyness_tables[city], n_terms) if city in keyness_tables else []
-                rec.update(corpus="; ".join(terms) or "no significant key term", share=np.nan,
+                rec.update(corpus="; ".join(text.with_gloss(t) for t in terms) or "no significant key term",
+                           share=np.nan,
                            brief=BRIEF_FOCUS[city], agree="not tested")
             records.append(rec)
     return pd.DataFrame(records)
@@ -332,6 +333,7 @@ def keyness_display(table: pd.DataFrame, n: int = 15) -> pd.DataFrame:
     top["statistic"] = top["statistic"].round(2)
     top = top.rename(columns={"feature": "term", "statistic": "chi2 (signed)", "n_target": "count in city",
                               "n_reference": "count in other two"})
+    top.insert(1, "gloss", top["term"].map(lambda t: text.gloss(t) or ""))
     return top.reset_index(drop=True)
 
 

@@ -53,7 +53,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .params import as_list
-from .paths import RESOURCES_DIR
+from .paths import DATA_DIR, RESOURCES_DIR
 
 __all__ = [
     "tokenize",
@@ -64,6 +64,9 @@ __all__ = [
     "text_language",
     "stopwords",
     "DEFAULT_TEXT_FIELDS",
+    "zh_glosses",
+    "gloss",
+    "with_gloss",
     "LANGUAGES",
 ]
 
@@ -104,6 +107,48 @@ def domain_stopwords() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def zh_terms() -> tuple[str, ...]:
     return tuple(_read_list("zh_terms.txt"))
+
+
+ZH_GLOSSES = DATA_DIR / "zh_glosses.csv"
+
+
+@lru_cache(maxsize=4)
+def zh_glosses(path=ZH_GLOSSES) -> dict[str, str]:
+    """English glosses of Chinese terms (``data/zh_glosses.csv``: term, gloss), for readers
+    of key-term tables and clouds; distinct from the book's reader glossary.  A bad file
+    fails naming the file, row and column."""
+    import csv
+    from pathlib import Path
+
+    path = Path(path)
+    out: dict[str, str] = {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or [c.strip() for c in reader.fieldnames[:2]] != ["term", "gloss"]:
+            raise ValueError(f"{path}: the header must be 'term,gloss', found {reader.fieldnames}")
+        for i, row in enumerate(reader, start=1):
+            term, text = (row.get("term") or "").strip(), (row.get("gloss") or "").strip()
+            if not _HAN_RE.search(term):
+                raise ValueError(f"{path}: data row {i}, column term: {term!r} has no Chinese character")
+            if not text:
+                raise ValueError(f"{path}: data row {i} ({term}), column gloss: empty gloss")
+            if term in out:
+                raise ValueError(f"{path}: data row {i}, column term: {term!r} glossed twice")
+            out[term] = text
+    return out
+
+
+def gloss(term: str) -> str | None:
+    """The English gloss of a Chinese term, or None (no Chinese character, or not glossed)."""
+    if not _HAN_RE.search(str(term)):
+        return None
+    return zh_glosses().get(str(term))
+
+
+def with_gloss(term: str) -> str:
+    """``term`` followed by its gloss in brackets where it has one: "钱包 (wallet)"."""
+    g = gloss(term)
+    return f"{term} ({g})" if g else str(term)
 
 
 # --------------------------------------------------------------------------- patterns
