@@ -190,13 +190,20 @@ _PD_RE = re.compile(f"[{_PD}]")
 _PD_RUN_RE = re.compile("-{2,}")
 
 
+_NEEDS_CHARS_RE = re.compile("[" + _PD.replace("\u002d", "") + "\u201c\u201d\u201f\u2018\u201b\u2019]|--")
+
+
 def _normalise(text: str) -> str:
-    """Lower-case; for non-ASCII text also NFC, straight quotes and quanteda's dashes."""
+    """Lower-case; for non-ASCII text also NFC, straight quotes and quanteda's dashes (each
+    step only where the text has something it would change: most Chinese text has none)."""
     if not text.isascii():
-        text = unicodedata.normalize("NFC", text).translate(_QUOTES)
-        text = _LONG_DASH_RE.sub("--", text)
-        text = _PD_RE.sub("-", text)
-        text = _PD_RUN_RE.sub(" - ", text)
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        if _NEEDS_CHARS_RE.search(text):
+            text = text.translate(_QUOTES)
+            text = _LONG_DASH_RE.sub("--", text)
+            text = _PD_RE.sub("-", text)
+            text = _PD_RUN_RE.sub(" - ", text)
     return text.lower()
 
 
@@ -307,6 +314,22 @@ def tokenize(text: str, language: str = "en", *, domain_stoplist: bool = False) 
     return [t for t in raw if t not in drop]
 
 
+_DTM_CHUNK = 50_000  # documents per block: memory of the token buffers stays bounded
+
+
+def _count_block(cols: array, lengths: array, n_types: int):
+    """One block of documents: (non-zeros per row, column ids, counts), rows in order and
+    columns sorted within each row."""
+    col = np.frombuffer(cols, dtype=np.int32) if len(cols) else np.zeros(0, np.int32)
+    lens = np.frombuffer(lengths, dtype=np.int64) if len(lengths) else np.zeros(0, np.int64)
+    row = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
+    key, counts = np.unique(row * max(n_types, 1) + col, return_counts=True)
+    del row
+    rows = key // max(n_types, 1)
+    per_row = np.bincount(rows, minlength=len(lens)).astype(np.int64)
+    return per_row, (key - rows * max(n_types, 1)).astype(np.int32), counts.astype(np.int64)
+
+
 def document_term_matrix(
     texts: Iterable[str],
     language: str = "en",
@@ -315,43 +338,56 @@ def document_term_matrix(
 ) -> tuple[sp.csr_matrix, list[str]]:
     """Counts (documents x features, int64 CSR) and feature names in order of first
     occurrence; features in fewer than ``min_df`` documents are trimmed (dfm_trim's
-    min_docfreq)."""
+    min_docfreq).  ``texts`` may be any iterable (a generator reading a file streams).
+    Documents are counted in blocks of 50,000, so memory grows with the non-zeros, not with
+    the running words."""
     _check_language(language)
     vocab: defaultdict = defaultdict()
     vocab.default_factory = vocab.__len__
     lookup = vocab.__getitem__
-    indices = array("i")
-    lengths = array("q")
+    per_row, col_blocks, count_blocks = [], [], []
+    cols, lengths = array("i"), array("q")
     for text in texts:
         raw = _raw_tokens(text, language)
-        indices.extend(map(lookup, raw))
+        cols.extend(map(lookup, raw))
         lengths.append(len(raw))
-    n_docs = len(lengths)
+        if len(lengths) == _DTM_CHUNK:
+            for out, part in zip((per_row, col_blocks, count_blocks),
+                                 _count_block(cols, lengths, len(vocab))):
+                out.append(part)
+            cols, lengths = array("i"), array("q")
+    if len(lengths) or not per_row:
+        for out, part in zip((per_row, col_blocks, count_blocks), _count_block(cols, lengths, len(vocab))):
+            out.append(part)
+    del cols, lengths
     types = list(vocab)
     del vocab
+    nnz_row = np.concatenate(per_row)
+    n_docs = len(nnz_row)
+    col = np.concatenate(col_blocks)
+    del col_blocks
+    data = np.concatenate(count_blocks)
+    del count_blocks
     keep = ~_removed(types, _removal_set(language, domain_stoplist))
-    col = np.frombuffer(indices, dtype=np.int32) if len(indices) else np.zeros(0, np.int32)
-    lengths_np = np.frombuffer(lengths, dtype=np.int64) if n_docs else np.zeros(0, np.int64)
-    new_id = np.cumsum(keep, dtype=np.int64) - 1
-    new_id[~keep] = -1
-    mapped = new_id[col] if len(col) else np.zeros(0, np.int64)
-    del indices
-    row = np.repeat(np.arange(n_docs, dtype=np.int32), lengths_np)
-    ok = mapped >= 0
-    row, mapped = row[ok], mapped[ok]
+    new_id = (np.cumsum(keep, dtype=np.int64) - 1).astype(np.int32)  # order-preserving
+    ok = keep[col]
+    row = np.repeat(np.arange(n_docs, dtype=np.int32), nnz_row)
+    kept_per_row = np.bincount(row[ok], minlength=n_docs)
+    del row
+    indptr = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(kept_per_row, out=indptr[1:])
+    indices = new_id[col[ok]]
+    del col
+    data = data[ok]
     n_feat = int(keep.sum())
     features = [t for t, k in zip(types, keep) if k]
-    mat = sp.csr_matrix(
-        (np.ones(len(row), dtype=np.int64), (row, mapped.astype(np.int32))),
-        shape=(n_docs, n_feat),
-    )
-    mat.sum_duplicates()
-    mat.sort_indices()
+    mat = sp.csr_matrix((data, indices, indptr), shape=(n_docs, n_feat))
+    mat.has_sorted_indices = True
     if min_df > 1:
         df = np.bincount(mat.indices, minlength=n_feat)
-        cols = np.flatnonzero(df >= min_df)
-        mat = mat[:, cols].tocsr()
-        features = [features[i] for i in cols]
+        cols_kept = np.flatnonzero(df >= min_df)
+        mat = mat[:, cols_kept].tocsr()
+        features = [features[i] for i in cols_kept]
     return mat, features
 
 

@@ -134,3 +134,12 @@ def test_firm_texts_and_language():
     assert text.text_language(["description", "website_text"]) == "auto"
     with pytest.raises(ValueError, match="nonexistent"):
         text.firm_texts(firms, ["nonexistent"])
+
+
+def test_blocked_counting_equals_one_block(monkeypatch):
+    docs = ["Ledger ledger for banks", "", "区块链溯源 and wallets", "wallets, wallets; 钱包", "banks"] * 7
+    one, feats_one = text.document_term_matrix(docs, language="auto", min_df=2)
+    monkeypatch.setattr(text, "_DTM_CHUNK", 3)
+    many, feats_many = text.document_term_matrix(iter(docs), language="auto", min_df=2)
+    assert feats_one == feats_many and (one != many).nnz == 0
+    assert many[3, feats_many.index("wallets")] == 2 and many.dtype == "int64"
