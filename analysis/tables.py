@@ -395,11 +395,22 @@ def text_coverage(firms: pd.DataFrame) -> pd.DataFrame:
 
 def coder_checks(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS, seed: int = 20220804):
     """Both coders scored on this build's corpus, against its simulated truth or the hand-coded
-    sample. Returns (summary table, reasons when unavailable)."""
+    sample: the dictionary, and the supervised coder trained on the hand-coded check sets
+    (which share no text with the corpus); without check sets, the supervised coder
+    cross-validated on the corpus's own labels. Returns (summary table, reasons when
+    unavailable)."""
     rows, reasons = [], []
+    trained = None
+    if len(classify.supervised_training()):
+        trained = classify.code_with(firms, text_fields, coder="supervised", seed=seed)
     for dim in TEXT_DIMENSIONS:
-        for check in (classify.dictionary_check(firms, dim, text_fields),
-                      classify.supervised_check(firms, dim, text_fields, seed=seed)):
+        if trained is not None:
+            sup = classify.dictionary_check(firms, dim, text_fields, coded=trained)
+            sup.coder = "supervised (trained on the check sets)"
+        else:
+            sup = classify.supervised_check(firms, dim, text_fields, seed=seed)
+            sup.coder = "supervised (cross-validated on this corpus)"
+        for check in (classify.dictionary_check(firms, dim, text_fields), sup):
             if not check.available:
                 reasons.append(check.reason)
                 continue
