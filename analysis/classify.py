@@ -92,6 +92,7 @@ class _Entry:
     text: str  # as written in the file
     parts: tuple  # compiled patterns, one per token
     weak: bool = False
+    literal: tuple = ()  # the tokens as written (for "an exact match wins", see spans)
 
 
 class _Phrases:
@@ -190,6 +191,16 @@ def _rule_han_words(raw: dict | None) -> list[str]:
     return out
 
 
+def _zh_compound(part: str) -> str:
+    """A Chinese cue of two or more characters also matches the jieba tokens that contain it
+    (jieba keeps compounds such as 政府部门 or 证券公司 whole); single characters and glob
+    patterns match as written."""
+    if len(part) >= 2 and _text._HAN_RE.fullmatch(part[0]) and not any(c in part for c in "*?["):
+        if all(_text._HAN_RE.fullmatch(c) for c in part):
+            return f"*{part}*"
+    return part
+
+
 @lru_cache(maxsize=4)
 def load_dictionary(path: str | Path = DICTIONARY_FILE) -> Dictionary:
     """Read and check the dictionary file: its dimensions and categories must be those of
@@ -225,7 +236,9 @@ def load_dictionary(path: str | Path = DICTIONARY_FILE) -> Dictionary:
                     raise ValueError(f"{path}: entry {w!r} in {dim}/{cat} contains stopword(s) {bad}")
                 if _text._HAN_RE.search(w) and not any(ch in w for ch in "*?"):
                     zh_words.extend(parts)
-                dim_entries.append(_Entry(cat, w, tuple(_glob_regex(p) for p in parts), weak))
+                pats = [_zh_compound(p) for p in parts]
+                dim_entries.append(_Entry(cat, w, tuple(_glob_regex(p) for p in pats), weak,
+                                          tuple(parts)))
         entries[dim] = tuple(dim_entries)
     _text.add_zh_terms(zh_words + _rule_han_words(raw.get("rules")))
     return Dictionary(path, categories, entries, _load_rules(path, raw.get("rules")))
@@ -252,8 +265,10 @@ class _Matcher:
 
     def spans(self, tokens: list[str]) -> list[tuple[int, int, str, bool]]:
         """Matched spans as (start, length, category, weak), a longer match taking
-        precedence over those nested in it (quanteda's nested_scope = "dictionary"); a span
-        matched by a category's ordinary and weak entries counts as ordinary."""
+        precedence over those nested in it (quanteda's nested_scope = "dictionary").  On one
+        span, entries written exactly as the tokens win over patterns (数字钱包 as written
+        over *钱包*), an ``ignore`` entry leaves the span uncounted, and a category matched
+        by ordinary and weak entries counts as ordinary."""
         elems = [self._elements(t) for t in tokens]
         found: dict[tuple, dict] = {}
         for i, el in enumerate(elems):
@@ -265,17 +280,23 @@ class _Matcher:
                 if i + n > len(tokens):
                     continue
                 if all((ei, j) in elems[i + j] for j in range(1, n)):
-                    cats = found.setdefault((i, n), {})
-                    cats[e.category] = cats.get(e.category, True) and e.weak
+                    exact = tuple(tokens[i:i + n]) == e.literal
+                    found.setdefault((i, n), []).append((exact, e.category, e.weak))
         out = []
         covered = np.zeros(len(tokens), dtype=bool)
         for (i, n) in sorted(found, key=lambda s: (-s[1], s[0])):
             if covered[i:i + n].any():
                 continue
             covered[i:i + n] = True
-            for cat, weak in found[(i, n)].items():
-                if cat != IGNORE:
-                    out.append((i, n, cat, weak))
+            matches = found[(i, n)]
+            if any(exact for exact, _c, _w in matches):  # an entry written as the token wins
+                matches = [m for m in matches if m[0]]
+            if any(cat == IGNORE for _e, cat, _w in matches):  # "not a cue" wins on its span
+                continue
+            cats: dict[str, bool] = {}
+            for _exact, cat, weak in matches:
+                cats[cat] = cats.get(cat, True) and weak
+            out.extend((i, n, cat, weak) for cat, weak in cats.items())
         return sorted(out)
 
     def count(self, tokens: list[str], categories) -> dict:

@@ -155,3 +155,13 @@ def test_mixed_english_chinese_text():
     text = "Crypto wallet 钱包 for 全球用户."
     coded = code_text(text)
     assert (coded["application"]["label"], coded["geography"]["label"]) == ("crypto", "global")
+
+
+def test_chinese_cues_inside_jieba_compounds():
+    # jieba keeps compounds whole; a cue of two or more characters still matches inside them
+    assert label("我们为地方政府部门提供服务。", "customer") == "public"
+    assert label("为证券公司提供结算系统。", "application") == "finance"
+    # a one-character cue matches only as a whole token: 人民币 is not a coin
+    assert label("公司为人民币跨境结算提供系统。", "application") == "finance"
+    # an entry written as the token wins over a pattern inside it (数据交易所 is not a crypto exchange)
+    assert label("公司建设数据交易所。", "application") == "infrastructure"
