@@ -177,20 +177,6 @@ def _load_rules(path: Path, raw: dict | None) -> Rules:
     return Rules(words, per_dim("near"), per_dim("clause"), _Phrases(roles_raw.get("unless") or []))
 
 
-def _rule_han_words(raw: dict | None) -> list[str]:
-    out = []
-    def flat(value):
-        if isinstance(value, dict):
-            return [x for v in value.values() for x in flat(v)]
-        return [str(x) for x in (value or [])]
-
-    for value in (raw or {}).values():
-        for w in flat(value):
-            if _text._HAN_RE.search(str(w)) and len(str(w)) > 1:
-                out.append(str(w))
-    return out
-
-
 def _zh_compound(part: str) -> str:
     """A Chinese cue of two or more characters also matches the jieba tokens that contain it
     (jieba keeps compounds such as 政府部门 or 证券公司 whole); single characters and glob
@@ -240,7 +226,7 @@ def load_dictionary(path: str | Path = DICTIONARY_FILE) -> Dictionary:
                 dim_entries.append(_Entry(cat, w, tuple(_glob_regex(p) for p in pats), weak,
                                           tuple(parts)))
         entries[dim] = tuple(dim_entries)
-    _text.add_zh_terms(zh_words + _rule_han_words(raw.get("rules")))
+    _text.add_zh_terms(zh_words)  # a no-op for the packaged file: its terms are in zh_terms.txt
     return Dictionary(path, categories, entries, _load_rules(path, raw.get("rules")))
 
 

@@ -43,3 +43,12 @@ def test_key_term_table_carries_glosses():
                           "n_target": [3, 2], "n_reference": [1, 1]})
     shown = tables.keyness_display(table)
     assert list(shown["gloss"]) == ["wallet", ""]
+
+
+def test_dictionary_terms_are_in_jiebas_list_so_segmentation_does_not_depend_on_load_order():
+    from analysis import classify
+
+    d = classify.load_dictionary()
+    han = {e.text for es in d.entries.values() for e in es
+           if HAN.fullmatch(e.text[:1] or " ") and len(e.text) >= 2 and "*" not in e.text}
+    assert han and not sorted(han - set(text.zh_terms()))
