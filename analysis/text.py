@@ -339,46 +339,56 @@ def document_term_matrix(
     """Counts (documents x features, int64 CSR) and feature names in order of first
     occurrence; features in fewer than ``min_df`` documents are trimmed (dfm_trim's
     min_docfreq).  ``texts`` may be any iterable (a generator reading a file streams).
-    Documents are counted in blocks of 50,000, so memory grows with the non-zeros, not with
-    the running words."""
+    Documents are counted in blocks of 50,000 and removed types (stopwords, numbers, URLs)
+    dropped block by block, so memory grows with the kept non-zeros, not the running words."""
     _check_language(language)
+    removal = _removal_set(language, domain_stoplist)
     vocab: defaultdict = defaultdict()
     vocab.default_factory = vocab.__len__
     lookup = vocab.__getitem__
+    types: list[str] = []
+    keep = np.zeros(0, dtype=bool)
+    new_id = np.zeros(0, dtype=np.int32)
     per_row, col_blocks, count_blocks = [], [], []
     cols, lengths = array("i"), array("q")
+
+    def flush():
+        nonlocal keep, new_id, cols, lengths
+        if len(vocab) > len(types):  # types first seen in this block: removed or kept, for good
+            fresh = list(vocab)[len(types):]
+            types.extend(fresh)
+            keep = np.concatenate([keep, ~_removed(fresh, removal)])
+            new_id = (np.cumsum(keep, dtype=np.int64) - 1).astype(np.int32)  # stable for old types
+        nnz, col, counts = _count_block(cols, lengths, len(types))
+        ok = keep[col]
+        row = np.repeat(np.arange(len(nnz), dtype=np.int32), nnz)
+        per_row.append(np.bincount(row[ok], minlength=len(nnz)).astype(np.int64))
+        col_blocks.append(new_id[col[ok]])
+        count_blocks.append(counts[ok])
+        cols, lengths = array("i"), array("q")
+
     for text in texts:
         raw = _raw_tokens(text, language)
         cols.extend(map(lookup, raw))
         lengths.append(len(raw))
         if len(lengths) == _DTM_CHUNK:
-            for out, part in zip((per_row, col_blocks, count_blocks),
-                                 _count_block(cols, lengths, len(vocab))):
-                out.append(part)
-            cols, lengths = array("i"), array("q")
+            flush()
     if len(lengths) or not per_row:
-        for out, part in zip((per_row, col_blocks, count_blocks), _count_block(cols, lengths, len(vocab))):
-            out.append(part)
-    del cols, lengths
-    types = list(vocab)
+        flush()
     del vocab
     nnz_row = np.concatenate(per_row)
     n_docs = len(nnz_row)
-    col = np.concatenate(col_blocks)
-    del col_blocks
-    data = np.concatenate(count_blocks)
-    del count_blocks
-    keep = ~_removed(types, _removal_set(language, domain_stoplist))
-    new_id = (np.cumsum(keep, dtype=np.int64) - 1).astype(np.int32)  # order-preserving
-    ok = keep[col]
-    row = np.repeat(np.arange(n_docs, dtype=np.int32), nnz_row)
-    kept_per_row = np.bincount(row[ok], minlength=n_docs)
-    del row
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(kept_per_row, out=indptr[1:])
-    indices = new_id[col[ok]]
-    del col
-    data = data[ok]
+    np.cumsum(nnz_row, out=indptr[1:])
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    data = np.empty(int(indptr[-1]), dtype=np.int64)
+    pos = 0
+    while col_blocks:  # move block by block into the final arrays, freeing as we go
+        c, d = col_blocks.pop(0), count_blocks.pop(0)
+        indices[pos:pos + len(c)] = c
+        data[pos:pos + len(d)] = d
+        pos += len(c)
+        del c, d
     n_feat = int(keep.sum())
     features = [t for t, k in zip(types, keep) if k]
     mat = sp.csr_matrix((data, indices, indptr), shape=(n_docs, n_feat))
