@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis {build,run,pdf,publish,simulate,validate,params,registry,bench}``."""
+"""Command line: ``python -m analysis {build,run,pdf,publish,simulate,validate,params,registry,collect,bench}``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("params", help="the parameter table; --write regenerates chapter cells", add_help=False)
     sub.add_parser("registry", help="the list of tables and figures; --write updates README.md",
                    add_help=False)
+    sub.add_parser("collect", help="fetch firms' website text into a snapshot (network)", add_help=False)
     bench = sub.add_parser("bench", help="benchmarks: build | text")
     bench.add_argument("what", choices=["build", "text"])
     if argv and argv[0] == "registry":
@@ -38,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         from .params import main as params_main
 
         return params_main(argv[1:])
+    if argv and argv[0] == "collect":
+        from .collect import main as collect_main
+
+        return collect_main(argv[1:])
     if argv and argv[0] in ("simulate", "validate"):
         if argv[0] == "simulate":
             from .simulate import main as simulate_main

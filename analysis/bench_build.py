@@ -1,8 +1,11 @@
-"""``python -m analysis bench build``: how long the book takes to build.
+"""``python -m analysis bench build``: how long the book takes to build, and how much memory.
 
 Works in a throw-away copy of the repository (your ``_build/`` is not touched) and reports the
 median of ``--repeat`` runs (default 3) of: a cold build (empty ``_build/``, environment
-installed), a no-op rebuild, and a rebuild after editing the markdown of one chapter.
+installed), a no-op rebuild, and a rebuild after editing the markdown of one chapter; then, once
+each, a cold build with ``params/full.yml`` (``--full``) and a cold build with default parameters
+on a simulated corpus of ``--large`` firms (default 30,000; 0 skips it).  Peak memory is the
+largest summed resident memory of the build and all its child processes, sampled every 0.2 s.
 """
 
 from __future__ import annotations
@@ -14,23 +17,71 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from .paths import ROOT
 
 IGNORE = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", ".pytest_cache", "*.egg-info")
+LARGE_FIRMS = 30_000
 
 
-def _timed_build(repo: Path, extra: list[str]) -> float:
+def _tree_rss(pid: int) -> int:
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def _timed_build(repo: Path, extra: list[str], log: Path | None = None) -> tuple[float, int]:
+    """Seconds and peak summed RSS (bytes) of one ``python -m analysis build``."""
     env = dict(os.environ, PYTHONPATH=str(repo))
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "analysis", "build", *extra], cwd=repo, env=env,
-                          capture_output=True, text=True)
+    out = open(log, "w") if log else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, "-m", "analysis", "build", *extra], cwd=repo, env=env,
+                            stdout=out, stderr=subprocess.STDOUT if log else subprocess.PIPE, text=True)
+    peak = [0]
+
+    def sample():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    proc.wait()
+    watcher.join()
     seconds = time.perf_counter() - t0
+    if log:
+        out.close()
     if proc.returncode != 0:
-        raise SystemExit(f"build failed during the benchmark:\n{proc.stderr}")
-    return seconds
+        detail = log.read_text()[-4000:] if log else (proc.stderr.read() if proc.stderr else "")
+        raise SystemExit(f"build failed during the benchmark:\n{detail}")
+    return seconds, peak[0]
+
+
+def _large_corpus(repo: Path, n: int) -> Path:
+    """A simulated corpus of ``n`` firms in the brief's city proportions (110:53:34)."""
+    from .defaults import BRIEF_CITY_SIZES
+    from .simulate import simulate, write_csv
+
+    total = sum(BRIEF_CITY_SIZES)
+    sizes = [round(n * s / total) for s in BRIEF_CITY_SIZES]
+    sizes[0] += n - sum(sizes)
+    path = repo / "bench_large.csv"
+    write_csv(simulate(n_per_city=sizes, seed=1), path)
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,9 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--chapter", default="04_beijing", help="chapter whose markdown is edited")
     parser.add_argument("--params", default=None)
+    parser.add_argument("--full", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time a cold build with params/full.yml (default: yes)")
+    parser.add_argument("--large", type=int, default=LARGE_FIRMS,
+                        help=f"also time a cold build on a simulated corpus of this many firms (default {LARGE_FIRMS}; 0 skips)")
     args = parser.parse_args(argv)
     extra = ["--params", str(Path(args.params).resolve())] if args.params else []
-    cold, noop, one = [], [], []
+    cold, noop, one, once = [], [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         repo = Path(tmp) / "repo"
         shutil.copytree(ROOT, repo, ignore=IGNORE)
@@ -56,11 +111,26 @@ def main(argv: list[str] | None = None) -> int:
             one.append(_timed_build(repo, extra))
             chapter.write_text(original)
             _timed_build(repo, extra)  # back to the committed text (not timed)
-    rows = [("cold build", cold, 60.0), ("no-op rebuild", noop, 3.0),
+        if args.full:
+            shutil.rmtree(repo / "_build", ignore_errors=True)
+            once.append(("cold build, params/full.yml", _timed_build(repo, ["--params", str(repo / "params" / "full.yml")]),
+                         300.0))
+        if args.large:
+            corpus = _large_corpus(repo, args.large)
+            shutil.rmtree(repo / "_build", ignore_errors=True)
+            print(f"building on a simulated corpus of {args.large:,} firms ...", flush=True)
+            once.append((f"cold build, {args.large:,} simulated firms",
+                         _timed_build(repo, [*extra, "-p", f"corpus_path={corpus}"], log=Path(tmp) / "large.log"),
+                         300.0))
+    rows = [("cold build", cold, 40.0), ("no-op rebuild", noop, 3.0),
             (f"edit one chapter ({chapter.stem})", one, 10.0)]
-    print(f"{'case':<36}{'median s':>10}{'target s':>10}   runs")
+    print(f"{'case':<40}{'median s':>10}{'target s':>10}{'peak GB':>9}   runs")
     for name, values, target in rows:
-        runs = ", ".join(f"{v:.1f}" for v in values)
-        print(f"{name:<36}{statistics.median(values):>10.1f}{target:>10.0f}   {runs}")
-    print(f"(machine: {os.cpu_count()} cores; python {sys.version.split()[0]})")
+        runs = ", ".join(f"{v[0]:.1f}" for v in values)
+        peak = max(v[1] for v in values) / 1e9
+        print(f"{name:<40}{statistics.median(v[0] for v in values):>10.1f}{target:>10.0f}{peak:>9.2f}   {runs}")
+    for name, (seconds, peak), target in once:
+        print(f"{name:<40}{seconds:>10.1f}{target:>10.0f}{peak / 1e9:>9.2f}   1 run")
+    print(f"(machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; load average "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} at the end)")
     return 0

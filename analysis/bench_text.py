@@ -1,18 +1,39 @@
-"""Speed and memory of the text pipeline: ``python -m analysis bench text [--sizes ...]``.
+"""Speed and memory of the text pipeline on text that looks like real text:
+``python -m analysis bench text [--sizes ...]``.
 
-For each size, English descriptions of that many simulated firms (the brief's city
-proportions) are written to a temporary file; then, in a fresh subprocess per size and
-pipeline (so peak memory is that run's own), the file is read and timed:
+The corpus.  Real descriptions and websites have a long-tailed vocabulary (hundreds of
+thousands of distinct terms at a million firms), which is what the document-term matrix and
+keyness costs depend on; the simulator's phrase banks have a few hundred.  So the benchmark
+draws its own corpus, deterministically from ``--seed``:
 
-* ours:    analysis.text.document_term_matrix (quanteda rules) + keyness of each of the
-           three cities against the other two (analysis.keyness);
-* sklearn: a plain scikit-learn CountVectorizer (lower-casing, its default token pattern,
-           the same Snowball stop list) + the same keyness.
+* English: a description of 15-45 words for every firm and, for 40% of firms, a long
+  description of 40-120 words.  About 40% of running words are Snowball stopwords; the
+  rest come from a vocabulary of 400,000 invented words (syllable combinations) drawn with
+  Zipf-like probabilities (rank^-1.1), with a little city signal (each city over-uses its
+  own slice of the vocabulary), numbers and punctuation.
+* Chinese: website text for a third of firms, 40-160 Han characters made of words drawn
+  Zipf-like from jieba's own dictionary (the 200,000 most frequent), with Chinese
+  punctuation.
+* Cities in the brief's proportions (110 : 53 : 34).
 
-Reported per run: seconds (tokenise + matrix + keyness), peak resident memory of the
-process (ru_maxrss) and its increase over the memory held after reading the texts, the
-matrix shape, and the ratio ours / sklearn.  Reference (issue): quanteda about 10 s and
-0.6 GB at 100,000 descriptions of 15-45 words; plain sklearn about 2.5 s / 0.26 GB.
+At 1,000,000 firms this gives well over 100,000 distinct terms (the run reports the count).
+
+The pipelines, each in a fresh subprocess per size (so peak memory is that run's own):
+
+* ours:    analysis.text.document_term_matrix(language="auto") (quanteda's English rules,
+           Chinese through jieba with the domain terms) + keyness of each city against the
+           other two (analysis.keyness);
+* sklearn: a plain scikit-learn CountVectorizer whose tokenizer gives Han runs to the same
+           jieba tokenizer (analysis.text's, domain terms included) and everything else to
+           scikit-learn's default token pattern, lower-casing and the same stop lists; then
+           the same keyness.
+
+Both pipelines stream the texts from the corpus file (a generator), as a pipeline over a
+million firms would.  Reported per run: seconds (read + tokenise + matrix + keyness), peak
+resident memory of the process (ru_maxrss, the interpreter and libraries included) and its
+increase over the memory held before the texts are read (cities loaded, jieba ready), the
+matrix shape and non-zeros, and the ratios ours / sklearn.
+Targets (issue 9): no slower than scikit-learn, at most 2 GB at 1,000,000 firms.
 """
 
 from __future__ import annotations
@@ -27,58 +48,181 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from .palette import CITIES
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
-_CHUNK = 100_000
+_CHUNK = 50_000
 _SHARES = (110, 53, 34)
+EN_VOCAB = 400_000
+ZH_VOCAB = 200_000
+ZIPF_S = 1.1
+STOPWORD_SHARE = 0.4
+LONG_SHARE = 0.4
+ZH_SHARE = 1 / 3
+
+_ONSETS = ["b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w",
+           "z", "bl", "br", "ch", "cr", "dr", "fl", "gr", "pl", "pr", "sh", "st", "th", "tr"]
+_VOWELS = ["a", "e", "i", "o", "u", "ai", "ea", "io", "ou"]
+_CODAS = ["", "n", "r", "s", "t", "l", "x", "nd", "ck"]
 
 
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
-def _write_corpus(path: Path, n: int, seed: int) -> None:
-    """Descriptions and cities of n simulated firms, one JSON line each (simulated in
-    chunks of 100,000 with consecutive seeds)."""
-    from .simulate import simulate
+def _english_vocabulary(n: int, rng: np.random.Generator) -> list[str]:
+    """n distinct invented words of two to four syllables, in a seeded random order (their
+    Zipf rank)."""
+    syll = [o + v + c for o in _ONSETS for v in _VOWELS for c in _CODAS]  # 2,511 syllables
+    words, seen = [], set()
+    while len(words) < n:
+        k = rng.integers(2, 5, size=n)
+        picks = rng.integers(0, len(syll), size=(n, 4))
+        for row, kk in zip(picks, k):
+            w = "".join(syll[j] for j in row[:kk])
+            if w not in seen:
+                seen.add(w)
+                words.append(w)
+                if len(words) == n:
+                    break
+    return words
 
-    done = 0
+
+def _chinese_vocabulary(n: int) -> list[str]:
+    """The n most frequent multi-character words of jieba's dictionary (its frequency order
+    is a natural Zipf rank)."""
+    import jieba
+
+    path = Path(jieba.__file__).parent / "dict.txt"
+    entries = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) >= 2 and len(parts[0]) >= 2:
+                entries.append((-int(parts[1]), parts[0]))
+    entries.sort()
+    return [w for _, w in entries[:n]]
+
+
+def _zipf_cdf(n: int) -> np.ndarray:
+    p = 1.0 / np.arange(1, n + 1) ** ZIPF_S
+    return np.cumsum(p / p.sum())
+
+
+def _draw(cdf: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+    return np.minimum(np.searchsorted(cdf, rng.random(size)), len(cdf) - 1)
+
+
+def write_corpus(path: Path, n: int, seed: int) -> dict:
+    """Write n firms as JSON lines [text, city]; return corpus facts (n, tokens drawn)."""
+    from .text import stopwords
+
+    rng = np.random.default_rng(seed)
+    en_vocab = np.array(_english_vocabulary(EN_VOCAB, rng), dtype=object)
+    zh_vocab = np.array(_chinese_vocabulary(ZH_VOCAB), dtype=object)
+    stop = np.array(sorted(stopwords("en")), dtype=object)
+    en_cdf, zh_cdf, stop_cdf = _zipf_cdf(len(en_vocab)), _zipf_cdf(len(zh_vocab)), _zipf_cdf(len(stop))
+    total = sum(_SHARES)
+    city_cdf = np.cumsum(np.array(_SHARES) / total)
+    cities = np.array(CITIES, dtype=object)
+    zh_punct = np.array(["，", "。", "、", "；"], dtype=object)
+    n_tokens = 0
     with open(path, "w", encoding="utf-8") as fh:
-        chunk_no = 0
+        done = 0
         while done < n:
             m = min(_CHUNK, n - done)
-            total = sum(_SHARES)
-            per = [m * s // total for s in _SHARES]
-            per[0] += m - sum(per)
-            firms = simulate(n_per_city=tuple(per), seed=seed + chunk_no)
-            for desc, city in zip(firms["description"].fillna(""), firms["city"]):
-                fh.write(json.dumps([desc, city], ensure_ascii=False) + "\n")
+            city = np.minimum(np.searchsorted(city_cdf, rng.random(m)), 2)
+            n_desc = rng.integers(15, 46, size=m)
+            n_long = np.where(rng.random(m) < LONG_SHARE, rng.integers(40, 121, size=m), 0)
+            n_en = n_desc + n_long
+            tot = int(n_en.sum())
+            n_tokens += tot
+            idx = _draw(en_cdf, rng, tot)
+            # city signal: a tenth of a firm's content words shifted into its city's slice
+            owner = np.repeat(city, n_en)
+            shift = rng.random(tot) < 0.1
+            idx[shift] = (idx[shift] % 50_000) + 50_000 * (1 + owner[shift])
+            words = en_vocab[idx]
+            is_stop = rng.random(tot) < STOPWORD_SHARE
+            words[is_stop] = stop[_draw(stop_cdf, rng, int(is_stop.sum()))]
+            numbers = rng.random(tot) < 0.01
+            words[numbers] = [str(x) for x in rng.integers(1, 3000, size=int(numbers.sum()))]
+            has_zh = rng.random(m) < ZH_SHARE
+            n_zh = np.where(has_zh, rng.integers(12, 50, size=m), 0)
+            zh_idx = _draw(zh_cdf, rng, int(n_zh.sum()))
+            zh_words = zh_vocab[zh_idx]
+            breaks = rng.random(len(zh_words)) < 0.15
+            zh_words[breaks] = zh_words[breaks] + zh_punct[rng.integers(0, 4, size=int(breaks.sum()))]
+            pos = zh_pos = 0
+            for i in range(m):
+                k = int(n_en[i])
+                d = int(n_desc[i])
+                doc = " ".join(words[pos:pos + d]).capitalize() + "."
+                if k > d:
+                    doc += " " + " ".join(words[pos + d:pos + k]).capitalize() + "."
+                pos += k
+                z = int(n_zh[i])
+                if z:
+                    doc += " " + "".join(zh_words[zh_pos:zh_pos + z]) + "。"
+                    zh_pos += z
+                    n_tokens += z
+                fh.write(json.dumps([doc, cities[city[i]]], ensure_ascii=False) + "\n")
             done += m
-            chunk_no += 1
+    return {"n": n, "tokens_drawn": n_tokens}
+
+
+def _sklearn_tokenizer():
+    """scikit-learn's default token pattern for non-Han text, the same jieba tokenizer (with
+    the domain terms) as analysis.text for Han runs."""
+    import re
+
+    from . import text as tx
+
+    word = re.compile(r"(?u)\b\w\w+\b")
+    han = tx._HAN_SPLIT_RE
+    jb = tx._jieba()
+
+    def tokenize(doc: str) -> list[str]:
+        if not tx._HAN_RE.search(doc):
+            return word.findall(doc)
+        out: list[str] = []
+        for i, part in enumerate(han.split(doc)):
+            if i % 2:
+                out.extend(jb.lcut(part, HMM=False))
+            elif part:
+                out.extend(word.findall(part))
+        return out
+
+    return tokenize
+
+
+def _texts(path: str):
+    """The texts, streamed from the file (neither pipeline holds them all at once)."""
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            yield json.loads(line)[0]
 
 
 def _worker(path: str, impl: str) -> dict:
-    import numpy as np
-
-    texts, cities = [], []
     with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            d, c = json.loads(line)
-            texts.append(d)
-            cities.append(c)
-    cities = np.array(cities)
+        cities = np.array([json.loads(line)[1] for line in fh])
+    texts = _texts(path)
     from . import keyness as kn
     from . import text as tx
 
+    tx._jieba()  # both pipelines start with jieba loaded
     if impl == "sklearn":
         from sklearn.feature_extraction.text import CountVectorizer
     base = _rss_mb()
     t0 = time.perf_counter()
     if impl == "ours":
-        mat, feats = tx.document_term_matrix(texts, language="en")
+        mat, feats = tx.document_term_matrix(texts, language="auto")
     elif impl == "sklearn":
-        cv = CountVectorizer(lowercase=True, stop_words=sorted(tx.stopwords("en")))
+        stop = sorted(tx.stopwords("en") | tx.stopwords("zh"))
+        cv = CountVectorizer(lowercase=True, tokenizer=_sklearn_tokenizer(), token_pattern=None,
+                             stop_words=stop)
         mat = cv.fit_transform(texts)
         feats = list(cv.get_feature_names_out())
     else:
@@ -88,9 +232,10 @@ def _worker(path: str, impl: str) -> dict:
         kn.keyness(mat, cities == city, feats)
     seconds = time.perf_counter() - t0
     peak = _rss_mb()
-    return {"impl": impl, "n": len(texts), "features": len(feats), "seconds": seconds,
-            "matrix_seconds": t_matrix, "peak_mb": peak, "increase_mb": peak - base,
-            "base_mb": base}
+    n_zh = sum(1 for f in feats if tx._HAN_RE.search(f))
+    return {"impl": impl, "n": int(mat.shape[0]), "features": len(feats), "zh_features": n_zh,
+            "nnz": int(mat.nnz), "seconds": seconds, "matrix_seconds": t_matrix, "peak_mb": peak,
+            "increase_mb": peak - base, "base_mb": base}
 
 
 def run(sizes=DEFAULT_SIZES, seed: int = 1, impls=("ours", "sklearn"), echo=print) -> list[dict]:
@@ -99,8 +244,9 @@ def run(sizes=DEFAULT_SIZES, seed: int = 1, impls=("ours", "sklearn"), echo=prin
         for n in sizes:
             path = Path(tmp) / f"corpus_{n}.jsonl"
             t = time.perf_counter()
-            _write_corpus(path, n, seed)
-            echo(f"[{n:,} firms] corpus simulated in {time.perf_counter() - t:.1f} s")
+            facts = write_corpus(path, n, seed)
+            echo(f"[{n:,} firms] corpus drawn in {time.perf_counter() - t:.1f} s "
+                 f"({facts['tokens_drawn']:,} words, {path.stat().st_size / 2**20:,.0f} MB)")
             for impl in impls:
                 proc = subprocess.run(
                     [sys.executable, "-m", "analysis.bench_text", "--worker", str(path), impl],
@@ -113,7 +259,8 @@ def run(sizes=DEFAULT_SIZES, seed: int = 1, impls=("ours", "sklearn"), echo=prin
                 results.append(res)
                 echo(f"  {impl:8s} {res['seconds']:7.2f} s  (matrix {res['matrix_seconds']:.2f} s)  "
                      f"peak {res['peak_mb'] / 1024:.2f} GB  (+{res['increase_mb'] / 1024:.2f} GB "
-                     f"over the loaded texts)  {res['features']:,} features")
+                     f"over the start)  {res['features']:,} features "
+                     f"({res['zh_features']:,} Chinese), {res['nnz']:,} non-zeros")
             path.unlink()
             ours = [r for r in results if r["n"] == n and r["impl"] == "ours"]
             sk = [r for r in results if r["n"] == n and r["impl"] == "sklearn"]
@@ -128,7 +275,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES),
                         help="numbers of firms (default: 10000 100000 1000000)")
-    parser.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
+    parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     parser.add_argument("--only", choices=["ours", "sklearn"], default=None,
                         help="run one pipeline only")
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON here")

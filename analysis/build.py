@@ -15,7 +15,8 @@ It knows chapters, parameters and the corpus check, never the analysis (DESIGN Â
    ``jupyter-book build -W -n --keep-going``; only a clean build replaces ``_build/html``.
 
 The cache key of a chapter is a SHA-256 over its ``.py``, its effective parameters, every file in
-``data/``, the corpus file, the ``analysis`` source and the lock file.  A chapter is trusted only when
+``data/``, the corpus file, the website-text snapshot (parameter ``website_snapshot``),
+the ``analysis`` source and the lock file.  A chapter is trusted only when
 its record has that key and its executed notebook and tables still have the recorded digests; the
 site only when its inputs and ``_build/html`` itself match the record.  Whatever else wrote to
 ``_build/`` is detected and rebuilt.
@@ -221,9 +222,10 @@ def check_parameters(params: dict[str, Any], declared: dict[str, dict[str, Any]]
 def normalise_parameters(params: dict[str, Any]) -> dict[str, Any]:
     """Make ``corpus_path`` absolute (relative to the working directory the command started in)."""
     out = dict(params)
-    value = out.get("corpus_path")
-    if isinstance(value, str) and value.strip():
-        out["corpus_path"] = str(Path(value).expanduser().absolute())
+    for key in ("corpus_path", "website_snapshot"):
+        value = out.get(key)
+        if isinstance(value, str) and value.strip():
+            out[key] = str(Path(value).expanduser().absolute())
     return out
 
 
@@ -267,9 +269,18 @@ def tree_digest(folder: Path) -> str | None:
     return h.hexdigest()
 
 
-def inputs_digest(corpus: str | None = None) -> str:
-    """Digest of everything every chapter depends on besides itself: data/, corpus, analysis/, lock."""
+def inputs_digest(corpus: str | None = None, website_snapshot: str | None = None) -> str:
+    """Digest of everything every chapter depends on besides itself: data/, corpus, website-text
+    snapshot, analysis/, lock."""
     h = hashlib.sha256()
+    if website_snapshot:
+        from .snapshot import snapshot_path
+
+        snap = snapshot_path(website_snapshot)
+        if snap.is_file():
+            _hash_file(h, snap, "website_snapshot")
+        else:
+            h.update(f"missing snapshot {snap}".encode())
     for path in _tree_files(DATA_DIR):
         _hash_file(h, path, "data/" + path.relative_to(DATA_DIR).as_posix())
     if corpus:
@@ -793,13 +804,14 @@ def check_corpus(params: dict[str, Any]) -> None:
 
     if "corpus_path" not in params:
         return
-    relevant = {k: params.get(k) for k in ("corpus_path", "text_fields", "min_df")}
+    relevant = {k: params.get(k) for k in ("corpus_path", "website_snapshot", "text_fields", "min_df")}
     key = hashlib.sha256((json.dumps(relevant, sort_keys=True, default=str)
-                          + inputs_digest(params.get("corpus_path") or None)).encode()).hexdigest()
+                          + inputs_digest(params.get("corpus_path") or None,
+                                          params.get("website_snapshot") or None)).encode()).hexdigest()
     if cached_key("_corpus") == key:
         return
     try:
-        data = _corpus.load(params.get("corpus_path") or None)
+        data = _corpus.load(params.get("corpus_path") or None, params.get("website_snapshot") or None)
     except _corpus.CorpusError as exc:
         raise BuildError(f"corpus check failed, no chapter run:\n  {exc}") from None
     problems = []
@@ -846,7 +858,7 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
 
 def _build_locked(book, declared, params, jobs, only, sphinx, children: _Children,
                   stamp: dict | None = None) -> BuildReport:
-    shared = inputs_digest(params.get("corpus_path") or None)
+    shared = inputs_digest(params.get("corpus_path") or None, params.get("website_snapshot") or None)
     report = BuildReport()
     todo: dict[str, tuple[Chapter, dict, str]] = {}
     for chapter in book.chapters:

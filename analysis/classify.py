@@ -1,19 +1,27 @@
-"""The brief's categories coded from text: a reviewable dictionary, a supervised
-cross-check, and the investor portrait.
+"""The brief's categories coded from text: the dictionary coder, the supervised coder, and
+the investor portrait.
 
-Dictionary coder (``code_firms``): ``dictionaries/business_model.yml`` (written from the
-brief's definitions; see the file's header) is applied to each firm's tokens like
-quanteda's ``tokens_lookup(nested_scope = "dictionary")``: glob patterns, phrases of
-consecutive tokens, a longer match taking precedence over matches nested in it within
-a dimension, and each matched span counted once per category.  Label rule: the category
-with the most hits; equal highest counts -> "tie"; no hits -> "none".
+Dictionary coder (``code_firms``, ``code_text``): applies the decision rules of
+``data/codebook.md`` with the cue words of ``dictionaries/business_model.yml``.  Cues are
+matched on each clause's tokens like quanteda's ``tokens_lookup(nested_scope =
+"dictionary")`` (glob patterns, phrases of consecutive tokens, a longer match taking
+precedence over matches nested in it, ``ignore`` entries absorbing phrases that are not
+cues).  Each cue carries what the rules read: negated, contrasted away or a former business
+(rule 3); introduced by "outside", "except" … (rule 3); in a side remark (rule 2); in a
+clause about investors, regulators, location or partners rather than buyers (C3, G5); in
+the headline sentence (rule 2).  Then, per dimension: application A1 (silence ->
+infrastructure), A2 (a bank as one client among many does not make it finance), headline,
+else most space, A5 (first named); customer C2 (the state among the buyers -> public), C1
+(else private); geography G1-G3 (none named -> domestic; home and abroad -> mixed; abroad
+only, or China only minor or excluded -> global).  ``none``: the firm has no text at all;
+``tie``: the headline is generic and the rest gives two categories the same space.
 
-Supervised cross-check (``supervised_check``): tf-idf (quanteda weighting, count x
-log10(N/df), idf fitted on the training folds only) and a linear classifier (logistic
-regression), scored by stratified k-fold cross-validation with a fixed seed, against the
-simulated truth (``truth_<dimension>``) or a hand-coded sample (``data/coding_sample.csv``:
-company_id, dimension, label, coder).  Without either it returns ``available=False``
-with the reason instead of running.
+Supervised coder (``SupervisedCoder``, ``code_with(coder="supervised")``): tf-idf (quanteda
+weighting, count x log10(N/df), idf learnt on the training texts only) and a logistic
+regression, trained on the hand-coded check sets (``analysis.checkset``) and on
+``data/coding_sample.csv`` (company_id, dimension, label, coder) where a user supplies one.
+``supervised_check`` scores it by stratified k-fold cross-validation against known labels.
+``code_with`` picks the coder (``DEFAULT_CODER``: the one place the default is set).
 
 Investor portrait (``investor_portrait``): the most frequent code in ``investor_types``
 (ties by the order of data/labels.yml), or, when types are missing, the types of the
@@ -41,7 +49,16 @@ __all__ = [
     "CODED_DIMENSIONS",
     "load_dictionary",
     "code_tokens",
+    "code_text",
     "code_firms",
+    "code_with",
+    "CODERS",
+    "DEFAULT_CODER",
+    "SupervisedCoder",
+    "cross_validated_codes",
+    "supervised_training",
+    "business_type",
+    "BUSINESS_TYPES",
     "dictionary_check",
     "supervised_check",
     "CheckResult",
@@ -63,11 +80,65 @@ def _glob_regex(pattern: str) -> re.Pattern:
     return re.compile(fnmatch.translate(pattern.lower()), re.IGNORECASE | re.DOTALL)
 
 
+IGNORE = "_ignore"  # the pseudo-category of a dimension's `ignore` entries
+_RULE_KEYS = ("not_only", "negation", "contrast", "pivot", "pivot_from", "pivot_to",
+              "zh_pivot_from", "zh_pivot", "scope_end", "outside", "exclude", "zh_except_open",
+              "zh_outside_close", "side", "main", "minor", "sovereign_currency")
+
+
 @dataclass(frozen=True)
 class _Entry:
-    category: str
+    category: str  # a category code, or IGNORE
     text: str  # as written in the file
     parts: tuple  # compiled patterns, one per token
+    weak: bool = False
+    literal: tuple = ()  # the tokens as written (for "an exact match wins", see spans)
+
+
+class _Phrases:
+    """Glob phrases matched on raw (stopword-keeping) tokens; the longest match wins."""
+
+    def __init__(self, phrases):
+        self.phrases = tuple(tuple(_glob_regex(p) for p in str(ph).lower().split())
+                             for ph in phrases)
+        self._hit: dict = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.phrases)
+
+    def _first(self, token: str) -> tuple:
+        hit = self._hit.get(token)
+        if hit is None:
+            hit = tuple(k for k, ph in enumerate(self.phrases) if ph[0].fullmatch(token))
+            self._hit[token] = hit
+        return hit
+
+    def match(self, tokens, i: int) -> int:
+        """Length of the longest phrase starting at ``tokens[i]`` (0: none)."""
+        best = 0
+        for k in self._first(tokens[i]):
+            ph = self.phrases[k]
+            n = len(ph)
+            if n > best and i + n <= len(tokens) and all(
+                    ph[j].fullmatch(tokens[i + j]) for j in range(1, n)):
+                best = n
+        return best
+
+    def any(self, tokens) -> bool:
+        return any(self.match(tokens, i) for i in range(len(tokens)))
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The words the codebook's decision rules look for (``rules`` in the dictionary)."""
+
+    words: dict  # key -> _Phrases
+    near: dict  # dimension -> _Phrases: role words that block the cue beside them
+    clause: dict  # dimension -> _Phrases: role words that block a clause without `unless`
+    unless: _Phrases
+
+    def __getitem__(self, key: str) -> _Phrases:
+        return self.words[key]
 
 
 @dataclass(frozen=True)
@@ -75,16 +146,53 @@ class Dictionary:
     path: Path
     categories: dict  # dimension -> tuple of categories (file order)
     entries: dict  # dimension -> tuple of _Entry
+    rules: Rules = None
 
     def n_entries(self, dimension: str) -> int:
-        return len(self.entries[dimension])
+        return len([e for e in self.entries[dimension] if e.category != IGNORE])
+
+
+def _words(spec) -> list[str]:
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        return [str(w) for key in ("en", "zh") for w in (spec.get(key) or [])]
+    return [str(w) for w in spec]
+
+
+def _load_rules(path: Path, raw: dict | None) -> Rules:
+    raw = raw or {}
+    unknown = sorted(set(raw) - set(_RULE_KEYS) - {"roles"})
+    if unknown:
+        raise ValueError(f"{path}: unknown key(s) under rules: {unknown}; valid: "
+                         f"{list(_RULE_KEYS) + ['roles']}")
+    words = {k: _Phrases(raw.get(k) or []) for k in _RULE_KEYS}
+    roles_raw = raw.get("roles") or {}
+
+    def per_dim(kind):
+        spec = roles_raw.get(kind) or {}
+        common = list(spec.get("all") or [])
+        return {dim: _Phrases(common + list(spec.get(dim) or [])) for dim in CODED_DIMENSIONS}
+
+    return Rules(words, per_dim("near"), per_dim("clause"), _Phrases(roles_raw.get("unless") or []))
+
+
+def _zh_compound(part: str) -> str:
+    """A Chinese cue of two or more characters also matches the jieba tokens that contain it
+    (jieba keeps compounds such as 政府部门 or 证券公司 whole); single characters and glob
+    patterns match as written."""
+    if len(part) >= 2 and _text._HAN_RE.fullmatch(part[0]) and not any(c in part for c in "*?["):
+        if all(_text._HAN_RE.fullmatch(c) for c in part):
+            return f"*{part}*"
+    return part
 
 
 @lru_cache(maxsize=4)
 def load_dictionary(path: str | Path = DICTIONARY_FILE) -> Dictionary:
     """Read and check the dictionary file: its dimensions and categories must be those of
-    data/labels.yml, and no phrase may contain a stopword (stopwords are removed before
-    matching, so such an entry could never match)."""
+    data/labels.yml (plus an optional ``ignore`` list per dimension), and no phrase may
+    contain a stopword (stopwords are removed before matching, so such an entry could never
+    match).  The optional ``rules`` section holds the words of the codebook's decision rules."""
     path = Path(path)
     with open(path, encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
@@ -94,15 +202,18 @@ def load_dictionary(path: str | Path = DICTIONARY_FILE) -> Dictionary:
         if dim not in raw:
             raise ValueError(f"{path}: dimension {dim!r} missing")
         expected = _labels.categories(dim)
-        if list(raw[dim]) != expected:
+        found = [k for k in raw[dim] if k != "ignore"]
+        if found != expected:
             raise ValueError(f"{path}: {dim} must have categories {expected} in that order, "
-                             f"found {list(raw[dim])}")
+                             f"found {found}")
         categories[dim] = tuple(expected)
         dim_entries = []
-        for cat in expected:
-            spec = raw[dim][cat] or {}
-            words = [str(w) for w in (spec.get("en") or [])] + [str(w) for w in (spec.get("zh") or [])]
-            if not words:
+        specs = [(cat, raw[dim][cat] or {}, False) for cat in expected]
+        specs += [(cat, {"weak": (raw[dim][cat] or {}).get("weak")}, True) for cat in expected]
+        specs.append((IGNORE, raw[dim].get("ignore") or [], False))
+        for cat, spec, weak in specs:
+            words = _words(spec.get("weak") if weak else spec) if isinstance(spec, dict) else _words(spec)
+            if not words and cat != IGNORE and not weak:
                 raise ValueError(f"{path}: {dim}/{cat} has no entries")
             for w in words:
                 parts = w.lower().split()
@@ -111,10 +222,12 @@ def load_dictionary(path: str | Path = DICTIONARY_FILE) -> Dictionary:
                     raise ValueError(f"{path}: entry {w!r} in {dim}/{cat} contains stopword(s) {bad}")
                 if _text._HAN_RE.search(w) and not any(ch in w for ch in "*?"):
                     zh_words.extend(parts)
-                dim_entries.append(_Entry(cat, w, tuple(_glob_regex(p) for p in parts)))
+                pats = [_zh_compound(p) for p in parts]
+                dim_entries.append(_Entry(cat, w, tuple(_glob_regex(p) for p in pats), weak,
+                                          tuple(parts)))
         entries[dim] = tuple(dim_entries)
-    _text.add_zh_terms(zh_words)
-    return Dictionary(path, categories, entries)
+    _text.add_zh_terms(zh_words)  # a no-op for the packaged file: its terms are in zh_terms.txt
+    return Dictionary(path, categories, entries, _load_rules(path, raw.get("rules")))
 
 
 class _Matcher:
@@ -123,7 +236,6 @@ class _Matcher:
     def __init__(self, entries):
         self.entries = entries
         self._cache: dict[str, frozenset] = {}
-        self._by_first: dict = {}
 
     def _elements(self, token: str) -> frozenset:
         hit = self._cache.get(token)
@@ -137,9 +249,14 @@ class _Matcher:
             self._cache[token] = hit
         return hit
 
-    def count(self, tokens: list[str], categories) -> dict:
+    def spans(self, tokens: list[str]) -> list[tuple[int, int, str, bool]]:
+        """Matched spans as (start, length, category, weak), a longer match taking
+        precedence over those nested in it (quanteda's nested_scope = "dictionary").  On one
+        span, entries written exactly as the tokens win over patterns (数字钱包 as written
+        over *钱包*), an ``ignore`` entry leaves the span uncounted, and a category matched
+        by ordinary and weak entries counts as ordinary."""
         elems = [self._elements(t) for t in tokens]
-        spans: dict[tuple, set] = {}
+        found: dict[tuple, dict] = {}
         for i, el in enumerate(elems):
             for ei, k in el:
                 if k:
@@ -149,54 +266,289 @@ class _Matcher:
                 if i + n > len(tokens):
                     continue
                 if all((ei, j) in elems[i + j] for j in range(1, n)):
-                    spans.setdefault((i, n), set()).add(e.category)
-        counts = dict.fromkeys(categories, 0)
+                    exact = tuple(tokens[i:i + n]) == e.literal
+                    found.setdefault((i, n), []).append((exact, e.category, e.weak))
+        out = []
         covered = np.zeros(len(tokens), dtype=bool)
-        for (i, n) in sorted(spans, key=lambda s: (-s[1], s[0])):
+        for (i, n) in sorted(found, key=lambda s: (-s[1], s[0])):
             if covered[i:i + n].any():
                 continue
             covered[i:i + n] = True
-            for cat in spans[(i, n)]:
-                counts[cat] += 1
+            matches = found[(i, n)]
+            if any(exact for exact, _c, _w in matches):  # an entry written as the token wins
+                matches = [m for m in matches if m[0]]
+            if any(cat == IGNORE for _e, cat, _w in matches):  # "not a cue" wins on its span
+                continue
+            cats: dict[str, bool] = {}
+            for _exact, cat, weak in matches:
+                cats[cat] = cats.get(cat, True) and weak
+            out.extend((i, n, cat, weak) for cat, weak in cats.items())
+        return sorted(out)
+
+    def count(self, tokens: list[str], categories) -> dict:
+        counts = dict.fromkeys(categories, 0)
+        for _i, _n, cat, _weak in self.spans(tokens):
+            counts[cat] += 1
         return counts
 
 
-def _label(counts: dict) -> str:
-    top = max(counts.values()) if counts else 0
-    if top == 0:
-        return NONE
-    winners = [c for c, v in counts.items() if v == top]
+# ----------------------------------------------------------- the codebook's decision rules
+
+# sentences end at . ! ? followed by space, at Chinese full stops, semicolons and line
+# breaks; clauses at commas, colons and brackets.  A Chinese comma (and a colon or bracket)
+# also ends a negation or "outside" scope; an English comma does not, since English lists
+# ("we do not issue tokens, NFTs or coins") run across commas.
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|[。！？!?;；\n\r]+")
+_CLAUSE_RE = re.compile(r"([,，、:：()（）\[\]【】])")
+_HARD = set("，:：()（）[]【】")
+
+
+@dataclass
+class _Hit:
+    category: str
+    weak: bool
+    sentence: int
+    position: int  # order of appearance in the text
+    neg: bool  # negated, contrasted away or a former business (rule 3)
+    excluded: bool  # introduced by "except", "other than" … (rule 3)
+    outside: bool  # introduced by "outside", "beyond", 除…以外 … (rule 3, G3)
+    side: bool  # in a side remark (rule 2)
+    main: bool  # in a clause that calls its market the main one (G3)
+    minor: bool  # in a clause that calls its market a minor one (G3)
+    role: bool  # in a clause about a role that is not buying (C3, G5)
+    sovereign: bool = False  # in a sentence about the state's digital currency (A3)
+
+
+def _scope_flags(tokens: list[str], hard: set[int], r: Rules):
+    """Per raw token of one sentence: negated, excluded, outside (rule 3)."""
+    n = len(tokens)
+    neg, excl, out = [False] * n, [False] * n, [False] * n
+    neg_on = excl_on = out_on = pivot_seen = pivot_on = False
+    zh_open = zh_from = None
+    clause_start = 0
+    i = 0
+    while i < n:
+        if i in hard:
+            neg_on = excl_on = out_on = pivot_seen = pivot_on = False
+            zh_open = zh_from = None
+            clause_start = i
+        t = tokens[i]
+        step = r["not_only"].match(tokens, i)
+        if step:
+            i += step
+            continue
+        step = max(r["negation"].match(tokens, i), r["contrast"].match(tokens, i))
+        if step:
+            neg_on = True
+            for j in range(i, min(n, i + step)):
+                neg[j] = True
+            i += step
+            continue
+        step = r["scope_end"].match(tokens, i)
+        if step:
+            neg_on = excl_on = out_on = pivot_on = False
+            i += step
+            continue
+        if pivot_on and r["pivot_to"].match(tokens, i):
+            pivot_on = pivot_seen = False
+            i += 1
+            continue
+        if r["pivot"].match(tokens, i):
+            pivot_seen = True
+        elif pivot_seen and r["pivot_from"].match(tokens, i):
+            pivot_on = True
+            i += 1
+            continue
+        step = r["exclude"].match(tokens, i)
+        if step:
+            excl_on = out_on = True
+            i += step
+            continue
+        step = r["outside"].match(tokens, i)
+        if step:  # the word itself may be a cue ("abroad"): flag what follows only
+            neg[i], excl[i], out[i] = neg_on or pivot_on, excl_on, out_on
+            out_on = True
+            i += step
+            continue
+        if r["zh_except_open"].match(tokens, i):
+            zh_open = i
+        elif r["zh_outside_close"].match(tokens, i):
+            start = (zh_open + 1) if zh_open is not None else clause_start
+            for j in range(start, i):
+                out[j] = excl[j] = True
+            zh_open = None
+        if r["zh_pivot_from"].match(tokens, i):
+            zh_from = i
+        elif zh_from is not None and r["zh_pivot"].match(tokens, i):
+            for j in range(zh_from + 1, i):
+                neg[j] = True
+            zh_from = None
+        neg[i] = neg[i] or neg_on or pivot_on
+        excl[i] = excl[i] or excl_on
+        out[i] = out[i] or out_on
+        i += 1
+    return neg, excl, out
+
+
+def _removal() -> frozenset:
+    return _text._removal_set("auto", False)
+
+
+def _text_hits(text: str, d: Dictionary, matchers: dict) -> dict[str, list[_Hit]]:
+    """Every cue of every dimension in ``text``, with the flags the decision rules read."""
+    r = d.rules or _load_rules(d.path, {})
+    removal = _removal()
+    hits = {dim: [] for dim in CODED_DIMENSIONS}
+    position = 0
+    sentences = [s for s in _SENTENCE_RE.split(_text._normalise(text)) if s and s.strip()]
+    for si, sentence in enumerate(sentences):
+        pieces = _CLAUSE_RE.split(sentence)
+        tokens, clause_of, hard, clauses = [], [], set(), []
+        for k in range(0, len(pieces), 2):
+            delim = pieces[k - 1] if k else ""
+            toks = _text._raw_tokens(pieces[k], "auto")
+            if not toks:
+                continue
+            if delim in _HARD and tokens:
+                hard.add(len(tokens))
+            clauses.append((len(tokens), len(tokens) + len(toks)))
+            tokens.extend(toks)
+        if not tokens:
+            continue
+        neg, excl, out = _scope_flags(tokens, hard, r)
+        sovereign = r["sovereign_currency"].any(tokens)
+        types = list(dict.fromkeys(tokens))
+        dropped = {t for t, x in zip(types, _text._removed(types, removal)) if x}
+        for (a, b) in clauses:
+            raw = tokens[a:b]
+            keep = [j for j in range(a, b) if tokens[j] not in dropped]
+            content = [tokens[j] for j in keep]
+            side, main, minor = r["side"].any(raw), r["main"].any(raw), r["minor"].any(raw)
+            market_words = r.unless.any(raw)
+            for dim in CODED_DIMENSIONS:
+                near_roles = r.near[dim]
+                clause_role = (not market_words) and r.clause[dim].any(raw)
+                for (i, n, cat, weak) in matchers[dim].spans(content):
+                    j = keep[i]
+                    # the cue names the role itself: "global partners", "partners in Europe"
+                    near = content[i + n:i + n + 2] + content[max(0, i - 1):i]
+                    role = clause_role or any(near_roles.match(near, k) for k in range(len(near)))
+                    hits[dim].append(_Hit(cat, weak, si, position + i, neg[j], excl[j], out[j],
+                                          side, main, minor, role, sovereign))
+            position += len(content)
+    return hits
+
+
+def _decide_application(hits: list[_Hit]) -> str:
+    """A1 (silence: infrastructure), A3 (wallets and payments of the state's digital
+    currency are finance, not crypto), A2 (weak cues, such as a bank as client or a generic
+    "platform"/"infrastructure", only where no ordinary cue), rule 2 (the headline, else the
+    most space; side remarks count half), A5 (a headline naming two: the first named), "tie"
+    where space cannot separate."""
+    live = [h for h in hits if not (h.neg or h.excluded or h.role)
+            and not (h.sovereign and h.category == "crypto")]  # A3
+    if not live:
+        return "infrastructure"
+
+    def usable(hs):
+        strong = [h for h in hs if not h.weak]
+        return strong or hs
+
+    head = usable([h for h in live if h.sentence == 0])
+    if head:
+        return min((h.position, h.category) for h in head)[1]
+    body = usable(live)
+    weight: dict[str, float] = {}
+    for h in body:
+        weight[h.category] = weight.get(h.category, 0.0) + (0.5 if h.side else 1.0)
+    top = max(weight.values())
+    winners = [c for c, v in weight.items() if v == top]
     return winners[0] if len(winners) == 1 else TIE
 
 
-def code_tokens(tokens: list[str], dictionary: Dictionary | None = None) -> dict:
-    """Counts and label per dimension for one token list:
-    {dim: {"counts": {category: n}, "label": code|"tie"|"none"}}."""
+def _decide_customer(hits: list[_Hit]) -> str:
+    """C2 (the state named among the buyers: public), C3 (the state in another role does
+    not count), C1 (otherwise, silence included: private)."""
+    public = [h for h in hits if h.category == "public" and not (h.neg or h.excluded or h.role)]
+    return "public" if public else "private"
+
+
+def _decide_geography(hits: list[_Hit]) -> str:
+    """G1 (no market named: domestic), G2 (home and abroad: mixed), G3 (abroad only, or
+    China only as a minor or excluded market: global), rule 3 ("outside China" is abroad),
+    G5 (location, team, partners and investors are not markets)."""
+    live = [h for h in hits if not (h.neg or h.role)]
+    home = [h for h in live if h.category == "domestic" and not h.outside]
+    foreign = [h for h in live if h.category == "global"
+               or (h.category == "domestic" and h.outside)]
+    both = [h for h in live if h.category == "mixed"]
+    if both or (home and foreign):
+        if (not both and any(h.main for h in foreign)
+                and all(h.minor and not h.main for h in home)):
+            return "global"
+        return "mixed"
+    if foreign:
+        return "global"
+    return "domestic"
+
+
+_DECIDE = {"application": _decide_application, "customer": _decide_customer,
+           "geography": _decide_geography}
+
+
+def _counts(dim: str, hits: list[_Hit], categories) -> dict:
+    """Cues that survive rule 3 and the role rules, per category (for review)."""
+    counts = dict.fromkeys(categories, 0)
+    for h in hits:
+        if h.neg or h.role or (h.excluded and dim != "geography"):
+            continue
+        cat = "global" if (dim == "geography" and h.category == "domestic" and h.outside) else h.category
+        counts[cat] += 1
+    return counts
+
+
+def _code_text(text: str, d: Dictionary, matchers: dict) -> dict:
+    if not text or not text.strip():
+        return {dim: {"counts": dict.fromkeys(d.categories[dim], 0), "label": NONE}
+                for dim in CODED_DIMENSIONS}
+    hits = _text_hits(text, d, matchers)
+    return {dim: {"counts": _counts(dim, hits[dim], d.categories[dim]),
+                  "label": _DECIDE[dim](hits[dim])} for dim in CODED_DIMENSIONS}
+
+
+def code_text(text: str, dictionary: Dictionary | None = None) -> dict:
+    """Counts and label per dimension for one text (any language):
+    {dim: {"counts": {category: n}, "label": code|"tie"|"none"}}; "none" only for an
+    empty text."""
     d = dictionary or load_dictionary()
-    out = {}
-    for dim in CODED_DIMENSIONS:
-        counts = _Matcher(d.entries[dim]).count(tokens, d.categories[dim])
-        out[dim] = {"counts": counts, "label": _label(counts)}
-    return out
+    return _code_text(text, d, {dim: _Matcher(d.entries[dim]) for dim in CODED_DIMENSIONS})
+
+
+def code_tokens(tokens: list[str], dictionary: Dictionary | None = None) -> dict:
+    """Cue counts per dimension and category in a token list (no decision rules: those need
+    sentences; see :func:`code_text`)."""
+    d = dictionary or load_dictionary()
+    return {dim: {"counts": _Matcher(d.entries[dim]).count(tokens, d.categories[dim])}
+            for dim in CODED_DIMENSIONS}
 
 
 def code_firms(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
                dictionary: Dictionary | str | Path | None = None) -> pd.DataFrame:
-    """Dictionary coding of every firm: company_id, "<dim>_label" and "<dim>:<category>"
-    counts for application, customer and geography; indexed like ``firms``."""
+    """Dictionary coding of every firm by the codebook's rules: company_id, "<dim>_label"
+    and "<dim>:<category>" cue counts for application, customer and geography; indexed like
+    ``firms``.  The fields are joined in the order given, so the first field's first
+    sentence is the headline (rule 2)."""
     d = dictionary if isinstance(dictionary, Dictionary) else load_dictionary(
         dictionary or DICTIONARY_FILE)
-    language = _text.text_language(text_fields)
-    texts = _text.firm_texts(firms, text_fields)
+    texts = _text.firm_texts(firms, text_fields, sep="\n")
     matchers = {dim: _Matcher(d.entries[dim]) for dim in CODED_DIMENSIONS}
     rows = []
     for t in texts:
-        toks = _text.tokenize(t, language)
+        coded = _code_text(t, d, matchers)
         row = {}
         for dim in CODED_DIMENSIONS:
-            counts = matchers[dim].count(toks, d.categories[dim])
-            row[f"{dim}_label"] = _label(counts)
-            for cat, v in counts.items():
+            row[f"{dim}_label"] = coded[dim]["label"]
+            for cat, v in coded[dim]["counts"].items():
                 row[f"{dim}:{cat}"] = v
         rows.append(row)
     cols = []
@@ -329,11 +681,7 @@ def supervised_check(firms: pd.DataFrame, dimension: str, text_fields=_text.DEFA
                      classifier: str = "logistic",
                      sample_path: str | Path = CODING_SAMPLE) -> CheckResult:
     """Cross-validated tf-idf + linear classifier against the truth / hand-coded sample."""
-    from sklearn.feature_extraction.text import CountVectorizer
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline
-    from sklearn.svm import LinearSVC
 
     if dimension not in _labels.dimensions():
         raise ValueError(f"dimension must be one of {_labels.dimensions()}, got {dimension!r}")
@@ -349,9 +697,56 @@ def supervised_check(firms: pd.DataFrame, dimension: str, text_fields=_text.DEFA
         return CheckResult(dimension, "supervised", False, source=source,
                            reason=f"class {counts.idxmin()!r} has a single labelled firm; "
                                   "cross-validation needs at least two per class")
-    language = _text.text_language(text_fields)
     texts = _text.firm_texts(firms.loc[truth.index], text_fields)
-    docs = [_text.tokenize(t, language) for t in texts]
+    docs = [_text.tokenize(t, "auto") for t in texts]
+
+    pipe = _pipeline(seed, classifier)
+    cv = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    pred = cross_val_predict(pipe, np.array(docs, dtype=object), truth.to_numpy(), cv=cv)
+    return _score(dimension, "supervised", truth, pd.Series(pred, index=truth.index), source,
+                  folds=k)
+
+
+# --------------------------------------------------------------------------- supervised coder
+
+CODERS = ("dictionary", "supervised")
+DEFAULT_CODER = "dictionary"  # the one place the default coder is chosen
+
+
+class SupervisedCoder:
+    """tf-idf (quanteda weighting, idf learnt on the training texts) and a logistic
+    regression, on the same tokens as the dictionary coder (English rules, Chinese through
+    jieba with the domain terms)."""
+
+    def __init__(self, pipeline=None, constant: str | None = None):
+        self.pipeline, self.constant = pipeline, constant
+
+    @staticmethod
+    def _docs(texts) -> np.ndarray:
+        return np.array([_text.tokenize(t if isinstance(t, str) else "", "auto") for t in texts],
+                        dtype=object)
+
+    @classmethod
+    def fit(cls, texts, labels, seed: int = DEFAULT_SEED) -> "SupervisedCoder":
+        labels = [str(x) for x in labels]
+        if len(set(labels)) < 2:
+            if not labels:
+                raise ValueError("the supervised coder needs at least one hand-coded text")
+            return cls(constant=labels[0])
+        return cls(pipeline=_pipeline(seed).fit(cls._docs(texts), labels))
+
+    def predict(self, texts) -> list[str]:
+        texts = list(texts)
+        if self.constant is not None:
+            return [self.constant] * len(texts)
+        return [str(x) for x in self.pipeline.predict(self._docs(texts))]
+
+
+def _pipeline(seed: int, classifier: str = "logistic"):
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
 
     if classifier == "logistic":
         clf = LogisticRegression(max_iter=2000, C=10.0, random_state=seed)
@@ -359,11 +754,101 @@ def supervised_check(firms: pd.DataFrame, dimension: str, text_fields=_text.DEFA
         clf = LinearSVC(random_state=seed)
     else:
         raise ValueError("classifier must be 'logistic' or 'svm'")
-    pipe = make_pipeline(CountVectorizer(analyzer=_identity, lowercase=False), QuantedaTfidf(), clf)
-    cv = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    pred = cross_val_predict(pipe, np.array(docs, dtype=object), truth.to_numpy(), cv=cv)
-    return _score(dimension, "supervised", truth, pd.Series(pred, index=truth.index), source,
-                  folds=k)
+    return make_pipeline(CountVectorizer(analyzer=_identity, lowercase=False), QuantedaTfidf(), clf)
+
+
+def cross_validated_codes(texts, labels, seed: int = DEFAULT_SEED, folds: int = 5) -> list[str]:
+    """Stratified k-fold predictions (fixed seed): each text coded by a model that did not
+    see it.  k is at most the number of texts."""
+    import warnings
+
+    from sklearn.model_selection import StratifiedKFold
+
+    texts, labels = list(texts), np.array([str(x) for x in labels], dtype=object)
+    k = min(folds, len(texts))
+    if k < 2:
+        raise ValueError("cross-validation needs at least two hand-coded texts")
+    out = np.empty(len(texts), dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a class with fewer members than folds
+        splits = list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+                      .split(np.zeros(len(texts)), labels))
+    for train, test in splits:
+        model = SupervisedCoder.fit([texts[i] for i in train], labels[train], seed=seed)
+        out[test] = model.predict([texts[i] for i in test])
+    return [str(x) for x in out]
+
+
+def supervised_training(firms: pd.DataFrame | None = None, text_fields=_text.DEFAULT_TEXT_FIELDS,
+                        check_paths: dict | None = None,
+                        sample_path: str | Path = CODING_SAMPLE) -> pd.DataFrame:
+    """The hand-coded texts the supervised coder learns from: every shipped check set, plus
+    the firms of ``firms`` that ``coding_sample.csv`` codes (majority of its coders; their
+    text from ``text_fields``).  Columns text, application, customer, geography (a firm
+    coded on some dimensions only has NaN on the others), source."""
+    from . import checkset
+
+    parts = []
+    sets = checkset.training_data(check_paths)
+    if len(sets):
+        parts.append(sets[["text", *CODED_DIMENSIONS]].assign(source=sets["set"]))
+    sample = load_coding_sample(sample_path)
+    if sample is not None and firms is not None and "company_id" in firms.columns:
+        texts = pd.Series(_text.firm_texts(firms, text_fields),
+                          index=firms["company_id"].astype(str).to_numpy())
+        rows = {}
+        for dim in CODED_DIMENSIONS:
+            lab, _ = _reference_labels(firms.assign(company_id=firms["company_id"].astype(str))
+                                       .drop(columns=[f"truth_{dim}"], errors="ignore"),
+                                       dim, None, sample_path)
+            if lab is None:
+                continue
+            for idx, code in lab.items():
+                cid = str(firms.loc[idx, "company_id"])
+                rows.setdefault(cid, {})[dim] = code
+        if rows:
+            df = pd.DataFrame.from_dict(rows, orient="index")
+            df = df.reindex(columns=list(CODED_DIMENSIONS))
+            df.insert(0, "text", texts.reindex(df.index).to_numpy())
+            parts.append(df.reset_index(drop=True).assign(source="coding sample"))
+    if not parts:
+        return pd.DataFrame(columns=["text", *CODED_DIMENSIONS, "source"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def code_with(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
+              coder: str | None = None, seed: int = DEFAULT_SEED,
+              check_paths: dict | None = None,
+              sample_path: str | Path = CODING_SAMPLE) -> pd.DataFrame:
+    """Codes for every firm by the chosen coder: ``"dictionary"`` (:func:`code_firms`) or
+    ``"supervised"`` (trained on the hand-coded texts of :func:`supervised_training`).
+    An empty ``coder`` means ``DEFAULT_CODER``.
+    Always company_id and one ``<dimension>_label`` column per dimension, indexed like
+    ``firms``; the dictionary adds its cue counts."""
+    coder = coder or DEFAULT_CODER
+    if coder not in CODERS:
+        raise ValueError(f"coder must be one of {', '.join(CODERS)}, got {coder!r}")
+    if coder == "dictionary":
+        return code_firms(firms, text_fields)
+    train = supervised_training(firms, text_fields, check_paths, sample_path)
+    if train.empty:
+        raise ValueError("coder 'supervised' needs hand-coded texts to learn from: none of "
+                         "data/check_set.csv, data/check_set_fresh.csv or a coding sample "
+                         f"({Path(sample_path).name}) matching this corpus was found; use "
+                         "coder: dictionary")
+    texts = _text.firm_texts(firms, text_fields)
+    empty = np.array([not t.strip() for t in texts])
+    out = pd.DataFrame(index=firms.index)
+    ids = firms["company_id"] if "company_id" in firms.columns else pd.Series(
+        [None] * len(firms), index=firms.index)
+    out["company_id"] = ids.to_numpy()
+    for dim in CODED_DIMENSIONS:
+        sub = train.dropna(subset=[dim])
+        model = SupervisedCoder.fit(sub["text"].tolist(), sub[dim].tolist(), seed=seed)
+        pred = np.array(model.predict(texts), dtype=object)
+        pred[empty] = NONE
+        out[f"{dim}_label"] = pred
+    return out
 
 
 def _identity(doc):
@@ -402,6 +887,26 @@ def _tfidf_class():
 
 def QuantedaTfidf():  # noqa: N802 - reads like the class it builds
     return _tfidf_class()()
+
+
+# --------------------------------------------------------------------------- business type
+
+# data/codebook.md, "Derived: business type": read off the customer and geography codes
+BUSINESS_TYPES = ("public_procurement", "domestic_commercial", "international_commercial")
+
+
+def business_type(customer, geography) -> str | None:
+    """The derived business type of one firm, or None when either code is not a category
+    (none/tie): public -> public_procurement; private + domestic -> domestic_commercial;
+    private + mixed/global -> international_commercial."""
+    if customer == "public" and geography in _labels.categories("geography"):
+        return "public_procurement"
+    if customer == "private":
+        if geography == "domestic":
+            return "domestic_commercial"
+        if geography in ("mixed", "global"):
+            return "international_commercial"
+    return None
 
 
 # --------------------------------------------------------------------------- investors

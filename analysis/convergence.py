@@ -1,95 +1,59 @@
-"""Convergence by founding-year cohort (DESIGN §6): is the Beijing model taking over?
+"""Convergence by founding-year cohort (DESIGN §6): is the gap to Beijing closing?
 
 The brief claims that blockchain firms in Shanghai and Shenzhen increasingly describe
-themselves the way Beijing firms do.  This module turns that claim into a test on a corpus of
-firm descriptions, using only the text and the dictionary coder's labels (it never reads a
-``truth_*`` column; :func:`analyse` drops them before doing anything).
+themselves the way Beijing firms do.  Convergence means the *gap to Beijing* narrows: a
+national trend that Beijing shares moves every city's level but leaves the gap where it was,
+and is not convergence.  This module measures and tests the gap from the text and the
+dictionary coder's labels only (:func:`analyse` drops ``truth_*`` columns on entry).  It
+returns numbers and codes; the words a reader sees are made from them in
+:mod:`analysis.convergence_prose`.
 
 Cohorts
-    Founding years are binned into half-open cohorts ``[a, b)`` from ``cohort_edges``; the
-    edges ``(2014, 2017, 2020, 2023)`` give ``2014–2016``, ``2017–2019``, ``2020–2022``.
-    Firms with no founding year, or a year outside the edges, are left out of every cohort
-    analysis and counted (``n_missing_year``, ``n_outside_edges``).
+    Founding years are binned into half-open cohorts ``[a, b)`` from ``cohort_edges``.  Firms
+    with no founding year, or one outside the edges, are left out and counted.
 
-Measures (one value per cohort, or per city and cohort)
-    ``distinctiveness``
-        How well the three cities can be told apart from their firms' words.  Within a cohort
-        every city is subsampled to the size of the smallest city in that cohort (``m`` firms
-        each), a multinomial naive Bayes classifier on word counts (Laplace smoothing
-        ``nb_alpha``) is scored by exact leave-one-out cross-validation, and its balanced
-        accuracy minus chance (1/3) is averaged over ``n_subsamples`` random subsamples.
-        0 means the cities are indistinguishable, 2/3 means perfectly separable.  The
-        vocabulary is every term used by at least ``min_df`` analysed firms.  Leave-one-out
-        is computed in closed form (a held-out firm's counts are subtracted from its city's
-        totals), which equals scikit-learn's ``MultinomialNB`` with ``LeaveOneOut``
-        (tested) and is vectorised over thousands of subsamples at once.
+Measures and their convergence statistic
     ``public_share`` / ``infrastructure_share``
-        Share of a city's firms in the cohort whose dictionary label
-        (:func:`analysis.classify.code_firms`) is ``customer_label == "public"`` /
-        ``application_label == "infrastructure"``; the denominator is every firm of the city
-        in the cohort (ties and uncoded firms included).
+        Share of a city's firms in a cohort coded ``customer == "public"`` /
+        ``application == "infrastructure"`` (denominator: every firm of the city and cohort).
+        Statistic: the signed **gap**, Beijing's share minus the others' share, for the others
+        pooled firm-weighted (``Beijing − Shanghai+Shenzhen``) and for each city.  Its trend
+        is the OLS slope over the cohort index; convergence is the gap moving towards zero,
+        i.e. the slope having the sign opposite to the overall gap (Beijing's share minus the
+        others' over all analysed firms, which a within-city shuffle of founding years leaves
+        unchanged).  How the gap closed is decomposed into Beijing's and the others' own
+        slopes, each with a bootstrap interval; a last cohort whose gap has the other sign,
+        with an interval that excludes zero, is flagged as an overshoot.
     ``cosine_to_beijing``
-        Cosine similarity between a city's tf-idf centroid and Beijing's in the same cohort.
-        Rows are scaled to unit length first, so every firm counts equally, and each firm's
-        similarity with itself is left out of the centroid norms (see
-        :func:`_cosine_designs`): the plain centroid cosine rises with the number of firms in
-        a cell, which would turn unequal cohort sizes into a spurious trend and pull bootstrap
-        replicates (with their duplicated firms) below the estimate.
-    Alignment measures are reported per city; their pooled version (city
-    ``"Shanghai+Shenzhen"``) is the mean of the Shanghai and Shenzhen values.
+        Similarity of a city's tf-idf centroid to Beijing's in the same cohort (self-pairs left
+        out of the norms, see :func:`_cosine_designs`); it already compares with Beijing.
+        Convergence: it rises (Shanghai, Shenzhen, and their mean).
+    ``distinctiveness``
+        How well a leave-one-out naive Bayes classifier (:mod:`analysis.naive_bayes`) tells the
+        three cities apart within a cohort, every city subsampled to the same size (at most
+        ``max_per_city``), as balanced accuracy minus chance.  Convergence: it falls.
 
-Uncertainty and trend
-    Per-cohort percentile bootstrap intervals resample firms with replacement within each
-    city x cohort cell (for distinctiveness a resampled firm's copies are held out together,
-    so a duplicate cannot leak into its own training set).  The trend statistic is the OLS
-    slope of a measure over the cohort index 0, 1, 2, ... (cohorts without an estimate are
-    skipped).  Its one-sided permutation test shuffles cohort membership among the analysed
-    firms of each city (equivalently, shuffles their founding years within city), which
-    keeps every city x cohort count fixed, and recomputes the slope:
-    ``p = (1 + #{permuted slopes at least as extreme in the convergence direction}) /
-    (1 + n_perm)``.  Convergence means distinctiveness falls and the three alignment
-    measures rise.
+Tests
+    One-sided permutation tests shuffle founding years among each city's analysed firms
+    (:mod:`analysis.resampling`); every p-value carries its Monte Carlo standard error
+    ``sqrt(p (1 - p) / n_perm)``.  Share measures are permuted at the level of counts
+    (multivariate hypergeometric, exact), so ``n_perm_shares`` (default 10,000) costs well
+    under a second; the text measures use ``n_perm``.  A decision is *stable* when alpha lies
+    outside ``p ± 2 MCSE``; an unstable one is reported as ``inconclusive``.
 
-Primary test (the only one that gives the verdict)
-    The slope of the pooled ``public_share`` (mean of Shanghai and Shenzhen): the brief's
-    claim is convergence on Beijing's state-as-customer model, and this is its most direct
-    count.  Distinctiveness was the first candidate (it needs no dictionary and uses the
-    whole vocabulary), but the simulation study showed it has too little power at the
-    brief's corpus size: with three cohorts, Shenzhen has only about 4 dated firms in the
-    first cohort, so every city is cut to 4 firms there.  Detection rates (share of
-    simulated corpora with p < 0.05; 110/53/34 firms; n_subsamples 5) as measured when this
-    module was written (the validation chapter recomputes them):
-
-    ==========================  ====  ====  ====  ====  ====
-    planted strength            0     0.25  0.5   0.75  1
-    ==========================  ====  ====  ====  ====  ====
-    public_share, bank a [1]    .060  .110  .175  .415  .605
-    public_share, bank b [1]    .065  .130  .200  .435  .645
-    distinctiveness [1]         .050  .060  .160  .195  .290
-    infrastructure_share [2]    .04         .28         .57
-    cosine_to_beijing [2]       .03         .19         .40
-    distinctiveness, S=20 [2]   .05         .19         .30
-    ==========================  ====  ====  ====  ====  ====
-
-    [1] 200 replicates, n_perm 200 (``simulation_study(replicates=200, phrasebank=...,
-    primary=...)``), Monte Carlo standard error at most 0.035.  [2] 100 replicates,
-    n_perm 100, strengths 0, 0.5, 1 only, MCSE at most 0.05.
-
-    Public and infrastructure shares are about equally powerful; the public share is
-    chosen because the state as customer is what the brief says the cities converge on.  Even so the test is weak at this size: a
-    non-rejection says little.  Two caveats the verdict repeats: the shares come from the
-    dictionary coder (its agreement with planted labels is measured by
-    :func:`analysis.validation.label_recovery`), and a rise that Beijing shares too (a
-    national trend) would also raise the pooled share, so Beijing's own slope is reported
-    beside it.  Distinctiveness, infrastructure share and centroid cosine are secondary
-    evidence, reported with slopes and p-values, and give no verdict.
+The verdict as data
+    :attr:`ConvergenceResult.verdict_table` has one row per measure and comparison with
+    ``measure, comparison, estimate, lo, hi, p, p_mcse, n_perm, power, power_mcse, mde,
+    primary, decision, reason`` where decision is one of :data:`DECISIONS` and reason a code
+    of :data:`REASONS` (empty when the test ran cleanly).  The pre-registered primary row is the
+    public-share gap of Beijing against Shanghai+Shenzhen (see ``data/analysis_plan.md``).
+    Power and minimum detectable effect come from :func:`analysis.validation.power_summary`
+    when given to :func:`analyse`.
 """
 
 from __future__ import annotations
 
-import argparse
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -97,66 +61,38 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from .defaults import DEFAULT_SEED
+from .naive_bayes import BLOCK as _BLOCK
+from .naive_bayes import _as_csr, _balanced_accuracy_batch, _loo_nb_batch
 from .palette import CITIES
+from .resampling import (bootstrap_counts, bootstrap_designs, decision_stable, ols_slope, p_mcse,
+                         percentile_interval, permutation_p, permuted_counts, permuted_counts_batch,
+                         permuted_designs)
 
 __all__ = [
-    "DEFAULT_COHORT_EDGES",
-    "DEFAULT_SEED",
-    "PRIMARY_MEASURE",
-    "MEASURES",
-    "ConvergenceResult",
-    "cohort_labels",
-    "assign_cohorts",
-    "cohort_codes",
-    "loo_multinomial_nb",
-    "balanced_accuracy",
-    "distinctiveness",
-    "alignment_shares",
-    "centroid_cosine",
-    "ols_slope",
-    "permutation_p",
-    "percentile_interval",
-    "trend_test",
-    "verdict",
-    "analyse",
-    "main",
+    "DEFAULT_COHORT_EDGES", "DEFAULT_SEED", "PRIMARY_MEASURE", "PRIMARY_COMPARISON", "MEASURES",
+    "SHARE_MEASURES", "DECISIONS", "REASONS", "ConvergenceResult", "cohort_labels", "assign_cohorts",
+    "cohort_codes", "distinctiveness", "alignment_shares", "centroid_cosine", "gap_statistics", "analyse",
 ]
 
 DEFAULT_COHORT_EDGES = (2014, 2017, 2020, 2023)
-DEFAULT_SEED = 20220516
 PRIMARY_MEASURE = "public_share"
-MEASURES = ("distinctiveness", "public_share", "infrastructure_share", "cosine_to_beijing")
-DIRECTION = {
-    "distinctiveness": "decrease",
-    "public_share": "increase",
-    "infrastructure_share": "increase",
-    "cosine_to_beijing": "increase",
-}
-DESCRIPTION = {
-    "distinctiveness": "balanced accuracy above chance of telling the three cities apart",
-    "public_share": "share of firms coded as serving public customers",
-    "infrastructure_share": "share of firms coded as infrastructure and services",
-    "cosine_to_beijing": "cosine similarity of the city's tf-idf centroid to Beijing's",
-}
-# (statistic as the verdict states it, what the null hypothesis says is unrelated to cohort)
-_VERDICT_WORDS = {
-    "distinctiveness": ("the balanced accuracy above chance of telling the three cities apart",
-                        "how well the cities can be told apart"),
-    "public_share": ("the share of firms coded as serving public customers (mean of Shanghai and Shenzhen)",
-                     "the public-customer share of Shanghai and Shenzhen firms"),
-    "infrastructure_share": ("the share of firms coded as infrastructure and services (mean of Shanghai and "
-                             "Shenzhen)", "the infrastructure share of Shanghai and Shenzhen firms"),
-    "cosine_to_beijing": ("the cosine similarity of Shanghai's and Shenzhen's tf-idf centroids to Beijing's "
-                          "(mean of the two)", "how similar Shanghai and Shenzhen firms' words are to Beijing's"),
-}
-POOLED = "Shanghai+Shenzhen"
-ALL_CITIES = "all"
+SHARE_MEASURES = ("public_share", "infrastructure_share")
+TEXT_MEASURES = ("cosine_to_beijing", "distinctiveness")
+MEASURES = ("public_share", "infrastructure_share", "cosine_to_beijing", "distinctiveness")
 NON_BEIJING = tuple(c for c in CITIES if c != "Beijing")
-
-# Largest dense block (floats) the batched computations build at once (~24 MB).
-_BLOCK = 3_000_000
-
-
+POOLED = "+".join(NON_BEIJING)  # "Shanghai+Shenzhen"
+ALL_CITIES = "all three cities"
+PRIMARY_COMPARISON = f"Beijing − {POOLED}"
+OLD_TEST = f"{POOLED} level"  # the retired test: mean level of the others, ignoring Beijing
+SUPPORTS, NOT_SUPPORTED, INCONCLUSIVE = "supports convergence", "does not support convergence", "inconclusive"
+DECISIONS = (SUPPORTS, NOT_SUPPORTED, INCONCLUSIVE)
+# reason codes of an inconclusive (or qualified) decision; convergence_prose words them
+REASONS = ("no_dated_firms", "no_beijing", "no_other_city", "few_cohorts", "no_gap", "no_permutations",
+           "too_few_permutations", "unstable", "not_computed")
+DEFAULT_N_PERM_SHARES = 10_000
+DEFAULT_MAX_PER_CITY = 150  # distinctiveness subsample cap per city and cohort
+DEFAULT_MAX_TEXT_PER_CELL = 500  # text measures: at most this many firms per city and cohort
 # ---------------------------------------------------------------------------------------
 # Cohorts
 # ---------------------------------------------------------------------------------------
@@ -201,147 +137,6 @@ def assign_cohorts(years, edges) -> pd.Categorical:
     labels = cohort_labels(edges)
     codes = cohort_codes(years, edges)
     return pd.Categorical.from_codes(np.where(codes >= 0, codes, -1), categories=labels, ordered=True)
-
-
-# ---------------------------------------------------------------------------------------
-# Exact leave-one-out multinomial naive Bayes, batched over many subsamples
-# ---------------------------------------------------------------------------------------
-def _as_csr(X) -> sparse.csr_matrix:
-    X = sparse.csr_matrix(X, dtype=float)
-    X.sum_duplicates()
-    X.sort_indices()
-    return X
-
-
-def _expand_rows(X: sparse.csr_matrix, rows: np.ndarray):
-    """The stored entries of ``X[rows]`` as flat arrays (owner position in ``rows``,
-    column, value), rows may repeat; also each row's entry count."""
-    starts = X.indptr[rows]
-    counts = X.indptr[rows + 1] - starts
-    total = int(counts.sum())
-    owner = np.repeat(np.arange(len(rows)), counts)
-    offsets = np.cumsum(counts) - counts
-    pos = np.arange(total) + np.repeat(starts - offsets, counts)
-    return owner, X.indices[pos], X.data[pos], counts
-
-
-def _row_sums(values, counts):
-    """Sum consecutive runs of ``values`` (axis 0) of lengths ``counts`` (may be 0)."""
-    out = np.zeros((len(counts),) + values.shape[1:])
-    nonempty = counts > 0
-    if nonempty.any():
-        starts = (np.cumsum(counts) - counts)[nonempty]
-        out[nonempty] = np.add.reduceat(values, starts, axis=0)
-    return out
-
-
-def _loo_nb_chunk(X, y, K, lb, pi, pw, B, alpha):
-    """Leave-one-out predictions for pairs (local batch ``lb``, row ``pi``, weight ``pw``)
-    of ``B`` independent training sets; each set's model is fitted on its own pairs.
-
-    Multinomial NB with Laplace smoothing ``alpha`` and empirical priors: the score of
-    class k for a held-out firm with counts x is
-    ``log N_k/(N-w) + sum_j x_j log((T_kj + alpha) / (T_k + alpha V))`` where the totals of
-    the firm's own class have the firm's counts (times its weight w) taken out.
-    """
-    n, V = X.shape
-    P = len(pi)
-    yc = y[pi]
-    cls = lb * K + yc
-    W = sparse.csr_matrix((pw, (cls, pi)), shape=(B * K, n))
-    T = (W @ X).toarray()  # class-by-term totals per training set, (B*K, V)
-    tot = T.sum(axis=1)
-    N = np.bincount(cls, weights=pw, minlength=B * K)
-    Ntot = N.reshape(B, K).sum(axis=1)
-    owner, col, val, counts = _expand_rows(X, pi)
-    L = np.asarray(X.sum(axis=1)).ravel()[pi]
-    log_rest = np.log(Ntot[lb] - pw)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logT = np.log(T + alpha).reshape(B, K, V)
-        G = logT[lb[owner], :, col]  # (entries, K)
-        G *= val[:, None]
-        rows = lb[:, None] * K + np.arange(K)
-        scores = _row_sums(G, counts) - L[:, None] * np.log(tot[rows] + alpha * V) + np.log(N[rows]) - log_rest[:, None]
-        # the held-out firm's own city: its counts (times its weight) leave the totals
-        t_own = np.maximum(T.ravel()[cls[owner] * V + col] - pw[owner] * val, 0.0)
-        s_own = _row_sums(val * np.log(t_own + alpha), counts)
-        own = (
-            s_own
-            - L * np.log(np.maximum(tot[cls] - pw * L, 0.0) + alpha * V)
-            + np.log(np.maximum(N[cls] - pw, 0.0))
-            - log_rest
-        )
-        scores[np.arange(P), yc] = own
-    scores = np.where(np.isnan(scores), -np.inf, scores)
-    return np.argmax(scores, axis=1)
-
-
-def _loo_nb_batch(X, y, K, pb, pi, pw, n_batch, alpha=1.0):
-    """Predictions for all pairs (batch ``pb`` sorted ascending, row ``pi``, weight ``pw``)."""
-    pred = np.empty(len(pi), dtype=np.int64)
-    if len(pi) == 0:
-        return pred
-    V = X.shape[1]
-    nnz_per_row = np.diff(X.indptr)
-    pairs_per_batch = np.bincount(pb, minlength=n_batch)
-    entries_per_batch = np.bincount(pb, weights=nnz_per_row[pi], minlength=n_batch)
-    per_batch = max(K * V, 1) + 4 * entries_per_batch.mean() + pairs_per_batch.mean()
-    step = max(1, int(_BLOCK // per_batch))
-    starts = np.searchsorted(pb, np.arange(0, n_batch + step, step))
-    for i, b0 in enumerate(range(0, n_batch, step)):
-        s, e = starts[i], starts[i + 1]
-        if e > s:
-            B = min(step, n_batch - b0)
-            pred[s:e] = _loo_nb_chunk(X, y, K, pb[s:e] - b0, pi[s:e], pw[s:e], B, alpha)
-    return pred
-
-
-def loo_multinomial_nb(X, y, *, alpha: float = 1.0, weights=None) -> np.ndarray:
-    """Exact leave-one-out predictions of a multinomial naive Bayes classifier.
-
-    ``X`` is a (sparse or dense) document-term count matrix, ``y`` the class of each row.
-    Each row is predicted by the model fitted on all other rows (scikit-learn's
-    ``MultinomialNB(alpha=alpha)`` with empirical class priors; equal to
-    ``cross_val_predict(MultinomialNB(alpha), X, y, cv=LeaveOneOut())``).  With integer
-    ``weights`` a row stands for that many identical copies, all held out together.
-    Returns the predicted class labels.
-    """
-    y = np.asarray(y)
-    classes, yc = np.unique(y, return_inverse=True)
-    X = _as_csr(X)
-    n = X.shape[0]
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    keep = np.flatnonzero(w > 0)
-    pred = _loo_nb_batch(X, yc, len(classes), np.zeros(len(keep), dtype=np.int64), keep, w[keep], 1, alpha)
-    if len(keep) == n:
-        return classes[pred]
-    out = np.full(n, None, dtype=object)
-    out[keep] = classes[pred]
-    return out
-
-
-def _balanced_accuracy_batch(pred, yc, pb, pw, K, n_batch):
-    idx = pb * K + yc
-    num = np.bincount(idx, weights=pw * (pred == yc), minlength=n_batch * K).reshape(n_batch, K)
-    den = np.bincount(idx, weights=pw, minlength=n_batch * K).reshape(n_batch, K)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rec = num / den
-    present = den > 0
-    out = np.full(n_batch, np.nan)
-    has = present.any(axis=1)
-    out[has] = np.nansum(np.where(present, rec, 0.0), axis=1)[has] / present.sum(axis=1)[has]
-    return out
-
-
-def balanced_accuracy(y_true, y_pred, weights=None) -> float:
-    """Mean recall over the classes present in ``y_true`` (as scikit-learn's)."""
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
-    classes, yc = np.unique(y_true, return_inverse=True)
-    lookup = {c: i for i, c in enumerate(classes)}
-    pc = np.array([lookup.get(p, -1) for p in y_pred])
-    w = np.ones(len(yc)) if weights is None else np.asarray(weights, dtype=float)
-    return float(_balanced_accuracy_batch(pc, yc, np.zeros(len(yc), dtype=np.int64), w, len(classes), 1)[0])
 
 
 # ---------------------------------------------------------------------------------------
@@ -573,101 +368,145 @@ def centroid_cosine(Z, cities, cohorts, *, reference: str = "Beijing", city_orde
 
 
 # ---------------------------------------------------------------------------------------
-# Trend, permutation, bootstrap
+# Share measures: levels, gaps to Beijing, their trends
 # ---------------------------------------------------------------------------------------
-def ols_slope(values, x=None) -> np.ndarray | float:
-    """OLS slope of ``values`` on ``x`` (default 0, 1, 2, ...) along the last axis,
-    ignoring NaN entries; NaN when fewer than two points remain."""
-    v = np.asarray(values, dtype=float)
-    scalar = v.ndim == 1
-    v = np.atleast_2d(v)
-    xs = np.arange(v.shape[-1], dtype=float) if x is None else np.asarray(x, dtype=float)
-    xs = np.broadcast_to(xs, v.shape)
-    ok = ~np.isnan(v)
-    cnt = ok.sum(axis=-1)
+def _ratio(num, den):
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        xm = np.where(ok, xs, 0).sum(axis=-1) / cnt
-        vm = np.where(ok, v, 0).sum(axis=-1) / cnt
-        dx = np.where(ok, xs - xm[..., None], 0)
-        dv = np.where(ok, v - vm[..., None], 0)
-        slope = (dx * dv).sum(axis=-1) / (dx * dx).sum(axis=-1)
-    slope = np.where(cnt >= 2, slope, np.nan)
-    return float(slope[0]) if scalar else slope
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def permutation_p(observed: float, permuted, direction: str) -> float:
-    """One-sided permutation p-value ``(1 + #{at least as extreme}) / (1 + n_perm)``;
-    ``direction`` is ``"decrease"`` (small is extreme) or ``"increase"``."""
-    perm = np.asarray(permuted, dtype=float)
-    if np.isnan(observed) or perm.size == 0:
-        return float("nan")
-    perm = perm[~np.isnan(perm)]
-    tol = 1e-12 * max(1.0, abs(observed))
-    if direction == "decrease":
-        hits = np.sum(perm <= observed + tol)
-    elif direction == "increase":
-        hits = np.sum(perm >= observed - tol)
-    else:
-        raise ValueError(f"direction must be 'decrease' or 'increase', got {direction!r}")
-    return float((1 + hits) / (1 + perm.size))
+def _share_series(counts, sizes) -> dict[tuple[str, str], np.ndarray]:
+    """Per-cohort series from flagged counts (..., K, Q) and cell sizes broadcastable to them:
+    ``("level", city)`` for each city, the others pooled firm-weighted (``POOLED``) and their
+    plain mean (``OLD_TEST``); ``("gap", "Beijing − X")`` for the others pooled and each city.
+    Each value has shape (..., Q)."""
+    c = np.asarray(counts, dtype=float)
+    n = np.broadcast_to(np.asarray(sizes, dtype=float), c.shape)
+    share = _ratio(c, n)
+    pooled = _ratio(c[..., 1:, :].sum(axis=-2), n[..., 1:, :].sum(axis=-2))
+    out = {("level", city): share[..., k, :] for k, city in enumerate(CITIES)}
+    out[("level", POOLED)] = pooled
+    out[("level", OLD_TEST)] = share[..., 1:, :].mean(axis=-2)
+    out[("gap", PRIMARY_COMPARISON)] = share[..., 0, :] - pooled
+    for k, city in enumerate(CITIES[1:], start=1):
+        out[("gap", f"Beijing − {city}")] = share[..., 0, :] - share[..., k, :]
+    return out
 
 
-def percentile_interval(samples, level: float = 0.95, axis: int = 0):
-    """Percentile bootstrap interval (lo, hi), ignoring NaN replicates."""
-    s = np.asarray(samples, dtype=float)
-    a = (1 - level) / 2
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN
-        lo = np.nanquantile(s, a, axis=axis)
-        hi = np.nanquantile(s, 1 - a, axis=axis)
-    return lo, hi
+def _overall_gaps(counts, sizes) -> dict[str, np.ndarray]:
+    """Beijing's share minus the others' over all cohorts (invariant under the within-city
+    shuffle); its sign says which way the gap must move to close.  Counts and sizes
+    (..., K, Q); values of shape (...) (floats for a single table)."""
+    c = np.asarray(counts, dtype=float).sum(axis=-1)
+    n = np.broadcast_to(np.asarray(sizes, dtype=float), np.asarray(counts).shape).sum(axis=-1)
+    bj = _ratio(c[..., 0], n[..., 0])
+    out = {PRIMARY_COMPARISON: bj - _ratio(c[..., 1:].sum(axis=-1), n[..., 1:].sum(axis=-1))}
+    for k, city in enumerate(CITIES[1:], start=1):
+        out[f"Beijing − {city}"] = bj - _ratio(c[..., k], n[..., k])
+    return {k: (float(v) if np.ndim(v) == 0 else v) for k, v in out.items()}
 
 
-def _permuted_designs(y, g, K, n_perm, rng):
-    """Cohort codes shuffled among each city's analysed firms (g >= 0 kept in place)."""
-    designs = []
-    groups = [np.flatnonzero((y == c) & (g >= 0)) for c in range(K)]
-    for _ in range(n_perm):
-        gp = g.copy()
-        for idx in groups:
-            gp[idx] = g[idx][rng.permutation(len(idx))]
-        designs.append((gp, None))
-    return designs
+def _closing_direction(overall_gap: float) -> str | None:
+    if np.isnan(overall_gap) or overall_gap == 0:
+        return None
+    return "decrease" if overall_gap > 0 else "increase"
 
 
-def _bootstrap_designs(y, g, K, Q, n_boot, rng):
-    """Multiplicities from resampling firms with replacement within city x cohort."""
-    designs = []
-    cells = [np.flatnonzero((y == c) & (g == q)) for c in range(K) for q in range(Q)]
-    n = len(y)
-    for _ in range(n_boot):
-        mult = np.zeros(n, dtype=np.int64)
-        for idx in cells:
-            if len(idx):
-                mult += np.bincount(idx[rng.integers(0, len(idx), len(idx))], minlength=n)
-        designs.append((g, mult))
-    return designs
+def gap_statistics(flags, cities, cohorts, *, city_order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Signed gap per cohort, Beijing's share of flagged firms minus the others' (pooled
+    firm-weighted, and each city), with the overall gap and the closing direction.
+
+    A hand-checkable building block of :func:`analyse`.  Columns comparison, cohort, gap,
+    overall_gap, direction."""
+    yy, g, order, labels = _cells(cities, cohorts, city_order or list(CITIES))
+    if list(order) != list(CITIES):
+        raise ValueError(f"city_order must be {CITIES}")
+    K, Q = len(order), len(labels)
+    ok = g >= 0
+    sizes = _cohort_sizes(yy[ok], g[ok], K, Q)
+    counts = np.bincount(yy[ok] * Q + g[ok], weights=np.asarray(flags, dtype=float)[ok], minlength=K * Q).reshape(K, Q)
+    series = _share_series(counts[None], sizes)
+    overall = _overall_gaps(counts, sizes)
+    rows = []
+    for (kind, comp), values in series.items():
+        if kind != "gap":
+            continue
+        for q in range(Q):
+            rows.append({"comparison": comp, "cohort": labels[q], "gap": values[0, q],
+                         "overall_gap": overall[comp], "direction": _closing_direction(overall[comp])})
+    return pd.DataFrame(rows)
 
 
-def trend_test(values, permuted_values, direction: str) -> tuple[float, float]:
-    """Slope of per-cohort ``values`` and its one-sided permutation p-value, given the
-    per-cohort values under each permutation (array n_perm x n_cohorts)."""
-    obs = ols_slope(values)
-    perm = ols_slope(np.asarray(permuted_values, dtype=float)) if np.size(permuted_values) else np.array([])
-    return obs, permutation_p(obs, perm, direction)
+def share_tests(counts, sizes, n_perm: int, rng) -> list[list[tuple[str, str, float, float]]]:
+    """The share-measure tests of :func:`analyse` for a batch of tables, without intervals.
+
+    ``counts`` and ``sizes`` are (B, K, Q) flagged firms and firms per city x cohort.  Returns,
+    per table, ``(comparison, role, slope, p)`` for each gap to Beijing (role ``test``) and for
+    the retired level test (``old test``).  Used by the simulation study, which draws counts
+    rather than firms; the permutations are drawn for the whole batch at once."""
+    counts = np.asarray(counts, dtype=np.int64)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    B = counts.shape[0]
+    est = _share_series(counts, sizes)
+    overall = _overall_gaps(counts, sizes)
+    perm = None
+    if n_perm:
+        pc = permuted_counts_batch(counts.sum(axis=-1), sizes, int(n_perm), rng)  # (B, P, K, Q)
+        perm = _share_series(pc, sizes[:, None])
+    out: list[list] = [[] for _ in range(B)]
+    for (kind, comp), values in est.items():
+        if kind == "gap":
+            sign = np.sign(np.asarray(overall[comp], dtype=float))
+            role = "test"
+        elif comp == OLD_TEST:
+            sign = np.full(B, -1.0)  # closing = increase of the others' level
+            role = "old test"
+        else:
+            continue
+        slope = ols_slope(values)  # (B,)
+        if perm is not None:
+            ps = ols_slope(perm[(kind, comp)])  # (B, P)
+            # convergence direction: decrease when the gap is positive, increase otherwise
+            tol = 1e-12 * np.maximum(1.0, np.abs(slope))
+            with np.errstate(invalid="ignore"):
+                hits = np.where(sign[:, None] > 0, ps <= (slope + tol)[:, None], ps >= (slope - tol)[:, None])
+            hits = np.where(np.isnan(ps), False, hits)
+            p = (1 + hits.sum(axis=1)) / (1 + (~np.isnan(ps)).sum(axis=1))
+            p = np.where(np.isnan(slope) | (sign == 0) | np.isnan(sign), np.nan, p)
+        else:
+            p = np.full(B, np.nan)
+        for b in range(B):
+            out[b].append((comp, role, float(slope[b]), float(p[b])))
+    return out
 
 
 # ---------------------------------------------------------------------------------------
-# Results and verdict
+# Result
 # ---------------------------------------------------------------------------------------
+VERDICT_COLUMNS = ["measure", "comparison", "statistic", "estimate", "lo", "hi", "direction", "p", "p_mcse",
+                   "n_perm", "n_cohorts", "power", "power_mcse", "power_replicates", "mde", "primary",
+                   "decision", "reason", "stable"]
+
+
 @dataclass
 class ConvergenceResult:
-    """Everything :func:`analyse` computes; tables are plain DataFrames."""
+    """Everything :func:`analyse` computes; tables are plain DataFrames.
+
+    ``cohort_table``: measure, city, cohort, estimate, lo, hi, n, n_compared (levels).
+    ``gap_table``: measure, comparison, cohort, estimate, lo, hi (signed gaps to Beijing).
+    ``trend_table``: measure, comparison, statistic, slope, lo, hi, p, p_mcse, n_perm,
+    direction, n_cohorts, role (``test``, ``old test`` or ``decomposition``).
+    ``decomposition``: per share measure and gap comparison, the gap's, Beijing's and the
+    others' slopes with intervals, how each side moved (``towards``, ``away``, ``unclear``)
+    and whether the last cohort overshoots.
+    ``verdict_table``: see the module docstring (``VERDICT_COLUMNS``)."""
 
     cohort_table: pd.DataFrame
+    gap_table: pd.DataFrame
     trend_table: pd.DataFrame
-    verdict: str
-    supports: bool
+    decomposition: pd.DataFrame
+    verdict_table: pd.DataFrame
     primary: str
     alpha: float
     n_missing_year: int
@@ -679,119 +518,53 @@ class ConvergenceResult:
     seconds: float = float("nan")
 
     def primary_row(self) -> pd.Series:
-        t = self.trend_table
+        t = self.verdict_table
         return t[t["primary"]].iloc[0]
 
+    @property
+    def decision(self) -> str:
+        return str(self.primary_row()["decision"])
 
-def _fmt_p(p: float) -> str:
-    if np.isnan(p):
-        return "not computed"
-    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    @property
+    def supports(self) -> bool:
+        return self.decision == SUPPORTS
 
 
-def verdict(result: ConvergenceResult, alpha: float | None = None, *, power: float | None = None,
-            power_note: str | None = None) -> str:
-    """One paragraph, generated from the numbers, stating whether the primary test
-    ``supports convergence`` or ``does not support convergence`` at ``alpha``, with the
-    statistic, its p-value, and what the result cannot tell.  ``power`` (e.g. from the
-    simulation study at the planted strength of interest, described by ``power_note``) is
-    quoted when given.  It supports convergence exactly when ``p < alpha``."""
-    alpha = result.alpha if alpha is None else float(alpha)
-    row = result.primary_row()
-    measure, slope, p, n_perm = row["measure"], float(row["slope"]), float(row["p"]), int(row["n_perm"])
-    npc = result.n_per_cohort
-    cohort_cols = [c for c in result.cohorts if c in npc.columns]
-    cities = [c for c in CITIES if c in npc.index]
-    smallest = int(npc.loc[cities, cohort_cols].to_numpy().min()) if cohort_cols and cities else 0
-    used = int(row.get("n_cohorts", len(result.cohorts)))
-    stat_words, null_words = _VERDICT_WORDS[measure]
-    thin = (f"as few as {_plural(smallest, 'firm')} in the smallest city and cohort" if smallest > 0
-            else "at least one city with no firms in some cohort")
-
-    caveat = ""
-    if measure in ("public_share", "infrastructure_share"):
-        t = result.trend_table
-        bj = t[(t["measure"] == measure) & (t["city"] == "Beijing")]
-        caveat = " The shares rest on the dictionary coder's labels"
-        if len(bj) and not np.isnan(float(bj["slope"].iloc[0])):
-            caveat += f"; Beijing's own share changes by {float(bj['slope'].iloc[0]):+.3f} per cohort"
-        caveat += "."
-    pw = ""
-    if power is not None and not np.isnan(power):
-        pw = f" The simulation study puts this test's power at about {power:.0%}"
-        pw += f" {power_note}." if power_note else "."
-
-    if np.isnan(slope):
-        return (
-            f"The primary test does not support convergence: {stat_words} has no trend estimate, "
-            f"because fewer than two of the {_plural(len(result.cohorts), 'cohort')} have an estimate "
-            f"({thin}). No test was possible, so this says nothing either way about convergence."
-            f"{caveat}"
-        )
-    trend = f"{stat_words} changes by {slope:+.3f} per cohort across {_plural(used, 'founding-year cohort')}"
-    if np.isnan(p):
-        return (
-            f"The primary test does not support convergence: {trend}, but no permutation test was run "
-            f"(n_perm = 0), so at alpha = {alpha:g} there is no evidence either way.{caveat}"
-        )
-    stat = f"{trend} (one-sided permutation p = {_fmt_p(p)} from {n_perm} permutations, alpha = {alpha:g})"
-    if p < alpha:
-        text = (
-            f"The primary test supports convergence: {stat}. "
-            f"This rejects the hypothesis that {null_words} is unrelated to founding cohort; "
-            f"it does not say how large the shift is (see the intervals), and with {thin} "
-            f"the estimates per cohort are imprecise.{caveat}{pw}"
-        )
-    else:
-        text = (
-            f"The primary test does not support convergence: {stat}. "
-            f"This is not evidence that the cities are not converging: with {_plural(used, 'cohort')} and "
-            f"{thin}, the test can miss a moderate trend.{caveat}{pw}"
-        )
+def _reason_and_decision(p, mcse, n_perm, alpha, base_reason):
+    if base_reason:
+        return INCONCLUSIVE, base_reason, False
+    if n_perm == 0 or np.isnan(p):
+        return INCONCLUSIVE, "no_permutations", False
     if 1.0 / (1 + n_perm) >= alpha:
-        text += (f" With {n_perm} permutations the smallest attainable p-value is {1 / (1 + n_perm):.3f}, "
-                 f"not below alpha, so this test could not have rejected.")
-    return text
+        return INCONCLUSIVE, "too_few_permutations", False
+    if not decision_stable(p, mcse, alpha):
+        return INCONCLUSIVE, "unstable", False
+    return (SUPPORTS if p < alpha else NOT_SUPPORTED), "", True
+
+
+def _move(slope_lo, slope_hi, towards_sign):
+    """'towards' / 'away' / 'unclear' from a slope interval and the sign that closes the gap."""
+    if np.isnan(slope_lo) or np.isnan(slope_hi) or slope_lo <= 0 <= slope_hi:
+        return "unclear"
+    sign = 1.0 if slope_lo > 0 else -1.0
+    return "towards" if sign == towards_sign else "away"
 
 
 # ---------------------------------------------------------------------------------------
 # The whole analysis on a firm table
 # ---------------------------------------------------------------------------------------
-def _document_terms(firms: pd.DataFrame, text_fields, notes: list[str]):
-    """Counts and tf-idf for the firms, through analysis.text (fallback: scikit-learn)."""
-    try:
-        from . import text as text_mod
+def _document_terms(firms: pd.DataFrame, text_fields):
+    from . import text as text_mod
 
-        texts = text_mod.firm_texts(firms, text_fields=tuple(text_fields))
-        X, vocab = text_mod.document_term_matrix(texts, language=text_mod.text_language(tuple(text_fields)))
-        Z = text_mod.tfidf(X)
-        return _as_csr(X), _as_csr(Z), list(vocab)
-    except ImportError:
-        # FALLBACK (until analysis.text exists): plain English tokenisation by scikit-learn.
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        notes.append("analysis.text unavailable: fell back to scikit-learn CountVectorizer (English, stop words).")
-        cols = [c for c in text_fields if c in firms.columns]
-        texts = firms[cols].astype("string").fillna("").agg(" ".join, axis=1).str.strip().tolist()
-        cv = CountVectorizer(stop_words="english", token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
-        X = _as_csr(cv.fit_transform(texts))
-        df = np.asarray((X > 0).sum(axis=0)).ravel()
-        idf = np.log10(X.shape[0] / np.maximum(df, 1))
-        Z = _as_csr(X @ sparse.diags(idf))
-        return X, Z, list(cv.get_feature_names_out())
+    texts = text_mod.firm_texts(firms, text_fields=tuple(text_fields))
+    X, vocab = text_mod.document_term_matrix(texts, language=text_mod.text_language(tuple(text_fields)))
+    return _as_csr(X), _as_csr(text_mod.tfidf(X))
 
 
-def _dictionary_flags(firms: pd.DataFrame, text_fields, notes: list[str]):
-    try:
-        from .classify import code_firms
-    except ImportError:
-        notes.append("analysis.classify unavailable: alignment shares not computed.")
-        return None
-    codes = code_firms(firms, text_fields=tuple(text_fields))
+def _dictionary_flags(firms: pd.DataFrame, text_fields, coder: str | None = None):
+    from .classify import code_with
+
+    codes = code_with(firms, text_fields=tuple(text_fields), coder=coder)
     public = (codes["customer_label"].astype("string") == "public").fillna(False).to_numpy(dtype=float)
     infra = (codes["application_label"].astype("string") == "infrastructure").fillna(False).to_numpy(dtype=float)
     return {"public_share": public, "infrastructure_share": infra}
@@ -807,36 +580,44 @@ def analyse(
     alpha: float = 0.05,
     seed: int = DEFAULT_SEED,
     *,
+    n_perm_shares: int = DEFAULT_N_PERM_SHARES,
     measures: Sequence[str] | None = None,
-    primary: str = PRIMARY_MEASURE,
     ci_level: float = 0.95,
     nb_alpha: float = 1.0,
     min_per_city: int = 3,
+    max_per_city: int = DEFAULT_MAX_PER_CITY,
+    max_text_per_cell: int = DEFAULT_MAX_TEXT_PER_CELL,
     min_df: int = 2,
-    power: float | None = None,
-    power_note: str | None = None,
+    power: pd.DataFrame | None = None,
+    coder: str | None = None,
+    flags: dict | None = None,
 ) -> ConvergenceResult:
     """Run the convergence analysis on a firm table (canonical corpus columns).
 
     Uses ``city``, ``founded_year`` and the ``text_fields`` only; ``truth_*`` columns are
-    dropped on entry.  ``measures`` restricts what is computed (the primary measure is
-    always included); ``n_boot=0`` skips intervals, ``n_perm=0`` skips the tests.
+    dropped on entry.  ``measures`` restricts what is computed (the primary measure is always
+    included unless ``measures`` leaves it out, as the simulation study does for the text
+    measures); ``n_boot=0`` skips intervals, ``n_perm``/``n_perm_shares`` = 0 skip the tests.
+    ``power`` (from :func:`analysis.validation.power_summary`) fills the power and mde
+    columns of the verdict table.  ``flags`` (``{"public_share": 0/1 per firm, ...}``) replaces
+    the coder's labels (used by the sensitivity table and tests).  The text measures use at
+    most ``max_text_per_cell`` firms per city and cohort (a seeded random subsample, noted in
+    ``notes``), which bounds their cost on large exports; the share measures use every firm.
     """
     t0 = time.perf_counter()
     from .params import as_list
 
     text_fields = [str(f) for f in as_list(text_fields, name="text_fields")]
     cohort_edges = [int(e) for e in as_list(cohort_edges, name="cohort_edges")]
-    if primary not in MEASURES:
-        raise ValueError(f"primary must be one of {MEASURES}, got {primary!r}")
-    wanted = list(MEASURES) if measures is None else [m for m in MEASURES if m in set(measures) | {primary}]
     unknown = set(measures or ()) - set(MEASURES)
     if unknown:
         raise ValueError(f"unknown measures {sorted(unknown)}; choose from {MEASURES}")
-    for name, v in (("n_subsamples", n_subsamples), ("n_boot", n_boot), ("n_perm", n_perm)):
-        if int(v) < 0 or (name == "n_subsamples" and int(v) < 1):
-            raise ValueError(f"{name} must be {'>= 1' if name == 'n_subsamples' else '>= 0'}, got {v}")
-    n_subsamples, n_boot, n_perm = int(n_subsamples), int(n_boot), int(n_perm)
+    wanted = list(MEASURES) if measures is None else [m for m in MEASURES if m in set(measures)]
+    for name, v, low in (("n_subsamples", n_subsamples, 1), ("n_boot", n_boot, 0), ("n_perm", n_perm, 0),
+                         ("n_perm_shares", n_perm_shares, 0), ("max_per_city", max_per_city, 1)):
+        if int(v) < low:
+            raise ValueError(f"{name} must be >= {low}, got {v}")
+    n_subsamples, n_boot, n_perm, n_perm_shares = int(n_subsamples), int(n_boot), int(n_perm), int(n_perm_shares)
     for col in ("city", "founded_year"):
         if col not in firms.columns:
             raise ValueError(f"firm table has no {col!r} column (needed for the convergence analysis)")
@@ -859,155 +640,282 @@ def analyse(
     y, g = y_all[keep], g_all[keep]
     sizes = _cohort_sizes(y, g, K, Q)
 
-    # n_per_cohort table
     npc = pd.DataFrame(sizes, index=list(CITIES), columns=labels)
     for name, code in (("no founding year", -1), ("outside cohorts", -2)):
         npc[name] = [int(np.sum((y_all == c) & (g_all == code))) for c in range(K)]
-    npc.loc[ALL_CITIES] = npc.sum(axis=0)
+    npc.loc["all"] = npc.sum(axis=0)
     npc.index.name = "city"
 
-    rng = np.random.default_rng(seed)
-    seeds = rng.spawn(3)  # subsampling for estimates, bootstrap, permutation
-    perm_designs = _permuted_designs(y, g, K, n_perm, seeds[2]) if n_perm else []
-    boot_designs = _bootstrap_designs(y, g, K, Q, n_boot, seeds[1]) if n_boot else []
-    base = [(g, None)]
+    base_reason = ""
+    if sizes.sum() == 0:
+        base_reason = "no_dated_firms"
+    elif sizes[0].sum() == 0:
+        base_reason = "no_beijing"
+    elif sizes[1:].sum() == 0:
+        base_reason = "no_other_city"
 
-    est: dict[tuple[str, str], np.ndarray] = {}  # (measure, city) -> (Q,)
-    boot: dict[tuple[str, str], np.ndarray] = {}  # -> (n_boot, Q)
-    perm: dict[tuple[str, str], np.ndarray] = {}  # -> (n_perm, Q)
-    ncomp = {}
+    ss = np.random.SeedSequence(int(seed)).spawn(5)  # subsamples, boot designs, perm designs, share perms, share boots
+    level_rows, gap_rows, trend_rows, decomp_rows, verdict_rows = [], [], [], [], []
 
-    needs_text = bool({"distinctiveness", "cosine_to_beijing"} & set(wanted))
-    X = Z = None
-    if needs_text:
-        sub = firms.iloc[keep]
-        X, Z, _vocab = _document_terms(sub, text_fields, notes)
+    def trend(kind, values, boot_values, perm_values, direction):
+        values = np.asarray(values, dtype=float)
+        slope = ols_slope(values[0] if values.ndim == 2 else values)
+        lo = hi = float("nan")
+        if boot_values is not None and len(boot_values):
+            lo, hi = percentile_interval(ols_slope(boot_values), ci_level)
+        p = float("nan")
+        if perm_values is not None and len(perm_values) and direction and not np.isnan(slope):
+            p = permutation_p(slope, ols_slope(perm_values), direction)
+        return float(slope), float(lo), float(hi), p
 
-    if "distinctiveness" in wanted:
-        Xd = _prune(X, np.arange(X.shape[0]), min_df)
-        m = sizes.min(axis=0)
-        m = np.where(m >= min_per_city, m, 0)
-        ncomp["distinctiveness"] = m
-        sub_rng = np.random.default_rng(seeds[0])
-        key = ("distinctiveness", ALL_CITIES)
-        est[key] = _distinctiveness_designs(Xd, y, K, Q, base, m, n_subsamples, sub_rng, nb_alpha)[0]
-        if boot_designs:
-            boot[key] = _distinctiveness_designs(Xd, y, K, Q, boot_designs, m, n_subsamples, sub_rng, nb_alpha)
-        if perm_designs:
-            perm[key] = _distinctiveness_designs(Xd, y, K, Q, perm_designs, m, n_subsamples, sub_rng, nb_alpha)
-        if (m == 0).any():
-            notes.append(
-                "No distinctiveness estimate for cohort(s) "
-                + ", ".join(labels[q] for q in range(Q) if m[q] == 0)
-                + f": a city has fewer than {min_per_city} firms there."
-            )
-
-    def add_city_measure(name, fn):
-        for kind, designs, store in (("est", base, est), ("boot", boot_designs, boot), ("perm", perm_designs, perm)):
-            if not designs:
-                continue
-            vals = fn(designs)  # (R, K, Q)
-            for c, city in enumerate(CITIES):
-                if name == "cosine_to_beijing" and city == "Beijing":
-                    continue
-                store[(name, city)] = vals[0, c] if kind == "est" else vals[:, c]
-            pooled = np.mean(vals[:, [CITIES.index(c) for c in NON_BEIJING]], axis=1)
-            store[(name, POOLED)] = pooled[0] if kind == "est" else pooled
-
-    flags = None
-    if {"public_share", "infrastructure_share"} & set(wanted):
-        flags = _dictionary_flags(firms.iloc[keep], text_fields, notes)
-    for name in ("public_share", "infrastructure_share"):
-        if name in wanted and flags is not None:
-            add_city_measure(name, lambda d, f=flags[name]: _shares_designs(f, y, K, Q, d))
-    if "cosine_to_beijing" in wanted:
-        Zn = _unit_rows(Z)
-        add_city_measure("cosine_to_beijing", lambda d: _cosine_designs(Zn, y, K, Q, d, ref=0))
-
-    # tables
-    rows = []
-    for (name, city), values in est.items():
-        lo, hi = (percentile_interval(boot[(name, city)], ci_level) if (name, city) in boot
-                  else (np.full(Q, np.nan), np.full(Q, np.nan)))
-        for q in range(Q):
-            if city == ALL_CITIES:
-                n_cell, n_cmp = int(sizes[:, q].sum()), int(ncomp[name][q])
-            elif city == POOLED:
-                n_cell = int(sum(sizes[CITIES.index(c), q] for c in NON_BEIJING))
-                n_cmp = n_cell
-            else:
-                n_cell = int(sizes[CITIES.index(city), q])
-                n_cmp = n_cell
-            rows.append({"measure": name, "city": city, "cohort": labels[q], "estimate": values[q],
-                         "lo": lo[q], "hi": hi[q], "n": n_cell, "n_compared": n_cmp})
-    cohort_table = pd.DataFrame(rows, columns=["measure", "city", "cohort", "estimate", "lo", "hi", "n", "n_compared"])
-
-    trows = []
-    for (name, city), values in est.items():
-        direction = DIRECTION[name] if city != "Beijing" else "reference"
-        slope = ols_slope(values)
-        if city == "Beijing" or (name, city) not in perm:
-            p = float("nan")
+    # -- share measures (exact count-level resampling) --------------------------------
+    share_wanted = [m for m in SHARE_MEASURES if m in wanted]
+    if share_wanted:
+        if flags is None:
+            flags = _dictionary_flags(firms.iloc[keep], text_fields, coder)
         else:
-            p = permutation_p(slope, ols_slope(perm[(name, city)]), direction)
-        trows.append({"measure": name, "city": city, "slope": slope, "p": p, "direction": direction,
-                      "n_perm": n_perm if city != "Beijing" else 0,
-                      "n_cohorts": int(np.sum(~np.isnan(values))),
-                      "primary": bool(name == primary and city == (ALL_CITIES if name == "distinctiveness" else POOLED))})
-    trend_table = pd.DataFrame(trows, columns=["measure", "city", "slope", "p", "direction", "n_perm", "n_cohorts", "primary"])
-    if not trend_table["primary"].any():
-        raise RuntimeError(f"primary measure {primary!r} could not be computed: {'; '.join(notes)}")
+            flags = {k: np.asarray(v, dtype=float)[keep] for k, v in flags.items()}
+    for m_i, measure in enumerate(share_wanted):
+        f = flags[measure]
+        counts = np.bincount(y * Q + g, weights=f, minlength=K * Q).reshape(K, Q)
+        rng_p = np.random.default_rng(ss[3].spawn(len(SHARE_MEASURES))[m_i])
+        rng_b = np.random.default_rng(ss[4].spawn(len(SHARE_MEASURES))[m_i])
+        est = _share_series(counts[None], sizes)
+        perm = (_share_series(permuted_counts(counts.sum(axis=1).round().astype(int), sizes, n_perm_shares, rng_p), sizes)
+                if n_perm_shares else None)
+        boot = _share_series(bootstrap_counts(counts, sizes, n_boot, rng_b), sizes) if n_boot else None
+        overall = _overall_gaps(counts, sizes)
+        for (kind, comp), values in est.items():
+            lo_q, hi_q = ((percentile_interval(boot[(kind, comp)], ci_level)) if boot
+                          else (np.full(Q, np.nan), np.full(Q, np.nan)))
+            for q in range(Q):
+                row = {"measure": measure, "cohort": labels[q], "estimate": values[0, q], "lo": lo_q[q], "hi": hi_q[q]}
+                if kind == "level" and comp != OLD_TEST:
+                    n_cell = int(sizes[CITIES.index(comp), q]) if comp in CITIES else int(sizes[1:, q].sum())
+                    level_rows.append({**row, "city": comp, "n": n_cell, "n_compared": n_cell})
+                elif kind == "gap":
+                    gap_rows.append({**row, "comparison": comp})
+            if kind == "gap":
+                direction = _closing_direction(overall[comp])
+                role, statistic = "test", "gap"
+            elif comp == OLD_TEST:
+                direction, role, statistic = "increase", "old test", "level"
+            else:
+                direction, role, statistic = None, "decomposition", "level"
+            slope, lo, hi, p = trend(kind, values, boot[(kind, comp)] if boot else None,
+                                     perm[(kind, comp)] if perm else None, direction)
+            n_eff = n_perm_shares if direction else 0
+            trend_rows.append({"measure": measure, "comparison": comp, "statistic": statistic, "slope": slope,
+                               "lo": lo, "hi": hi, "p": p, "p_mcse": p_mcse(p, n_eff), "n_perm": n_eff,
+                               "direction": direction or "", "n_cohorts": int(np.sum(~np.isnan(values[0]))),
+                               "role": role})
+        # decomposition of each gap
+        tt = {r["comparison"]: r for r in trend_rows if r["measure"] == measure}
+        for comp, G in overall.items():
+            other = POOLED if comp == PRIMARY_COMPARISON else comp.split(" − ")[1]
+            towards = 1.0 if G > 0 else -1.0  # sign of the others' slope that closes the gap
+            gvals = est[("gap", comp)][0]
+            last = np.flatnonzero(~np.isnan(gvals))
+            overshoot = False
+            if len(last) and boot is not None and not np.isnan(G) and G != 0:
+                q = last[-1]
+                glo, ghi = percentile_interval(boot[("gap", comp)][:, q], ci_level)
+                overshoot = bool((G > 0 and ghi < 0) or (G < 0 and glo > 0))
+            decomp_rows.append({
+                "measure": measure, "comparison": comp, "overall_gap": G,
+                "gap_slope": tt[comp]["slope"], "gap_lo": tt[comp]["lo"], "gap_hi": tt[comp]["hi"],
+                "beijing_slope": tt["Beijing"]["slope"], "beijing_lo": tt["Beijing"]["lo"], "beijing_hi": tt["Beijing"]["hi"],
+                "others": other, "others_slope": tt[other]["slope"], "others_lo": tt[other]["lo"], "others_hi": tt[other]["hi"],
+                "others_move": _move(tt[other]["lo"], tt[other]["hi"], towards) if G == G and G != 0 else "unclear",
+                "beijing_move": _move(tt["Beijing"]["lo"], tt["Beijing"]["hi"], -towards) if G == G and G != 0 else "unclear",
+                "overshoot": overshoot,
+            })
+
+    # -- text measures (firm-level designs) -------------------------------------------
+    text_wanted = [m for m in ("cosine_to_beijing", "distinctiveness") if m in wanted]
+    if text_wanted:
+        tsel = _cap_cells(y, g, K, Q, int(max_text_per_cell), np.random.default_rng(ss[0].spawn(1)[0]))
+        if len(tsel) < len(y):
+            notes.append(f"The text measures use a random subsample of at most {int(max_text_per_cell):,} firms per "
+                         f"city and cohort ({len(tsel):,} of {len(y):,} firms).")
+        y_full, sizes_full = y, sizes
+        y, g = y[tsel], g[tsel]
+        sizes = _cohort_sizes(y, g, K, Q)
+        X, Z = _document_terms(firms.iloc[keep[tsel]], text_fields)
+        perm_designs = permuted_designs(y, g, K, n_perm, np.random.default_rng(ss[2])) if n_perm else []
+        boot_designs = bootstrap_designs(y, g, K, Q, n_boot, np.random.default_rng(ss[1])) if n_boot else []
+        base = [(g, None)]
+        text_series: dict[tuple[str, str], tuple] = {}
+        if "cosine_to_beijing" in text_wanted:
+            Zn = _unit_rows(Z)
+            vals = [(_cosine_designs(Zn, y, K, Q, d, ref=0) if d else None) for d in (base, boot_designs, perm_designs)]
+            for k, city in enumerate(CITIES):
+                if city == "Beijing":
+                    continue
+                text_series[("cosine_to_beijing", city)] = tuple(None if v is None else v[:, k] for v in vals)
+            text_series[("cosine_to_beijing", POOLED)] = tuple(
+                None if v is None else v[:, 1:].mean(axis=1) for v in vals)
+        if "distinctiveness" in text_wanted:
+            Xd = _prune(X, np.arange(X.shape[0]), min_df)
+            m = np.minimum(sizes.min(axis=0), int(max_per_city))
+            m = np.where(m >= min_per_city, m, 0)
+            sub_rng = np.random.default_rng(ss[0])
+            vals = [(_distinctiveness_designs(Xd, y, K, Q, d, m, n_subsamples, sub_rng, nb_alpha) if d else None)
+                    for d in (base, boot_designs, perm_designs)]
+            text_series[("distinctiveness", ALL_CITIES)] = tuple(vals)
+            if (m == 0).any():
+                notes.append("No distinctiveness estimate for cohort(s) "
+                             + ", ".join(labels[q] for q in range(Q) if m[q] == 0)
+                             + f": a city has fewer than {min_per_city} firms there.")
+        for (measure, comp), (e, b, pm) in text_series.items():
+            lo_q, hi_q = percentile_interval(b, ci_level) if b is not None else (np.full(Q, np.nan), np.full(Q, np.nan))
+            for q in range(Q):
+                if comp == ALL_CITIES:
+                    n_cell, n_cmp = int(sizes_full[:, q].sum()), int(m[q]) * K
+                elif comp == POOLED:
+                    n_cell, n_cmp = int(sizes_full[1:, q].sum()), int(sizes[1:, q].sum())
+                else:
+                    n_cell, n_cmp = int(sizes_full[CITIES.index(comp), q]), int(sizes[CITIES.index(comp), q])
+                level_rows.append({"measure": measure, "city": comp, "cohort": labels[q], "estimate": e[0, q],
+                                   "lo": lo_q[q], "hi": hi_q[q], "n": n_cell, "n_compared": n_cmp})
+            direction = "decrease" if measure == "distinctiveness" else "increase"
+            slope, lo, hi, p = trend("text", e, b, pm, direction)
+            trend_rows.append({"measure": measure, "comparison": comp,
+                               "statistic": "similarity" if measure == "cosine_to_beijing" else "distinctiveness",
+                               "slope": slope, "lo": lo, "hi": hi, "p": p, "p_mcse": p_mcse(p, n_perm),
+                               "n_perm": n_perm, "direction": direction, "n_cohorts": int(np.sum(~np.isnan(e[0]))),
+                               "role": "test"})
+        y, sizes = y_full, sizes_full
+
+    # -- tables -------------------------------------------------------------------------
+    cohort_table = pd.DataFrame(level_rows, columns=["measure", "city", "cohort", "estimate", "lo", "hi", "n", "n_compared"])
+    gap_table = pd.DataFrame(gap_rows, columns=["measure", "comparison", "cohort", "estimate", "lo", "hi"])
+    trend_table = pd.DataFrame(trend_rows, columns=["measure", "comparison", "statistic", "slope", "lo", "hi", "p",
+                                                    "p_mcse", "n_perm", "direction", "n_cohorts", "role"])
+    decomposition = pd.DataFrame(decomp_rows)
+    for r in trend_table[trend_table["role"] == "test"].itertuples(index=False):
+        reason = base_reason
+        if not reason and np.isnan(r.slope):
+            reason = "few_cohorts"
+        if not reason and not r.direction:
+            reason = "no_gap"
+        decision, reason, stable = _reason_and_decision(r.p, r.p_mcse, r.n_perm, alpha, reason)
+        verdict_rows.append({"measure": r.measure, "comparison": r.comparison, "statistic": r.statistic,
+                             "estimate": r.slope, "lo": r.lo, "hi": r.hi, "direction": r.direction, "p": r.p,
+                             "p_mcse": r.p_mcse, "n_perm": r.n_perm, "n_cohorts": r.n_cohorts,
+                             "primary": bool(r.measure == PRIMARY_MEASURE and r.comparison == PRIMARY_COMPARISON),
+                             "decision": decision, "reason": reason, "stable": stable})
+    verdict_table = pd.DataFrame(verdict_rows)
+    verdict_table = _attach_power(verdict_table, power)[VERDICT_COLUMNS]
 
     result = ConvergenceResult(
-        cohort_table=cohort_table,
-        trend_table=trend_table,
-        verdict="",
-        supports=False,
-        primary=primary,
-        alpha=float(alpha),
-        n_missing_year=n_missing,
-        n_outside_edges=n_outside,
-        n_per_cohort=npc,
-        cohorts=labels,
+        cohort_table=cohort_table, gap_table=gap_table, trend_table=trend_table, decomposition=decomposition,
+        verdict_table=verdict_table, primary=PRIMARY_MEASURE, alpha=float(alpha), n_missing_year=n_missing,
+        n_outside_edges=n_outside, n_per_cohort=npc, cohorts=labels,
         settings={"text_fields": text_fields, "cohort_edges": cohort_edges, "n_subsamples": n_subsamples,
-                  "n_boot": n_boot, "n_perm": n_perm, "alpha": float(alpha), "seed": seed, "primary": primary,
-                  "ci_level": ci_level, "nb_alpha": nb_alpha, "min_per_city": min_per_city, "min_df": min_df},
+                  "n_boot": n_boot, "n_perm": n_perm, "n_perm_shares": n_perm_shares, "alpha": float(alpha),
+                  "seed": int(seed), "ci_level": ci_level, "nb_alpha": nb_alpha, "min_per_city": min_per_city,
+                  "max_per_city": int(max_per_city), "max_text_per_cell": int(max_text_per_cell), "min_df": min_df, "coder": coder or "dictionary"},
         notes=notes,
     )
-    prow = result.primary_row()
-    result.supports = bool(not np.isnan(prow["slope"]) and not np.isnan(prow["p"]) and prow["p"] < alpha)
-    result.verdict = verdict(result, alpha, power=power, power_note=power_note)
     result.seconds = time.perf_counter() - t0
     return result
 
 
-# ---------------------------------------------------------------------------------------
-# CLI: python -m analysis convergence [corpus] [--n-perm ...]   (wired by the lead)
-# ---------------------------------------------------------------------------------------
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run :func:`analyse` on a corpus, print the trend table, verdict and run time."""
-    ap = argparse.ArgumentParser(prog="python -m analysis convergence", description=main.__doc__)
-    ap.add_argument("corpus", nargs="?", default="", help="corpus CSV (default: the bundled simulated corpus)")
-    ap.add_argument("--n-subsamples", type=int, default=5)
-    ap.add_argument("--n-boot", type=int, default=200)
-    ap.add_argument("--n-perm", type=int, default=200)
-    ap.add_argument("--alpha", type=float, default=0.05)
-    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    ap.add_argument("--cohort-edges", default=",".join(map(str, DEFAULT_COHORT_EDGES)))
-    ap.add_argument("--text-fields", default="description,full_description")
-    args = ap.parse_args(argv)
-    from .corpus import load
+def _cap_cells(y, g, K, Q, cap: int, rng) -> np.ndarray:
+    """Indices of the firms kept when every city x cohort cell is cut to at most ``cap``
+    firms at random (all firms when no cell is larger), in their original order."""
+    sizes = _cohort_sizes(y, g, K, Q)
+    if sizes.max(initial=0) <= cap:
+        return np.arange(len(y))
+    keep = []
+    for c in range(K):
+        for q in range(Q):
+            idx = np.flatnonzero((y == c) & (g == q))
+            keep.append(idx if len(idx) <= cap else rng.choice(idx, cap, replace=False))
+    return np.sort(np.concatenate(keep))
 
-    firms = load(args.corpus or None).firms
-    res = analyse(firms, text_fields=args.text_fields.split(","),
-                  cohort_edges=[int(x) for x in args.cohort_edges.split(",")],
-                  n_subsamples=args.n_subsamples, n_boot=args.n_boot, n_perm=args.n_perm,
-                  alpha=args.alpha, seed=args.seed)
-    with pd.option_context("display.width", 140, "display.max_columns", 20):
-        print(res.n_per_cohort.to_string())
-        print()
-        print(res.trend_table.to_string(index=False))
-    print()
-    print(res.verdict)
-    print(f"\nanalyse() took {res.seconds:.2f} s")
-    return 0
+
+def _attach_power(verdict_table: pd.DataFrame, power: pd.DataFrame | None) -> pd.DataFrame:
+    out = verdict_table.copy()
+    cols = ["power", "power_mcse", "power_replicates", "mde"]
+    if power is None or not len(power) or not len(out):
+        for c in cols:
+            out[c] = np.nan
+        return out
+    return out.merge(power[["measure", "comparison", *cols]], on=["measure", "comparison"], how="left")
+
+
+def with_power(result: ConvergenceResult, power: pd.DataFrame | None) -> ConvergenceResult:
+    """The result with the power columns of its verdict table filled from
+    :func:`analysis.validation.power_summary`."""
+    result.verdict_table = _attach_power(result.verdict_table.drop(
+        columns=["power", "power_mcse", "power_replicates", "mde"]), power)[VERDICT_COLUMNS]
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Sensitivity of the primary decision to analytic choices
+# ---------------------------------------------------------------------------------------
+ALTERNATIVE_EDGES = ((2014, 2016, 2018, 2020, 2023), (2014, 2018, 2023), (2015, 2018, 2021, 2023))
+ALTERNATIVE_TEXT_FIELDS = (("description",), ("description", "full_description", "website_text"))
+
+
+def coders_available() -> tuple[str, ...]:
+    """Coders :func:`analysis.classify.code_firms` can be asked for (``dictionary`` always;
+    ``supervised`` once the classifier takes a ``coder`` parameter)."""
+    import inspect
+
+    from .classify import code_firms
+
+    return ("dictionary", "supervised") if "coder" in inspect.signature(code_firms).parameters else ("dictionary",)
+
+
+def sensitivity_specs(text_fields: Sequence[str], cohort_edges: Sequence[int]) -> list[dict]:
+    """The main specification first, then one change at a time: three other sets of cohort
+    edges, two other sets of text fields, and every other available coder."""
+    main = {"cohort_edges": tuple(int(e) for e in cohort_edges), "text_fields": tuple(text_fields), "coder": "dictionary"}
+    specs = [{**main, "change": "main specification"}]
+    for e in ALTERNATIVE_EDGES:
+        if tuple(e) != main["cohort_edges"]:
+            specs.append({**main, "cohort_edges": tuple(e), "change": "cohort edges"})
+    specs = specs[:4]
+    for tf in ALTERNATIVE_TEXT_FIELDS:
+        if tuple(tf) != main["text_fields"]:
+            specs.append({**main, "text_fields": tuple(tf), "change": "text fields"})
+    for c in coders_available():
+        if c != main["coder"]:
+            specs.append({**main, "coder": c, "change": "coder"})
+    return specs
+
+
+def sensitivity(firms: pd.DataFrame, text_fields: Sequence[str], cohort_edges: Sequence[int], *,
+                alpha: float = 0.05, seed: int = DEFAULT_SEED, n_perm_shares: int = DEFAULT_N_PERM_SHARES,
+                specs: list[dict] | None = None) -> pd.DataFrame:
+    """The primary decision under each specification of :func:`sensitivity_specs` (or ``specs``).
+
+    Columns change, cohort_edges, text_fields, coder, estimate, p, p_mcse, decision, reason,
+    agrees (decision equal to the main specification's).  Keyness correction is not a row: no
+    convergence measure uses key terms, so it cannot change this decision."""
+    from .params import as_list
+
+    fields = [str(f) for f in as_list(text_fields, name="text_fields")]
+    present = [f for f in fields if f in firms.columns]
+    specs = specs or sensitivity_specs(present, cohort_edges)
+    rows, coded = [], {}
+    for spec in specs:
+        tf = [f for f in spec["text_fields"] if f in firms.columns]
+        key = (tuple(tf), spec["coder"])
+        if key not in coded:  # code each text-field / coder combination once
+            coded[key] = _dictionary_flags(firms, tf, spec["coder"])
+        res = analyse(firms, text_fields=tf, cohort_edges=spec["cohort_edges"], n_boot=0, n_perm=0,
+                      n_perm_shares=n_perm_shares, alpha=alpha, seed=seed, measures=(PRIMARY_MEASURE,),
+                      coder=spec["coder"], flags=coded[key])
+        r = res.primary_row()
+        rows.append({"change": spec["change"], "cohort_edges": ", ".join(str(e) for e in spec["cohort_edges"]),
+                     "text_fields": ", ".join(tf), "coder": spec["coder"], "estimate": float(r["estimate"]),
+                     "p": float(r["p"]), "p_mcse": float(r["p_mcse"]), "decision": r["decision"],
+                     "reason": r["reason"]})
+    out = pd.DataFrame(rows)
+    out["agrees"] = out["decision"] == out["decision"].iloc[0]
+    return out

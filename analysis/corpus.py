@@ -98,6 +98,7 @@ class Corpus:
     #: what loading changed without excluding a firm (control characters removed, investor
     #: types mapped or left uncoded), one sentence each
     notices: list = field(default_factory=list)
+    website_snapshot: object = None  # snapshot.SnapshotInfo when a snapshot was merged
 
     def city_counts(self) -> pd.Series:
         return self.firms["city"].value_counts().reindex(list(CITIES), fill_value=0)
@@ -681,8 +682,12 @@ def read_file(path: str | Path | None) -> tuple[Path, bytes]:
         raise CorpusError(f"{path}: cannot be read ({exc.strerror or exc}); {expected}") from None
 
 
-def load(path: str | Path | None = None) -> Corpus:
-    """Read, check and normalise a corpus file (canonical CSV or Crunchbase export)."""
+def load(path: str | Path | None = None, website_snapshot: str | Path | None = None) -> Corpus:
+    """Read, check and normalise a corpus file (canonical CSV or Crunchbase export).
+
+    ``website_snapshot`` (a ``website_text.csv`` written by ``python -m analysis collect``, or
+    its folder; empty for none) fills ``website_text`` per firm before firms without text are
+    excluded; see :func:`analysis.snapshot.merge` for the order."""
     path, data = read_file(path)
     text, encoding = _decode(data, path)
     delim = _detect_delimiter(text)
@@ -771,6 +776,7 @@ def load(path: str | Path | None = None) -> Corpus:
                 frame[c] = None
         frame["source"] = frame["source"].fillna("user")
     frame["founded_year"] = frame["founded_year"].map(parse_year)
+    frame, snapshot_info = _merge_snapshot(frame, website_snapshot)
     extra = [c for c in frame.columns if c not in CANONICAL_COLUMNS + TRUTH_COLUMNS + ["_place"]]
     if kind == "crunchbase":
         extra = []
@@ -837,7 +843,20 @@ def load(path: str | Path | None = None) -> Corpus:
     simulated = bool(truth) or bool((firms["source"] == "simulated").all())
     return Corpus(firms=firms, exclusions=exclusions, path=path, source_kind=kind,
                   simulated=simulated, encoding=encoding, delimiter=delim,
-                  n_records=len(records), column_names=names, notices=notices)
+                  n_records=len(records), column_names=names, notices=notices,
+                  website_snapshot=snapshot_info)
+
+
+def _merge_snapshot(frame: pd.DataFrame, website_snapshot):
+    """The frame with a collected snapshot's website text merged in (nothing when empty)."""
+    if website_snapshot is None or str(website_snapshot).strip() == "":
+        return frame, None
+    from . import snapshot
+
+    try:
+        return snapshot.merge(frame, website_snapshot)
+    except snapshot.SnapshotError as exc:
+        raise CorpusError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- CLI

@@ -17,6 +17,7 @@ from matplotlib import font_manager
 from matplotlib.patches import Patch
 
 from .palette import CITIES, CITY_COLOURS
+from .text import with_gloss
 
 GREY = "#8a8a8a"
 DPI = 200  # pages show figures at about 100 px per inch: PNGs at twice the displayed size
@@ -85,8 +86,10 @@ def _cloud(frequencies: dict[str, float], colour_of, seed: int, width: int, heig
         random_state=seed, prefer_horizontal=0.9, max_words=len(frequencies) or 1,
         relative_scaling=0.5, min_font_size=16,
     )
-    cloud.generate_from_frequencies({k: float(v) for k, v in frequencies.items() if v > 0})
-    cloud.recolor(color_func=lambda word, **_: colour_of(word), random_state=seed)
+    # Chinese terms carry their English gloss (data/zh_glosses.csv): "钱包 (wallet)"
+    shown = {with_gloss(k): k for k in frequencies}
+    cloud.generate_from_frequencies({with_gloss(k): float(v) for k, v in frequencies.items() if v > 0})
+    cloud.recolor(color_func=lambda word, **_: colour_of(shown.get(word, word)), random_state=seed)
     return cloud
 
 
@@ -155,7 +158,7 @@ def keyness_bars(table: pd.DataFrame, city: str, n: int = 12, reference: str = "
     base = [CITY_COLOURS[city] if s > 0 else GREY for s in shown["statistic"]]
     ax.barh(y, shown["statistic"], color=[b if ok else "white" for b, ok in zip(base, sig)],
             edgecolor=base, hatch=[None if ok else "///" for ok in sig], linewidth=0.8)
-    ax.set_yticks(y, shown["feature"])
+    ax.set_yticks(y, [with_gloss(t) for t in shown["feature"]])
     ax.axvline(0, color="black", lw=0.6)
     ax.set_xlabel("signed chi-squared keyness")
     handles = [Patch(color=CITY_COLOURS[city], label=f"over-used in {city}"),
@@ -167,26 +170,6 @@ def keyness_bars(table: pd.DataFrame, city: str, n: int = 12, reference: str = "
               fontsize=11)
     fig.tight_layout()
     return mark_simulated(fig, simulated)
-
-
-def share_bars(shares: pd.DataFrame, title: str = ""):
-    """Grouped horizontal bars: rows are categories, columns cities (shares in 0..1)."""
-    setup()
-    cities = [c for c in CITIES if c in shares.columns]
-    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(shares) * max(len(cities), 1) / 1.5 + 1.2))
-    height = 0.8 / max(len(cities), 1)
-    base = np.arange(len(shares))[::-1]
-    for i, city in enumerate(cities):
-        ax.barh(base + (len(cities) - 1 - i) * height - 0.4 + height / 2, shares[city] * 100,
-                height=height, color=CITY_COLOURS[city], label=city)
-    ax.set_yticks(base, shares.index)
-    ax.set_xlabel("share of the city's firms (%)")
-    ax.set_xlim(0, 100)
-    if title:
-        ax.set_title(title)
-    city_legend(ax, cities, loc="lower right", fontsize=8)
-    fig.tight_layout()
-    return fig
 
 
 # ----------------------------------------------------------------------------- context
@@ -234,16 +217,19 @@ def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | 
     cohorts = list(dict.fromkeys(part["cohort"]))
     x = np.arange(len(cohorts))
     fig, ax = plt.subplots(figsize=(5.8, 3.2))
-    groups = [c for c in CITIES if c in set(part["city"])] or sorted(set(part["city"]))
+    present = list(dict.fromkeys(part["city"]))
+    groups = [c for c in CITIES if c in present] + [c for c in present if c not in CITIES]  # cities, then pooled
     for k, city in enumerate(groups):
         rows = part[part["city"] == city].set_index("cohort").reindex(cohorts)
         if ylim is not None:
             rows = rows.assign(lo=rows["lo"].clip(*ylim), hi=rows["hi"].clip(*ylim))
         colour = CITY_COLOURS.get(city, "#444444")
         offset = (k - (len(groups) - 1) / 2) * 0.06
-        ax.errorbar(x + offset, rows["estimate"],
-                    yerr=[rows["estimate"] - rows["lo"], rows["hi"] - rows["estimate"]],
-                    color=colour, marker="o", capsize=3, label=city)
+        # the interval as drawn from its ends: a bootstrap interval need not contain its estimate
+        # (small cells), and a missing one (not estimable) is simply not drawn
+        ax.plot(x + offset, rows["estimate"], color=colour, marker="o", label=city)
+        drawn = rows["lo"].notna().to_numpy() & rows["hi"].notna().to_numpy()
+        ax.vlines((x + offset)[drawn], rows["lo"][drawn], rows["hi"][drawn], color=colour, lw=1.2)
     if chance is not None:
         ax.axhline(chance, color=GREY, lw=0.8, ls=":")
     ax.set_xticks(x, cohorts)
@@ -258,16 +244,26 @@ def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | 
 
 
 def power_plot(study: pd.DataFrame, alpha: float):
-    """Detection rate by planted convergence strength, ±2 Monte Carlo standard errors."""
+    """Rejection rate against the planted narrowing of the gap, one line per test, ±2 Monte
+    Carlo standard errors; the national-drift scenario (no narrowing) as open squares."""
     setup()
-    fig, ax = plt.subplots(figsize=(5.6, 3.2))
-    ax.errorbar(study["strength"], study["rate"], yerr=2 * study["mcse"], marker="o", color="black",
-                capsize=3, label="share of replicates that detect convergence")
-    ax.axhline(alpha, color=CITY_COLOURS["Shanghai"], lw=0.8, ls="--", label=f"alpha = {alpha:g}")
-    ax.set_xlabel("planted convergence strength")
-    ax.set_ylabel("detection rate")
+    fig, ax = plt.subplots(figsize=(6.2, 3.4))
+    colours = ["#000000", CITY_COLOURS["Shanghai"], CITY_COLOURS["Shenzhen"], GREY]
+    for k, (comp, part) in enumerate(study.groupby("comparison", sort=False)):
+        colour = colours[k % len(colours)]
+        line = part[part["kind"] != "national drift"].sort_values("planted_effect")
+        role = part["role"].iloc[0]
+        ax.errorbar(100 * line["planted_effect"], line["rate"], yerr=2 * line["mcse"], marker="o", color=colour,
+                    capsize=3, label=f"{comp}" + (" (old test)" if role == "old test" else ""))
+        drift = part[part["kind"] == "national drift"]
+        ax.errorbar(100 * drift["planted_effect"] + 0.3 * (k + 1), drift["rate"], yerr=2 * drift["mcse"], marker="s",
+                    mfc="white", color=colour, capsize=3, ls="none")
+    ax.plot([], [], marker="s", mfc="white", color=GREY, ls="none", label="national drift (no convergence)")
+    ax.axhline(alpha, color=GREY, lw=0.8, ls="--", label=f"alpha = {alpha:g}")
+    ax.set_xlabel("planted narrowing of the public-share gap (points per cohort)")
+    ax.set_ylabel("rejection rate")
     ax.set_ylim(-0.03, 1.03)
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.legend(frameon=False, fontsize=7.5, loc="upper left")
     fig.tight_layout()
     return mark_simulated(fig)  # a simulation study: every point comes from simulated corpora
 
@@ -276,9 +272,13 @@ def year_histogram(firms: pd.DataFrame, simulated: bool = False):
     """Founding years by city (stacked counts)."""
     setup()
     years = firms.dropna(subset=["founded_year"])
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    if years.empty:
+        ax.text(0.5, 0.5, "no firm has a founding year", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
     lo, hi = int(years["founded_year"].min()), int(years["founded_year"].max())
     bins = np.arange(lo, hi + 2) - 0.5
-    fig, ax = plt.subplots(figsize=(6, 2.8))
     data = [years.loc[years["city"] == c, "founded_year"].astype(int) for c in CITIES]
     ax.hist(data, bins=bins, stacked=True, color=[CITY_COLOURS[c] for c in CITIES], label=list(CITIES))
     ax.set_xlabel("founding year")
@@ -294,6 +294,6 @@ def close(fig) -> None:
 
 
 __all__ = [
-    "setup", "cjk_font_path", "mark_simulated", "tint", "city_wordcloud", "comparison_wordcloud", "keyness_bars", "share_bars",
+    "setup", "cjk_font_path", "mark_simulated", "tint", "city_wordcloud", "comparison_wordcloud", "keyness_bars",
     "policy_timeline", "cohort_plot", "power_plot", "year_histogram",
 ]

@@ -128,13 +128,21 @@ class Parameters(BaseModel):
     corpus_path: Annotated[str, Field(strict=True)] = param(
         "", "CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus",
         ("01_introduction", "03_data", *_TEXT))
+    website_snapshot: Annotated[str, Field(strict=True)] = param(
+        "", "website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); "
+        "empty: none", ("01_introduction", "03_data", *_TEXT))
     tables_dir: Annotated[str, Field(strict=True)] = param(
         "", "folder for the tables as CSV; filled in by the runner, empty: none written",
         CHAPTERS[1:])
     text_fields: Annotated[list[TextField], BeforeValidator(_listed), AfterValidator(_unique),
                            Field(min_length=1)] = param(
-        ["description", "full_description"],
+        ["description", "full_description", "website_text"],
         f"text columns analysed, joined (any of {', '.join(TEXT_COLUMNS)})", _TEXT)
+    coder: Literal["", "dictionary", "supervised"] = param(
+        "", "business-model coder of Table 1 and the convergence measures: dictionary or supervised; "
+            "empty: the package default (analysis.classify.DEFAULT_CODER)",
+        ("04_beijing", "05_shanghai", "06_shenzhen", "07_comparison", "08_convergence", "10_policy",
+         "11_reproduce"))
     min_df: Int = param(1, "keep terms used by at least this many firms (at least 1)",
                         ("04_beijing", "05_shanghai", "06_shenzhen", "07_comparison", "11_reproduce"),
                         ge=1)
@@ -152,10 +160,15 @@ class Parameters(BaseModel):
                               ("08_convergence", "09_validation", "11_reproduce"), ge=1)
     n_boot: Int = param(200, "bootstrap draws per cohort (0 or more; 0: no intervals)",
                         ("08_convergence", "11_reproduce"), ge=0)
-    n_perm: Int = param(200, "permutations for the trend test (0 or more; 0: no test)", _COHORTS, ge=0)
+    n_perm: Int = param(200, "permutations for the text-measure trend tests and for each simulated corpus of the "
+                        "power study (0 or more; 0: no test)", _COHORTS, ge=0)
+    n_perm_shares: Int = param(10000, "permutations for the share-gap tests, the primary test included "
+                               "(0 or more; 0: no test)", ("08_convergence", "10_policy", "11_reproduce"), ge=0)
     alpha: Float = param(0.05, "significance level of the tests, in (0, 1)", _COHORTS, gt=0, lt=1)
-    replicates: Int = param(20, "simulated corpora per planted strength in the validation study (at least 1)",
-                            ("09_validation", "11_reproduce"), ge=1)
+    replicates: Int = param(200, "simulated corpora per scenario for the share gaps in the power study "
+                            "(at least 1)", ("08_convergence", "09_validation", "11_reproduce"), ge=1)
+    text_replicates: Int = param(5, "full-text simulated corpora per scenario for the text measures in the "
+                                 "power study (0 or more)", ("08_convergence", "09_validation", "11_reproduce"), ge=0)
 
 
 FIELDS = Parameters.model_fields

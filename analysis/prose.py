@@ -106,6 +106,52 @@ def provenance(corpus) -> str:
             "hand-coded sample (`data/coding_sample.csv`).")
 
 
+def absent_cities(firms) -> str:
+    """Which of the three cities have no firm in this corpus (empty when all are present)."""
+    from .palette import CITIES
+
+    present = set(firms["city"])
+    absent = [c for c in CITIES if c not in present]
+    if not absent:
+        return ""
+    kept = [c for c in CITIES if c in present]
+    return (f"\n\nThis corpus has no firm in {' or '.join(absent)}; what follows compares "
+            f"{' and '.join(kept) if len(kept) > 1 else 'only ' + kept[0]}, and says where a "
+            f"comparison needs the missing {'city' if len(absent) == 1 else 'cities'}.\n")
+
+
+def similarity_sentence(similarity) -> str:
+    """The pairwise similarities of the city profiles in words; a pair with an absent city is
+    said to be not estimable."""
+    import itertools
+
+    import pandas as pd
+
+    parts = []
+    for a, b in itertools.combinations(similarity.index, 2):
+        value = similarity.loc[a, b]
+        parts.append(f"{a} and {b}: {value:.2f}" if pd.notna(value) else
+                     f"{a} and {b}: not estimable (a city without firms has no profile)")
+    return "Cosine similarity of the city profiles, " + "; ".join(parts) + ".\n"
+
+
+def founding_years(firms) -> str:
+    """The range of founding years and how many firms have none (said as such when none has one)."""
+    years = firms["founded_year"].dropna()
+    missing = int(firms["founded_year"].isna().sum())
+    if years.empty:
+        return ("No firm in this corpus has a founding year, so there are no cohorts to compare and "
+                "the convergence chapter cannot test the brief's claim on it.\n")
+    span = (f"All firms with a founding year were founded in {int(years.min())}"
+            if years.min() == years.max() else
+            f"Founding years run from {int(years.min())} to {int(years.max())}")
+    if missing == 0:
+        return f"{span}; every firm has one.\n"
+    return (f"{span}; {missing} firm{'s have' if missing != 1 else ' has'} none, as happens in real "
+            f"exports, and {'are' if missing != 1 else 'is'} left out of the cohort analyses (they stay "
+            f"in everything else).\n")
+
+
 def key_terms_sentence(table, city: str, adjust: str = "bh", alpha: float | None = None) -> str:
     """How many of a city's over-used terms survive the multiplicity correction, in words."""
     from .tables import KEY_ALPHA, key_counts
@@ -143,14 +189,19 @@ def city_findings(report, dims=("application", "customer", "geography", "investo
                   adjust: str = "bh") -> str:
     """Bullet list: per dimension, this corpus's modal category with its share (ties said as
     ties), the brief's value, and whether they agree; then the key terms that survive."""
+    import pandas as pd
+
     from . import labels
     from .tables import agreement, pct, top_terms
 
+    if report.n_firms == 0:
+        return (f"This corpus has no firm in {report.city}, so this chapter has nothing to show about "
+                f"the city; the other chapters use the cities that are present.\n")
     lines = []
     for dim in dims:
         m = report.modal[dim]
         brief = labels.brief_value(dim, report.city)
-        if m["code"] is None:
+        if m["code"] is None or pd.isna(m["code"]):
             lines.append(f"- **{labels.display(dim)}**: no firm could be coded.")
             continue
         score = agreement(m, brief)
@@ -266,3 +317,61 @@ def evidence_notice(corpus) -> str:
             "The paragraphs headed *What the evidence would look like* carry this build's numbers, "
             f"computed from {code(Path(corpus.path).name)}. They bear on the premises of the "
             "recommendations, not on whether a policy would work.\n:::\n")
+
+
+def website_snapshot_note(corpus) -> str:
+    """Where this build's website text comes from: a collected snapshot, or the corpus alone."""
+    info = getattr(corpus, "website_snapshot", None)
+    if info is None:
+        return ("This build reads no collected website snapshot (parameter `website_snapshot` is "
+                "empty): website text, where there is any, is the corpus file's own column.")
+    when = (f"fetched from {escape(info.first_fetch)} to {escape(info.last_fetch)}"
+            if info.first_fetch else "with no fetch times recorded")
+    return (f"This build reads the website snapshot {escape(Path(info.path).parent.name + '/' + Path(info.path).name)} "
+            f"(SHA-256 `{sha256(info.path)[:16]}…`): {info.n_pages} page"
+            f"{'s' if info.n_pages != 1 else ''} {when}, which give "
+            f"{info.n_firms_with_text} firm{'s' if info.n_firms_with_text != 1 else ''} "
+            "their website text; the other firms keep the corpus file's own.")
+
+
+def checkset_note(names, held: str | None, kappa_by_set: dict) -> str:
+    """Which hand-coded check sets this build found, which one is held out, and how far the
+    two coders agreed (Cohen's kappa), in words."""
+    if not names:
+        return ("No hand-coded check set ships with this build (`data/check_set.csv`, "
+                "`data/check_set_fresh.csv`), so the coders' accuracy on independent text cannot be "
+                "shown here, and the supervised coder has nothing to learn from.")
+    files = " and ".join(f"`data/{n}.csv`" for n in names)
+    parts = [f"This build found {files}."]
+    if held == "check_set_fresh":
+        parts.append("The fresh set, `data/check_set_fresh.csv`, is the held-out one: the dictionary "
+                     "coder may have been revised after figures on `data/check_set.csv` were seen, so "
+                     "the first set's figures are training figures and only the fresh set's speak for "
+                     "text the coder was not tuned on.")
+    elif held:
+        parts.append(f"`data/{held}.csv` is held out: the dictionary coder was written from the "
+                     "codebook before the set existed, and has not been changed after seeing its "
+                     "figures.")
+    for name, k in kappa_by_set.items():
+        lo, hi = float(k["kappa"].min()), float(k["kappa"].max())
+        span = f"{lo:.2f}" if round(lo, 2) == round(hi, 2) else f"{lo:.2f} to {hi:.2f}"
+        parts.append(f"On `{name}` the two coders' Cohen's kappa is {span} across the three "
+                     "dimensions.")
+    return " ".join(parts)
+
+
+def brief_business_type_note(check) -> str:
+    """Where the brief's business-type cells do not follow from its own customer and geography
+    cells by the codebook's derived table, said plainly (``check``: tables.brief_business_type_check)."""
+    bad = check[check["consistent"] == "no"]
+    if bad.empty:
+        return ("The brief's business-type cells follow from its own customer and geography cells by "
+                "the codebook's table.\n")
+    parts = []
+    for r in bad.itertuples(index=False):
+        parts.append(f"for {escape(r.city)} the brief gives customers *{escape(r[1])}* and geography "
+                     f"*{escape(r[2])}*, which by the codebook's table give the business type *{escape(r[3])}*, yet its "
+                     f"business-type cell reads *{escape(r[4])}*")
+    return ("The brief's own cells do not agree with each other here: " + "; ".join(parts)
+            + ". The rebuilt row follows the codebook's table, so a disagreement with the brief in that "
+              "cell can come from the brief itself rather than from this corpus.\n")

@@ -67,6 +67,8 @@ TABLES: tuple[Entry, ...] = (
           "07_comparison"),
     Entry("table1_long", "Table 1 rebuilt, one row per cell, with the brief's value and the "
           "agreement score (yes, no, tie, or not tested).", "07_comparison"),
+    Entry("brief_business_type_check", "The codebook's business-type table applied to the brief's own "
+          "customer and geography cells, beside the brief's business-type cell.", "07_comparison"),
     Entry("figure1_terms", "The terms drawn in the rebuilt Figure 1, with the city each is "
           "assigned to, its keyness, q and whether it survives the correction.", "07_comparison"),
     Entry("city_similarity", "Cosine similarity of the cities' tf-idf term profiles (1: the "
@@ -76,8 +78,17 @@ TABLES: tuple[Entry, ...] = (
           "bootstrap intervals.", "08_convergence"),
     Entry("convergence_trends", "The trend of each convergence measure over cohorts, with its "
           "permutation p-value.", "08_convergence"),
+    Entry("convergence_gaps", "Beijing's value minus each other city's (and the two pooled), per "
+          "measure and cohort, with bootstrap intervals.", "08_convergence", shown=False),
+    Entry("convergence_decomposition", "How the gap to Beijing changed over cohorts, split into "
+          "Beijing's own change and the other cities' (slopes per cohort with 95% bootstrap "
+          "intervals, and whether the gap overshot).", "08_convergence"),
     Entry("verdict", "The convergence verdict as data: one row per measure and comparison.",
           "08_convergence"),
+    Entry("convergence_power", "Power of each convergence test from the simulation study, with "
+          "Monte Carlo standard errors, and the minimum detectable effect.", "08_convergence"),
+    Entry("convergence_sensitivity", "The primary convergence decision again, changing one "
+          "analytic choice at a time (cohort edges, text fields, coder).", "08_convergence"),
     Entry("validation_power", "Detection rate of the convergence test by planted strength, with "
           "Monte Carlo standard errors.", "09_validation"),
     Entry("validation_label_recovery", "How well the coders recover the simulator's planted "
@@ -85,6 +96,23 @@ TABLES: tuple[Entry, ...] = (
     *(Entry(f"confusion_b_{dim}_dictionary", f"Confusion matrix of the dictionary coder on the "
             f"{dim} dimension, on corpora written with the second phrase bank.", "09_validation")
       for dim in ("application", "customer", "geography")),
+    Entry("validation_power_summary", "Power and minimum detectable effect per convergence "
+          "measure and comparison, summarised from the simulation study.", "09_validation",
+          shown=False),
+    Entry("validation_check_sets", "Both coders scored on the hand-coded check sets: accuracy and "
+          "abstention per set, coder, evaluation, language and dimension.", "09_validation",
+          shown=False),
+    Entry("validation_check_set_kappa", "Agreement between the two hand coders of each check set "
+          "(Cohen's kappa and raw agreement).", "09_validation"),
+    Entry("validation_check_set_accuracy", "Accuracy of both coders against the adjudicated codes "
+          "of the check sets, per set, coder and language; abstentions count as errors.",
+          "09_validation"),
+    Entry("validation_check_set_abstention", "How often the dictionary coder abstains on the check "
+          "sets (no text, or a tie its rules cannot separate).", "09_validation"),
+    *(Entry(f"confusion_{held}_{dim}_dictionary", f"Confusion matrix of the dictionary coder on the "
+            f"{dim} dimension of the held-out check set {held} (rows: adjudicated code; columns: "
+            "the coder's).", "09_validation")
+      for held in ("check_set", "check_set_fresh") for dim in ("application", "customer", "geography")),
     Entry("validation_this_corpus", "Both coders scored on this build's corpus.", "09_validation"),
     Entry("policy_evidence", "Per city, the shares of firms the brief's recommendations bear on: "
           "public-customer, crypto and mainly state-backed firms.", "10_policy"),

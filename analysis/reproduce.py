@@ -24,12 +24,17 @@ def parameter_table(params: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def input_hashes(corpus_path: str = "") -> pd.DataFrame:
-    """SHA-256 of every file in data/, the corpus (if outside data/) and the lock file."""
+def input_hashes(corpus_path: str = "", website_snapshot: str = "") -> pd.DataFrame:
+    """SHA-256 of every file in data/, the corpus (if outside data/), the website-text
+    snapshot (when one is given) and the lock file."""
+    from .snapshot import snapshot_path
+
     files = sorted(p for p in DATA_DIR.rglob("*") if p.is_file())
     corpus = resolve_corpus(corpus_path)
     if corpus not in files:
         files.append(corpus)
+    if str(website_snapshot or "").strip():
+        files.append(snapshot_path(website_snapshot))
     files.append(ROOT / "requirements.lock")
     rows = []
     for p in files:

@@ -50,12 +50,12 @@ import pandas as pd
 import yaml
 
 from . import labels as _labels
+from .defaults import BRIEF_CITY_SIZES as DEFAULT_N
+from .defaults import DEFAULT_SEED
 from .palette import CITIES
 from .paths import DATA_DIR, RESOURCES_DIR
 
-DEFAULT_SEED = 20220804
 DEFAULT_CONVERGENCE = 0.5
-DEFAULT_N = (110, 53, 34)
 DEFAULT_YEARS = (2014, 2022)
 DEFAULT_MISSING_YEAR_RATE = 0.08
 DEFAULT_FULL_DESCRIPTION_RATE = 0.5
@@ -287,10 +287,17 @@ def simulate(
     website_text_rate: float = DEFAULT_WEBSITE_TEXT_RATE,
     website_rate: float = DEFAULT_WEBSITE_RATE,
     profiles_path: str | Path = PROFILES_FILE,
+    national_drift: float = 0.0,
+    beijing_drift: float = 0.0,
+    year_weights: dict | None = None,
 ) -> pd.DataFrame:
     """Generate a corpus in the canonical schema with ``truth_*`` columns (see module doc).
 
     ``n_per_city`` gives Beijing, Shanghai, Shenzhen counts (or a dict city -> count).
+    ``national_drift`` / ``beijing_drift``: see :func:`drifted_public_probability`; the planted
+    settings are kept in ``frame.attrs["truth"]`` (and :func:`planted_gap` gives the expected
+    public-share gap they imply).  ``year_weights`` (year -> relative weight) replaces the
+    founding-year distribution, e.g. to match a real export's cohorts.
     """
     if isinstance(n_per_city, dict):
         n_per_city = [int(n_per_city.get(c, 0)) for c in CITIES]
@@ -310,6 +317,7 @@ def simulate(
     spec = load_profiles(str(profiles_path))
     bank = load_phrasebank(phrasebank)
     profiles = spec["profiles"]
+    _check_drift(profiles, float(national_drift), float(beijing_drift))
 
     n = sum(n_per_city)
     city_idx = np.repeat(np.arange(3), n_per_city)
@@ -317,11 +325,7 @@ def simulate(
 
     # 1. latent founding year
     year_values = np.arange(y_min, y_max + 1)
-    weights = spec.get("founding_year_weights") or {}
-    if (y_min, y_max) == tuple(DEFAULT_YEARS) and weights:
-        p = np.array([float(weights[int(y)]) for y in year_values])
-    else:
-        p = np.ones(len(year_values))
+    p = _year_weights(spec, y_min, y_max, year_weights)
     cum_year = np.cumsum(p / p.sum())
     latent_year = year_values[_choice(rng.random(n), cum_year[None, :])]
 
@@ -338,7 +342,15 @@ def simulate(
     for j, dim in enumerate(DIMENSIONS):
         cats = _labels.categories(dim)
         cum = np.array([np.cumsum([profiles[c][dim][k] for k in cats]) for c in CITIES])
-        drawn[dim] = np.array(cats, dtype=object)[_choice(u_lab[:, j], cum[profile_idx])]
+        cum_firm = cum[profile_idx]
+        if dim == "customer" and (national_drift or beijing_drift):
+            w0 = (latent_year - y_min) / span if span > 0 else np.zeros(n)
+            p_pub = cum_firm[:, cats.index("public")] - (cum_firm[:, cats.index("public") - 1]
+                                                         if cats.index("public") else 0.0)
+            p_pub = np.clip(p_pub + w0 * (float(national_drift) + float(beijing_drift) * (city_idx == 0)), 0, 1)
+            cum_firm = np.where(np.array(cats) == "public", p_pub[:, None], 1.0 - p_pub[:, None])
+            cum_firm = np.cumsum(cum_firm, axis=1)
+        drawn[dim] = np.array(cats, dtype=object)[_choice(u_lab[:, j], cum_firm)]
 
     # 4. missingness and optional fields
     u_opt = rng.random((n, 4))
@@ -445,7 +457,86 @@ def simulate(
     for col in COLUMNS:
         if col not in ("founded_year", "truth_year"):
             frame[col] = pd.Series(list(frame[col]), index=frame.index, dtype="str")
-    return frame[COLUMNS]
+    frame = frame[COLUMNS]
+    frame.attrs["truth"] = {"convergence": float(convergence), "national_drift": float(national_drift),
+                            "beijing_drift": float(beijing_drift), "years": (y_min, y_max),
+                            "year_weights": dict(year_weights) if year_weights else None,
+                            "n_per_city": tuple(n_per_city)}
+    return frame
+
+
+# --------------------------------------------------------------------------- drift truth
+def _year_weights(spec: dict, y_min: int, y_max: int, year_weights: dict | None = None) -> np.ndarray:
+    """Relative weight of each year y_min..y_max: ``year_weights`` if given, else the profile
+    file's weights for the default range, else uniform."""
+    year_values = np.arange(y_min, y_max + 1)
+    if year_weights:
+        p = np.array([float(year_weights.get(int(y), 0.0)) for y in year_values])
+        if p.sum() <= 0 or (p < 0).any():
+            raise ValueError("year_weights must be non-negative with a positive total over the year range")
+        return p
+    weights = spec.get("founding_year_weights") or {}
+    if (y_min, y_max) == tuple(DEFAULT_YEARS) and weights:
+        return np.array([float(weights[int(y)]) for y in year_values])
+    return np.ones(len(year_values))
+
+
+def _check_drift(profiles: dict, national: float, beijing: float) -> None:
+    """Every firm's public-customer probability must stay in [0, 1] over the year range."""
+    for city in CITIES:
+        p = float(profiles[city]["customer"]["public"])
+        for shift in (national, national + (beijing if city == "Beijing" else 0.0)):
+            if not 0.0 <= p + shift <= 1.0:
+                raise ValueError(
+                    f"national_drift {national:+g} and beijing_drift {beijing:+g} would take {city}'s "
+                    f"public-customer probability {p:g} outside [0, 1]")
+
+
+def drifted_public_probability(profiles: dict, city: str, profile: str, year_weight: float,
+                               national_drift: float = 0.0, beijing_drift: float = 0.0) -> float:
+    """Public-customer probability of a firm of ``city`` drawing from ``profile`` (a city's
+    name), founded at relative year ``year_weight`` = (y - y_min) / (y_max - y_min):
+    the profile's probability plus ``year_weight * national_drift`` for every firm, plus
+    ``year_weight * beijing_drift`` for Beijing's own firms.  So a national drift moves all
+    three cities the same way (gap to Beijing unchanged) and Beijing's drift moves Beijing alone."""
+    p = float(profiles[profile]["customer"]["public"])
+    return p + year_weight * (national_drift + (beijing_drift if city == "Beijing" else 0.0))
+
+
+def planted_gap(cohort_edges: Sequence[int], convergence: float = DEFAULT_CONVERGENCE,
+                national_drift: float = 0.0, beijing_drift: float = 0.0,
+                n_per_city: Sequence[int] = DEFAULT_N, years: Sequence[int] = DEFAULT_YEARS,
+                profiles_path: str | Path = PROFILES_FILE, year_weights: dict | None = None) -> np.ndarray:
+    """Expected public-customer share of Beijing minus that of Shanghai and Shenzhen pooled,
+    per cohort ``[a, b)`` of ``cohort_edges``: the planted truth in planted labels (before any
+    coder error).  NaN for a cohort outside the simulated years."""
+    profiles = load_profiles(str(profiles_path))["profiles"]
+    spec = load_profiles(str(profiles_path))
+    y_min, y_max = int(years[0]), int(years[1])
+    span = y_max - y_min
+    yrs = np.arange(y_min, y_max + 1)
+    wy = _year_weights(spec, y_min, y_max, year_weights)
+    n = np.asarray(n_per_city, dtype=float)
+    edges = [int(e) for e in cohort_edges]
+    out = []
+    for a, b in zip(edges, edges[1:]):
+        sel = (yrs >= a) & (yrs < b)
+        if not sel.any() or wy[sel].sum() <= 0:
+            out.append(np.nan)
+            continue
+        gaps = []
+        for y in yrs[sel]:
+            w0 = (y - y_min) / span if span > 0 else 0.0
+            w = float(convergence) * w0
+            bj = drifted_public_probability(profiles, "Beijing", "Beijing", w0, national_drift, beijing_drift)
+            others = [(1 - w) * drifted_public_probability(profiles, c, c, w0, national_drift, beijing_drift)
+                      + w * drifted_public_probability(profiles, c, "Beijing", w0, national_drift, beijing_drift)
+                      for c in CITIES[1:]]
+            wts = n[1:] if n[1:].sum() else np.ones(len(others))  # no other city: the model's gap
+            pooled = float(np.dot(wts, others) / wts.sum())
+            gaps.append(bj - pooled)
+        out.append(float(np.average(gaps, weights=wy[sel])))
+    return np.array(out)
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -482,6 +573,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--years", type=int, nargs=2, metavar=("FIRST", "LAST"),
                    default=list(DEFAULT_YEARS), help="founding-year range (default 2014 2022)")
     p.add_argument("--missing-year-rate", type=float, default=DEFAULT_MISSING_YEAR_RATE)
+    p.add_argument("--national-drift", type=float, default=0.0,
+                   help="change of every city's public-customer probability over the year range (default 0)")
+    p.add_argument("--beijing-drift", type=float, default=0.0,
+                   help="extra change of Beijing's public-customer probability over the year range (default 0)")
     return p
 
 
@@ -490,7 +585,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         frame = simulate(n_per_city=args.n, seed=args.seed, convergence=args.convergence,
                          phrasebank=args.phrasebank, years=args.years,
-                         missing_year_rate=args.missing_year_rate)
+                         missing_year_rate=args.missing_year_rate, national_drift=args.national_drift,
+                         beijing_drift=args.beijing_drift)
     except ValueError as exc:
         print(f"simulate: {exc}", file=sys.stderr)
         return 2
@@ -504,3 +600,43 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def simulate_labels(replicates: int, rng: np.random.Generator, n_per_city: Sequence[int] = DEFAULT_N,
+                    convergence: float = DEFAULT_CONVERGENCE, national_drift: float = 0.0,
+                    beijing_drift: float = 0.0, years: Sequence[int] = DEFAULT_YEARS,
+                    year_weights: dict | None = None, missing_year_rate: float = DEFAULT_MISSING_YEAR_RATE,
+                    profiles_path: str | Path = PROFILES_FILE) -> dict[str, np.ndarray]:
+    """The label part of :func:`simulate` for many corpora at once, without text: the same
+    model (founding years, convergence switch, drift, application and customer labels,
+    missing years), drawn independently for ``replicates`` corpora with ``rng`` (not the same
+    draws as :func:`simulate`, the same distribution).
+
+    Returns arrays of shape (replicates, n): ``city`` (index into CITIES), ``year`` (latent
+    founding year), ``observed`` (False where the year is blank), ``application`` and
+    ``customer`` (indices into the categories of data/labels.yml)."""
+    spec = load_profiles(str(profiles_path))
+    profiles = spec["profiles"]
+    _check_drift(profiles, float(national_drift), float(beijing_drift))
+    n_per_city = [int(x) for x in n_per_city]
+    n, R = sum(n_per_city), int(replicates)
+    y_min, y_max = int(years[0]), int(years[1])
+    span = y_max - y_min
+    city = np.broadcast_to(np.repeat(np.arange(3), n_per_city), (R, n))
+    p = _year_weights(spec, y_min, y_max, year_weights)
+    cum_year = np.cumsum(p / p.sum())
+    year = y_min + np.minimum(np.searchsorted(cum_year, rng.random((R, n)), side="right"), len(p) - 1)
+    w0 = (year - y_min) / span if span > 0 else np.zeros((R, n))
+    switched = rng.random((R, n)) < float(convergence) * w0
+    profile = np.where(switched, 0, city)
+    out = {"city": np.array(city), "year": year, "observed": rng.random((R, n)) >= missing_year_rate}
+    for dim in ("application", "customer"):
+        cats = _labels.categories(dim)
+        probs = np.array([[float(profiles[c][dim][k]) for k in cats] for c in CITIES])[profile]  # (R, n, C)
+        if dim == "customer" and (national_drift or beijing_drift):
+            j = cats.index("public")
+            pub = probs[..., j] + w0 * (float(national_drift) + float(beijing_drift) * (city == 0))
+            probs = np.stack([pub if k == j else 1.0 - pub for k in range(len(cats))], axis=-1)
+        cum = np.cumsum(probs, axis=-1)
+        out[dim] = np.minimum((rng.random((R, n))[..., None] >= cum).sum(axis=-1), len(cats) - 1)
+    return out

@@ -37,12 +37,40 @@ def save(df: pd.DataFrame, name: str, tables_dir: str | Path | None, corpus=None
     if tables_dir:
         folder = Path(tables_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        df.to_csv(folder / f"{name}.csv", index=not isinstance(df.index, pd.RangeIndex),
-                  lineterminator="\n")
+        csv_safe(df).to_csv(folder / f"{name}.csv", index=not isinstance(df.index, pd.RangeIndex),
+                            lineterminator="\n")
         kind, file = corpus_kind(corpus) if corpus is not None else ("none (no corpus read)", "")
         registry.record(folder, name, kind, file)
     df.attrs["table_name"] = name
     return df
+
+
+#: what makes a spreadsheet read a cell as a formula (OWASP "CSV injection")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES):
+        return value
+    try:
+        float(value)  # "-0.25" written as text is a number, not a formula
+        return value
+    except ValueError:
+        return "'" + value
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy for CSV export whose text cells cannot run as spreadsheet formulas: a text cell
+    starting with = + - @ (or a tab or carriage return) gets a leading apostrophe. Numeric
+    columns are left alone, so negative keyness and gaps stay numbers."""
+    out = df.copy()
+    for i in range(out.shape[1]):  # by position: column names may repeat
+        column = out.iloc[:, i]
+        if not pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            out.isetitem(i, column.map(_inert))
+    if not isinstance(out.index, pd.RangeIndex) and not pd.api.types.is_numeric_dtype(out.index):
+        out.index = out.index.map(_inert)
+    return out
 
 
 def pct(x: float, digits: int = 0) -> str:
@@ -61,8 +89,9 @@ class Coded:
         return self.codes[f"{dimension}_label"]
 
 
-def code(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS) -> Coded:
-    codes = classify.code_firms(firms, text_fields=text_fields).reset_index(drop=True)
+def code(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS, coder: str | None = None) -> Coded:
+    """Every firm coded by ``coder`` (dictionary | supervised; empty: the package default)."""
+    codes = classify.code_with(firms, text_fields=text_fields, coder=coder).reset_index(drop=True)
     codes["investor_label"] = classify.investor_portrait(firms).reset_index(drop=True).to_numpy()
     return Coded(firms.reset_index(drop=True), codes)
 
@@ -107,7 +136,7 @@ def modal(coded: Coded, dimension: str) -> pd.DataFrame:
 
 def modal_text(dimension: str, row) -> str:
     """A modal cell in words: ``Public``, or ``tie: Domestic / Global`` for a tie."""
-    if row["code"] is None:
+    if row["code"] is None or pd.isna(row["code"]):
         return "no coded firm"
     names = [labels.display(dimension, k) for k in row["tied"]]
     return names[0] if len(names) == 1 else "tie: " + " / ".join(names)
@@ -116,7 +145,7 @@ def modal_text(dimension: str, row) -> str:
 def agreement(row, brief: str) -> str:
     """Score a modal cell against the brief's value: ``yes``, ``no``, or ``tie`` when the cell
     is a tie that includes the brief's value (neither agreement nor disagreement)."""
-    if row["code"] is None:
+    if row["code"] is None or pd.isna(row["code"]):
         return "no"
     if len(row["tied"]) > 1:
         return "tie" if brief in row["tied"] else "no"
@@ -135,8 +164,18 @@ def city_keyness_tables(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELD
     mat, feats = text.document_term_matrix(text.firm_texts(firms, text_fields), language=lang,
                                            min_df=min_df)
     city = firms["city"].to_numpy()
-    return {c: kn.keyness(mat, city == c, feats, measure=measure, adjust=adjust)
-            for c in CITIES if (city == c).any()}
+    if adjust not in kn.ADJUSTMENTS:  # checked even when every table is empty
+        raise ValueError(f"keyness_adjust must be one of {kn.ADJUSTMENTS}, got {adjust!r}")
+    out = {}
+    for c in CITIES:
+        target = city == c
+        if target.any() and not target.all() and mat.shape[1] and mat.sum() > 0:
+            out[c] = kn.keyness(mat, target, feats, measure=measure, adjust=adjust)
+        else:  # no firm, every firm, or no term: nothing to compare, an empty table
+            out[c] = pd.DataFrame({"feature": pd.Series(dtype=str), "statistic": pd.Series(dtype=float),
+                                   "p": pd.Series(dtype=float), "q": pd.Series(dtype=float),
+                                   "n_target": pd.Series(dtype=int), "n_reference": pd.Series(dtype=int)})
+    return out
 
 
 def top_terms(table: pd.DataFrame, n: int = 5, alpha: float = KEY_ALPHA) -> list[str]:
@@ -162,8 +201,8 @@ def key_counts(table: pd.DataFrame, alpha: float = KEY_ALPHA) -> dict[str, int]:
 def focus_cell(terms: pd.DataFrame) -> str:
     """Table 1's focus cell in words: surviving terms plain, the rest of the top terms after
     them in parentheses, so that no term is presented as key that is not."""
-    kept = [t for t, ok in zip(terms["term"], terms["survives"]) if ok]
-    rest = [t for t, ok in zip(terms["term"], terms["survives"]) if not ok]
+    kept = [text.with_gloss(t) for t, ok in zip(terms["term"], terms["survives"]) if ok]
+    rest = [text.with_gloss(t) for t, ok in zip(terms["term"], terms["survives"]) if not ok]
     if not len(terms):
         return "no over-used term"
     text_ = "; ".join(kept) if kept else "no term survives the correction"
@@ -201,15 +240,19 @@ def group_similarity(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS) 
     mat, _ = text.document_term_matrix(text.firm_texts(firms, text_fields), language=lang)
     grouped, groups = text.group_rows(text.tfidf(mat), firms["city"].to_numpy(), order=list(CITIES))
     sim = kn.cosine_similarity(grouped)
+    absent = ~firms["city"].value_counts().reindex(groups, fill_value=0).gt(0).to_numpy()
+    sim[absent, :] = np.nan  # a city with no firm has no profile: not estimable, not 0
+    sim[:, absent] = np.nan
     return pd.DataFrame(sim, index=groups, columns=groups).round(3)
 
 
 # ----------------------------------------------------------------------------- Table 1
-ROWS = ("application", "customer", "geography", "firms", "focus", "investor")
+ROWS = ("application", "customer", "geography", "business_type", "firms", "focus", "investor")
 ROW_NAMES = {
     "application": "Blockchain application",
     "customer": "Type of customer base",
     "geography": "Geography of customer base",
+    "business_type": "Business type (from customer and geography)",
     "firms": "Number of firms",
     "focus": "Business focus (key terms)",
     "investor": "Investor portrait",
@@ -219,6 +262,49 @@ BRIEF_FOCUS = {
     "Shanghai": "financial service; international market; software and platform provider",
     "Shenzhen": "commercial project; hardware and information platform; domestic market",
 }
+
+
+# Table 1's "Business type" row: the codebook's derived table (classify.business_type)
+BUSINESS_TYPE_NAMES = {
+    "public_procurement": "Domestic public procurement market",
+    "domestic_commercial": "Domestic commercial market",
+    "international_commercial": "International commercial market",
+}
+BRIEF_BUSINESS_TYPE = {"Beijing": "public_procurement", "Shanghai": "international_commercial",
+                       "Shenzhen": "domestic_commercial"}
+
+
+def business_types(coded: Coded) -> pd.Series:
+    """Each firm's derived business type code (None where customer or geography is none/tie)."""
+    return pd.Series([classify.business_type(c, g) for c, g in
+                      zip(coded.labels("customer"), coded.labels("geography"))],
+                     index=coded.codes.index, dtype=object)
+
+
+def _modal_business_type(coded: Coded, city: str):
+    bt = business_types(coded)[(coded.firms["city"] == city).to_numpy()]
+    counts = bt.dropna().value_counts()
+    if counts.empty:
+        return None, np.nan
+    order = list(classify.BUSINESS_TYPES)
+    best = max(counts.index, key=lambda k: (counts[k], -order.index(k)))
+    return best, counts[best] / len(bt)
+
+
+def brief_business_type_check() -> pd.DataFrame:
+    """The brief's own cells against each other: per city its customer and geography cells,
+    the business type the codebook derives from them, the brief's business-type cell, and
+    whether the two agree."""
+    rows = []
+    for city in CITIES:
+        cust, geo = labels.brief_value("customer", city), labels.brief_value("geography", city)
+        derived = classify.business_type(cust, geo)
+        rows.append({"city": city, "brief customer": labels.display("customer", cust),
+                     "brief geography": labels.display("geography", geo),
+                     "derived business type": BUSINESS_TYPE_NAMES[derived],
+                     "brief business type": BUSINESS_TYPE_NAMES[BRIEF_BUSINESS_TYPE[city]],
+                     "consistent": "yes" if derived == BRIEF_BUSINESS_TYPE[city] else "no"})
+    return pd.DataFrame(rows)
 
 
 def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int = 4) -> pd.DataFrame:
@@ -239,6 +325,11 @@ def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int =
                 brief = labels.brief_value(row, city)
                 rec.update(corpus=modal_text(row, m), share=m["share"], brief=labels.display(row, brief),
                            agree=agreement(m, brief))
+            elif row == "business_type":
+                code, share = _modal_business_type(coded, city)
+                brief = BRIEF_BUSINESS_TYPE[city]
+                rec.update(corpus=BUSINESS_TYPE_NAMES[code] if code else "no coded firm", share=share,
+                           brief=BUSINESS_TYPE_NAMES[brief], agree="yes" if code == brief else "no")
             elif row == "firms":
                 n = int(counts.get(city, 0))
                 rec.update(corpus=str(n), share=np.nan, brief=str(brief_counts[city]),
@@ -332,6 +423,7 @@ def keyness_display(table: pd.DataFrame, n: int = 15) -> pd.DataFrame:
     top["statistic"] = top["statistic"].round(2)
     top = top.rename(columns={"feature": "term", "statistic": "chi2 (signed)", "n_target": "count in city",
                               "n_reference": "count in other two"})
+    top.insert(1, "gloss", top["term"].map(lambda t: text.gloss(t) or ""))
     return top.reset_index(drop=True)
 
 
@@ -475,11 +567,22 @@ def text_coverage(firms: pd.DataFrame) -> pd.DataFrame:
 
 def coder_checks(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS, seed: int = 20220804):
     """Both coders scored on this build's corpus, against its simulated truth or the hand-coded
-    sample. Returns (summary table, reasons when unavailable)."""
+    sample: the dictionary, and the supervised coder trained on the hand-coded check sets
+    (which share no text with the corpus); without check sets, the supervised coder
+    cross-validated on the corpus's own labels. Returns (summary table, reasons when
+    unavailable)."""
     rows, reasons = [], []
+    trained = None
+    if len(classify.supervised_training()):
+        trained = classify.code_with(firms, text_fields, coder="supervised", seed=seed)
     for dim in TEXT_DIMENSIONS:
-        for check in (classify.dictionary_check(firms, dim, text_fields),
-                      classify.supervised_check(firms, dim, text_fields, seed=seed)):
+        if trained is not None:
+            sup = classify.dictionary_check(firms, dim, text_fields, coded=trained)
+            sup.coder = "supervised (trained on the check sets)"
+        else:
+            sup = classify.supervised_check(firms, dim, text_fields, seed=seed)
+            sup.coder = "supervised (cross-validated on this corpus)"
+        for check in (classify.dictionary_check(firms, dim, text_fields), sup):
             if not check.available:
                 reasons.append(check.reason)
                 continue

@@ -53,7 +53,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .params import as_list
-from .paths import RESOURCES_DIR
+from .paths import DATA_DIR, RESOURCES_DIR
 
 __all__ = [
     "tokenize",
@@ -64,11 +64,15 @@ __all__ = [
     "text_language",
     "stopwords",
     "DEFAULT_TEXT_FIELDS",
+    "zh_glosses",
+    "gloss",
+    "with_gloss",
     "LANGUAGES",
 ]
 
 LANGUAGES = ("en", "zh", "auto")
-DEFAULT_TEXT_FIELDS = ("description", "full_description")
+DEFAULT_TEXT_FIELDS = ("description", "full_description", "website_text")  # the brief's sources
+NULLABLE_TEXT_FIELDS = ("full_description", "website_text")  # may be absent from a firm table
 
 # --------------------------------------------------------------------------- resources
 
@@ -103,6 +107,48 @@ def domain_stopwords() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def zh_terms() -> tuple[str, ...]:
     return tuple(_read_list("zh_terms.txt"))
+
+
+ZH_GLOSSES = DATA_DIR / "zh_glosses.csv"
+
+
+@lru_cache(maxsize=4)
+def zh_glosses(path=ZH_GLOSSES) -> dict[str, str]:
+    """English glosses of Chinese terms (``data/zh_glosses.csv``: term, gloss), for readers
+    of key-term tables and clouds; distinct from the book's reader glossary.  A bad file
+    fails naming the file, row and column."""
+    import csv
+    from pathlib import Path
+
+    path = Path(path)
+    out: dict[str, str] = {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or [c.strip() for c in reader.fieldnames[:2]] != ["term", "gloss"]:
+            raise ValueError(f"{path}: the header must be 'term,gloss', found {reader.fieldnames}")
+        for i, row in enumerate(reader, start=1):
+            term, text = (row.get("term") or "").strip(), (row.get("gloss") or "").strip()
+            if not _HAN_RE.search(term):
+                raise ValueError(f"{path}: data row {i}, column term: {term!r} has no Chinese character")
+            if not text:
+                raise ValueError(f"{path}: data row {i} ({term}), column gloss: empty gloss")
+            if term in out:
+                raise ValueError(f"{path}: data row {i}, column term: {term!r} glossed twice")
+            out[term] = text
+    return out
+
+
+def gloss(term: str) -> str | None:
+    """The English gloss of a Chinese term, or None (no Chinese character, or not glossed)."""
+    if not _HAN_RE.search(str(term)):
+        return None
+    return zh_glosses().get(str(term))
+
+
+def with_gloss(term: str) -> str:
+    """``term`` followed by its gloss in brackets where it has one: "钱包 (wallet)"."""
+    g = gloss(term)
+    return f"{term} ({g})" if g else str(term)
 
 
 # --------------------------------------------------------------------------- patterns
@@ -144,13 +190,20 @@ _PD_RE = re.compile(f"[{_PD}]")
 _PD_RUN_RE = re.compile("-{2,}")
 
 
+_NEEDS_CHARS_RE = re.compile("[" + _PD.replace("\u002d", "") + "\u201c\u201d\u201f\u2018\u201b\u2019]|--")
+
+
 def _normalise(text: str) -> str:
-    """Lower-case; for non-ASCII text also NFC, straight quotes and quanteda's dashes."""
+    """Lower-case; for non-ASCII text also NFC, straight quotes and quanteda's dashes (each
+    step only where the text has something it would change: most Chinese text has none)."""
     if not text.isascii():
-        text = unicodedata.normalize("NFC", text).translate(_QUOTES)
-        text = _LONG_DASH_RE.sub("--", text)
-        text = _PD_RE.sub("-", text)
-        text = _PD_RUN_RE.sub(" - ", text)
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        if _NEEDS_CHARS_RE.search(text):
+            text = text.translate(_QUOTES)
+            text = _LONG_DASH_RE.sub("--", text)
+            text = _PD_RE.sub("-", text)
+            text = _PD_RUN_RE.sub(" - ", text)
     return text.lower()
 
 
@@ -261,6 +314,22 @@ def tokenize(text: str, language: str = "en", *, domain_stoplist: bool = False) 
     return [t for t in raw if t not in drop]
 
 
+_DTM_CHUNK = 50_000  # documents per block: memory of the token buffers stays bounded
+
+
+def _count_block(cols: array, lengths: array, n_types: int):
+    """One block of documents: (non-zeros per row, column ids, counts), rows in order and
+    columns sorted within each row."""
+    col = np.frombuffer(cols, dtype=np.int32) if len(cols) else np.zeros(0, np.int32)
+    lens = np.frombuffer(lengths, dtype=np.int64) if len(lengths) else np.zeros(0, np.int64)
+    row = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
+    key, counts = np.unique(row * max(n_types, 1) + col, return_counts=True)
+    del row
+    rows = key // max(n_types, 1)
+    per_row = np.bincount(rows, minlength=len(lens)).astype(np.int64)
+    return per_row, (key - rows * max(n_types, 1)).astype(np.int32), counts.astype(np.int64)
+
+
 def document_term_matrix(
     texts: Iterable[str],
     language: str = "en",
@@ -269,43 +338,66 @@ def document_term_matrix(
 ) -> tuple[sp.csr_matrix, list[str]]:
     """Counts (documents x features, int64 CSR) and feature names in order of first
     occurrence; features in fewer than ``min_df`` documents are trimmed (dfm_trim's
-    min_docfreq)."""
+    min_docfreq).  ``texts`` may be any iterable (a generator reading a file streams).
+    Documents are counted in blocks of 50,000 and removed types (stopwords, numbers, URLs)
+    dropped block by block, so memory grows with the kept non-zeros, not the running words."""
     _check_language(language)
+    removal = _removal_set(language, domain_stoplist)
     vocab: defaultdict = defaultdict()
     vocab.default_factory = vocab.__len__
     lookup = vocab.__getitem__
-    indices = array("i")
-    lengths = array("q")
+    types: list[str] = []
+    keep = np.zeros(0, dtype=bool)
+    new_id = np.zeros(0, dtype=np.int32)
+    per_row, col_blocks, count_blocks = [], [], []
+    cols, lengths = array("i"), array("q")
+
+    def flush():
+        nonlocal keep, new_id, cols, lengths
+        if len(vocab) > len(types):  # types first seen in this block: removed or kept, for good
+            fresh = list(vocab)[len(types):]
+            types.extend(fresh)
+            keep = np.concatenate([keep, ~_removed(fresh, removal)])
+            new_id = (np.cumsum(keep, dtype=np.int64) - 1).astype(np.int32)  # stable for old types
+        nnz, col, counts = _count_block(cols, lengths, len(types))
+        ok = keep[col]
+        row = np.repeat(np.arange(len(nnz), dtype=np.int32), nnz)
+        per_row.append(np.bincount(row[ok], minlength=len(nnz)).astype(np.int64))
+        col_blocks.append(new_id[col[ok]])
+        count_blocks.append(counts[ok])
+        cols, lengths = array("i"), array("q")
+
     for text in texts:
         raw = _raw_tokens(text, language)
-        indices.extend(map(lookup, raw))
+        cols.extend(map(lookup, raw))
         lengths.append(len(raw))
-    n_docs = len(lengths)
-    types = list(vocab)
+        if len(lengths) == _DTM_CHUNK:
+            flush()
+    if len(lengths) or not per_row:
+        flush()
     del vocab
-    keep = ~_removed(types, _removal_set(language, domain_stoplist))
-    col = np.frombuffer(indices, dtype=np.int32) if len(indices) else np.zeros(0, np.int32)
-    lengths_np = np.frombuffer(lengths, dtype=np.int64) if n_docs else np.zeros(0, np.int64)
-    new_id = np.cumsum(keep, dtype=np.int64) - 1
-    new_id[~keep] = -1
-    mapped = new_id[col] if len(col) else np.zeros(0, np.int64)
-    del indices
-    row = np.repeat(np.arange(n_docs, dtype=np.int32), lengths_np)
-    ok = mapped >= 0
-    row, mapped = row[ok], mapped[ok]
+    nnz_row = np.concatenate(per_row)
+    n_docs = len(nnz_row)
+    indptr = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(nnz_row, out=indptr[1:])
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    data = np.empty(int(indptr[-1]), dtype=np.int64)
+    pos = 0
+    while col_blocks:  # move block by block into the final arrays, freeing as we go
+        c, d = col_blocks.pop(0), count_blocks.pop(0)
+        indices[pos:pos + len(c)] = c
+        data[pos:pos + len(d)] = d
+        pos += len(c)
+        del c, d
     n_feat = int(keep.sum())
     features = [t for t, k in zip(types, keep) if k]
-    mat = sp.csr_matrix(
-        (np.ones(len(row), dtype=np.int64), (row, mapped.astype(np.int32))),
-        shape=(n_docs, n_feat),
-    )
-    mat.sum_duplicates()
-    mat.sort_indices()
+    mat = sp.csr_matrix((data, indices, indptr), shape=(n_docs, n_feat))
+    mat.has_sorted_indices = True
     if min_df > 1:
         df = np.bincount(mat.indices, minlength=n_feat)
-        cols = np.flatnonzero(df >= min_df)
-        mat = mat[:, cols].tocsr()
-        features = [features[i] for i in cols]
+        cols_kept = np.flatnonzero(df >= min_df)
+        mat = mat[:, cols_kept].tocsr()
+        features = [features[i] for i in cols_kept]
     return mat, features
 
 
@@ -349,9 +441,13 @@ def _fields(text_fields) -> list[str]:
     return [str(f) for f in fields]
 
 
-def firm_texts(firms: pd.DataFrame, text_fields=DEFAULT_TEXT_FIELDS) -> list[str]:
-    """One text per firm: the non-empty values of ``text_fields`` joined with a space."""
+def firm_texts(firms: pd.DataFrame, text_fields=DEFAULT_TEXT_FIELDS, sep: str = " ") -> list[str]:
+    """One text per firm: the non-empty values of ``text_fields`` joined with ``sep``.
+
+    The canonical corpus's nullable text columns (``full_description``, ``website_text``)
+    count as empty where a table lacks them; any other field must be a column."""
     fields = _fields(text_fields)
+    fields = [f for f in fields if f in firms.columns or f not in NULLABLE_TEXT_FIELDS]
     missing = [f for f in fields if f not in firms.columns]
     if missing:
         raise ValueError(
@@ -362,9 +458,11 @@ def firm_texts(firms: pd.DataFrame, text_fields=DEFAULT_TEXT_FIELDS) -> list[str
     for f in fields:
         col = firms[f].astype("string").fillna("").str.strip()
         parts.append(col.to_numpy(dtype=object))
+    if not parts:
+        return [""] * len(firms)
     out = []
     for values in zip(*parts):
-        out.append(" ".join(v for v in values if v))
+        out.append(sep.join(v for v in values if v))
     return out
 
 

@@ -23,12 +23,13 @@
 # %% tags=["parameters", "hide-input"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 
 # %% tags=["remove-cell"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("01_introduction", corpus_path=corpus_path))
+globals().update(_check_parameters("01_introduction", corpus_path=corpus_path, website_snapshot=website_snapshot))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
@@ -36,7 +37,7 @@ from myst_nb import glue
 
 from analysis import corpus, prose
 
-data = corpus.load(corpus_path)
+data = corpus.load(corpus_path, website_snapshot)
 glue("intro_n_firms", len(data.firms), display=False)
 Markdown(prose.corpus_notice(data))
 

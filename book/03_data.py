@@ -25,13 +25,14 @@
 # %% tags=["parameters", "hide-input"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
 
 # %% tags=["remove-cell"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("03_data", corpus_path=corpus_path, tables_dir=tables_dir))
+globals().update(_check_parameters("03_data", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
@@ -39,7 +40,7 @@ from myst_nb import glue
 
 from analysis import corpus, figures, prose, tables
 
-data = corpus.load(corpus_path)
+data = corpus.load(corpus_path, website_snapshot)
 firms = data.firms
 Markdown(prose.corpus_notice(data))
 
@@ -47,12 +48,8 @@ Markdown(prose.corpus_notice(data))
 per_city = tables.save(tables.firms_per_city(firms), "firms_per_city", tables_dir, corpus=data)
 coverage = tables.save(tables.text_coverage(firms), "text_coverage", tables_dir, corpus=data)
 exclusions = tables.save(data.exclusions, "exclusions", tables_dir, corpus=data)
-n_missing_year = int(firms["founded_year"].isna().sum())
 glue("data_n_firms", len(firms), display=False)
 glue("data_n_excluded", len(exclusions), display=False)
-glue("data_n_missing_year", n_missing_year, display=False)
-glue("data_first_year", int(firms["founded_year"].min()), display=False)
-glue("data_last_year", int(firms["founded_year"].max()), display=False)
 for row in per_city.itertuples():
     glue(f"data_n_{row.city.replace(' ', '_')}", int(row.firms), display=False)
 glue("data_share_web", tables.pct(firms["website_text"].fillna("").str.strip().ne("").mean()), display=False)
@@ -73,10 +70,10 @@ tables.html(per_city)
 # %% [markdown]
 # ## Founding years
 #
-# The convergence chapter compares firms by the year they were founded. Founding years run
-# from {glue:text}`data_first_year` to {glue:text}`data_last_year`;
-# {glue:text}`data_n_missing_year` firms have none, as happens in real exports, and are left out
-# of the cohort analyses (they stay in everything else).
+# The convergence chapter compares firms by the year they were founded.
+
+# %% tags=["remove-input"]
+Markdown(prose.founding_years(firms))
 
 # %% tags=["remove-input"]
 fig = figures.year_histogram(firms, simulated=data.simulated)
@@ -108,6 +105,32 @@ figures.close(fig)
 tables.html(coverage, digits=2)
 
 # %% [markdown]
+# ### Collecting website text
+#
+# A Crunchbase export gives each firm's website address, not its text. The command
+# `python -m analysis collect export.csv --out web/` fetches it, as a separate step that needs
+# the network; building the book never fetches anything. For each firm it reads the home page
+# and, by default, at most three further pages of the same site that describe the business, picked from the
+# home page's links by their wording and address in Chinese or English (关于我们 about us,
+# 产品 products, 解决方案 solutions). It decodes each page in the encoding the site uses (GBK
+# and GB2312 as well as UTF-8, even when the server declares the wrong one), keeps the main
+# text with the trafilatura library, honours each site's robots.txt, waits between requests
+# to the same site and gives up on pages that are too large or too slow. Every answer is kept
+# on disk, so running the command again fetches nothing and an interrupted run resumes; every
+# failure (a dead address, a timeout, an error page, a refusal in robots.txt, a PDF, a page
+# whose text only JavaScript adds) is listed per firm in `web/failures.csv`.
+#
+# The result, `web/website_text.csv`, holds one row per fetched page with its address, time,
+# status and SHA-256. The build reads it through the parameter `website_snapshot`
+# (`-p website_snapshot=web/`): the loader joins each firm's page texts in the order they were
+# fetched, home page first, drops any line already seen on an earlier page of the same firm, and
+# uses the result as the firm's `website_text`; firms with no text in the snapshot keep the
+# corpus file's own. A new snapshot re-runs every chapter.
+
+# %% tags=["remove-input"]
+Markdown(prose.website_snapshot_note(data))
+
+# %% [markdown]
 # ## Firms left out
 #
 # Loading keeps only firms headquartered in the three cities, drops exact duplicates and firms
@@ -131,6 +154,11 @@ from itables import init_notebook_mode, show
 init_notebook_mode(all_interactive=False, connected=False)
 firm_table = tables.save(tables.firm_table(firms), "firms", tables_dir, corpus=data)
 shown = firm_table[["name", "city", "founded_year", "description"]].rename(columns={"founded_year": "founded"})
+MAX_SHOWN = 2000  # a page lists at most this many firms; firms.csv has them all
+if len(shown) > MAX_SHOWN:
+    display(Markdown(f"This corpus has {len(shown):,} firms; the table shows the first {MAX_SHOWN:,} by city and "
+                     "name, and `firms.csv` has every one."))
+    shown = shown.sort_values(["city", "name"], kind="stable").head(MAX_SHOWN)
 show(shown, table_id="firm-table", caption=tables.registry.caption("firms"), lengthMenu=[10, 25, 100],
      pageLength=10, classes="display compact",
      autoWidth=False, columnDefs=[{"targets": [3], "width": "60%"}])

@@ -27,8 +27,10 @@
 # %% tags=["parameters", "hide-input"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
-text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
+text_fields: list[str] = ["description", "full_description", "website_text"]  # text columns analysed, joined (any of description, full_description, website_text)
+coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.classify.DEFAULT_CODER)
 min_df: int = 1  # keep terms used by at least this many firms (at least 1)
 top_n: int = 15  # key terms shown per city (at least 1)
 keyness_adjust: str = "bh"  # multiplicity correction of the keyness p-values: bh (Benjamini-Hochberg q) or none
@@ -38,7 +40,7 @@ seed: int = 20220804  # seed every random step derives from (an integer, 0 or mo
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("05_shanghai", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed))
+globals().update(_check_parameters("05_shanghai", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
@@ -48,9 +50,9 @@ from analysis import corpus, facts, figures, prose, tables
 from analysis.params import as_list
 
 CITY = "Shanghai"
-data = corpus.load(corpus_path)
+data = corpus.load(corpus_path, website_snapshot)
 fields = as_list(text_fields, name="text_fields")
-coded = tables.code(data.firms, fields)
+coded = tables.code(data.firms, fields, coder=coder)
 keyness_tables = tables.city_keyness_tables(data.firms, fields, min_df=int(min_df), adjust=keyness_adjust)
 report = tables.city_report(coded, CITY, keyness_tables, fields)
 counts = tables.key_counts(report.keyness)

@@ -25,8 +25,10 @@
 # %% tags=["parameters", "hide-input"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
-text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
+text_fields: list[str] = ["description", "full_description", "website_text"]  # text columns analysed, joined (any of description, full_description, website_text)
+coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.classify.DEFAULT_CODER)
 min_df: int = 1  # keep terms used by at least this many firms (at least 1)
 keyness_adjust: str = "bh"  # multiplicity correction of the keyness p-values: bh (Benjamini-Hochberg q) or none
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
@@ -35,7 +37,7 @@ seed: int = 20220804  # seed every random step derives from (an integer, 0 or mo
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("07_comparison", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, min_df=min_df, keyness_adjust=keyness_adjust, seed=seed))
+globals().update(_check_parameters("07_comparison", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, keyness_adjust=keyness_adjust, seed=seed))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
@@ -44,9 +46,9 @@ from myst_nb import glue
 from analysis import corpus, facts, figures, prose, tables
 from analysis.params import as_list
 
-data = corpus.load(corpus_path)
+data = corpus.load(corpus_path, website_snapshot)
 fields = as_list(text_fields, name="text_fields")
-coded = tables.code(data.firms, fields)
+coded = tables.code(data.firms, fields, coder=coder)
 keyness_tables = tables.city_keyness_tables(data.firms, fields, min_df=int(min_df), adjust=keyness_adjust)
 t1 = tables.save(tables.table1(coded, keyness_tables), "table1_long", tables_dir, corpus=data)
 t1_wide = tables.save(tables.table1_display(t1), "table1", tables_dir, corpus=data)
@@ -55,7 +57,7 @@ tested = t1[t1["agree"] != "not tested"]
 glue("cmp_n_agree", int((tested["agree"] == "yes").sum()), display=False)
 glue("cmp_n_tie", int((tested["agree"] == "tie").sum()), display=False)
 glue("cmp_n_tested", len(tested), display=False)
-Markdown(prose.corpus_notice(data, short=True))
+Markdown(prose.corpus_notice(data, short=True) + prose.absent_cities(data.firms))
 
 # %% [markdown]
 # ## Table 1, rebuilt
@@ -73,6 +75,18 @@ tables.html(t1_wide, index=True, name="table1")
 
 # %% tags=["remove-input"]
 tables.html(brief_t1, index=True, name="table1_brief")
+
+# %% [markdown]
+# The business-type row is not coded on its own: each firm's type is read off its customer and
+# geography codes by the table in the codebook (`data/codebook.md`): a public customer makes a
+# domestic public procurement market; a private customer at home a domestic commercial market;
+# a private customer abroad (mixed or global) an international commercial market. The same
+# table applied to the brief's own cells:
+
+# %% tags=["remove-input"]
+bt_check = tables.save(tables.brief_business_type_check(), "brief_business_type_check", tables_dir)
+display(tables.html(bt_check))
+Markdown(prose.brief_business_type_note(bt_check))
 
 # %% [markdown]
 # Set beside the brief's cells, {glue:text}`cmp_n_agree` of the {glue:text}`cmp_n_tested`
@@ -143,13 +157,11 @@ Markdown(prose.figure1_reading(weights))
 # %% tags=["remove-input"]
 similarity = tables.save(tables.group_similarity(data.firms, fields), "city_similarity", tables_dir,
                          corpus=data)
-glue("cmp_sim_sh", f"{similarity.loc['Beijing', 'Shanghai']:.2f}", display=False)
-glue("cmp_sim_sz", f"{similarity.loc['Beijing', 'Shenzhen']:.2f}", display=False)
-glue("cmp_sim_shsz", f"{similarity.loc['Shanghai', 'Shenzhen']:.2f}", display=False)
 tables.html(similarity, index=True, digits=2, name="city_similarity")
 
+# %% tags=["remove-input"]
+Markdown(prose.similarity_sentence(similarity))
+
 # %% [markdown]
-# Beijing's profile has a cosine similarity of {glue:text}`cmp_sim_sh` with Shanghai's and
-# {glue:text}`cmp_sim_sz` with Shenzhen's; Shanghai and Shenzhen stand at
-# {glue:text}`cmp_sim_shsz`. These are whole-corpus figures; whether the cities grow more alike
-# over time is the subject of {doc}`08_convergence`.
+# These are whole-corpus figures; whether the cities grow more alike over time is the subject of
+# {doc}`08_convergence`.

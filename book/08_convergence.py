@@ -29,44 +29,67 @@
 # %% tags=["parameters", "hide-input"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
-text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
+text_fields: list[str] = ["description", "full_description", "website_text"]  # text columns analysed, joined (any of description, full_description, website_text)
+coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.classify.DEFAULT_CODER)
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
 cohort_edges: list[int] = [2014, 2017, 2020, 2023]  # founding-year bin edges, half-open, strictly increasing years
 n_subsamples: int = 5  # equal-size subsamples per cohort for distinctiveness (at least 1)
 n_boot: int = 200  # bootstrap draws per cohort (0 or more; 0: no intervals)
-n_perm: int = 200  # permutations for the trend test (0 or more; 0: no test)
+n_perm: int = 200  # permutations for the text-measure trend tests and for each simulated corpus of the power study (0 or more; 0: no test)
+n_perm_shares: int = 10000  # permutations for the share-gap tests, the primary test included (0 or more; 0: no test)
 alpha: float = 0.05  # significance level of the tests, in (0, 1)
+replicates: int = 200  # simulated corpora per scenario for the share gaps in the power study (at least 1)
+text_replicates: int = 5  # full-text simulated corpora per scenario for the text measures in the power study (0 or more)
 
 # %% tags=["remove-cell"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("08_convergence", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, alpha=alpha))
+globals().update(_check_parameters("08_convergence", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, replicates=replicates, text_replicates=text_replicates))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis import convergence, corpus, figures, prose, tables
+from analysis import convergence, convergence_prose, corpus, figures, prose, tables, validation
+from analysis.params import as_list
 
-data = corpus.load(corpus_path)
+data = corpus.load(corpus_path, website_snapshot)
+fields = as_list(text_fields, name="text_fields")
+edges = [int(e) for e in as_list(cohort_edges, name="cohort_edges")]
 result = convergence.analyse(
-    data.firms, text_fields=text_fields, cohort_edges=cohort_edges, n_subsamples=int(n_subsamples),
-    n_boot=int(n_boot), n_perm=int(n_perm), alpha=float(alpha), seed=int(seed),
+    data.firms, text_fields=fields, coder=coder, cohort_edges=edges, n_subsamples=int(n_subsamples), n_boot=int(n_boot),
+    n_perm=int(n_perm), n_perm_shares=int(n_perm_shares), alpha=float(alpha), seed=int(seed),
 )
-cohort_table = tables.save(result.cohort_table, "convergence_by_cohort", tables_dir)
-trend_table = tables.save(result.trend_table, "convergence_trends", tables_dir)
-per_cohort = tables.save(result.n_per_cohort, "convergence_firms_per_cohort", tables_dir)
+study = validation.simulation_study(  # power at this corpus's city and cohort sizes (see 09_validation)
+    replicates=int(replicates), seed=int(seed), n_perm=int(n_perm), alpha=float(alpha), n_subsamples=int(n_subsamples),
+    text_fields=fields, cohort_edges=edges, text_replicates=int(text_replicates),
+    **validation.corpus_design(data.firms, edges),
+)
+power = tables.save(validation.power_summary(study), "convergence_power", tables_dir, corpus=data)
+result = convergence.with_power(result, power)
+verdict = tables.save(result.verdict_table, "verdict", tables_dir, corpus=data)
+cohort_table = tables.save(result.cohort_table, "convergence_by_cohort", tables_dir, corpus=data)
+gap_table = tables.save(result.gap_table, "convergence_gaps", tables_dir, corpus=data)
+trend_table = tables.save(result.trend_table, "convergence_trends", tables_dir, corpus=data)
+decomposition = tables.save(result.decomposition, "convergence_decomposition", tables_dir, corpus=data)
+per_cohort = tables.save(result.n_per_cohort, "convergence_firms_per_cohort", tables_dir, corpus=data)
+prow = result.primary_row()
 glue("conv_n_missing", result.n_missing_year, display=False)
 glue("conv_n_outside", result.n_outside_edges, display=False)
 glue("conv_cohorts", ", ".join(result.cohorts), display=False)
 glue("conv_n_cohorts", len(result.cohorts), display=False)
 glue("conv_n_perm", int(n_perm), display=False)
+glue("conv_n_perm_shares", f"{int(n_perm_shares):,}", display=False)
 glue("conv_n_boot", int(n_boot), display=False)
 glue("conv_n_subsamples", int(n_subsamples), display=False)
 glue("conv_alpha", f"{float(alpha):g}", display=False)
-Markdown(prose.corpus_notice(data, short=True))
+glue("conv_decision", str(prow["decision"]), display=False)
+glue("conv_replicates", int(replicates), display=False)
+glue("conv_text_replicates", int(text_replicates), display=False)
+Markdown(prose.corpus_notice(data, short=True) + prose.absent_cities(data.firms))
 
 # %% [markdown]
 # ## Cohorts
@@ -77,58 +100,86 @@ Markdown(prose.corpus_notice(data, short=True))
 # ({glue:text}`conv_n_outside`) are left out of this chapter. Firms per city and cohort:
 
 # %% tags=["remove-input"]
+if result.notes:
+    display(Markdown("\n".join(f"- {prose.escape(note)}" for note in result.notes)))
 tables.html(per_cohort, index=True)
 
 # %% [markdown]
-# ## Four measures
+# ## The gap to Beijing
 #
-# - **Public share** (the primary measure): the share of each city's firms that the dictionary
-#   codes as serving public customers, the heart of Beijing's profile in the brief. Convergence
-#   means it rises in Shanghai and Shenzhen; the test uses their average.
-# - **Infrastructure share**: the share coded as providing infrastructure and services, Beijing's
-#   typical application. Convergence means it rises in Shanghai and Shenzhen.
+# - **Public share** (the primary measure, chosen before this version of the test was run; see
+#   `data/analysis_plan.md`): the share of each city's firms that the coder labels as serving
+#   public customers, the heart of Beijing's profile in the brief. The statistic is the signed
+#   gap, Beijing's share minus the others' share, for Shanghai and Shenzhen pooled (every firm
+#   counts once) and for each city. Convergence means the gap moves towards zero over cohorts;
+#   a gap that changes sign is reported as an overshoot.
+# - **Infrastructure share**: the same gap for the share of firms coded as providing
+#   infrastructure and services, Beijing's typical application.
 # - **Cosine to Beijing**: how similar each city's firms are to Beijing's in their tf-idf word
 #   profiles, relative to how similar they are to one another (1 means as close to Beijing's
-#   firms as to their own city's). Convergence means it rises.
-# - **Distinctiveness**: within each cohort, every city is cut down to the same number of firms
-#   by random subsampling ({glue:text}`conv_n_subsamples` subsamples), a naive Bayes classifier
-#   tries to tell the three cities apart from the firms' words, and its balanced accuracy under
-#   leave-one-out cross-validation, minus the 1/3 expected by chance, is averaged. Convergence
-#   means it falls.
+#   firms as to their own city's). It already compares with Beijing; convergence means it rises.
+# - **Distinctiveness**: within each cohort every city is cut down to the same number of firms
+#   ({glue:text}`conv_n_subsamples` random subsamples), a naive Bayes classifier tries to tell
+#   the three cities apart from the firms' words, and its balanced accuracy under leave-one-out
+#   cross-validation, minus the 1/3 expected by chance, is averaged. Convergence means it falls.
 #
-# Why the public share decides: it is the brief's own claim (the state as customer), and in the
-# simulation study of {doc}`09_validation` it has roughly twice the power of distinctiveness at
-# the brief's sample size, where the smallest city has only a handful of firms in the earliest
-# cohort. Choosing one primary measure in advance keeps the false-positive rate at alpha; the
-# other three are reported as supporting evidence. Because the public share rests on the
-# dictionary coder, its reliability matters: the validation chapter reports it.
-#
-# Intervals are 95% percentile bootstrap intervals ({glue:text}`conv_n_boot` resamples of firms
-# within city and cohort). The trend is the least-squares slope over cohorts, and its one-sided
-# p-value comes from {glue:text}`conv_n_perm` permutations that shuffle founding years among each
-# city's firms, which breaks any link between founding year and text while keeping every city
-# and cohort size.
+# Only the primary measure decides; the others are reported beside it, and several p-values read
+# together would overstate the evidence. The trend of a gap is its least-squares slope over
+# cohorts. Its one-sided p-value comes from permutations that shuffle founding years among each
+# city's firms ({glue:text}`conv_n_perm_shares` for the share gaps, {glue:text}`conv_n_perm` for
+# the text measures), which breaks any link between founding year and text while keeping every
+# city and cohort size; each p-value carries its Monte Carlo standard error, and a decision whose
+# p-value lies within two standard errors of alpha is called inconclusive. Intervals are 95%
+# percentile bootstrap intervals ({glue:text}`conv_n_boot` resamples of firms within city and
+# cohort).
 
 # %% tags=["remove-input"]
-plots = [  # measure, y label, reference line, y range
-    ("public_share", "share of firms", None, (0, 1)),
-    ("infrastructure_share", "share of firms", None, (0, 1)),
-    ("cosine_to_beijing", "similarity to Beijing (1 = as to own city)", 1.0, (0, 1.6)),
-    ("distinctiveness", "balanced accuracy − 1/3", 0.0, (-0.34, 0.67)),
+gap_plot = gap_table[gap_table["measure"] == "public_share"].assign(
+    city=lambda d: d["comparison"].str.replace("Beijing − ", "", regex=False), measure="gap")
+plots = [  # name, table, measure, y label, reference line, y range
+    ("public_share", cohort_table, "public_share", "share of firms", None, (0, 1)),
+    ("public_gap", gap_plot, "gap", "Beijing's share minus the city's", 0.0, (-1, 1)),
+    ("infrastructure_share", cohort_table, "infrastructure_share", "share of firms", None, (0, 1)),
+    ("cosine_to_beijing", cohort_table, "cosine_to_beijing", "similarity to Beijing (1 = as to own city)", 1.0, (0, 1.6)),
+    ("distinctiveness", cohort_table, "distinctiveness", "balanced accuracy − 1/3", 0.0, (-0.34, 0.67)),
 ]
-for measure, ylabel, line, ylim in plots:
-    fig = figures.cohort_plot(cohort_table, measure, ylabel, chance=line, ylim=ylim)
-    glue(f"fig_{measure}", fig, display=False)
+for name, table, measure, ylabel, line, ylim in plots:
+    fig = figures.cohort_plot(table, measure, ylabel, chance=line, ylim=ylim)
+    glue(f"fig_{name}", fig, display=False)
     figures.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} fig_public_share
 # :name: fig-public-share
-# :alt: Lines with error bars, one per city, of the share of firms coded as serving public customers in each founding-year cohort.
+# :alt: Lines with error bars, one per city and one for Shanghai and Shenzhen pooled, of the share of firms coded as serving public customers in each founding-year cohort.
 #
 # Share of firms coded as serving public customers, by city and cohort (95% bootstrap intervals).
 # ```
 #
+# ```{glue:figure} fig_public_gap
+# :name: fig-public-gap
+# :alt: Lines with error bars of Beijing's public-customer share minus that of Shanghai, of Shenzhen, and of the two pooled, per founding-year cohort; a dotted line marks zero.
+#
+# The primary statistic: Beijing's public-customer share minus each other city's (and the two
+# pooled), by cohort, with 95% bootstrap intervals. Convergence moves the lines towards the
+# dotted zero line.
+# ```
+#
+# How the gap changed, split into Beijing's own change and the others' (slopes per cohort with 95%
+# bootstrap intervals; "towards" means the side moved so as to close the gap):
+
+# %% tags=["remove-input"]
+main = decomposition[(decomposition["measure"] == "public_share")
+                     & (decomposition["comparison"] == convergence.PRIMARY_COMPARISON)]
+if len(main) and prow["reason"] not in ("no_dated_firms", "no_beijing", "no_other_city"):
+    display(Markdown(convergence_prose.decomposition_sentence(main.iloc[0])))
+else:
+    display(Markdown(f"No decomposition: {convergence_prose.reason_text(prow['reason'])}."))
+tables.html(decomposition[["measure", "comparison", "gap_slope", "gap_lo", "gap_hi", "beijing_slope", "beijing_lo",
+                           "beijing_hi", "others_slope", "others_lo", "others_hi", "others_move", "beijing_move",
+                           "overshoot"]], digits=3)
+
+# %% [markdown]
 # ```{glue:figure} fig_infrastructure_share
 # :name: fig-infrastructure-share
 # :alt: Lines with error bars, one per city, of the share of firms coded as infrastructure and services in each founding-year cohort.
@@ -153,24 +204,88 @@ for measure, ylabel, line, ylim in plots:
 # three cities apart from their firms' words, with 95% bootstrap intervals.
 # ```
 #
-# ## Trends
+# ## The verdict as data
 #
-# One slope per measure; for the alignment measures the pooled row averages Shanghai and
-# Shenzhen, and Beijing's own slope is shown for reference (without a test). Only the primary
-# measure gives the verdict; the others are supporting evidence, and several p-values read
-# together would overstate the evidence.
+# One row per measure and comparison, as written to `verdict.csv`: the trend estimate per cohort
+# with its interval, the one-sided permutation p-value with its Monte Carlo standard error, the
+# power from the simulation study below, the minimum detectable effect, and the decision at
+# alpha = {glue:text}`conv_alpha`. Exactly one row is the primary test.
 
 # %% tags=["remove-input"]
-tables.html(trend_table, digits=3)
+tables.html(verdict[["measure", "comparison", "estimate", "lo", "hi", "p", "p_mcse", "n_perm", "power", "power_mcse",
+                     "mde", "primary", "decision", "reason"]], digits=3)
 
 # %% [markdown]
 # ## Verdict
 #
-# The sentence below is generated from the numbers above at alpha = {glue:text}`conv_alpha`:
+# Generated from the primary row of the table above:
 
 # %% tags=["remove-input"]
-Markdown(prose.verdict_box(result, data))
+Markdown(convergence_prose.verdict_box(result, data, study.attrs))
 
 # %% [markdown]
-# {doc}`09_validation` measures how often this test detects convergence when it was planted at
-# several strengths, and how often it claims convergence when there is none.
+# The secondary tests, each on its own (a rejection here does not change the verdict):
+
+# %% tags=["remove-input"]
+Markdown(convergence_prose.secondary_summary(result))
+
+# %% [markdown]
+# ## How much could this test detect?
+#
+# Power comes from the simulator, not from the data: corpora are generated with this corpus's
+# firms per city and its distribution of founding years, with convergence planted at several
+# strengths, with a national drift that moves all three cities alike, and with nothing planted;
+# every test above is run on each ({glue:text}`conv_replicates` corpora per scenario for the
+# share gaps, drawn at the level of labels with the coder's measured error rates;
+# {glue:text}`conv_text_replicates` corpora with full text for the costlier text measures, so
+# their Monte Carlo standard errors are larger). {doc}`09_validation` shows the whole study.
+# The minimum detectable effect is the planted narrowing of the public-share gap, in share points
+# per cohort, at which power reaches 0.8.
+
+# %% tags=["remove-input"]
+tables.html(power.assign(mde=power["mde"].map(lambda v: v if isinstance(v, str) else f"{100 * v:.1f} points")),
+            digits=3)
+
+# %% [markdown]
+# ## Sensitivity
+#
+# The primary decision again, changing one analytic choice at a time: three other sets of cohort
+# edges, other text fields and every available coder. Key terms and their multiple-testing
+# correction play no part in any convergence measure, so that choice cannot move this verdict
+# and has no row.
+
+# %% tags=["remove-input"]
+sens = tables.save(convergence.sensitivity(data.firms, fields, edges, alpha=float(alpha), seed=int(seed),
+                                           n_perm_shares=int(n_perm_shares)), "convergence_sensitivity", tables_dir)
+display(Markdown(convergence_prose.sensitivity_sentence(sens, str(prow["decision"]))))
+tables.html(sens, digits=3)
+
+# %% [markdown]
+# ## Threats to validity
+#
+# **Survivorship and offshore exits.** The corpus holds firms that were still listed when it was
+# collected, grouped by the year they were founded. Firms that closed or moved abroad before then
+# are missing, and the brief itself names moving offshore as one response to Beijing's
+# priorities {cite:p}`hai2022chinese`. If crypto-oriented firms of the early cohorts in Shanghai
+# and Shenzhen left more often than others, the surviving early cohorts already look more like
+# Beijing, which hides convergence; if later entrants that would have been unlike Beijing never
+# registered in these cities, the later cohorts look more like Beijing, which manufactures it.
+#
+# **Coverage of the source.** A commercial database lists the firms that it has found and that
+# have reported to it. Coverage can differ by city (English-language visibility, investor
+# networks) and by year (recent firms are listed with a lag), and both differences move the
+# shares by cohort.
+#
+# **Language of the descriptions.** Descriptions are mostly in English and written for an
+# international audience. Firms serving the Chinese state may describe themselves less often, or
+# differently, in English, so the public share measures what firms say abroad.
+#
+# **Founding year as a proxy.** The cohort is the year a firm was founded, not the year it took
+# its current strategy. A firm founded in 2015 that turned to government clients in 2020 counts
+# in the earliest cohort with its present description, which blurs any change over time.
+
+# %% tags=["remove-input"]
+from analysis import classify
+
+check = getattr(classify, "check_set_accuracy", None)  # the coder's accuracy on data/check_set.csv, once measured
+Markdown("**Coder error.** " + convergence_prose.coder_error_sentence(check("customer") if check else None))

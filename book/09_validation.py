@@ -25,75 +25,107 @@
 # %% tags=["parameters", "hide-input"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
-text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
+text_fields: list[str] = ["description", "full_description", "website_text"]  # text columns analysed, joined (any of description, full_description, website_text)
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
 cohort_edges: list[int] = [2014, 2017, 2020, 2023]  # founding-year bin edges, half-open, strictly increasing years
 n_subsamples: int = 5  # equal-size subsamples per cohort for distinctiveness (at least 1)
-n_perm: int = 200  # permutations for the trend test (0 or more; 0: no test)
+n_perm: int = 200  # permutations for the text-measure trend tests and for each simulated corpus of the power study (0 or more; 0: no test)
 alpha: float = 0.05  # significance level of the tests, in (0, 1)
-replicates: int = 20  # simulated corpora per planted strength in the validation study (at least 1)
+replicates: int = 200  # simulated corpora per scenario for the share gaps in the power study (at least 1)
+text_replicates: int = 5  # full-text simulated corpora per scenario for the text measures in the power study (0 or more)
 
 # %% tags=["remove-cell"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("09_validation", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_perm=n_perm, alpha=alpha, replicates=replicates))
+globals().update(_check_parameters("09_validation", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_perm=n_perm, alpha=alpha, replicates=replicates, text_replicates=text_replicates))
 
 # %% tags=["remove-input"]
+import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis import corpus, figures, prose, tables, validation
+from analysis import convergence, corpus, figures, prose, tables, validation
 from analysis.params import as_list
 
-data = corpus.load(corpus_path)
+data = corpus.load(corpus_path, website_snapshot)
 fields = as_list(text_fields, name="text_fields")
-sizes = tuple(int((data.firms["city"] == c).sum()) for c in ("Beijing", "Shanghai", "Shenzhen"))
+edges = [int(e) for e in as_list(cohort_edges, name="cohort_edges")]
+design = validation.corpus_design(data.firms, edges)
+sizes = design["n_per_city"]
 study = validation.simulation_study(
-    replicates=int(replicates), seed=int(seed), n_perm=int(n_perm), alpha=float(alpha),
-    n_per_city=sizes, n_subsamples=int(n_subsamples), text_fields=fields, cohort_edges=cohort_edges,
+    replicates=int(replicates), seed=int(seed), n_perm=int(n_perm), alpha=float(alpha), n_subsamples=int(n_subsamples),
+    text_fields=fields, cohort_edges=edges, text_replicates=int(text_replicates), **design,
 )
 study = tables.save(study, "validation_power", tables_dir)
-null = study[study["strength"] == 0].iloc[0]
-full = study[study["strength"] == study["strength"].max()].iloc[0]
+power = tables.save(validation.power_summary(study), "validation_power_summary", tables_dir)
+primary = power[(power["measure"] == convergence.PRIMARY_MEASURE)
+                & (power["comparison"] == convergence.PRIMARY_COMPARISON)].iloc[0]
+old = study[(study["role"] == "old test") & (study["measure"] == convergence.PRIMARY_MEASURE)].set_index("kind")
+drift_name = study.loc[study["kind"] == "national drift", "scenario"].iloc[0]
 glue("val_replicates", int(replicates), display=False)
+glue("val_text_replicates", int(text_replicates), display=False)
 glue("val_sizes", f"{sizes[0]}, {sizes[1]} and {sizes[2]}", display=False)
-glue("val_fpr", f"{null['rate']:.2f}", display=False)
-glue("val_fpr_se", f"{null['mcse']:.2f}", display=False)
-glue("val_power_full", f"{full['rate']:.2f}", display=False)
-glue("val_power_full_se", f"{full['mcse']:.2f}", display=False)
+glue("val_drift", f"{study.attrs['drift']:+g}", display=False)
 glue("val_alpha", f"{float(alpha):g}", display=False)
+for key, value in (("fpr", primary["fpr"]), ("fpr_se", primary["fpr_mcse"]), ("fpr_drift", primary["fpr_drift"]),
+                   ("fpr_drift_se", primary["fpr_drift_mcse"]), ("power", primary["power"]),
+                   ("power_se", primary["power_mcse"]),
+                   ("old_fpr_drift", old.loc["national drift", "rate"]),
+                   ("old_fpr_drift_se", old.loc["national drift", "mcse"]),
+                   ("old_fpr", old.loc["no change", "rate"]), ("old_fpr_se", old.loc["no change", "mcse"])):
+    glue(f"val_{key}", f"{float(value):.3f}", display=False)
+glue("val_power_effect", f"{100 * primary['power_effect']:.1f}", display=False)
+glue("val_mde", primary["mde"] if isinstance(primary["mde"], str) else f"{100 * primary['mde']:.1f} points per cohort",
+     display=False)
 Markdown(prose.corpus_notice(data, short=True))
 
 # %% [markdown]
 # ## Power and false-positive rate
 #
-# For each planted strength (0, 0.25, 0.5, 0.75 and 1) the simulator generates
-# {glue:text}`val_replicates` corpora with as many firms per city as this build's corpus
-# ({glue:text}`val_sizes`), each from its own seed, and the primary test of
-# {doc}`08_convergence` is run on each at alpha = {glue:text}`val_alpha` (without bootstrap
-# intervals, which the test does not use). The detection rate at strength 0 is the
-# false-positive rate: {glue:text}`val_fpr` (Monte Carlo standard error
-# {glue:text}`val_fpr_se`). At full strength the test detects convergence in a share
-# {glue:text}`val_power_full` of corpora (standard error {glue:text}`val_power_full_se`).
-# The Monte Carlo standard error, the square root of rate × (1 − rate) / replicates, says how
-# much these rates would move with a different set of simulated corpora; the publication
-# parameters (`params/full.yml`) use 200 replicates per strength.
+# The simulator generates corpora with as many firms per city as this build's corpus
+# ({glue:text}`val_sizes`) and the same distribution of founding years, under three kinds of
+# scenario: nothing planted; a *national drift* in which every city's probability of a
+# public-customer firm, Beijing's included, changes by {glue:text}`val_drift` from the first
+# simulated year to the last (the gap to Beijing stays where it was, so this is not
+# convergence); and convergence planted at several strengths. Every test of
+# {doc}`08_convergence` is run on each corpus at alpha = {glue:text}`val_alpha`, together with
+# the test this book used before, the rise of the others' mean public share, which ignores
+# Beijing.
+#
+# For the share gaps each scenario has {glue:text}`val_replicates` corpora, drawn at the level of
+# labels: planted labels from the simulator's model, and the coder's labels drawn with the error
+# rates the dictionary coder shows on a coded simulated corpus. The text measures need the words
+# themselves, so they run on {glue:text}`val_text_replicates` full corpora per scenario and carry
+# larger Monte Carlo standard errors.
+#
+# For the primary test (the public-share gap of Beijing against Shanghai and Shenzhen pooled), the
+# false-positive rate with nothing planted is {glue:text}`val_fpr` (Monte Carlo standard error
+# {glue:text}`val_fpr_se`) and under the national drift {glue:text}`val_fpr_drift` (standard
+# error {glue:text}`val_fpr_drift_se`). The old level test, on the same corpora, rejects in
+# {glue:text}`val_old_fpr` of corpora with nothing planted (standard error
+# {glue:text}`val_old_fpr_se`) and in {glue:text}`val_old_fpr_drift` under the drift (standard
+# error {glue:text}`val_old_fpr_drift_se`). At full planted convergence, where the planted gap
+# narrows by {glue:text}`val_power_effect` points per cohort, the primary test's power is
+# {glue:text}`val_power` (standard error {glue:text}`val_power_se`); the minimum detectable
+# effect, where power reaches 0.8, is {glue:text}`val_mde`.
 
 # %% tags=["remove-input"]
-fig = figures.power_plot(study, float(alpha))
+fig = figures.power_plot(study[study["measure"] == convergence.PRIMARY_MEASURE]
+                         .query("comparison in [@convergence.PRIMARY_COMPARISON, @convergence.OLD_TEST]"), float(alpha))
 glue("fig_power", fig, display=False)
 figures.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} fig_power
 # :name: fig-power
-# :alt: Detection rate of the convergence test against planted convergence strength from 0 to 1, with error bars of two Monte Carlo standard errors and a dashed line at alpha.
+# :alt: Rejection rate of the primary gap test and of the old level test against the planted narrowing of the gap, with error bars of two Monte Carlo standard errors and a dashed line at alpha; the national-drift scenario is marked separately.
 #
-# Share of simulated corpora in which the test detects convergence, by planted strength, with
-# ±2 Monte Carlo standard errors. At strength 0 this is the false-positive rate, which should
-# lie near alpha (dashed line).
+# Share of simulated corpora in which a test rejects, against the planted narrowing of the
+# public-share gap, with ±2 Monte Carlo standard errors. Where nothing narrows (no change and
+# national drift) this is the false-positive rate, which should lie near alpha (dashed line).
 # ```
 
 # %% tags=["hide-input"]
@@ -133,6 +165,64 @@ for dim in ("application", "customer", "geography"):
     display(tables.html(matrix, index=True))
 
 # %% [markdown]
+# (validation-checkset)=
+# ## The coders on hand-coded check sets
+#
+# The checks above use simulated text, written from phrase banks close to the dictionary's
+# vocabulary. The hand-coded check sets are invented firm descriptions written and coded from
+# the codebook (`data/codebook.md`) alone, by writers and coders who never saw the dictionary,
+# in the styles real listings use: terse lines, marketing copy, texts silent on a market or
+# client, negation and contrast, mixed English and Chinese, and Chinese website pages (how they
+# were made: `data/README.md`). Both coders are scored against the adjudicated codes, with the
+# dictionary's `none` and `tie` counted as errors; the supervised coder (tf-idf with a logistic
+# regression) is scored by cross-validation within a set and, where there are two sets,
+# trained on the other set and tested on the held-out one.
+
+# %% tags=["remove-input"]
+from analysis import checkset
+
+cs_found = checkset.available()
+cs_held = checkset.held_out(cs_found)
+cs_kappa = {name: checkset.kappa(checkset.load(path)) for name, path in cs_found.items()}
+cs_figures = tables.save(checkset.figures(seed=int(seed)), "validation_check_sets", tables_dir)
+Markdown(prose.checkset_note(list(cs_found), cs_held, cs_kappa))
+
+# %% tags=["hide-input"]
+if cs_kappa:
+    kappa_table = pd.concat([k.assign(set=name) for name, k in cs_kappa.items()], ignore_index=True)
+    kappa_table = tables.save(kappa_table[["set", "dimension", "n", "kappa", "agreement", "disagreements"]],
+                              "validation_check_set_kappa", tables_dir)
+    display(Markdown("**Agreement between the two hand coders** (Cohen's kappa, raw agreement)"))
+    display(tables.html(kappa_table, digits=3))
+if len(cs_figures):
+    acc = cs_figures.pivot_table(index=["set", "coder", "evaluation", "language"], columns="dimension",
+                                 values="accuracy", sort=False)
+    n = cs_figures.pivot_table(index=["set", "coder", "evaluation", "language"], values="n",
+                               aggfunc="first", sort=False)
+    acc = acc.join(n)[["n", "application", "customer", "geography"]]
+    display(Markdown("**Accuracy against the adjudicated codes**, per set, coder and language "
+                     "(`all`, and `en`, `zh`, `mixed` where the set has them); abstentions count as errors"))
+    acc = tables.save(acc.round(3), "validation_check_set_accuracy", tables_dir)
+    display(tables.html(acc, index=True))
+    dict_fig = cs_figures[cs_figures["coder"] == "dictionary"]
+    abst = dict_fig.pivot_table(index=["set", "language"], columns="dimension", values="abstention",
+                                sort=False)
+    display(Markdown("**Abstention rate of the dictionary coder** (`none`: no text; `tie`: its rules "
+                     "cannot separate two categories)"))
+    abst = tables.save(abst.round(3), "validation_check_set_abstention", tables_dir)
+    display(tables.html(abst, index=True))
+
+# %% tags=["hide-input"]
+if cs_held:
+    held_score = checkset.score_dictionary(checkset.load(cs_found[cs_held]))
+    display(Markdown(f"**Dictionary coder on the held-out set `{cs_held}`**: confusion matrices "
+                     "(rows: adjudicated code; columns: the coder's code)"))
+    for dim, matrix in held_score.confusion.items():
+        tables.save(matrix, f"confusion_{cs_held}_{dim}_dictionary", tables_dir)
+        display(Markdown(f"*{dim}*"))
+        display(tables.html(matrix, index=True))
+
+# %% [markdown]
 # ## The coders on this build's corpus
 #
 # The simulated checks above hold for simulated text. On the corpus of this build, the coders
@@ -141,7 +231,7 @@ for dim in ("application", "customer", "geography"):
 
 # %% tags=["remove-input"]
 checks, reasons = tables.coder_checks(data.firms, fields, seed=int(seed))
-tables.save(checks, "validation_this_corpus", tables_dir)
+tables.save(checks, "validation_this_corpus", tables_dir, corpus=data)
 if len(checks):
     display(tables.html(checks))
 else:

@@ -25,18 +25,21 @@
 # %% tags=["parameters", "hide-input"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
-text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
+text_fields: list[str] = ["description", "full_description", "website_text"]  # text columns analysed, joined (any of description, full_description, website_text)
+coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.classify.DEFAULT_CODER)
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
 cohort_edges: list[int] = [2014, 2017, 2020, 2023]  # founding-year bin edges, half-open, strictly increasing years
-n_perm: int = 200  # permutations for the trend test (0 or more; 0: no test)
+n_perm: int = 200  # permutations for the text-measure trend tests and for each simulated corpus of the power study (0 or more; 0: no test)
+n_perm_shares: int = 10000  # permutations for the share-gap tests, the primary test included (0 or more; 0: no test)
 alpha: float = 0.05  # significance level of the tests, in (0, 1)
 
 # %% tags=["remove-cell"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("10_policy", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, seed=seed, cohort_edges=cohort_edges, n_perm=n_perm, alpha=alpha))
+globals().update(_check_parameters("10_policy", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, seed=seed, cohort_edges=cohort_edges, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
@@ -45,21 +48,21 @@ from myst_nb import glue
 from analysis import convergence, corpus, facts, prose, tables
 from analysis.params import as_list
 
-data = corpus.load(corpus_path)
+data = corpus.load(corpus_path, website_snapshot)
 fields = as_list(text_fields, name="text_fields")
-coded = tables.code(data.firms, fields)
+coded = tables.code(data.firms, fields, coder=coder)
 evidence = tables.save(tables.policy_evidence(coded), "policy_evidence", tables_dir, corpus=data)
-trend = convergence.analyse(data.firms, text_fields=fields, cohort_edges=cohort_edges, n_boot=0,
-                            n_perm=int(n_perm), alpha=float(alpha), seed=int(seed)).trend_table
-pooled = trend[trend["city"] == convergence.POOLED].set_index("measure")
+primary = convergence.analyse(data.firms, text_fields=fields, coder=coder, cohort_edges=cohort_edges, n_boot=0, n_perm=0,
+                              measures=(convergence.PRIMARY_MEASURE,), n_perm_shares=int(n_perm_shares),
+                              alpha=float(alpha), seed=int(seed)).primary_row()
 events = facts.policy_events()
 frag = tables.save(facts.fragmentation(events), "policy_fragmentation", tables_dir)
 for row in evidence.itertuples():
     glue(f"pol_public_{row.city}", tables.pct(row.public), display=False)
     glue(f"pol_crypto_{row.city}", tables.pct(row.crypto), display=False)
     glue(f"pol_state_{row.city}", tables.pct(row.state_investor), display=False)
-glue("pol_public_slope", f"{pooled.loc['public_share', 'slope']:+.3f}", display=False)
-glue("pol_public_p", f"{pooled.loc['public_share', 'p']:.3f}", display=False)
+glue("pol_public_slope", f"{100 * primary['estimate']:+.1f} points", display=False)
+glue("pol_public_p", f"{primary['p']:.3f}", display=False)
 last = frag.iloc[-1]
 glue("pol_frag_year", int(last["year"]), display=False)
 glue("pol_frag_bodies", int(last["distinct lead bodies so far"]), display=False)
@@ -86,10 +89,10 @@ Markdown(prose.evidence_notice(data))
 #
 # **What the evidence would look like.** Shares of firms coded as serving public customers:
 # Beijing {glue:text}`pol_public_Beijing`, Shanghai {glue:text}`pol_public_Shanghai`, Shenzhen
-# {glue:text}`pol_public_Shenzhen`. Across founding cohorts, the pooled public share of Shanghai
-# and Shenzhen changes by {glue:text}`pol_public_slope` per cohort (one-sided permutation
-# p = {glue:text}`pol_public_p`); {doc}`08_convergence` tests whether the gap to Beijing
-# narrows, which is the question the recommendation turns on.
+# {glue:text}`pol_public_Shenzhen`. Across founding cohorts, the gap between Beijing's public share
+# and that of Shanghai and Shenzhen pooled changes by {glue:text}`pol_public_slope` per cohort
+# (one-sided permutation p = {glue:text}`pol_public_p`), the primary measure of
+# {doc}`08_convergence`.
 #
 # **What would have to be true.** That dependence on public customers is a response to
 # regulatory risk rather than to where the demand is; a corpus of descriptions cannot separate

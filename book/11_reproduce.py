@@ -22,8 +22,10 @@
 # %% tags=["parameters", "hide-input"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
+website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
-text_fields: list[str] = ["description", "full_description"]  # text columns analysed, joined (any of description, full_description, website_text)
+text_fields: list[str] = ["description", "full_description", "website_text"]  # text columns analysed, joined (any of description, full_description, website_text)
+coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.classify.DEFAULT_CODER)
 min_df: int = 1  # keep terms used by at least this many firms (at least 1)
 top_n: int = 15  # key terms shown per city (at least 1)
 keyness_adjust: str = "bh"  # multiplicity correction of the keyness p-values: bh (Benjamini-Hochberg q) or none
@@ -31,15 +33,17 @@ seed: int = 20220804  # seed every random step derives from (an integer, 0 or mo
 cohort_edges: list[int] = [2014, 2017, 2020, 2023]  # founding-year bin edges, half-open, strictly increasing years
 n_subsamples: int = 5  # equal-size subsamples per cohort for distinctiveness (at least 1)
 n_boot: int = 200  # bootstrap draws per cohort (0 or more; 0: no intervals)
-n_perm: int = 200  # permutations for the trend test (0 or more; 0: no test)
+n_perm: int = 200  # permutations for the text-measure trend tests and for each simulated corpus of the power study (0 or more; 0: no test)
+n_perm_shares: int = 10000  # permutations for the share-gap tests, the primary test included (0 or more; 0: no test)
 alpha: float = 0.05  # significance level of the tests, in (0, 1)
-replicates: int = 20  # simulated corpora per planted strength in the validation study (at least 1)
+replicates: int = 200  # simulated corpora per scenario for the share gaps in the power study (at least 1)
+text_replicates: int = 5  # full-text simulated corpora per scenario for the text measures in the power study (0 or more)
 
 # %% tags=["remove-cell"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("11_reproduce", corpus_path=corpus_path, tables_dir=tables_dir, text_fields=text_fields, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, alpha=alpha, replicates=replicates))
+globals().update(_check_parameters("11_reproduce", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, replicates=replicates, text_replicates=text_replicates))
 
 # %% tags=["remove-input"]
 from IPython.display import HTML
@@ -49,7 +53,7 @@ from analysis import reproduce, tables
 from analysis.params import as_list
 
 params = dict(
-    corpus_path=corpus_path, text_fields=as_list(text_fields), min_df=min_df, top_n=top_n, seed=seed,
+    corpus_path=corpus_path, website_snapshot=website_snapshot, text_fields=as_list(text_fields), coder=coder, min_df=min_df, top_n=top_n, seed=seed,
     cohort_edges=as_list(cohort_edges), n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm,
     alpha=alpha, replicates=replicates,
 )
@@ -72,7 +76,7 @@ tables.html(tables.save(reproduce.parameter_table(params), "parameters", tables_
 # its parameters and the `analysis` source). SHA-256 of each:
 
 # %% tags=["remove-input"]
-tables.html(tables.save(reproduce.input_hashes(corpus_path), "input_hashes", tables_dir))
+tables.html(tables.save(reproduce.input_hashes(corpus_path, website_snapshot), "input_hashes", tables_dir))
 
 # %% [markdown]
 # ## Software

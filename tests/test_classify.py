@@ -19,22 +19,30 @@ def test_hand_written_sentence_counts_and_labels():
     firms = _firms(["We build blockchain infrastructure and traceability services for "
                     "government agencies and state-owned enterprises across China."])
     row = code_firms(firms).iloc[0]
-    assert row["application:infrastructure"] == 2  # infrastructure*, traceab*
+    assert row["application:infrastructure"] == 2  # infrastructure* (weak), traceab*
     assert row["application_label"] == "infrastructure"
-    # government*, agenc*, and the phrase "state-owned enterprise*" counted once, as public;
-    # the nested "enterprise*" (private) does not count
-    assert (row["customer:public"], row["customer:private"]) == (3, 0)
+    # the phrases "government agenc*" and "state-owned enterprise*" count once each, as
+    # public; the nested "enterprise*" (private) does not count
+    assert (row["customer:public"], row["customer:private"]) == (2, 0)
     assert row["customer_label"] == "public"
     assert (row["geography:domestic"], row["geography_label"]) == (1, "domestic")
 
 
-def test_ties_and_no_hits_are_labelled_explicitly():
-    coded = code_firms(_firms(["Crypto payments.", "We write software."]))
+def test_silence_none_and_tie_are_distinct():
+    firms = _firms(["Crypto payments.", "We write software.", "",
+                    "Founded in 2019. A crypto wallet. Traceability and provenance."])
+    coded = code_firms(firms)
+    # headline names two: the first named (A5)
     assert coded.loc[0, "application:crypto"] == 1 and coded.loc[0, "application:finance"] == 1
-    assert coded.loc[0, "application_label"] == "tie"
-    assert coded.loc[0, "customer_label"] == "none"
+    assert coded.loc[0, "application_label"] == "crypto"
+    # silent on every dimension: the codebook's silence rules, not "none"
     assert list(coded.loc[1, ["application_label", "customer_label", "geography_label"]]) == [
+        "infrastructure", "private", "domestic"]
+    # no text at all: none
+    assert list(coded.loc[2, ["application_label", "customer_label", "geography_label"]]) == [
         "none", "none", "none"]
+    # generic headline, equal space for two applications: tie
+    assert coded.loc[3, "application_label"] == "tie"
     assert list(coded.columns[:5]) == ["company_id", "application_label", "application:infrastructure",
                                        "application:finance", "application:crypto"]
 

@@ -9,8 +9,8 @@ import pytest
 from scipy import sparse
 
 from analysis import convergence as cv
+from analysis import convergence_prose as cprose
 from analysis.convergence import (
-    ConvergenceResult,
     alignment_shares,
     analyse,
     assign_cohorts,
@@ -18,12 +18,11 @@ from analysis.convergence import (
     cohort_codes,
     cohort_labels,
     distinctiveness,
-    loo_multinomial_nb,
-    ols_slope,
-    permutation_p,
-    percentile_interval,
-    verdict,
+    gap_statistics,
 )
+from analysis.naive_bayes import balanced_accuracy, loo_multinomial_nb
+from analysis.resampling import (bootstrap_counts, decision_stable, ols_slope, p_mcse, percentile_interval,
+                                 permutation_p, permuted_counts)
 
 EDGES = (2014, 2017, 2020, 2023)
 CITIES = ("Beijing", "Shanghai", "Shenzhen")
@@ -99,7 +98,7 @@ def test_balanced_accuracy_matches_sklearn():
 
     rng = np.random.default_rng(3)
     t, p = rng.integers(0, 3, 50), rng.integers(0, 3, 50)
-    assert cv.balanced_accuracy(t, p) == pytest.approx(balanced_accuracy_score(t, p))
+    assert balanced_accuracy(t, p) == pytest.approx(balanced_accuracy_score(t, p))
 
 
 # --------------------------------------------------------------------------- distinctiveness
@@ -258,40 +257,49 @@ def _synthetic_firms(n_per_cell=12, converge=True, seed=0, shared_share=(0.0, 0.
 
 def test_analyse_tables_and_counts():
     firms = _synthetic_firms()
-    res = analyse(firms, n_subsamples=2, n_boot=20, n_perm=20, measures=("distinctiveness", "cosine_to_beijing"),
-                  primary="distinctiveness", seed=1)
+    res = analyse(firms, n_subsamples=2, n_boot=20, n_perm=20, n_perm_shares=99, seed=1)
     assert res.n_missing_year == 3 and res.n_outside_edges == 1
     assert list(res.cohort_table.columns[:7]) == ["measure", "city", "cohort", "estimate", "lo", "hi", "n"]
-    assert {"measure", "city", "slope", "p", "direction"} <= set(res.trend_table.columns)
     assert res.n_per_cohort.loc["Shanghai", "2017–2019"] == 12
     assert res.n_per_cohort.loc["all", "no founding year"] == 3
     assert res.n_per_cohort.loc["Beijing", "outside cohorts"] == 1
     d = res.cohort_table[res.cohort_table["measure"] == "distinctiveness"]
-    assert d["n"].tolist() == [36, 36, 36] and d["n_compared"].tolist() == [12, 12, 12]
-    prim = res.trend_table[res.trend_table["primary"]]
-    assert prim["measure"].tolist() == ["distinctiveness"] and prim["direction"].tolist() == ["decrease"]
-    assert set(res.trend_table.loc[res.trend_table["measure"] == "cosine_to_beijing", "city"]) == {
-        "Shanghai", "Shenzhen", "Shanghai+Shenzhen"}
+    assert d["n"].tolist() == [36, 36, 36] and d["n_compared"].tolist() == [36, 36, 36]
+    v = res.verdict_table
+    assert list(v.columns) == cv.VERDICT_COLUMNS
+    assert v["primary"].sum() == 1
+    prim = res.primary_row()
+    assert (prim["measure"], prim["comparison"], prim["statistic"]) == ("public_share", "Beijing − Shanghai+Shenzhen", "gap")
+    assert set(v["decision"]) <= set(cv.DECISIONS)
+    assert set(v.loc[v["measure"] == "cosine_to_beijing", "comparison"]) == {"Shanghai", "Shenzhen", "Shanghai+Shenzhen"}
+    assert set(v.loc[v["measure"] == "public_share", "comparison"]) == {
+        "Beijing − Shanghai+Shenzhen", "Beijing − Shanghai", "Beijing − Shenzhen"}
+    # the share tests use n_perm_shares, the text tests n_perm; every p carries its MCSE
+    assert v.loc[v["measure"] == "public_share", "n_perm"].eq(99).all()
+    assert v.loc[v["measure"] == "distinctiveness", "n_perm"].eq(20).all()
+    ok = v["p"].notna()
+    assert v.loc[ok, "p_mcse"].to_numpy() == pytest.approx(np.sqrt(v.loc[ok, "p"] * (1 - v.loc[ok, "p"]) / v.loc[ok, "n_perm"]))
+    # the retired level test is kept in the trend table, outside the verdict
+    old = res.trend_table[res.trend_table["role"] == "old test"]
+    assert set(old["comparison"]) == {cv.OLD_TEST}
 
 
-def test_analyse_planted_trend_gives_small_p_and_supports():
+def test_analyse_planted_trend_gives_small_p_for_text_measures():
     firms = _synthetic_firms(n_per_cell=12, converge=True, seed=3)
-    res = analyse(firms, n_subsamples=3, n_boot=0, n_perm=99, measures=("distinctiveness", "cosine_to_beijing"),
-                  primary="distinctiveness", seed=5)
-    t = res.trend_table.set_index(["measure", "city"])
-    assert t.loc[("distinctiveness", "all"), "slope"] < -0.15
-    assert t.loc[("distinctiveness", "all"), "p"] <= 0.02
-    assert t.loc[("cosine_to_beijing", "Shanghai+Shenzhen"), "p"] <= 0.02
-    assert res.supports and "supports convergence" in res.verdict and "does not support" not in res.verdict
+    res = analyse(firms, n_subsamples=3, n_boot=0, n_perm=99, seed=5)
+    v = res.verdict_table.set_index(["measure", "comparison"])
+    assert v.loc[("distinctiveness", cv.ALL_CITIES), "estimate"] < -0.15
+    assert v.loc[("distinctiveness", cv.ALL_CITIES), "p"] <= 0.02
+    assert v.loc[("cosine_to_beijing", "Shanghai+Shenzhen"), "p"] <= 0.02
 
 
 def test_analyse_no_trend_p_values_mostly_above_alpha():
     ps = []
     for seed in range(8):
         firms = _synthetic_firms(n_per_cell=10, converge=False, seed=100 + seed)
-        res = analyse(firms, n_subsamples=2, n_boot=0, n_perm=49, measures=("distinctiveness",), primary="distinctiveness",
-                      seed=seed)
-        ps.append(res.primary_row()["p"])
+        res = analyse(firms, n_subsamples=2, n_boot=0, n_perm=49, measures=("distinctiveness",), seed=seed)
+        v = res.verdict_table
+        ps.append(v.loc[v["measure"] == "distinctiveness", "p"].iloc[0])
     ps = np.array(ps)
     assert (ps > 0.05).sum() >= 6
     assert ps.max() > 0.4  # spread over (0, 1], not piled up at small values
@@ -301,9 +309,10 @@ def test_bootstrap_interval_contains_estimate_and_shrinks_with_n():
     widths = {}
     for n in (8, 40):
         firms = _synthetic_firms(n_per_cell=n, converge=True, seed=9)
-        res = analyse(firms, n_subsamples=2, n_boot=100, n_perm=0, measures=("distinctiveness", "cosine_to_beijing"),
-                      primary="distinctiveness", seed=2)
-        ct = res.cohort_table.dropna(subset=["estimate"])
+        res = analyse(firms, n_subsamples=2, n_boot=100, n_perm=0, n_perm_shares=0,
+                      measures=("distinctiveness", "cosine_to_beijing"), seed=2)
+        ct = res.cohort_table.dropna(subset=["estimate", "lo"])
+        ct = ct[ct["measure"] != "public_share"]
         assert ((ct["lo"] <= ct["estimate"] + 1e-9) & (ct["estimate"] <= ct["hi"] + 1e-9)).all()
         widths[n] = (ct["hi"] - ct["lo"]).groupby(ct["measure"]).mean()
     assert (widths[40] < widths[8]).all()
@@ -311,22 +320,22 @@ def test_bootstrap_interval_contains_estimate_and_shrinks_with_n():
 
 def test_analyse_never_reads_truth_columns():
     firms = _synthetic_firms(seed=4)
-    kw = dict(n_subsamples=2, n_boot=10, n_perm=10, seed=3)
+    kw = dict(n_subsamples=2, n_boot=10, n_perm=10, n_perm_shares=50, seed=3)
     plain = analyse(firms, **kw)
     poisoned = firms.copy()
     poisoned["truth_customer"] = "public"
     poisoned["truth_profile"] = np.where(np.arange(len(firms)) % 2, "beijing", "own")
     with_truth = analyse(poisoned, **kw)
     pd.testing.assert_frame_equal(plain.cohort_table, with_truth.cohort_table)
-    pd.testing.assert_frame_equal(plain.trend_table, with_truth.trend_table)
+    pd.testing.assert_frame_equal(plain.verdict_table, with_truth.verdict_table)
 
 
 def test_analyse_is_deterministic_for_a_seed():
     firms = _synthetic_firms(seed=6)
-    kw = dict(n_subsamples=2, n_boot=10, n_perm=10, measures=("distinctiveness",), primary="distinctiveness")
+    kw = dict(n_subsamples=2, n_boot=10, n_perm=10, n_perm_shares=100)
     a, b = analyse(firms, seed=8, **kw), analyse(firms, seed=8, **kw)
     pd.testing.assert_frame_equal(a.cohort_table, b.cohort_table)
-    assert a.verdict == b.verdict
+    pd.testing.assert_frame_equal(a.verdict_table, b.verdict_table)
 
 
 def test_analyse_rejects_bad_arguments():
@@ -339,81 +348,174 @@ def test_analyse_rejects_bad_arguments():
         analyse(firms.drop(columns="founded_year"), n_perm=0, n_boot=0)
 
 
-# --------------------------------------------------------------------------- verdict
-def _hand_result(slope, p, n_perm=999, measure="distinctiveness"):
-    trend = pd.DataFrame([{"measure": measure, "city": "all", "slope": slope, "p": p, "direction": "decrease",
-                           "n_perm": n_perm, "n_cohorts": 3, "primary": True}])
-    npc = pd.DataFrame([[20, 30, 25, 1, 0], [9, 12, 10, 0, 0], [5, 8, 6, 2, 0]], index=list(CITIES),
-                       columns=cohort_labels(EDGES) + ["no founding year", "outside cohorts"])
-    return ConvergenceResult(cohort_table=pd.DataFrame(), trend_table=trend, verdict="", supports=False,
-                             primary=measure, alpha=0.05, n_missing_year=3, n_outside_edges=0, n_per_cohort=npc,
-                             cohorts=cohort_labels(EDGES))
+# --------------------------------------------------------------------------- the gap statistic
+def _flag_firms(cells):
+    """Firms from {(city, cohort_start): (n, n_flagged)}; flags returned separately."""
+    rows, flags = [], []
+    for (city, year), (n, k) in cells.items():
+        for i in range(n):
+            rows.append({"company_id": f"{city}{year}{i}", "city": city, "founded_year": year,
+                         "description": "a firm", "full_description": None})
+            flags.append(1.0 if i < k else 0.0)
+    df = pd.DataFrame(rows)
+    df["founded_year"] = df["founded_year"].astype("Int64")
+    return df, np.array(flags)
 
 
-def test_verdict_supports_branch():
-    text = verdict(_hand_result(-0.1234, 0.004), 0.05)
-    assert "supports convergence" in text and "does not support convergence" not in text
-    assert "-0.123" in text and "p = 0.004" in text and "alpha = 0.05" in text and "999 permutations" in text
-    assert "5 firms" in text  # the smallest city x cohort cell is stated
+def test_gap_statistics_hand_computed():
+    cells = {("Beijing", 2014): (10, 8), ("Beijing", 2017): (10, 8), ("Beijing", 2020): (10, 7),
+             ("Shanghai", 2014): (4, 1), ("Shanghai", 2017): (4, 2), ("Shanghai", 2020): (4, 3),
+             ("Shenzhen", 2014): (6, 0), ("Shenzhen", 2017): (6, 3), ("Shenzhen", 2020): (6, 6)}
+    firms, flags = _flag_firms(cells)
+    cohorts = assign_cohorts(firms["founded_year"], EDGES)
+    g = gap_statistics(flags, firms["city"], cohorts).set_index(["comparison", "cohort"])["gap"]
+    # pooled firm-weighted: first cohort 1/10 of the others, Beijing 0.8
+    assert g[("Beijing − Shanghai+Shenzhen", "2014–2016")] == pytest.approx(0.8 - 1 / 10)
+    assert g[("Beijing − Shanghai+Shenzhen", "2020–2022")] == pytest.approx(0.7 - 9 / 10)
+    assert g[("Beijing − Shenzhen", "2017–2019")] == pytest.approx(0.8 - 0.5)
+    allg = gap_statistics(flags, firms["city"], cohorts)
+    # overall gap 23/30 - 15/30 > 0: closing means the gap decreases
+    assert allg["overall_gap"].iloc[0] == pytest.approx(23 / 30 - 15 / 30)
+    assert set(allg.loc[allg["comparison"] == "Beijing − Shanghai+Shenzhen", "direction"]) == {"decrease"}
 
 
-def test_verdict_does_not_support_branch_states_uncertainty():
-    text = verdict(_hand_result(-0.02, 0.31), 0.05, power=0.27, power_note="at full planted convergence")
-    assert "does not support convergence" in text
-    assert "p = 0.310" in text and "alpha = 0.05" in text
-    assert "not evidence that the cities are not converging" in text
-    assert "27%" in text
-    # the same numbers at a laxer alpha flip the verdict
-    assert "supports convergence" in verdict(_hand_result(-0.02, 0.31), 0.4).split(":")[0]
-
-
-def test_verdict_without_permutations_does_not_support():
-    text = verdict(_hand_result(-0.3, float("nan"), n_perm=0), 0.05)
-    assert "does not support convergence" in text and "no permutation test" in text.lower()
-    assert "no evidence either way" in text
-
-
-def test_verdict_without_a_trend_estimate():
-    text = verdict(_hand_result(float("nan"), float("nan")), 0.05)
-    assert "does not support convergence" in text and "no trend estimate" in text
-
-
-def test_verdict_warns_when_too_few_permutations_to_reject():
-    text = verdict(_hand_result(-0.2, 0.1, n_perm=9), 0.05)
-    assert "does not support convergence" in text and "could not have rejected" in text
-
-
-def test_verdict_for_the_public_share_names_the_coder_and_beijing():
-    res = _hand_result(0.15, 0.01, measure="public_share")
-    res.trend_table = pd.DataFrame([
-        {"measure": "public_share", "city": "Beijing", "slope": -0.04, "p": np.nan, "direction": "reference",
-         "n_perm": 0, "n_cohorts": 3, "primary": False},
-        {"measure": "public_share", "city": "Shanghai+Shenzhen", "slope": 0.15, "p": 0.01, "direction": "increase",
-         "n_perm": 999, "n_cohorts": 3, "primary": True},
-    ])
-    text = verdict(res, 0.05)
-    assert "supports convergence" in text and "+0.150" in text and "public customers" in text
-    assert "dictionary coder" in text and "Beijing's own share changes by -0.040" in text
-
-
-# --------------------------------------------------------------------------- on simulated corpora
-def test_default_primary_is_the_pooled_public_share():
-    assert cv.PRIMARY_MEASURE == "public_share"
-    firms = _synthetic_firms(seed=2)
-    res = analyse(firms, n_subsamples=2, n_boot=0, n_perm=9, measures=("public_share",))
+def test_analyse_gap_estimate_decomposition_and_overshoot():
+    cells = {("Beijing", 2014): (60, 48), ("Beijing", 2017): (60, 48), ("Beijing", 2020): (60, 48),
+             ("Shanghai", 2014): (60, 6), ("Shanghai", 2017): (60, 30), ("Shanghai", 2020): (60, 57),
+             ("Shenzhen", 2014): (60, 6), ("Shenzhen", 2017): (60, 30), ("Shenzhen", 2020): (60, 57)}
+    firms, flags = _flag_firms(cells)
+    res = analyse(firms, n_boot=300, n_perm_shares=2000, measures=("public_share",), seed=1,
+                  flags={"public_share": flags, "infrastructure_share": flags})
     row = res.primary_row()
-    assert (row["measure"], row["city"], row["direction"]) == ("public_share", "Shanghai+Shenzhen", "increase")
-    assert set(res.cohort_table["measure"]) == {"public_share"}
+    gaps = [0.8 - 0.1, 0.8 - 0.5, 0.8 - 0.95]
+    assert row["estimate"] == pytest.approx(ols_slope(gaps))
+    assert row["direction"] == "decrease" and row["decision"] == cv.SUPPORTS and row["stable"]
+    d = res.decomposition.set_index(["measure", "comparison"]).loc[("public_share", cv.PRIMARY_COMPARISON)]
+    assert d["others_move"] == "towards" and d["beijing_move"] == "unclear"
+    assert d["beijing_slope"] == pytest.approx(0.0)
+    assert bool(d["overshoot"])  # the others end above Beijing, interval clear of zero
+    text = cprose.decomposition_sentence(d)
+    assert "moved towards Beijing" in text and "overshoots" in text
 
 
-@pytest.mark.parametrize("strength,expected", [(1.0, "supports convergence"), (0.0, "does not support convergence")])
+def test_no_beijing_or_no_other_city_is_inconclusive_and_says_why():
+    firms = _synthetic_firms(seed=1)
+    for drop, reason in (("Beijing", "no_beijing"), ("Shanghai|Shenzhen", "no_other_city")):
+        sub = firms[~firms["city"].str.fullmatch(drop)]
+        res = analyse(sub, n_subsamples=2, n_boot=10, n_perm=10, n_perm_shares=99, seed=1)
+        v = res.verdict_table
+        assert (v["decision"] == cv.INCONCLUSIVE).all(), v[["measure", "comparison", "decision"]]
+        assert v.loc[v["primary"], "reason"].iloc[0] == reason
+        text = cprose.verdict_text(res)
+        assert text.startswith("Inconclusive") and ("no Beijing firm" in text or "no Shanghai or Shenzhen firm" in text)
+
+
+def test_unstable_and_too_few_permutations_are_inconclusive():
+    assert cv._reason_and_decision(0.049, 0.002, 10000, 0.05, "")[0] == cv.INCONCLUSIVE  # |p - alpha| < 2 MCSE
+    assert cv._reason_and_decision(0.02, 0.0014, 10000, 0.05, "")[0] == cv.SUPPORTS
+    assert cv._reason_and_decision(0.30, 0.0046, 10000, 0.05, "")[0] == cv.NOT_SUPPORTED
+    assert cv._reason_and_decision(0.09, 0.09, 10, 0.05, "")[1] == "too_few_permutations"
+    assert cv._reason_and_decision(float("nan"), float("nan"), 0, 0.05, "")[1] == "no_permutations"
+    assert not decision_stable(0.05, 0.01, 0.05) and decision_stable(0.2, 0.01, 0.05)
+
+
+def test_p_mcse_formula():
+    assert p_mcse(0.04, 10000) == pytest.approx(np.sqrt(0.04 * 0.96 / 10000))
+    assert np.isnan(p_mcse(float("nan"), 100)) and np.isnan(p_mcse(0.5, 0))
+
+
+def test_count_level_permutation_matches_firm_shuffle():
+    rng = np.random.default_rng(0)
+    sizes = np.array([[5, 7, 3], [2, 4, 6]])
+    flagged = np.array([6, 5])
+    draws = permuted_counts(flagged, sizes, 20000, rng)
+    assert (draws.sum(axis=2) == flagged).all()  # every flagged firm lands in some cohort
+    assert (draws <= sizes).all()
+    # expected count per cell: flagged * size / city total (hypergeometric mean)
+    expected = flagged[:, None] * sizes / sizes.sum(axis=1, keepdims=True)
+    assert draws.mean(axis=0) == pytest.approx(expected, abs=0.05)
+    # the same by shuffling firms one by one
+    firm_flags = np.array([1] * 6 + [0] * 9)
+    cohort = np.repeat([0, 1, 2], [5, 7, 3])
+    shuffled = np.array([np.bincount(cohort, weights=firm_flags[rng.permutation(15)], minlength=3) for _ in range(4000)])
+    assert shuffled.var(axis=0) == pytest.approx(draws[:, 0].var(axis=0), rel=0.1)
+
+
+def test_bootstrap_counts_are_binomial():
+    rng = np.random.default_rng(1)
+    b = bootstrap_counts(np.array([[3, 0]]), np.array([[10, 0]]), 20000, rng)
+    assert b[:, 0, 0].mean() == pytest.approx(3, abs=0.05)
+    assert b[:, 0, 0].var() == pytest.approx(10 * 0.3 * 0.7, rel=0.05)
+    assert (b[:, 0, 1] == 0).all()
+
+
+def test_primary_decision_is_seed_stable_on_the_default_corpus():
+    from analysis import corpus
+
+    firms = corpus.load("").firms
+    decisions, ps = set(), []
+    for seed in range(5):
+        res = analyse(firms, n_boot=0, n_perm=0, measures=("public_share",), seed=seed)
+        decisions.add(res.decision)
+        ps.append(res.primary_row()["p"])
+    assert len(decisions) == 1 and cv.INCONCLUSIVE not in decisions
+    assert max(ps) - min(ps) < 0.02
+
+
+# --------------------------------------------------------------------------- words from the tables
+def test_verdict_words_follow_the_table():
+    firms = _synthetic_firms(seed=2)
+    res = analyse(firms, n_boot=50, n_perm=0, n_perm_shares=999, measures=("public_share",), seed=2)
+    row = res.primary_row()
+    text = cprose.verdict_text(res)
+    assert text.split(":")[0] in ("The test supports convergence at alpha = 0.05",
+                                  "The test does not support convergence at alpha = 0.05",
+                                  "Inconclusive")
+    assert (row["decision"] == cv.SUPPORTS) == text.startswith("The test supports")
+    assert "power of this test is not known" in text  # no study given
+    power = pd.DataFrame([{"measure": "public_share", "comparison": cv.PRIMARY_COMPARISON, "power": 0.31,
+                           "power_mcse": 0.03, "power_replicates": 200, "mde": "not reached"}])
+    cv.with_power(res, power)
+    text = cprose.verdict_text(res)
+    assert "0.31" in text and "not evidence that the cities do not converge" in text and "not reached" in text
+    box = cprose.verdict_box(res, type("C", (), {"simulated": False, "path": "x.csv"})())
+    assert ":class: note" in box  # neutral styling whatever the decision
+
+
+@pytest.mark.parametrize("strength,expected", [(1.0, cv.SUPPORTS), (0.0, cv.NOT_SUPPORTED)])
 def test_planted_convergence_in_simulated_corpora(strength, expected):
     from analysis.simulate import simulate
 
     hits = 0
     for seed in range(5):
         firms = simulate(n_per_city=(330, 160, 100), seed=1000 + seed, convergence=strength)
-        res = analyse(firms, n_subsamples=2, n_boot=0, n_perm=99, measures=("public_share",), seed=seed)
-        assert ("does not support convergence" in res.verdict) == (not res.supports)
-        hits += expected in res.verdict
+        res = analyse(firms, n_boot=0, n_perm=0, n_perm_shares=999, measures=("public_share",), seed=seed)
+        hits += res.decision == expected
     assert hits >= 4
+
+
+def test_beijing_drift_closes_the_gap_from_beijing_side():
+    from analysis.simulate import simulate
+
+    firms = simulate(n_per_city=(400, 300, 300), seed=7, convergence=0.0, beijing_drift=-0.5)
+    res = analyse(firms, n_boot=300, n_perm=0, n_perm_shares=2000, measures=("public_share",), seed=1)
+    d = res.decomposition.set_index(["measure", "comparison"]).loc[("public_share", cv.PRIMARY_COMPARISON)]
+    assert d["beijing_move"] == "towards" and d["others_move"] == "unclear"
+    assert res.decision == cv.SUPPORTS
+
+
+def test_text_measures_cap_firms_per_cell_and_say_so():
+    firms = _synthetic_firms(n_per_cell=12, seed=3)
+    res = analyse(firms, n_subsamples=2, n_boot=0, n_perm=0, n_perm_shares=0, seed=1,
+                  measures=("cosine_to_beijing", "distinctiveness"), max_text_per_cell=5)
+    ct = res.cohort_table
+    cos = ct[(ct["measure"] == "cosine_to_beijing") & (ct["city"] == "Shanghai")]
+    assert (cos["n"] == 12).all() and (cos["n_compared"] == 5).all()
+    d = ct[ct["measure"] == "distinctiveness"]
+    assert (d["n_compared"] == 15).all()  # 5 per city after the cap
+    assert any("at most 5 firms per city and cohort" in n for n in res.notes)
+    # no cap reached: the same result as without the option
+    a = analyse(firms, n_subsamples=2, n_boot=0, n_perm=0, n_perm_shares=0, seed=1, measures=("cosine_to_beijing",))
+    b = analyse(firms, n_subsamples=2, n_boot=0, n_perm=0, n_perm_shares=0, seed=1, measures=("cosine_to_beijing",),
+                max_text_per_cell=100)
+    pd.testing.assert_frame_equal(a.cohort_table, b.cohort_table)

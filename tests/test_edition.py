@@ -223,10 +223,28 @@ def test_every_page_carries_stamp_licence_and_edit_link_to_the_py(built_book):
         text = page.read_text(encoding="utf-8")
         assert 'class="build-stamp"' in text and "params/default.yml" in text, page.name
         assert "bundled simulated corpus" in text and "CC BY 4.0" in text, page.name
-        assert 'href="cite.html"' in text, page.name  # the footer's link, relative to the page
+        if page.name != "cite.html":  # the footer's link, relative to the page
+            assert 'href="cite.html"' in text, page.name
     intro = (html / "book" / "03_data.html").read_text(encoding="utf-8")
     assert "/edit/main/book/03_data.py" in intro and "/edit/main/book/03_data.ipynb" not in intro
     assert "mybinder.org/v2/gh/PLACEHOLDER-OWNER/chinese-blockchain-rerun/main?urlpath=lab/tree/book/03_data.ipynb" in intro
     assert (html / "book" / "cite.html").exists()
     refs = (html / "book" / "references.html").read_text(encoding="utf-8")
     assert "Crunchbase" in refs and "Klingler-Vidra" in refs
+
+
+def test_footer_links_the_cite_page_relative_to_each_page_and_the_pdf_when_published():
+    from types import SimpleNamespace
+
+    def footer_for(pagename: str, pdf: bool) -> str:
+        app = SimpleNamespace(edition_stamp={"pdf": pdf}, builder=SimpleNamespace(name="html"))
+        depth = pagename.count("/")
+        context = {"theme_extra_footer": f'<a href="{edition.CITE_LINK_MARK}">cite</a>',
+                   "pathto": lambda target, *_: "../" * depth + target + ("" if _ else ".html")}
+        edition._page_context(app, pagename, "page.html", context, None)
+        return context["theme_extra_footer"]
+
+    assert 'href="../book/cite.html"' in footer_for("book/03_data", pdf=False)
+    assert "book.pdf" not in footer_for("book/03_data", pdf=False)
+    published = footer_for("book/03_data", pdf=True)
+    assert 'href="../book.pdf"' in published and "PDF" in published

@@ -71,10 +71,11 @@ def test_schema_matches_the_corpus_and_the_parameter_files():
     assert list(params.TEXT_COLUMNS) == corpus.TEXT_COLUMNS
     for name in ("default.yml", "full.yml"):
         values = yaml.safe_load((ROOT / "params" / name).read_text())
-        params.validate(values)  # every shipped file passes the schema
-        assert set(values) == set(params.user_names()), name
+        params.validate(values)  # every shipped file passes the schema (a key left out: its default)
+        assert set(values) <= set(params.user_names()), name
     defaults = yaml.safe_load((ROOT / "params" / "default.yml").read_text())
-    assert params.defaults() == {**defaults, "tables_dir": ""}  # chapter defaults = the fast file
+    # the fast file states the schema's defaults (chapters run alone get the same values)
+    assert {k: params.defaults()[k] for k in defaults} == defaults
 
 
 def test_chapters_declare_what_the_schema_says():

@@ -229,3 +229,24 @@ def test_unwritable_build_folder_is_a_message(tmp_path):
     proc = _run(repo)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "_build" in proc.stderr and "writable" in proc.stderr, proc.stderr
+
+
+@pytest.mark.slow
+def test_read_only_data_folder_builds(small):
+    """The build never writes into data/: it builds with data/ read-only (enforced when not root)
+    and leaves every file there byte-identical."""
+    repo, reference = small
+    data = repo / "data"
+    before = _digest(data)
+    modes = {p: p.stat().st_mode for p in [data, *data.rglob("*")]}
+    try:
+        for p in modes:
+            p.chmod(modes[p] & ~0o222)
+        proc = _run(repo, "--jobs", "2", "-p", "seed=5")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    finally:
+        for p, mode in sorted(modes.items(), key=lambda kv: -len(kv[0].parts)):
+            p.chmod(mode)
+    assert _digest(data) == before
+    assert _run(repo, "--jobs", "2").returncode == 0
+    assert _published(repo) == reference

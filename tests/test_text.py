@@ -124,9 +124,22 @@ def test_firm_texts_and_language():
     firms = pd.DataFrame({"description": ["A ledger", None, "Wallet"],
                           "full_description": ["for banks", "Mining rigs", None],
                           "website_text": ["区块链", None, None]})
-    assert text.firm_texts(firms) == ["A ledger for banks", "Mining rigs", "Wallet"]
+    # the default fields are the brief's sources, website text included
+    assert text.firm_texts(firms) == ["A ledger for banks 区块链", "Mining rigs", "Wallet"]
+    assert text.firm_texts(firms, "description,full_description") == ["A ledger for banks", "Mining rigs", "Wallet"]
     assert text.firm_texts(firms, "website_text") == ["区块链", "", ""]
+    # nullable canonical text columns may be absent from a table; other fields may not
+    assert text.firm_texts(firms[["description"]]) == ["A ledger", "", "Wallet"]
     assert text.text_language("description,full_description") == "en"
     assert text.text_language(["description", "website_text"]) == "auto"
     with pytest.raises(ValueError, match="nonexistent"):
         text.firm_texts(firms, ["nonexistent"])
+
+
+def test_blocked_counting_equals_one_block(monkeypatch):
+    docs = ["Ledger ledger for banks", "", "区块链溯源 and wallets", "wallets, wallets; 钱包", "banks"] * 7
+    one, feats_one = text.document_term_matrix(docs, language="auto", min_df=2)
+    monkeypatch.setattr(text, "_DTM_CHUNK", 3)
+    many, feats_many = text.document_term_matrix(iter(docs), language="auto", min_df=2)
+    assert feats_one == feats_many and (one != many).nnz == 0
+    assert many[3, feats_many.index("wallets")] == 2 and many.dtype == "int64"

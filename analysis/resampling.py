@@ -1,0 +1,165 @@
+"""Resampling for the convergence tests: trend slopes, permutation p-values with their Monte
+Carlo error, percentile bootstrap intervals, and the resampling designs.
+
+Two kinds of design:
+
+* firm-level designs (:func:`permuted_designs`, :func:`bootstrap_designs`) for measures that
+  need every firm's words (distinctiveness, centroid cosine): cohort codes shuffled among each
+  city's firms, or multiplicities from resampling firms within city x cohort;
+* count-level draws for share measures (:func:`permuted_counts`, :func:`bootstrap_counts`).
+  Shuffling founding years among a city's firms moves its flagged firms into cohorts as a
+  multivariate hypergeometric draw (cohort sizes fixed), and resampling a cell's firms with
+  replacement makes its flagged count binomial; drawing the counts directly gives the same
+  distribution as shuffling firm by firm, at a cost that does not grow with the corpus.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+__all__ = ["ols_slope", "permutation_p", "p_mcse", "decision_stable", "percentile_interval",
+           "permuted_designs", "bootstrap_designs", "permuted_counts", "permuted_counts_batch", "bootstrap_counts"]
+
+
+def ols_slope(values, x=None) -> np.ndarray | float:
+    """OLS slope of ``values`` on ``x`` (default 0, 1, 2, ...) along the last axis,
+    ignoring NaN entries; NaN when fewer than two points remain."""
+    v = np.asarray(values, dtype=float)
+    scalar = v.ndim == 1
+    v = np.atleast_2d(v)
+    xs = np.arange(v.shape[-1], dtype=float) if x is None else np.asarray(x, dtype=float)
+    xs = np.broadcast_to(xs, v.shape)
+    ok = ~np.isnan(v)
+    cnt = ok.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xm = np.where(ok, xs, 0).sum(axis=-1) / cnt
+        vm = np.where(ok, v, 0).sum(axis=-1) / cnt
+        dx = np.where(ok, xs - xm[..., None], 0)
+        dv = np.where(ok, v - vm[..., None], 0)
+        slope = (dx * dv).sum(axis=-1) / (dx * dx).sum(axis=-1)
+    slope = np.where(cnt >= 2, slope, np.nan)
+    return float(slope[0]) if scalar else slope
+
+
+def permutation_p(observed: float, permuted, direction: str) -> float:
+    """One-sided permutation p-value ``(1 + #{at least as extreme}) / (1 + n_perm)``;
+    ``direction`` is ``"decrease"`` (small is extreme) or ``"increase"``."""
+    perm = np.asarray(permuted, dtype=float)
+    if np.isnan(observed) or perm.size == 0:
+        return float("nan")
+    perm = perm[~np.isnan(perm)]
+    tol = 1e-12 * max(1.0, abs(observed))
+    if direction == "decrease":
+        hits = np.sum(perm <= observed + tol)
+    elif direction == "increase":
+        hits = np.sum(perm >= observed - tol)
+    else:
+        raise ValueError(f"direction must be 'decrease' or 'increase', got {direction!r}")
+    return float((1 + hits) / (1 + perm.size))
+
+
+def percentile_interval(samples, level: float = 0.95, axis: int = 0):
+    """Percentile bootstrap interval (lo, hi), ignoring NaN replicates."""
+    s = np.asarray(samples, dtype=float)
+    a = (1 - level) / 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN
+        lo = np.nanquantile(s, a, axis=axis)
+        hi = np.nanquantile(s, 1 - a, axis=axis)
+    return lo, hi
+
+
+def permuted_designs(y, g, K, n_perm, rng):
+    """Cohort codes shuffled among each city's analysed firms (g >= 0 kept in place)."""
+    designs = []
+    groups = [np.flatnonzero((y == c) & (g >= 0)) for c in range(K)]
+    for _ in range(n_perm):
+        gp = g.copy()
+        for idx in groups:
+            gp[idx] = g[idx][rng.permutation(len(idx))]
+        designs.append((gp, None))
+    return designs
+
+
+def bootstrap_designs(y, g, K, Q, n_boot, rng):
+    """Multiplicities from resampling firms with replacement within city x cohort."""
+    designs = []
+    cells = [np.flatnonzero((y == c) & (g == q)) for c in range(K) for q in range(Q)]
+    n = len(y)
+    for _ in range(n_boot):
+        mult = np.zeros(n, dtype=np.int64)
+        for idx in cells:
+            if len(idx):
+                mult += np.bincount(idx[rng.integers(0, len(idx), len(idx))], minlength=n)
+        designs.append((g, mult))
+    return designs
+
+
+def p_mcse(p, n_perm):
+    """Monte Carlo standard error of a permutation p-value, ``sqrt(p (1 - p) / n_perm)``
+    (NaN when there is no p-value or no permutation)."""
+    p = np.asarray(p, dtype=float)
+    n = np.asarray(n_perm, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(n > 0, np.sqrt(p * (1 - p) / np.where(n > 0, n, 1)), np.nan)
+    return out if out.ndim else float(out)
+
+
+def decision_stable(p: float, mcse: float, alpha: float, z: float = 2.0) -> bool:
+    """Whether the decision ``p < alpha`` would stand with other permutations: alpha lies
+    outside ``p ± z·mcse`` (False for a missing p)."""
+    if np.isnan(p) or np.isnan(mcse):
+        return False
+    return bool(abs(p - alpha) > z * mcse)
+
+
+def permuted_counts(flagged, sizes, n_perm: int, rng) -> np.ndarray:
+    """Flagged firms per city x cohort after shuffling founding years within each city.
+
+    ``flagged`` (K,) flagged firms per city (over all cohorts), ``sizes`` (K, Q) firms per
+    city x cohort.  Returns (n_perm, K, Q) integer counts: for each city, a multivariate
+    hypergeometric draw of its flagged firms over its cohorts.
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    K, Q = sizes.shape
+    out = np.zeros((int(n_perm), K, Q), dtype=np.int64)
+    for k in range(K):
+        if sizes[k].sum() == 0 or n_perm == 0:
+            continue
+        out[:, k, :] = rng.multivariate_hypergeometric(sizes[k], int(flagged[k]), size=int(n_perm))
+    return out
+
+
+def permuted_counts_batch(flagged, sizes, n_perm: int, rng) -> np.ndarray:
+    """:func:`permuted_counts` for a batch of tables at once: ``flagged`` (B, K), ``sizes``
+    (B, K, Q); returns (B, n_perm, K, Q).  The multivariate hypergeometric draw is built from
+    conditional hypergeometric draws cohort by cohort, vectorised over tables, permutations and
+    cities."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    flagged = np.asarray(flagged, dtype=np.int64)
+    B, K, Q = sizes.shape
+    out = np.zeros((B, int(n_perm), K, Q), dtype=np.int64)
+    left = np.broadcast_to(flagged[:, None, :], (B, int(n_perm), K)).copy()
+    rest = np.broadcast_to(sizes.sum(axis=-1)[:, None, :], (B, int(n_perm), K)).copy()
+    for q in range(Q - 1):
+        good = np.broadcast_to(sizes[:, None, :, q], rest.shape)
+        bad = rest - good
+        draw = np.where(left > 0, rng.hypergeometric(np.maximum(good, 0), np.maximum(bad, 0),
+                                                     np.maximum(left, 0)) if left.size else 0, 0)
+        out[..., q] = draw
+        left -= draw
+        rest -= good
+    out[..., Q - 1] = left
+    return out
+
+
+def bootstrap_counts(counts, sizes, n_boot: int, rng) -> np.ndarray:
+    """Flagged firms per cell after resampling each cell's firms with replacement:
+    binomial(size, count/size); (n_boot, K, Q)."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    counts = np.asarray(counts, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(sizes > 0, counts / np.maximum(sizes, 1), 0.0)
+    return rng.binomial(sizes[None], share[None], size=(int(n_boot),) + sizes.shape)
