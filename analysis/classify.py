@@ -332,7 +332,6 @@ def _scope_flags(tokens: list[str], hard: set[int], r: Rules):
             neg_on = excl_on = out_on = pivot_seen = pivot_on = False
             zh_open = zh_from = None
             clause_start = i
-        t = tokens[i]
         step = r["not_only"].match(tokens, i)
         if step:
             i += step
@@ -403,7 +402,7 @@ def _text_hits(text: str, d: Dictionary, matchers: dict) -> dict[str, list[_Hit]
     sentences = [s for s in _SENTENCE_RE.split(_text._normalise(text)) if s and s.strip()]
     for si, sentence in enumerate(sentences):
         pieces = _CLAUSE_RE.split(sentence)
-        tokens, clause_of, hard, clauses = [], [], set(), []
+        tokens, hard, clauses = [], set(), []
         for k in range(0, len(pieces), 2):
             delim = pieces[k - 1] if k else ""
             toks = _text._raw_tokens(pieces[k], "auto")

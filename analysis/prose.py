@@ -319,13 +319,22 @@ def evidence_notice(corpus) -> str:
             "recommendations, not on whether a policy would work.\n:::\n")
 
 
+_ISO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9:.]+)?(?:Z|[+-][0-9:]+)?")
+
+
+def _timestamp(value) -> str:
+    """A fetch time as written (an ISO 8601 time needs no escaping); anything else escaped."""
+    text = str(value)
+    return text if _ISO_TIME.fullmatch(text) else escape(text)
+
+
 def website_snapshot_note(corpus) -> str:
     """Where this build's website text comes from: a collected snapshot, or the corpus alone."""
     info = getattr(corpus, "website_snapshot", None)
     if info is None:
         return ("This build reads no collected website snapshot (parameter `website_snapshot` is "
                 "empty): website text, where there is any, is the corpus file's own column.")
-    when = (f"fetched from {escape(info.first_fetch)} to {escape(info.last_fetch)}"
+    when = (f"fetched from {_timestamp(info.first_fetch)} to {_timestamp(info.last_fetch)}"
             if info.first_fetch else "with no fetch times recorded")
     return (f"This build reads the website snapshot {escape(Path(info.path).parent.name + '/' + Path(info.path).name)} "
             f"(SHA-256 `{sha256(info.path)[:16]}…`): {info.n_pages} page"

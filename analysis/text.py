@@ -375,7 +375,7 @@ def document_term_matrix(
             flush()
     if len(lengths) or not per_row:
         flush()
-    del vocab
+    vocab.clear()  # the type map is no longer needed (types holds the kept order)
     nnz_row = np.concatenate(per_row)
     n_docs = len(nnz_row)
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
