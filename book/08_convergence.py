@@ -291,4 +291,4 @@ tables.html(sens, digits=3)
 from analysis import checkset, classify
 
 measured = checkset.held_out_accuracy("customer", coder or classify.DEFAULT_CODER, seed=int(seed))
-Markdown("**Coder error.** " + convergence_prose.coder_error_sentence(measured))
+Markdown(convergence_prose.coder_error_sentence(measured))
