@@ -863,13 +863,12 @@ ALTERNATIVE_TEXT_FIELDS = (("description",), ("description", "full_description")
 
 
 def coders_available() -> tuple[str, ...]:
-    """Coders :func:`analysis.classify.code_firms` can be asked for (``dictionary`` always;
-    ``supervised`` once the classifier takes a ``coder`` parameter)."""
-    import inspect
+    """Coders :func:`analysis.classify.code_with` can run here: ``dictionary`` always, and
+    ``supervised`` when there are hand-coded texts to train it on (the shipped check sets or a
+    coding sample)."""
+    from .classify import CODERS, supervised_training
 
-    from .classify import code_firms
-
-    return ("dictionary", "supervised") if "coder" in inspect.signature(code_firms).parameters else ("dictionary",)
+    return CODERS if not supervised_training().empty else ("dictionary",)
 
 
 def sensitivity_specs(text_fields: Sequence[str], cohort_edges: Sequence[int],

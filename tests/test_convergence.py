@@ -535,3 +535,11 @@ def test_sensitivity_specs_change_one_choice_at_a_time():
         ("description",), ("description", "full_description")}
     other = cv.sensitivity_specs(fields, (2014, 2017, 2020, 2023), coder="supervised")
     assert other[0]["coder"] == "supervised"
+
+
+def test_supervised_coder_joins_the_sensitivity_table_when_check_sets_ship():
+    from analysis import checkset
+
+    assert checkset.available(), "the check sets ship in data/"
+    specs = cv.sensitivity_specs(("description",), (2014, 2017, 2020, 2023), coder="dictionary")
+    assert [s["coder"] for s in specs if s["change"] == "coder"] == ["supervised"]
