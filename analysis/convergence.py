@@ -858,23 +858,28 @@ def with_power(result: ConvergenceResult, power: pd.DataFrame | None) -> Converg
 # Sensitivity of the primary decision to analytic choices
 # ---------------------------------------------------------------------------------------
 ALTERNATIVE_EDGES = ((2014, 2016, 2018, 2020, 2023), (2014, 2018, 2023), (2015, 2018, 2021, 2023))
-ALTERNATIVE_TEXT_FIELDS = (("description",), ("description", "full_description", "website_text"))
+ALTERNATIVE_TEXT_FIELDS = (("description",), ("description", "full_description"),
+                           ("description", "full_description", "website_text"))
 
 
 def coders_available() -> tuple[str, ...]:
-    """Coders :func:`analysis.classify.code_firms` can be asked for (``dictionary`` always;
-    ``supervised`` once the classifier takes a ``coder`` parameter)."""
-    import inspect
+    """Coders :func:`analysis.classify.code_with` can run here: ``dictionary`` always, and
+    ``supervised`` when there are hand-coded texts to train it on (the shipped check sets or a
+    coding sample)."""
+    from .classify import CODERS, supervised_training
 
-    from .classify import code_firms
-
-    return ("dictionary", "supervised") if "coder" in inspect.signature(code_firms).parameters else ("dictionary",)
+    return CODERS if not supervised_training().empty else ("dictionary",)
 
 
-def sensitivity_specs(text_fields: Sequence[str], cohort_edges: Sequence[int]) -> list[dict]:
+def sensitivity_specs(text_fields: Sequence[str], cohort_edges: Sequence[int],
+                      coder: str | None = None) -> list[dict]:
     """The main specification first, then one change at a time: three other sets of cohort
-    edges, two other sets of text fields, and every other available coder."""
-    main = {"cohort_edges": tuple(int(e) for e in cohort_edges), "text_fields": tuple(text_fields), "coder": "dictionary"}
+    edges, the other sets of text fields, and every other available coder (``coder``: the main
+    specification's; empty means the package default)."""
+    from .classify import DEFAULT_CODER
+
+    main = {"cohort_edges": tuple(int(e) for e in cohort_edges), "text_fields": tuple(text_fields),
+            "coder": coder or DEFAULT_CODER}
     specs = [{**main, "change": "main specification"}]
     for e in ALTERNATIVE_EDGES:
         if tuple(e) != main["cohort_edges"]:
@@ -891,8 +896,9 @@ def sensitivity_specs(text_fields: Sequence[str], cohort_edges: Sequence[int]) -
 
 def sensitivity(firms: pd.DataFrame, text_fields: Sequence[str], cohort_edges: Sequence[int], *,
                 alpha: float = 0.05, seed: int = DEFAULT_SEED, n_perm_shares: int = DEFAULT_N_PERM_SHARES,
-                specs: list[dict] | None = None) -> pd.DataFrame:
-    """The primary decision under each specification of :func:`sensitivity_specs` (or ``specs``).
+                specs: list[dict] | None = None, coder: str | None = None) -> pd.DataFrame:
+    """The primary decision under each specification of :func:`sensitivity_specs` (or ``specs``),
+    the main one coded by ``coder`` (empty: the package default).
 
     Columns change, cohort_edges, text_fields, coder, estimate, p, p_mcse, decision, reason,
     agrees (decision equal to the main specification's).  Keyness correction is not a row: no
@@ -901,7 +907,7 @@ def sensitivity(firms: pd.DataFrame, text_fields: Sequence[str], cohort_edges: S
 
     fields = [str(f) for f in as_list(text_fields, name="text_fields")]
     present = [f for f in fields if f in firms.columns]
-    specs = specs or sensitivity_specs(present, cohort_edges)
+    specs = specs or sensitivity_specs(present, cohort_edges, coder)
     rows, coded = [], {}
     for spec in specs:
         tf = [f for f in spec["text_fields"] if f in firms.columns]

@@ -186,13 +186,13 @@ def coder_error_sentence(accuracy, kappa: float | None = None, n: int | None = N
     if isinstance(accuracy, dict) or hasattr(accuracy, "get"):
         kappa, n, accuracy = accuracy.get("kappa"), accuracy.get("n"), accuracy.get("accuracy")
     if accuracy is None or np.isnan(float(accuracy)):
-        return ("Coder error feeds the shares directly. The dictionary coder's accuracy on the hand-coded check "
+        return ("**Coder error.** Misclassified firms feed the shares directly. The coder's accuracy on the hand-coded check "
                 "set is **not yet measured** in this edition, so how much error the shares carry is unknown here; "
                 "the validation chapter measures label recovery on simulated text only.")
     extra = f", Cohen's kappa {kappa:.2f}" if kappa is not None and not np.isnan(kappa) else ""
     on = f" on {n} hand-coded descriptions" if n else ""
-    return (f"Coder error feeds the shares directly. On the hand-coded check set the coder's accuracy for the "
-            f"customer dimension is {accuracy:.0%}{extra}{on}. Errors that are the same in every city shrink the "
+    return (f"**Coder error.** Misclassified firms feed the shares directly. On the held-out hand-coded check "
+            f"set the coder's accuracy for the customer dimension is {accuracy:.0%}{extra}{on}. Errors that are the same in every city shrink the "
             "gap towards zero without creating a trend, but errors that change with founding year (for example "
             "newer firms writing in a vocabulary the dictionary knows better) could create or hide one.")
 

@@ -256,7 +256,8 @@ tables.html(power.assign(mde=power["mde"].map(lambda v: v if isinstance(v, str) 
 
 # %% tags=["remove-input"]
 sens = tables.save(convergence.sensitivity(data.firms, fields, edges, alpha=float(alpha), seed=int(seed),
-                                           n_perm_shares=int(n_perm_shares)), "convergence_sensitivity", tables_dir)
+                                           n_perm_shares=int(n_perm_shares), coder=coder),
+                   "convergence_sensitivity", tables_dir)
 display(Markdown(convergence_prose.sensitivity_sentence(sens, str(prow["decision"]))))
 tables.html(sens, digits=3)
 
@@ -276,16 +277,18 @@ tables.html(sens, digits=3)
 # networks) and by year (recent firms are listed with a lag), and both differences move the
 # shares by cohort.
 #
-# **Language of the descriptions.** Descriptions are mostly in English and written for an
-# international audience. Firms serving the Chinese state may describe themselves less often, or
-# differently, in English, so the public share measures what firms say abroad.
+# **Language of the descriptions.** A database's short and long descriptions are mostly written in
+# English for an international audience, while firms' own websites are often in Chinese. Firms
+# serving the Chinese state may describe that business less often, or differently, in English,
+# so the public share depends on which text fields are read; the sensitivity table above shows
+# the verdict without the website text.
 #
 # **Founding year as a proxy.** The cohort is the year a firm was founded, not the year it took
 # its current strategy. A firm founded in 2015 that turned to government clients in 2020 counts
 # in the earliest cohort with its present description, which blurs any change over time.
 
 # %% tags=["remove-input"]
-from analysis import classify
+from analysis import checkset, classify
 
-check = getattr(classify, "check_set_accuracy", None)  # the coder's accuracy on data/check_set.csv, once measured
-Markdown("**Coder error.** " + convergence_prose.coder_error_sentence(check("customer") if check else None))
+measured = checkset.held_out_accuracy("customer", coder or classify.DEFAULT_CODER, seed=int(seed))
+Markdown(convergence_prose.coder_error_sentence(measured))

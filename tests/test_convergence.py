@@ -519,3 +519,27 @@ def test_text_measures_cap_firms_per_cell_and_say_so():
     b = analyse(firms, n_subsamples=2, n_boot=0, n_perm=0, n_perm_shares=0, seed=1, measures=("cosine_to_beijing",),
                 max_text_per_cell=100)
     pd.testing.assert_frame_equal(a.cohort_table, b.cohort_table)
+
+
+def test_sensitivity_specs_change_one_choice_at_a_time():
+    fields = ("description", "full_description", "website_text")
+    specs = cv.sensitivity_specs(fields, (2014, 2017, 2020, 2023), coder="dictionary")
+    main = specs[0]
+    assert main["change"] == "main specification" and main["coder"] == "dictionary"
+    changes = [s["change"] for s in specs[1:]]
+    assert changes.count("cohort edges") == 3 and changes.count("text fields") == 2
+    for s in specs[1:]:  # exactly one choice differs from the main specification
+        diff = [k for k in ("cohort_edges", "text_fields", "coder") if s[k] != main[k]]
+        assert len(diff) == 1
+    assert {s["text_fields"] for s in specs if s["change"] == "text fields"} == {
+        ("description",), ("description", "full_description")}
+    other = cv.sensitivity_specs(fields, (2014, 2017, 2020, 2023), coder="supervised")
+    assert other[0]["coder"] == "supervised"
+
+
+def test_supervised_coder_joins_the_sensitivity_table_when_check_sets_ship():
+    from analysis import checkset
+
+    assert checkset.available(), "the check sets ship in data/"
+    specs = cv.sensitivity_specs(("description",), (2014, 2017, 2020, 2023), coder="dictionary")
+    assert [s["coder"] for s in specs if s["change"] == "coder"] == ["supervised"]
