@@ -259,12 +259,14 @@ def _tree_files(folder: Path) -> list[Path]:
     )
 
 
-def tree_digest(folder: Path) -> str | None:
-    """Digest of every file (path and bytes) under ``folder``; None when it does not exist."""
+def tree_digest(folder: Path, skip: frozenset[str] = frozenset()) -> str | None:
+    """Digest of every file (path and bytes) under ``folder``, but for top-level files named in
+    ``skip``; None when the folder does not exist."""
     if not folder.is_dir():
         return None
     h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
+    for path in sorted(p for p in folder.rglob("*") if (p.is_file() or p.is_symlink())
+                       and p.relative_to(folder).as_posix() not in skip):
         _hash_file(h, path, path.relative_to(folder).as_posix())
     return h.hexdigest()
 
@@ -647,7 +649,8 @@ def site_digest(book: Book, stamp: dict | None = None) -> str:
         _hash_file(h, path, path.relative_to(ROOT).as_posix())
     for chapter in book.chapters:
         _hash_file(h, chapter.executed, chapter.name)
-    h.update(str(tree_digest(TABLES_DIR)).encode())
+    # PROVENANCE.csv is written there by add_tables, from the notes and the registry already hashed
+    h.update(str(tree_digest(TABLES_DIR, skip=frozenset({"PROVENANCE.csv"}))).encode())
     for rel in ("_static", "_ext", *SHIPPED_FILES):  # staged beside the pages
         src = ROOT / rel
         for path in sorted(p for p in ([src] if src.is_file() else src.rglob("*")) if p.is_file()):
