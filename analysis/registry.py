@@ -61,8 +61,8 @@ TABLES: tuple[Entry, ...] = (
                          ("geography", "Geography of customer base"), ("investor", "Investor portrait"))),
     *_city_tables(),
     Entry("table1", "Table 1 of the brief, rebuilt from this corpus: per city the most common "
-          "category with its share of the city's firms, the firm count, the strongest key terms "
-          "and the investor portrait.", "07_comparison"),
+          "category with its share of the city's firms, the business type read off the customer and "
+          "geography codes, the firm count, the strongest key terms and the investor portrait.", "07_comparison"),
     Entry("table1_brief", "The brief's own Table 1, transcribed into data/brief_table1.csv.",
           "07_comparison"),
     Entry("table1_long", "Table 1 rebuilt, one row per cell, with the brief's value and the "
