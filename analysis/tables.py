@@ -444,7 +444,13 @@ HEADINGS = {  # code names a reader should not see, in words
     "public": "public-customer share", "crypto": "crypto share", "founded_year": "founded",
     "n": "firms", "p": "p", "q": "q (BH)", "p_mcse": "MCSE of p", "mcse": "MCSE",
     "company_id": "company id", "n_target": "count in city", "n_reference": "count in other two",
+    "distinctiveness": "distinctiveness", "overall_gap": "overall gap",
+    "gap_slope": "gap change per cohort", "gap_lo": "gap change, 95% low", "gap_hi": "gap change, 95% high",
+    "beijing_slope": "Beijing's change", "beijing_lo": "Beijing's, 95% low", "beijing_hi": "Beijing's, 95% high",
+    "others_slope": "others' change", "others_lo": "others', 95% low", "others_hi": "others', 95% high",
+    "others_move": "others moved", "beijing_move": "Beijing moved", "p_ok": "p estimable",
 }
+CODED_CELLS = {"measure"}  # text columns whose cells are code names, shown in words like headings
 
 
 def heading(col) -> str:
@@ -472,7 +478,8 @@ def display_frame(df: pd.DataFrame, index: bool = False, digits: int | None = 3)
         frame = frame.rename(columns={"index": ""})
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
                for c in frame.columns]
-    cells = [[_cell(v, digits) for v in frame[c].tolist()] for c in frame.columns]
+    cells = [[heading(v) if str(c) in CODED_CELLS and isinstance(v, str) else _cell(v, digits)
+              for v in frame[c].tolist()] for c in frame.columns]
     rows = [list(r) for r in zip(*cells)] if cells else []
     return [heading(c) for c in frame.columns], rows, numeric
 

@@ -144,7 +144,7 @@ plots = [  # name, table, measure, y label, reference line, y range
     ("distinctiveness", cohort_table, "distinctiveness", "balanced accuracy − 1/3", 0.0, (-0.34, 0.67)),
 ]
 for name, table, measure, ylabel, line, ylim in plots:
-    fig = figures.cohort_plot(table, measure, ylabel, chance=line, ylim=ylim)
+    fig = figures.cohort_plot(table, measure, ylabel, chance=line, ylim=ylim, simulated=data.simulated)
     glue(f"fig_{name}", fig, display=False)
     figures.close(fig)
 
@@ -257,7 +257,7 @@ tables.html(power.assign(mde=power["mde"].map(lambda v: v if isinstance(v, str) 
 # %% tags=["remove-input"]
 sens = tables.save(convergence.sensitivity(data.firms, fields, edges, alpha=float(alpha), seed=int(seed),
                                            n_perm_shares=int(n_perm_shares), coder=coder),
-                   "convergence_sensitivity", tables_dir)
+                   "convergence_sensitivity", tables_dir, corpus=data)
 display(Markdown(convergence_prose.sensitivity_sentence(sens, str(prow["decision"]))))
 tables.html(sens, digits=3)
 
