@@ -125,15 +125,21 @@ def small(tmp_path_factory):
     return repo, _published(repo)
 
 
+def _start_slow(repo: Path, param: str) -> tuple[subprocess.Popen, list[int]]:
+    """Start a build whose chapters stall (slow.flag) under other parameters, and wait until
+    their kernels run; the build and the kernels' pids."""
+    (repo / "slow.flag").write_text("")
+    for f in (repo / "_build").glob("pid-*"):
+        f.unlink()
+    proc = _start(repo, "--jobs", "2", "-p", param)
+    return proc, _wait_for_kernels(repo, proc)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
 def test_interrupt_publishes_nothing_and_the_next_build_recovers(small, how):
     repo, reference = small
-    (repo / "slow.flag").write_text("")
-    for f in (repo / "_build").glob("pid-*"):
-        f.unlink()
-    proc = _start(repo, "--jobs", "2", "-p", "seed=2")  # other parameters: every chapter runs
-    kernels = _wait_for_kernels(repo, proc)
+    proc, kernels = _start_slow(repo, "seed=2")  # other parameters: every chapter runs
     workers = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
     assert set(kernels) <= set(workers)
     t0 = time.time()
@@ -158,11 +164,7 @@ def test_interrupt_publishes_nothing_and_the_next_build_recovers(small, how):
 @pytest.mark.slow
 def test_second_ctrl_c_never_hangs(small):
     repo, reference = small
-    (repo / "slow.flag").write_text("")
-    for f in (repo / "_build").glob("pid-*"):
-        f.unlink()
-    proc = _start(repo, "--jobs", "2", "-p", "seed=3")
-    _wait_for_kernels(repo, proc)
+    proc, _ = _start_slow(repo, "seed=3")
     proc.send_signal(signal.SIGINT)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=10)
@@ -175,11 +177,7 @@ def test_second_ctrl_c_never_hangs(small):
 @pytest.mark.slow
 def test_two_builds_at_once_second_refused(small):
     repo, reference = small
-    (repo / "slow.flag").write_text("")
-    for f in (repo / "_build").glob("pid-*"):
-        f.unlink()
-    first = _start(repo, "--jobs", "2", "-p", "seed=4")
-    _wait_for_kernels(repo, first)
+    first, _ = _start_slow(repo, "seed=4")
     second = _run(repo, "--jobs", "2", timeout=60)
     assert second.returncode == 1
     assert "another build is running in this folder" in second.stderr
