@@ -80,6 +80,29 @@ def _glob_regex(pattern: str) -> re.Pattern:
     return re.compile(fnmatch.translate(pattern.lower()), re.IGNORECASE | re.DOTALL)
 
 
+def _quick_test(patterns):
+    """A function telling whether a token fully matches one of ``patterns`` (from
+    :func:`_glob_regex`), answered by one regex call instead of one per pattern, so that the
+    many tokens no pattern matches (most of a long-tailed vocabulary) cost little.  Patterns
+    with a Chinese character can match only a token with one, so a token without is tested
+    against the others alone."""
+    sources = list(dict.fromkeys(p.pattern for p in patterns))
+    han = [s for s in sources if _text._HAN_RE.search(s)]
+    other = [s for s in sources if not _text._HAN_RE.search(s)]
+
+    def alternation(group):
+        return re.compile("|".join(f"(?:{s})" for s in group), re.IGNORECASE | re.DOTALL) if group else None
+
+    han_re, other_re, has_han = alternation(han), alternation(other), _text._HAN_RE.search
+
+    def test(token: str) -> bool:
+        if other_re is not None and other_re.fullmatch(token):
+            return True
+        return han_re is not None and has_han(token) is not None and han_re.fullmatch(token) is not None
+
+    return test
+
+
 IGNORE = "_ignore"  # the pseudo-category of a dimension's `ignore` entries
 _RULE_KEYS = ("not_only", "negation", "contrast", "pivot", "pivot_from", "pivot_to",
               "zh_pivot_from", "zh_pivot", "scope_end", "outside", "exclude", "zh_except_open",
@@ -102,6 +125,7 @@ class _Phrases:
         self.phrases = tuple(tuple(_glob_regex(p) for p in str(ph).lower().split())
                              for ph in phrases)
         self._hit: dict = {}
+        self._may_start = _quick_test(ph[0] for ph in self.phrases)
 
     def __bool__(self) -> bool:
         return bool(self.phrases)
@@ -109,7 +133,10 @@ class _Phrases:
     def _first(self, token: str) -> tuple:
         hit = self._hit.get(token)
         if hit is None:
-            hit = tuple(k for k, ph in enumerate(self.phrases) if ph[0].fullmatch(token))
+            if not self._may_start(token):
+                hit = ()
+            else:
+                hit = tuple(k for k, ph in enumerate(self.phrases) if ph[0].fullmatch(token))
             self._hit[token] = hit
         return hit
 
@@ -125,7 +152,8 @@ class _Phrases:
         return best
 
     def any(self, tokens) -> bool:
-        return any(self.match(tokens, i) for i in range(len(tokens)))
+        first = self._first
+        return any(first(t) and self.match(tokens, i) for i, t in enumerate(tokens))
 
 
 @dataclass(frozen=True)
@@ -136,9 +164,31 @@ class Rules:
     near: dict  # dimension -> _Phrases: role words that block the cue beside them
     clause: dict  # dimension -> _Phrases: role words that block a clause without `unless`
     unless: _Phrases
+    _starters: dict = field(default_factory=dict, compare=False, repr=False)  # token -> frozenset
 
     def __getitem__(self, key: str) -> _Phrases:
         return self.words[key]
+
+    def starters(self, token: str) -> frozenset:
+        """The phrase lists (of ``words``, ``near``, ``clause``, ``unless``) with a phrase that
+        can start at ``token``; most tokens start none, and a list absent here cannot match
+        anywhere in a run of tokens that never names it."""
+        hit = self._starters.get(token)
+        if hit is None:
+            lists = (*self.words.values(), *self.near.values(), *self.clause.values(), self.unless)
+            if None not in self._starters:  # one quick test for a token that starts nothing
+                self._starters[None] = _quick_test(ph[0] for lst in lists for ph in lst.phrases)
+            if not self._starters[None](token):
+                hit = frozenset()
+            else:
+                hit = frozenset(ph for ph in lists if ph._first(token))
+            self._starters[token] = hit
+        return hit
+
+    def present(self, tokens) -> frozenset:
+        """Union of :meth:`starters` over ``tokens``."""
+        sets = [s for s in map(self.starters, tokens) if s]
+        return frozenset().union(*sets) if sets else frozenset()
 
 
 @dataclass(frozen=True)
@@ -236,9 +286,12 @@ class _Matcher:
     def __init__(self, entries):
         self.entries = entries
         self._cache: dict[str, frozenset] = {}
+        self._may_match = _quick_test(part for e in entries for part in e.parts)
 
     def _elements(self, token: str) -> frozenset:
         hit = self._cache.get(token)
+        if hit is None and not self._may_match(token):
+            hit = self._cache[token] = frozenset()
         if hit is None:
             hit = frozenset(
                 (ei, k)
@@ -326,12 +379,19 @@ def _scope_flags(tokens: list[str], hard: set[int], r: Rules):
     neg_on = excl_on = out_on = pivot_seen = pivot_on = False
     zh_open = zh_from = None
     clause_start = 0
+    starters = r.starters
     i = 0
     while i < n:
         if i in hard:
             neg_on = excl_on = out_on = pivot_seen = pivot_on = False
             zh_open = zh_from = None
             clause_start = i
+        if not starters(tokens[i]):  # no rule's phrase starts here: every test below fails
+            neg[i] = neg[i] or neg_on or pivot_on
+            excl[i] = excl[i] or excl_on
+            out[i] = out[i] or out_on
+            i += 1
+            continue
         step = r["not_only"].match(tokens, i)
         if step:
             i += step
@@ -389,6 +449,12 @@ def _scope_flags(tokens: list[str], hard: set[int], r: Rules):
     return neg, excl, out
 
 
+def _has(phrases: _Phrases, tokens: list[str], present: frozenset) -> bool:
+    """``phrases.any(tokens)``, skipped when no token of the run can start one of them
+    (``present``: :meth:`Rules.present` of the run)."""
+    return phrases in present and phrases.any(tokens)
+
+
 def _removal() -> frozenset:
     return _text._removal_set("auto", False)
 
@@ -415,18 +481,19 @@ def _text_hits(text: str, d: Dictionary, matchers: dict) -> dict[str, list[_Hit]
         if not tokens:
             continue
         neg, excl, out = _scope_flags(tokens, hard, r)
-        sovereign = r["sovereign_currency"].any(tokens)
+        sovereign = _has(r["sovereign_currency"], tokens, r.present(tokens))
         types = list(dict.fromkeys(tokens))
         dropped = {t for t, x in zip(types, _text._removed(types, removal)) if x}
         for (a, b) in clauses:
             raw = tokens[a:b]
             keep = [j for j in range(a, b) if tokens[j] not in dropped]
             content = [tokens[j] for j in keep]
-            side, main, minor = r["side"].any(raw), r["main"].any(raw), r["minor"].any(raw)
-            market_words = r.unless.any(raw)
+            here = r.present(raw)
+            side, main, minor = (_has(r[k], raw, here) for k in ("side", "main", "minor"))
+            market_words = _has(r.unless, raw, here)
             for dim in CODED_DIMENSIONS:
                 near_roles = r.near[dim]
-                clause_role = (not market_words) and r.clause[dim].any(raw)
+                clause_role = (not market_words) and _has(r.clause[dim], raw, here)
                 for (i, n, cat, weak) in matchers[dim].spans(content):
                     j = keep[i]
                     # the cue names the role itself: "global partners", "partners in Europe"
