@@ -10,7 +10,9 @@ It knows chapters, parameters and the corpus check, never the analysis (DESIGN Â
    the corpus once (``analysis validate``);
 5. execute each chapter whose cache record does not match in its own worker process, in parallel,
    passing it the parameters it declares; a finished chapter's notebook, its tables and its record
-   are committed together (the record, written last, holds their digests);
+   are committed together (the record, written last, holds their digests); chapters running in
+   one build share results they would otherwise compute twice (``analysis.memo``, in
+   ``_build/memo/``, emptied before and after);
 6. stage the executed notebooks with the pages into a fresh ``_build/stage/`` and run
    ``jupyter-book build -W -n --keep-going``; only a clean build replaces ``_build/html``.
 
@@ -45,6 +47,7 @@ from typing import Any
 import yaml
 
 from . import params as _params
+from .memo import ENV_VAR as MEMO_ENV
 from .paths import BUILD_DIR, DATA_DIR, PACKAGE_DIR, PARAMS_DIR, ROOT
 
 LOCK_FILE = ROOT / "requirements.lock"
@@ -57,6 +60,7 @@ TABLES_DIR = BUILD_DIR / "tables"  # every table of the published build, as CSV
 PROVENANCE_DIR = "_provenance"  # in TABLES_DIR: which corpus made each table (analysis.registry)
 WORK_DIR = BUILD_DIR / "work"  # scratch of the running build: one folder per running chapter
 LOGS_DIR = BUILD_DIR / "logs"  # each chapter's kernel output of its last run
+MEMO_DIR = BUILD_DIR / "memo"  # results chapters share while they run (analysis.memo), emptied around each run
 
 
 class BuildError(RuntimeError):
@@ -909,7 +913,16 @@ def _run_chapters(todo: dict, jobs: int | None, report: BuildReport, children: _
     LOGS_DIR.mkdir(parents=True, exist_ok=True)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     _log(f"running {len(todo)} chapter(s) on {jobs} worker(s)")
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(WORK_DIR / "runtime"))  # kernels' connection files
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(WORK_DIR / "runtime"),  # kernels' connection files
+               **{MEMO_ENV: str(MEMO_DIR)})
+    shutil.rmtree(MEMO_DIR, ignore_errors=True)
+    try:
+        return _run_queue(todo, jobs, report, children, env)
+    finally:
+        shutil.rmtree(MEMO_DIR, ignore_errors=True)
+
+
+def _run_queue(todo: dict, jobs: int, report: BuildReport, children: _Children, env: dict) -> list[str]:
     queue = list(todo)
     failures: list[str] = []
     while queue or children.procs:

@@ -31,6 +31,7 @@ investor names through ``dictionaries/investors.yml``.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -43,6 +44,7 @@ import yaml
 from . import labels as _labels
 from . import text as _text
 from .investors import investor_type_of_name
+from .memo import shared
 from .paths import DATA_DIR, PACKAGE_DIR
 
 __all__ = [
@@ -598,15 +600,11 @@ def code_tokens(tokens: list[str], dictionary: Dictionary | None = None) -> dict
             for dim in CODED_DIMENSIONS}
 
 
-def code_firms(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
-               dictionary: Dictionary | str | Path | None = None) -> pd.DataFrame:
-    """Dictionary coding of every firm by the codebook's rules: company_id, "<dim>_label"
-    and "<dim>:<category>" cue counts for application, customer and geography; indexed like
-    ``firms``.  The fields are joined in the order given, so the first field's first
-    sentence is the headline (rule 2)."""
-    d = dictionary if isinstance(dictionary, Dictionary) else load_dictionary(
-        dictionary or DICTIONARY_FILE)
-    texts = _text.firm_texts(firms, text_fields, sep="\n")
+PARALLEL_MIN_FIRMS = 5_000  # from this many firms code_firms codes in one process per core
+_FORKED: tuple = ()  # (dictionary, texts) handed to forked worker processes
+
+
+def _code_rows(texts, d: Dictionary) -> list[dict]:
     matchers = {dim: _Matcher(d.entries[dim]) for dim in CODED_DIMENSIONS}
     rows = []
     for t in texts:
@@ -617,6 +615,40 @@ def code_firms(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
             for cat, v in coded[dim]["counts"].items():
                 row[f"{dim}:{cat}"] = v
         rows.append(row)
+    return rows
+
+
+def _code_slice(bounds: tuple[int, int]) -> list[dict]:
+    d, texts = _FORKED
+    return _code_rows(texts[bounds[0]:bounds[1]], d)
+
+
+def code_firms(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
+               dictionary: Dictionary | str | Path | None = None, workers: int | None = None) -> pd.DataFrame:
+    """Dictionary coding of every firm by the codebook's rules: company_id, "<dim>_label"
+    and "<dim>:<category>" cue counts for application, customer and geography; indexed like
+    ``firms``.  The fields are joined in the order given, so the first field's first
+    sentence is the headline (rule 2).  From ``PARALLEL_MIN_FIRMS`` firms the texts are coded
+    in ``workers`` forked processes (default: every core); each text's codes depend on that
+    text alone, so the result does not depend on the number of workers."""
+    global _FORKED
+    d = dictionary if isinstance(dictionary, Dictionary) else load_dictionary(
+        dictionary or DICTIONARY_FILE)
+    texts = _text.firm_texts(firms, text_fields, sep="\n")
+    workers = (os.cpu_count() or 1) if workers is None else max(1, int(workers))
+    if workers > 1 and len(texts) >= PARALLEL_MIN_FIRMS:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        edges = np.linspace(0, len(texts), 4 * workers + 1).astype(int)
+        _FORKED = (d, texts)  # inherited by the forked workers, never pickled
+        try:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                rows = [r for part in pool.map(_code_slice, zip(edges[:-1], edges[1:])) for r in part]
+        finally:
+            _FORKED = ()
+    else:
+        rows = _code_rows(texts, d)
     cols = []
     for dim in CODED_DIMENSIONS:
         cols.append(f"{dim}_label")
@@ -763,12 +795,11 @@ def supervised_check(firms: pd.DataFrame, dimension: str, text_fields=_text.DEFA
         return CheckResult(dimension, "supervised", False, source=source,
                            reason=f"class {counts.idxmin()!r} has a single labelled firm; "
                                   "cross-validation needs at least two per class")
-    texts = _text.firm_texts(firms.loc[truth.index], text_fields)
-    docs = [_text.tokenize(t, "auto") for t in texts]
+    docs = SupervisedCoder._docs(_text.firm_texts(firms.loc[truth.index], text_fields))
 
     pipe = _pipeline(seed, classifier)
     cv = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    pred = cross_val_predict(pipe, np.array(docs, dtype=object), truth.to_numpy(), cv=cv)
+    pred = cross_val_predict(pipe, docs, truth.to_numpy(), cv=cv)
     return _score(dimension, "supervised", truth, pd.Series(pred, index=truth.index), source,
                   folds=k)
 
@@ -777,6 +808,13 @@ def supervised_check(firms: pd.DataFrame, dimension: str, text_fields=_text.DEFA
 
 CODERS = ("dictionary", "supervised")
 DEFAULT_CODER = "dictionary"  # the one place the default coder is chosen
+
+
+@lru_cache(maxsize=100_000)
+def _auto_tokens(text: str) -> tuple:
+    """The supervised coder's tokens of one text, kept: cross-validation fits a model per fold
+    and dimension on the same texts, and Chinese segmentation is the costly step."""
+    return tuple(_text.tokenize(text, "auto"))
 
 
 class SupervisedCoder:
@@ -789,8 +827,9 @@ class SupervisedCoder:
 
     @staticmethod
     def _docs(texts) -> np.ndarray:
-        return np.array([_text.tokenize(t if isinstance(t, str) else "", "auto") for t in texts],
-                        dtype=object)
+        docs = np.empty(len(texts), dtype=object)  # one token list per text, never a 2-D array
+        docs[:] = [list(_auto_tokens(t if isinstance(t, str) else "")) for t in texts]
+        return docs
 
     @classmethod
     def fit(cls, texts, labels, seed: int = DEFAULT_SEED) -> "SupervisedCoder":
@@ -895,7 +934,16 @@ def code_with(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
     if coder not in CODERS:
         raise ValueError(f"coder must be one of {', '.join(CODERS)}, got {coder!r}")
     if coder == "dictionary":
-        return code_firms(firms, text_fields)
+        return _dictionary_codes(firms, tuple(_text._fields(text_fields)))
+    return _supervised_codes(firms, tuple(_text._fields(text_fields)), seed, check_paths, sample_path)
+
+
+_dictionary_codes = shared(code_firms)  # chapters of one build code a corpus once (analysis.memo)
+
+
+@shared
+def _supervised_codes(firms: pd.DataFrame, text_fields: tuple, seed: int, check_paths: dict | None,
+                      sample_path: str | Path) -> pd.DataFrame:
     train = supervised_training(firms, text_fields, check_paths, sample_path)
     if train.empty:
         raise ValueError("coder 'supervised' needs hand-coded texts to learn from: none of "

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import classify, keyness as kn, labels, registry, text
+from .memo import shared
 from .palette import CITIES
 
 TEXT_DIMENSIONS = ("application", "customer", "geography")
@@ -156,6 +157,7 @@ def agreement(row, brief: str) -> str:
 KEY_ALPHA = 0.05  # level at which a term counts as key (on q, or on p with keyness_adjust none)
 
 
+@shared
 def city_keyness_tables(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS, min_df: int = 1,
                         measure: str = "chi2", adjust: str = "bh") -> dict[str, pd.DataFrame]:
     """Keyness of each city against the other two, on one document-term matrix, with q-values
@@ -392,9 +394,11 @@ def typical_firms(coded: Coded, city: str, keyness_table: pd.DataFrame, k: int =
         match += codes[f"{dim}_label"].isin(list(tied)).to_numpy().astype(int)
     key = kn.key_terms(keyness_table, KEY_ALPHA)
     weight = dict(zip(key["feature"], key["statistic"]))
-    lang = text.text_language(text_fields)
-    docs = text.firm_texts(firms, text_fields)
-    score = np.array([sum(weight.get(t, 0.0) for t in set(text.tokenize(d, lang))) for d in docs])
+    # the matrix of every firm that the key terms came from (shared with the keyness tables)
+    mat, feats = text.document_term_matrix(text.firm_texts(coded.firms, text_fields),
+                                           language=text.text_language(text_fields), min_df=1)
+    w = np.array([weight.get(f, 0.0) for f in feats])
+    score = (mat[np.flatnonzero(in_city)] > 0).astype(float) @ w if len(w) else np.zeros(len(firms))
     order = pd.DataFrame({"match": match, "score": score, "id": firms["company_id"].to_numpy()})
     order = order.sort_values(["match", "score", "id"], ascending=[False, False, True]).head(k)
     chosen = firms.iloc[order.index]
@@ -580,6 +584,7 @@ def coder_checks(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS, seed
     unavailable)."""
     rows, reasons = [], []
     trained = None
+    coded = classify.code_with(firms, text_fields, coder="dictionary")  # once, not once per dimension
     if len(classify.supervised_training()):
         trained = classify.code_with(firms, text_fields, coder="supervised", seed=seed)
     for dim in TEXT_DIMENSIONS:
@@ -589,7 +594,7 @@ def coder_checks(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS, seed
         else:
             sup = classify.supervised_check(firms, dim, text_fields, seed=seed)
             sup.coder = "supervised (cross-validated on this corpus)"
-        for check in (classify.dictionary_check(firms, dim, text_fields), sup):
+        for check in (classify.dictionary_check(firms, dim, text_fields, coded=coded), sup):
             if not check.available:
                 reasons.append(check.reason)
                 continue

@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .memo import shared
 from .params import as_list
 from .paths import DATA_DIR, RESOURCES_DIR
 
@@ -330,6 +331,7 @@ def _count_block(cols: array, lengths: array, n_types: int):
     return per_row, (key - rows * max(n_types, 1)).astype(np.int32), counts.astype(np.int64)
 
 
+@shared
 def document_term_matrix(
     texts: Iterable[str],
     language: str = "en",

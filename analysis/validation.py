@@ -45,6 +45,7 @@ import pandas as pd
 from . import convergence as conv
 from .classify import CODED_DIMENSIONS
 from .defaults import BRIEF_CITY_SIZES, DEFAULT_SEED
+from .memo import shared
 from .resampling import ols_slope
 
 __all__ = ["DEFAULT_SEED", "DEFAULT_STRENGTHS", "DEFAULT_DRIFT", "POWER_TARGET", "replicate_seeds", "scenarios",
@@ -68,12 +69,13 @@ def mcse(rate, replicates):
 
 
 def binomial_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
-    """Clopper–Pearson (exact) interval for a binomial proportion."""
-    from scipy.stats import beta
+    """Clopper–Pearson (exact) interval for a binomial proportion (beta quantiles through
+    ``scipy.special.betaincinv``, much cheaper to import than ``scipy.stats``)."""
+    from scipy.special import betaincinv
 
     a = (1 - level) / 2
-    lo = 0.0 if successes == 0 else float(beta.ppf(a, successes, trials - successes + 1))
-    hi = 1.0 if successes == trials else float(beta.ppf(1 - a, successes + 1, trials - successes))
+    lo = 0.0 if successes == 0 else float(betaincinv(successes, trials - successes + 1, a))
+    hi = 1.0 if successes == trials else float(betaincinv(successes + 1, trials - successes, 1 - a))
     return lo, hi
 
 
@@ -220,6 +222,7 @@ def _scaled_sizes(n_per_city, max_firms):
     return tuple(max(1, int(round(n * f))) if n else 0 for n in n_per_city), True
 
 
+@shared
 def simulation_study(
     strengths: Sequence[float] = DEFAULT_STRENGTHS,
     replicates: int = 200,
@@ -397,6 +400,8 @@ class LabelRecovery:
     summary: pd.DataFrame
     confusion: dict = field(default_factory=dict)  # (bank, dimension, coder) -> DataFrame
     notes: list = field(default_factory=list)
+    n_per_city: tuple = ()  # firms per city of each simulated corpus
+    scaled: bool = False  # True when that is smaller than asked (max_firms)
 
 
 def label_recovery(
@@ -407,6 +412,7 @@ def label_recovery(
     *,
     convergence: float | None = None,
     folds: int = 5,
+    max_firms: int | None = DEFAULT_MAX_FIRMS,
 ) -> LabelRecovery:
     """Dictionary and supervised coders against the planted labels, per phrase bank.
 
@@ -414,15 +420,17 @@ def label_recovery(
     passed to the scoring functions of :mod:`analysis.classify` (``dictionary_check``,
     ``supervised_check``, cross-validated with ``folds`` folds).  Predictions ``"tie"`` /
     ``"none"`` of the dictionary coder count as wrong (extra columns of its confusion
-    matrix); macro-F1 averages over the true categories.
+    matrix); macro-F1 averages over the true categories.  Above ``max_firms`` firms the corpora
+    are simulated at city sizes scaled down to that total (``scaled``), as in the study.
     """
     from . import classify
     from .simulate import simulate
 
     sim_kw = {} if convergence is None else {"convergence": float(convergence)}
+    sizes, scaled = _scaled_sizes(tuple(int(n) for n in n_per_city), max_firms)
     rows, conf, notes = [], {}, []
     for bank in phrasebanks:
-        firms = simulate(n_per_city=tuple(n_per_city), seed=int(seed), phrasebank=bank, **sim_kw)
+        firms = simulate(n_per_city=sizes, seed=int(seed), phrasebank=bank, **sim_kw)
         features = firms.loc[:, [c for c in firms.columns if not c.startswith("truth_")]]
         coded = classify.code_firms(features, text_fields=tuple(text_fields))
         for dim in CODED_DIMENSIONS:
@@ -440,4 +448,5 @@ def label_recovery(
                 conf[(bank, dim, coder)] = res.confusion
                 rows.append({"phrasebank": bank, "dimension": dim, "coder": coder, "macro_f1": float(res.macro_f1),
                              "accuracy": float(res.accuracy), "n": int(res.n)})
-    return LabelRecovery(summary=pd.DataFrame(rows), confusion=conf, notes=notes)
+    return LabelRecovery(summary=pd.DataFrame(rows), confusion=conf, notes=notes, n_per_city=sizes,
+                         scaled=scaled)

@@ -1,0 +1,84 @@
+"""Results shared between the chapters of one build (analysis/memo.py): equal calls compute
+once, different calls do not share, nothing is shared outside a build, two processes asking at
+once compute once."""
+
+import multiprocessing
+import time
+
+import pandas as pd
+import pytest
+
+from analysis import memo
+
+CALLS = []
+
+
+@memo.shared
+def _slow_sum(frame: pd.DataFrame, columns=("a",), scale: int = 1):
+    CALLS.append(1)
+    return float(frame[list(columns)].to_numpy().sum()) * scale
+
+
+@pytest.fixture
+def memo_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv(memo.ENV_VAR, str(tmp_path / "memo"))
+    CALLS.clear()
+    return tmp_path / "memo"
+
+
+def test_equal_calls_compute_once(memo_dir):
+    frame = pd.DataFrame({"a": [1, 2], "b": [3, 4]})
+    assert _slow_sum(frame) == 3.0
+    # the same call written differently: keyword, list for tuple, default given, an equal copy
+    assert _slow_sum(frame.copy(), columns=["a"], scale=1) == 3.0
+    assert len(CALLS) == 1
+    assert len(list(memo_dir.glob("*.pkl"))) == 1
+
+
+def test_different_calls_do_not_share(memo_dir):
+    frame = pd.DataFrame({"a": [1, 2], "b": [3, 4]})
+    assert _slow_sum(frame) == 3.0
+    assert _slow_sum(frame, scale=2) == 6.0
+    assert _slow_sum(frame, columns=("a", "b")) == 10.0
+    changed = frame.assign(a=[1, 5])
+    assert _slow_sum(changed) == 6.0
+    assert len(CALLS) == 4
+
+
+def test_a_code_change_is_never_answered_from_an_old_result(memo_dir, monkeypatch):
+    frame = pd.DataFrame({"a": [1, 2]})
+    _slow_sum(frame)
+    monkeypatch.setattr(memo, "code_digest", lambda: "another version of the package")
+    _slow_sum(frame)
+    assert len(CALLS) == 2
+
+
+def test_off_outside_a_build(monkeypatch, tmp_path):
+    monkeypatch.delenv(memo.ENV_VAR, raising=False)
+    CALLS.clear()
+    frame = pd.DataFrame({"a": [1, 2]})
+    _slow_sum(frame)
+    _slow_sum(frame)
+    assert len(CALLS) == 2
+
+
+@memo.shared
+def _logged(path: str, value: int) -> int:
+    with open(path, "a") as fh:
+        fh.write("computed\n")
+    time.sleep(0.5)
+    return value * 2
+
+
+def _ask(args):
+    return _logged(*args)
+
+
+def test_two_processes_asking_at_once_compute_once(memo_dir, tmp_path):
+    log = tmp_path / "log.txt"
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(2) as pool:
+        results = pool.map(_ask, [(str(log), 21), (str(log), 21)])
+    assert results == [42, 42]
+    assert log.read_text().count("computed") == 1
+    assert not list(memo_dir.glob("*.tmp"))  # written whole, then moved into place
