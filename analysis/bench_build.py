@@ -71,16 +71,32 @@ def _timed_build(repo: Path, extra: list[str], log: Path | None = None) -> tuple
     return seconds, peak[0]
 
 
-def _large_corpus(repo: Path, n: int) -> Path:
-    """A simulated corpus of ``n`` firms in the brief's city proportions (110:53:34)."""
+def large_corpus(path: Path, n: int, seed: int = 1) -> Path:
+    """Write a simulated corpus of ``n`` firms in the brief's city proportions (110:53:34) whose
+    text is realistic in size and vocabulary: the simulator's labelled phrases, plus for every
+    firm the long-tailed English of :func:`analysis.bench_text.realistic_texts` in
+    ``full_description`` and, for about a third, its Chinese in ``website_text``."""
+    import pandas as pd
+
+    from .bench_text import realistic_texts
     from .defaults import BRIEF_CITY_SIZES
+    from .palette import CITIES
     from .simulate import simulate, write_csv
 
     total = sum(BRIEF_CITY_SIZES)
     sizes = [round(n * s / total) for s in BRIEF_CITY_SIZES]
     sizes[0] += n - sum(sizes)
-    path = repo / "bench_large.csv"
-    write_csv(simulate(n_per_city=sizes, seed=1), path)
+    firms = simulate(n_per_city=sizes, seed=seed)
+    city = firms["city"].map({c: i for i, c in enumerate(CITIES)}).to_numpy()
+    extra = list(realistic_texts(len(firms), seed, cities=city))
+
+    def join(base, more):
+        return [" ".join(p for p in (b if isinstance(b, str) else "", m) if p) or None for b, m in zip(base, more)]
+
+    firms["full_description"] = join(firms["full_description"], [f"{d} {lg}".strip() for _, d, lg, _, _ in extra])
+    firms["website_text"] = join(firms["website_text"], [zh for *_, zh, _ in extra])
+    firms["website_text"] = firms["website_text"].where(firms["website_text"].notna(), pd.NA)
+    write_csv(firms, path)
     return path
 
 
@@ -116,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             once.append(("cold build, params/full.yml", _timed_build(repo, ["--params", str(repo / "params" / "full.yml")]),
                          300.0))
         if args.large:
-            corpus = _large_corpus(repo, args.large)
+            corpus = large_corpus(repo / "bench_large.csv", args.large)
             shutil.rmtree(repo / "_build", ignore_errors=True)
             print(f"building on a simulated corpus of {args.large:,} firms ...", flush=True)
             once.append((f"cold build, {args.large:,} simulated firms",

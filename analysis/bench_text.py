@@ -115,8 +115,12 @@ def _draw(cdf: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
     return np.minimum(np.searchsorted(cdf, rng.random(size)), len(cdf) - 1)
 
 
-def write_corpus(path: Path, n: int, seed: int) -> dict:
-    """Write n firms as JSON lines [text, city]; return corpus facts (n, tokens drawn)."""
+def realistic_texts(n: int, seed: int, cities: np.ndarray | None = None):
+    """Yield, per firm, ``(city_index, description, long_description, chinese, words)`` drawn as
+    the module docstring describes (``long_description`` and ``chinese`` may be ``""``; ``words``
+    counts the English and Chinese words drawn).  ``cities``
+    (indices into CITIES) fixes each firm's city, e.g. to add long-tailed text to a simulated
+    corpus; by default cities are drawn in the brief's proportions."""
     from .text import stopwords
 
     rng = np.random.default_rng(seed)
@@ -124,52 +128,56 @@ def write_corpus(path: Path, n: int, seed: int) -> dict:
     zh_vocab = np.array(_chinese_vocabulary(ZH_VOCAB), dtype=object)
     stop = np.array(sorted(stopwords("en")), dtype=object)
     en_cdf, zh_cdf, stop_cdf = _zipf_cdf(len(en_vocab)), _zipf_cdf(len(zh_vocab)), _zipf_cdf(len(stop))
-    total = sum(_SHARES)
-    city_cdf = np.cumsum(np.array(_SHARES) / total)
-    cities = np.array(CITIES, dtype=object)
+    city_cdf = np.cumsum(np.array(_SHARES) / sum(_SHARES))
     zh_punct = np.array(["，", "。", "、", "；"], dtype=object)
+    done = 0
+    while done < n:
+        m = min(_CHUNK, n - done)
+        city = np.minimum(np.searchsorted(city_cdf, rng.random(m)), 2)
+        if cities is not None:
+            city = np.asarray(cities[done:done + m], dtype=int)
+        n_desc = rng.integers(15, 46, size=m)
+        n_long = np.where(rng.random(m) < LONG_SHARE, rng.integers(40, 121, size=m), 0)
+        n_en = n_desc + n_long
+        tot = int(n_en.sum())
+        idx = _draw(en_cdf, rng, tot)
+        # city signal: a tenth of a firm's content words shifted into its city's slice
+        owner = np.repeat(city, n_en)
+        shift = rng.random(tot) < 0.1
+        idx[shift] = (idx[shift] % 50_000) + 50_000 * (1 + owner[shift])
+        words = en_vocab[idx]
+        is_stop = rng.random(tot) < STOPWORD_SHARE
+        words[is_stop] = stop[_draw(stop_cdf, rng, int(is_stop.sum()))]
+        numbers = rng.random(tot) < 0.01
+        words[numbers] = [str(x) for x in rng.integers(1, 3000, size=int(numbers.sum()))]
+        has_zh = rng.random(m) < ZH_SHARE
+        n_zh = np.where(has_zh, rng.integers(12, 50, size=m), 0)
+        zh_idx = _draw(zh_cdf, rng, int(n_zh.sum()))
+        zh_words = zh_vocab[zh_idx]
+        breaks = rng.random(len(zh_words)) < 0.15
+        zh_words[breaks] = zh_words[breaks] + zh_punct[rng.integers(0, 4, size=int(breaks.sum()))]
+        pos = zh_pos = 0
+        for i in range(m):
+            k = int(n_en[i])
+            d = int(n_desc[i])
+            desc = " ".join(words[pos:pos + d]).capitalize() + "."
+            long = " ".join(words[pos + d:pos + k]).capitalize() + "." if k > d else ""
+            pos += k
+            z = int(n_zh[i])
+            zh = "".join(zh_words[zh_pos:zh_pos + z]) + "。" if z else ""
+            zh_pos += z
+            yield int(city[i]), desc, long, zh, k + z
+        done += m
+
+
+def write_corpus(path: Path, n: int, seed: int) -> dict:
+    """Write n firms as JSON lines [text, city]; return corpus facts (n, tokens drawn)."""
     n_tokens = 0
     with open(path, "w", encoding="utf-8") as fh:
-        done = 0
-        while done < n:
-            m = min(_CHUNK, n - done)
-            city = np.minimum(np.searchsorted(city_cdf, rng.random(m)), 2)
-            n_desc = rng.integers(15, 46, size=m)
-            n_long = np.where(rng.random(m) < LONG_SHARE, rng.integers(40, 121, size=m), 0)
-            n_en = n_desc + n_long
-            tot = int(n_en.sum())
-            n_tokens += tot
-            idx = _draw(en_cdf, rng, tot)
-            # city signal: a tenth of a firm's content words shifted into its city's slice
-            owner = np.repeat(city, n_en)
-            shift = rng.random(tot) < 0.1
-            idx[shift] = (idx[shift] % 50_000) + 50_000 * (1 + owner[shift])
-            words = en_vocab[idx]
-            is_stop = rng.random(tot) < STOPWORD_SHARE
-            words[is_stop] = stop[_draw(stop_cdf, rng, int(is_stop.sum()))]
-            numbers = rng.random(tot) < 0.01
-            words[numbers] = [str(x) for x in rng.integers(1, 3000, size=int(numbers.sum()))]
-            has_zh = rng.random(m) < ZH_SHARE
-            n_zh = np.where(has_zh, rng.integers(12, 50, size=m), 0)
-            zh_idx = _draw(zh_cdf, rng, int(n_zh.sum()))
-            zh_words = zh_vocab[zh_idx]
-            breaks = rng.random(len(zh_words)) < 0.15
-            zh_words[breaks] = zh_words[breaks] + zh_punct[rng.integers(0, 4, size=int(breaks.sum()))]
-            pos = zh_pos = 0
-            for i in range(m):
-                k = int(n_en[i])
-                d = int(n_desc[i])
-                doc = " ".join(words[pos:pos + d]).capitalize() + "."
-                if k > d:
-                    doc += " " + " ".join(words[pos + d:pos + k]).capitalize() + "."
-                pos += k
-                z = int(n_zh[i])
-                if z:
-                    doc += " " + "".join(zh_words[zh_pos:zh_pos + z]) + "。"
-                    zh_pos += z
-                    n_tokens += z
-                fh.write(json.dumps([doc, cities[city[i]]], ensure_ascii=False) + "\n")
-            done += m
+        for city, desc, long, zh, words in realistic_texts(n, seed):
+            doc = desc + (" " + long if long else "") + (" " + zh if zh else "")
+            n_tokens += words
+            fh.write(json.dumps([doc, CITIES[city]], ensure_ascii=False) + "\n")
     return {"n": n, "tokens_drawn": n_tokens}
 
 

@@ -384,3 +384,17 @@ def brief_business_type_note(check) -> str:
     return ("The brief's own cells do not agree with each other here: " + "; ".join(parts)
             + ". The rebuilt row follows the codebook's table, so a disagreement with the brief in that "
               "cell can come from the brief itself rather than from this corpus.\n")
+
+
+def simulated_sizes_note(what: str, used, corpus_sizes, scaled: bool) -> str:
+    """Which city sizes simulated corpora of ``what`` had: the corpus's own, or sizes scaled
+    down from them (said, with both sets of numbers)."""
+    def sizes(n):
+        n = [f"{int(x):,}" for x in n]
+        return f"{n[0]}, {n[1]} and {n[2]}" if len(n) == 3 else ", ".join(n)
+
+    if not scaled:
+        return f"The simulated corpora for {what} have {sizes(used)} firms per city, as this corpus does."
+    return (f"To keep the build fast, the simulated corpora for {what} have {sizes(used)} firms per city, "
+            f"scaled down in proportion from this corpus's {sizes(corpus_sizes)}: the figures below describe "
+            "the method at that smaller size.")

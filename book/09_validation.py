@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -128,6 +130,10 @@ figures.close(fig)
 # national drift) this is the false-positive rate, which should lie near alpha (dashed line).
 # ```
 
+# %% tags=["remove-input"]
+Markdown(prose.simulated_sizes_note("the text measures", study.attrs["text_n_per_city"], sizes,
+                                    study.attrs["scaled"]))
+
 # %% tags=["hide-input"]
 tables.html(study, digits=3)
 
@@ -148,6 +154,7 @@ wide = summary.pivot_table(index=["dimension"], columns=["coder", "phrasebank"],
 dict_b = summary[(summary["coder"] == "dictionary") & (summary["phrasebank"] == "b")]
 supervised = summary[summary["coder"] == "supervised"]
 glue("val_min_dict_b", f"{dict_b['macro_f1'].min():.2f}", display=False)
+display(Markdown(prose.simulated_sizes_note("label recovery", recovery.n_per_city, sizes, recovery.scaled)))
 glue("val_min_sup", f"{supervised['macro_f1'].min():.2f}", display=False)
 tables.html(wide.round(3), index=True)
 

@@ -157,3 +157,16 @@ def test_investor_portrait_from_types_and_names():
 def test_investor_portrait_matches_simulated_types(simulated):
     firms = simulated["a"]
     assert (investor_portrait(firms) == firms["truth_investor"]).mean() > 0.95
+
+
+def test_parallel_coding_gives_the_same_codes(monkeypatch):
+    """Large corpora are coded in forked worker processes; the codes are those of one process."""
+    from analysis import corpus
+
+    firms = corpus.load("").firms
+    fields = ("description", "full_description", "website_text")
+    one = code_firms(firms, fields, workers=1)
+    monkeypatch.setattr("analysis.classify.PARALLEL_MIN_FIRMS", 10)
+    two = code_firms(firms, fields, workers=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert (one["customer_label"] == "public").sum() > 0
