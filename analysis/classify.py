@@ -934,7 +934,13 @@ def code_with(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
     if coder not in CODERS:
         raise ValueError(f"coder must be one of {', '.join(CODERS)}, got {coder!r}")
     if coder == "dictionary":
-        return _dictionary_codes(firms, tuple(_text._fields(text_fields)))
+        # only the ids and the text decide the codes: other columns and the index do not
+        # keep a chapter from reading another's result
+        fields = tuple(_text._fields(text_fields))
+        used = firms.loc[:, [c for c in dict.fromkeys(("company_id", *fields)) if c in firms.columns]]
+        codes = _dictionary_codes(used.reset_index(drop=True), fields)
+        codes.index = firms.index
+        return codes
     return _supervised_codes(firms, tuple(_text._fields(text_fields)), seed, check_paths, sample_path)
 
 

@@ -245,18 +245,31 @@ def add_zh_terms(terms: Iterable[str]) -> None:
     for term in terms:
         if _HAN_RE.search(term) and term not in tok.FREQ:
             tok.add_word(term, freq=max(tok.suggest_freq(term, tune=False), 10**6))
+            _SEGMENTS.clear()  # a new word can change how a run splits
+
+
+_SEGMENTS: dict[str, list[str]] = {}  # Han run -> its jieba words (simulated and boilerplate text repeats runs)
+_SEGMENTS_MAX = 200_000
+
+
+def _segment(run: str) -> list[str]:
+    words = _SEGMENTS.get(run)
+    if words is None:
+        if len(_SEGMENTS) >= _SEGMENTS_MAX:
+            _SEGMENTS.clear()
+        words = _SEGMENTS[run] = _jieba().lcut(run, HMM=False)
+    return words
 
 
 def _zh_raw(text: str) -> list[str]:
     """Han runs through jieba (no HMM: dictionary words, else single characters),
     everything else through the English rules."""
     out: list[str] = []
-    tok = _jieba()
     for i, part in enumerate(_HAN_SPLIT_RE.split(text)):
         if not part:
             continue
         if i % 2:  # a Han run (captured group)
-            out.extend(tok.lcut(part, HMM=False))
+            out.extend(_segment(part))
         else:
             out.extend(_english_raw(part))
     return out
