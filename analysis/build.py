@@ -60,6 +60,7 @@ TABLES_DIR = BUILD_DIR / "tables"  # every table of the published build, as CSV
 PROVENANCE_DIR = "_provenance"  # in TABLES_DIR: which corpus made each table (analysis.registry)
 WORK_DIR = BUILD_DIR / "work"  # scratch of the running build: one folder per running chapter
 LOGS_DIR = BUILD_DIR / "logs"  # each chapter's kernel output of its last run
+PROGRESS_EVERY = 20.0  # seconds without a finished chapter before the runner says what is running
 MEMO_DIR = BUILD_DIR / "memo"  # results chapters share while they run (analysis.memo), emptied around each run
 
 
@@ -925,6 +926,8 @@ def _run_chapters(todo: dict, jobs: int | None, report: BuildReport, children: _
 def _run_queue(todo: dict, jobs: int, report: BuildReport, children: _Children, env: dict) -> list[str]:
     queue = list(todo)
     failures: list[str] = []
+    started: dict[str, float] = {}
+    last_word = time.monotonic()
     while queue or children.procs:
         while queue and len(children.procs) < jobs:
             name = queue.pop(0)
@@ -939,10 +942,17 @@ def _run_queue(todo: dict, jobs: int, report: BuildReport, children: _Children, 
             cmd = [sys.executable, "-c", "import sys; from analysis.build import _worker_main; "
                    "sys.exit(_worker_main(sys.argv[1]))", str(work / "job.json")]
             children.procs[name] = _spawn(cmd, LOGS_DIR / f"{name}.log", env=env)
+            started[name] = time.monotonic()
         finished = [n for n, p in children.procs.items() if p.poll() is not None]
         if not finished:
+            now = time.monotonic()
+            if now - last_word >= PROGRESS_EVERY:  # a long chapter is not a hung build: say so
+                running = ", ".join(f"{n} ({now - started[n]:.0f} s)" for n in children.procs)
+                _log(f"  running {running}; {len(todo) - len(queue) - len(children.procs)} of {len(todo)} done")
+                last_word = now
             time.sleep(0.1)
             continue
+        last_word = time.monotonic()
         for name in finished:
             proc = children.procs.pop(name)
             chapter, _, key = todo[name]

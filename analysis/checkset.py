@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import labels as _labels
+from .memo import shared
 from .paths import DATA_DIR
 
 CHECK_SET = DATA_DIR / "check_set.csv"
@@ -167,6 +168,7 @@ def as_firms(check: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"company_id": check["id"].to_numpy(), "text": check["text"].to_numpy()})
 
 
+@shared
 def score_dictionary(check: pd.DataFrame, dictionary=None) -> Score:
     """The dictionary coder (:func:`analysis.classify.code_firms`) on a check set."""
     from . import classify

@@ -933,15 +933,18 @@ def code_with(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
     coder = coder or DEFAULT_CODER
     if coder not in CODERS:
         raise ValueError(f"coder must be one of {', '.join(CODERS)}, got {coder!r}")
+    # only the ids and the text decide the codes (the supervised coder matches a coding
+    # sample by id): other columns and the index do not keep a chapter from reading another's
+    # result
+    fields = tuple(_text._fields(text_fields))
+    used = firms.loc[:, [c for c in dict.fromkeys(("company_id", *fields)) if c in firms.columns]]
+    used = used.reset_index(drop=True)
     if coder == "dictionary":
-        # only the ids and the text decide the codes: other columns and the index do not
-        # keep a chapter from reading another's result
-        fields = tuple(_text._fields(text_fields))
-        used = firms.loc[:, [c for c in dict.fromkeys(("company_id", *fields)) if c in firms.columns]]
-        codes = _dictionary_codes(used.reset_index(drop=True), fields)
-        codes.index = firms.index
-        return codes
-    return _supervised_codes(firms, tuple(_text._fields(text_fields)), seed, check_paths, sample_path)
+        codes = _dictionary_codes(used, fields)
+    else:
+        codes = _supervised_codes(used, fields, seed, check_paths, sample_path)
+    codes.index = firms.index
+    return codes
 
 
 _dictionary_codes = shared(code_firms)  # chapters of one build code a corpus once (analysis.memo)
