@@ -10,9 +10,9 @@ It knows chapters, parameters and the corpus check, never the analysis (DESIGN Â
    the corpus once (``analysis validate``);
 5. execute each chapter whose cache record does not match in its own worker process, in parallel,
    passing it the parameters it declares; a finished chapter's notebook, its tables and its record
-   are committed together (the record, written last, holds their digests); chapters running in
-   one build share results they would otherwise compute twice (``analysis.memo``, in
-   ``_build/memo/``, emptied before and after);
+   are committed together (the record, written last, holds their digests); chapters share
+   results they would otherwise compute twice, within a build and with the next one
+   (``analysis.memo``, in ``_build/memo/``, the most recently used 1 GB kept);
 6. stage the executed notebooks with the pages into a fresh ``_build/stage/`` and run
    ``jupyter-book build -W -n --keep-going``; only a clean build replaces ``_build/html``.
 
@@ -46,11 +46,10 @@ from typing import Any
 
 import yaml
 
+from . import memo
 from . import params as _params
-from .memo import ENV_VAR as MEMO_ENV
-from .paths import BUILD_DIR, DATA_DIR, PACKAGE_DIR, PARAMS_DIR, ROOT
+from .paths import BUILD_DIR, DATA_DIR, LOCK_FILE, PACKAGE_DIR, PARAMS_DIR, ROOT
 
-LOCK_FILE = ROOT / "requirements.lock"
 TOC_FILE = ROOT / "_toc.yml"
 CONFIG_FILE = ROOT / "_config.yml"
 DEFAULT_PARAMS = PARAMS_DIR / "default.yml"
@@ -61,7 +60,7 @@ PROVENANCE_DIR = "_provenance"  # in TABLES_DIR: which corpus made each table (a
 WORK_DIR = BUILD_DIR / "work"  # scratch of the running build: one folder per running chapter
 LOGS_DIR = BUILD_DIR / "logs"  # each chapter's kernel output of its last run
 PROGRESS_EVERY = 20.0  # seconds without a finished chapter before the runner says what is running
-MEMO_DIR = BUILD_DIR / "memo"  # results chapters share while they run (analysis.memo), emptied around each run
+MEMO_DIR = BUILD_DIR / "memo"  # results chapters share, within a build and with the next (analysis.memo)
 
 
 class BuildError(RuntimeError):
@@ -915,12 +914,11 @@ def _run_chapters(todo: dict, jobs: int | None, report: BuildReport, children: _
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     _log(f"running {len(todo)} chapter(s) on {jobs} worker(s)")
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(WORK_DIR / "runtime"),  # kernels' connection files
-               **{MEMO_ENV: str(MEMO_DIR)})
-    shutil.rmtree(MEMO_DIR, ignore_errors=True)
+               **{memo.ENV_VAR: str(MEMO_DIR)})
     try:
         return _run_queue(todo, jobs, report, children, env)
     finally:
-        shutil.rmtree(MEMO_DIR, ignore_errors=True)
+        memo.prune(MEMO_DIR)
 
 
 def _run_queue(todo: dict, jobs: int, report: BuildReport, children: _Children, env: dict) -> list[str]:

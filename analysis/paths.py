@@ -13,6 +13,7 @@ BUILD_DIR = ROOT / "_build"
 PACKAGE_DIR = Path(__file__).resolve().parent
 RESOURCES_DIR = PACKAGE_DIR / "resources"
 DEFAULT_CORPUS = DATA_DIR / "companies.csv"
+LOCK_FILE = ROOT / "requirements.lock"  # the pinned runtime environment
 
 
 def corpus_path(value: str | Path | None) -> Path:

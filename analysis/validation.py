@@ -45,7 +45,7 @@ import pandas as pd
 from . import convergence as conv
 from .classify import CODED_DIMENSIONS
 from .defaults import BRIEF_CITY_SIZES, DEFAULT_SEED
-from .memo import shared
+from .memo import shared, unshared
 from .resampling import ols_slope
 
 __all__ = ["DEFAULT_SEED", "DEFAULT_STRENGTHS", "DEFAULT_DRIFT", "POWER_TARGET", "replicate_seeds", "scenarios",
@@ -208,8 +208,9 @@ def _text_replicate(task):
     firms = simulate(convergence=scen["strength"], national_drift=scen["national_drift"],
                      beijing_drift=scen["beijing_drift"], seed=int(sim_seed), **sim_kwargs)
     firms = firms.loc[:, [c for c in firms.columns if not c.startswith("truth_")]]
-    res = conv.analyse(firms, n_boot=0, seed=int(test_seed), measures=conv.TEXT_MEASURES, n_perm_shares=0,
-                       **test_kwargs)
+    with unshared():  # a replicate's matrices are never asked for again
+        res = conv.analyse(firms, n_boot=0, seed=int(test_seed), measures=conv.TEXT_MEASURES, n_perm_shares=0,
+                           **test_kwargs)
     t = res.trend_table[res.trend_table["role"] == "test"]
     return [(r.measure, r.comparison, r.role, float(r.slope), float(r.p)) for r in t.itertuples(index=False)]
 

@@ -82,3 +82,38 @@ def test_two_processes_asking_at_once_compute_once(memo_dir, tmp_path):
     assert results == [42, 42]
     assert log.read_text().count("computed") == 1
     assert not list(memo_dir.glob("*.tmp"))  # written whole, then moved into place
+
+
+def test_unshared_blocks_compute_and_restore_sharing(memo_dir):
+    frame = pd.DataFrame({"a": [1, 2]})
+    with memo.unshared():
+        _slow_sum(frame)
+        _slow_sum(frame)
+    assert len(CALLS) == 2 and not memo_dir.exists()
+    _slow_sum(frame)
+    _slow_sum(frame)
+    assert len(CALLS) == 3
+
+
+def test_prune_keeps_the_most_recently_used(tmp_path):
+    import os
+
+    for i, name in enumerate(["old", "mid", "new"]):
+        path = tmp_path / f"{name}.pkl"
+        path.write_bytes(b"x" * 100)
+        os.utime(path, (1_000_000 + i, 1_000_000 + i))
+    (tmp_path / "left.123.tmp").write_bytes(b"half")
+    gone = memo.prune(tmp_path, max_bytes=250)
+    assert sorted(p.name for p in gone) == ["left.123.tmp", "old.pkl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mid.pkl", "new.pkl"]
+
+
+def test_a_result_read_back_counts_as_recently_used(memo_dir):
+    import os
+
+    frame = pd.DataFrame({"a": [1, 2]})
+    _slow_sum(frame)
+    (path,) = memo_dir.glob("*.pkl")
+    os.utime(path, (1_000_000, 1_000_000))
+    _slow_sum(frame)
+    assert path.stat().st_mtime > 1_000_000
