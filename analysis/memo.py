@@ -32,19 +32,16 @@ import inspect
 import os
 import pickle
 import sys
-from functools import lru_cache
 from collections.abc import Iterator
 from pathlib import Path
 
 from .paths import DATA_DIR, LOCK_FILE, PACKAGE_DIR
 
 ENV_VAR = "ANALYSIS_MEMO_DIR"
-
-
 MAX_BYTES = 1 << 30  # what the runner keeps in the memo folder after a build (least recently used go)
 
 
-@lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
 def code_digest() -> str:
     """SHA-256 over every file of the ``analysis`` package and ``data/`` (names and bytes), the
     lock file and the Python version."""
