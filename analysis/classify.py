@@ -937,6 +937,7 @@ def code_with(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
     # sample by id): other columns and the index do not keep a chapter from reading another's
     # result
     fields = tuple(_text._fields(text_fields))
+    _text.firm_texts(firms.iloc[:0], fields)  # a field the corpus lacks: the error names its columns
     used = firms.loc[:, [c for c in dict.fromkeys(("company_id", *fields)) if c in firms.columns]]
     used = used.reset_index(drop=True)
     if coder == "dictionary":
