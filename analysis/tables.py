@@ -458,6 +458,10 @@ CODED_CELLS = {"measure"}  # text columns whose cells are code names, shown in w
 
 
 def heading(col) -> str:
+    """A column's heading in words; a column of several levels (a pivot's) joins its non-empty
+    levels: ("dictionary", "a") reads "dictionary, a"."""
+    if isinstance(col, tuple):
+        return ", ".join(heading(c) for c in col if str(c) != "")
     col = str(col)
     return HEADINGS.get(col, col.replace("_", " "))
 

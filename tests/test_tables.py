@@ -207,3 +207,12 @@ def test_code_names_in_headings_and_measure_cells_read_as_words():
     assert heads == ["measure", "gap change per cohort", "Beijing's, 95% low"]
     assert [r[0] for r in rows] == ["public-customer share", "cosine similarity to Beijing"]
     assert numeric == [False, True, True] and rows[0][1] == "-0.25"
+
+
+def test_pivot_headings_read_as_words_not_tuples():
+    wide = pd.DataFrame({"dimension": ["customer"], "coder": ["dictionary"], "phrasebank": ["a"],
+                         "macro_f1": [0.9]}).pivot_table(index="dimension", columns=["coder", "phrasebank"],
+                                                         values="macro_f1")
+    heads, rows, _ = tables.display_frame(wide, index=True)
+    assert heads == ["dimension", "dictionary, a"]
+    assert rows == [["customer", "0.9"]]
