@@ -5,8 +5,6 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -131,8 +129,9 @@ figures.close(fig)
 # ```
 
 # %% tags=["remove-input"]
-Markdown(prose.simulated_sizes_note("the text measures", study.attrs["text_n_per_city"], sizes,
-                                    study.attrs["scaled"]))
+if study.attrs["text_replicates"]:  # no full-text corpora, nothing to say about their size
+    display(Markdown(prose.simulated_sizes_note("the text measures", study.attrs["text_n_per_city"], sizes,
+                                                study.attrs["scaled"])))
 
 # %% tags=["hide-input"]
 tables.html(study, digits=3)
