@@ -167,6 +167,13 @@ class Rules:
     clause: dict  # dimension -> _Phrases: role words that block a clause without `unless`
     unless: _Phrases
     _starters: dict = field(default_factory=dict, compare=False, repr=False)  # token -> frozenset
+    _may_start: object = field(init=False, compare=False, repr=False)  # one quick test for every list
+
+    def __post_init__(self):
+        object.__setattr__(self, "_may_start", _quick_test(ph[0] for lst in self._lists() for ph in lst.phrases))
+
+    def _lists(self) -> tuple:
+        return (*self.words.values(), *self.near.values(), *self.clause.values(), self.unless)
 
     def __getitem__(self, key: str) -> _Phrases:
         return self.words[key]
@@ -177,13 +184,7 @@ class Rules:
         anywhere in a run of tokens that never names it."""
         hit = self._starters.get(token)
         if hit is None:
-            lists = (*self.words.values(), *self.near.values(), *self.clause.values(), self.unless)
-            if None not in self._starters:  # one quick test for a token that starts nothing
-                self._starters[None] = _quick_test(ph[0] for lst in lists for ph in lst.phrases)
-            if not self._starters[None](token):
-                hit = frozenset()
-            else:
-                hit = frozenset(ph for ph in lists if ph._first(token))
+            hit = frozenset(ph for ph in self._lists() if ph._first(token)) if self._may_start(token) else frozenset()
             self._starters[token] = hit
         return hit
 
