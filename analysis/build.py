@@ -46,7 +46,7 @@ from typing import Any
 
 import yaml
 
-from . import memo
+from . import kernels, memo
 from . import params as _params
 from .paths import BUILD_DIR, DATA_DIR, LOCK_FILE, PACKAGE_DIR, PARAMS_DIR, ROOT
 
@@ -402,6 +402,7 @@ def execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path) -> f
             progress_bar=False,
             cwd=str(chapter.source.parent),
             record_timing=False,
+            **kernels.papermill_options(),  # a kernel forked from the build's zygote, if there is one
         )
     except PapermillExecutionError as exc:
         # papermill's counts include its injected parameters cell; name the cell as the author
@@ -409,8 +410,9 @@ def execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path) -> f
         own = [c.source for c in read_chapter(chapter).cells if c.cell_type == "code"]
         number = own.index(exc.source) + 1 if exc.source in own else exc.exec_count
         first_line = next((ln for ln in (exc.source or "").splitlines() if ln.strip()), "")
+        where = chapter.source.relative_to(ROOT) if chapter.source.is_relative_to(ROOT) else chapter.source
         raise ChapterFailed(
-            f"chapter {chapter.name} ({chapter.source.relative_to(ROOT)}) failed in code cell "
+            f"chapter {chapter.name} ({where}) failed in code cell "
             f"[{number}] starting `{first_line.strip()}`: {exc.ename}: {exc.evalue}"
         ) from None
     except Exception as exc:  # kernel died, bad parameters, ...
@@ -444,12 +446,13 @@ def _die_with_parent(sig: int):
     return preexec
 
 
-def _spawn(cmd: list[str], log: Path, *, env: dict | None = None, sig: int = signal.SIGTERM):
+def _spawn(cmd: list[str], log: Path, *, env: dict | None = None, sig: int = signal.SIGTERM,
+           pass_fds: tuple[int, ...] = ()):
     """A child in its own session (a terminal's Ctrl-C reaches only the runner, which stops it)
     that dies with the runner."""
     with open(log, "wb") as fh:
         return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT,
-                                env=env, cwd=ROOT, start_new_session=True,
+                                env=env, cwd=ROOT, start_new_session=True, pass_fds=pass_fds,
                                 preexec_fn=_die_with_parent(sig))
 
 
@@ -514,6 +517,7 @@ class _Children:
 
     def __init__(self) -> None:
         self.procs: dict[str, subprocess.Popen] = {}
+        self.helpers: list[subprocess.Popen] = []  # the kernel zygote
         self.stopping = False
         self._previous: dict[int, Any] = {}
 
@@ -533,14 +537,15 @@ class _Children:
         raise Interrupted(signum)
 
     def kill_all(self) -> None:
-        everything = [p for proc in self.procs.values() for p in _tree(proc.pid)]
+        everything = [p for proc in [*self.procs.values(), *self.helpers] for p in _tree(proc.pid)]
         _kill(everything)
-        for proc in self.procs.values():
+        for proc in [*self.procs.values(), *self.helpers]:
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
         self.procs.clear()
+        self.helpers.clear()
 
     def __exit__(self, exc_type, exc, tb):
         self.stopping = True
@@ -915,10 +920,27 @@ def _run_chapters(todo: dict, jobs: int | None, report: BuildReport, children: _
     _log(f"running {len(todo)} chapter(s) on {jobs} worker(s)")
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(WORK_DIR / "runtime"),  # kernels' connection files
                **{memo.ENV_VAR: str(MEMO_DIR)})
+    env[kernels.ENV_VAR] = _start_zygote([todo[n][0] for n in todo], env, children)
     try:
         return _run_queue(todo, jobs, report, children, env)
     finally:
+        for proc in children.helpers:
+            _kill(_tree(proc.pid))
+            proc.wait()
+        children.helpers.clear()
         memo.prune(MEMO_DIR)
+
+
+def _start_zygote(chapters: list[Chapter], env: dict, children: _Children) -> str:
+    """Start the process that imports what these chapters import, once, and forks their kernels
+    (``analysis.kernels``); the name workers reach it by."""
+    address = f"analysis-kernels-{os.getpid()}-{time.monotonic_ns()}"
+    with kernels.listen(address) as listener:
+        code = "import sys, json; from analysis.kernels import serve; serve(int(sys.argv[1]), json.loads(sys.argv[2]))"
+        cmd = [sys.executable, "-c", code, str(listener.fileno()), json.dumps([str(c.source) for c in chapters])]
+        children.helpers.append(_spawn(cmd, LOGS_DIR / "kernels.log", env=env, sig=signal.SIGKILL,
+                                       pass_fds=(listener.fileno(),)))
+    return address
 
 
 def _run_queue(todo: dict, jobs: int, report: BuildReport, children: _Children, env: dict) -> list[str]:

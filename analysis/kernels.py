@@ -1,0 +1,317 @@
+"""Chapter kernels forked from one process that has already imported what the chapters import.
+
+A kernel started the ordinary way is a new Python that imports ipykernel, then, in the chapter's
+first cells, pandas, matplotlib, scipy and the analysis package: about two seconds per chapter
+before any work, eleven times in a cold build. During a build the runner instead starts one
+*zygote* (:func:`serve`) that imports, once, every module the chapters' code cells import, and then
+forks a kernel for each chapter. A forked kernel is a real ipykernel (the same messages, outputs
+and display machinery) in a fresh process: what one chapter does never reaches another.
+
+The worker asks for a kernel through :class:`ForkKernelManager`, the kernel manager papermill is
+given while the environment variable ``ANALYSIS_KERNEL_ZYGOTE`` names the zygote; without it
+(papermill by hand, tests) or when the zygote cannot be reached, kernels start the ordinary way.
+
+Lifetimes: the zygote dies with the runner, every forked kernel with the zygote
+(``PR_SET_PDEATHSIG``); a kernel whose worker goes away (its connection closes) is killed with its
+process group. The worker manages its kernel by pid (signals, kill) and learns its exit from the
+zygote, which reaps it.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import traceback
+from pathlib import Path
+
+ENV_VAR = "ANALYSIS_KERNEL_ZYGOTE"  # the zygote's abstract socket name, set by the runner
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets for each kernel
+LAUNCHER = ["-m", "ipykernel_launcher"]  # the kernelspec's command (after the interpreter and its -X options)
+CONNECT_TIMEOUT = 120.0  # seconds a worker waits for its kernel (the zygote may still be importing)
+MAX_MESSAGE = 1 << 20
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+# --------------------------------------------------------------------------- what to import first
+def imported_modules(source: str) -> list[str]:
+    """Modules a code cell imports at its top level: ``import a.b`` gives ``a.b``; ``from a
+    import b`` gives ``a`` and ``a.b`` (``b`` may be a submodule). Cells that are not Python
+    (magics) give none."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+            names.extend(f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*")
+    return names
+
+
+def chapter_modules(sources: list[Path]) -> list[str]:
+    """Every module the chapters' code cells import, in first-seen order."""
+    import jupytext
+
+    seen: dict[str, None] = {}
+    for source in sources:
+        for cell in jupytext.read(source).cells:
+            if cell.cell_type == "code":
+                seen.update(dict.fromkeys(imported_modules(cell.source)))
+    return list(seen)
+
+
+def preload(modules: list[str]) -> list[str]:
+    """Import what can be imported (a name that is an attribute, not a module, or a module that
+    fails, is left for the chapter, which reports its own errors); the modules imported."""
+    done = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the chapter imports it again and says what is wrong
+            continue
+        done.append(name)
+    return done
+
+
+# --------------------------------------------------------------------------- the zygote
+def _die_with_parent(sig: int) -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def listen(address: str) -> socket.socket:
+    """The zygote's socket, bound to the abstract name ``address`` and listening. The runner makes
+    it before any worker starts and hands it to the zygote, so that a worker never finds nobody
+    there; requests wait in the backlog while the zygote imports."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind("\0" + address)
+    listener.listen(64)
+    return listener
+
+
+def serve(fd: int, sources: list[str]) -> None:
+    """On the listening socket ``fd`` (from :func:`listen`), import what the chapters import,
+    then fork a kernel for each request until killed."""
+    # as `python -m ipykernel_launcher` would: no working directory on the path, the inline backend
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]
+    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+    listener = socket.socket(fileno=fd)
+    modules = preload(["ipykernel.kernelapp", *chapter_modules([Path(s) for s in sources])])
+    print(f"kernel zygote {os.getpid()}: {len(modules)} modules imported", flush=True)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    kernels: dict[int, socket.socket] = {}  # kernel pid -> the connection of the worker that asked
+    while True:
+        for key, _ in selector.select(timeout=0.1):
+            if key.fileobj is listener:
+                conn, _ = listener.accept()
+                pid = _fork_kernel(conn, listener, kernels)
+                if pid is None:
+                    conn.close()
+                else:
+                    kernels[pid] = conn
+                    selector.register(conn, selectors.EVENT_READ, pid)
+            else:  # the worker closed its end (it finished or died): its kernel goes with it
+                try:
+                    os.killpg(key.data, signal.SIGKILL)
+                except OSError:
+                    pass
+                selector.unregister(key.fileobj)
+        while kernels:  # reap, and tell each worker how its kernel ended
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            conn = kernels.pop(pid, None)
+            if conn is not None:
+                try:
+                    conn.send(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())
+                except OSError:
+                    pass
+                if _registered(selector, conn):
+                    selector.unregister(conn)
+                conn.close()
+
+
+def _registered(selector: selectors.BaseSelector, conn: socket.socket) -> bool:
+    try:
+        selector.get_key(conn)
+    except KeyError:
+        return False
+    return True
+
+
+def _fork_kernel(conn: socket.socket, listener: socket.socket, kernels: dict) -> int | None:
+    """Read one request (the kernel's arguments, environment, working directory, and the worker's
+    stdin, stdout and stderr as file descriptors) and fork the kernel; its pid, or None."""
+    try:
+        data, fds, _, _ = socket.recv_fds(conn, MAX_MESSAGE, 3)
+        request = json.loads(data)
+        argv, env, cwd = list(request["argv"]), dict(request["env"]), str(request["cwd"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if len(fds) != 3:
+        for fd in fds:
+            os.close(fd)
+        return None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the kernel
+        code = 1
+        try:
+            os.setsid()  # its own process group, as jupyter_client starts kernels
+            _die_with_parent(signal.SIGKILL)
+            if os.getppid() == 1:
+                os._exit(1)
+            listener.close()
+            for other in kernels.values():
+                other.close()
+            for target, fd in enumerate(fds):
+                os.dup2(fd, target)
+                os.close(fd)
+            conn.send(json.dumps({"pid": os.getpid()}).encode())
+            conn.close()
+            os.chdir(cwd)
+            os.environ.clear()
+            os.environ.update(env)
+            if env.get("JPY_PARENT_PID", "").isdigit():  # read from the environment at import time,
+                argv = [*argv, f"--IPKernelApp.parent_handle={env['JPY_PARENT_PID']}"]  # so given here
+            sys.argv = [sys.executable, *argv]
+            from ipykernel.kernelapp import launch_new_instance
+
+            launch_new_instance(argv=argv)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except BaseException:  # noqa: BLE001 - printed to the chapter's log, then the kernel ends
+            traceback.print_exc()
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+    for fd in fds:
+        os.close(fd)
+    return pid
+
+
+# --------------------------------------------------------------------------- the worker's side
+class ForkedKernel:
+    """A kernel forked by the zygote, with the part of ``subprocess.Popen`` jupyter_client uses."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, address: str, argv: list[str], env: dict[str, str], cwd: str):
+        self.returncode: int | None = None
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock.settimeout(CONNECT_TIMEOUT)
+        try:
+            self.sock.connect("\0" + address)
+            message = json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode()
+            socket.send_fds(self.sock, [message], [0, 1, 2])
+            reply = json.loads(self.sock.recv(MAX_MESSAGE) or b"{}")
+        except (OSError, ValueError):
+            self.sock.close()
+            raise
+        if "pid" not in reply:
+            self.sock.close()
+            raise OSError(f"the kernel zygote did not start a kernel ({reply})")
+        self.pid = int(reply["pid"])
+
+    def _read_exit(self, timeout: float | None) -> int | None:
+        if self.returncode is None:
+            self.sock.settimeout(timeout)
+            try:
+                data = self.sock.recv(MAX_MESSAGE)
+            except (TimeoutError, BlockingIOError):
+                return None
+            except OSError:
+                data = b""
+            # no message but a closed connection: the zygote is gone, and the kernel with it
+            self.returncode = int(json.loads(data).get("exit", -9)) if data else -int(signal.SIGKILL)
+            self.sock.close()
+        return self.returncode
+
+    def poll(self) -> int | None:
+        return self._read_exit(0.0)
+
+    def wait(self, timeout: float | None = None) -> int:
+        code = self._read_exit(timeout)
+        if code is None:
+            import subprocess
+
+            raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+        return code
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _launcher_arguments(kernel_cmd: list[str]) -> list[str] | None:
+    """The arguments ipykernel's launcher gets in a kernelspec command such as ``python
+    -Xfrozen_modules=off -m ipykernel_launcher -f FILE``; None for any other command."""
+    i = 1
+    while i < len(kernel_cmd) and kernel_cmd[i].startswith("-X"):  # interpreter options (debugger)
+        i += 1
+    return kernel_cmd[i + 2:] if kernel_cmd[i:i + 2] == LAUNCHER else None
+
+
+def _kernel_manager_class():
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ForkKernelManager(AsyncKernelManager):
+        """Starts its kernel by asking the zygote to fork one (the ordinary way when the
+        kernelspec is not ipykernel's launcher or the zygote cannot be reached)."""
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw):
+            address = os.environ.get(ENV_VAR, "")
+            argv = _launcher_arguments(kernel_cmd)
+            if address and argv is not None:
+                env = dict(kw.get("env") or os.environ)
+                env["JPY_PARENT_PID"] = str(os.getpid())
+                cwd = str(kw.get("cwd") or os.getcwd())
+                try:
+                    process = ForkedKernel(address, argv, env, cwd)
+                except OSError as exc:
+                    print(f"kernel zygote unavailable ({exc}); starting the kernel the ordinary way",
+                          file=sys.stderr, flush=True)
+                else:
+                    provisioner = self.provisioner
+                    provisioner.process, provisioner.pid, provisioner.pgid = process, process.pid, process.pid
+                    provisioner.cwd = cwd
+                    self._reconcile_connection_info(provisioner.connection_info)
+                    return
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return ForkKernelManager
+
+
+def papermill_options() -> dict:
+    """Keyword arguments for ``papermill.execute_notebook``: the forking kernel manager while a
+    zygote serves this build, nothing otherwise."""
+    return {"kernel_manager_class": _kernel_manager_class()} if os.environ.get(ENV_VAR) else {}
