@@ -936,8 +936,10 @@ def _start_zygote(chapters: list[Chapter], env: dict, children: _Children) -> st
     (``analysis.kernels``); the name workers reach it by."""
     address = f"analysis-kernels-{os.getpid()}-{time.monotonic_ns()}"
     with kernels.listen(address) as listener:
-        code = "import sys, json; from analysis.kernels import serve; serve(int(sys.argv[1]), json.loads(sys.argv[2]))"
-        cmd = [sys.executable, "-c", code, str(listener.fileno()), json.dumps([str(c.source) for c in chapters])]
+        code = ("import sys, json; from analysis.kernels import serve; "
+                "serve(int(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3])")
+        cmd = [sys.executable, "-c", code, str(listener.fileno()), json.dumps([str(c.source) for c in chapters]),
+               str(PACKAGE_DIR)]
         children.helpers.append(_spawn(cmd, LOGS_DIR / "kernels.log", env=env, sig=signal.SIGKILL,
                                        pass_fds=(listener.fileno(),)))
     return address

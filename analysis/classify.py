@@ -585,20 +585,35 @@ def _code_text(text: str, d: Dictionary, matchers: dict) -> dict:
                   "label": _DECIDE[dim](hits[dim])} for dim in CODED_DIMENSIONS}
 
 
+_MATCHERS: dict[int, tuple] = {}  # id(dictionary) -> (dictionary, {dimension: _Matcher})
+_MATCHERS_KEPT = 8
+
+
+def _matchers(d: Dictionary) -> dict:
+    """The dictionary's matchers, one per dimension, kept while the dictionary is in use, so that
+    their per-token caches serve every call (a study codes dozens of corpora with one dictionary)."""
+    hit = _MATCHERS.get(id(d))
+    if hit is None or hit[0] is not d:
+        while len(_MATCHERS) >= _MATCHERS_KEPT:
+            _MATCHERS.pop(next(iter(_MATCHERS)))
+        hit = _MATCHERS[id(d)] = (d, {dim: _Matcher(d.entries[dim]) for dim in CODED_DIMENSIONS})
+    return hit[1]
+
+
 def code_text(text: str, dictionary: Dictionary | None = None) -> dict:
     """Counts and label per dimension for one text (any language):
     {dim: {"counts": {category: n}, "label": code|"tie"|"none"}}; "none" only for an
     empty text."""
     d = dictionary or load_dictionary()
-    return _code_text(text, d, {dim: _Matcher(d.entries[dim]) for dim in CODED_DIMENSIONS})
+    return _code_text(text, d, _matchers(d))
 
 
 def code_tokens(tokens: list[str], dictionary: Dictionary | None = None) -> dict:
     """Cue counts per dimension and category in a token list (no decision rules: those need
     sentences; see :func:`code_text`)."""
     d = dictionary or load_dictionary()
-    return {dim: {"counts": _Matcher(d.entries[dim]).count(tokens, d.categories[dim])}
-            for dim in CODED_DIMENSIONS}
+    matchers = _matchers(d)
+    return {dim: {"counts": matchers[dim].count(tokens, d.categories[dim])} for dim in CODED_DIMENSIONS}
 
 
 PARALLEL_MIN_FIRMS = 5_000  # from this many firms code_firms codes in one process per core
@@ -606,7 +621,7 @@ _FORKED: tuple = ()  # (dictionary, texts) handed to forked worker processes
 
 
 def _code_rows(texts, d: Dictionary) -> list[dict]:
-    matchers = {dim: _Matcher(d.entries[dim]) for dim in CODED_DIMENSIONS}
+    matchers = _matchers(d)
     rows = []
     for t in texts:
         coded = _code_text(t, d, matchers)

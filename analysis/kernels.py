@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import json
 import os
 import selectors
@@ -28,6 +29,7 @@ import signal
 import socket
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 ENV_VAR = "ANALYSIS_KERNEL_ZYGOTE"  # the zygote's abstract socket name, set by the runner
@@ -69,6 +71,29 @@ def chapter_modules(sources: list[Path]) -> list[str]:
     return list(seen)
 
 
+def _all_imports(module) -> list[str]:
+    """Every module a module's source imports anywhere, functions included (relative imports
+    resolved)."""
+    try:
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, TypeError, ValueError):
+        return []
+    package = module.__name__ if hasattr(module, "__path__") else module.__name__.rpartition(".")[0]
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            try:
+                base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) \
+                    if node.level else node.module
+            except (ImportError, ValueError):
+                continue
+            names.append(base)
+            names.extend(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
+    return names
+
+
 def preload(modules: list[str]) -> list[str]:
     """Import what can be imported (a name that is an attribute, not a module, or a module that
     fails, is left for the chapter, which reports its own errors); the modules imported."""
@@ -80,6 +105,43 @@ def preload(modules: list[str]) -> list[str]:
             continue
         done.append(name)
     return done
+
+
+def _in_project(module, project: Path) -> bool:
+    file = getattr(module, "__file__", None)
+    return bool(file) and Path(file).resolve().is_relative_to(project)
+
+
+def deepen(project: Path) -> Iterator[str]:
+    """Further preparation, one small step per item: the imports the project's modules (those
+    under ``project``) defer into their functions to spare chapters that do not need them
+    (scikit-learn, pandera, ...), then each such module's ``kernel_warmup()`` (e.g. jieba's
+    dictionary). A forked kernel inherits whatever was done before it was forked."""
+    seen: set[str] = set()
+    project_modules = [m for m in list(sys.modules.values()) if _in_project(m, project)]
+    queue = [name for m in project_modules for name in _all_imports(m)]
+    while queue:
+        name = queue.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        fresh = name not in sys.modules
+        if not preload([name]):
+            continue
+        module = sys.modules[name]
+        if fresh and _in_project(module, project):
+            project_modules.append(module)
+            queue.extend(_all_imports(module))
+        if fresh:
+            yield name
+    for module in project_modules:
+        warmup = getattr(module, "kernel_warmup", None)
+        if callable(warmup):
+            try:
+                warmup()
+            except Exception:  # noqa: BLE001 - a kernel that needs it builds it and reports
+                continue
+            yield f"{module.__name__}.kernel_warmup()"
 
 
 # --------------------------------------------------------------------------- the zygote
@@ -102,21 +164,29 @@ def listen(address: str) -> socket.socket:
     return listener
 
 
-def serve(fd: int, sources: list[str]) -> None:
-    """On the listening socket ``fd`` (from :func:`listen`), import what the chapters import,
-    then fork a kernel for each request until killed."""
+def serve(fd: int, sources: list[str], project: str) -> None:
+    """On the listening socket ``fd`` (from :func:`listen`), import what the chapters import
+    (following the modules under the folder ``project`` into their functions), then fork a
+    kernel for each request until killed."""
     # as `python -m ipykernel_launcher` would: no working directory on the path, the inline backend
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
     listener = socket.socket(fileno=fd)
     modules = preload(["ipykernel.kernelapp", *chapter_modules([Path(s) for s in sources])])
-    print(f"kernel zygote {os.getpid()}: {len(modules)} modules imported", flush=True)
+    print(f"kernel zygote {os.getpid()}: {len(modules)} modules the chapters import", flush=True)
+    steps = deepen(Path(project))  # taken one at a time while no request waits
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
     kernels: dict[int, socket.socket] = {}  # kernel pid -> the connection of the worker that asked
     while True:
-        for key, _ in selector.select(timeout=0.1):
+        events = selector.select(timeout=0.1 if steps is None else 0)
+        if not events and steps is not None:
+            done = next(steps, None)
+            if done is None:
+                steps = None
+                print(f"kernel zygote {os.getpid()}: prepared ({len(sys.modules)} modules)", flush=True)
+        for key, _ in events:
             if key.fileobj is listener:
                 conn, _ = listener.accept()
                 pid = _fork_kernel(conn, listener, kernels)

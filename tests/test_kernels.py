@@ -70,8 +70,8 @@ def zygote(chapter):
     address = f"test-kernels-{os.getpid()}-{time.monotonic_ns()}"
     with kernels.listen(address) as listener:
         proc = subprocess.Popen([sys.executable, "-c", "import sys, json; from analysis.kernels import serve; "
-                                 "serve(int(sys.argv[1]), json.loads(sys.argv[2]))", str(listener.fileno()),
-                                 json.dumps([str(chapter.source)])], cwd=ROOT, pass_fds=(listener.fileno(),),
+                                 "serve(int(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3])", str(listener.fileno()),
+                                 json.dumps([str(chapter.source)]), str(ROOT / "analysis")], cwd=ROOT, pass_fds=(listener.fileno(),),
                                 env=dict(os.environ, PYTHONPATH=str(ROOT)))
     yield address, proc
     proc.kill()
@@ -149,3 +149,27 @@ def test_without_a_zygote_chapters_run_the_ordinary_way(chapter, tmp_path, monke
     build.execute_chapter(chapter, {"n": 2}, tmp_path / "out.ipynb")
     assert "'squares': [0, 1]" in json.dumps(_outputs(tmp_path / "out.ipynb"))
     assert "kernel zygote unavailable" in capfd.readouterr().err
+
+
+def test_deepen_follows_deferred_imports_and_warms_up(tmp_path):
+    package = tmp_path / "proj"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("WARM = False\n\ndef f():\n    from . import b\n    import proj_c\n\n"
+                                  "def kernel_warmup():\n    global WARM\n    WARM = True\n")
+    (package / "b.py").write_text("def g():\n    from proj import d\n")  # followed in turn
+    (package / "d.py").write_text("")
+    (tmp_path / "proj_c.py").write_text("")  # outside the project: imported, not followed
+    script = textwrap.dedent(f'''\
+        import sys
+        from pathlib import Path
+        sys.path.insert(0, {str(tmp_path)!r})
+        import proj.a
+        from analysis.kernels import deepen
+        steps = list(deepen(Path({str(package)!r})))
+        assert steps == ["proj.b", "proj_c", "proj.d", "proj.a.kernel_warmup()"], steps
+        assert proj.a.WARM
+        ''')
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.returncode == 0, proc.stderr
