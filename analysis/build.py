@@ -485,8 +485,78 @@ def _kill_children_and_exit(signum, frame) -> None:  # a worker's SIGTERM handle
     os._exit(128 + signum)
 
 
+class _ForkedWorker:
+    """A chapter worker forked from the runner, with the part of ``subprocess.Popen`` the runner
+    uses (``pid``, ``poll``, ``wait``, ``returncode``)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # already reaped (psutil waits for the processes it kills)
+                self.returncode = -signal.SIGKILL
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+
+def _fork_worker(job_file: Path, log: Path, env: dict, children: "_Children") -> _ForkedWorker:
+    """Run one chapter's job in a child forked from the runner: it starts with papermill and
+    jupytext already imported (a new interpreter spent about a second on them per chapter). Like
+    :func:`_spawn`'s children it has its own session, dies with the runner and writes to ``log``;
+    it does not keep the runner's lock."""
+    import papermill  # noqa: F401 - imported once here, inherited by every worker
+
+    die_with_runner = _die_with_parent(signal.SIGTERM)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return _ForkedWorker(pid)
+    code = 1
+    try:
+        os.setsid()
+        die_with_runner()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # not the runner's handlers
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        for fd in children.private_fds:
+            os.close(fd)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(ROOT)
+        code = _worker_main(str(job_file))
+    except BaseException:  # noqa: BLE001 - into the chapter's log; the runner reports no result
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
 def _worker_main(job_file: str) -> int:
-    """One chapter in its own process (``python -c ... job.json``); the result goes to a file."""
+    """One chapter in its own process (forked by :func:`_fork_worker`); the result goes to a file."""
     signal.signal(signal.SIGTERM, _kill_children_and_exit)
     job = json.loads(Path(job_file).read_text())
     chapter = Chapter(job["name"], Path(job["source"]))
@@ -516,8 +586,9 @@ class _Children:
     them at once and exits, so it never waits."""
 
     def __init__(self) -> None:
-        self.procs: dict[str, subprocess.Popen] = {}
+        self.procs: dict[str, _ForkedWorker] = {}  # chapter workers
         self.helpers: list[subprocess.Popen] = []  # the kernel zygote
+        self.private_fds: list[int] = []  # the runner's own (its lock): closed in forked workers
         self.stopping = False
         self._previous: dict[int, Any] = {}
 
@@ -856,7 +927,8 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
                 f"unknown chapter(s) {', '.join(unknown)}; chapters: {', '.join(c.name for c in book.chapters)}"
             )
     try:
-        with FolderLock(BUILD_DIR / "build.lock"), _Children() as children:
+        with FolderLock(BUILD_DIR / "build.lock") as lock, _Children() as children:
+            children.private_fds.append(lock.fh.fileno())
             for note in recover():
                 _log(note)
             check_corpus(params)
@@ -961,9 +1033,7 @@ def _run_queue(todo: dict, jobs: int, report: BuildReport, children: _Children, 
             job = {"name": name, "source": str(chapter.source), "params": mine,
                    "output": str(work / f"{name}.ipynb"), "result": str(work / "result.json")}
             (work / "job.json").write_text(json.dumps(job))
-            cmd = [sys.executable, "-c", "import sys; from analysis.build import _worker_main; "
-                   "sys.exit(_worker_main(sys.argv[1]))", str(work / "job.json")]
-            children.procs[name] = _spawn(cmd, LOGS_DIR / f"{name}.log", env=env)
+            children.procs[name] = _fork_worker(work / "job.json", LOGS_DIR / f"{name}.log", env, children)
             started[name] = time.monotonic()
         finished = [n for n, p in children.procs.items() if p.poll() is not None]
         if not finished:
