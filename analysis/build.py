@@ -16,15 +16,18 @@ It knows chapters, parameters and the corpus check, never the analysis (DESIGN Â
 6. stage the executed notebooks with the pages into a fresh ``_build/stage/`` and run
    ``jupyter-book build -W -n --keep-going``; only a clean build replaces ``_build/html``.
 
-The cache key of a chapter is a SHA-256 over its ``.py``, its effective parameters, every file in
-``data/``, the corpus file, the website-text snapshot (parameter ``website_snapshot``),
-the ``analysis`` source and the lock file.  A chapter is trusted only when
-its record has that key and its executed notebook and tables still have the recorded digests; the
-site only when its inputs and ``_build/html`` itself match the record.  Whatever else wrote to
-``_build/`` is detected and rebuilt.
+The cache key of a chapter is a SHA-256 over its code (the ``.py``'s header and code cells), its
+effective parameters, every file in ``data/``, the corpus file, the website-text snapshot
+(parameter ``website_snapshot``), the ``analysis`` source and the lock file.  A chapter is trusted
+only when its record has that key and its executed notebook and tables still have the recorded
+digests; when only its markdown changed, the new text is put into the executed notebook around the
+recorded outputs instead of running it again.  The site is trusted only when its inputs and
+``_build/html`` itself match the record.  Whatever else wrote to ``_build/`` is detected and rebuilt.
 
-Signals: workers and Sphinx run in their own sessions and die with the runner (``PR_SET_PDEATHSIG``);
-kernels exit when their worker does.  Ctrl-C or SIGTERM kills them all within a second, discards
+Workers are forked from the runner (papermill imported once); kernels are forked from a zygote
+that has imported what the chapters import (``analysis.kernels``).  Signals: workers, the zygote
+and Sphinx run in their own sessions and die with the runner (``PR_SET_PDEATHSIG``); kernels die
+with their worker or the zygote.  Ctrl-C or SIGTERM kills them all within a second, discards
 unfinished chapters and publishes nothing; a second Ctrl-C exits at once.
 """
 
@@ -302,9 +305,22 @@ def inputs_digest(corpus: str | None = None, website_snapshot: str | None = None
     return h.hexdigest()
 
 
+def code_digest(nb) -> str:
+    """What running a chapter depends on in the chapter itself: its notebook metadata and its
+    code cells (source and metadata), in order. Its markdown is not part of it: an edit of the
+    prose alone is carried into the executed notebook without running it (:func:`update_prose`)."""
+    h = hashlib.sha256()
+    h.update(json.dumps(nb.metadata, sort_keys=True, default=str).encode())
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            h.update(b"\0" + json.dumps([cell.source, cell.get("metadata", {})], sort_keys=True,
+                                        default=str).encode())
+    return h.hexdigest()
+
+
 def cache_key(chapter: Chapter, params: dict[str, Any], shared_digest: str) -> str:
     h = hashlib.sha256()
-    _hash_file(h, chapter.source, "chapter")
+    h.update(b"code\0" + code_digest(read_chapter(chapter)).encode())
     h.update(json.dumps(params, sort_keys=True, default=str).encode())
     h.update(shared_digest.encode())
     return h.hexdigest()
@@ -354,6 +370,49 @@ def chapter_is_current(chapter: Chapter, key: str) -> bool:
     if not isinstance(tables, dict):
         return False
     return all(file_digest(TABLES_DIR / name) == digest for name, digest in tables.items())
+
+
+def prose_is_current(chapter: Chapter) -> bool:
+    """Whether the executed notebook carries the chapter's present text (markdown included)."""
+    return read_record(chapter.name).get("source") == file_digest(chapter.source)
+
+
+def update_prose(chapter: Chapter) -> bool:
+    """Carry an edit of a chapter's markdown into its executed notebook without running it: the
+    chapter's present cells, each code cell with the outputs it had (its source is unchanged: the
+    cache key holds every code cell), papermill's injected cell after the parameters cell. The
+    result is the notebook a new run would give, byte for byte (a run's outputs do not depend on
+    the markdown). False when the code cells do not line up (then the chapter runs)."""
+    import nbformat
+    from papermill.iorw import load_notebook_node
+
+    executed = nbformat.read(chapter.executed, as_version=4)
+    new = load_notebook_node(read_chapter(chapter))  # the cells as papermill hands them to the kernel
+    ran = [c for c in executed.cells if c.cell_type == "code"]
+    injected = [c for c in ran if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    ran = [c for c in ran if c not in injected]
+    own = [c for c in new.cells if c.cell_type == "code"]
+    if [c.source for c in ran] != [c.source for c in own]:
+        return False
+    outputs = iter(ran)
+    cells = []
+    for cell in new.cells:
+        if cell.cell_type != "code":
+            cells.append(cell)
+            continue
+        cells.append(next(outputs))
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            cells.extend(injected)
+    executed.cells = cells
+    clean_notebook(executed)
+    tmp = chapter.executed.with_suffix(".ipynb.tmp")
+    nbformat.write(executed, tmp)
+    with _Blocked():
+        os.replace(tmp, chapter.executed)
+        record = read_record(chapter.name)
+        write_record(chapter.name, {**record, "notebook": file_digest(chapter.executed),
+                                    "source": file_digest(chapter.source)})
+    return True
 
 
 # --------------------------------------------------------------------------- executing one chapter
@@ -718,7 +777,7 @@ def commit(chapter: Chapter, key: str, notebook: Path, tables: Path) -> None:
         chapter.executed.parent.mkdir(parents=True, exist_ok=True)
         os.replace(notebook, chapter.executed)
         write_record(chapter.name, {"key": key, "notebook": file_digest(chapter.executed),
-                                    "tables": digests})
+                                    "tables": digests, "source": file_digest(chapter.source)})
 
 
 # --------------------------------------------------------------------------- the site
@@ -859,6 +918,7 @@ def publish(new_html: Path) -> Path:
 class BuildReport:
     executed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    prose_only: list[str] = field(default_factory=list)  # markdown carried into the notebook, not run
     sphinx_ran: bool = False
     index: Path | None = None
 
@@ -951,12 +1011,18 @@ def _build_locked(book, declared, params, jobs, only, sphinx, children: _Childre
         mine = chapter_parameters(declared[chapter.name], params)
         key = cache_key(chapter, mine, shared)
         if chapter_is_current(chapter, key):
-            report.skipped.append(chapter.name)
-        else:
-            todo[chapter.name] = (chapter, mine, key)
+            if prose_is_current(chapter):
+                report.skipped.append(chapter.name)
+                continue
+            if update_prose(chapter):
+                report.prose_only.append(chapter.name)
+                continue
+        todo[chapter.name] = (chapter, mine, key)
     TABLES_DIR.mkdir(parents=True, exist_ok=True)
     if report.skipped:
         _log(f"unchanged, not re-run: {', '.join(report.skipped)}")
+    if report.prose_only:
+        _log(f"only the markdown changed, outputs kept (not re-run): {', '.join(report.prose_only)}")
     failures = _run_chapters(todo, jobs, report, children) if todo else []
     if failures:
         raise BuildError("\n".join(failures) + "\nThe previous site is unchanged.")

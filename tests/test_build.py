@@ -100,6 +100,12 @@ def test_cache_key_changes_only_with_inputs(sandbox):
         assert _key(chapter, {"alpha": 0.05}) != base, path.name
         path.write_bytes(original)
         assert _key(chapter, {"alpha": 0.05}) == base, path.name
+    original = chapter.source.read_text()  # prose is not part of it (update_prose carries it over)
+    chapter.source.write_text(original + "\n# %% [markdown]\n# More prose.\n")
+    assert _key(chapter, {"alpha": 0.05}) == base
+    chapter.source.write_text(original.replace("tags=['parameters']", "tags=['parameters', 'hide-input']"))
+    assert _key(chapter, {"alpha": 0.05}) != base  # a code cell's metadata is
+    chapter.source.write_text(original)
     corpus = root / "mine.csv"
     corpus.write_text("a,b\n1,2\n")
     with_corpus = _key(chapter, {"alpha": 0.05}, str(corpus))

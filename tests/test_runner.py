@@ -248,3 +248,34 @@ def test_read_only_data_folder_builds(small):
     assert _digest(data) == before
     assert _run(repo, "--jobs", "2").returncode == 0
     assert _published(repo) == reference
+
+
+@pytest.mark.slow
+def test_markdown_edit_reaches_the_page_without_running_the_chapter(tmp_path):
+    repo = _small_book(tmp_path / "repo")
+    assert _run(repo, "--jobs", "2").returncode == 0
+    source = repo / "book" / "01_first.py"
+    text = source.read_text()
+    edited = (text.replace("# # Chapter 01_first\n", "# # Chapter 01_first, revised\n#\n# A new paragraph.\n")
+              .replace("# %%\nimport os, time", "# %% [markdown]\n# Before the code.\n\n# %%\nimport os, time")
+              + "\n# %% [markdown]\n# A closing note.\n")
+    source.write_text(edited)
+    (repo / "_build" / "pid-01_first").unlink()
+    proc = _run(repo, "--jobs", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "outputs kept (not re-run): 01_first" in proc.stdout
+    assert not (repo / "_build" / "pid-01_first").exists(), "the chapter ran"
+    page = (repo / "_build" / "html" / "book" / "01_first.html").read_text()
+    assert "A new paragraph." in page and "Before the code." in page and "A closing note." in page
+    assert "ran with seed 1" in page
+    # the notebook is the one a run of the edited chapter gives, byte for byte
+    fresh = _small_book(tmp_path / "fresh")
+    (fresh / "book" / "01_first.py").write_text(edited)
+    assert _run(fresh, "--jobs", "2").returncode == 0
+    name = Path("_build") / "executed" / "01_first.ipynb"
+    assert (repo / name).read_bytes() == (fresh / name).read_bytes()
+    # an edit of the code runs the chapter
+    source.write_text(edited.replace("time.sleep(0.1)", "time.sleep(0.2)"))
+    proc = _run(repo, "--jobs", "2")
+    assert proc.returncode == 0 and (repo / "_build" / "pid-01_first").exists()
+    assert "outputs kept" not in proc.stdout
