@@ -318,9 +318,20 @@ def code_digest(nb) -> str:
     return h.hexdigest()
 
 
+_CODE_DIGESTS: dict[tuple, str] = {}  # (path, mtime, size) -> code_digest: each chapter read once
+
+
+def chapter_code_digest(chapter: Chapter, nb=None) -> str:
+    st = chapter.source.stat()
+    key = (str(chapter.source), st.st_mtime_ns, st.st_size)
+    if key not in _CODE_DIGESTS:
+        _CODE_DIGESTS[key] = code_digest(nb if nb is not None else read_chapter(chapter))
+    return _CODE_DIGESTS[key]
+
+
 def cache_key(chapter: Chapter, params: dict[str, Any], shared_digest: str) -> str:
     h = hashlib.sha256()
-    h.update(b"code\0" + code_digest(read_chapter(chapter)).encode())
+    h.update(b"code\0" + chapter_code_digest(chapter).encode())
     h.update(json.dumps(params, sort_keys=True, default=str).encode())
     h.update(shared_digest.encode())
     return h.hexdigest()
@@ -648,6 +659,7 @@ class _Children:
         self.procs: dict[str, _ForkedWorker] = {}  # chapter workers
         self.helpers: list[subprocess.Popen] = []  # the kernel zygote
         self.private_fds: list[int] = []  # the runner's own (its lock): closed in forked workers
+        self.zygote = ""  # the kernel zygote's address (analysis.kernels), once started
         self.stopping = False
         self._previous: dict[int, Any] = {}
 
@@ -930,6 +942,8 @@ def _log(msg: str) -> None:
 def plan(params_file=None, overrides=None, book: Book | None = None):
     book = book or read_toc()
     notebooks = {c.name: read_chapter(c) for c in book.chapters}
+    for chapter in book.chapters:
+        chapter_code_digest(chapter, notebooks[chapter.name])
     declared = {name: declared_parameters(nb, name) for name, nb in notebooks.items()}
     params = load_parameters(params_file, overrides)
     checked = check_parameters(params, declared)
@@ -991,6 +1005,9 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
             children.private_fds.append(lock.fh.fileno())
             for note in recover():
                 _log(note)
+            # the zygote's imports overlap the corpus check and the cache lookup; it is stopped
+            # at once when no chapter has to run
+            children.zygote = _start_zygote([c for c in book.chapters if not only or c.name in only], children)
             check_corpus(params)
             stamp = edition.build_stamp(params_file, params.get("corpus_path") or None, pdf_link=pdf_link)
             return _build_locked(book, declared, params, jobs, only, sphinx, children, stamp)
@@ -1023,6 +1040,8 @@ def _build_locked(book, declared, params, jobs, only, sphinx, children: _Childre
         _log(f"unchanged, not re-run: {', '.join(report.skipped)}")
     if report.prose_only:
         _log(f"only the markdown changed, outputs kept (not re-run): {', '.join(report.prose_only)}")
+    if not todo:
+        _stop_helpers(children)
     failures = _run_chapters(todo, jobs, report, children) if todo else []
     if failures:
         raise BuildError("\n".join(failures) + "\nThe previous site is unchanged.")
@@ -1056,22 +1075,32 @@ def _run_chapters(todo: dict, jobs: int | None, report: BuildReport, children: _
     LOGS_DIR.mkdir(parents=True, exist_ok=True)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     _log(f"running {len(todo)} chapter(s) on {jobs} worker(s)")
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(WORK_DIR / "runtime"),  # kernels' connection files
-               **{memo.ENV_VAR: str(MEMO_DIR)})
-    env[kernels.ENV_VAR] = _start_zygote([todo[n][0] for n in todo], env, children)
+    env = _worker_env()
+    env[kernels.ENV_VAR] = children.zygote
     try:
         return _run_queue(todo, jobs, report, children, env)
     finally:
-        for proc in children.helpers:
-            _kill(_tree(proc.pid))
-            proc.wait()
-        children.helpers.clear()
+        _stop_helpers(children)
         memo.prune(MEMO_DIR)
 
 
-def _start_zygote(chapters: list[Chapter], env: dict, children: _Children) -> str:
+def _worker_env() -> dict:
+    return dict(os.environ, JUPYTER_RUNTIME_DIR=str(WORK_DIR / "runtime"),  # kernels' connection files
+                **{memo.ENV_VAR: str(MEMO_DIR)})
+
+
+def _stop_helpers(children: _Children) -> None:
+    for proc in children.helpers:
+        _kill(_tree(proc.pid))
+        proc.wait()
+    children.helpers.clear()
+
+
+def _start_zygote(chapters: list[Chapter], children: _Children) -> str:
     """Start the process that imports what these chapters import, once, and forks their kernels
     (``analysis.kernels``); the name workers reach it by."""
+    LOGS_DIR.mkdir(parents=True, exist_ok=True)
+    env = _worker_env()
     address = f"analysis-kernels-{os.getpid()}-{time.monotonic_ns()}"
     with kernels.listen(address) as listener:
         code = ("import sys, json; from analysis.kernels import serve; "
