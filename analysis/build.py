@@ -64,6 +64,7 @@ WORK_DIR = BUILD_DIR / "work"  # scratch of the running build: one folder per ru
 LOGS_DIR = BUILD_DIR / "logs"  # each chapter's kernel output of its last run
 PROGRESS_EVERY = 20.0  # seconds without a finished chapter before the runner says what is running
 MEMO_DIR = BUILD_DIR / "memo"  # results chapters share, within a build and with the next (analysis.memo)
+SPHINX_DIR = BUILD_DIR / "sphinx"  # what the last good Sphinx run parsed, reused by the next (run_sphinx)
 
 
 class BuildError(RuntimeError):
@@ -856,11 +857,56 @@ def _wait(proc: subprocess.Popen) -> int:
             continue
 
 
+SPHINX_KEPT = (".doctrees", "jupyter_execute")  # what a rebuild reuses from the last good Sphinx run
+OLD_MTIME = 946684800  # 2000-01-01: the mtime of a staged file Sphinx has already read
+
+
+def sphinx_env_digest() -> str:
+    """Everything besides the pages that shapes how Sphinx reads them: configuration, table of
+    contents, the book's Sphinx extensions (``_ext/``, ``analysis/``), the lock file (versions),
+    Python and this folder. Kept parses are reused only while it is unchanged."""
+    h = hashlib.sha256(f"{sys.version}\0{ROOT}\0".encode())
+    for path in [CONFIG_FILE, TOC_FILE, LOCK_FILE, *_tree_files(ROOT / "_ext"), *_tree_files(PACKAGE_DIR)]:
+        if path.exists():
+            _hash_file(h, path, path.relative_to(ROOT).as_posix())
+    return h.hexdigest()
+
+
+def _settle_mtimes(stage_dir: Path, read: dict[str, str]) -> dict[str, str]:
+    """Make a staged file's mtime say whether Sphinx has read these bytes: an old date for a file
+    whose digest is in ``read``, now for any other. Sphinx re-reads a page whose source is newer
+    than its last reading, so it then re-reads exactly the pages whose bytes changed. Returns the
+    digests of the staged files."""
+    now = time.time()
+    digests = {}
+    for path in _tree_files(stage_dir):
+        rel = path.relative_to(stage_dir).as_posix()
+        digests[rel] = file_digest(path)
+        stamp = OLD_MTIME if read.get(rel) == digests[rel] else now
+        os.utime(path, (stamp, stamp))
+    return digests
+
+
 def run_sphinx(stage_dir: Path, children: _Children) -> Path:
-    """Build the staged book into a temporary folder; return the new html folder."""
+    """Build the staged book into a temporary folder; return the new html folder.
+
+    The HTML is always written whole, into an empty folder; what Sphinx parsed in the last good
+    run (doctrees, notebook outputs) is reused while :func:`sphinx_env_digest` is unchanged, so
+    only the pages whose bytes changed are read again. A failed run keeps nothing (its pages are
+    read again next time, and their warnings said again)."""
     out = BUILD_DIR / "site-new"
     if out.exists():
         shutil.rmtree(out)
+    record, env_digest = read_record("_sphinx"), sphinx_env_digest()
+    forget("_sphinx")
+    kept = record.get("key") == env_digest and record.get("tree") == tree_digest(SPHINX_DIR)  # untouched
+    (out / "_build").mkdir(parents=True)
+    if kept:
+        for name in SPHINX_KEPT:
+            if (SPHINX_DIR / name).is_dir():
+                os.replace(SPHINX_DIR / name, out / "_build" / name)
+    shutil.rmtree(SPHINX_DIR, ignore_errors=True)
+    files = _settle_mtimes(stage_dir, record.get("files", {}) if kept else {})
     cmd = [
         sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(stage_dir),
         "--path-output", str(out), "-W", "-n", "--keep-going",
@@ -882,6 +928,11 @@ def run_sphinx(stage_dir: Path, children: _Children) -> Path:
             + "\n  ".join(problems[:30])
             + f"\nFull log: {log_file.relative_to(ROOT)}"
         )
+    SPHINX_DIR.mkdir(parents=True)
+    for name in SPHINX_KEPT:
+        if (out / "_build" / name).is_dir():
+            os.replace(out / "_build" / name, SPHINX_DIR / name)
+    write_record("_sphinx", {"key": env_digest, "files": files, "tree": tree_digest(SPHINX_DIR)})
     return out / "_build" / "html"
 
 

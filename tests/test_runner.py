@@ -279,3 +279,32 @@ def test_markdown_edit_reaches_the_page_without_running_the_chapter(tmp_path):
     proc = _run(repo, "--jobs", "2")
     assert proc.returncode == 0 and (repo / "_build" / "pid-01_first").exists()
     assert "outputs kept" not in proc.stdout
+
+
+@pytest.mark.slow
+def test_sphinx_rereads_only_changed_pages_and_gives_the_fresh_site(tmp_path):
+    repo = _small_book(tmp_path / "repo")
+    assert _run(repo, "--jobs", "2").returncode == 0
+    root_page = repo / "book" / "00_root.md"
+    # a page that fails (warnings are errors): nothing of that run is kept for the next
+    root_page.write_text("# A small book\n\nSee {ref}`no-such-label`.\n")
+    proc = _run(repo, "--jobs", "2")
+    assert proc.returncode == 1 and "no-such-label" in proc.stderr
+    assert not (repo / "_build" / "sphinx").exists()
+    root_page.write_text("# A small book\n\nFor the runner's drills, revised.\n")
+    assert _run(repo, "--jobs", "2").returncode == 0
+    assert "4 added, 0 changed" in (repo / "_build" / "sphinx.log").read_text()  # every page, afresh
+    # an edit of one page: only that page is read again, and the site is the one a fresh build gives
+    root_page.write_text("# A small book\n\nFor the runner's drills, revised twice.\n")
+    assert _run(repo, "--jobs", "2").returncode == 0
+    assert "0 added, 1 changed, 0 removed" in (repo / "_build" / "sphinx.log").read_text()
+    fresh = _small_book(tmp_path / "fresh")
+    (fresh / "book" / "00_root.md").write_text(root_page.read_text())
+    assert _run(fresh, "--jobs", "2").returncode == 0
+    assert _digest(repo / "_build" / "html") == _digest(fresh / "_build" / "html")
+    # kept parses that were touched behind the runner's back are not trusted: every page is read
+    pickle = next((repo / "_build" / "sphinx" / ".doctrees").glob("*.pickle"))
+    pickle.write_bytes(b"not a pickle")
+    root_page.write_text("# A small book\n\nFor the runner's drills, revised thrice.\n")
+    assert _run(repo, "--jobs", "2").returncode == 0
+    assert "4 added, 0 changed" in (repo / "_build" / "sphinx.log").read_text()
