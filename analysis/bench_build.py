@@ -5,7 +5,10 @@ median of ``--repeat`` runs (default 3) of: a cold build (empty ``_build/``, env
 installed), a no-op rebuild, and a rebuild after editing the markdown of one chapter; then, once
 each, a cold build with ``params/full.yml`` (``--full``) and a cold build with default parameters
 on a simulated corpus of ``--large`` firms (default 30,000; 0 skips it).  Peak memory is the
-largest summed resident memory of the build and all its child processes, sampled every 0.2 s.
+largest summed proportional set size (PSS: a page shared by n processes counts 1/n in each) of the
+build and all its child processes, sampled every 0.2 s: the chapters' workers and kernels are
+forked and share most of their pages, which a sum of resident sizes would count once per process.
+Where PSS cannot be read (not Linux) the resident size is used.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ IGNORE = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", ".pyte
 LARGE_FIRMS = 30_000
 
 
-def _tree_rss(pid: int) -> int:
+def _tree_memory(pid: int) -> int:
+    """Summed PSS of a process and its descendants (bytes); RSS where PSS is not available."""
     import psutil
 
     try:
@@ -38,14 +42,20 @@ def _tree_rss(pid: int) -> int:
     total = 0
     for p in procs:
         try:
-            total += p.memory_info().rss
+            info = p.memory_full_info()
+            total += getattr(info, "pss", info.rss)
+        except psutil.AccessDenied:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                pass
         except psutil.Error:
             pass
     return total
 
 
 def _timed_build(repo: Path, extra: list[str], log: Path | None = None) -> tuple[float, int]:
-    """Seconds and peak summed RSS (bytes) of one ``python -m analysis build``."""
+    """Seconds and peak summed memory (PSS, bytes) of one ``python -m analysis build``."""
     env = dict(os.environ, PYTHONPATH=str(repo))
     t0 = time.perf_counter()
     out = open(log, "w") if log else subprocess.DEVNULL
@@ -55,7 +65,7 @@ def _timed_build(repo: Path, extra: list[str], log: Path | None = None) -> tuple
 
     def sample():
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            peak[0] = max(peak[0], _tree_memory(proc.pid))
             time.sleep(0.2)
 
     watcher = threading.Thread(target=sample, daemon=True)

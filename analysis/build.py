@@ -1008,8 +1008,6 @@ def check_corpus(params: dict[str, Any]) -> None:
     """The corpus check of ``analysis validate``, once, before any chapter starts; and the
     parameters that depend on the corpus (text in ``text_fields``, ``min_df`` within its size).
     Skipped when this corpus and these parameters already passed (recorded in the cache)."""
-    from . import corpus as _corpus
-
     if "corpus_path" not in params:
         return
     relevant = {k: params.get(k) for k in ("corpus_path", "website_snapshot", "text_fields", "min_df")}
@@ -1018,6 +1016,7 @@ def check_corpus(params: dict[str, Any]) -> None:
                                           params.get("website_snapshot") or None)).encode()).hexdigest()
     if cached_key("_corpus") == key:
         return
+    from . import corpus as _corpus  # pandas and pandera: only when the check runs
     try:
         data = _corpus.load(params.get("corpus_path") or None, params.get("website_snapshot") or None)
     except _corpus.CorpusError as exc:
