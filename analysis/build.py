@@ -497,20 +497,12 @@ def execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path) -> f
 
 
 # --------------------------------------------------------------------------- worker processes and signals
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
 def _die_with_parent(sig: int):
     """``preexec_fn`` for a child: Linux sends it ``sig`` when this process dies, even by SIGKILL."""
     parent = os.getpid()
 
     def preexec() -> None:
-        try:
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
-        except (OSError, AttributeError):  # not Linux: the signal handlers still stop children
-            pass
+        kernels.die_with_parent(sig)  # not Linux: the signal handlers still stop children
         if os.getppid() != parent:  # the parent died before prctl took effect
             os._exit(1)
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -463,49 +463,73 @@ def _removal() -> frozenset:
 
 
 def _text_hits(text: str, d: Dictionary, matchers: dict) -> dict[str, list[_Hit]]:
-    """Every cue of every dimension in ``text``, with the flags the decision rules read."""
+    """Every cue of every dimension in ``text``, with the flags the decision rules read. A
+    sentence's cues depend on that sentence alone (and on where it stands), so each distinct
+    sentence is coded once per dictionary: simulated corpora and boilerplate repeat them."""
     r = d.rules or _load_rules(d.path, {})
-    removal = _removal()
+    seen = matchers.sentences if isinstance(matchers, _DictionaryMatchers) else {}
     hits = {dim: [] for dim in CODED_DIMENSIONS}
     position = 0
     sentences = [s for s in _SENTENCE_RE.split(_text._normalise(text)) if s and s.strip()]
     for si, sentence in enumerate(sentences):
-        pieces = _CLAUSE_RE.split(sentence)
-        tokens, hard, clauses = [], set(), []
-        for k in range(0, len(pieces), 2):
-            delim = pieces[k - 1] if k else ""
-            toks = _text._raw_tokens(pieces[k], "auto")
-            if not toks:
-                continue
-            if delim in _HARD and tokens:
-                hard.add(len(tokens))
-            clauses.append((len(tokens), len(tokens) + len(toks)))
-            tokens.extend(toks)
-        if not tokens:
-            continue
-        neg, excl, out = _scope_flags(tokens, hard, r)
-        sovereign = _has(r["sovereign_currency"], tokens, r.present(tokens))
-        types = list(dict.fromkeys(tokens))
-        dropped = {t for t, x in zip(types, _text._removed(types, removal)) if x}
-        for (a, b) in clauses:
-            raw = tokens[a:b]
-            keep = [j for j in range(a, b) if tokens[j] not in dropped]
-            content = [tokens[j] for j in keep]
-            here = r.present(raw)
-            side, main, minor = (_has(r[k], raw, here) for k in ("side", "main", "minor"))
-            market_words = _has(r.unless, raw, here)
-            for dim in CODED_DIMENSIONS:
-                near_roles = r.near[dim]
-                clause_role = (not market_words) and _has(r.clause[dim], raw, here)
-                for (i, n, cat, weak) in matchers[dim].spans(content):
-                    j = keep[i]
-                    # the cue names the role itself: "global partners", "partners in Europe"
-                    near = content[i + n:i + n + 2] + content[max(0, i - 1):i]
-                    role = clause_role or any(near_roles.match(near, k) for k in range(len(near)))
-                    hits[dim].append(_Hit(cat, weak, si, position + i, neg[j], excl[j], out[j],
-                                          side, main, minor, role, sovereign))
-            position += len(content)
+        found = seen.get(sentence)
+        if found is None:
+            if len(seen) >= _SENTENCES_KEPT:
+                seen.clear()
+            found = seen[sentence] = _sentence_hits(sentence, r, matchers)
+        cues, length = found
+        for dim, hit in cues:
+            hits[dim].append(replace(hit, sentence=si, position=position + hit.position))
+        position += length
     return hits
+
+
+_SENTENCES_KEPT = 100_000  # distinct sentences whose cues a dictionary's matchers keep
+
+
+def _sentence_hits(sentence: str, r: Rules, matchers: dict) -> tuple[tuple, int]:
+    """The cues of one sentence as (dimension, hit) pairs, each hit with sentence 0 and its
+    position counted from the sentence's first content token; and the sentence's number of
+    content tokens."""
+    removal = _removal()
+    found = []
+    pieces = _CLAUSE_RE.split(sentence)
+    tokens, hard, clauses = [], set(), []
+    for k in range(0, len(pieces), 2):
+        delim = pieces[k - 1] if k else ""
+        toks = _text._raw_tokens(pieces[k], "auto")
+        if not toks:
+            continue
+        if delim in _HARD and tokens:
+            hard.add(len(tokens))
+        clauses.append((len(tokens), len(tokens) + len(toks)))
+        tokens.extend(toks)
+    if not tokens:
+        return (), 0
+    neg, excl, out = _scope_flags(tokens, hard, r)
+    sovereign = _has(r["sovereign_currency"], tokens, r.present(tokens))
+    types = list(dict.fromkeys(tokens))
+    dropped = {t for t, x in zip(types, _text._removed(types, removal)) if x}
+    position = 0
+    for (a, b) in clauses:
+        raw = tokens[a:b]
+        keep = [j for j in range(a, b) if tokens[j] not in dropped]
+        content = [tokens[j] for j in keep]
+        here = r.present(raw)
+        side, main, minor = (_has(r[k], raw, here) for k in ("side", "main", "minor"))
+        market_words = _has(r.unless, raw, here)
+        for dim in CODED_DIMENSIONS:
+            near_roles = r.near[dim]
+            clause_role = (not market_words) and _has(r.clause[dim], raw, here)
+            for (i, n, cat, weak) in matchers[dim].spans(content):
+                j = keep[i]
+                # the cue names the role itself: "global partners", "partners in Europe"
+                near = content[i + n:i + n + 2] + content[max(0, i - 1):i]
+                role = clause_role or any(near_roles.match(near, k) for k in range(len(near)))
+                found.append((dim, _Hit(cat, weak, 0, position + i, neg[j], excl[j], out[j],
+                                        side, main, minor, role, sovereign)))
+        position += len(content)
+    return tuple(found), position
 
 
 def _decide_application(hits: list[_Hit]) -> str:
@@ -585,18 +609,27 @@ def _code_text(text: str, d: Dictionary, matchers: dict) -> dict:
                   "label": _DECIDE[dim](hits[dim])} for dim in CODED_DIMENSIONS}
 
 
-_MATCHERS: dict[int, tuple] = {}  # id(dictionary) -> (dictionary, {dimension: _Matcher})
+class _DictionaryMatchers(dict):
+    """One dictionary's matchers, {dimension: _Matcher}, and the cues of the sentences coded with
+    them (see :func:`_text_hits`)."""
+
+    def __init__(self, d: Dictionary):
+        super().__init__({dim: _Matcher(d.entries[dim]) for dim in CODED_DIMENSIONS})
+        self.sentences: dict[str, tuple] = {}
+
+
+_MATCHERS: dict[int, tuple] = {}  # id(dictionary) -> (dictionary, _DictionaryMatchers)
 _MATCHERS_KEPT = 8
 
 
-def _matchers(d: Dictionary) -> dict:
-    """The dictionary's matchers, one per dimension, kept while the dictionary is in use, so that
-    their per-token caches serve every call (a study codes dozens of corpora with one dictionary)."""
+def _matchers(d: Dictionary) -> _DictionaryMatchers:
+    """The dictionary's matchers, kept while the dictionary is in use, so that their per-token
+    and per-sentence caches serve every call (a study codes dozens of corpora with one dictionary)."""
     hit = _MATCHERS.get(id(d))
     if hit is None or hit[0] is not d:
         while len(_MATCHERS) >= _MATCHERS_KEPT:
             _MATCHERS.pop(next(iter(_MATCHERS)))
-        hit = _MATCHERS[id(d)] = (d, {dim: _Matcher(d.entries[dim]) for dim in CODED_DIMENSIONS})
+        hit = _MATCHERS[id(d)] = (d, _DictionaryMatchers(d))
     return hit[1]
 
 
