@@ -7,8 +7,8 @@ before any work, eleven times in a cold build. During a build the runner instead
 forks a kernel for each chapter. A forked kernel is a real ipykernel (the same messages, outputs
 and display machinery) in a fresh process: what one chapter does never reaches another.
 
-The worker asks for a kernel through :class:`ForkKernelManager`, the kernel manager papermill is
-given while the environment variable ``ANALYSIS_KERNEL_ZYGOTE`` names the zygote; without it
+The worker asks for a kernel through the kernel manager of :func:`papermill_options`, given to
+papermill while the environment variable ``ANALYSIS_KERNEL_ZYGOTE`` names the zygote; without it
 (papermill by hand, tests) or when the zygote cannot be reached, kernels start the ordinary way.
 
 Lifetimes: the zygote dies with the runner, every forked kernel with the zygote
@@ -145,7 +145,9 @@ def deepen(project: Path) -> Iterator[str]:
 
 
 # --------------------------------------------------------------------------- the zygote
-def _die_with_parent(sig: int) -> None:
+def die_with_parent(sig: int) -> None:
+    """Ask Linux to send this process ``sig`` when its parent dies (even by SIGKILL); a no-op
+    elsewhere."""
     try:
         import ctypes
 
@@ -247,7 +249,7 @@ def _fork_kernel(conn: socket.socket, listener: socket.socket, kernels: dict) ->
         code = 1
         try:
             os.setsid()  # its own process group, as jupyter_client starts kernels
-            _die_with_parent(signal.SIGKILL)
+            die_with_parent(signal.SIGKILL)
             if os.getppid() == 1:
                 os._exit(1)
             listener.close()
