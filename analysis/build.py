@@ -623,6 +623,7 @@ def _worker_main(job_file: str) -> int:
     signal.signal(signal.SIGTERM, _kill_children_and_exit)
     job = json.loads(Path(job_file).read_text())
     chapter = Chapter(job["name"], Path(job["source"]))
+    os.environ[kernels.CHAPTER_VAR] = job["source"]  # the zygote serves its kernel once its imports are done
     try:
         result = {"seconds": execute_chapter(chapter, job["params"], Path(job["output"]))}
     except ChapterFailed as exc:

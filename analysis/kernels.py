@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ENV_VAR = "ANALYSIS_KERNEL_ZYGOTE"  # the zygote's abstract socket name, set by the runner
+CHAPTER_VAR = "ANALYSIS_CHAPTER"  # the chapter a worker runs (its .py), so its kernel waits for its imports only
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets for each kernel
 LAUNCHER = ["-m", "ipykernel_launcher"]  # the kernelspec's command (after the interpreter and its -X options)
 CONNECT_TIMEOUT = 120.0  # seconds a worker waits for its kernel (the zygote may still be importing)
@@ -167,58 +168,94 @@ def listen(address: str) -> socket.socket:
 
 
 def serve(fd: int, sources: list[str], project: str) -> None:
-    """On the listening socket ``fd`` (from :func:`listen`), import what the chapters import
-    (following the modules under the folder ``project`` into their functions), then fork a
-    kernel for each request until killed."""
+    """On the listening socket ``fd`` (from :func:`listen`), fork a kernel for each request until
+    killed, importing first what the chapters import, then (following the modules under the
+    folder ``project`` into their functions) what they may import.
+
+    A request is served as soon as the modules of its chapter (``CHAPTER_VAR`` in the kernel's
+    environment; every chapter's when absent) are imported, so the first chapters do not wait
+    for the imports of the last; between requests the zygote goes on importing, one module at
+    a time."""
     # as `python -m ipykernel_launcher` would: no working directory on the path, the inline backend
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
     listener = socket.socket(fileno=fd)
-    modules = preload(["ipykernel.kernelapp", *chapter_modules([Path(s) for s in sources])])
-    print(f"kernel zygote {os.getpid()}: {len(modules)} modules the chapters import", flush=True)
-    steps = deepen(Path(project))  # taken one at a time while no request waits
+    first = ["ipykernel.kernelapp"]
+    per_chapter = {str(Path(s)): first + chapter_modules([Path(s)]) for s in sources}
+    everything = list(dict.fromkeys(first + [m for names in per_chapter.values() for m in names]))
+    tried: set[str] = set()
+    steps: Iterator[str] | None = None  # deepen(), once every chapter's own imports are done
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
+    waiting: list[tuple] = []  # requests not yet served: (conn, request, fds)
     kernels: dict[int, socket.socket] = {}  # kernel pid -> the connection of the worker that asked
+    prepared = False
     while True:
-        events = selector.select(timeout=0.1 if steps is None else 0)
-        if not events and steps is not None:
-            done = next(steps, None)
-            if done is None:
-                steps = None
-                print(f"kernel zygote {os.getpid()}: prepared ({len(sys.modules)} modules)", flush=True)
-        for key, _ in events:
+        busy = bool(waiting) or not prepared
+        for key, _ in selector.select(timeout=0 if busy else 0.1):
             if key.fileobj is listener:
                 conn, _ = listener.accept()
-                pid = _fork_kernel(conn, listener, kernels)
-                if pid is None:
+                request = _read_request(conn)
+                if request is None:
                     conn.close()
                 else:
-                    kernels[pid] = conn
-                    selector.register(conn, selectors.EVENT_READ, pid)
+                    waiting.append((conn, *request))
             else:  # the worker closed its end (it finished or died): its kernel goes with it
                 try:
                     os.killpg(key.data, signal.SIGKILL)
                 except OSError:
                     pass
                 selector.unregister(key.fileobj)
-        while kernels:  # reap, and tell each worker how its kernel ended
+        _reap(kernels, selector)
+        if waiting:
+            conn, request, fds = waiting[0]
+            if _import_next(per_chapter.get(request["env"].get(CHAPTER_VAR, ""), everything), tried):
+                continue
+            waiting.pop(0)
+            pid = _fork_kernel(conn, request, fds, listener, [c for c, *_ in waiting] + list(kernels.values()),
+                               [fd for *_, more in waiting for fd in more])
+            kernels[pid] = conn
+            selector.register(conn, selectors.EVENT_READ, pid)
+        elif not prepared:
+            if _import_next(everything, tried):
+                continue
+            if steps is None:
+                print(f"kernel zygote {os.getpid()}: the chapters' imports done", flush=True)
+                steps = deepen(Path(project))
+            if next(steps, None) is None:
+                prepared = True
+                print(f"kernel zygote {os.getpid()}: prepared ({len(sys.modules)} modules)", flush=True)
+
+
+def _import_next(names: list[str], tried: set[str]) -> bool:
+    """Import the first of ``names`` not tried yet; False when all were."""
+    for name in names:
+        if name not in tried:
+            tried.add(name)
+            preload([name])
+            return True
+    return False
+
+
+def _reap(kernels: dict, selector: selectors.BaseSelector) -> None:
+    """Reap ended kernels and tell each worker how its kernel ended."""
+    while kernels:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        conn = kernels.pop(pid, None)
+        if conn is not None:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
-            conn = kernels.pop(pid, None)
-            if conn is not None:
-                try:
-                    conn.send(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())
-                except OSError:
-                    pass
-                if _registered(selector, conn):
-                    selector.unregister(conn)
-                conn.close()
+                conn.send(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())
+            except OSError:
+                pass
+            if _registered(selector, conn):
+                selector.unregister(conn)
+            conn.close()
 
 
 def _registered(selector: selectors.BaseSelector, conn: socket.socket) -> bool:
@@ -229,19 +266,27 @@ def _registered(selector: selectors.BaseSelector, conn: socket.socket) -> bool:
     return True
 
 
-def _fork_kernel(conn: socket.socket, listener: socket.socket, kernels: dict) -> int | None:
-    """Read one request (the kernel's arguments, environment, working directory, and the worker's
-    stdin, stdout and stderr as file descriptors) and fork the kernel; its pid, or None."""
+def _read_request(conn: socket.socket) -> tuple[dict, list[int]] | None:
+    """One request: the kernel's arguments, environment and working directory, and the worker's
+    stdin, stdout and stderr as file descriptors; None when it is not one."""
     try:
         data, fds, _, _ = socket.recv_fds(conn, MAX_MESSAGE, 3)
         request = json.loads(data)
-        argv, env, cwd = list(request["argv"]), dict(request["env"]), str(request["cwd"])
+        request = {"argv": list(request["argv"]), "env": dict(request["env"]), "cwd": str(request["cwd"])}
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if len(fds) != 3:
         for fd in fds:
             os.close(fd)
         return None
+    return request, fds
+
+
+def _fork_kernel(conn: socket.socket, request: dict, fds: list[int], listener: socket.socket,
+                 others: list[socket.socket], other_fds: list[int]) -> int:
+    """Fork the kernel of one request; its pid. The child keeps none of the zygote's sockets and
+    descriptors but its own connection, which it closes once it has said its pid."""
+    argv, env, cwd = request["argv"], request["env"], request["cwd"]
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -253,8 +298,10 @@ def _fork_kernel(conn: socket.socket, listener: socket.socket, kernels: dict) ->
             if os.getppid() == 1:
                 os._exit(1)
             listener.close()
-            for other in kernels.values():
+            for other in others:
                 other.close()
+            for other_fd in other_fds:
+                os.close(other_fd)
             for target, fd in enumerate(fds):
                 os.dup2(fd, target)
                 os.close(fd)

@@ -173,3 +173,42 @@ def test_deepen_follows_deferred_imports_and_warms_up(tmp_path):
     proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_request_waits_for_its_own_chapters_imports_only(tmp_path):
+    """The zygote serves a chapter's kernel before it imports what only later chapters need."""
+    import threading
+
+    from jupyter_client.connect import write_connection_file
+
+    (tmp_path / "slow_for_later.py").write_text(
+        "import pathlib, time\ntime.sleep(3)\npathlib.Path(__file__).with_name('imported').write_text('')\n")
+    later, first = tmp_path / "02_later.py", tmp_path / "01_first.py"
+    later.write_text("# %%\nimport slow_for_later\n")
+    first.write_text("# %%\nimport json\n")
+    conn_file, _ = write_connection_file(str(tmp_path / "kernel.json"))
+    env = dict(os.environ, **{kernels.CHAPTER_VAR: str(first)})
+    address = f"test-kernels-{os.getpid()}-{time.monotonic_ns()}"
+    with kernels.listen(address) as listener:
+        asked: dict = {}  # the request is made first, and waits in the backlog
+        thread = threading.Thread(target=lambda: asked.setdefault(
+            "kernel", kernels.ForkedKernel(address, ["-f", conn_file], env, str(tmp_path))))
+        thread.start()
+        time.sleep(0.5)
+        proc = subprocess.Popen([sys.executable, "-c", "import sys, json; from analysis.kernels import serve; "
+                                 "serve(int(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3])", str(listener.fileno()),
+                                 json.dumps([str(later), str(first)]), str(ROOT / "analysis")], cwd=ROOT,
+                                pass_fds=(listener.fileno(),),
+                                env=dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{tmp_path}"))
+    try:
+        thread.join(60)
+        assert "kernel" in asked
+        assert not (tmp_path / "imported").exists(), "the kernel waited for a later chapter's imports"
+        asked["kernel"].kill()
+        deadline = time.time() + 30
+        while not (tmp_path / "imported").exists() and time.time() < deadline:
+            time.sleep(0.1)
+        assert (tmp_path / "imported").exists(), "the zygote did not go on importing once idle"
+    finally:
+        proc.kill()
+        proc.wait()
