@@ -37,6 +37,7 @@ CHAPTER_VAR = "ANALYSIS_CHAPTER"  # the chapter a worker runs (its .py), so its 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets for each kernel
 LAUNCHER = ["-m", "ipykernel_launcher"]  # the kernelspec's command (after the interpreter and its -X options)
 CONNECT_TIMEOUT = 120.0  # seconds a worker waits for its kernel (the zygote may still be importing)
+REQUEST_TIMEOUT = 10.0  # seconds the zygote waits for the request of a connection it accepted
 MAX_MESSAGE = 1 << 20
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -270,7 +271,9 @@ def _read_request(conn: socket.socket) -> tuple[dict, list[int]] | None:
     """One request: the kernel's arguments, environment and working directory, and the worker's
     stdin, stdout and stderr as file descriptors; None when it is not one."""
     try:
+        conn.settimeout(REQUEST_TIMEOUT)  # a worker sends its request as soon as it connects
         data, fds, _, _ = socket.recv_fds(conn, MAX_MESSAGE, 3)
+        conn.settimeout(None)
         request = json.loads(data)
         request = {"argv": list(request["argv"]), "env": dict(request["env"]), "cwd": str(request["cwd"])}
     except (OSError, ValueError, KeyError, TypeError):
@@ -365,7 +368,8 @@ class ForkedKernel:
             except OSError:
                 data = b""
             # no message but a closed connection: the zygote is gone, and the kernel with it
-            self.returncode = int(json.loads(data).get("exit", -9)) if data else -int(signal.SIGKILL)
+            killed = -int(signal.SIGKILL)
+            self.returncode = int(json.loads(data).get("exit", killed)) if data else killed
             self.sock.close()
         return self.returncode
 
