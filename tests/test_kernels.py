@@ -119,7 +119,10 @@ def _start_kernel(address: str, tmp_path: Path):
 def _gone(pid: int, within: float = 10) -> bool:
     deadline = time.time() + within
     while time.time() < deadline:
-        if not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:  # gone, or reaped between two looks
             return True
         time.sleep(0.1)
     return False

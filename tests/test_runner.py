@@ -95,11 +95,17 @@ def _wait_for_kernels(repo: Path, proc: subprocess.Popen, names=("01_first", "02
     raise AssertionError("the chapters did not start")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:  # gone, or reaped between two looks
+        return False
+
+
 def _gone(pids: list[int], within: float = 10) -> bool:
     deadline = time.time() + within
     while time.time() < deadline:
-        alive = [p for p in pids if psutil.pid_exists(p)
-                 and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        alive = [p for p in pids if _alive(p)]
         if not alive:
             return True
         time.sleep(0.1)
