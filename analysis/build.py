@@ -584,13 +584,8 @@ def _fork_worker(job_file: Path, log: Path, env: dict, children: "_Children") ->
     import papermill  # noqa: F401 - imported once here, inherited by every worker
 
     die_with_runner = _die_with_parent(signal.SIGTERM)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid:
-        return _ForkedWorker(pid)
-    code = 1
-    try:
+
+    def worker() -> int:
         os.setsid()
         die_with_runner()
         signal.signal(signal.SIGINT, signal.default_int_handler)  # not the runner's handlers
@@ -605,17 +600,9 @@ def _fork_worker(job_file: Path, log: Path, env: dict, children: "_Children") ->
         os.environ.clear()
         os.environ.update(env)
         os.chdir(ROOT)
-        code = _worker_main(str(job_file))
-    except BaseException:  # noqa: BLE001 - into the chapter's log; the runner reports no result
-        import traceback
+        return _worker_main(str(job_file))
 
-        traceback.print_exc()
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
+    return _ForkedWorker(kernels.fork_child(worker))
 
 
 def _worker_main(job_file: str) -> int:

@@ -158,6 +158,30 @@ def die_with_parent(sig: int) -> None:
         pass
 
 
+def fork_child(body) -> int:
+    """Fork; in the child run ``body`` (which returns an exit code) and end the child with that
+    code, printing any exception to its stderr, never returning to the parent's code. Returns the
+    child's pid in the parent."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        code = body()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001 - printed to the child's log, then it ends
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
 def listen(address: str) -> socket.socket:
     """The zygote's socket, bound to the abstract name ``address`` and listening. The runner makes
     it before any worker starts and hands it to the zygote, so that a worker never finds nobody
@@ -289,47 +313,35 @@ def _fork_kernel(conn: socket.socket, request: dict, fds: list[int], listener: s
                  others: list[socket.socket], other_fds: list[int]) -> int:
     """Fork the kernel of one request; its pid. The child keeps none of the zygote's sockets and
     descriptors but its own connection, which it closes once it has said its pid."""
-    argv, env, cwd = request["argv"], request["env"], request["cwd"]
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the kernel
-        code = 1
-        try:
-            os.setsid()  # its own process group, as jupyter_client starts kernels
-            die_with_parent(signal.SIGKILL)
-            if os.getppid() == 1:
-                os._exit(1)
-            listener.close()
-            for other in others:
-                other.close()
-            for other_fd in other_fds:
-                os.close(other_fd)
-            for target, fd in enumerate(fds):
-                os.dup2(fd, target)
-                os.close(fd)
-            conn.send(json.dumps({"pid": os.getpid()}).encode())
-            conn.close()
-            os.chdir(cwd)
-            os.environ.clear()
-            os.environ.update(env)
-            if env.get("JPY_PARENT_PID", "").isdigit():  # read from the environment at import time,
-                argv = [*argv, f"--IPKernelApp.parent_handle={env['JPY_PARENT_PID']}"]  # so given here
-            sys.argv = [sys.executable, *argv]
-            from ipykernel.kernelapp import launch_new_instance
+    def kernel() -> int:
+        argv = request["argv"]
+        os.setsid()  # its own process group, as jupyter_client starts kernels
+        die_with_parent(signal.SIGKILL)
+        if os.getppid() == 1:
+            return 1
+        listener.close()
+        for other in others:
+            other.close()
+        for other_fd in other_fds:
+            os.close(other_fd)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        conn.send(json.dumps({"pid": os.getpid()}).encode())
+        conn.close()
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        parent = request["env"].get("JPY_PARENT_PID", "")
+        if parent.isdigit():  # read from the environment at import time, so given here
+            argv = [*argv, f"--IPKernelApp.parent_handle={parent}"]
+        sys.argv = [sys.executable, *argv]
+        from ipykernel.kernelapp import launch_new_instance
 
-            launch_new_instance(argv=argv)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        except BaseException:  # noqa: BLE001 - printed to the chapter's log, then the kernel ends
-            traceback.print_exc()
-        finally:
-            try:
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                os._exit(code)
+        launch_new_instance(argv=argv)
+        return 0
+
+    pid = fork_child(kernel)
     for fd in fds:
         os.close(fd)
     return pid
