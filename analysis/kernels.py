@@ -38,6 +38,7 @@ INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel s
 LAUNCHER = ["-m", "ipykernel_launcher"]  # the kernelspec's command (after the interpreter and its -X options)
 CONNECT_TIMEOUT = 120.0  # seconds a worker waits for its kernel (the zygote may still be importing)
 REQUEST_TIMEOUT = 10.0  # seconds the zygote waits for the request of a connection it accepted
+EXIT_REPORT_WAIT = 1.0  # seconds a worker that killed its kernel waits for the zygote to report the exit
 MAX_MESSAGE = 1 << 20
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -215,6 +216,7 @@ def serve(fd: int, sources: list[str], project: str) -> None:
     selector.register(listener, selectors.EVENT_READ)
     waiting: list[tuple] = []  # requests not yet served: (conn, request, fds)
     kernels: dict[int, socket.socket] = {}  # kernel pid -> the connection of the worker that asked
+    exits: dict[int, int] = {}  # kernel pid -> a descriptor readable once it has ended (Linux)
     prepared = False
     while True:
         busy = bool(waiting) or not prepared
@@ -226,22 +228,28 @@ def serve(fd: int, sources: list[str], project: str) -> None:
                     conn.close()
                 else:
                     waiting.append((conn, *request))
+            elif key.data is _ENDED:  # a kernel ended: reaped below, its worker told at once
+                continue
             else:  # the worker closed its end (it finished or died): its kernel goes with it
                 try:
                     os.killpg(key.data, signal.SIGKILL)
                 except OSError:
                     pass
                 selector.unregister(key.fileobj)
-        _reap(kernels, selector)
+        _reap(kernels, selector, exits)
         if waiting:
             conn, request, fds = waiting[0]
             if _import_next(per_chapter.get(request["env"].get(CHAPTER_VAR, ""), everything), tried):
                 continue
             waiting.pop(0)
             pid = _fork_kernel(conn, request, fds, listener, [c for c, *_ in waiting] + list(kernels.values()),
-                               [fd for *_, more in waiting for fd in more])
+                               [fd for *_, more in waiting for fd in more] + list(exits.values()))
             kernels[pid] = conn
             selector.register(conn, selectors.EVENT_READ, pid)
+            watch = _exit_watch(pid)
+            if watch is not None:
+                exits[pid] = watch
+                selector.register(watch, selectors.EVENT_READ, _ENDED)
         elif not prepared:
             if _import_next(everything, tried):
                 continue
@@ -263,7 +271,20 @@ def _import_next(names: list[str], tried: set[str]) -> bool:
     return False
 
 
-def _reap(kernels: dict, selector: selectors.BaseSelector) -> None:
+_ENDED = object()  # selector data of a kernel's exit descriptor
+
+
+def _exit_watch(pid: int) -> int | None:
+    """A descriptor that becomes readable when child ``pid`` ends (a Linux pidfd), so that the
+    zygote reaps it and tells its worker at once; None where there is none (the zygote then
+    notices within its 0.1 s polling)."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _reap(kernels: dict, selector: selectors.BaseSelector, exits: dict) -> None:
     """Reap ended kernels and tell each worker how its kernel ended."""
     while kernels:
         try:
@@ -272,6 +293,10 @@ def _reap(kernels: dict, selector: selectors.BaseSelector) -> None:
             return
         if pid == 0:
             return
+        watch = exits.pop(pid, None)
+        if watch is not None:
+            selector.unregister(watch)
+            os.close(watch)
         conn = kernels.pop(pid, None)
         if conn is not None:
             try:
@@ -417,11 +442,66 @@ def _launcher_arguments(kernel_cmd: list[str]) -> list[str] | None:
 
 
 def _kernel_manager_class():
+    import subprocess
+    import time
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager
+
+    class ReadyKernelClient(AsyncKernelClient):
+        """jupyter_client's client, with a shorter wait for a new kernel."""
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            """Ready once the kernel has answered a kernel_info request on the shell channel and
+            said on IOPub that it is idle again after it, the last message the request causes.
+            jupyter_client's own wait ends by listening to IOPub until 0.2 s pass without a
+            message, 0.2 s per chapter. Requests are sent again while IOPub is still silent (its
+            subscription may not be connected yet); a message of the kernel's start that comes
+            later has another parent, and nbclient ignores it."""
+            deadline = time.monotonic() + (float("inf") if timeout is None else float(timeout))
+            asked: set[str] = set()
+            reply = None
+            while True:
+                asked.add(self.kernel_info())
+                try:
+                    while reply is None:
+                        msg = await self.shell_channel.get_msg(timeout=1)
+                        if msg["msg_type"] == "kernel_info_reply":
+                            reply = msg
+                    while True:
+                        msg = await self.iopub_channel.get_msg(timeout=0.2)
+                        if (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
+                                and msg["parent_header"].get("msg_id") in asked):
+                            self._handle_kernel_info_reply(reply)
+                            return
+                except Empty:
+                    pass
+                if not await self.is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
     class ForkKernelManager(AsyncKernelManager):
         """Starts its kernel by asking the zygote to fork one (the ordinary way when the
         kernelspec is not ipykernel's launcher or the zygote cannot be reached)."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.client_factory = ReadyKernelClient
+
+        async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+            """A forked kernel shut down ``now`` is killed and its end awaited from the zygote,
+            which reports it at once; jupyter_client then finds it gone at its first look
+            instead of looking again every 0.1 s."""
+            process = getattr(self.provisioner, "process", None)
+            if now and not restart and isinstance(process, ForkedKernel) and process.poll() is None:
+                await self.provisioner.kill()
+                try:
+                    process.wait(EXIT_REPORT_WAIT)
+                except subprocess.TimeoutExpired:
+                    pass  # jupyter_client looks again, as it would have
+            await super().shutdown_kernel(now=now, restart=restart)
 
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw):
             address = os.environ.get(ENV_VAR, "")
@@ -447,6 +527,10 @@ def _kernel_manager_class():
 
 
 def papermill_options() -> dict:
-    """Keyword arguments for ``papermill.execute_notebook``: the forking kernel manager while a
-    zygote serves this build, nothing otherwise."""
-    return {"kernel_manager_class": _kernel_manager_class()} if os.environ.get(ENV_VAR) else {}
+    """Keyword arguments for ``papermill.execute_notebook`` while a zygote serves this build,
+    nothing otherwise: the forking kernel manager, and a kernel killed once its last cell has run
+    (nbclient's ``shutdown_kernel="immediate"``) instead of asked to shut down and watched until it
+    exits. The notebook is complete by then; a forked kernel has nothing to save at exit."""
+    if not os.environ.get(ENV_VAR):
+        return {}
+    return {"kernel_manager_class": _kernel_manager_class(), "shutdown_kernel": "immediate"}
