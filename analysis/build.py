@@ -51,10 +51,8 @@ import yaml
 
 from . import kernels, memo
 from . import params as _params
-from .paths import BUILD_DIR, DATA_DIR, LOCK_FILE, PACKAGE_DIR, PARAMS_DIR, ROOT
+from .paths import BUILD_DIR, CONFIG_FILE, DATA_DIR, LOCK_FILE, PACKAGE_DIR, PARAMS_DIR, ROOT, TOC_FILE
 
-TOC_FILE = ROOT / "_toc.yml"
-CONFIG_FILE = ROOT / "_config.yml"
 DEFAULT_PARAMS = PARAMS_DIR / "default.yml"
 KERNEL = "python3"
 RUNNER_PARAMS = _params.RUNNER_PARAMS
@@ -510,11 +508,11 @@ def _die_with_parent(sig: int):
 
 
 def _spawn(cmd: list[str], log: Path, *, env: dict | None = None, sig: int = signal.SIGTERM,
-           pass_fds: tuple[int, ...] = ()):
+           pass_fds: tuple[int, ...] = (), stdin: int = subprocess.DEVNULL):
     """A child in its own session (a terminal's Ctrl-C reaches only the runner, which stops it)
     that dies with the runner."""
     with open(log, "wb") as fh:
-        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT,
+        return subprocess.Popen(cmd, stdin=stdin, stdout=fh, stderr=subprocess.STDOUT,
                                 env=env, cwd=ROOT, start_new_session=True, pass_fds=pass_fds,
                                 preexec_fn=_die_with_parent(sig))
 
@@ -639,6 +637,7 @@ class _Children:
     def __init__(self) -> None:
         self.procs: dict[str, _ForkedWorker] = {}  # chapter workers
         self.helpers: list[subprocess.Popen] = []  # the kernel zygote
+        self.standby: subprocess.Popen | None = None  # jupyter-book, importing while the chapters run
         self.private_fds: list[int] = []  # the runner's own (its lock): closed in forked workers
         self.zygote = ""  # the kernel zygote's address (analysis.kernels), once started
         self.stopping = False
@@ -660,15 +659,16 @@ class _Children:
         raise Interrupted(signum)
 
     def kill_all(self) -> None:
-        everything = [p for proc in [*self.procs.values(), *self.helpers] for p in _tree(proc.pid)]
-        _kill(everything)
-        for proc in [*self.procs.values(), *self.helpers]:
+        children = [*self.procs.values(), *self.helpers, *([self.standby] if self.standby else [])]
+        _kill([p for proc in children for p in _tree(proc.pid)])
+        for proc in children:
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
         self.procs.clear()
         self.helpers.clear()
+        self.standby = None
 
     def __exit__(self, exc_type, exc, tb):
         self.stopping = True
@@ -887,18 +887,24 @@ def run_sphinx(stage_dir: Path, children: _Children) -> Path:
                 os.replace(SPHINX_DIR / name, out / "_build" / name)
     shutil.rmtree(SPHINX_DIR, ignore_errors=True)
     files = _settle_mtimes(stage_dir, record.get("files", {}) if kept else {})
-    cmd = [
-        sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(stage_dir),
-        "--path-output", str(out), "-W", "-n", "--keep-going",
-    ]
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    log_file = BUILD_DIR / "sphinx.log"
-    proc = _spawn(cmd, log_file, env=env, sig=signal.SIGKILL)
+    args = ["build", str(stage_dir), "--path-output", str(out), "-W", "-n", "--keep-going"]
+    proc, children.standby = children.standby, None
+    if proc is None or proc.poll() is not None:
+        proc = _start_sphinx_standby()
     children.procs["sphinx"] = proc
+    if proc.stdin.fileno() in children.private_fds:
+        children.private_fds.remove(proc.stdin.fileno())
+    try:
+        proc.stdin.write((json.dumps(args) + "\n").encode())  # go
+        proc.stdin.close()
+    except BrokenPipeError:  # it ended meanwhile: its exit code and log say why
+        pass
     returncode = _wait(proc)
     del children.procs["sphinx"]
-    log = re.sub(r"\x1b\[[0-9;]*m", "", log_file.read_text(errors="replace"))  # no terminal colours
+    log_file = BUILD_DIR / "sphinx.log"
+    log = re.sub(r"\x1b\[[0-9;]*m", "", SPHINX_LOG_NEW.read_text(errors="replace"))  # no terminal colours
     log_file.write_text(log)
+    SPHINX_LOG_NEW.unlink()
     if returncode != 0:
         problems = [ln for ln in log.splitlines() if _WARNING.search(ln) and str(stage_dir) in ln]
         problems = [ln.replace(str(stage_dir) + os.sep, "") for ln in problems] or log.splitlines()[-15:]
@@ -914,6 +920,18 @@ def run_sphinx(stage_dir: Path, children: _Children) -> Path:
             os.replace(out / "_build" / name, SPHINX_DIR / name)
     write_record("_sphinx", {"key": env_digest, "files": files, "tree": tree_digest(SPHINX_DIR)})
     return out / "_build" / "html"
+
+
+SPHINX_LOG_NEW = BUILD_DIR / "sphinx.log.new"  # the running jupyter-book's output (sphinx.log once it ends)
+
+
+def _start_sphinx_standby() -> subprocess.Popen:
+    """jupyter-book in a process that imports Sphinx and the book's extensions now and builds
+    when :func:`run_sphinx` sends it the command (:mod:`analysis.sphinx_standby`). Its output goes
+    to :data:`SPHINX_LOG_NEW`, so a build that stops before Sphinx keeps the last ``sphinx.log``."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    cmd = [sys.executable, "-m", "analysis.sphinx_standby"]
+    return _spawn(cmd, SPHINX_LOG_NEW, env=env, sig=signal.SIGKILL, stdin=subprocess.PIPE)
 
 
 def add_tables(new_html: Path) -> None:
@@ -1072,6 +1090,9 @@ def _build_locked(book, declared, params, jobs, only, sphinx, children: _Childre
         _log(f"only the markdown changed, outputs kept (not re-run): {', '.join(report.prose_only)}")
     if not todo:
         _stop_helpers(children)
+    if sphinx and (todo or report.prose_only):  # the site will change: Sphinx's imports overlap the chapters
+        children.standby = _start_sphinx_standby()
+        children.private_fds.append(children.standby.stdin.fileno())  # not held by forked workers
     failures = _run_chapters(todo, jobs, report, children) if todo else []
     if failures:
         raise BuildError("\n".join(failures) + "\nThe previous site is unchanged.")

@@ -14,6 +14,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 RESOURCES_DIR = PACKAGE_DIR / "resources"
 DEFAULT_CORPUS = DATA_DIR / "companies.csv"
 LOCK_FILE = ROOT / "requirements.lock"  # the pinned runtime environment
+CONFIG_FILE = ROOT / "_config.yml"  # jupyter-book's configuration
+TOC_FILE = ROOT / "_toc.yml"  # and its table of contents
 
 
 def corpus_path(value: str | Path | None) -> Path:

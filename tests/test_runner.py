@@ -148,6 +148,7 @@ def test_interrupt_publishes_nothing_and_the_next_build_recovers(small, how):
     proc, kernels = _start_slow(repo, "seed=2")  # other parameters: every chapter runs
     workers = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
     assert set(kernels) <= set(workers)
+    assert {p.pid for p in _standbys(repo)} <= set(workers) and _standbys(repo)  # Sphinx, importing ahead
     t0 = time.time()
     proc.send_signal(getattr(signal, how))
     out, err = proc.communicate(timeout=30)
@@ -314,3 +315,48 @@ def test_sphinx_rereads_only_changed_pages_and_gives_the_fresh_site(tmp_path):
     root_page.write_text("# A small book\n\nFor the runner's drills, revised thrice.\n")
     assert _run(repo, "--jobs", "2").returncode == 0
     assert "4 added, 0 changed" in (repo / "_build" / "sphinx.log").read_text()
+
+
+def _standbys(repo: Path) -> list[psutil.Process]:
+    """jupyter-book processes waiting for this repository's build (analysis.sphinx_standby)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "cwd"]):
+        if "analysis.sphinx_standby" in (proc.info["cmdline"] or []) and proc.info["cwd"] == str(repo):
+            found.append(proc)
+    return found
+
+
+@pytest.mark.slow
+def test_the_waiting_jupyter_book_writes_the_site_a_fresh_one_writes(tmp_path):
+    """Sphinx runs in a process started with the chapters, which imports ahead and builds when
+    told: its site is the one a fresh ``jupyter-book build`` writes from the same staged pages,
+    and a build that fails before Sphinx leaves the last sphinx.log and no such process."""
+    repo = _small_book(tmp_path / "repo")
+    assert _run(repo, "--jobs", "2").returncode == 0
+    out = tmp_path / "fresh-out"
+    subprocess.run([sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
+                    str(repo / "_build" / "stage"), "--path-output", str(out), "-W", "-n", "--keep-going"],
+                   env=dict(_env(repo), PYTHONHASHSEED="0"), cwd=repo, check=True, capture_output=True,
+                   timeout=300)
+    site = repo / "_build" / "html"
+    shutil.rmtree(site / "tables")  # the runner adds the tables after Sphinx
+    assert _digest(site) == _digest(out / "_build" / "html")
+
+    log = (repo / "_build" / "sphinx.log").read_bytes()
+    chapter = repo / "book" / "01_first.py"
+    chapter.write_text(chapter.read_text().replace('print("', 'raise RuntimeError("drill")\nprint("'))
+    proc = _run(repo, "--jobs", "2")
+    assert proc.returncode == 1 and "RuntimeError: drill" in proc.stderr
+    assert (repo / "_build" / "sphinx.log").read_bytes() == log
+    assert _standbys(repo) == []
+
+
+def test_a_standby_told_nothing_builds_nothing(tmp_path):
+    from analysis import sphinx_standby
+
+    modules = sphinx_standby.extension_modules()
+    assert {"myst_nb", "sphinxcontrib.bibtex", "sphinx_book_theme", "analysis.edition"} <= set(modules)
+    assert "reading_aids" not in modules  # the book's own, imported by the build from the staged copy
+    proc = subprocess.run([sys.executable, "-m", "analysis.sphinx_standby"], stdin=subprocess.DEVNULL,
+                          cwd=tmp_path, env=_env(ROOT), capture_output=True, timeout=120)
+    assert proc.returncode == 0 and list(tmp_path.iterdir()) == []
