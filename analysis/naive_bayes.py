@@ -24,28 +24,6 @@ def _as_csr(X) -> sparse.csr_matrix:
     return X
 
 
-def _expand_rows(X: sparse.csr_matrix, rows: np.ndarray):
-    """The stored entries of ``X[rows]`` as flat arrays (owner position in ``rows``,
-    column, value), rows may repeat; also each row's entry count."""
-    starts = X.indptr[rows]
-    counts = X.indptr[rows + 1] - starts
-    total = int(counts.sum())
-    owner = np.repeat(np.arange(len(rows)), counts)
-    offsets = np.cumsum(counts) - counts
-    pos = np.arange(total) + np.repeat(starts - offsets, counts)
-    return owner, X.indices[pos], X.data[pos], counts
-
-
-def _row_sums(values, counts):
-    """Sum consecutive runs of ``values`` (axis 0) of lengths ``counts`` (may be 0)."""
-    out = np.zeros((len(counts),) + values.shape[1:])
-    nonempty = counts > 0
-    if nonempty.any():
-        starts = (np.cumsum(counts) - counts)[nonempty]
-        out[nonempty] = np.add.reduceat(values, starts, axis=0)
-    return out
-
-
 def _loo_nb_chunk(X, y, K, lb, pi, pw, B, alpha):
     """Leave-one-out predictions for pairs (local batch ``lb``, row ``pi``, weight ``pw``)
     of ``B`` independent training sets; each set's model is fitted on its own pairs.
@@ -54,28 +32,43 @@ def _loo_nb_chunk(X, y, K, lb, pi, pw, B, alpha):
     class k for a held-out firm with counts x is
     ``log N_k/(N-w) + sum_j x_j log((T_kj + alpha) / (T_k + alpha V))`` where the totals of
     the firm's own class have the firm's counts (times its weight w) taken out.
+
+    The sums over a firm's terms are one sparse product: each pair's counts placed in the
+    columns of its own training set (term-major, ``term * B + set``), times the log totals laid
+    out the same way.
     """
     n, V = X.shape
     P = len(pi)
     yc = y[pi]
     cls = lb * K + yc
-    W = sparse.csr_matrix((pw, (cls, pi)), shape=(B * K, n))
-    T = (W @ X).toarray()  # class-by-term totals per training set, (B*K, V)
-    tot = T.sum(axis=1)
-    N = np.bincount(cls, weights=pw, minlength=B * K)
+    BK = B * K
+    W = sparse.csc_matrix((pw, (pi, cls)), shape=(n, BK))
+    T = (X.T.tocsr() @ W).toarray()  # term totals, (V, B*K): column set * K + class
+    tot = T.sum(axis=0)
+    N = np.bincount(cls, weights=pw, minlength=BK)
     Ntot = N.reshape(B, K).sum(axis=1)
-    owner, col, val, counts = _expand_rows(X, pi)
+    starts = X.indptr[pi]
+    counts = X.indptr[pi + 1] - starts  # stored terms per pair
+    indptr = np.concatenate(([0], np.cumsum(counts)))
+    pos = np.arange(indptr[-1]) + np.repeat(starts - indptr[:-1], counts)
+    col, val = X.indices[pos], X.data[pos]
     L = np.asarray(X.sum(axis=1)).ravel()[pi]
     log_rest = np.log(Ntot[lb] - pw)
     with np.errstate(divide="ignore", invalid="ignore"):
-        logT = np.log(T + alpha).reshape(B, K, V)
-        G = logT[lb[owner], :, col]  # (entries, K)
-        G *= val[:, None]
+        t_own = T.ravel()[col * BK + np.repeat(cls, counts)]  # the own class's totals at the firm's terms
+        pairs = sparse.csr_matrix((val, col * B + np.repeat(lb, counts), indptr), shape=(P, V * B))
         rows = lb[:, None] * K + np.arange(K)
-        scores = _row_sums(G, counts) - L[:, None] * np.log(tot[rows] + alpha * V) + np.log(N[rows]) - log_rest[:, None]
+        scores = pairs @ np.log(T + alpha).reshape(V * B, K) \
+            - L[:, None] * np.log(tot[rows] + alpha * V) + np.log(N[rows]) - log_rest[:, None]
         # the held-out firm's own city: its counts (times its weight) leave the totals
-        t_own = np.maximum(T.ravel()[cls[owner] * V + col] - pw[owner] * val, 0.0)
-        s_own = _row_sums(val * np.log(t_own + alpha), counts)
+        t_own -= np.repeat(pw, counts) * val
+        np.maximum(t_own, 0.0, out=t_own)
+        t_own += alpha
+        np.log(t_own, out=t_own)
+        t_own *= val
+        s_own = np.zeros(P)
+        some = counts > 0
+        s_own[some] = np.add.reduceat(t_own, indptr[:-1][some])
         own = (
             s_own
             - L * np.log(np.maximum(tot[cls] - pw * L, 0.0) + alpha * V)
