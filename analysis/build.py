@@ -1041,7 +1041,7 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
     ``pdf_link``: the site links the PDF edition (``make publish`` puts it beside the pages)."""
     from . import edition
 
-    book, declared, params = plan(params_file, overrides, book)
+    book = book or read_toc()
     if only:
         unknown = sorted(set(only) - {c.name for c in book.chapters})
         if unknown:
@@ -1053,9 +1053,10 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
             children.private_fds.append(lock.fh.fileno())
             for note in recover():
                 _log(note)
-            # the zygote's imports overlap the corpus check and the cache lookup; it is stopped
-            # at once when no chapter has to run
+            # the zygote's imports overlap reading the chapters and their parameters, the corpus
+            # check and the cache lookup; it is stopped at once when no chapter has to run
             children.zygote = _start_zygote([c for c in book.chapters if not only or c.name in only], children)
+            book, declared, params = plan(params_file, overrides, book)
             check_corpus(params)
             stamp = edition.build_stamp(params_file, params.get("corpus_path") or None, pdf_link=pdf_link)
             return _build_locked(book, declared, params, jobs, only, sphinx, children, stamp)
