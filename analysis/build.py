@@ -668,7 +668,9 @@ class _Children:
                 pass
         self.procs.clear()
         self.helpers.clear()
-        self.standby = None
+        if self.standby is not None:  # it never built: what it printed while importing goes too
+            self.standby = None
+            SPHINX_LOG_NEW.unlink(missing_ok=True)
 
     def __exit__(self, exc_type, exc, tb):
         self.stopping = True
@@ -1054,8 +1056,11 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
             for note in recover():
                 _log(note)
             # the zygote's imports overlap reading the chapters and their parameters, the corpus
-            # check and the cache lookup; it is stopped at once when no chapter has to run
+            # check and the cache lookup; it is stopped at once when no chapter has to run.
             children.zygote = _start_zygote([c for c in book.chapters if not only or c.name in only], children)
+            if sphinx:  # Sphinx's imports overlap everything before it; stopped unused if the site is unchanged
+                children.standby = _start_sphinx_standby()
+                children.private_fds.append(children.standby.stdin.fileno())  # not held by forked workers
             book, declared, params = plan(params_file, overrides, book)
             check_corpus(params)
             stamp = edition.build_stamp(params_file, params.get("corpus_path") or None, pdf_link=pdf_link)
@@ -1091,9 +1096,6 @@ def _build_locked(book, declared, params, jobs, only, sphinx, children: _Childre
         _log(f"only the markdown changed, outputs kept (not re-run): {', '.join(report.prose_only)}")
     if not todo:
         _stop_helpers(children)
-    if sphinx and (todo or report.prose_only):  # the site will change: Sphinx's imports overlap the chapters
-        children.standby = _start_sphinx_standby()
-        children.private_fds.append(children.standby.stdin.fileno())  # not held by forked workers
     failures = _run_chapters(todo, jobs, report, children) if todo else []
     if failures:
         raise BuildError("\n".join(failures) + "\nThe previous site is unchanged.")
