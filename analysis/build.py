@@ -751,6 +751,7 @@ def recover() -> list[str]:
             shutil.rmtree(leftover)
             if leftover == WORK_DIR:
                 notes.append("removed the scratch files of an interrupted build")
+    SPHINX_LOG_NEW.unlink(missing_ok=True)  # the output of a Sphinx run that was cut short
     return notes
 
 
