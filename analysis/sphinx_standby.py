@@ -2,8 +2,8 @@
 
 Sphinx runs last in a build, alone on the critical path, and a fresh ``jupyter-book build`` first
 spends a second and a half importing Sphinx, the theme and the book's extensions. The runner
-starts this process as the chapters start (:func:`analysis.build.run_sphinx` hands it the build):
-it imports all that, then waits for one line on its standard input, the command-line arguments
+starts this process when a build begins (:func:`analysis.build.run_sphinx` later hands it the
+build): it imports all that, then waits for one line on its standard input, the command-line arguments
 of ``jupyter-book`` as a JSON list, and runs that command as ``jupyter-book`` itself would. End of
 input without a line (the build failed or needs no Sphinx): it exits, having built nothing.
 
