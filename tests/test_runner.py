@@ -328,7 +328,7 @@ def _standbys(repo: Path) -> list[psutil.Process]:
 
 @pytest.mark.slow
 def test_the_waiting_jupyter_book_writes_the_site_a_fresh_one_writes(tmp_path):
-    """Sphinx runs in a process started with the chapters, which imports ahead and builds when
+    """Sphinx runs in a process started as the build begins, which imports ahead and builds when
     told: its site is the one a fresh ``jupyter-book build`` writes from the same staged pages,
     and a build that fails before Sphinx leaves the last sphinx.log and no such process."""
     repo = _small_book(tmp_path / "repo")
