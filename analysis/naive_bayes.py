@@ -24,9 +24,10 @@ def _as_csr(X) -> sparse.csr_matrix:
     return X
 
 
-def _loo_nb_chunk(X, y, K, lb, pi, pw, B, alpha):
+def _loo_nb_chunk(X, XT, lengths, y, K, lb, pi, pw, B, alpha):
     """Leave-one-out predictions for pairs (local batch ``lb``, row ``pi``, weight ``pw``)
-    of ``B`` independent training sets; each set's model is fitted on its own pairs.
+    of ``B`` independent training sets; each set's model is fitted on its own pairs. ``XT`` is
+    ``X`` transposed (CSR) and ``lengths`` its row sums, computed once by the caller.
 
     Multinomial NB with Laplace smoothing ``alpha`` and empirical priors: the score of
     class k for a held-out firm with counts x is
@@ -43,7 +44,7 @@ def _loo_nb_chunk(X, y, K, lb, pi, pw, B, alpha):
     cls = lb * K + yc
     BK = B * K
     W = sparse.csc_matrix((pw, (pi, cls)), shape=(n, BK))
-    T = (X.T.tocsr() @ W).toarray()  # term totals, (V, B*K): column set * K + class
+    T = (XT @ W).toarray()  # term totals, (V, B*K): column set * K + class
     tot = T.sum(axis=0)
     N = np.bincount(cls, weights=pw, minlength=BK)
     Ntot = N.reshape(B, K).sum(axis=1)
@@ -52,7 +53,7 @@ def _loo_nb_chunk(X, y, K, lb, pi, pw, B, alpha):
     indptr = np.concatenate(([0], np.cumsum(counts)))
     pos = np.arange(indptr[-1]) + np.repeat(starts - indptr[:-1], counts)
     col, val = X.indices[pos], X.data[pos]
-    L = np.asarray(X.sum(axis=1)).ravel()[pi]
+    L = lengths[pi]
     log_rest = np.log(Ntot[lb] - pw)
     with np.errstate(divide="ignore", invalid="ignore"):
         t_own = T.ravel()[col * BK + np.repeat(cls, counts)]  # the own class's totals at the firm's terms
@@ -92,11 +93,12 @@ def _loo_nb_batch(X, y, K, pb, pi, pw, n_batch, alpha=1.0):
     per_batch = max(K * V, 1) + 4 * entries_per_batch.mean() + pairs_per_batch.mean()
     step = max(1, int(BLOCK // per_batch))
     starts = np.searchsorted(pb, np.arange(0, n_batch + step, step))
+    XT, lengths = X.T.tocsr(), np.asarray(X.sum(axis=1)).ravel()
     for i, b0 in enumerate(range(0, n_batch, step)):
         s, e = starts[i], starts[i + 1]
         if e > s:
             B = min(step, n_batch - b0)
-            pred[s:e] = _loo_nb_chunk(X, y, K, pb[s:e] - b0, pi[s:e], pw[s:e], B, alpha)
+            pred[s:e] = _loo_nb_chunk(X, XT, lengths, y, K, pb[s:e] - b0, pi[s:e], pw[s:e], B, alpha)
     return pred
 
 
