@@ -26,10 +26,9 @@ test: $(STAMP)
 # The PDF's dates come from the last commit (fixed without git), so rebuilds give the same bytes.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1767225600)
 
-# The whole book as one PDF, from the book last built (`make book` first if there is none).
+# The whole book as one PDF, from the site last built (built first when there is none, or it changed).
 pdf: $(STAMP)
-	test -d _build/stage || $(BIN)/python -m analysis build --params $(PARAMS)
-	$(BIN)/python -m analysis pdf
+	$(BIN)/python -m analysis pdf --params $(PARAMS)
 
 # The edition readers get: publication settings, the site linking the PDF, and the PDF.
 publish: $(STAMP)

@@ -8,6 +8,10 @@ many): the analysis does its parallel work in processes (a chapter per core, the
 replicates), and a multi-threaded BLAS on top of that oversubscribes the cores (the supervised
 coder's L-BFGS fits ran twice as long in a build) and makes floating-point sums depend on the
 machine's core count.
+
+Inside a build (the runner sets ``ANALYSIS_READS_LOG``), importing the package also starts
+recording the input files the process reads (:mod:`analysis.inputs`), so that a chapter is run
+again exactly when a file it read has changed.
 """
 
 import os as _os
@@ -22,3 +26,8 @@ if not any(_var in _os.environ for _var in BLAS_THREAD_VARS):
     from threadpoolctl import threadpool_limits as _threadpool_limits
 
     _threadpool_limits(1, user_api="blas")  # those already loaded (numpy imported first)
+
+if _os.environ.get("ANALYSIS_READS_LOG"):  # analysis.inputs.LOG_VAR: a chapter run by the build
+    from .inputs import install_recorder as _install_recorder
+
+    _install_recorder()

@@ -17,8 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    _build_args(sub.add_parser("build", help="execute the chapters and build the site"))
-    sub.add_parser("pdf", help="the whole book as one PDF (_build/pdf/book.pdf) from the last build")
+    build_parser = sub.add_parser("build", help="execute the chapters and build the site")
+    _build_args(build_parser)
+    build_parser.add_argument("--explain", action="store_true",
+                              help="say per chapter whether the build would run it and why; run nothing")
+    _build_args(sub.add_parser("pdf", help="the whole book as one PDF (_build/pdf/book.pdf), from the last "
+                                           "build's site (built first if there is none)"))
     _build_args(sub.add_parser("publish", help="the edition: site (linking the PDF) and PDF"))
     run = sub.add_parser("run", help="execute one chapter into _build/executed/")
     run.add_argument("chapter", help="chapter name, e.g. 03_data")
@@ -63,18 +67,24 @@ def main(argv: list[str] | None = None) -> int:
             return bench_build(rest)
     args = parser.parse_args(argv)
 
-    from .build import BuildError, Interrupted, build
+    from .build import BuildError, build, explain, site_is_published
     from .pdf import PdfError, build_pdf
+    from .processes import Interrupted
 
     try:
-        if args.command == "build":
+        if args.command == "build" and args.explain:
+            for name, why in explain(args.params, args.overrides):
+                print(f"{name:<18} {why}")
+        elif args.command == "build":
             report = build(args.params, args.overrides, jobs=args.jobs)
             print(f"Open the book: {report.index}")
         elif args.command == "pdf":
-            build_pdf()
+            if not site_is_published():  # no site yet, or it changed: build it (the PDF is its twin)
+                build(args.params, args.overrides, jobs=args.jobs)
+            build_pdf(site=False)
         elif args.command == "publish":
             report = build(args.params, args.overrides, jobs=args.jobs, pdf_link=True)
-            build_pdf()
+            build_pdf(site=True)
             print(f"Open the book: {report.index} (PDF: _build/html/book.pdf)")
         elif args.command == "run":
             report = build(args.params, args.overrides, jobs=1, only=[args.chapter], sphinx=False)

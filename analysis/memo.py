@@ -14,45 +14,36 @@ results up to :data:`MAX_BYTES`).  Without it, in tests, in a notebook run by ha
 papermill, every call computes.
 
 The key of a result is a SHA-256 over the function's name, its arguments (bound to their names,
-defaults filled in, lists as tuples; hashed by ``joblib.hash``, DataFrames and arrays by content),
-the contents of the ``analysis`` package, of ``data/`` and of the lock file, and the Python
-version, so a change to the code, the bundled data or a pinned library is never answered from an
-old result.  Two chapters asking at once do not both compute: the second waits on a file lock for
-the first.  A result is written to a temporary file and moved into place, so a chapter killed
-mid-write leaves no half-written result.
+defaults filled in, lists as tuples; hashed by ``joblib.hash``, DataFrames and arrays by content)
+and the environment of :func:`analysis.inputs.environment_digest` (the ``analysis`` package, the
+lock file, the Python version), so a change to the code or a pinned library is never answered
+from an old result.  A result is stored with the input files its computation read
+(:mod:`analysis.inputs`): a hit counts those files as read by the caller, so a chapter that reads
+a shared result depends on the data it was made from; a result whose input files changed since
+is computed again.  Two chapters asking at once do not both compute: the second waits on a file
+lock (``filelock``, portable) for the first.  A result is written to a temporary file and moved
+into place, so a chapter killed mid-write leaves no half-written result.
+
+Why not ``joblib.Memory``: it keys on the decorated function's own code only (not on the code
+it calls), does not keep two processes from computing the same call at once, and cannot carry
+the input files a result was made from; this module is those three things around pickle files.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import hashlib
 import inspect
 import os
 import pickle
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from .paths import DATA_DIR, LOCK_FILE, PACKAGE_DIR
+from . import inputs
 
 ENV_VAR = "ANALYSIS_MEMO_DIR"
 MAX_BYTES = 1 << 30  # what the runner keeps in the memo folder after a build (least recently used go)
-
-
-@functools.lru_cache(maxsize=1)
-def code_digest() -> str:
-    """SHA-256 over every file of the ``analysis`` package and ``data/`` (names and bytes), the
-    lock file and the Python version."""
-    h = hashlib.sha256(sys.version.encode())
-    for root in (PACKAGE_DIR, DATA_DIR):
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            h.update(str(path.relative_to(root.parent)).encode())
-            h.update(path.read_bytes())
-    if LOCK_FILE.exists():
-        h.update(LOCK_FILE.read_bytes())
-    return h.hexdigest()
 
 
 def prune(where: Path, max_bytes: int = MAX_BYTES) -> list[Path]:
@@ -104,7 +95,7 @@ def key(func, args: tuple, kwargs: dict) -> str:
     bound.apply_defaults()
     arguments = joblib.hash(sorted((k, _plain(v)) for k, v in bound.arguments.items()), hash_name="sha1")
     name = f"{func.__module__}.{func.__qualname__}"
-    return hashlib.sha256(f"{name}\n{arguments}\n{code_digest()}".encode()).hexdigest()
+    return hashlib.sha256(f"{name}\n{arguments}\n{inputs.environment_digest()}".encode()).hexdigest()
 
 
 def shared(func):
@@ -115,20 +106,35 @@ def shared(func):
         where = folder()
         if where is None or any(isinstance(a, Iterator) for a in (*args, *kwargs.values())):
             return func(*args, **kwargs)  # sharing off, or an argument that hashing would consume
+        from filelock import FileLock
+
+        inputs.install_recorder()  # a result carries the files it was made from (idempotent)
         where.mkdir(parents=True, exist_ok=True)
         k = key(func, args, kwargs)
         result_path = where / f"{k}.pkl"
-        with open(where / f"{k}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
-            if result_path.exists():
+        with FileLock(where / f"{k}.lock"):  # released when the block ends, or the process dies
+            stored = _read(result_path)
+            if stored is not None:
                 os.utime(result_path)  # recently used: kept by prune()
-                with open(result_path, "rb") as fh:
-                    return pickle.load(fh)
-            result = func(*args, **kwargs)
+                result, reads = stored
+                inputs.note(reads)
+                return result
+            with inputs.capture() as reads:
+                result = func(*args, **kwargs)
             tmp = result_path.with_suffix(f".{os.getpid()}.tmp")
             with open(tmp, "wb") as fh:
-                pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((result, inputs.digests(reads)), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, result_path)
             return result
 
     return wrapper
+
+
+def _read(path: Path):
+    """A stored (result, reads) whose input files are unchanged, or None."""
+    try:
+        with open(path, "rb") as fh:
+            result, reads = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+        return None
+    return None if inputs.changed(reads) else (result, reads)

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,8 +85,9 @@ def _singlehtml(stage_dir: Path, out_dir: Path) -> Path:
     """Sphinx's singlehtml build of the staged book (warnings are errors, as for the site)."""
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(stage_dir),
-           "--builder", "singlehtml", "--path-output", str(out_dir), "-W", "-n", "--keep-going"]
+    from .site import jupyter_book_command
+
+    cmd = jupyter_book_command(stage_dir, out_dir, builder="singlehtml")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, PYTHONHASHSEED="0"))
     log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
     (BUILD_DIR / "pdf-sphinx.log").write_text(log, encoding="utf-8")
@@ -136,9 +136,11 @@ def render_pdf(html_file: Path, output: Path) -> Path:
     return output
 
 
-def build_pdf(output: Path = PDF_FILE, site: bool = True) -> Path:
-    """The PDF of the book the runner last built (``make book`` first), copied into the site."""
-    stage_dir = BUILD_DIR / "stage"
+def build_pdf(output: Path = PDF_FILE, site: bool = False) -> Path:
+    """The PDF of the book the runner last built, from its stage; ``site``: copied into the site
+    too (``make publish``; the site's record leaves it out, so the next build keeps it)."""
+    from .site import STAGE_DIR as stage_dir
+
     if not (stage_dir / "_config.yml").exists():
         raise PdfError("no staged book in _build/stage: build the book first (`make book`)")
     t0 = time.perf_counter()

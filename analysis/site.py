@@ -1,0 +1,203 @@
+"""The site: stage the book, run jupyter-book on it, publish the result whole.
+
+* :func:`stage` keeps ``_build/stage/`` in step with the book: the configuration, the pages, the
+  executed chapters and the files the text links. A file is rewritten only when its bytes
+  changed, so its modification time tells Sphinx which pages to read again.
+* :func:`run_sphinx` runs ``jupyter-book build -W -n --keep-going`` (its command line, in a child
+  process) on the stage, into ``_build/sphinx/``, which it keeps between builds: Sphinx then reads
+  and writes only the pages that changed. The kept state is dropped when the environment
+  (:func:`analysis.inputs.environment_digest`), ``_ext/`` or the configuration changed, and after
+  any failed run (whose warnings must be said again next time).
+* :func:`publish` copies the new HTML, with the tables, beside the old site and swaps it in; the
+  old one stays until the new one is complete (a swap cut short is undone by :func:`recover`).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from . import inputs, processes
+from .paths import BUILD_DIR, CONFIG_FILE, ROOT, TOC_FILE
+
+STAGE_DIR = BUILD_DIR / "stage"  # the book as Sphinx reads it (kept: make pdf builds from it)
+SPHINX_DIR = BUILD_DIR / "sphinx"  # jupyter-book's output folder, kept between builds
+HTML_DIR = BUILD_DIR / "html"  # the published site
+TABLES_DIR = BUILD_DIR / "tables"  # every table of the published build, as CSV
+SPHINX_LOG = BUILD_DIR / "sphinx.log"
+#: repository files the book's text names; staged under files/ so that pages can link them
+SHIPPED_FILES = ("data", "analysis/dictionaries", "params", "requirements.lock")
+_WARNING = re.compile(r"(WARNING|ERROR|CRITICAL)", re.I)
+
+
+class SiteError(RuntimeError):
+    """Sphinx failed; the message names the problems (the previous site is unchanged)."""
+
+
+def staged_files(book, stamp: dict) -> dict[str, Path | bytes]:
+    """What the stage holds: its relative path → the file it is copied from (or its bytes)."""
+    import json
+
+    files: dict[str, Path | bytes] = {
+        CONFIG_FILE.name: CONFIG_FILE, TOC_FILE.name: TOC_FILE,
+        "book/references.bib": ROOT / "book" / "references.bib",
+    }
+    from .edition import STAMP_FILE
+
+    files[STAMP_FILE] = (json.dumps(stamp, indent=1, sort_keys=True) + "\n").encode()
+    for folder in ("_static", "_ext"):  # the book's CSS, JS and Sphinx extension
+        for path in inputs.tree_files(ROOT / folder):
+            files[path.relative_to(ROOT).as_posix()] = path
+    for page in book.pages:
+        files[f"book/{page.name}"] = page
+    for chapter in book.chapters:
+        files[f"book/{chapter.name}.ipynb"] = chapter.executed
+    for rel in SHIPPED_FILES:  # linked with {download}`/files/...`
+        src = ROOT / rel
+        for path in ([src] if src.is_file() else inputs.tree_files(src)):
+            if not any(part.startswith(".") for part in path.relative_to(ROOT).parts):
+                files[f"files/{path.relative_to(ROOT).as_posix()}"] = path
+    return files
+
+
+def stage(book, stamp: dict) -> Path:
+    """Bring :data:`STAGE_DIR` in step with the book, touching only files whose bytes changed."""
+    wanted = staged_files(book, stamp)
+    STAGE_DIR.mkdir(parents=True, exist_ok=True)
+    for path in inputs.tree_files(STAGE_DIR):
+        if path.relative_to(STAGE_DIR).as_posix() not in wanted:
+            path.unlink()
+    for rel, source in wanted.items():
+        dest = STAGE_DIR / rel
+        data = source if isinstance(source, bytes) else source.read_bytes()
+        if dest.is_file() and dest.stat().st_size == len(data) and dest.read_bytes() == data:
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, dest)
+    return STAGE_DIR
+
+
+def stage_is_current(book, stamp: dict) -> bool:
+    """Whether the stage holds exactly the book as it is now (so the PDF can be made from it)."""
+    wanted = staged_files(book, stamp)
+    present = {p.relative_to(STAGE_DIR).as_posix() for p in inputs.tree_files(STAGE_DIR)}
+    if present != set(wanted):
+        return False
+    for rel, source in wanted.items():
+        data = source if isinstance(source, bytes) else source.read_bytes()
+        if (STAGE_DIR / rel).read_bytes() != data:
+            return False
+    return True
+
+
+def sphinx_key() -> str:
+    """What decides whether Sphinx's kept state can be reused: the environment, the book's
+    extension and stylesheets, the configuration and the table of contents."""
+    return inputs.key(inputs.environment_digest(), inputs.tree_digest(ROOT / "_ext"),
+                      inputs.file_digest(CONFIG_FILE), inputs.file_digest(TOC_FILE), str(ROOT))
+
+
+def jupyter_book_command(source: Path, output: Path, builder: str = "html") -> list[str]:
+    """``jupyter-book build`` through its command-line entry point, with warnings as errors."""
+    return [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(source),
+            "--builder", builder, "--path-output", str(output), "-W", "-n", "--keep-going"]
+
+
+def run_sphinx(children: processes.Children, record: dict) -> tuple[Path, dict]:
+    """Build the stage into :data:`SPHINX_DIR`; the HTML folder and the record to keep."""
+    key = sphinx_key()
+    if record.get("key") != key:
+        shutil.rmtree(SPHINX_DIR, ignore_errors=True)
+    SPHINX_DIR.mkdir(parents=True, exist_ok=True)
+    new_log = BUILD_DIR / "sphinx.log.new"
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    children.procs["sphinx"] = processes.spawn(jupyter_book_command(STAGE_DIR, SPHINX_DIR), new_log,
+                                               env=env, cwd=ROOT)
+    returncode = _wait(children.procs["sphinx"], children)
+    del children.procs["sphinx"]
+    log = re.sub(r"\x1b\[[0-9;]*m", "", new_log.read_text(errors="replace"))  # no terminal colours
+    SPHINX_LOG.write_text(log)
+    new_log.unlink()
+    if returncode != 0:
+        shutil.rmtree(SPHINX_DIR, ignore_errors=True)  # its warnings must be said again next time
+        problems = [ln for ln in log.splitlines() if _WARNING.search(ln) and str(STAGE_DIR) in ln]
+        problems = [ln.replace(str(STAGE_DIR) + os.sep, "") for ln in problems] or log.splitlines()[-15:]
+        raise SiteError("jupyter-book failed (warnings are errors); the previous site is unchanged.\n  "
+                        + "\n  ".join(problems[:30]) + f"\nFull log: {SPHINX_LOG.relative_to(ROOT)}")
+    return SPHINX_DIR / "_build" / "html", {"key": key}
+
+
+def _wait(proc: subprocess.Popen, children: processes.Children) -> int:
+    """Wait for a child in short steps, so that a signal to the runner acts at once."""
+    while True:
+        try:
+            return proc.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            children.remember()
+
+
+def add_tables(new_html: Path) -> None:
+    """Copy the chapters' CSV tables into the site (``tables/``) with an index page and
+    ``PROVENANCE.csv`` (caption, chapter, corpus of each), both from the table registry."""
+    from . import registry
+
+    target = new_html / "tables"
+    target.mkdir(parents=True, exist_ok=True)
+    rows = registry.index_rows(TABLES_DIR) if TABLES_DIR.exists() else []
+    for row in rows:
+        shutil.copy2(TABLES_DIR / row["file"], target / row["file"])
+    for folder in (TABLES_DIR, target):
+        if folder.exists():
+            with open(folder / "PROVENANCE.csv", "w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=["name", "file", "caption", "chapter", "corpus",
+                                                        "corpus_file"], lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(rows)
+    (target / "index.html").write_text(registry.index_html(rows), encoding="utf-8")
+
+
+def publish(built_html: Path, children: processes.Children) -> Path:
+    """Copy the built site and the tables next to the published one, then swap it in."""
+    new = BUILD_DIR / "site-new"
+    old = BUILD_DIR / "html-old"
+    for leftover in (new, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    shutil.copytree(built_html, new)
+    add_tables(new)
+    with children.critical():
+        if HTML_DIR.exists():
+            os.replace(HTML_DIR, old)
+        os.replace(new, HTML_DIR)
+    shutil.rmtree(old, ignore_errors=True)
+    return HTML_DIR
+
+
+def html_digest() -> str | None:
+    """The published site's digest (the PDF that ``make publish`` adds beside it left out)."""
+    from .edition import PDF_NAME
+
+    return inputs.tree_digest(HTML_DIR, skip=frozenset({PDF_NAME}))
+
+
+def recover() -> list[str]:
+    """Undo what an interrupted build left behind: a site swap cut between its two renames,
+    a half-copied site, Sphinx's output of a run that was cut short."""
+    notes = []
+    old = BUILD_DIR / "html-old"
+    if old.exists():
+        if not HTML_DIR.exists():
+            os.replace(old, HTML_DIR)
+            notes.append("restored the previous site after an interrupted swap")
+        else:
+            shutil.rmtree(old)
+    shutil.rmtree(BUILD_DIR / "site-new", ignore_errors=True)
+    (BUILD_DIR / "sphinx.log.new").unlink(missing_ok=True)
+    return notes
+
