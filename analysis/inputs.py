@@ -170,12 +170,14 @@ def install_recorder(log: str | None = None, roots: str | None = None) -> None:
     (appended, one path per line) and into any open :func:`capture` block. Idempotent; an audit
     hook cannot be removed, so call it only in a process that runs a chapter or a build."""
     global _installed, _log_file, _roots, _excluded
+    if _installed and log is None and roots is None:
+        return  # already recording as asked when it was installed
     log = log if log is not None else os.environ.get(LOG_VAR, "")
     if log and _log_file is None:
         _log_file = open(log, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the process
     extra = [r for r in (roots if roots is not None else os.environ.get(ROOTS_VAR, "")).split(os.pathsep) if r]
-    _roots = tuple(str(Path(r).resolve()) for r in [str(ROOT) + os.sep, *extra])
-    _excluded = tuple(str(p) + os.sep for p in (BUILD_DIR, PACKAGE_DIR))
+    _roots = tuple(os.path.join(str(Path(r).resolve()), "") for r in [str(ROOT), *extra])
+    _excluded = tuple(os.path.join(str(p), "") for p in (BUILD_DIR, PACKAGE_DIR))
     if not _installed:
         sys.addaudithook(_hook)
         _installed = True

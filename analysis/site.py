@@ -113,8 +113,8 @@ def jupyter_book_command(source: Path, output: Path, builder: str = "html") -> l
 def run_sphinx(children: processes.Children, record: dict) -> tuple[Path, dict]:
     """Build the stage into :data:`SPHINX_DIR`; the HTML folder and the record to keep."""
     key = sphinx_key()
-    if record.get("key") != key:
-        shutil.rmtree(SPHINX_DIR, ignore_errors=True)
+    if record.get("key") != key or record.get("tree") != inputs.tree_digest(SPHINX_DIR):
+        shutil.rmtree(SPHINX_DIR, ignore_errors=True)  # another environment, or touched since
     SPHINX_DIR.mkdir(parents=True, exist_ok=True)
     new_log = BUILD_DIR / "sphinx.log.new"
     env = dict(os.environ, PYTHONHASHSEED="0")
@@ -131,7 +131,7 @@ def run_sphinx(children: processes.Children, record: dict) -> tuple[Path, dict]:
         problems = [ln.replace(str(STAGE_DIR) + os.sep, "") for ln in problems] or log.splitlines()[-15:]
         raise SiteError("jupyter-book failed (warnings are errors); the previous site is unchanged.\n  "
                         + "\n  ".join(problems[:30]) + f"\nFull log: {SPHINX_LOG.relative_to(ROOT)}")
-    return SPHINX_DIR / "_build" / "html", {"key": key}
+    return SPHINX_DIR / "_build" / "html", {"key": key, "tree": inputs.tree_digest(SPHINX_DIR)}
 
 
 def _wait(proc: subprocess.Popen, children: processes.Children) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from analysis import build as B
+from analysis import inputs
 from conftest import copy_repo, run_analysis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,56 +62,69 @@ def test_cli_unknown_key_fails_naming_valid_keys():
     assert "Traceback" not in proc.stderr
 
 
-# ------------------------------------------------------------------ cache keys
+# ------------------------------------------------------------------ records
 @pytest.fixture
-def sandbox(tmp_path, monkeypatch):
-    """A copy of data/, analysis/ and the lock file, with the module's paths pointed at it."""
-    for name in ("data", "analysis"):
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy2(ROOT / "requirements.lock", tmp_path / "requirements.lock")
-    (tmp_path / "book").mkdir()
-    chapter_file = tmp_path / "book" / "01_x.py"
-    chapter_file.write_text("# %% tags=['parameters']\nalpha = 0.05\n")
-    monkeypatch.setattr(B, "DATA_DIR", tmp_path / "data")
-    monkeypatch.setattr(B, "PACKAGE_DIR", tmp_path / "analysis")
-    monkeypatch.setattr(B, "LOCK_FILE", tmp_path / "requirements.lock")
-    return tmp_path, B.Chapter("01_x", chapter_file)
+def records(tmp_path, monkeypatch):
+    """The runner's records and tables in a temporary build folder; a chapter with one input
+    file outside the repository, executed and committed."""
+    monkeypatch.setattr(B, "BUILD_DIR", tmp_path / "_build")
+    monkeypatch.setattr(B, "RECORDS_DIR", tmp_path / "_build" / "cache")
+    monkeypatch.setattr(B, "TABLES_DIR", tmp_path / "_build" / "tables")
+    source = tmp_path / "book" / "01_x.py"
+    source.parent.mkdir()
+    source.write_text("# %% tags=['parameters']\nalpha = 0.05\n\n# %%\nx = 1\n")
+    chapter = B.Chapter("01_x", source)
+    chapter.executed.parent.mkdir(parents=True)
+    chapter.executed.write_text("{}")
+    (tmp_path / "_build" / "tables").mkdir()
+    (tmp_path / "_build" / "tables" / "t.csv").write_text("a\n1\n")
+    data = tmp_path / "input.csv"
+    data.write_text("a,b\n1,2\n")
+    key = B.static_key(B.code_digest(B.read_chapter(chapter)), {"alpha": 0.05})
+    B.write_record(chapter.name, {**key, "reads": inputs.digests([str(data), str(tmp_path / "absent.csv")]),
+                                  "notebook": inputs.file_digest(chapter.executed),
+                                  "tables": {"t.csv": inputs.file_digest(tmp_path / "_build" / "tables" / "t.csv")},
+                                  "source": inputs.file_digest(source)})
+    return chapter, key, data
 
 
-def _key(chapter, params, corpus=None):
-    return B.cache_key(chapter, params, B.inputs_digest(corpus))
+def test_a_committed_chapter_is_current_until_something_it_depends_on_changes(records, tmp_path):
+    chapter, key, data = records
+    assert B.why_not_current(chapter, key) is None
+    os.utime(data, (1, 1))  # a modification time alone changes nothing
+    assert B.why_not_current(chapter, key) is None
+    assert B.why_not_current(chapter, B.static_key(key["code"], {"alpha": 0.1})) == "its parameters changed"
+    assert B.why_not_current(chapter, {**key, "code": "other"}) == "its code cells changed"
+    assert "analysis package" in B.why_not_current(chapter, {**key, "environment": "other"})
+    original = data.read_bytes()
+    data.write_bytes(original + b"3,4\n")  # a file the chapter read
+    assert B.why_not_current(chapter, key) == f"input changed: {data}"
+    data.write_bytes(original)
+    (tmp_path / "absent.csv").write_text("now here\n")  # a file it looked for and did not find
+    assert B.why_not_current(chapter, key) == f"input changed: {tmp_path / 'absent.csv'}"
+    (tmp_path / "absent.csv").unlink()
+    assert B.why_not_current(chapter, key) is None
+    (B.TABLES_DIR / "t.csv").write_text("a\n2\n")
+    assert B.why_not_current(chapter, key) == "its table t.csv was changed or removed"
+    (B.TABLES_DIR / "t.csv").write_text("a\n1\n")
+    chapter.executed.write_text("{ }")
+    assert B.why_not_current(chapter, key) == "its executed notebook was changed or removed"
+    B._record_file(chapter.name).write_text("{not json")
+    assert B.why_not_current(chapter, key) == "never run (no record)"
 
 
-def test_cache_key_changes_only_with_inputs(sandbox):
-    root, chapter = sandbox
-    base = _key(chapter, {"alpha": 0.05})
-    assert _key(chapter, {"alpha": 0.05}) == base  # stable
-    os.utime(root / "data" / "labels.yml", (1, 1))  # mtime alone changes nothing
-    assert _key(chapter, {"alpha": 0.05}) == base
-    assert _key(chapter, {"alpha": 0.1}) != base  # a parameter
-    changes = [
-        root / "data" / "labels.yml",  # a data file's bytes
-        root / "analysis" / "palette.py",  # the analysis source
-        root / "requirements.lock",  # the lock file
-        chapter.source,  # the chapter itself
-    ]
-    for path in changes:
-        original = path.read_bytes()
-        path.write_bytes(original + b"\n# edit\n")
-        assert _key(chapter, {"alpha": 0.05}) != base, path.name
-        path.write_bytes(original)
-        assert _key(chapter, {"alpha": 0.05}) == base, path.name
-    original = chapter.source.read_text()  # prose is not part of it (update_prose carries it over)
-    chapter.source.write_text(original + "\n# %% [markdown]\n# More prose.\n")
-    assert _key(chapter, {"alpha": 0.05}) == base
-    chapter.source.write_text(original.replace("tags=['parameters']", "tags=['parameters', 'hide-input']"))
-    assert _key(chapter, {"alpha": 0.05}) != base  # a code cell's metadata is
-    chapter.source.write_text(original)
-    corpus = root / "mine.csv"
-    corpus.write_text("a,b\n1,2\n")
-    with_corpus = _key(chapter, {"alpha": 0.05}, str(corpus))
-    corpus.write_text("a,b\n1,3\n")
-    assert _key(chapter, {"alpha": 0.05}, str(corpus)) != with_corpus
+def test_code_digest_leaves_out_the_markdown_but_not_cell_metadata(tmp_path):
+    source = tmp_path / "01_x.py"
+    text = "# %% tags=['parameters']\nalpha = 0.05\n"
+    source.write_text(text)
+    chapter = B.Chapter("01_x", source)
+    base = B.code_digest(B.read_chapter(chapter))
+    source.write_text(text + "\n# %% [markdown]\n# More prose.\n")
+    assert B.code_digest(B.read_chapter(chapter)) == base
+    source.write_text(text.replace("tags=['parameters']", "tags=['parameters', 'hide-input']"))
+    assert B.code_digest(B.read_chapter(chapter)) != base
+    source.write_text(text.replace("0.05", "0.1"))
+    assert B.code_digest(B.read_chapter(chapter)) != base
 
 
 # ------------------------------------------------------------------ whole builds in a copy of the repo

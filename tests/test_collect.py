@@ -407,13 +407,16 @@ def test_snapshot_is_a_build_input(tmp_path, monkeypatch):
 
     snap = _bundled_snapshot(tmp_path / "website_text.csv")
     monkeypatch.chdir(tmp_path)
-    _, _, params = build.plan(overrides=["website_snapshot=website_text.csv"])
+    from analysis import inputs
+
+    params = build.plan(overrides=["website_snapshot=website_text.csv"]).params
     assert params["website_snapshot"] == str(snap)  # made absolute for the chapters
-    before = build.inputs_digest(None, params["website_snapshot"])
-    assert before != build.inputs_digest(None, None)
-    assert build.inputs_digest(None, str(tmp_path)) == before  # the folder names the same file
+    # its folder is one whose files the chapters' recorders count as inputs
+    assert str(tmp_path.resolve()) in inputs.roots_for(params).split(os.pathsep)
+    assert inputs.roots_for({**params, "website_snapshot": str(tmp_path)}) == inputs.roots_for(params)
+    recorded = inputs.digests([str(snap)])
     snap.write_text(snap.read_text(encoding="utf-8").replace("网站正文 0", "网站正文 零"), encoding="utf-8")
-    assert build.inputs_digest(None, params["website_snapshot"]) != before
+    assert inputs.changed(recorded) == [str(snap)]
 
 
 def test_every_chapter_that_loads_the_corpus_reads_the_snapshot(tmp_path):

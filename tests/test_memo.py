@@ -8,7 +8,7 @@ import time
 import pandas as pd
 import pytest
 
-from analysis import memo
+from analysis import inputs, memo
 
 CALLS = []
 
@@ -48,7 +48,7 @@ def test_different_calls_do_not_share(memo_dir):
 def test_a_code_change_is_never_answered_from_an_old_result(memo_dir, monkeypatch):
     frame = pd.DataFrame({"a": [1, 2]})
     _slow_sum(frame)
-    monkeypatch.setattr(memo, "code_digest", lambda: "another version of the package")
+    monkeypatch.setattr(memo.inputs, "environment_digest", lambda: "another version of the package")
     _slow_sum(frame)
     assert len(CALLS) == 2
 
@@ -76,7 +76,7 @@ def _ask(args):
 
 def test_two_processes_asking_at_once_compute_once(memo_dir, tmp_path):
     log = tmp_path / "log.txt"
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("spawn")  # the start method every platform has
     with ctx.Pool(2) as pool:
         results = pool.map(_ask, [(str(log), 21), (str(log), 21)])
     assert results == [42, 42]
@@ -117,3 +117,25 @@ def test_a_result_read_back_counts_as_recently_used(memo_dir):
     os.utime(path, (1_000_000, 1_000_000))
     _slow_sum(frame)
     assert path.stat().st_mtime > 1_000_000
+
+
+@memo.shared
+def _read_number(path: str) -> int:
+    with open(path, encoding="utf-8") as fh:
+        return int(fh.read())
+
+
+def test_a_result_carries_the_files_it_was_made_from(memo_dir, tmp_path, monkeypatch):
+    """A hit counts the inputs of the computation as read by the caller, and a result whose
+    input changed since is computed again."""
+    monkeypatch.setattr(inputs, "_roots", (str(tmp_path),))  # count files under tmp_path as inputs
+    inputs.install_recorder(log="", roots=str(tmp_path))
+    number = tmp_path / "number.txt"
+    number.write_text("41")
+    with inputs.capture() as first:
+        assert _read_number(str(number)) == 41
+    with inputs.capture() as second:  # answered from the memo: the file is still an input
+        assert _read_number(str(number)) == 41
+    assert str(number) in first and str(number) in second
+    number.write_text("42")
+    assert _read_number(str(number)) == 42

@@ -4,7 +4,6 @@ records and notebooks, a site overwritten behind the runner's back, unwritable f
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
@@ -57,8 +56,13 @@ def _small_book(dest: Path) -> Path:
     return dest
 
 
+#: a sitecustomize that takes fork, pidfd and SEQPACKET sockets out of every interpreter and forces
+#: the spawn start method: the drills run on the path macOS and Windows take
+PORTABLE_SITE = ROOT / "tests" / "portable_site"
+
+
 def _env(repo: Path) -> dict:
-    return dict(os.environ, PYTHONPATH=str(repo))
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(PORTABLE_SITE), str(repo)]))
 
 
 def _run(repo: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -113,13 +117,15 @@ def _gone(pids: list[int], within: float = 10) -> bool:
 
 
 def _lock_is_free(repo: Path) -> bool:
-    with open(repo / "_build" / "build.lock", "a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        return True
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(repo / "_build" / "build.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return False
+    lock.release()
+    return True
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +154,6 @@ def test_interrupt_publishes_nothing_and_the_next_build_recovers(small, how):
     proc, kernels = _start_slow(repo, "seed=2")  # other parameters: every chapter runs
     workers = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
     assert set(kernels) <= set(workers)
-    assert {p.pid for p in _standbys(repo)} <= set(workers) and _standbys(repo)  # Sphinx, importing ahead
     t0 = time.time()
     proc.send_signal(getattr(signal, how))
     out, err = proc.communicate(timeout=30)
@@ -310,27 +315,18 @@ def test_sphinx_rereads_only_changed_pages_and_gives_the_fresh_site(tmp_path):
     assert _run(fresh, "--jobs", "2").returncode == 0
     assert _digest(repo / "_build" / "html") == _digest(fresh / "_build" / "html")
     # kept parses that were touched behind the runner's back are not trusted: every page is read
-    pickle = next((repo / "_build" / "sphinx" / ".doctrees").glob("*.pickle"))
+    pickle = next((repo / "_build" / "sphinx" / "_build" / ".doctrees").rglob("*.pickle"))
     pickle.write_bytes(b"not a pickle")
     root_page.write_text("# A small book\n\nFor the runner's drills, revised thrice.\n")
     assert _run(repo, "--jobs", "2").returncode == 0
     assert "4 added, 0 changed" in (repo / "_build" / "sphinx.log").read_text()
 
 
-def _standbys(repo: Path) -> list[psutil.Process]:
-    """jupyter-book processes waiting for this repository's build (analysis.sphinx_standby)."""
-    found = []
-    for proc in psutil.process_iter(["cmdline", "cwd"]):
-        if "analysis.sphinx_standby" in (proc.info["cmdline"] or []) and proc.info["cwd"] == str(repo):
-            found.append(proc)
-    return found
-
-
 @pytest.mark.slow
-def test_the_waiting_jupyter_book_writes_the_site_a_fresh_one_writes(tmp_path):
-    """Sphinx runs in a process started as the build begins, which imports ahead and builds when
-    told: its site is the one a fresh ``jupyter-book build`` writes from the same staged pages,
-    and a build that fails before Sphinx leaves the last sphinx.log and no such process."""
+def test_the_incremental_site_is_the_one_a_fresh_jupyter_book_writes(tmp_path):
+    """Sphinx keeps its state between builds; the site is still the one a fresh ``jupyter-book
+    build`` writes from the same staged pages, and a build that fails before Sphinx leaves the
+    last sphinx.log and the site as they were."""
     repo = _small_book(tmp_path / "repo")
     assert _run(repo, "--jobs", "2").returncode == 0
     out = tmp_path / "fresh-out"
@@ -339,24 +335,40 @@ def test_the_waiting_jupyter_book_writes_the_site_a_fresh_one_writes(tmp_path):
                    env=dict(_env(repo), PYTHONHASHSEED="0"), cwd=repo, check=True, capture_output=True,
                    timeout=300)
     site = repo / "_build" / "html"
-    shutil.rmtree(site / "tables")  # the runner adds the tables after Sphinx
-    assert _digest(site) == _digest(out / "_build" / "html")
+    shutil.copytree(site, tmp_path / "published")
+    shutil.rmtree(tmp_path / "published" / "tables")  # the runner adds the tables after Sphinx
+    assert _digest(tmp_path / "published") == _digest(out / "_build" / "html")
 
     log = (repo / "_build" / "sphinx.log").read_bytes()
+    before = _published(repo)
     chapter = repo / "book" / "01_first.py"
     chapter.write_text(chapter.read_text().replace('print("', 'raise RuntimeError("drill")\nprint("'))
     proc = _run(repo, "--jobs", "2")
     assert proc.returncode == 1 and "RuntimeError: drill" in proc.stderr
     assert (repo / "_build" / "sphinx.log").read_bytes() == log
-    assert _standbys(repo) == []
+    assert _published(repo) == before
 
 
-def test_a_standby_told_nothing_builds_nothing(tmp_path):
-    from analysis import sphinx_standby
+@pytest.mark.slow
+def test_explain_says_what_would_run_and_why_without_running(tmp_path):
+    repo = _small_book(tmp_path / "repo")
 
-    modules = sphinx_standby.extension_modules()
-    assert {"myst_nb", "sphinxcontrib.bibtex", "sphinx_book_theme", "analysis.edition"} <= set(modules)
-    assert "reading_aids" not in modules  # the book's own, imported by the build from the staged copy
-    proc = subprocess.run([sys.executable, "-m", "analysis.sphinx_standby"], stdin=subprocess.DEVNULL,
-                          cwd=tmp_path, env=_env(ROOT), capture_output=True, timeout=120)
-    assert proc.returncode == 0 and list(tmp_path.iterdir()) == []
+    def explain() -> dict[str, str]:
+        proc = subprocess.run([sys.executable, "-m", "analysis", "build", "--explain", "--params",
+                               "params/small.yml"], cwd=repo, env=_env(repo), capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        return dict(line.split(None, 1) for line in proc.stdout.splitlines())
+
+    assert explain() == {"01_first": "runs: never run (no record)", "02_second": "runs: never run (no record)"}
+    assert not (repo / "_build" / "executed").exists()  # nothing ran
+    assert _run(repo, "--jobs", "2").returncode == 0
+    assert explain() == {"01_first": "current: not run", "02_second": "current: not run"}
+    second = repo / "book" / "02_second.py"
+    second.write_text(second.read_text().replace("# # Chapter", "# # The chapter"))
+    (repo / "params" / "small.yml").write_text("seed: 1\n")
+    told = explain()
+    assert told["02_second"].startswith("markdown only") and told["01_first"] == "current: not run"
+    assert explain() == told  # explaining changed nothing
+    told = subprocess.run([sys.executable, "-m", "analysis", "build", "--explain", "--params", "params/small.yml",
+                           "-p", "seed=9"], cwd=repo, env=_env(repo), capture_output=True, text=True).stdout
+    assert told.count("runs: its parameters changed") == 2, told
