@@ -157,7 +157,7 @@ def test_locks_are_hashed_record_python_and_test_deps_stay_out_of_runtime():
     deps = " ".join(_pyproject()["project"]["dependencies"])
     assert "pytest" not in deps and "pytest" in " ".join(_pyproject()["project"]["optional-dependencies"]["test"])
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "--generate-hashes" in makefile and "--require-hashes -r requirements-test.lock" in makefile
+    assert "--generate-hashes" in makefile and "scripts/install_locked.py --quiet requirements-test.lock" in makefile
 
 
 def test_ruff_passes():
