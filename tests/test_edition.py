@@ -103,22 +103,25 @@ def test_one_repository_url_drives_buttons_and_citation():
 
 
 def test_repo2docker_configuration_is_consistent():
-    # repo2docker's Python build pack is chosen by requirements.txt (or runtime.txt); the
-    # Python version comes from runtime.txt as `python-X.Y`; postBuild runs after the install.
-    req = (ROOT / "requirements.txt").read_text(encoding="utf-8").split("\n")
-    req = [ln.strip() for ln in req if ln.strip() and not ln.startswith("#")]
-    assert req == ["-r requirements.lock"]
-    runtime = (ROOT / "runtime.txt").read_text(encoding="utf-8").strip()
+    # repo2docker reads binder/ only (so it does not `pip install .` the root pyproject.toml);
+    # runtime.txt there (`python-X.Y`) picks its Python build pack and version, and postBuild
+    # installs requirements.lock with the shared never-resolving installer. No requirements.txt:
+    # repo2docker would install it with a resolving pip.
+    binder = ROOT / "binder"
+    for name in ("requirements.txt", "runtime.txt", "postBuild"):
+        assert not (ROOT / name).exists(), f"{name} at the root is ignored next to binder/"
+    assert not (binder / "requirements.txt").exists() and not (ROOT / ".binder").exists()
+    runtime = (binder / "runtime.txt").read_text(encoding="utf-8").strip()
     m = re.fullmatch(r"python-3\.(\d+)", runtime)
     assert m, runtime
     requires = _pyproject()["project"]["requires-python"]
     assert requires == ">=3.11" and int(m.group(1)) >= 11
-    post = ROOT / "postBuild"
+    post = binder / "postBuild"
     assert post.stat().st_mode & 0o111, "postBuild must be executable"
-    assert "pip install --no-deps -e ." in post.read_text(encoding="utf-8")
-    # no second environment file that repo2docker would prefer over requirements.txt
+    assert "scripts/install_locked.py requirements.lock" in post.read_text(encoding="utf-8")
+    # no second environment file that repo2docker would prefer over runtime.txt
     for other in ("environment.yml", "Pipfile", "Project.toml", "install.R", "apt.txt", "Dockerfile"):
-        assert not (ROOT / other).exists() and not (ROOT / "binder" / other).exists(), other
+        assert not (ROOT / other).exists() and not (binder / other).exists(), other
     # every chapter notebook names the kernel repo2docker provides
     for nb in sorted((ROOT / "book").glob("*.ipynb")):
         meta = json.loads(nb.read_text(encoding="utf-8"))["metadata"]
@@ -157,7 +160,7 @@ def test_locks_are_hashed_record_python_and_test_deps_stay_out_of_runtime():
     deps = " ".join(_pyproject()["project"]["dependencies"])
     assert "pytest" not in deps and "pytest" in " ".join(_pyproject()["project"]["optional-dependencies"]["test"])
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "--generate-hashes" in makefile and "--require-hashes -r requirements-test.lock" in makefile
+    assert "--generate-hashes" in makefile and "scripts/install_locked.py --quiet requirements-test.lock" in makefile
 
 
 def test_ruff_passes():
