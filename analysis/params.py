@@ -218,10 +218,19 @@ def type_name(name: str) -> str:
 
 
 # --------------------------------------------------------------------------- checking
+def yaml_text(value: Any) -> str:
+    """A value as one line of flow-style YAML, as a parameter file or ``-y`` takes it:
+    ``''`` for an empty string, ``[2014, 2017]`` for a list."""
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=2**31 - 1).strip()
+    return text.removesuffix("...").strip()
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _shown(value: Any) -> str:
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip()
-    text = text.removesuffix("...").strip()
-    return text if len(text) <= 60 else text[:57] + "..."
+    return _clip(yaml_text(value))
 
 
 def _problems(error: ValidationError, given: dict[str, Any]) -> list[str]:
@@ -287,13 +296,24 @@ def check_cell(chapter: str) -> str:
             f"globals().update(_check_parameters(\"{chapter}\", {args}))")
 
 
-def markdown_table() -> str:
-    rows = ["| parameter | type | default | range and meaning | chapters |", "|---|---|---|---|---|"]
+def table_rows() -> list[dict[str, str]]:
+    """One row per parameter a user may set, in schema order: ``parameter``, ``type``,
+    ``default`` (flow YAML), ``meaning`` (range and meaning) and ``chapters`` (their numbers, or
+    ``all``). The README's table and the Reproduce chapter's table both come from here."""
+    rows = []
     for n in user_names():
         chapters = chapters_of(n)
         shown = "all" if len(chapters) == len(CHAPTERS) else ", ".join(c[:2] for c in chapters)
-        default = _shown(FIELDS[n].default)
-        rows.append(f"| `{n}` | `{type_name(n)}` | `{default}` | {description(n)} | {shown} |")
+        rows.append({"parameter": n, "type": type_name(n), "default": yaml_text(FIELDS[n].default),
+                     "meaning": description(n), "chapters": shown})
+    return rows
+
+
+def markdown_table() -> str:
+    rows = ["| parameter | type | default | range and meaning | chapters |", "|---|---|---|---|---|"]
+    for r in table_rows():
+        rows.append(f"| `{r['parameter']}` | `{r['type']}` | `{_clip(r['default'])}` | {r['meaning']} "
+                    f"| {r['chapters']} |")
     return "\n".join(rows)
 
 

@@ -118,11 +118,13 @@ TABLES: tuple[Entry, ...] = (
           "public-customer, crypto and mainly state-backed firms.", "10_policy"),
     Entry("policy_fragmentation", "Central measures by year: how many distinct issuing bodies "
           "acted, and how many measures were in force together.", "10_policy"),
-    Entry("parameters", "Every parameter of this build with its value.", "11_reproduce"),
+    Entry("parameters", "Every parameter of the book: its type, default, the value this build used, "
+          "its range and meaning, and the chapters that declare it.", "11_reproduce"),
     Entry("input_hashes", "SHA-256 of every input file of this build.", "11_reproduce"),
     Entry("package_versions", "Versions of the packages this build used.", "11_reproduce"),
-    Entry("papermill_commands", "The papermill command that re-runs each chapter with this "
-          "build's parameters.", "11_reproduce"),
+    Entry("papermill_commands", "The shell command (papermill) that re-runs each chapter with this "
+          "build's parameters, run from the repository root; the page shows each as a code block.",
+          "11_reproduce", shown=False),
 )
 
 FIGURES: tuple[tuple[str, str, str], ...] = (

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import platform
+import re
 import shlex
 import sys
+from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
-import yaml
 
+from . import params as _params
 from .paths import DATA_DIR, ROOT, corpus_path as resolve_corpus
 from .prose import sha256
 
@@ -17,11 +21,53 @@ PACKAGES = ("analysis", "numpy", "pandas", "scipy", "scikit-learn", "pandera", "
             "wordcloud", "itables", "mplfonts", "papermill", "jupytext", "jupyter-book", "myst-nb",
             "sphinx", "sphinxcontrib-bibtex")
 
+#: where the printed commands write, relative to the repository root (inside the ignored _build/)
+RERUN_DIR = "_build/rerun"
+RERUN_TABLES = f"{RERUN_DIR}/tables"
+#: parameters holding a file path (the runner makes them absolute)
+PATH_PARAMS = ("corpus_path", "website_snapshot")
 
-def parameter_table(params: dict) -> pd.DataFrame:
-    rows = [{"parameter": k, "value": yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("...").strip()}
-            for k, v in params.items()]
-    return pd.DataFrame(rows)
+
+def build_values(namespace: dict) -> dict[str, Any]:
+    """Every parameter a user may set (the whole schema, in its order) with the value this run
+    received, read from the chapter's namespace. The Reproduce chapter declares them all, so a
+    missing one is an error here, not a silent gap in the page."""
+    missing = [n for n in _params.user_names() if n not in namespace]
+    if missing:
+        raise KeyError(f"the Reproduce chapter does not declare {', '.join(missing)}; "
+                       "run python -m analysis params --write")
+    return {n: namespace[n] for n in _params.user_names()}
+
+
+def as_given(name: str, value: Any) -> Any:
+    """A value as the page and the commands show it: a path parameter that points inside the
+    repository is written relative to its root (where the commands run; the runner had made it
+    absolute), any other value as it is."""
+    if name in PATH_PARAMS and isinstance(value, str) and value.strip():
+        path = Path(value)
+        if path.is_absolute():
+            for candidate in (path, path.resolve()):
+                if candidate.is_relative_to(ROOT):
+                    return candidate.relative_to(ROOT).as_posix()
+    return value
+
+
+def parameter_table(values: dict) -> pd.DataFrame:
+    """Every parameter of the schema: its type, default, the value this build used, its range
+    and meaning, and the chapters that declare it (the rows of the README's generated table,
+    from :func:`analysis.params.table_rows`, with this build's value added). Values and
+    defaults are flow YAML, as a parameter file takes them."""
+    rows = []
+    for row in _params.table_rows():
+        name = row["parameter"]
+        rows.append({"parameter": name, "type": row["type"], "default": row["default"],
+                     "value": _params.yaml_text(as_given(name, values[name])),
+                     "meaning": row["meaning"], "chapters": row["chapters"]})
+    return pd.DataFrame(rows, columns=["parameter", "type", "default", "value", "meaning", "chapters"])
+
+
+#: columns of the parameter table shown as code literals (copied as typed, never smart-quoted)
+PARAMETER_CODE_COLUMNS = ("parameter", "type", "default", "value")
 
 
 def input_hashes(corpus_path: str = "", website_snapshot: str = "") -> pd.DataFrame:
@@ -53,29 +99,100 @@ def package_versions() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def papermill_command(chapter: str, declared: dict, params: dict) -> str:
-    """The plain papermill call that re-runs one chapter with this build's parameters; list
-    values go through ``-y`` (YAML), scalars through ``-p``. Run from the repository root."""
-    parts = ["papermill", f"book/{chapter}.ipynb", f"/tmp/{chapter}.ipynb"]
-    for key in declared:
-        if key == "tables_dir" or key not in params:
-            continue
-        value = params[key]
-        if isinstance(value, (list, tuple, dict)):
-            parts += ["-y", shlex.quote(f"{key}: {yaml.safe_dump(value if isinstance(value, dict) else list(value), default_flow_style=True).strip()}")]
-        else:
-            parts += ["-p", key, shlex.quote(str(value)) if str(value) != "" else "''"]
-    return " ".join(parts)
+@dataclass(frozen=True)
+class Command:
+    """The shell command that re-runs one chapter: ``mkdir`` of the output folder, then papermill
+    with the notebook, the output notebook and one option group per parameter."""
+
+    chapter: str
+    title: str
+    groups: tuple[tuple[str, ...], ...]  # (notebook, output), then ("-p"|"-r", name, value) or ("-y", yaml)
+
+    def _parts(self) -> list[str]:
+        return [shlex.join(group) for group in self.groups]
+
+    def line(self) -> str:
+        """On one line (the CSV)."""
+        return f"mkdir -p {RERUN_DIR} && papermill " + " ".join(self._parts())
+
+    def block(self) -> str:
+        """One option per line, joined by backslash-newline (the page); the same words to a shell."""
+        head, *options = self._parts()
+        return f"mkdir -p {RERUN_DIR} && papermill {head}" + "".join(f" \\\n    {o}" for o in options)
 
 
-def papermill_commands(params: dict) -> pd.DataFrame:
+def option(name: str, value: Any) -> tuple[str, ...]:
+    """The papermill option that passes ``value`` unchanged: a list (or any other structure) as
+    YAML with ``-y``, a string raw with ``-r`` (so ``''``, ``True`` or ``2020`` stay strings), a
+    number with ``-p`` (which papermill reads back as int or float)."""
+    if isinstance(value, str):
+        return ("-r", name, value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return ("-p", name, repr(value))
+    if isinstance(value, tuple):
+        value = list(value)
+    return ("-y", f"{name}: {_params.yaml_text(value)}")
+
+
+def chapter_command(chapter: str, declared, values: dict, title: str = "") -> Command:
+    """The command that re-runs ``chapter`` from the repository root with this build's values of
+    the parameters it declares (all of them, defaults included, as the runner passes them),
+    writing the executed notebook to ``_build/rerun/`` and its tables to ``_build/rerun/tables/``
+    (beside the build's ``_build/tables/``, to compare)."""
+    groups: list[tuple[str, ...]] = [(f"book/{chapter}.ipynb", f"{RERUN_DIR}/{chapter}.ipynb")]
+    if "tables_dir" in declared:
+        groups.append(("-r", "tables_dir", RERUN_TABLES))
+    for name in _params.user_names():
+        if name in declared and name in values:
+            groups.append(option(name, as_given(name, values[name])))
+    return Command(chapter, title, tuple(groups))
+
+
+def papermill_command(chapter: str, declared, values: dict) -> str:
+    """The one-line command of :func:`chapter_command`."""
+    return chapter_command(chapter, declared, values).line()
+
+
+def _title(nb) -> str:
+    for cell in nb.cells:
+        if cell.get("cell_type") == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return ""
+
+
+def chapter_commands(values: dict) -> list[Command]:
+    """One command per chapter of the table of contents, in book order."""
     from .build import declared_parameters, read_chapter, read_toc
 
-    rows = []
+    out = []
     for chapter in read_toc().chapters:
-        declared = declared_parameters(read_chapter(chapter), chapter.name)
-        rows.append({"chapter": chapter.name, "command": papermill_command(chapter.name, declared, params)})
-    return pd.DataFrame(rows)
+        nb = read_chapter(chapter)
+        out.append(chapter_command(chapter.name, declared_parameters(nb, chapter.name), values, _title(nb)))
+    return out
+
+
+def papermill_commands(values: dict) -> pd.DataFrame:
+    """The table ``papermill_commands``: ``chapter`` and ``command`` (one line, as a shell reads it)."""
+    return pd.DataFrame([{"chapter": c.chapter, "command": c.line()} for c in chapter_commands(values)],
+                        columns=["chapter", "command"])
+
+
+def commands_markdown(commands: list[Command]) -> str:
+    """The commands for the page: per chapter its title and file, then the command in a fenced
+    code block, which the site shows verbatim (Sphinx's smart quotes skip literal blocks, so
+    ``''`` stays two straight quotes) and which a copy button copies whole."""
+    from .prose import code, escape
+
+    out = []
+    for c in commands:
+        text = c.block()
+        fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+        name = code(f"book/{c.chapter}.ipynb")
+        out.append(f"{escape(c.title)} ({name}):" if c.title else f"{name}:")
+        out += ["", f"{fence}bash", text, fence, ""]
+    return "\n".join(out)
 
 
 def interpreter() -> str:

@@ -511,34 +511,48 @@ SORTABLE = {"policy_events"}  # tables the page makes sortable by clicking a hea
 LINK_COLUMNS = {"source"}     # columns holding source URLs, shown as links
 
 
-def table_markdown(df: pd.DataFrame, name: str, index: bool = False, digits: int | None = 3) -> str:
+def _code_cell(value: str) -> str:
+    """A table cell as an inline code span: shown verbatim (no smart quotes, no markup), with
+    the cell's pipes escaped for the table parser (which removes the backslash again)."""
+    from .prose import code
+
+    return code(value).replace("|", "\\|")
+
+
+def table_markdown(df: pd.DataFrame, name: str, index: bool = False, digits: int | None = 3,
+                   code: tuple[str, ...] = ()) -> str:
     """A numbered, captioned, referenceable MyST table (label ``tbl-NAME``) with its caption
-    from the registry; text from data is escaped, source URLs become links."""
+    from the registry; text from data is escaped, source URLs become links, and the columns
+    named in ``code`` are shown as code literals (values a reader copies: YAML, commands)."""
     from .prose import escape
 
     heads, rows, numeric = display_frame(df, index, digits)
     esc = lambda v: escape(str(v).replace("\n", " ").replace("\r", " "))  # noqa: E731
     cols = list(df.reset_index().columns if index else df.columns)
     link_at = {i for i, c in enumerate(cols) if str(c) in LINK_COLUMNS}
+    code_at = {i for i, c in enumerate(cols) if str(c) in code}
     klass = "table-data sortable" if name in SORTABLE else "table-data"
     out = [f":::{{table}} {escape(registry.caption(name))}", f":name: {registry.label(name)}",
            f":class: {klass}", "",
            "| " + " | ".join(esc(h) if h else " " for h in heads) + " |",
            "|" + "|".join("---:" if num else ":---" for num in numeric) + "|"]
     for r in rows:
-        out.append("| " + " | ".join(_links(v) if i in link_at else esc(v) for i, v in enumerate(r)) + " |")
+        out.append("| " + " | ".join(_links(v) if i in link_at else _code_cell(v) if i in code_at else esc(v)
+                                     for i, v in enumerate(r)) + " |")
     out.append(":::")
     return "\n".join(out) + "\n"
 
 
-def html(df: pd.DataFrame, index: bool = False, digits: int | None = 3, name: str | None = None):
+def html(df: pd.DataFrame, index: bool = False, digits: int | None = 3, name: str | None = None,
+         code: tuple[str, ...] = ()):
     """A table for the page. A table the registry knows (by ``name``, or the name
-    :func:`save` gave it) is shown numbered and captioned; any other as plain escaped HTML."""
+    :func:`save` gave it) is shown numbered and captioned, the columns in ``code`` as code
+    literals; any other as plain escaped HTML."""
     from IPython.display import HTML, Markdown
 
     name = name or df.attrs.get("table_name")
     if name and registry.get(name) is not None:
-        return Markdown(table_markdown(df, name, index=index, digits=digits))
+        return Markdown(table_markdown(df, name, index=index, digits=digits, code=code))
     heads, rows, numeric = display_frame(df, index, digits)
     shown = pd.DataFrame(rows, columns=heads)
     return HTML(shown.to_html(index=False, escape=True, border=0, classes="dataframe table-data"))

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -46,17 +48,12 @@ from analysis.params import check as _check_parameters
 globals().update(_check_parameters("11_reproduce", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, replicates=replicates, text_replicates=text_replicates))
 
 # %% tags=["remove-input"]
-from IPython.display import HTML
+from IPython.display import HTML, Markdown
 from myst_nb import glue
 
 from analysis import reproduce, tables
-from analysis.params import as_list
 
-params = dict(
-    corpus_path=corpus_path, website_snapshot=website_snapshot, text_fields=as_list(text_fields), coder=coder, min_df=min_df, top_n=top_n, seed=seed,
-    cohort_edges=as_list(cohort_edges), n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm,
-    alpha=alpha, replicates=replicates,
-)
+params = reproduce.build_values(globals())  # every parameter of the schema, as this build received it
 glue("repro_python", reproduce.interpreter(), display=False)
 
 # %% [markdown]
@@ -64,10 +61,14 @@ glue("repro_python", reproduce.interpreter(), display=False)
 #
 # The whole book is built with `make book` (parameters from `params/default.yml`), `make book
 # PARAMS=params/full.yml`, or `python -m analysis build --params FILE -p key=value`. Each
-# chapter receives only the parameters its first code cell declares. This build used:
+# chapter receives only the parameters its first code cell declares (the chapters column gives
+# their numbers). The table lists every parameter there is, with its default and the value this
+# build used, both written as YAML, the way a parameter file takes them (`''` is the empty
+# string). The same table, without this build's values, is in the README.
 
 # %% tags=["remove-input"]
-tables.html(tables.save(reproduce.parameter_table(params), "parameters", tables_dir))
+tables.html(tables.save(reproduce.parameter_table(params), "parameters", tables_dir),
+            code=reproduce.PARAMETER_CODE_COLUMNS)
 
 # %% [markdown]
 # ## Inputs
@@ -90,13 +91,21 @@ tables.html(tables.save(reproduce.package_versions(), "package_versions", tables
 # %% [markdown]
 # ## Re-running one chapter
 #
-# Each chapter is a notebook that plain papermill can run from the repository root (or any
-# other directory, with the paths adjusted) with this build's parameters. List-valued
-# parameters are passed as YAML with `-y`; chapters also accept them as YAML strings with `-p`.
-# An empty `corpus_path` means the bundled corpus.
+# Each chapter is a notebook that plain papermill runs. The commands below re-run one chapter
+# each with exactly the parameters this build gave it, defaults included. Paste one into a
+# POSIX shell (bash, zsh; Git Bash on Windows) at the root of a checkout with the environment
+# installed (`make env`). It writes the executed notebook to `_build/rerun/` and the chapter's
+# tables as CSV to `_build/rerun/tables/`, beside this build's own `_build/tables/`, so the two
+# can be compared file by file. Strings are passed raw with `-r` (so an empty value is `''` and
+# a path stays a string), numbers with `-p`, lists as YAML with `-y`; values are quoted for the
+# shell where they need it. A corpus or snapshot inside the repository is given relative to its
+# root; one outside it keeps the absolute path it had on the machine that built this book. The
+# same commands, one per line, are in the table `papermill_commands.csv`.
 
 # %% tags=["remove-input"]
-tables.html(tables.save(reproduce.papermill_commands(params), "papermill_commands", tables_dir))
+commands = reproduce.chapter_commands(params)
+tables.save(reproduce.papermill_commands(params), "papermill_commands", tables_dir)
+Markdown(reproduce.commands_markdown(commands))
 
 # %% [markdown]
 # ## Running the book on your own export
