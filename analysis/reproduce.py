@@ -105,7 +105,6 @@ class Command:
     with the notebook, the output notebook and one option group per parameter."""
 
     chapter: str
-    title: str
     groups: tuple[tuple[str, ...], ...]  # (notebook, output), then ("-p"|"-r", name, value) or ("-y", yaml)
 
     def _parts(self) -> list[str]:
@@ -134,7 +133,7 @@ def option(name: str, value: Any) -> tuple[str, ...]:
     return ("-y", f"{name}: {_params.yaml_text(value)}")
 
 
-def chapter_command(chapter: str, declared, values: dict, title: str = "") -> Command:
+def chapter_command(chapter: str, declared, values: dict) -> Command:
     """The command that re-runs ``chapter`` from the repository root with this build's values of
     the parameters it declares (all of them, defaults included, as the runner passes them),
     writing the executed notebook to ``_build/rerun/`` and its tables to ``_build/rerun/tables/``
@@ -145,7 +144,7 @@ def chapter_command(chapter: str, declared, values: dict, title: str = "") -> Co
     for name in _params.user_names():
         if name in declared and name in values:
             groups.append(option(name, as_given(name, values[name])))
-    return Command(chapter, title, tuple(groups))
+    return Command(chapter, tuple(groups))
 
 
 def papermill_command(chapter: str, declared, values: dict) -> str:
@@ -153,24 +152,11 @@ def papermill_command(chapter: str, declared, values: dict) -> str:
     return chapter_command(chapter, declared, values).line()
 
 
-def _title(nb) -> str:
-    for cell in nb.cells:
-        if cell.get("cell_type") == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return ""
-
-
 def chapter_commands(values: dict) -> list[Command]:
-    """One command per chapter of the table of contents, in book order."""
-    from .build import declared_parameters, read_chapter, read_toc
-
-    out = []
-    for chapter in read_toc().chapters:
-        nb = read_chapter(chapter)
-        out.append(chapter_command(chapter.name, declared_parameters(nb, chapter.name), values, _title(nb)))
-    return out
+    """One command per chapter, in book order, each with the parameters the schema gives it (the
+    chapters' parameter cells are generated from the schema, and a test holds them to it). The
+    chapters' files are not read: this chapter does not depend on the others' text."""
+    return [chapter_command(name, _params.declared_by(name), values) for name in _params.CHAPTERS]
 
 
 def papermill_commands(values: dict) -> pd.DataFrame:
@@ -180,17 +166,17 @@ def papermill_commands(values: dict) -> pd.DataFrame:
 
 
 def commands_markdown(commands: list[Command]) -> str:
-    """The commands for the page: per chapter its title and file, then the command in a fenced
+    """The commands for the page: per chapter its file, then the command in a fenced
     code block, which the site shows verbatim (Sphinx's smart quotes skip literal blocks, so
     ``''`` stays two straight quotes) and which a copy button copies whole."""
-    from .prose import code, escape
+    from .prose import code
 
     out = []
     for c in commands:
         text = c.block()
         fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
         name = code(f"book/{c.chapter}.ipynb")
-        out.append(f"{escape(c.title)} ({name}):" if c.title else f"{name}:")
+        out.append(f"{name}:")
         out += ["", f"{fence}bash", text, fence, ""]
     return "\n".join(out)
 

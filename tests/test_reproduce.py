@@ -106,7 +106,7 @@ def test_commands_pass_the_builds_values_unchanged_through_a_shell(tmp_path):
     values = dict(P.defaults(), corpus_path=awkward, website_snapshot="2020", coder="",
                   cohort_edges=[2015, 2019, 2023], text_fields=["description"], alpha=0.01)
     declared = {**dict.fromkeys(P.names()), "tables_dir": ""}
-    command = reproduce.chapter_command("08_convergence", declared, values, "Convergence")
+    command = reproduce.chapter_command("08_convergence", declared, values)
     bin_dir = _fake_papermill(tmp_path)
     for text in (command.line(), command.block()):
         got = _through_a_shell(text, tmp_path, bin_dir)
@@ -137,7 +137,7 @@ def test_commands_markdown_puts_each_command_in_a_fenced_block():
     commands = reproduce.chapter_commands(P.defaults())
     text = reproduce.commands_markdown(commands)
     assert text.count("```bash\n") == len(commands)
-    assert commands[2].block() in text and "(`book/03_data.ipynb`)" in text
+    assert commands[2].block() in text and "`book/03_data.ipynb`:" in text
 
 
 # --------------------------------------------------------------------------- the built page
