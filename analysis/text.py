@@ -239,13 +239,6 @@ def _jieba():
     return _JIEBA
 
 
-def kernel_warmup() -> None:
-    """Load jieba's dictionary before any chapter asks (about a second): the build's kernel zygote
-    calls this once, and every kernel forked after it starts with the tokenizer :func:`_jieba`
-    builds on first use (``analysis.kernels``)."""
-    _jieba()
-
-
 def add_zh_terms(terms: Iterable[str]) -> None:
     """Add further Chinese terms (e.g. dictionary entries) so jieba keeps them whole."""
     tok = _jieba()
