@@ -8,8 +8,8 @@ It knows chapters, parameters and the corpus check, never the analysis (DESIGN Â
    schema of ``analysis/params.py``: every bad or unknown parameter is reported, and nothing runs;
 4. take the folder's lock (one build per folder), undo what an interrupted build left, discard
    the state of an older runner, and check the corpus once (``analysis validate``);
-5. run each chapter that is not current (:func:`explain` says why) in its own worker process
-   (``python -m analysis.worker``, :mod:`analysis.worker`), as many at once as there are cores;
+5. run each chapter that is not current (:func:`explain` says why) with papermill in a fresh
+   ipykernel (a thread of the runner drives each kernel), as many at once as there are cores;
    a finished chapter's notebook, its tables and its record are committed together (the record,
    written last, holds their digests); chapters share results they would otherwise compute
    twice (:mod:`analysis.memo`, ``_build/memo/``);
@@ -23,9 +23,9 @@ and its executed notebook and tables still have the recorded bytes. When only it
 changed, the new text is put into the executed notebook around the recorded outputs instead of
 running it again. The site is current when the stage and ``_build/html`` match its record.
 
-Processes are started with ``subprocess`` only (:mod:`analysis.processes`), on every platform:
-Ctrl-C or SIGTERM kills every worker and kernel, discards unfinished chapters and publishes
-nothing; a second Ctrl-C exits at once. ``ARCHITECTURE.md`` describes the state in ``_build/``.
+Processes are started with ``subprocess`` only (jupyter_client for the kernels, :mod:`analysis.processes`
+for Sphinx), on every platform: Ctrl-C or SIGTERM kills every kernel and child, discards
+unfinished chapters and publishes nothing; a second Ctrl-C exits at once. ``ARCHITECTURE.md`` describes the state in ``_build/``.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ import ast
 import hashlib
 import json
 import os
+import queue
 import shutil
-import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -391,8 +392,27 @@ class ChapterFailed(Exception):
     pass
 
 
-def execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path) -> float:
-    """Run one chapter with papermill and write the cleaned notebook atomically to ``output``."""
+def chapter_kernel(env: dict[str, str], log) -> type:
+    """A kernel manager class (for papermill's ``kernel_manager_class``) whose kernels start with
+    ``env`` (the chapter's read-log, the memo folder) and write their output to ``log``, through
+    jupyter_client's documented ``start_kernel(**kw)`` launch arguments. The kernel watches the
+    process that started it (``JPY_PARENT_PID``, set by jupyter_client) and exits when it has gone."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ChapterKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            kw.setdefault("env", env)
+            kw.setdefault("stdout", log)
+            kw.setdefault("stderr", log)
+            return await super().start_kernel(**kw)
+
+    return ChapterKernelManager
+
+
+def execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path, env: dict[str, str] | None = None,
+                    log=None) -> float:
+    """Run one chapter with papermill and write the cleaned notebook atomically to ``output``;
+    its kernel gets ``env`` (default: this process's) and writes to ``log`` (default: inherited)."""
     import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -410,6 +430,7 @@ def execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path) -> f
             cwd=str(chapter.source.parent),
             record_timing=False,
             shutdown_kernel="immediate",  # nbclient: the kernel is killed once the last cell ran
+            kernel_manager_class=chapter_kernel(dict(os.environ) if env is None else env, log),
         )
     except PapermillExecutionError as exc:
         # papermill's counts include its injected parameters cell; name the cell as the author
@@ -681,75 +702,76 @@ def site_is_published(digest: str | None = None) -> bool:
 
 def _run_chapters(todo: dict, jobs: int | None, report: BuildReport, children: processes.Children,
                   params: dict) -> list[str]:
-    """Run chapters in worker processes, at most ``jobs`` at a time; commit each as it finishes."""
+    """Run chapters, at most ``jobs`` at a time, each in a thread of the runner that drives its
+    kernel through papermill (the kernels do the work, in their own processes); commit each as
+    it finishes."""
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     LOGS_DIR.mkdir(parents=True, exist_ok=True)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     _log(f"running {len(todo)} chapter(s) on {jobs} worker(s)")
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(WORK_DIR / "runtime"),  # kernels' connection files
-               ANALYSIS_MEMO_DIR=str(MEMO_DIR))
-    roots = inputs.roots_for(params)
+               ANALYSIS_MEMO_DIR=str(MEMO_DIR), **{inputs.ROOTS_VAR: inputs.roots_for(params)})
+    import papermill  # noqa: F401 - imported once, before the threads start
+
     try:
-        return _run_queue(todo, jobs, report, children, env, roots)
+        return _run_queue(todo, jobs, report, children, env)
     finally:
         from . import memo
 
         memo.prune(MEMO_DIR)
 
 
-def _start_worker(name: str, chapter: Chapter, mine: dict, env: dict, roots: str,
-                  children: processes.Children) -> None:
-    work = WORK_DIR / name
+def _run_one(chapter: Chapter, mine: dict, env: dict, done: queue.Queue) -> None:
+    """One chapter in a thread: papermill, then its result (seconds or the error) on ``done``."""
+    work = WORK_DIR / chapter.name
     (work / "tables").mkdir(parents=True)
     if "tables_dir" in mine:
         mine = {**mine, "tables_dir": str(work / "tables")}
-    job = {"name": name, "source": str(chapter.source), "params": mine, "roots": roots,
-           "output": str(work / f"{name}.ipynb"), "result": str(work / "result.json"),
-           "reads": str(work / "reads.log")}
-    (work / "job.json").write_text(json.dumps(job), encoding="utf-8")
-    cmd = [sys.executable, "-m", "analysis.worker", str(work / "job.json")]
-    children.procs[name] = processes.spawn(cmd, LOGS_DIR / f"{name}.log", env=env, cwd=ROOT)
+    env = {**env, inputs.LOG_VAR: str(work / "reads.log")}
+    try:
+        with open(LOGS_DIR / f"{chapter.name}.log", "wb") as log:
+            result = {"seconds": execute_chapter(chapter, mine, work / f"{chapter.name}.ipynb", env, log)}
+    except ChapterFailed as exc:
+        result = {"error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - reported as the chapter's failure, never lost in a thread
+        result = {"error": f"chapter {chapter.name} could not run: {type(exc).__name__}: {exc}"}
+    done.put((chapter.name, result))
 
 
-def _run_queue(todo: dict, jobs: int, report: BuildReport, children: processes.Children, env: dict,
-               roots: str) -> list[str]:
-    queue = list(todo)
+def _run_queue(todo: dict, jobs: int, report: BuildReport, children: processes.Children, env: dict) -> list[str]:
+    waiting = list(todo)
+    done: queue.Queue = queue.Queue()
     failures: list[str] = []
     started: dict[str, float] = {}
     last_word = time.monotonic()
-    while queue or children.procs:
-        while queue and len(children.procs) < jobs:
-            name = queue.pop(0)
+    while waiting or started:
+        while waiting and len(started) < jobs:
+            name = waiting.pop(0)
             chapter, mine, _ = todo[name]
-            _start_worker(name, chapter, mine, env, roots, children)
+            threading.Thread(target=_run_one, args=(chapter, mine, env, done), name=f"chapter {name}",
+                             daemon=True).start()
             started[name] = time.monotonic()
-        finished = [n for n, proc in children.procs.items() if proc.poll() is not None]
-        if not finished:
+        try:
+            name, result = done.get(timeout=0.1)
+        except queue.Empty:
             children.remember()
             now = time.monotonic()
             if now - last_word >= PROGRESS_EVERY:  # a long chapter is not a hung build: say so
-                running = ", ".join(f"{n} ({now - started[n]:.0f} s)" for n in children.procs)
-                _log(f"  running {running}; {len(todo) - len(queue) - len(children.procs)} of {len(todo)} done")
+                running = ", ".join(f"{n} ({now - t:.0f} s)" for n, t in started.items())
+                _log(f"  running {running}; {len(todo) - len(waiting) - len(started)} of {len(todo)} done")
                 last_word = now
-            time.sleep(0.05)
             continue
         last_word = time.monotonic()
-        for name in finished:
-            proc = children.procs.pop(name)
-            chapter, _, key = todo[name]
-            work = WORK_DIR / name
-            try:
-                result = json.loads((work / "result.json").read_text())
-            except (OSError, ValueError):
-                result = {"error": f"chapter {name}: its worker stopped (exit code {proc.returncode}) "
-                                   f"without a result; log: {(LOGS_DIR / f'{name}.log').relative_to(ROOT)}"}
-            if "error" in result:
-                failures.append(result["error"])
-                _log(f"  FAILED  {name}")
-            else:
-                commit(chapter, key, work, children)
-                report.executed.append(name)
-                _log(f"  ran     {name:<18} {result['seconds']:6.1f} s")
-            shutil.rmtree(work, ignore_errors=True)
+        del started[name]
+        chapter, _, key = todo[name]
+        work = WORK_DIR / name
+        if "error" in result:
+            failures.append(result["error"])
+            _log(f"  FAILED  {name}")
+        else:
+            commit(chapter, key, work, children)
+            report.executed.append(name)
+            _log(f"  ran     {name:<18} {result['seconds']:6.1f} s")
+        shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(WORK_DIR, ignore_errors=True)
     return failures

@@ -1,11 +1,11 @@
 """The runner's child processes, its signals and its folder lock, on Linux, macOS and Windows.
 
 Only portable primitives: ``subprocess`` for every child, ``psutil`` to find and stop a child's
-descendants (a chapter's kernel), ``filelock`` for the one-build-per-folder lock, and
-``signal.signal`` for SIGINT/SIGTERM. A child runs in its own session (POSIX) or process group
-(Windows), so a terminal's Ctrl-C reaches only the runner, which then stops every child and its
-descendants itself. A child that outlives the runner (the runner was killed) notices within half
-a second and stops its own descendants (:func:`watch_parent`).
+descendants, ``filelock`` for the one-build-per-folder lock, and ``signal.signal`` for
+SIGINT/SIGTERM. A child runs in its own session (POSIX) or process group (Windows), so a
+terminal's Ctrl-C reaches only the runner, which then stops every child and its descendants
+itself. The chapters' kernels are started by jupyter_client, in their own sessions too, and exit
+by themselves when the runner has gone (ipykernel watches ``JPY_PARENT_PID``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from typing import Any
 import psutil
 
 STOP_WITHIN = 5.0  # seconds a stopped process is given before the next is looked at
-WATCH_EVERY = 0.5  # how often a child checks that the runner is still there
 
 
 class Interrupted(BaseException):
@@ -66,28 +64,6 @@ def kill(processes: list[psutil.Process]) -> None:
         with contextlib.suppress(psutil.Error):
             proc.kill()
     psutil.wait_procs(processes, timeout=STOP_WITHIN)
-
-
-def watch_parent() -> None:
-    """In a child of the runner: when the runner has gone (killed, even by SIGKILL), kill this
-    process's descendants and exit. Runs in a daemon thread."""
-    try:
-        parent = psutil.Process(os.getppid())
-    except psutil.Error:
-        os._exit(1)
-
-    def watch() -> None:
-        while True:
-            time.sleep(WATCH_EVERY)
-            try:
-                alive = parent.is_running() and parent.status() != psutil.STATUS_ZOMBIE
-            except psutil.Error:
-                alive = False
-            if not alive:
-                kill(psutil.Process().children(recursive=True))
-                os._exit(1)
-
-    threading.Thread(target=watch, name="watch-runner", daemon=True).start()
 
 
 class Children:
@@ -137,17 +113,10 @@ class Children:
                 raise Interrupted(signum)
 
     def remember(self) -> None:
-        """Note the descendants of every running child (they are stopped with it)."""
-        for proc in self.procs.values():
-            for p in tree(proc.pid):
-                self._known.setdefault(p.pid, p)
-
-    def stop(self, name: str) -> None:
-        """Kill one child and its descendants."""
-        proc = self.procs.pop(name, None)
-        if proc is not None:
-            kill(tree(proc.pid))
-            proc.wait()
+        """Note every descendant of the runner (kernels, Sphinx and what they started): they are
+        stopped with the build, even one whose parent has gone meanwhile."""
+        for p in tree(os.getpid())[1:]:
+            self._known.setdefault(p.pid, p)
 
     def kill_all(self) -> None:
         self.remember()
