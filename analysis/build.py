@@ -479,25 +479,30 @@ def commit(chapter: Chapter, key: dict[str, str], work: Path, children: processe
 
 
 # --------------------------------------------------------------------------- the build folder
-def discard_old_state() -> list[str]:
-    """Drop what a runner of another format left in ``_build/`` (never trusted); the published
-    site stays until a new one replaces it."""
+def old_state() -> list[Path]:
+    """What a runner of another format (or one from before formats were written) left in
+    ``_build/``; empty when the format is this runner's."""
     try:
         found = FORMAT_FILE.read_text().strip()
     except OSError:
         found = ""
-    notes = []
-    if found != str(inputs.FORMAT):
-        old = [BUILD_DIR / n for n in ("cache", "memo", "sphinx", "stage", "executed", "work", "kernels")]
-        old = [p for p in old if p.exists()]
-        for path in old:
-            shutil.rmtree(path, ignore_errors=True)
-        if old:
-            notes.append(f"discarded the state an older runner left in {BUILD_DIR.name}/ "
-                         f"({', '.join(p.name for p in old)}): every chapter runs again")
+    if found == str(inputs.FORMAT):
+        return []
+    return [p for p in (BUILD_DIR / n for n in ("cache", "memo", "sphinx", "stage", "executed", "work"))
+            if p.exists()]
+
+
+def discard_old_state() -> list[str]:
+    """Drop what a runner of another format left in ``_build/`` (never trusted); the published
+    site stays until a new one replaces it."""
+    old = old_state()
+    for path in old:
+        shutil.rmtree(path, ignore_errors=True)
+    if not FORMAT_FILE.exists() or FORMAT_FILE.read_text().strip() != str(inputs.FORMAT):
         BUILD_DIR.mkdir(parents=True, exist_ok=True)
         FORMAT_FILE.write_text(f"{inputs.FORMAT}\n")
-    return notes
+    return [f"discarded the state an older runner left in {BUILD_DIR.name}/ ({', '.join(p.name for p in old)}): "
+            f"every chapter runs again"] if old else []
 
 
 def recover() -> list[str]:
@@ -593,7 +598,7 @@ def _chapter_states(p: Plan, only: list[str] | None) -> dict[str, tuple[dict, di
 def explain(params_file=None, overrides=None, book: Book | None = None) -> list[tuple[str, str]]:
     """Per chapter, whether the next build runs it and why, and whether Sphinx runs; runs nothing."""
     p = plan(params_file, overrides, book)
-    found = "" if FORMAT_FILE.exists() and FORMAT_FILE.read_text().strip() == str(inputs.FORMAT) else "old"
+    found = old_state()
     lines = []
     for chapter in p.book.chapters:
         _, _, why = _chapter_states(p, [chapter.name])[chapter.name]
@@ -688,8 +693,9 @@ def _build_locked(p: Plan, jobs, only, sphinx, children: processes.Children, sta
 
 def _site_digest() -> str:
     """What the site is made from: the stage, the tables and the environment."""
-    return inputs.key(inputs.tree_digest(site.STAGE_DIR), inputs.tree_digest(TABLES_DIR),
-                      inputs.environment_digest())
+    # PROVENANCE.csv is written into the tables folder by publishing, from what is hashed already
+    tables = inputs.tree_digest(TABLES_DIR, skip=frozenset({"PROVENANCE.csv"}))
+    return inputs.key(inputs.tree_digest(site.STAGE_DIR), tables, inputs.environment_digest())
 
 
 def site_is_published(digest: str | None = None) -> bool:

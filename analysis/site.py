@@ -5,7 +5,10 @@
   changed, so its modification time tells Sphinx which pages to read again.
 * :func:`run_sphinx` runs ``jupyter-book build -W -n --keep-going`` (its command line, in a child
   process) on the stage, into ``_build/sphinx/``, which it keeps between builds: Sphinx then reads
-  and writes only the pages that changed. The kept state is dropped when the environment
+  and writes only the pages that changed. Such a site is the one a fresh build writes but for
+  two marks of Sphinx's incremental mode: a rewritten page links myst-nb's stylesheet with a
+  cache-busting ``?v=`` suffix (the file exists by then), and the search index keeps a word no
+  page holds any more as an empty entry. The kept state is dropped when the environment
   (:func:`analysis.inputs.environment_digest`), ``_ext/`` or the configuration changed, and after
   any failed run (whose warnings must be said again next time).
 * :func:`publish` copies the new HTML, with the tables, beside the old site and swaps it in; the

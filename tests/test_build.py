@@ -237,3 +237,47 @@ def test_failing_chapter_keeps_last_good_site(tmp_path):
     assert proc.returncode != 0
     assert "99_fails" in proc.stderr and "no-such-label" in proc.stderr
     assert _tree_hash(html) == good
+
+
+def _ran(stdout: str) -> set[str]:
+    return {line.split()[1] for line in stdout.splitlines() if line.strip().startswith("ran ")}
+
+
+@pytest.mark.book
+def test_a_changed_fact_table_reruns_only_the_chapters_that_read_it(built_book, tmp_path):
+    """Drop one event from data/policy_events.csv: the chapters that show policy events (context,
+    policy) and the one that hashes every input (reproduce) run again, no other; and what they
+    publish equals a build that runs every chapter afresh on the changed file (no stale number)."""
+    built, _ = built_book
+    repo = tmp_path / "repo"
+    shutil.copytree(built, repo, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__"))
+    events = repo / "data" / "policy_events.csv"
+    lines = events.read_text(encoding="utf-8").splitlines(keepends=True)
+    events.write_text("".join(lines[:-1]), encoding="utf-8")
+    told = _run(repo, "build", "--explain").stdout
+    assert "runs: input changed: data/policy_events.csv" in told and "02_context" in told
+    proc = _run(repo, "build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _ran(proc.stdout) == {"02_context", "10_policy", "11_reproduce"}, proc.stdout
+    incremental = {part: _files(repo / "_build" / part) for part in ("executed", "tables")}
+    shutil.rmtree(repo / "_build" / "cache")  # every chapter runs, on the changed data
+    proc = _run(repo, "build")
+    assert proc.returncode == 0 and len(_ran(proc.stdout)) == 11, proc.stdout + proc.stderr
+    for part, before in incremental.items():
+        after = _files(repo / "_build" / part)
+        assert [n for n in after if after[n] != before.get(n)] == [], part
+
+
+def test_state_of_an_older_runner_is_discarded_with_a_message(tmp_path):
+    repo = _copy_repo(tmp_path / "repo")
+    old = repo / "_build" / "cache"
+    old.mkdir(parents=True)
+    (old / "01_introduction.json").write_text('{"key": "a key of the old runner"}')
+    proc = _run(repo, "build", "--explain")
+    assert "older runner" in proc.stdout and old.exists()  # explaining changes nothing
+    from analysis import build
+
+    proc = subprocess.run([sys.executable, "-c", "from analysis import build; print(build.discard_old_state())"],
+                          cwd=repo, env=dict(os.environ, PYTHONPATH=str(repo)), capture_output=True, text=True)
+    assert "discarded the state an older runner left in _build/ (cache)" in proc.stdout, proc.stderr
+    assert not old.exists() and (repo / "_build" / "FORMAT").read_text().strip() == str(build.inputs.FORMAT)

@@ -5,7 +5,9 @@ records and notebooks, a site overwritten behind the runner's back, unwritable f
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -77,10 +79,29 @@ def _start(repo: Path, *args: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
+def _search_index(data: bytes) -> bytes:
+    """Sphinx's search index without the terms no page holds any more: an incremental build keeps
+    a word of a page that was rewritten without it as an empty entry, a fresh build has no entry."""
+    text = data.decode("utf-8")
+    head, body = text.split("(", 1)
+    index = json.loads(body.rstrip().removesuffix(")"))
+    for part in ("terms", "titleterms"):
+        index[part] = {k: v for k, v in index[part].items() if v != []}
+    return (head + json.dumps(index, sort_keys=True)).encode()
+
+
 def _digest(folder: Path) -> str:
+    """Every file's path and bytes, but for the two marks of Sphinx's incremental mode
+    (analysis/site.py): the search index as :func:`_search_index` reads it, and stylesheet links
+    without their cache-busting ``?v=`` suffix."""
     h = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+        data = path.read_bytes()
+        if path.name == "searchindex.js":
+            data = _search_index(data)
+        elif path.suffix == ".html":
+            data = re.sub(rb'(\.css)\?v=[0-9a-f]+"', rb'\1"', data)
+        h.update(path.relative_to(folder).as_posix().encode() + b"\0" + data)
     return h.hexdigest()
 
 
