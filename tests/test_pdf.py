@@ -140,15 +140,6 @@ def test_chinese_text_reaches_the_pdf_in_the_bundled_cjk_font(tmp_path):
     assert "Noto-Sans-CJK-SC" in fonts
 
 
-def test_pdf_without_a_built_book_says_what_to_do(tmp_path):
-    from conftest import copy_repo
-
-    repo = copy_repo(tmp_path / "repo")
-    proc = run_analysis(repo, "pdf")
-    assert proc.returncode != 0
-    assert "make book" in proc.stderr and "Traceback" not in proc.stderr
-
-
 def test_pdf_on_a_fresh_clone_builds_what_it_needs(tmp_path):
     """``make pdf`` before any build: it builds the book first, then prints it."""
     from test_runner import _small_book
