@@ -453,7 +453,8 @@ def execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path, env:
     return time.perf_counter() - start
 
 
-def commit(chapter: Chapter, key: dict[str, str], work: Path, children: processes.Children) -> None:
+def commit(chapter: Chapter, key: dict[str, str], work: Path, children: processes.Children,
+           seconds: float) -> None:
     """Move a finished chapter's notebook and tables into place, then write its record: the
     record is the commit point, and it holds the digests the next build checks."""
     reads_log = work / "reads.log"
@@ -475,7 +476,8 @@ def commit(chapter: Chapter, key: dict[str, str], work: Path, children: processe
         chapter.executed.parent.mkdir(parents=True, exist_ok=True)
         os.replace(work / f"{chapter.name}.ipynb", chapter.executed)
         write_record(chapter.name, {**key, "reads": reads, "notebook": inputs.file_digest(chapter.executed),
-                                    "tables": digests, "source": inputs.file_digest(chapter.source)})
+                                    "tables": digests, "source": inputs.file_digest(chapter.source),
+                                    "seconds": round(seconds, 1)})
 
 
 # --------------------------------------------------------------------------- the build folder
@@ -744,8 +746,18 @@ def _run_one(chapter: Chapter, mine: dict, env: dict, done: queue.Queue) -> None
     done.put((chapter.name, result))
 
 
+def _longest_first(todo: dict) -> list[str]:
+    """The order chapters start in: the longest first, so that the short ones fill the cores at
+    the end; by their last runs' durations when every one has been timed, else by the size of
+    their code."""
+    cost = {name: read_record(name).get("seconds") for name in todo}
+    if not all(isinstance(v, (int, float)) for v in cost.values()):
+        cost = {name: todo[name][0].source.stat().st_size for name in todo}
+    return sorted(todo, key=lambda name: cost[name], reverse=True)
+
+
 def _run_queue(todo: dict, jobs: int, report: BuildReport, children: processes.Children, env: dict) -> list[str]:
-    waiting = list(todo)
+    waiting = _longest_first(todo)
     done: queue.Queue = queue.Queue()
     failures: list[str] = []
     started: dict[str, float] = {}
@@ -775,7 +787,7 @@ def _run_queue(todo: dict, jobs: int, report: BuildReport, children: processes.C
             failures.append(result["error"])
             _log(f"  FAILED  {name}")
         else:
-            commit(chapter, key, work, children)
+            commit(chapter, key, work, children, result["seconds"])
             report.executed.append(name)
             _log(f"  ran     {name:<18} {result['seconds']:6.1f} s")
         shutil.rmtree(work, ignore_errors=True)
