@@ -132,6 +132,15 @@ class _Phrases:
     def __bool__(self) -> bool:
         return bool(self.phrases)
 
+    # Pickled (to a worker process) without the quick test, a closure, and the cache.
+    def __getstate__(self) -> dict:
+        return {"phrases": self.phrases}
+
+    def __setstate__(self, state: dict) -> None:
+        self.phrases = state["phrases"]
+        self._hit = {}
+        self._may_start = _quick_test(ph[0] for ph in self.phrases)
+
     def _first(self, token: str) -> tuple:
         hit = self._hit.get(token)
         if hit is None:
@@ -171,6 +180,16 @@ class Rules:
 
     def __post_init__(self):
         object.__setattr__(self, "_may_start", _quick_test(ph[0] for lst in self._lists() for ph in lst.phrases))
+
+    # Pickled (to a worker process) without the quick test, a closure, and the cache.
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_may_start", "_starters")}
+
+    def __setstate__(self, state: dict) -> None:
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+        object.__setattr__(self, "_starters", {})
+        self.__post_init__()
 
     def _lists(self) -> tuple:
         return (*self.words.values(), *self.near.values(), *self.clause.values(), self.unless)
@@ -649,8 +668,13 @@ def code_tokens(tokens: list[str], dictionary: Dictionary | None = None) -> dict
     return {dim: {"counts": matchers[dim].count(tokens, d.categories[dim])} for dim in CODED_DIMENSIONS}
 
 
-PARALLEL_MIN_FIRMS = 5_000  # from this many firms code_firms codes in one process per core
-_FORKED: tuple = ()  # (dictionary, texts) handed to forked worker processes
+# From this many firms code_firms codes in one process per core.  A spawned worker spends about
+# 1.5 s of CPU before its first text (a new interpreter, importing this module, loading jieba's
+# dictionary) and then learns its own token and sentence caches; on 2 cores that pays for itself
+# from about 10,000 firms of long-tailed text, and never below 60,000 of the simulator's
+# repetitive text, which the caches make cheap (figures in the commit that set this).
+PARALLEL_MIN_FIRMS = 10_000
+_WORKER_DICTIONARY: Dictionary | None = None  # in a coding worker process: the dictionary it codes with
 
 
 def _code_rows(texts, d: Dictionary) -> list[dict]:
@@ -667,9 +691,17 @@ def _code_rows(texts, d: Dictionary) -> list[dict]:
     return rows
 
 
-def _code_slice(bounds: tuple[int, int]) -> list[dict]:
-    d, texts = _FORKED
-    return _code_rows(texts[bounds[0]:bounds[1]], d)
+def _start_coding_worker(d: Dictionary, zh_terms: tuple[str, ...]) -> None:
+    """Set up a coding worker, a fresh interpreter (spawn start method): the caller's
+    dictionary, and the Chinese terms the caller's tokenizer was given beyond the packaged list
+    (:func:`analysis.text.added_zh_terms`), so that the worker tokenizes as the caller does."""
+    global _WORKER_DICTIONARY
+    _text.add_zh_terms(zh_terms)
+    _WORKER_DICTIONARY = d
+
+
+def _code_chunk(texts: list[str]) -> list[dict]:
+    return _code_rows(texts, _WORKER_DICTIONARY)
 
 
 def code_firms(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
@@ -678,9 +710,12 @@ def code_firms(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
     and "<dim>:<category>" cue counts for application, customer and geography; indexed like
     ``firms``.  The fields are joined in the order given, so the first field's first
     sentence is the headline (rule 2).  From ``PARALLEL_MIN_FIRMS`` firms the texts are coded
-    in ``workers`` forked processes (default: every core); each text's codes depend on that
-    text alone, so the result does not depend on the number of workers."""
-    global _FORKED
+    in ``workers`` processes (default: every core) started with the spawn start method, the
+    one every platform has: each is a fresh interpreter that imports this module and receives
+    the dictionary and its share of the texts by pickle (so a script calling this needs the
+    usual ``if __name__ == "__main__":`` guard).  Each text's codes depend on that text alone,
+    and a worker tokenizes as this process does, so the result does not depend on the number
+    of workers."""
     d = dictionary if isinstance(dictionary, Dictionary) else load_dictionary(
         dictionary or DICTIONARY_FILE)
     texts = _text.firm_texts(firms, text_fields, sep="\n")
@@ -690,12 +725,10 @@ def code_firms(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
         from concurrent.futures import ProcessPoolExecutor
 
         edges = np.linspace(0, len(texts), 4 * workers + 1).astype(int)
-        _FORKED = (d, texts)  # inherited by the forked workers, never pickled
-        try:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                rows = [r for part in pool.map(_code_slice, zip(edges[:-1], edges[1:])) for r in part]
-        finally:
-            _FORKED = ()
+        chunks = [texts[a:b] for a, b in zip(edges[:-1], edges[1:])]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_start_coding_worker, initargs=(d, _text.added_zh_terms())) as pool:
+            rows = [r for part in pool.map(_code_chunk, chunks) for r in part]
     else:
         rows = _code_rows(texts, d)
     cols = []

@@ -239,13 +239,28 @@ def _jieba():
     return _JIEBA
 
 
+_ADDED_TERMS: list[str] = []  # what add_zh_terms gave this process's tokenizer, in that order
+
+
 def add_zh_terms(terms: Iterable[str]) -> None:
     """Add further Chinese terms (e.g. dictionary entries) so jieba keeps them whole."""
+    terms = [t for t in terms if _HAN_RE.search(t)]
+    if not terms:
+        return  # jieba is not loaded for nothing (a worker process replaying no terms)
     tok = _jieba()
     for term in terms:
-        if _HAN_RE.search(term) and term not in tok.FREQ:
+        if term not in tok.FREQ:
             tok.add_word(term, freq=max(tok.suggest_freq(term, tune=False), 10**6))
+            _ADDED_TERMS.append(term)
             _SEGMENTS.clear()  # a new word can change how a run splits
+
+
+def added_zh_terms() -> tuple[str, ...]:
+    """The terms :func:`add_zh_terms` has added to this process's tokenizer, in the order added.
+    A worker process started afresh (the spawn start method) has jieba without them; given to
+    :func:`add_zh_terms` there in this order, they make its tokenizer this one's (the same words
+    and frequencies), so the worker segments Chinese text exactly as this process does."""
+    return tuple(_ADDED_TERMS)
 
 
 _SEGMENTS: dict[str, list[str]] = {}  # Han run -> its jieba words (simulated and boilerplate text repeats runs)

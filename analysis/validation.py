@@ -15,10 +15,13 @@ settings, and only of corpora it generates itself with :func:`analysis.simulate.
     measures (centroid cosine, distinctiveness) cost more and run on the first
     ``text_replicates`` replicates only.  A rejection is ``p < alpha``.  Its rate is the
     false-positive rate where no convergence was planted and the power where it was; its Monte
-    Carlo standard error is ``sqrt(rate (1 - rate) / replicates)``.  Replicates run in
-    ``workers`` processes (default: every core) with fixed seeds, so the result does not
-    depend on the number of workers.  Above ``max_firms`` firms the study runs at city sizes
-    scaled down to that total (``attrs["scaled"]``), which the pages say.
+    Carlo standard error is ``sqrt(rate (1 - rate) / replicates)``.  The full-text replicates
+    run in ``workers`` processes (default: every core, at most 8; started with the spawn start
+    method, which every platform has, so a script calling this needs the usual
+    ``if __name__ == "__main__":`` guard, and extra ``analyse`` options must pickle) with fixed
+    seeds, so the result does not depend on the number of workers.  Above ``max_firms`` firms
+    the study runs at city sizes scaled down to that total (``attrs["scaled"]``), which the
+    pages say.
 
 ``power_summary``
     Per measure and comparison: power at the strongest planted strength with its MCSE, and the
@@ -304,9 +307,15 @@ def simulation_study(
                  for i in range(len(scen)) for r in range(text_replicates)]
         workers = min(os.cpu_count() or 1, 8) if workers is None else int(workers)
         if workers > 1 and len(tasks) > 1:
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            from . import text as _text
+
+            # spawn: the start method of every platform; a worker is a fresh interpreter that imports this
+            # module and is given the Chinese terms this process's tokenizer has beyond the packaged list
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                     initializer=_text.add_zh_terms, initargs=(_text.added_zh_terms(),)) as pool:
                 text_results = []
                 for k, res in enumerate(pool.map(_text_replicate, tasks)):
                     text_results.append(res)

@@ -160,7 +160,7 @@ def test_investor_portrait_matches_simulated_types(simulated):
 
 
 def test_parallel_coding_gives_the_same_codes(monkeypatch):
-    """Large corpora are coded in forked worker processes; the codes are those of one process."""
+    """Large corpora are coded in spawned worker processes; the codes are those of one process."""
     from analysis import corpus
 
     firms = corpus.load("").firms
