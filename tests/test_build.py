@@ -181,10 +181,17 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.book
 def test_cold_builds_in_two_folders_are_byte_identical(built_book, tmp_path):
-    """Another folder, one worker: the same executed notebooks, tables and HTML, byte for byte."""
+    """Another folder, one chapter at a time, and the interpreter macOS and Windows give: no
+    ``os.fork``, ``os.pidfd_open`` or ``socket.SOCK_SEQPACKET``, spawn the only start method
+    (tests/portable_site). The same executed notebooks, tables and HTML, byte for byte."""
     first, _ = built_book
     second = _copy_repo(tmp_path / "elsewhere" / "repo")
-    proc = _run(second, "build", "--jobs", "1")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "tests" / "portable_site"), str(second)]))
+    probe = subprocess.run([sys.executable, "-c", "import os, multiprocessing as m; "
+                            "print(hasattr(os, 'fork'), m.get_start_method())"], env=env, capture_output=True, text=True)
+    assert probe.stdout.split() == ["False", "spawn"], probe.stdout + probe.stderr  # the portable-only interpreter
+    proc = subprocess.run([sys.executable, "-m", "analysis", "build", "--jobs", "1"], cwd=second, env=env,
+                          capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for part in ("executed", "tables", "html"):
         a, b = _files(first / "_build" / part), _files(second / "_build" / part)
