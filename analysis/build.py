@@ -31,6 +31,7 @@ unfinished chapters and publishes nothing; a second Ctrl-C exits at once. ``ARCH
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import json
 import os
@@ -348,20 +349,12 @@ def update_prose(chapter: Chapter, children: processes.Children | None = None) -
     clean_notebook(executed)
     tmp = chapter.executed.with_suffix(".ipynb.tmp")
     nbformat.write(executed, tmp)
-    with children.critical() if children else _nothing():
+    with children.critical() if children else contextlib.nullcontext():
         os.replace(tmp, chapter.executed)
         record = read_record(chapter.name)
         write_record(chapter.name, {**record, "notebook": inputs.file_digest(chapter.executed),
                                     "source": inputs.file_digest(chapter.source)})
     return True
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 # --------------------------------------------------------------------------- executing one chapter

@@ -123,7 +123,8 @@ def changed(recorded: dict[str, str]) -> list[str]:
 _captures: list[set[str]] = []  # open capture() blocks of this process, innermost last
 _seen: set[str] = set()
 _log_file = None
-_roots: tuple[str, ...] = ()
+_roots: tuple[str, ...] = ()  # folders whose files are inputs (each ending in a separator)
+_root_files: frozenset[str] = frozenset()  # single files that are inputs (a corpus outside the repository)
 _excluded: tuple[str, ...] = ()
 
 
@@ -131,6 +132,8 @@ def counts(path: str) -> bool:
     """Whether an opened path is an input worth recording (see the module's docstring). The
     entries of the import path are not: the import system and ``importlib.metadata`` list and
     probe them whenever a module or a package's metadata is looked up."""
+    if path in _root_files:
+        return True
     if not path.startswith(_roots) or path.startswith(_excluded) or path == str(PACKAGE_DIR):
         return False
     if path in {os.path.abspath(entry) for entry in sys.path if isinstance(entry, str)}:
@@ -169,14 +172,16 @@ def install_recorder(log: str | None = None, roots: str | None = None) -> None:
     """Record the inputs this process reads from now on: into the file named by :data:`LOG_VAR`
     (appended, one path per line) and into any open :func:`capture` block. Idempotent; an audit
     hook cannot be removed, so call it only in a process that runs a chapter or a build."""
-    global _installed, _log_file, _roots, _excluded
+    global _installed, _log_file, _roots, _root_files, _excluded
     if _installed and log is None and roots is None:
         return  # already recording as asked when it was installed
     log = log if log is not None else os.environ.get(LOG_VAR, "")
     if log and _log_file is None:
         _log_file = open(log, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the process
     extra = [r for r in (roots if roots is not None else os.environ.get(ROOTS_VAR, "")).split(os.pathsep) if r]
-    _roots = tuple(os.path.join(str(Path(r).resolve()), "") for r in [str(ROOT), *extra])
+    resolved = [Path(r).resolve() for r in [str(ROOT), *extra]]
+    _roots = tuple(os.path.join(str(r), "") for r in resolved if not r.is_file())
+    _root_files = frozenset(str(r) for r in resolved if r.is_file())
     _excluded = tuple(os.path.join(str(p), "") for p in (BUILD_DIR, PACKAGE_DIR))
     if not _installed:
         sys.addaudithook(_hook)
@@ -204,13 +209,13 @@ def note(paths: Iterable[str]) -> None:
 
 
 def roots_for(params: dict) -> str:
-    """:data:`ROOTS_VAR` for these parameters: the folder of every path a parameter names that
-    lies outside the repository (a corpus, a website-text snapshot)."""
-    folders = []
+    """:data:`ROOTS_VAR` for these parameters: every path a parameter names outside the
+    repository (a corpus file, a website-text snapshot's folder). A file counts alone, not its
+    folder: a corpus in ``/tmp`` does not make every temporary file an input."""
+    paths = []
     for value in params.values():
         if isinstance(value, str) and value.strip() and os.path.isabs(value):
-            path = Path(value)
-            folder = path if path.is_dir() else path.parent
-            if not str(folder.resolve()).startswith(str(ROOT)):
-                folders.append(str(folder.resolve()))
-    return os.pathsep.join(dict.fromkeys(folders))
+            path = Path(value).resolve()
+            if path.exists() and not path.is_relative_to(ROOT):
+                paths.append(str(path))
+    return os.pathsep.join(dict.fromkeys(paths))

@@ -139,3 +139,41 @@ def test_a_result_carries_the_files_it_was_made_from(memo_dir, tmp_path, monkeyp
     assert str(number) in first and str(number) in second
     number.write_text("42")
     assert _read_number(str(number)) == 42
+
+
+def test_the_recorder_counts_inputs_and_nothing_else(tmp_path):
+    """In a process that records (as a chapter's kernel does): files under the repository and a
+    corpus outside it are inputs, read or looked for; what is written, the build folder, the
+    package, temporary files beside the corpus and the import system's probing are not."""
+    import json
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "export.csv"
+    corpus.write_text("a\n1\n")
+    (tmp_path / "beside.txt").write_text("not an input")
+    log = tmp_path / "reads.log"
+    code = f"""
+import os, json
+from analysis import inputs
+from analysis.paths import BUILD_DIR, DATA_DIR, ROOT
+inputs.install_recorder(log={str(log)!r}, roots={str(corpus)!r})
+open(DATA_DIR / "labels.yml").read()
+try:
+    open(DATA_DIR / "absent.csv")
+except FileNotFoundError:
+    pass
+open({str(corpus)!r}).read()
+open({str(tmp_path / "beside.txt")!r}).read()
+open({str(tmp_path / "written.txt")!r}, "w").write("x")
+os.makedirs(BUILD_DIR, exist_ok=True)
+open(BUILD_DIR / "scratch.txt", "w").write("x"); open(BUILD_DIR / "scratch.txt").read()
+sorted(os.listdir(DATA_DIR))
+import analysis.palette, json as _  # the import system and importlib.metadata probe sys.path
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    recorded = sorted(set(log.read_text().splitlines()))
+    assert recorded == sorted({"data/labels.yml", "data/absent.csv", str(corpus), "data"}), recorded
+    assert inputs.digests(["data/absent.csv"]) == {"data/absent.csv": inputs.MISSING}
+    assert json.loads(json.dumps(inputs.digests(["data"])))["data"].startswith("dir:")
