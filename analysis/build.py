@@ -256,8 +256,11 @@ def code_digest(nb) -> str:
 
 
 def static_key(code: str, params: dict[str, Any]) -> dict[str, str]:
-    """The parts of a chapter's key known before it runs (the files it reads come after)."""
-    return {"code": code, "params": inputs.key(json.dumps(params, sort_keys=True, default=str)),
+    """The parts of a chapter's key known before it runs (the files it reads come after). The
+    runner's own parameters (``tables_dir``, an absolute path of this checkout) are left out: a
+    moved or copied repository keeps its results."""
+    mine = {k: v for k, v in params.items() if k not in RUNNER_PARAMS}
+    return {"code": code, "params": inputs.key(json.dumps(mine, sort_keys=True, default=str)),
             "environment": inputs.environment_digest()}
 
 
