@@ -22,6 +22,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import analysis
+
 ROOT = Path(__file__).resolve().parent.parent
 PORTABLE_SITE = Path(__file__).resolve().parent / "portable_site"
 BLOCKED = ("fcntl", "termios", "resource")
@@ -93,10 +95,12 @@ print(json.dumps({"modules": names, "failed": failed, "checks": checks}))
 
 
 def _python(*argv: str, portable: bool = False) -> subprocess.CompletedProcess:
-    """This interpreter with ``argv`` in a fresh process; ``portable``: the portable-only one."""
+    """This interpreter with ``argv`` in a fresh process; ``portable``: the portable-only one. The BLAS
+    thread variables are left out, as in a user's shell: importing analysis there sets them."""
     path = [str(PORTABLE_SITE)] if portable else []
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([*path, str(ROOT)]))
-    env.pop("PORTABLE_SITE_OFF", None)
+    for name in ("PORTABLE_SITE_OFF", *analysis.BLAS_THREAD_VARS):
+        env.pop(name, None)
     return subprocess.run([sys.executable, *argv], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
