@@ -22,6 +22,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import analysis
+
 ROOT = Path(__file__).resolve().parent.parent
 PORTABLE_SITE = Path(__file__).resolve().parent / "portable_site"
 BLOCKED = ("fcntl", "termios", "resource")
@@ -94,10 +96,12 @@ print(json.dumps({"modules": names, "failed": failed, "checks": checks}))
 
 
 def _python(*argv: str, portable: bool = False) -> subprocess.CompletedProcess:
-    """This interpreter with ``argv`` in a fresh process; ``portable``: the portable-only one."""
+    """This interpreter with ``argv`` in a fresh process; ``portable``: the portable-only one. The BLAS
+    thread variables are left out, as in a user's shell: importing analysis there sets them."""
     path = [str(PORTABLE_SITE)] if portable else []
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([*path, str(ROOT)]))
-    env.pop("PORTABLE_SITE_OFF", None)
+    for name in ("PORTABLE_SITE_OFF", *analysis.BLAS_THREAD_VARS):
+        env.pop(name, None)
     return subprocess.run([sys.executable, *argv], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
@@ -271,6 +275,7 @@ def test_dictionary_pickles_and_codes_the_same():
 _REPLAY = r'''
 import json, multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+import threadpoolctl
 from analysis import text
 
 run = "链改票据通平台"
@@ -283,15 +288,17 @@ with ProcessPoolExecutor(1, mp_context=spawn, initializer=text.add_zh_terms,
     replayed = pool.submit(text._segment, run).result()
 with ProcessPoolExecutor(1, mp_context=spawn) as pool:
     fresh = pool.submit(text._segment, run).result()
+    blas = [i["num_threads"] for i in pool.submit(threadpoolctl.threadpool_info).result() if i["user_api"] == "blas"]
 print(json.dumps({"before": before, "after": after, "replayed": replayed, "fresh": fresh,
-                  "added": list(text.added_zh_terms())}, ensure_ascii=False))
+                  "added": list(text.added_zh_terms()), "worker_blas_threads": blas}, ensure_ascii=False))
 '''
 
 
 @pytest.mark.slow
 def test_spawned_worker_tokenizes_as_its_parent():
     """A spawned worker's jieba is a fresh one; given the terms the parent added (as the coder's and
-    the study's pools do), it segments Chinese as the parent does."""
+    the study's pools do), it segments Chinese as the parent does.  Its BLAS has one thread, as
+    importing analysis set for the parent."""
     proc = _python("-c", _REPLAY)  # a process of its own: the added term would change this one's tokenizer
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -299,3 +306,4 @@ def test_spawned_worker_tokenizes_as_its_parent():
     assert "链改票据通" in out["after"] and out["after"] != out["before"]
     assert out["replayed"] == out["after"]
     assert out["fresh"] == out["before"]  # what a worker without the terms would do
+    assert out["worker_blas_threads"] and set(out["worker_blas_threads"]) == {1}  # analysis' setting, inherited
