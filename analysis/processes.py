@@ -22,6 +22,7 @@ from typing import Any
 import psutil
 
 STOP_WITHIN = 5.0  # seconds a stopped process is given before the next is looked at
+REMEMBER_EVERY = 1.0  # seconds between two looks at the runner's descendants while they run
 
 
 class Interrupted(BaseException):
@@ -79,6 +80,7 @@ class Children:
         self.procs: dict[str, subprocess.Popen] = {}
         self.stopping = False
         self._known: dict[int, psutil.Process] = {}
+        self._looked = -REMEMBER_EVERY
         self._previous: dict[int, Any] = {}
         self._critical = 0
         self._pending: int | None = None
@@ -112,14 +114,19 @@ class Children:
                 self.stopping = True
                 raise Interrupted(signum)
 
-    def remember(self) -> None:
+    def remember(self, every: float = REMEMBER_EVERY) -> None:
         """Note every descendant of the runner (kernels, Sphinx and what they started): they are
-        stopped with the build, even one whose parent has gone meanwhile."""
+        stopped with the build, even one whose parent has gone meanwhile. Looks at most once
+        every ``every`` seconds (a look lists every process of the machine)."""
+        now = time.monotonic()
+        if now - self._looked < every:
+            return
+        self._looked = now
         for p in tree(os.getpid())[1:]:
             self._known.setdefault(p.pid, p)
 
     def kill_all(self) -> None:
-        self.remember()
+        self.remember(every=0)
         kill(list(self._known.values()))
         for proc in self.procs.values():
             with contextlib.suppress(subprocess.TimeoutExpired):
