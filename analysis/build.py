@@ -13,8 +13,9 @@ It knows chapters, parameters and the corpus check, never the analysis (DESIGN Â
    a finished chapter's notebook, its tables and its record are committed together (the record,
    written last, holds their digests); chapters share results they would otherwise compute
    twice (:mod:`analysis.memo`, ``_build/memo/``);
-6. stage the executed notebooks with the pages into ``_build/stage/`` and run ``jupyter-book build
-   -W -n --keep-going`` (:mod:`analysis.site`); only a clean build replaces ``_build/html``.
+6. stage the executed notebooks with the pages into ``_build/stage/`` and run Sphinx with the
+   configuration ``jupyter-book config sphinx`` makes, warnings as errors (:mod:`analysis.site`);
+   only a clean build replaces ``_build/html``.
 
 A chapter is current when its record holds the same code (the ``.py``'s header and code cells),
 the same parameters and the same environment (:func:`analysis.inputs.environment_digest`), every
@@ -669,13 +670,15 @@ def _build_locked(p: Plan, jobs, only, sphinx, children: processes.Children, sta
     missing = [c.name for c in p.book.chapters if not c.executed.exists()]
     if missing:
         raise BuildError(f"not yet executed: {', '.join(missing)} (run the whole build)")
-    site.stage(p.book, stamp)
+    conf, conf_record = site.sphinx_conf(read_record("_conf"))
+    write_record("_conf", conf_record)
+    site.stage(p.book, stamp, conf)
     digest = _site_digest()
     if site_is_published(digest):
         _log("site unchanged, Sphinx not run")
     else:
         t0 = time.perf_counter()
-        _log("jupyter-book build (warnings are errors) ...")
+        _log("Sphinx, with jupyter-book's configuration (warnings are errors) ...")
         forget("_site")
         sphinx_record = read_record("_sphinx")
         forget("_sphinx")  # a run cut short leaves Sphinx's folder in no known state

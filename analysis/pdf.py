@@ -85,10 +85,10 @@ def _singlehtml(stage_dir: Path, out_dir: Path) -> Path:
     """Sphinx's singlehtml build of the staged book (warnings are errors, as for the site)."""
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    from .site import jupyter_book_command
+    from .site import sphinx_command, sphinx_env
 
-    cmd = jupyter_book_command(stage_dir, out_dir, builder="singlehtml")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, PYTHONHASHSEED="0"))
+    cmd = sphinx_command(stage_dir, out_dir, builder="singlehtml")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=sphinx_env(stage_dir))
     log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
     (BUILD_DIR / "pdf-sphinx.log").write_text(log, encoding="utf-8")
     if proc.returncode != 0:
@@ -97,7 +97,7 @@ def _singlehtml(stage_dir: Path, out_dir: Path) -> Path:
     import yaml
 
     root = yaml.safe_load((stage_dir / "_toc.yml").read_text(encoding="utf-8"))["root"]
-    index = out_dir / "_build" / "singlehtml" / f"{root}.html"  # the root document holds the whole book
+    index = out_dir / "singlehtml" / f"{root}.html"  # the root document holds the whole book
     if not index.exists():
         raise PdfError(f"the single-page HTML build wrote no {index}")
     return index

@@ -3,8 +3,10 @@
 * :func:`stage` keeps ``_build/stage/`` in step with the book: the configuration, the pages, the
   executed chapters and the files the text links. A file is rewritten only when its bytes
   changed, so its modification time tells Sphinx which pages to read again.
-* :func:`run_sphinx` runs ``jupyter-book build -W -n --keep-going`` (its command line, in a child
-  process) on the stage, into ``_build/sphinx/``, which it keeps between builds: Sphinx then reads
+* :func:`run_sphinx` runs Sphinx (``python -m sphinx -W -n --keep-going``, in a child process) on
+  the stage with the ``conf.py`` that ``jupyter-book config sphinx`` makes of ``_config.yml``
+  (:func:`sphinx_conf`; the site is byte for byte what ``jupyter-book build`` writes, without its
+  command line's half-second start), into ``_build/sphinx/``, which it keeps between builds: Sphinx then reads
   and writes only the pages that changed. Such a site is the one a fresh build writes but for
   two marks of Sphinx's incremental mode: a rewritten page links myst-nb's stylesheet with a
   cache-busting ``?v=`` suffix (the file exists by then), and the search index keeps a word no
@@ -42,12 +44,12 @@ class SiteError(RuntimeError):
     """Sphinx failed; the message names the problems (the previous site is unchanged)."""
 
 
-def staged_files(book, stamp: dict) -> dict[str, Path | bytes]:
+def staged_files(book, stamp: dict, conf: bytes) -> dict[str, Path | bytes]:
     """What the stage holds: its relative path → the file it is copied from (or its bytes)."""
     import json
 
     files: dict[str, Path | bytes] = {
-        CONFIG_FILE.name: CONFIG_FILE, TOC_FILE.name: TOC_FILE,
+        CONFIG_FILE.name: CONFIG_FILE, TOC_FILE.name: TOC_FILE, "conf.py": conf,
         "book/references.bib": ROOT / "book" / "references.bib",
     }
     from .edition import STAMP_FILE
@@ -68,9 +70,9 @@ def staged_files(book, stamp: dict) -> dict[str, Path | bytes]:
     return files
 
 
-def stage(book, stamp: dict) -> Path:
+def stage(book, stamp: dict, conf: bytes) -> Path:
     """Bring :data:`STAGE_DIR` in step with the book, touching only files whose bytes changed."""
-    wanted = staged_files(book, stamp)
+    wanted = staged_files(book, stamp, conf)
     STAGE_DIR.mkdir(parents=True, exist_ok=True)
     for path in inputs.tree_files(STAGE_DIR):
         if path.relative_to(STAGE_DIR).as_posix() not in wanted:
@@ -87,19 +89,6 @@ def stage(book, stamp: dict) -> Path:
     return STAGE_DIR
 
 
-def stage_is_current(book, stamp: dict) -> bool:
-    """Whether the stage holds exactly the book as it is now (so the PDF can be made from it)."""
-    wanted = staged_files(book, stamp)
-    present = {p.relative_to(STAGE_DIR).as_posix() for p in inputs.tree_files(STAGE_DIR)}
-    if present != set(wanted):
-        return False
-    for rel, source in wanted.items():
-        data = source if isinstance(source, bytes) else source.read_bytes()
-        if (STAGE_DIR / rel).read_bytes() != data:
-            return False
-    return True
-
-
 def sphinx_key() -> str:
     """What decides whether Sphinx's kept state can be reused: the environment, the book's
     extension and stylesheets, the configuration and the table of contents."""
@@ -113,6 +102,53 @@ def jupyter_book_command(source: Path, output: Path, builder: str = "html") -> l
             "--builder", builder, "--path-output", str(output), "-W", "-n", "--keep-going"]
 
 
+def sphinx_conf(record: dict) -> tuple[bytes, dict]:
+    """The ``conf.py`` that ``jupyter-book config sphinx`` writes for ``_config.yml``, ``_toc.yml``
+    and ``_static/`` (whose stylesheets and scripts it lists): jupyter-book's documented way to run
+    Sphinx on a book. Made again only when they or the environment changed; its bytes and the
+    record to keep."""
+    import tempfile
+
+    static = ROOT / "_static"
+    key = inputs.key(inputs.environment_digest(), inputs.file_digest(CONFIG_FILE), inputs.file_digest(TOC_FILE),
+                     inputs.tree_digest(static))
+    if record.get("key") == key and isinstance(record.get("conf"), str):
+        return record["conf"].encode(), record
+    with tempfile.TemporaryDirectory(prefix="jb-config-") as tmp:
+        for path in (CONFIG_FILE, TOC_FILE):
+            shutil.copy2(path, Path(tmp) / path.name)
+        if static.is_dir():
+            shutil.copytree(static, Path(tmp) / static.name)
+        cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "config", "sphinx", tmp]
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+        conf = Path(tmp) / "conf.py"
+        if proc.returncode != 0 or not conf.exists():
+            raise SiteError(f"jupyter-book could not translate {CONFIG_FILE.name} into Sphinx's configuration:\n  "
+                            + "\n  ".join((proc.stdout + proc.stderr).splitlines()[-15:]))
+        text = conf.read_text(encoding="utf-8")
+    return text.encode(), {"key": key, "conf": text}
+
+
+def sphinx_command(source: Path, output: Path, builder: str = "html") -> list[str]:
+    """Sphinx's own command line on a staged book (with its ``conf.py``), warnings as errors;
+    the pages go to ``output/builder``, what Sphinx parsed to ``output/doctrees``."""
+    return [sys.executable, "-m", "sphinx", "-b", builder, str(source), str(output / builder),
+            "-d", str(output / "doctrees"), "-W", "-n", "--keep-going"]
+
+
+def sphinx_env(source: Path) -> dict[str, str]:
+    """The environment Sphinx runs in: fixed hash seed, and the book's local extensions
+    (``sphinx.local_extensions`` of ``_config.yml``, folders relative to the book) importable."""
+    import yaml
+
+    config = yaml.safe_load((source / CONFIG_FILE.name).read_text(encoding="utf-8")) or {}
+    local = ((config.get("sphinx") or {}).get("local_extensions") or {}).values()
+    path = [str((source / folder).resolve()) for folder in dict.fromkeys(local)]
+    if os.environ.get("PYTHONPATH"):
+        path.append(os.environ["PYTHONPATH"])
+    return dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=os.pathsep.join(path))
+
+
 def run_sphinx(children: processes.Children, record: dict) -> tuple[Path, dict]:
     """Build the stage into :data:`SPHINX_DIR`; the HTML folder and the record to keep."""
     key = sphinx_key()
@@ -120,9 +156,8 @@ def run_sphinx(children: processes.Children, record: dict) -> tuple[Path, dict]:
         shutil.rmtree(SPHINX_DIR, ignore_errors=True)  # another environment, or touched since
     SPHINX_DIR.mkdir(parents=True, exist_ok=True)
     new_log = BUILD_DIR / "sphinx.log.new"
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    children.procs["sphinx"] = processes.spawn(jupyter_book_command(STAGE_DIR, SPHINX_DIR), new_log,
-                                               env=env, cwd=ROOT)
+    children.procs["sphinx"] = processes.spawn(sphinx_command(STAGE_DIR, SPHINX_DIR), new_log,
+                                               env=sphinx_env(STAGE_DIR), cwd=ROOT)
     returncode = _wait(children.procs["sphinx"], children)
     del children.procs["sphinx"]
     log = re.sub(r"\x1b\[[0-9;]*m", "", new_log.read_text(errors="replace"))  # no terminal colours
@@ -132,9 +167,9 @@ def run_sphinx(children: processes.Children, record: dict) -> tuple[Path, dict]:
         shutil.rmtree(SPHINX_DIR, ignore_errors=True)  # its warnings must be said again next time
         problems = [ln for ln in log.splitlines() if _WARNING.search(ln) and str(STAGE_DIR) in ln]
         problems = [ln.replace(str(STAGE_DIR) + os.sep, "") for ln in problems] or log.splitlines()[-15:]
-        raise SiteError("jupyter-book failed (warnings are errors); the previous site is unchanged.\n  "
+        raise SiteError("Sphinx failed (warnings are errors); the previous site is unchanged.\n  "
                         + "\n  ".join(problems[:30]) + f"\nFull log: {SPHINX_LOG.relative_to(ROOT)}")
-    return SPHINX_DIR / "_build" / "html", {"key": key, "tree": inputs.tree_digest(SPHINX_DIR)}
+    return SPHINX_DIR / "html", {"key": key, "tree": inputs.tree_digest(SPHINX_DIR)}
 
 
 def _wait(proc: subprocess.Popen, children: processes.Children) -> int:

@@ -43,7 +43,7 @@ def _pdf(repo: Path, env: dict) -> subprocess.CompletedProcess:
 
 
 def _singlehtml(repo: Path) -> Path:
-    return repo / "_build" / "pdf-src" / "_build" / "singlehtml" / "book" / "01_introduction.html"
+    return repo / "_build" / "pdf-src" / "singlehtml" / "book" / "01_introduction.html"
 
 
 def _pages(pdf: Path) -> int:

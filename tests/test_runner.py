@@ -244,7 +244,7 @@ def test_tampered_build_folder_is_detected_and_rebuilt(small):
         assert proc.returncode == 0, (case, proc.stdout + proc.stderr)
         assert "Traceback" not in proc.stderr, case
         if "site" in case:  # the site is rebuilt, the chapters are trusted
-            assert "running" not in proc.stdout and "jupyter-book build" in proc.stdout, (case, proc.stdout)
+            assert "running" not in proc.stdout and "Sphinx, with jupyter-book's" in proc.stdout, (case, proc.stdout)
         else:  # the chapter runs again (and gives the same bytes, so the site stands)
             assert "ran     01_first" in proc.stdout, (case, proc.stdout)
         assert _published(repo) == reference, case
@@ -336,7 +336,7 @@ def test_sphinx_rereads_only_changed_pages_and_gives_the_fresh_site(tmp_path):
     assert _run(fresh, "--jobs", "2").returncode == 0
     assert _digest(repo / "_build" / "html") == _digest(fresh / "_build" / "html")
     # kept parses that were touched behind the runner's back are not trusted: every page is read
-    pickle = next((repo / "_build" / "sphinx" / "_build" / ".doctrees").rglob("*.pickle"))
+    pickle = next((repo / "_build" / "sphinx" / "doctrees").rglob("*.pickle"))
     pickle.write_bytes(b"not a pickle")
     root_page.write_text("# A small book\n\nFor the runner's drills, revised thrice.\n")
     assert _run(repo, "--jobs", "2").returncode == 0
