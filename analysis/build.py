@@ -629,6 +629,8 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
         with processes.folder_lock(BUILD_DIR / "build.lock"), processes.Children() as children:
             for note in discard_old_state() + recover():
                 _log(note)
+            if sphinx:  # Sphinx imports itself while the chapters run; stopped unused if the site stands
+                children.procs["sphinx"] = site.standby(read_record("_conf"))
             p = plan(params_file, overrides, book)
             check_corpus(p.params)
             stamp = edition.build_stamp(params_file, p.params.get("corpus_path") or None, pdf_link=pdf_link)
@@ -675,6 +677,7 @@ def _build_locked(p: Plan, jobs, only, sphinx, children: processes.Children, sta
     site.stage(p.book, stamp, conf)
     digest = _site_digest()
     if site_is_published(digest):
+        site.stop_standby(children)
         _log("site unchanged, Sphinx not run")
     else:
         t0 = time.perf_counter()

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -139,25 +140,69 @@ def sphinx_command(source: Path, output: Path, builder: str = "html") -> list[st
 def sphinx_env(source: Path) -> dict[str, str]:
     """The environment Sphinx runs in: fixed hash seed, and the book's local extensions
     (``sphinx.local_extensions`` of ``_config.yml``, folders relative to the book) importable."""
-    import yaml
-
-    config = yaml.safe_load((source / CONFIG_FILE.name).read_text(encoding="utf-8")) or {}
-    local = ((config.get("sphinx") or {}).get("local_extensions") or {}).values()
+    local = ((yaml_config().get("sphinx") or {}).get("local_extensions") or {}).values()
     path = [str((source / folder).resolve()) for folder in dict.fromkeys(local)]
     if os.environ.get("PYTHONPATH"):
         path.append(os.environ["PYTHONPATH"])
     return dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=os.pathsep.join(path))
 
 
+SPHINX_LOG_NEW = BUILD_DIR / "sphinx.log.new"  # the running Sphinx's output (sphinx.log once it ends)
+
+
+def standby(conf_record: dict) -> subprocess.Popen:
+    """Start Sphinx now, importing itself and the extensions of the last build's ``conf.py``
+    (:mod:`analysis.sphinx_ready`) while the chapters run; :func:`run_sphinx` hands it the build.
+    The book's local extensions are left to the build, which imports the staged copy."""
+    extensions: list[str] = []
+    conf = conf_record.get("conf")
+    if isinstance(conf, str):
+        namespace: dict = {}
+        try:
+            exec(compile(conf, "conf.py", "exec"), namespace)  # jupyter-book's generated settings
+        except Exception:  # noqa: BLE001 - then nothing is imported ahead; the build reports it
+            namespace = {}
+        local = set(((yaml_config().get("sphinx") or {}).get("local_extensions") or {}))
+        extensions = [e for e in namespace.get("extensions", []) if isinstance(e, str) and e not in local]
+        if isinstance(namespace.get("html_theme"), str):
+            extensions.append(namespace["html_theme"])
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    return processes.spawn([sys.executable, "-m", "analysis.sphinx_ready", *extensions], SPHINX_LOG_NEW,
+                           env=sphinx_env(STAGE_DIR), cwd=ROOT, stdin=subprocess.PIPE)
+
+
+def yaml_config() -> dict:
+    import yaml
+
+    return yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8")) or {}
+
+
+def stop_standby(children: processes.Children) -> None:
+    """The site is unchanged: the waiting Sphinx ends without building, its output goes."""
+    proc = children.procs.pop("sphinx", None)
+    if proc is not None:
+        processes.kill(processes.tree(proc.pid))  # no need to wait for its imports
+        proc.wait()
+        proc.stdin.close()
+        SPHINX_LOG_NEW.unlink(missing_ok=True)
+
+
 def run_sphinx(children: processes.Children, record: dict) -> tuple[Path, dict]:
-    """Build the stage into :data:`SPHINX_DIR`; the HTML folder and the record to keep."""
+    """Build the stage into :data:`SPHINX_DIR` with the waiting Sphinx (started anew if there is
+    none, or it ended); the HTML folder and the record to keep."""
     key = sphinx_key()
     if record.get("key") != key or record.get("tree") != inputs.tree_digest(SPHINX_DIR):
         shutil.rmtree(SPHINX_DIR, ignore_errors=True)  # another environment, or touched since
     SPHINX_DIR.mkdir(parents=True, exist_ok=True)
-    new_log = BUILD_DIR / "sphinx.log.new"
-    children.procs["sphinx"] = processes.spawn(sphinx_command(STAGE_DIR, SPHINX_DIR), new_log,
-                                               env=sphinx_env(STAGE_DIR), cwd=ROOT)
+    new_log = SPHINX_LOG_NEW
+    proc = children.procs.get("sphinx")
+    if proc is None or proc.poll() is not None:
+        proc = children.procs["sphinx"] = standby({})
+    try:
+        proc.stdin.write((json.dumps(sphinx_command(STAGE_DIR, SPHINX_DIR)[3:]) + "\n").encode())
+        proc.stdin.close()
+    except BrokenPipeError:  # it ended meanwhile: its exit code and log say why
+        pass
     returncode = _wait(children.procs["sphinx"], children)
     del children.procs["sphinx"]
     log = re.sub(r"\x1b\[[0-9;]*m", "", new_log.read_text(errors="replace"))  # no terminal colours
@@ -236,6 +281,6 @@ def recover() -> list[str]:
         else:
             shutil.rmtree(old)
     shutil.rmtree(BUILD_DIR / "site-new", ignore_errors=True)
-    (BUILD_DIR / "sphinx.log.new").unlink(missing_ok=True)
+    SPHINX_LOG_NEW.unlink(missing_ok=True)
     return notes
 
