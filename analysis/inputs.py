@@ -179,9 +179,9 @@ def install_recorder(log: str | None = None, roots: str | None = None) -> None:
     if log and _log_file is None:
         _log_file = open(log, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the process
     extra = [r for r in (roots if roots is not None else os.environ.get(ROOTS_VAR, "")).split(os.pathsep) if r]
-    resolved = [Path(r).resolve() for r in [str(ROOT), *extra]]
-    _roots = tuple(os.path.join(str(r), "") for r in resolved if not r.is_file())
-    _root_files = frozenset(str(r) for r in resolved if r.is_file())
+    resolved = [os.path.realpath(r) for r in [str(ROOT), *extra]]  # never raises (a symlink loop stays)
+    _roots = tuple(os.path.join(r, "") for r in resolved if not os.path.isfile(r))
+    _root_files = frozenset(r for r in resolved if os.path.isfile(r))
     _excluded = tuple(os.path.join(str(p), "") for p in (BUILD_DIR, PACKAGE_DIR))
     if not _installed:
         sys.addaudithook(_hook)
@@ -215,7 +215,7 @@ def roots_for(params: dict) -> str:
     paths = []
     for value in params.values():
         if isinstance(value, str) and value.strip() and os.path.isabs(value):
-            path = Path(value).resolve()
+            path = Path(os.path.realpath(value))  # a symlink loop or a missing file: the corpus check says so
             if path.exists() and not path.is_relative_to(ROOT):
                 paths.append(str(path))
     return os.pathsep.join(dict.fromkeys(paths))
