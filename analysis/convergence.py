@@ -61,13 +61,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from . import convergence_rule as rule
 from .defaults import DEFAULT_SEED
 from .naive_bayes import BLOCK as _BLOCK
 from .naive_bayes import _as_csr, _balanced_accuracy_batch, _loo_nb_batch
 from .palette import CITIES
-from .resampling import (bootstrap_counts, bootstrap_designs, decision_stable, ols_slope, p_mcse,
-                         percentile_interval, permutation_p, permuted_counts, permuted_counts_batch,
-                         permuted_designs)
+from .resampling import (bootstrap_counts, bootstrap_designs, bootstrap_year_draws, decision_stable, ols_slope,
+                         p_mcse, percentile_interval, permutation_p, permuted_counts_batch, permuted_designs)
 
 __all__ = [
     "DEFAULT_COHORT_EDGES", "DEFAULT_SEED", "PRIMARY_MEASURE", "PRIMARY_COMPARISON", "MEASURES",
@@ -85,11 +85,11 @@ POOLED = "+".join(NON_BEIJING)  # "Shanghai+Shenzhen"
 ALL_CITIES = "all three cities"
 PRIMARY_COMPARISON = f"Beijing − {POOLED}"
 OLD_TEST = f"{POOLED} level"  # the retired test: mean level of the others, ignoring Beijing
-SUPPORTS, NOT_SUPPORTED, INCONCLUSIVE = "supports convergence", "does not support convergence", "inconclusive"
-DECISIONS = (SUPPORTS, NOT_SUPPORTED, INCONCLUSIVE)
+SUPPORTS, RULES_OUT, INCONCLUSIVE = rule.SUPPORTS, rule.RULES_OUT, rule.INCONCLUSIVE
+DECISIONS = rule.DECISIONS
 # reason codes of an inconclusive (or qualified) decision; convergence_prose words them
-REASONS = ("no_dated_firms", "no_beijing", "no_other_city", "few_cohorts", "no_gap", "no_permutations",
-           "too_few_permutations", "unstable", "not_computed")
+REASONS = ("no_dated_firms", "no_beijing", "no_other_city", "few_years", "few_cohorts", "no_variation", "no_gap",
+           "no_permutations", "too_few_permutations", "unstable", "not_computed")
 DEFAULT_N_PERM_SHARES = 10_000
 DEFAULT_MAX_PER_CITY = 150  # distinctiveness subsample cap per city and cohort
 DEFAULT_MAX_TEXT_PER_CELL = 500  # text measures: at most this many firms per city and cohort
@@ -376,15 +376,19 @@ def _ratio(num, den):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def _share_series(counts, sizes) -> dict[tuple[str, str], np.ndarray]:
+def _share_series(counts, sizes, weights=None) -> dict[tuple[str, str], np.ndarray]:
     """Per-cohort series from flagged counts (..., K, Q) and cell sizes broadcastable to them:
-    ``("level", city)`` for each city, the others pooled firm-weighted (``POOLED``) and their
-    plain mean (``OLD_TEST``); ``("gap", "Beijing − X")`` for the others pooled and each city.
-    Each value has shape (..., Q)."""
+    ``("level", city)`` for each city, the others pooled (``POOLED``: firm-weighted, or
+    standardised with the fixed city ``weights`` of the others) and their plain mean
+    (``OLD_TEST``); ``("gap", "Beijing − X")`` for the others pooled and each city.  Each value
+    has shape (..., Q)."""
     c = np.asarray(counts, dtype=float)
     n = np.broadcast_to(np.asarray(sizes, dtype=float), c.shape)
     share = _ratio(c, n)
-    pooled = _ratio(c[..., 1:, :].sum(axis=-2), n[..., 1:, :].sum(axis=-2))
+    if weights is None:
+        pooled = _ratio(c[..., 1:, :].sum(axis=-2), n[..., 1:, :].sum(axis=-2))
+    else:
+        pooled = sum(float(w) * share[..., k, :] for k, w in enumerate(weights, start=1))
     out = {("level", city): share[..., k, :] for k, city in enumerate(CITIES)}
     out[("level", POOLED)] = pooled
     out[("level", OLD_TEST)] = share[..., 1:, :].mean(axis=-2)
@@ -484,23 +488,28 @@ def share_tests(counts, sizes, n_perm: int, rng) -> list[list[tuple[str, str, fl
 # ---------------------------------------------------------------------------------------
 # Result
 # ---------------------------------------------------------------------------------------
-VERDICT_COLUMNS = ["measure", "comparison", "statistic", "estimate", "lo", "hi", "direction", "p", "p_mcse",
-                   "n_perm", "n_cohorts", "power", "power_mcse", "power_replicates", "mde", "primary",
-                   "decision", "reason", "stable"]
+VERDICT_COLUMNS = ["measure", "comparison", "statistic", "unit", "estimate", "lo", "hi", "planted",
+                   "estimate_logodds", "others_slope", "others_upper", "margin", "direction", "p_gap", "p_gap_logodds",
+                   "p_others", "p", "p_mcse", "n_perm", "n_years", "power", "power_mcse", "power_replicates",
+                   "power_planted", "mde", "mde_bound", "exaggeration", "firms_for_80pct", "primary", "decision",
+                   "reason", "stable"]
+POWER_COLUMNS = ["power", "power_mcse", "power_replicates", "power_planted", "mde", "mde_bound", "exaggeration",
+                 "firms_for_80pct"]
+TEXT_UNITS = {"cosine_to_beijing": "similarity per year", "distinctiveness": "balanced accuracy per year"}
 
 
 @dataclass
 class ConvergenceResult:
     """Everything :func:`analyse` computes; tables are plain DataFrames.
 
-    ``cohort_table``: measure, city, cohort, estimate, lo, hi, n, n_compared (levels).
-    ``gap_table``: measure, comparison, cohort, estimate, lo, hi (signed gaps to Beijing).
-    ``trend_table``: measure, comparison, statistic, slope, lo, hi, p, p_mcse, n_perm,
-    direction, n_cohorts, role (``test``, ``old test`` or ``decomposition``).
-    ``decomposition``: per share measure and gap comparison, the gap's, Beijing's and the
-    others' slopes with intervals, how each side moved (``towards``, ``away``, ``unclear``)
-    and whether the last cohort overshoots.
-    ``verdict_table``: see the module docstring (``VERDICT_COLUMNS``)."""
+    ``cohort_table``: measure, city, cohort, estimate, lo, hi, n, n_compared (levels by cohort,
+    for display).  ``gap_table``: measure, comparison, cohort, estimate, lo, hi (signed gaps to
+    Beijing by cohort, for display).  ``trend_table``: measure, comparison, statistic, unit,
+    slope, lo, hi (per year; share measures on every dated firm, text measures over the cohorts'
+    middle years).  ``decomposition``: per share measure and comparison, the gap's, Beijing's
+    and the others' slopes per year with intervals, how each side moved (``towards``, ``away``,
+    ``unclear``) and whether the last cohort overshoots.  ``verdict_table``: one row per measure
+    and comparison (``VERDICT_COLUMNS``; see :mod:`analysis.convergence_rule`)."""
 
     cohort_table: pd.DataFrame
     gap_table: pd.DataFrame
@@ -513,6 +522,7 @@ class ConvergenceResult:
     n_outside_edges: int
     n_per_cohort: pd.DataFrame
     cohorts: list[str]
+    weights: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: float = float("nan")
@@ -530,18 +540,6 @@ class ConvergenceResult:
         return self.decision == SUPPORTS
 
 
-def _reason_and_decision(p, mcse, n_perm, alpha, base_reason):
-    if base_reason:
-        return INCONCLUSIVE, base_reason, False
-    if n_perm == 0 or np.isnan(p):
-        return INCONCLUSIVE, "no_permutations", False
-    if 1.0 / (1 + n_perm) >= alpha:
-        return INCONCLUSIVE, "too_few_permutations", False
-    if not decision_stable(p, mcse, alpha):
-        return INCONCLUSIVE, "unstable", False
-    return (SUPPORTS if p < alpha else NOT_SUPPORTED), "", True
-
-
 def _move(slope_lo, slope_hi, towards_sign):
     """'towards' / 'away' / 'unclear' from a slope interval and the sign that closes the gap."""
     if np.isnan(slope_lo) or np.isnan(slope_hi) or slope_lo <= 0 <= slope_hi:
@@ -551,7 +549,7 @@ def _move(slope_lo, slope_hi, towards_sign):
 
 
 # ---------------------------------------------------------------------------------------
-# The whole analysis on a firm table
+# The whole analysis on a firm table, in steps
 # ---------------------------------------------------------------------------------------
 def _document_terms(firms: pd.DataFrame, text_fields):
     from . import text as text_mod
@@ -570,6 +568,231 @@ def _dictionary_flags(firms: pd.DataFrame, text_fields, coder: str | None = None
     return {"public_share": public, "infrastructure_share": infra}
 
 
+@dataclass
+class _Dated:
+    """The analysed firms: city codes ``city`` and cohort codes ``cohort`` of the dated firms
+    inside the cohort edges (rows ``keep`` of the firm table), their founding ``years``, the firms
+    per city x cohort ``sizes`` and the firms-per-cohort table shown on the page."""
+
+    keep: np.ndarray
+    city: np.ndarray
+    cohort: np.ndarray
+    years: np.ndarray
+    sizes: np.ndarray
+    labels: list
+    per_cohort: pd.DataFrame
+    n_missing: int
+    n_outside: int
+    notes: list
+
+
+def _dated_firms(firms: pd.DataFrame, cohort_edges: list[int]) -> _Dated:
+    labels = cohort_labels(cohort_edges)
+    K, Q = len(CITIES), len(labels)
+    y_all, _ = _encode(firms["city"].astype("string").to_numpy(dtype=object, na_value=None), list(CITIES))
+    g_all = cohort_codes(firms["founded_year"], cohort_edges)
+    notes = []
+    n_other_city = int(np.sum(y_all < 0))
+    if n_other_city:
+        notes.append(f"{n_other_city} firms outside {', '.join(CITIES)} left out.")
+    keep = np.flatnonzero((y_all >= 0) & (g_all >= 0))
+    y, g = y_all[keep], g_all[keep]
+    sizes = _cohort_sizes(y, g, K, Q)
+    npc = pd.DataFrame(sizes, index=list(CITIES), columns=labels)
+    for name, code in (("no founding year", -1), ("outside cohorts", -2)):
+        npc[name] = [int(np.sum((y_all == c) & (g_all == code))) for c in range(K)]
+    npc.loc["all"] = npc.sum(axis=0)
+    npc.index.name = "city"
+    years = _years_as_float(firms["founded_year"])[keep]
+    return _Dated(keep, y, g, years, sizes, labels, npc, int(np.sum(g_all == -1)), int(np.sum(g_all == -2)), notes)
+
+
+def _check_inputs(firms, text_fields, wanted_unknown, counts):
+    if wanted_unknown:
+        raise ValueError(f"unknown measures {sorted(wanted_unknown)}; choose from {MEASURES}")
+    for name, v, low in counts:
+        if int(v) < low:
+            raise ValueError(f"{name} must be >= {low}, got {v}")
+    for col in ("city", "founded_year"):
+        if col not in firms.columns:
+            raise ValueError(f"firm table has no {col!r} column (needed for the convergence analysis)")
+    missing_fields = [f for f in text_fields if f not in firms.columns]
+    if missing_fields:
+        raise ValueError(f"text_fields {missing_fields} are not columns of the firm table")
+
+
+def _share_cohorts(measure, counts, d: _Dated, weights, n_boot, ci_level, rng):
+    """Display rows of one share measure: levels and gaps per cohort with bootstrap intervals,
+    and the overshoot flag per comparison (the last cohort's gap has the other sign, its interval
+    excluding zero)."""
+    Q = len(d.labels)
+    est = _share_series(counts[None], d.sizes, weights)
+    boot = _share_series(bootstrap_counts(counts, d.sizes, n_boot, rng), d.sizes, weights) if n_boot else None
+    levels, gaps, overshoot = [], [], {}
+    for (kind, comp), values in est.items():
+        if comp == OLD_TEST:
+            continue
+        lo_q, hi_q = (percentile_interval(boot[(kind, comp)], ci_level) if boot
+                      else (np.full(Q, np.nan), np.full(Q, np.nan)))
+        for q in range(Q):
+            row = {"measure": measure, "cohort": d.labels[q], "estimate": values[0, q], "lo": lo_q[q], "hi": hi_q[q]}
+            if kind == "level":
+                n_cell = int(d.sizes[CITIES.index(comp), q]) if comp in CITIES else int(d.sizes[1:, q].sum())
+                levels.append({**row, "city": comp, "n": n_cell, "n_compared": n_cell})
+            else:
+                gaps.append({**row, "comparison": comp})
+        if kind == "gap":
+            last = np.flatnonzero(~np.isnan(values[0]))
+            overall = np.nanmean(values[0]) if len(last) else np.nan
+            flag = False
+            if len(last) and boot is not None and overall == overall and overall != 0:
+                glo, ghi = percentile_interval(boot[(kind, comp)][:, last[-1]], ci_level)
+                flag = bool((overall > 0 and ghi < 0) or (overall < 0 and glo > 0))
+            overshoot[comp] = flag
+    return levels, gaps, overshoot
+
+
+def _share_measure(measure, flags, d: _Dated, cohort_edges, settings, rngs):
+    """One share measure: display rows, per-year slopes with intervals, the decomposition of
+    each gap and its verdict rows under the decision rule (:mod:`analysis.convergence_rule`)."""
+    first, last = int(cohort_edges[0]), int(cohort_edges[-1]) - 1
+    n_y, x_y, t = rule.year_table(d.city, d.years, flags, first, last)
+    comps = rule.comparisons(n_y.sum(axis=1))
+    weights = comps[0].weights
+    counts = np.bincount(d.city * len(d.labels) + d.cohort, weights=flags,
+                         minlength=d.sizes.size).reshape(d.sizes.shape)
+    levels, gaps, overshoot = _share_cohorts(measure, counts, d, weights, settings["n_boot"], settings["ci_level"],
+                                             rngs["boot_cohorts"])
+    decided = rule.decide(x_y, n_y, t, alpha=settings["alpha"], margin=settings["margin"],
+                          n_perm=settings["n_perm_shares"], rng=rngs["perm"], comps=comps)
+    _, slope, _ = rule.lpm_slopes(x_y, n_y, t)
+    boot_slope = None
+    if settings["n_boot"]:
+        bx, bn = bootstrap_year_draws(x_y, n_y, settings["n_boot"], rngs["boot_years"])
+        _, boot_slope, _ = rule.lpm_slopes(bx, bn, t)  # (B, K)
+    def interval(values):  # noqa: E306  percentile interval of per-draw values, in points per year
+        if boot_slope is None:
+            return np.nan, np.nan
+        return tuple(100 * float(v) for v in percentile_interval(values, settings["ci_level"]))
+
+    trend, decomp, verdict = [], [], []
+    for k, city in enumerate(CITIES):
+        trend.append({"measure": measure, "comparison": city, "statistic": "level", "unit": rule.UNIT,
+                      "slope": 100 * float(slope[k]), **dict(zip(("lo", "hi"), interval(
+                          boot_slope[:, k] if boot_slope is not None else None)))})
+    for comp in comps:
+        r = decided[comp.name]
+        gap_b = others_b = None
+        if boot_slope is not None:
+            gap_b, others_b = rule.standardised(boot_slope, comp)
+        others_name = POOLED if comp is comps[0] else CITIES[comp.others[0]]
+        if comp is comps[0]:
+            trend.append({"measure": measure, "comparison": POOLED, "statistic": "level (standardised)",
+                          "unit": rule.UNIT, "slope": 100 * float(rule.standardised(slope, comp)[1]),
+                          **dict(zip(("lo", "hi"), interval(others_b)))})
+        g_lo, g_hi = interval(gap_b)
+        trend.append({"measure": measure, "comparison": comp.name, "statistic": "gap", "unit": rule.UNIT,
+                      "slope": float(r["estimate"]), "lo": g_lo, "hi": g_hi})
+        towards = float(np.sign(r["gap"])) if r["gap"] == r["gap"] else 0.0
+        o_lo, o_hi = interval(others_b)
+        b_lo, b_hi = interval(boot_slope[:, 0] if boot_slope is not None else None)
+        decomp.append({
+            "measure": measure, "comparison": comp.name, "overall_gap": float(r["gap"]),
+            "gap_slope": float(r["estimate"]), "gap_lo": g_lo, "gap_hi": g_hi,
+            "beijing_slope": float(r["beijing"]), "beijing_lo": b_lo, "beijing_hi": b_hi,
+            "others": others_name, "others_slope": 100 * float(rule.standardised(slope, comp)[1]),
+            "others_lo": o_lo, "others_hi": o_hi,
+            "others_move": _move(o_lo, o_hi, towards) if towards else "unclear",
+            "beijing_move": _move(b_lo, b_hi, -towards) if towards else "unclear",
+            "overshoot": overshoot.get(comp.name, False),
+        })
+        stable = bool(r["decision"] != INCONCLUSIVE or r["reason"] == "")
+        verdict.append({
+            "measure": measure, "comparison": comp.name, "statistic": "gap", "unit": rule.UNIT,
+            "estimate": float(r["estimate"]), "lo": g_lo, "hi": g_hi,
+            "estimate_logodds": float(r["estimate_logodds"]), "others_slope": float(r["others"]),
+            "others_upper": float(r["others_upper"]), "margin": float(settings["margin"]),
+            "direction": ("decrease" if towards > 0 else "increase") if towards else "",
+            "p_gap": float(r["p_gap"]), "p_gap_logodds": float(r["p_gap_logodds"]), "p_others": float(r["p_others"]),
+            "p": float(r["p"]), "p_mcse": float(r["p_mcse"]), "n_perm": settings["n_perm_shares"],
+            "n_years": int((n_y[[0, *comp.others]].sum(axis=0) > 0).sum()),
+            "decision": str(r["decision"]), "reason": str(r["reason"]), "stable": stable})
+    return levels, gaps, trend, decomp, verdict, dict(zip((CITIES[k] for k in comps[0].others), weights))
+
+
+def _text_measures(firms, wanted, d: _Dated, text_fields, cohort_edges, settings, ss, notes):
+    """Centroid cosine and distinctiveness by cohort (firm-level designs), their slopes per year
+    over the cohorts' middle years, and their verdict rows (supports or inconclusive: these
+    measures have no equivalence test)."""
+    K, Q = len(CITIES), len(d.labels)
+    y, g = d.city, d.cohort
+    tsel = _cap_cells(y, g, K, Q, int(settings["max_text_per_cell"]), np.random.default_rng(ss[0].spawn(1)[0]))
+    if len(tsel) < len(y):
+        notes.append(f"The text measures use a random subsample of at most {int(settings['max_text_per_cell']):,} "
+                     f"firms per city and cohort ({len(tsel):,} of {len(y):,} firms).")
+    y, g = y[tsel], g[tsel]
+    sizes = _cohort_sizes(y, g, K, Q)
+    X, Z = _document_terms(firms.iloc[d.keep[tsel]], text_fields)
+    n_perm, n_boot, alpha, ci = settings["n_perm"], settings["n_boot"], settings["alpha"], settings["ci_level"]
+    perm_designs = permuted_designs(y, g, K, n_perm, np.random.default_rng(ss[2])) if n_perm else []
+    boot_designs = bootstrap_designs(y, g, K, Q, n_boot, np.random.default_rng(ss[1])) if n_boot else []
+    base = [(g, None)]
+    series: dict[tuple[str, str], tuple] = {}
+    m = np.zeros(Q, dtype=int)
+    if "cosine_to_beijing" in wanted:
+        Zn = _unit_rows(Z)
+        vals = [(_cosine_designs(Zn, y, K, Q, dd, ref=0) if dd else None) for dd in (base, boot_designs, perm_designs)]
+        for k, city in enumerate(CITIES[1:], start=1):
+            series[("cosine_to_beijing", city)] = tuple(None if v is None else v[:, k] for v in vals)
+        series[("cosine_to_beijing", POOLED)] = tuple(None if v is None else v[:, 1:].mean(axis=1) for v in vals)
+    if "distinctiveness" in wanted:
+        Xd = _prune(X, np.arange(X.shape[0]), settings["min_df"])
+        m = np.minimum(sizes.min(axis=0), int(settings["max_per_city"]))
+        m = np.where(m >= settings["min_per_city"], m, 0)
+        sub_rng = np.random.default_rng(ss[0])
+        vals = [(_distinctiveness_designs(Xd, y, K, Q, dd, m, settings["n_subsamples"], sub_rng, settings["nb_alpha"])
+                 if dd else None) for dd in (base, boot_designs, perm_designs)]
+        series[("distinctiveness", ALL_CITIES)] = tuple(vals)
+        if (m == 0).any():
+            notes.append("No distinctiveness estimate for cohort(s) " + ", ".join(d.labels[q] for q in range(Q) if m[q] == 0)
+                         + f": a city has fewer than {settings['min_per_city']} firms there.")
+    mid = np.array([(a + b - 1) / 2 for a, b in zip(cohort_edges, cohort_edges[1:])], dtype=float)
+    levels, trend, verdict = [], [], []
+    for (measure, comp), (e, b, pm) in series.items():
+        lo_q, hi_q = percentile_interval(b, ci) if b is not None else (np.full(Q, np.nan), np.full(Q, np.nan))
+        for q in range(Q):
+            if comp == ALL_CITIES:
+                n_cell, n_cmp = int(d.sizes[:, q].sum()), int(m[q]) * K
+            elif comp == POOLED:
+                n_cell, n_cmp = int(d.sizes[1:, q].sum()), int(sizes[1:, q].sum())
+            else:
+                n_cell, n_cmp = int(d.sizes[CITIES.index(comp), q]), int(sizes[CITIES.index(comp), q])
+            levels.append({"measure": measure, "city": comp, "cohort": d.labels[q], "estimate": e[0, q],
+                           "lo": lo_q[q], "hi": hi_q[q], "n": n_cell, "n_compared": n_cmp})
+        direction = "decrease" if measure == "distinctiveness" else "increase"
+        slope = float(ols_slope(e[0], mid))
+        lo = hi = p = float("nan")
+        if b is not None:
+            lo, hi = (float(v) for v in percentile_interval(ols_slope(b, mid), ci))
+        if pm is not None and not np.isnan(slope):
+            p = permutation_p(slope, ols_slope(pm, mid), direction)
+        statistic = "similarity" if measure == "cosine_to_beijing" else "distinctiveness"
+        trend.append({"measure": measure, "comparison": comp, "statistic": statistic, "unit": TEXT_UNITS[measure],
+                      "slope": slope, "lo": lo, "hi": hi})
+        mc = p_mcse(p, n_perm)
+        reason = "few_cohorts" if np.isnan(slope) else ("no_permutations" if not n_perm else "")
+        if not reason and 1.0 / (1 + n_perm) >= alpha:
+            reason = "too_few_permutations"
+        if not reason and not decision_stable(p, mc, alpha):
+            reason = "unstable"
+        decision = SUPPORTS if not reason and p < alpha else INCONCLUSIVE
+        verdict.append({"measure": measure, "comparison": comp, "statistic": statistic, "unit": TEXT_UNITS[measure],
+                        "estimate": slope, "lo": lo, "hi": hi, "direction": direction, "p": p, "p_mcse": mc,
+                        "n_perm": n_perm, "decision": decision,
+                        "reason": reason, "stable": reason == ""})
+    return levels, trend, verdict
+
+
 def analyse(
     firms: pd.DataFrame,
     text_fields: Sequence[str] = ("description", "full_description"),
@@ -581,6 +804,7 @@ def analyse(
     seed: int = DEFAULT_SEED,
     *,
     n_perm_shares: int = DEFAULT_N_PERM_SHARES,
+    margin: float = rule.DEFAULT_MARGIN,
     measures: Sequence[str] | None = None,
     ci_level: float = 0.95,
     nb_alpha: float = 1.0,
@@ -588,236 +812,80 @@ def analyse(
     max_per_city: int = DEFAULT_MAX_PER_CITY,
     max_text_per_cell: int = DEFAULT_MAX_TEXT_PER_CELL,
     min_df: int = 2,
-    power: pd.DataFrame | None = None,
     coder: str | None = None,
     flags: dict | None = None,
 ) -> ConvergenceResult:
     """Run the convergence analysis on a firm table (canonical corpus columns).
 
     Uses ``city``, ``founded_year`` and the ``text_fields`` only; ``truth_*`` columns are
-    dropped on entry.  ``measures`` restricts what is computed (the primary measure is always
-    included unless ``measures`` leaves it out, as the simulation study does for the text
-    measures); ``n_boot=0`` skips intervals, ``n_perm``/``n_perm_shares`` = 0 skip the tests.
-    ``power`` (from :func:`analysis.validation.power_summary`) fills the power and mde
-    columns of the verdict table.  ``flags`` (``{"public_share": 0/1 per firm, ...}``) replaces
-    the coder's labels (used by the sensitivity table and tests).  The text measures use at
-    most ``max_text_per_cell`` firms per city and cohort (a seeded random subsample, noted in
-    ``notes``), which bounds their cost on large exports; the share measures use every firm.
-    """
+    dropped on entry.  The share measures are decided by :mod:`analysis.convergence_rule` on
+    every dated firm inside the cohort edges (founding year as a number, ``n_perm_shares``
+    permutations, equivalence ``margin`` in share points per year); cohorts serve the tables and
+    figures.  ``measures`` restricts what is computed; ``n_boot=0`` skips intervals,
+    ``n_perm``/``n_perm_shares`` = 0 skip the tests.  ``flags`` (``{"public_share": 0/1 per firm,
+    ...}``) replaces the coder's labels (the sensitivity table, tests).  The text measures use at
+    most ``max_text_per_cell`` firms per city and cohort (a seeded random subsample, noted).
+    The power columns are filled by :func:`with_power`."""
     t0 = time.perf_counter()
     from .params import as_list
 
     text_fields = [str(f) for f in as_list(text_fields, name="text_fields")]
     cohort_edges = [int(e) for e in as_list(cohort_edges, name="cohort_edges")]
-    unknown = set(measures or ()) - set(MEASURES)
-    if unknown:
-        raise ValueError(f"unknown measures {sorted(unknown)}; choose from {MEASURES}")
+    _check_inputs(firms, text_fields, set(measures or ()) - set(MEASURES),
+                  (("n_subsamples", n_subsamples, 1), ("n_boot", n_boot, 0), ("n_perm", n_perm, 0),
+                   ("n_perm_shares", n_perm_shares, 0), ("max_per_city", max_per_city, 1)))
+    if not float(margin) > 0:
+        raise ValueError(f"margin must be > 0 share points per year, got {margin}")
     wanted = list(MEASURES) if measures is None else [m for m in MEASURES if m in set(measures)]
-    for name, v, low in (("n_subsamples", n_subsamples, 1), ("n_boot", n_boot, 0), ("n_perm", n_perm, 0),
-                         ("n_perm_shares", n_perm_shares, 0), ("max_per_city", max_per_city, 1)):
-        if int(v) < low:
-            raise ValueError(f"{name} must be >= {low}, got {v}")
-    n_subsamples, n_boot, n_perm, n_perm_shares = int(n_subsamples), int(n_boot), int(n_perm), int(n_perm_shares)
-    for col in ("city", "founded_year"):
-        if col not in firms.columns:
-            raise ValueError(f"firm table has no {col!r} column (needed for the convergence analysis)")
-    missing_fields = [f for f in text_fields if f not in firms.columns]
-    if missing_fields:
-        raise ValueError(f"text_fields {missing_fields} are not columns of the firm table")
-
+    settings = {"text_fields": text_fields, "cohort_edges": cohort_edges, "n_subsamples": int(n_subsamples),
+                "n_boot": int(n_boot), "n_perm": int(n_perm), "n_perm_shares": int(n_perm_shares), "alpha": float(alpha),
+                "margin": float(margin), "seed": int(seed), "ci_level": ci_level, "nb_alpha": nb_alpha,
+                "min_per_city": min_per_city, "max_per_city": int(max_per_city),
+                "max_text_per_cell": int(max_text_per_cell), "min_df": min_df, "coder": coder or "dictionary"}
     firms = firms.loc[:, [c for c in firms.columns if not str(c).startswith("truth_")]].reset_index(drop=True)
-    notes: list[str] = []
-    labels = cohort_labels(cohort_edges)
-    K, Q = len(CITIES), len(labels)
-    y_all, _ = _encode(firms["city"].astype("string").to_numpy(dtype=object, na_value=None), list(CITIES))
-    g_all = cohort_codes(firms["founded_year"], cohort_edges)
-    n_missing = int(np.sum(g_all == -1))
-    n_outside = int(np.sum(g_all == -2))
-    n_other_city = int(np.sum(y_all < 0))
-    if n_other_city:
-        notes.append(f"{n_other_city} firms outside {', '.join(CITIES)} left out.")
-    keep = np.flatnonzero((y_all >= 0) & (g_all >= 0))
-    y, g = y_all[keep], g_all[keep]
-    sizes = _cohort_sizes(y, g, K, Q)
-
-    npc = pd.DataFrame(sizes, index=list(CITIES), columns=labels)
-    for name, code in (("no founding year", -1), ("outside cohorts", -2)):
-        npc[name] = [int(np.sum((y_all == c) & (g_all == code))) for c in range(K)]
-    npc.loc["all"] = npc.sum(axis=0)
-    npc.index.name = "city"
-
-    base_reason = ""
-    if sizes.sum() == 0:
-        base_reason = "no_dated_firms"
-    elif sizes[0].sum() == 0:
-        base_reason = "no_beijing"
-    elif sizes[1:].sum() == 0:
-        base_reason = "no_other_city"
-
-    ss = np.random.SeedSequence(int(seed)).spawn(5)  # subsamples, boot designs, perm designs, share perms, share boots
-    level_rows, gap_rows, trend_rows, decomp_rows, verdict_rows = [], [], [], [], []
-
-    def trend(kind, values, boot_values, perm_values, direction):
-        values = np.asarray(values, dtype=float)
-        slope = ols_slope(values[0] if values.ndim == 2 else values)
-        lo = hi = float("nan")
-        if boot_values is not None and len(boot_values):
-            lo, hi = percentile_interval(ols_slope(boot_values), ci_level)
-        p = float("nan")
-        if perm_values is not None and len(perm_values) and direction and not np.isnan(slope):
-            p = permutation_p(slope, ols_slope(perm_values), direction)
-        return float(slope), float(lo), float(hi), p
-
-    # -- share measures (exact count-level resampling) --------------------------------
+    d = _dated_firms(firms, cohort_edges)
+    notes = list(d.notes)
+    ss = np.random.SeedSequence(int(seed)).spawn(6)  # subsamples, boot designs, perm designs, share perms, boots
+    levels, gaps, trend, decomp, verdict, weights = [], [], [], [], [], {}
     share_wanted = [m for m in SHARE_MEASURES if m in wanted]
     if share_wanted:
         if flags is None:
-            flags = _dictionary_flags(firms.iloc[keep], text_fields, coder)
+            flags = _dictionary_flags(firms.iloc[d.keep], text_fields, coder)
         else:
-            flags = {k: np.asarray(v, dtype=float)[keep] for k, v in flags.items()}
-    for m_i, measure in enumerate(share_wanted):
-        f = flags[measure]
-        counts = np.bincount(y * Q + g, weights=f, minlength=K * Q).reshape(K, Q)
-        rng_p = np.random.default_rng(ss[3].spawn(len(SHARE_MEASURES))[m_i])
-        rng_b = np.random.default_rng(ss[4].spawn(len(SHARE_MEASURES))[m_i])
-        est = _share_series(counts[None], sizes)
-        perm = (_share_series(permuted_counts(counts.sum(axis=1).round().astype(int), sizes, n_perm_shares, rng_p), sizes)
-                if n_perm_shares else None)
-        boot = _share_series(bootstrap_counts(counts, sizes, n_boot, rng_b), sizes) if n_boot else None
-        overall = _overall_gaps(counts, sizes)
-        for (kind, comp), values in est.items():
-            lo_q, hi_q = ((percentile_interval(boot[(kind, comp)], ci_level)) if boot
-                          else (np.full(Q, np.nan), np.full(Q, np.nan)))
-            for q in range(Q):
-                row = {"measure": measure, "cohort": labels[q], "estimate": values[0, q], "lo": lo_q[q], "hi": hi_q[q]}
-                if kind == "level" and comp != OLD_TEST:
-                    n_cell = int(sizes[CITIES.index(comp), q]) if comp in CITIES else int(sizes[1:, q].sum())
-                    level_rows.append({**row, "city": comp, "n": n_cell, "n_compared": n_cell})
-                elif kind == "gap":
-                    gap_rows.append({**row, "comparison": comp})
-            if kind == "gap":
-                direction = _closing_direction(overall[comp])
-                role, statistic = "test", "gap"
-            elif comp == OLD_TEST:
-                direction, role, statistic = "increase", "old test", "level"
-            else:
-                direction, role, statistic = None, "decomposition", "level"
-            slope, lo, hi, p = trend(kind, values, boot[(kind, comp)] if boot else None,
-                                     perm[(kind, comp)] if perm else None, direction)
-            n_eff = n_perm_shares if direction else 0
-            trend_rows.append({"measure": measure, "comparison": comp, "statistic": statistic, "slope": slope,
-                               "lo": lo, "hi": hi, "p": p, "p_mcse": p_mcse(p, n_eff), "n_perm": n_eff,
-                               "direction": direction or "", "n_cohorts": int(np.sum(~np.isnan(values[0]))),
-                               "role": role})
-        # decomposition of each gap
-        tt = {r["comparison"]: r for r in trend_rows if r["measure"] == measure}
-        for comp, G in overall.items():
-            other = POOLED if comp == PRIMARY_COMPARISON else comp.split(" − ")[1]
-            towards = 1.0 if G > 0 else -1.0  # sign of the others' slope that closes the gap
-            gvals = est[("gap", comp)][0]
-            last = np.flatnonzero(~np.isnan(gvals))
-            overshoot = False
-            if len(last) and boot is not None and not np.isnan(G) and G != 0:
-                q = last[-1]
-                glo, ghi = percentile_interval(boot[("gap", comp)][:, q], ci_level)
-                overshoot = bool((G > 0 and ghi < 0) or (G < 0 and glo > 0))
-            decomp_rows.append({
-                "measure": measure, "comparison": comp, "overall_gap": G,
-                "gap_slope": tt[comp]["slope"], "gap_lo": tt[comp]["lo"], "gap_hi": tt[comp]["hi"],
-                "beijing_slope": tt["Beijing"]["slope"], "beijing_lo": tt["Beijing"]["lo"], "beijing_hi": tt["Beijing"]["hi"],
-                "others": other, "others_slope": tt[other]["slope"], "others_lo": tt[other]["lo"], "others_hi": tt[other]["hi"],
-                "others_move": _move(tt[other]["lo"], tt[other]["hi"], towards) if G == G and G != 0 else "unclear",
-                "beijing_move": _move(tt["Beijing"]["lo"], tt["Beijing"]["hi"], -towards) if G == G and G != 0 else "unclear",
-                "overshoot": overshoot,
-            })
-
-    # -- text measures (firm-level designs) -------------------------------------------
-    text_wanted = [m for m in ("cosine_to_beijing", "distinctiveness") if m in wanted]
+            flags = {k: np.asarray(v, dtype=float)[d.keep] for k, v in flags.items()}
+    for i, measure in enumerate(share_wanted):
+        rngs = {"perm": np.random.default_rng(ss[3].spawn(len(SHARE_MEASURES))[i]),
+                "boot_cohorts": np.random.default_rng(ss[4].spawn(len(SHARE_MEASURES))[i]),
+                "boot_years": np.random.default_rng(ss[5].spawn(len(SHARE_MEASURES))[i])}
+        lv, gp, tr, dc, vd, weights = _share_measure(measure, flags[measure], d, cohort_edges, settings, rngs)
+        levels += lv
+        gaps += gp
+        trend += tr
+        decomp += dc
+        verdict += vd
+    text_wanted = [m for m in TEXT_MEASURES if m in wanted]
     if text_wanted:
-        tsel = _cap_cells(y, g, K, Q, int(max_text_per_cell), np.random.default_rng(ss[0].spawn(1)[0]))
-        if len(tsel) < len(y):
-            notes.append(f"The text measures use a random subsample of at most {int(max_text_per_cell):,} firms per "
-                         f"city and cohort ({len(tsel):,} of {len(y):,} firms).")
-        y_full, sizes_full = y, sizes
-        y, g = y[tsel], g[tsel]
-        sizes = _cohort_sizes(y, g, K, Q)
-        X, Z = _document_terms(firms.iloc[keep[tsel]], text_fields)
-        perm_designs = permuted_designs(y, g, K, n_perm, np.random.default_rng(ss[2])) if n_perm else []
-        boot_designs = bootstrap_designs(y, g, K, Q, n_boot, np.random.default_rng(ss[1])) if n_boot else []
-        base = [(g, None)]
-        text_series: dict[tuple[str, str], tuple] = {}
-        if "cosine_to_beijing" in text_wanted:
-            Zn = _unit_rows(Z)
-            vals = [(_cosine_designs(Zn, y, K, Q, d, ref=0) if d else None) for d in (base, boot_designs, perm_designs)]
-            for k, city in enumerate(CITIES):
-                if city == "Beijing":
-                    continue
-                text_series[("cosine_to_beijing", city)] = tuple(None if v is None else v[:, k] for v in vals)
-            text_series[("cosine_to_beijing", POOLED)] = tuple(
-                None if v is None else v[:, 1:].mean(axis=1) for v in vals)
-        if "distinctiveness" in text_wanted:
-            Xd = _prune(X, np.arange(X.shape[0]), min_df)
-            m = np.minimum(sizes.min(axis=0), int(max_per_city))
-            m = np.where(m >= min_per_city, m, 0)
-            sub_rng = np.random.default_rng(ss[0])
-            vals = [(_distinctiveness_designs(Xd, y, K, Q, d, m, n_subsamples, sub_rng, nb_alpha) if d else None)
-                    for d in (base, boot_designs, perm_designs)]
-            text_series[("distinctiveness", ALL_CITIES)] = tuple(vals)
-            if (m == 0).any():
-                notes.append("No distinctiveness estimate for cohort(s) "
-                             + ", ".join(labels[q] for q in range(Q) if m[q] == 0)
-                             + f": a city has fewer than {min_per_city} firms there.")
-        for (measure, comp), (e, b, pm) in text_series.items():
-            lo_q, hi_q = percentile_interval(b, ci_level) if b is not None else (np.full(Q, np.nan), np.full(Q, np.nan))
-            for q in range(Q):
-                if comp == ALL_CITIES:
-                    n_cell, n_cmp = int(sizes_full[:, q].sum()), int(m[q]) * K
-                elif comp == POOLED:
-                    n_cell, n_cmp = int(sizes_full[1:, q].sum()), int(sizes[1:, q].sum())
-                else:
-                    n_cell, n_cmp = int(sizes_full[CITIES.index(comp), q]), int(sizes[CITIES.index(comp), q])
-                level_rows.append({"measure": measure, "city": comp, "cohort": labels[q], "estimate": e[0, q],
-                                   "lo": lo_q[q], "hi": hi_q[q], "n": n_cell, "n_compared": n_cmp})
-            direction = "decrease" if measure == "distinctiveness" else "increase"
-            slope, lo, hi, p = trend("text", e, b, pm, direction)
-            trend_rows.append({"measure": measure, "comparison": comp,
-                               "statistic": "similarity" if measure == "cosine_to_beijing" else "distinctiveness",
-                               "slope": slope, "lo": lo, "hi": hi, "p": p, "p_mcse": p_mcse(p, n_perm),
-                               "n_perm": n_perm, "direction": direction, "n_cohorts": int(np.sum(~np.isnan(e[0]))),
-                               "role": "test"})
-        y, sizes = y_full, sizes_full
-
-    # -- tables -------------------------------------------------------------------------
-    cohort_table = pd.DataFrame(level_rows, columns=["measure", "city", "cohort", "estimate", "lo", "hi", "n", "n_compared"])
-    gap_table = pd.DataFrame(gap_rows, columns=["measure", "comparison", "cohort", "estimate", "lo", "hi"])
-    trend_table = pd.DataFrame(trend_rows, columns=["measure", "comparison", "statistic", "slope", "lo", "hi", "p",
-                                                    "p_mcse", "n_perm", "direction", "n_cohorts", "role"])
-    decomposition = pd.DataFrame(decomp_rows)
-    for r in trend_table[trend_table["role"] == "test"].itertuples(index=False):
-        reason = base_reason
-        if not reason and np.isnan(r.slope):
-            reason = "few_cohorts"
-        if not reason and not r.direction:
-            reason = "no_gap"
-        decision, reason, stable = _reason_and_decision(r.p, r.p_mcse, r.n_perm, alpha, reason)
-        verdict_rows.append({"measure": r.measure, "comparison": r.comparison, "statistic": r.statistic,
-                             "estimate": r.slope, "lo": r.lo, "hi": r.hi, "direction": r.direction, "p": r.p,
-                             "p_mcse": r.p_mcse, "n_perm": r.n_perm, "n_cohorts": r.n_cohorts,
-                             "primary": bool(r.measure == PRIMARY_MEASURE and r.comparison == PRIMARY_COMPARISON),
-                             "decision": decision, "reason": reason, "stable": stable})
-    verdict_table = pd.DataFrame(verdict_rows)
-    verdict_table = _attach_power(verdict_table, power)[VERDICT_COLUMNS]
-
+        lv, tr, vd = _text_measures(firms, text_wanted, d, text_fields, cohort_edges, settings, ss, notes)
+        levels += lv
+        trend += tr
+        verdict += vd
+    verdict_table = pd.DataFrame(verdict)
+    if len(verdict_table):
+        verdict_table["primary"] = ((verdict_table["measure"] == PRIMARY_MEASURE)
+                                    & (verdict_table["comparison"] == PRIMARY_COMPARISON))
+    verdict_table = verdict_table.reindex(columns=VERDICT_COLUMNS)
+    for c in ("p_gap", "p_gap_logodds", "p_others", "estimate_logodds", "others_slope", "others_upper", "margin",
+              "planted", *POWER_COLUMNS):
+        if c not in ("mde_bound",):
+            verdict_table[c] = pd.to_numeric(verdict_table[c], errors="coerce")
+    verdict_table["mde_bound"] = verdict_table["mde_bound"].fillna("")
     result = ConvergenceResult(
-        cohort_table=cohort_table, gap_table=gap_table, trend_table=trend_table, decomposition=decomposition,
-        verdict_table=verdict_table, primary=PRIMARY_MEASURE, alpha=float(alpha), n_missing_year=n_missing,
-        n_outside_edges=n_outside, n_per_cohort=npc, cohorts=labels,
-        settings={"text_fields": text_fields, "cohort_edges": cohort_edges, "n_subsamples": n_subsamples,
-                  "n_boot": n_boot, "n_perm": n_perm, "n_perm_shares": n_perm_shares, "alpha": float(alpha),
-                  "seed": int(seed), "ci_level": ci_level, "nb_alpha": nb_alpha, "min_per_city": min_per_city,
-                  "max_per_city": int(max_per_city), "max_text_per_cell": int(max_text_per_cell), "min_df": min_df, "coder": coder or "dictionary"},
-        notes=notes,
-    )
+        cohort_table=pd.DataFrame(levels, columns=["measure", "city", "cohort", "estimate", "lo", "hi", "n", "n_compared"]),
+        gap_table=pd.DataFrame(gaps, columns=["measure", "comparison", "cohort", "estimate", "lo", "hi"]),
+        trend_table=pd.DataFrame(trend, columns=["measure", "comparison", "statistic", "unit", "slope", "lo", "hi"]),
+        decomposition=pd.DataFrame(decomp), verdict_table=verdict_table, primary=PRIMARY_MEASURE, alpha=float(alpha),
+        n_missing_year=d.n_missing, n_outside_edges=d.n_outside, n_per_cohort=d.per_cohort, cohorts=d.labels,
+        weights=weights, settings=settings, notes=notes)
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -836,21 +904,23 @@ def _cap_cells(y, g, K, Q, cap: int, rng) -> np.ndarray:
     return np.sort(np.concatenate(keep))
 
 
-def _attach_power(verdict_table: pd.DataFrame, power: pd.DataFrame | None) -> pd.DataFrame:
-    out = verdict_table.copy()
-    cols = ["power", "power_mcse", "power_replicates", "mde"]
-    if power is None or not len(power) or not len(out):
-        for c in cols:
-            out[c] = np.nan
-        return out
-    return out.merge(power[["measure", "comparison", *cols]], on=["measure", "comparison"], how="left")
-
-
-def with_power(result: ConvergenceResult, power: pd.DataFrame | None) -> ConvergenceResult:
+def with_power(result: ConvergenceResult, power: pd.DataFrame | None,
+               planted: dict[str, float] | None = None) -> ConvergenceResult:
     """The result with the power columns of its verdict table filled from
-    :func:`analysis.validation.power_summary`."""
-    result.verdict_table = _attach_power(result.verdict_table.drop(
-        columns=["power", "power_mcse", "power_replicates", "mde"]), power)[VERDICT_COLUMNS]
+    :func:`analysis.validation.power_summary`, and ``planted`` (comparison -> the planted gap
+    slope, share points per year, of a simulated corpus whose truth is known) on the primary
+    measure's rows."""
+    t = result.verdict_table.drop(columns=POWER_COLUMNS)
+    if power is not None and len(power) and len(t):
+        t = t.merge(power[["measure", "comparison", *POWER_COLUMNS]], on=["measure", "comparison"], how="left")
+    else:
+        for c in POWER_COLUMNS:
+            t[c] = np.nan
+    t["mde_bound"] = t["mde_bound"].fillna("")
+    if planted:
+        is_primary = t["measure"] == PRIMARY_MEASURE
+        t.loc[is_primary, "planted"] = t.loc[is_primary, "comparison"].map(planted).astype(float)
+    result.verdict_table = t[VERDICT_COLUMNS]
     return result
 
 
@@ -896,12 +966,13 @@ def sensitivity_specs(text_fields: Sequence[str], cohort_edges: Sequence[int],
 
 def sensitivity(firms: pd.DataFrame, text_fields: Sequence[str], cohort_edges: Sequence[int], *,
                 alpha: float = 0.05, seed: int = DEFAULT_SEED, n_perm_shares: int = DEFAULT_N_PERM_SHARES,
-                specs: list[dict] | None = None, coder: str | None = None) -> pd.DataFrame:
+                specs: list[dict] | None = None, coder: str | None = None,
+                margin: float = rule.DEFAULT_MARGIN) -> pd.DataFrame:
     """The primary decision under each specification of :func:`sensitivity_specs` (or ``specs``),
     the main one coded by ``coder`` (empty: the package default).
 
-    Columns change, cohort_edges, text_fields, coder, estimate, p, p_mcse, decision, reason,
-    agrees (decision equal to the main specification's).  Keyness correction is not a row: no
+    Columns change, cohort_edges, text_fields, coder, estimate (share points per year), p,
+    p_mcse, decision, reason, agrees (decision equal to the main specification's).  Keyness correction is not a row: no
     convergence measure uses key terms, so it cannot change this decision."""
     from .params import as_list
 
@@ -915,7 +986,7 @@ def sensitivity(firms: pd.DataFrame, text_fields: Sequence[str], cohort_edges: S
         if key not in coded:  # code each text-field / coder combination once
             coded[key] = _dictionary_flags(firms, tf, spec["coder"])
         res = analyse(firms, text_fields=tf, cohort_edges=spec["cohort_edges"], n_boot=0, n_perm=0,
-                      n_perm_shares=n_perm_shares, alpha=alpha, seed=seed, measures=(PRIMARY_MEASURE,),
+                      n_perm_shares=n_perm_shares, alpha=alpha, seed=seed, measures=(PRIMARY_MEASURE,), margin=margin,
                       coder=spec["coder"], flags=coded[key])
         r = res.primary_row()
         rows.append({"change": spec["change"], "cohort_edges": ", ".join(str(e) for e in spec["cohort_edges"]),

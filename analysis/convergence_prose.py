@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from . import convergence as conv
-from .paths import is_bundled
 
 MEASURE_WORDS = {
     "public_share": "share of firms coded as serving public customers",
@@ -21,12 +20,15 @@ MEASURE_WORDS = {
     "distinctiveness": "how well the three cities can be told apart from their firms' words",
 }
 REASON_TEXT = {
-    "no_dated_firms": "no firm has a founding year inside the cohorts, so there are no cohorts to compare",
+    "no_dated_firms": "no firm has a founding year inside the cohorts, so there is nothing to compare over time",
     "no_beijing": "the corpus has no Beijing firm with a founding year inside the cohorts, so there is "
                   "no Beijing to converge on and no gap to measure",
     "no_other_city": "the corpus has no Shanghai or Shenzhen firm with a founding year inside the cohorts, "
                      "so there is nothing to compare with Beijing",
     "few_cohorts": "fewer than two cohorts have an estimate, so there is no trend to test",
+    "few_years": "the dated firms span fewer than three distinct founding years, too few to tell a trend "
+                 "from noise",
+    "no_variation": "every compared firm is coded the same way (all public, or none), so no share can move",
     "no_gap": "over all cohorts the other cities' share equals Beijing's, so there is no gap that could close",
     "no_permutations": "no permutation test was run (0 permutations)",
     "too_few_permutations": "with so few permutations the smallest attainable p-value is not below alpha",
@@ -47,16 +49,15 @@ def fmt_p(p: float, mcse: float | None = None) -> str:
     return text
 
 
-def _pts(x: float) -> str:
-    """A share change in percentage points."""
-    return f"{100 * x:+.1f} points"
+def _ppy(x: float) -> str:
+    """A slope in share points per year."""
+    return "no estimate" if x is None or np.isnan(x) else f"{x:+.1f} points a year"
 
 
-def _interval(lo: float, hi: float, pts: bool = True) -> str:
+def _interval(lo: float, hi: float) -> str:
     if np.isnan(lo) or np.isnan(hi):
         return "no interval"
-    f = (lambda v: f"{100 * v:+.1f}") if pts else (lambda v: f"{v:+.3f}")
-    return f"95% interval {f(lo)} to {f(hi)}"
+    return f"95% interval {lo:+.1f} to {hi:+.1f}"
 
 
 def reason_text(code: str) -> str:
@@ -69,9 +70,10 @@ def decomposition_sentence(row: pd.Series) -> str:
     if np.isnan(row["overall_gap"]) or row["overall_gap"] == 0:
         return "There is no gap to decompose."
     others = row["others"]
-    text = (f"Per cohort, the gap changed by {_pts(row['gap_slope'])} ({_interval(row['gap_lo'], row['gap_hi'])}): "
-            f"{others} by {_pts(row['others_slope'])} ({_interval(row['others_lo'], row['others_hi'])}) and Beijing "
-            f"by {_pts(row['beijing_slope'])} ({_interval(row['beijing_lo'], row['beijing_hi'])}). ")
+    text = (f"With founding year, the gap changed by {_ppy(row['gap_slope'])} "
+            f"({_interval(row['gap_lo'], row['gap_hi'])}): {others}'s share by {_ppy(row['others_slope'])} "
+            f"({_interval(row['others_lo'], row['others_hi'])}) and Beijing's by {_ppy(row['beijing_slope'])} "
+            f"({_interval(row['beijing_lo'], row['beijing_hi'])}). ")
     om, bm = row["others_move"], row["beijing_move"]
     if om == "towards" and bm == "towards":
         text += f"Both sides moved towards each other: {others} towards Beijing and Beijing towards {others}."
@@ -91,83 +93,156 @@ def decomposition_sentence(row: pd.Series) -> str:
     return text
 
 
-def power_sentence(row: pd.Series, study_attrs: dict | None = None) -> str:
-    """Power and minimum detectable effect of one verdict row, from the simulation study."""
-    if "power" not in row or row["power"] is None or np.isnan(row["power"]):
-        return "No simulation study was run, so the power of this test is not known."
-    attrs = study_attrs or {}
-    where = "at this corpus's city sizes"
-    if attrs.get("scaled"):
-        n = attrs.get("n_per_city", ())
-        where = (f"at city sizes scaled down to {', '.join(str(x) for x in n)} (this corpus is larger; power at its "
-                 "full size is at least as high)")
-    mde = row["mde"]
-    mde_text = (f"power first reaches 0.8 when the planted gap narrows by about {100 * float(mde):.1f} points per cohort"
-                if not isinstance(mde, str) and not np.isnan(float(mde)) else
-                "power does not reach 0.8 at any planted strength, so the minimum detectable effect is not reached")
-    text = (f"In the simulation study {where}, the power of this test to detect full planted convergence is "
-            f"{row['power']:.2f} (Monte Carlo SE {row['power_mcse']:.2f}, {int(row['power_replicates'])} simulated "
-            f"corpora), and {mde_text}. These figures come from the simulator's model, not from this corpus.")
-    if row["power"] < 0.8:
-        text += (" At this power a non-rejection is not evidence that the cities do not converge, and a rejection "
-                 "tends to overstate the size of the effect.")
+PLAIN = {
+    conv.SUPPORTS: "Shanghai and Shenzhen move towards Beijing's share of public-customer firms, as the brief "
+                   "claims: the gap closes and the two cities' own share moves towards Beijing's level.",
+    conv.RULES_OUT: "Shanghai and Shenzhen do not move towards Beijing by as much as {margin:g} share points a "
+                    "year: a move of that size is ruled out.",
+    conv.INCONCLUSIVE: "These data cannot tell whether Shanghai and Shenzhen move towards Beijing: neither the "
+                       "brief's claim nor its opposite is established.",
+}
+
+
+def plain_decision(row: pd.Series, simulated: bool) -> str:
+    """The decision in one line of plain words (the verdict box's first line)."""
+    where = "In this simulated corpus" if simulated else "In this corpus"
+    text = PLAIN[row["decision"]].format(margin=float(row["margin"]) if row["margin"] == row["margin"] else 0.0)
+    return f"{where}: {text[0].lower()}{text[1:]}"
+
+
+def rule_sentence(row: pd.Series, alpha: float) -> str:
+    """The three parts of the rule with their estimates and p-values, and the equivalence bound."""
+    if row["decision"] == conv.INCONCLUSIVE and row["reason"] not in ("", "unstable"):
+        return f"Inconclusive: {reason_text(row['reason'])}."
+    others = row["comparison"].split(" − ", 1)[1]
+    text = (f"The gap between Beijing and {others} changes by {_ppy(row['estimate'])} of founding year "
+            f"({_interval(row['lo'], row['hi'])}). Against the null that no city's share changes with founding "
+            f"year, its closing has one-sided permutation p = {fmt_p(row['p_gap'])} on the share scale and "
+            f"{fmt_p(row['p_gap_logodds'])} on the log-odds scale. The share of {others} moves towards Beijing's "
+            f"level by {_ppy(row['others_slope'])}; against the null that it does not change with founding year "
+            f"(founding years permuted within {others} only), p = {fmt_p(row['p_others'])}. The rule needs all "
+            f"three below alpha = {alpha:g}, so its p-value is the largest, {fmt_p(row['p'], row['p_mcse'])}, from "
+            f"{int(row['n_perm']):,} permutations")
+    text += f", and {reason_text('unstable')}." if row["reason"] == "unstable" else "."
+    text += (f" At most, {others} moves towards Beijing by {row['others_upper']:+.1f} points a year (one-sided "
+             f"{1 - alpha:.0%} bound); below the equivalence margin of {row['margin']:g} points a year the rule "
+             "would rule convergence out.")
     return text
 
 
-def decision_sentence(row: pd.Series, alpha: float) -> str:
-    """The decision of one verdict row with its estimate, p and MCSE, or why it is inconclusive."""
-    measure = MEASURE_WORDS.get(row["measure"], row["measure"])
-    comp = row["comparison"]
-    if row["statistic"] == "gap":
-        stat = f"the gap in the {measure} ({comp})"
-        est = f"changes by {_pts(row['estimate'])} per cohort"
-        closing = "narrowing" if row["direction"] else "closing"
-        direction = f"a {closing} gap"
+def power_sentence(row: pd.Series, study_attrs: dict | None = None) -> str:
+    """Power, power at the planted strength, MDE, exaggeration and the corpus size for 80% power."""
+    if "power" not in row or row["power"] is None or np.isnan(row["power"]):
+        return "No simulation study was run, so the power of this rule is not known."
+    n = (study_attrs or {}).get("replicates")
+    text = (f"Simulated at this corpus's city sizes and founding years ({n:,} corpora per world), the rule "
+            if n else "The rule ")
+    text += (f"supports convergence in {row['power']:.2f} of corpora with full planted convergence (Monte Carlo SE "
+             f"{row['power_mcse']:.2f})")
+    if row["power_planted"] == row["power_planted"]:
+        text += f" and in {row['power_planted']:.2f} at the strength planted in this corpus"
+    if row["mde_bound"] == "lower":
+        text += (f". Power stays below 0.8 even at full convergence, so the minimum detectable effect is more than "
+                 f"{row['mde']:.1f} points a year (the largest planted closing of the gap)")
     else:
-        stat = f"the {measure}" + ("" if comp == conv.ALL_CITIES else f" ({comp})")
-        est = f"changes by {row['estimate']:+.3f} per cohort" if not np.isnan(row["estimate"]) else "has no estimate"
-        direction = "a fall" if row["direction"] == "decrease" else "a rise"
-    if row["decision"] == conv.INCONCLUSIVE:
-        head = f"Inconclusive: {reason_text(row['reason'])}."
-        if row["reason"] == "unstable":
-            head = (f"Inconclusive: {stat} {est} (one-sided permutation p = {fmt_p(row['p'], row['p_mcse'])} "
-                    f"from {int(row['n_perm'])} permutations), and {reason_text('unstable')}.")
-        return head
-    verb = "supports" if row["decision"] == conv.SUPPORTS else "does not support"
-    return (f"The test {verb} convergence at alpha = {alpha:g}: {stat} {est}, where convergence means {direction} "
-            f"(one-sided permutation p = {fmt_p(row['p'], row['p_mcse'])} from {int(row['n_perm'])} permutations; "
-            f"the decision does not change within two Monte Carlo standard errors).")
+        text += f". Power reaches 0.8 when the gap closes by about {row['mde']:.1f} points a year"
+    if row["firms_for_80pct"] == row["firms_for_80pct"]:
+        text += (f"; about {row['firms_for_80pct']:,.0f} firms in this corpus's proportions would give 80% power "
+                 "against full convergence")
+    text += "."
+    if row["exaggeration"] == row["exaggeration"]:
+        at = "at the planted strength" if row["power_planted"] == row["power_planted"] else "near that effect"
+        text += (f" Among the simulated corpora {at} that supported convergence, the estimate was on average "
+                 f"{row['exaggeration']:.1f} times the planted effect: at this power a significant estimate "
+                 "overstates the effect.")
+    return text
 
 
-def verdict_text(result, study_attrs: dict | None = None) -> str:
-    """The verdict paragraph: decision of the primary test, decomposition, power, caveats."""
-    row = result.primary_row()
-    parts = [decision_sentence(row, result.alpha)]
+def planted_sentence(row: pd.Series) -> str:
+    """The estimate beside its planted value (simulated corpora whose truth is known)."""
+    if row["planted"] != row["planted"]:
+        return ""
+    return (f"The estimate, {_ppy(row['estimate'])}, stands beside the planted value, {_ppy(row['planted'])} "
+            "(in the planted labels, before coder error).")
+
+
+def post_hoc_sentence(entries: list[int]) -> str:
+    """Flags the analysis-plan entries made after results were seen."""
+    if not entries:
+        return ""
+    words = [str(e) for e in entries]
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    noun = "entries" if len(words) > 1 else "entry"
+    return (f"Choices behind this verdict were made after results had been seen ({noun} {listed} of "
+            "`data/analysis_plan.md`): read the decision as exploratory.")
+
+
+def verdict_box(verdict, corpus, post_hoc: list[int] | None = None) -> str:
+    """The verdict in a neutral box: a one-line decision in plain words, then the detail."""
+    row = verdict.row
+    result = verdict.result
+    parts = [f"Decision: *{row['decision']}* (the public-customer share, {row['comparison']}).",
+             rule_sentence(row, result.alpha)]
     if row["decision"] == conv.SUPPORTS:
-        parts.append("This rejects the hypothesis that the gap is unrelated to founding cohort; the size of the "
-                     "change is uncertain (see the intervals).")
+        parts.append("How large the move is remains uncertain; see the interval.")
     dec = result.decomposition
-    if len(dec) and row["reason"] not in ("no_dated_firms", "no_beijing", "no_other_city"):
-        d = dec[(dec["measure"] == row["measure"]) & (dec["comparison"] == row["comparison"])]
-        if len(d):
-            parts.append(decomposition_sentence(d.iloc[0]))
-    parts.append(power_sentence(row, study_attrs))
+    d = dec[(dec["measure"] == row["measure"]) & (dec["comparison"] == row["comparison"])] if len(dec) else dec
+    if len(d) and row["reason"] not in ("no_dated_firms", "no_beijing", "no_other_city"):
+        parts.append(decomposition_sentence(d.iloc[0]))
+    parts.append(planted_sentence(row))
+    parts.append(power_sentence(row, verdict.study.attrs))
+    if verdict.planted_strength is not None and row["power_planted"] == row["power_planted"]:
+        parts.append(f"Convergence was planted in this simulated corpus at strength {verdict.planted_strength:g} (0 is "
+                     "none, 1 is full), so this run checks the method against a known answer, but only as far as its "
+                     f"power at that strength, {row['power_planted']:.2f}, allows: one corpus says little, and the "
+                     "simulation study of the validation chapter is the real check. It says nothing about Chinese "
+                     "firms.")
+    parts.append(post_hoc_sentence(post_hoc or []))
     parts.append("The shares rest on the coder's labels, whose errors are discussed under threats to validity.")
-    return " ".join(parts)
-
-
-def verdict_box(result, corpus, study_attrs: dict | None = None) -> str:
-    """The verdict in a neutral box (the same style whatever the decision), with what it means
-    on simulated data."""
-    from . import simulate
-
-    row = result.primary_row()
-    body = f"**Decision: {row['decision']}.** " + verdict_text(result, study_attrs)
-    if corpus.simulated and is_bundled(corpus.path):
-        body += (f" On this simulated corpus convergence was planted at strength {simulate.DEFAULT_CONVERGENCE} "
-                 "(0 is none, 1 is full), so the verdict checks the method against a known answer; it says "
-                 "nothing about Chinese firms.")
+    body = f"**{plain_decision(row, corpus.simulated)}**\n\n" + " ".join(p for p in parts if p)
     return f":::{{admonition}} Verdict\n:class: note\n{body}\n:::\n"
+
+
+def policy_sentence(row: pd.Series) -> str:
+    """The primary slope as the policy page quotes it: with its interval, decision and power."""
+    power = (f"power {row['power']:.2f} against full convergence" if row["power"] == row["power"]
+             else "power not known")
+    return (f"the gap between Beijing's public share and that of Shanghai and Shenzhen (standardised) changes by "
+            f"{_ppy(row['estimate'])} of founding year ({_interval(row['lo'], row['hi'])}); the convergence "
+            f"verdict is *{row['decision']}* ({power})")
+
+
+def rates_sentence(rates: pd.DataFrame, power_row: pd.Series, alpha: float) -> str:
+    """The validation study in words: the largest "supports" rate of the rule and the largest
+    rejection rate of the gap test over the worlds without convergence, and the rule's power."""
+    from .validation import NULL_KINDS
+
+    null = rates[rates["kind"].isin(NULL_KINDS)]
+    if not len(null):
+        return "No world without convergence was simulated."
+    r = null.loc[null["supports"].idxmax()]
+    g = null.loc[null["gap test"].idxmax()]
+    verdict = ("stays at or below" if r["supports 95% upper"] <= alpha
+               else "is compatible with" if r["supports"] <= alpha else "exceeds")
+    text = (f"Across the {len(null)} worlds without convergence, the rule supported convergence in at most "
+            f"{r['supports']:.3f} of corpora ({r['world']}; Monte Carlo SE {r['supports MCSE']:.3f}, exact 95% "
+            f"upper bound {r['supports 95% upper']:.3f}), which {verdict} alpha = {alpha:g}; the gap test of "
+            f"issue 8 rejected in up to {g['gap test']:.3f} ({g['world']}; SE {g['gap test MCSE']:.3f}).")
+    if power_row["power"] == power_row["power"]:
+        text += (f" With full planted convergence the rule supports it in {power_row['power']:.2f} of corpora (SE "
+                 f"{power_row['power_mcse']:.2f}).")
+    return text
+
+
+def threats_sentence(threats: pd.DataFrame) -> str:
+    """The threat worlds in words: the range of the rule's "supports" and "rules out" rates."""
+    if not len(threats):
+        return ""
+    hi_s = threats.loc[threats["supports"].idxmax()]
+    hi_r = threats.loc[threats["rules out"].idxmax()]
+    return (f"With none of them is convergence planted. The rule supported it in at most {hi_s['supports']:.3f} of "
+            f"corpora ({hi_s['world']}), and ruled it out in up to {hi_r['rules out']:.3f} ({hi_r['world']}): "
+            "where a threat hides a real move, the rule can only be as right as the corpus is complete.")
 
 
 def secondary_summary(result) -> str:
@@ -175,7 +250,7 @@ def secondary_summary(result) -> str:
     t = result.verdict_table
     lines = []
     for r in t[~t["primary"]].itertuples(index=False):
-        why = f" ({reason_text(r.reason)})" if r.decision == conv.INCONCLUSIVE else ""
+        why = f" ({reason_text(r.reason)})" if r.decision == conv.INCONCLUSIVE and r.reason else ""
         lines.append(f"- {MEASURE_WORDS.get(r.measure, r.measure)}, {r.comparison}: {r.decision}{why}.")
     return "\n".join(lines) + "\n"
 

@@ -243,25 +243,27 @@ def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | 
     return mark_simulated(fig, simulated)
 
 
-def power_plot(study: pd.DataFrame, alpha: float):
-    """Rejection rate against the planted narrowing of the gap, one line per test, ±2 Monte
-    Carlo standard errors; the national-drift scenario (no narrowing) as open squares."""
+def power_plot(rates: pd.DataFrame, alpha: float):
+    """The rates table of :func:`analysis.validation.rates_table`: the rule's "supports" rate and
+    the gap test's rejection rate against the planted closing of the gap (share points per year),
+    ±2 Monte Carlo standard errors; the worlds without convergence as open markers left of zero."""
     setup()
-    fig, ax = plt.subplots(figsize=(6.2, 3.4))
-    colours = ["#000000", CITY_COLOURS["Shanghai"], CITY_COLOURS["Shenzhen"], GREY]
-    for k, (comp, part) in enumerate(study.groupby("comparison", sort=False)):
-        colour = colours[k % len(colours)]
-        line = part[part["kind"] != "national drift"].sort_values("planted_effect")
-        role = part["role"].iloc[0]
-        ax.errorbar(100 * line["planted_effect"], line["rate"], yerr=2 * line["mcse"], marker="o", color=colour,
-                    capsize=3, label=f"{comp}" + (" (old test)" if role == "old test" else ""))
-        drift = part[part["kind"] == "national drift"]
-        ax.errorbar(100 * drift["planted_effect"] + 0.3 * (k + 1), drift["rate"], yerr=2 * drift["mcse"], marker="s",
-                    mfc="white", color=colour, capsize=3, ls="none")
-    ax.plot([], [], marker="s", mfc="white", color=GREY, ls="none", label="national drift (no convergence)")
+    fig, ax = plt.subplots(figsize=(6.2, 3.6))
+    conv = rates[~rates["no convergence"] | (rates["kind"] == "no change")].copy()
+    conv["closing"] = -conv["planted gap slope"]
+    conv = conv.sort_values("closing")
+    null = rates[rates["no convergence"] & (rates["kind"] != "no change")]
+    offsets = -0.25 - 0.18 * np.arange(len(null))
+    for label, column, colour in (("rule: supports convergence", "supports", "#000000"),
+                                  ("gap test of issue 8", "gap test", GREY)):
+        ax.errorbar(conv["closing"], conv[column], yerr=2 * conv[f"{column} MCSE"], marker="o", color=colour,
+                    capsize=3, label=label)
+        ax.errorbar(offsets, null[column], yerr=2 * null[f"{column} MCSE"], marker="s", mfc="white", color=colour,
+                    capsize=2, ls="none")
+    ax.plot([], [], marker="s", mfc="white", color=GREY, ls="none", label="worlds without convergence")
     ax.axhline(alpha, color=GREY, lw=0.8, ls="--", label=f"alpha = {alpha:g}")
-    ax.set_xlabel("planted narrowing of the public-share gap (points per cohort)")
-    ax.set_ylabel("rejection rate")
+    ax.set_xlabel("planted closing of the public-share gap (points per year)")
+    ax.set_ylabel("share of corpora")
     ax.set_ylim(-0.03, 1.03)
     ax.legend(frameon=False, fontsize=7.5, loc="upper left")
     fig.tight_layout()

@@ -198,7 +198,8 @@ def capture() -> Iterator[set[str]]:
     try:
         yield found
     finally:
-        _captures.remove(found)
+        # by identity: a nested block's set may equal this one's (list.remove would take the outer)
+        del _captures[next(i for i, c in enumerate(_captures) if c is found)]
         _seen.update(before)
 
 

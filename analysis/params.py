@@ -157,18 +157,22 @@ class Parameters(BaseModel):
         [2014, 2017, 2020, 2023], "founding-year bin edges, half-open, strictly increasing years",
         _COHORTS)
     n_subsamples: Int = param(5, "equal-size subsamples per cohort for distinctiveness (at least 1)",
-                              ("08_convergence", "09_validation", "11_reproduce"), ge=1)
+                              ("08_convergence", "09_validation", "10_policy", "11_reproduce"), ge=1)
     n_boot: Int = param(200, "bootstrap draws per cohort (0 or more; 0: no intervals)",
-                        ("08_convergence", "11_reproduce"), ge=0)
+                        ("08_convergence", "10_policy", "11_reproduce"), ge=0)
     n_perm: Int = param(200, "permutations for the text-measure trend tests and for each simulated corpus of the "
                         "power study (0 or more; 0: no test)", _COHORTS, ge=0)
-    n_perm_shares: Int = param(10000, "permutations for the share-gap tests, the primary test included "
-                               "(0 or more; 0: no test)", ("08_convergence", "10_policy", "11_reproduce"), ge=0)
+    n_perm_shares: Int = param(10000, "permutations for the share measures' decision rule, the primary "
+                               "decision included (0 or more; 0: no test)", ("08_convergence", "10_policy", "11_reproduce"), ge=0)
     alpha: Float = param(0.05, "significance level of the tests, in (0, 1)", _COHORTS, gt=0, lt=1)
-    replicates: Int = param(200, "simulated corpora per scenario for the share gaps in the power study "
-                            "(at least 1)", ("08_convergence", "09_validation", "11_reproduce"), ge=1)
+    equivalence_margin: Float = param(
+        3.0, "share points per year below which the others' move towards Beijing counts as no convergence "
+        "(the rule's equivalence test; more than 0)", _COHORTS, gt=0)
+    replicates: Int = param(400, "simulated corpora per world of the power study, label level (at least 1; "
+                            "400 or more keep every rate's Monte Carlo SE at or below 0.025)",
+                            ("08_convergence", "09_validation", "10_policy", "11_reproduce"), ge=1)
     text_replicates: Int = param(5, "full-text simulated corpora per scenario for the text measures in the "
-                                 "power study (0 or more)", ("08_convergence", "09_validation", "11_reproduce"), ge=0)
+                                 "power study (0 or more)", ("08_convergence", "09_validation", "10_policy", "11_reproduce"), ge=0)
 
 
 FIELDS = Parameters.model_fields

@@ -76,21 +76,39 @@ TABLES: tuple[Entry, ...] = (
     Entry("convergence_firms_per_cohort", "Firms per city and founding-year cohort.", "08_convergence"),
     Entry("convergence_by_cohort", "Each convergence measure per city and cohort, with "
           "bootstrap intervals.", "08_convergence"),
-    Entry("convergence_trends", "The trend of each convergence measure over cohorts, with its "
-          "permutation p-value.", "08_convergence"),
+    Entry("convergence_trends", "The slope of each convergence measure per year of founding (share "
+          "measures on every dated firm; text measures over the cohorts' middle years), with 95% "
+          "bootstrap intervals.", "08_convergence"),
     Entry("convergence_gaps", "Beijing's value minus each other city's (and the two pooled), per "
           "measure and cohort, with bootstrap intervals.", "08_convergence", shown=False),
-    Entry("convergence_decomposition", "How the gap to Beijing changed over cohorts, split into "
-          "Beijing's own change and the other cities' (slopes per cohort with 95% bootstrap "
-          "intervals, and whether the gap overshot).", "08_convergence"),
+    Entry("convergence_decomposition", "How the gap to Beijing changed with founding year, split "
+          "into Beijing's own change and the other cities' (share points per year with 95% "
+          "bootstrap intervals, and whether the last cohort's gap overshot).", "08_convergence"),
     Entry("verdict", "The convergence verdict as data: one row per measure and comparison.",
           "08_convergence"),
-    Entry("convergence_power", "Power of each convergence test from the simulation study, with "
-          "Monte Carlo standard errors, and the minimum detectable effect.", "08_convergence"),
+    Entry("convergence_power", "Power of the rule for each share measure and comparison from the "
+          "simulation study, with Monte Carlo standard errors: against full convergence, at the "
+          "planted strength, the minimum detectable effect (share points per year), the exaggeration "
+          "ratio and the firms needed for 80% power.", "08_convergence"),
+    Entry("convergence_rates", "How often each decision is taken in simulated corpora of this "
+          "corpus's design, world by world: the gap test of issue 8 beside the rule's two "
+          "decisions, with Monte Carlo standard errors (primary measure and comparison).",
+          "08_convergence"),
+    Entry("convergence_power_by_size", "Power of the rule against full planted convergence with "
+          "every city's firms multiplied, in this corpus's proportions and founding years.",
+          "08_convergence"),
     Entry("convergence_sensitivity", "The primary convergence decision again, changing one "
           "analytic choice at a time (cohort edges, text fields, coder).", "08_convergence"),
-    Entry("validation_power", "Detection rate of the convergence test by planted strength, with "
-          "Monte Carlo standard errors.", "09_validation"),
+    Entry("validation_power", "Every rate of the simulation study: per world, measure, "
+          "comparison and decision (the rule's two, the gap test of issue 8, the retired level "
+          "test, the text measures' tests), with Monte Carlo standard errors and exact intervals.",
+          "09_validation", shown=False),
+    Entry("validation_rates", "The rule beside the gap test of issue 8 in every simulated world "
+          "(primary measure and comparison): rates with Monte Carlo standard errors and the exact "
+          "95% upper bound of the \"supports\" rate.", "09_validation"),
+    Entry("validation_threats", "Worlds the cross-section cannot tell apart (pivots, relocation to "
+          "Beijing, firm deaths, coder error growing with founding year; no convergence planted): "
+          "how often each decision is taken, with Monte Carlo standard errors.", "09_validation"),
     Entry("validation_label_recovery", "How well the coders recover the simulator's planted "
           "labels (macro-F1 and accuracy).", "09_validation"),
     *(Entry(f"confusion_b_{dim}_dictionary", f"Confusion matrix of the dictionary coder on the "
@@ -139,7 +157,7 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("fig-infrastructure-share", "Infrastructure share by cohort", "08_convergence"),
     ("fig-cosine", "Cosine similarity to Beijing by cohort", "08_convergence"),
     ("fig-distinctiveness", "Distinctiveness of the cities by cohort", "08_convergence"),
-    ("fig-power", "Power of the convergence test", "09_validation"),
+    ("fig-power", "How often the rule and the gap test of issue 8 find convergence, world by world", "09_validation"),
 )
 
 _BY_NAME = {e.name: e for e in TABLES}

@@ -20,7 +20,8 @@ import warnings
 import numpy as np
 
 __all__ = ["ols_slope", "permutation_p", "p_mcse", "decision_stable", "percentile_interval",
-           "permuted_designs", "bootstrap_designs", "permuted_counts", "permuted_counts_batch", "bootstrap_counts"]
+           "permuted_designs", "bootstrap_designs", "permuted_counts", "permuted_counts_batch", "bootstrap_counts",
+           "bootstrap_year_draws"]
 
 
 def ols_slope(values, x=None) -> np.ndarray | float:
@@ -163,3 +164,21 @@ def bootstrap_counts(counts, sizes, n_boot: int, rng) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(sizes > 0, counts / np.maximum(sizes, 1), 0.0)
     return rng.binomial(sizes[None], share[None], size=(int(n_boot),) + sizes.shape)
+
+
+def bootstrap_year_draws(coded, firms, n_boot: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Resampled ``(coded, firms)`` tables (n_boot, K, Y) each: per city, a multinomial draw of
+    its firms over the 2Y cells (year x coded or not)."""
+    x = np.asarray(coded, dtype=float)
+    n = np.asarray(firms, dtype=np.int64)
+    K, Y = n.shape
+    out_x = np.zeros((int(n_boot), K, Y), dtype=np.int64)
+    out_n = np.zeros((int(n_boot), K, Y), dtype=np.int64)
+    for k in range(K):
+        total = int(n[k].sum())
+        if total == 0 or n_boot == 0:
+            continue
+        cells = np.concatenate([x[k], n[k] - x[k]]) / total
+        draw = rng.multinomial(total, cells / cells.sum(), size=int(n_boot))
+        out_x[:, k], out_n[:, k] = draw[:, :Y], draw[:, :Y] + draw[:, Y:]
+    return out_x, out_n

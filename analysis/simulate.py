@@ -606,11 +606,19 @@ def simulate_labels(replicates: int, rng: np.random.Generator, n_per_city: Seque
                     convergence: float = DEFAULT_CONVERGENCE, national_drift: float = 0.0,
                     beijing_drift: float = 0.0, years: Sequence[int] = DEFAULT_YEARS,
                     year_weights: dict | None = None, missing_year_rate: float = DEFAULT_MISSING_YEAR_RATE,
-                    profiles_path: str | Path = PROFILES_FILE) -> dict[str, np.ndarray]:
+                    profiles_path: str | Path = PROFILES_FILE, logit_drift: float = 0.0,
+                    mix_shift: float = 0.0) -> dict[str, np.ndarray]:
     """The label part of :func:`simulate` for many corpora at once, without text: the same
     model (founding years, convergence switch, drift, application and customer labels,
     missing years), drawn independently for ``replicates`` corpora with ``rng`` (not the same
     draws as :func:`simulate`, the same distribution).
+
+    Two worlds exist only here (the validation study's threats, no convergence in either):
+    ``logit_drift`` adds ``w0 * logit_drift`` to every firm's public-customer log-odds (a drift
+    common to the three cities on the log-odds scale: the odds ratios between them stay fixed),
+    and ``mix_shift`` (in [0, 1)) tilts the founding years of Shanghai's firms towards the last
+    years and Shenzhen's towards the first (see :func:`city_year_weights`), so the two cities'
+    mix changes over cohorts while no city changes.
 
     Returns arrays of shape (replicates, n): ``city`` (index into CITIES), ``year`` (latent
     founding year), ``observed`` (False where the year is blank), ``application`` and
@@ -623,9 +631,9 @@ def simulate_labels(replicates: int, rng: np.random.Generator, n_per_city: Seque
     y_min, y_max = int(years[0]), int(years[1])
     span = y_max - y_min
     city = np.broadcast_to(np.repeat(np.arange(3), n_per_city), (R, n))
-    p = _year_weights(spec, y_min, y_max, year_weights)
-    cum_year = np.cumsum(p / p.sum())
-    year = y_min + np.minimum(np.searchsorted(cum_year, rng.random((R, n)), side="right"), len(p) - 1)
+    wy = city_year_weights(_year_weights(spec, y_min, y_max, year_weights), mix_shift)  # (3, Y)
+    cum_year = np.cumsum(wy / wy.sum(axis=1, keepdims=True), axis=1)[city]  # (R, n, Y)
+    year = y_min + np.minimum((rng.random((R, n))[..., None] >= cum_year).sum(axis=-1), wy.shape[1] - 1)
     w0 = (year - y_min) / span if span > 0 else np.zeros((R, n))
     switched = rng.random((R, n)) < float(convergence) * w0
     profile = np.where(switched, 0, city)
@@ -633,10 +641,64 @@ def simulate_labels(replicates: int, rng: np.random.Generator, n_per_city: Seque
     for dim in ("application", "customer"):
         cats = _labels.categories(dim)
         probs = np.array([[float(profiles[c][dim][k]) for k in cats] for c in CITIES])[profile]  # (R, n, C)
-        if dim == "customer" and (national_drift or beijing_drift):
+        if dim == "customer" and (national_drift or beijing_drift or logit_drift):
             j = cats.index("public")
-            pub = probs[..., j] + w0 * (float(national_drift) + float(beijing_drift) * (city == 0))
+            pub = shifted_public(probs[..., j], w0, city == 0, national_drift, beijing_drift, logit_drift)
             probs = np.stack([pub if k == j else 1.0 - pub for k in range(len(cats))], axis=-1)
         cum = np.cumsum(probs, axis=-1)
         out[dim] = np.minimum((rng.random((R, n))[..., None] >= cum).sum(axis=-1), len(cats) - 1)
     return out
+
+
+def shifted_public(p, w0, is_beijing, national_drift: float = 0.0, beijing_drift: float = 0.0,
+                   logit_drift: float = 0.0):
+    """Public-customer probability after the drifts, for a firm whose profile gives ``p``,
+    founded at relative year ``w0`` = (y - y_min) / (y_max - y_min): ``w0 * logit_drift`` added
+    on the log-odds scale, then ``w0 * national_drift`` (every firm) and ``w0 * beijing_drift``
+    (Beijing's firms) on the probability scale (see :func:`drifted_public_probability`)."""
+    p = np.asarray(p, dtype=float)
+    if logit_drift:
+        z = np.log(p) - np.log1p(-p) + np.asarray(w0) * float(logit_drift)
+        p = 1.0 / (1.0 + np.exp(-z))
+    return np.clip(p + np.asarray(w0) * (float(national_drift) + float(beijing_drift) * np.asarray(is_beijing)), 0, 1)
+
+
+def city_year_weights(weights, mix_shift: float = 0.0) -> np.ndarray:
+    """Founding-year weights per city (3, Y) from the common ``weights`` (Y,): the same for
+    every city unless ``mix_shift`` m is set, which multiplies Shanghai's by 1 + m (2 u - 1) and
+    Shenzhen's by 1 - m (2 u - 1), u the relative year from 0 (first) to 1 (last)."""
+    w = np.asarray(weights, dtype=float)
+    m = float(mix_shift)
+    if not 0.0 <= m < 1.0:
+        raise ValueError(f"mix_shift must lie in [0, 1), got {mix_shift}")
+    u = np.linspace(0.0, 1.0, len(w)) if len(w) > 1 else np.zeros(1)
+    tilt = np.stack([np.ones_like(u), 1 + m * (2 * u - 1), 1 - m * (2 * u - 1)])
+    return w[None, :] * tilt
+
+
+def planted_public_table(convergence: float = DEFAULT_CONVERGENCE, national_drift: float = 0.0,
+                         beijing_drift: float = 0.0, logit_drift: float = 0.0, mix_shift: float = 0.0,
+                         n_per_city: Sequence[int] = DEFAULT_N, years: Sequence[int] = DEFAULT_YEARS,
+                         year_weights: dict | None = None,
+                         profiles_path: str | Path = PROFILES_FILE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The planted truth of a world as expected tables: ``(expected firms (3, Y), public-customer
+    probability (3, Y), years (Y,))`` per city and founding year, in planted labels (before any
+    coder error and before years go missing).  :mod:`analysis.convergence_rule` turns them
+    into the planted slopes per year."""
+    spec = load_profiles(str(profiles_path))
+    profiles = spec["profiles"]
+    y_min, y_max = int(years[0]), int(years[1])
+    yrs = np.arange(y_min, y_max + 1)
+    span = y_max - y_min
+    w0 = (yrs - y_min) / span if span > 0 else np.zeros(len(yrs))
+    wy = city_year_weights(_year_weights(spec, y_min, y_max, year_weights), mix_shift)
+    firms = np.asarray(n_per_city, dtype=float)[:, None] * wy / wy.sum(axis=1, keepdims=True)
+    prob = np.zeros((len(CITIES), len(yrs)))
+    for k, city in enumerate(CITIES):
+        own = shifted_public(float(profiles[city]["customer"]["public"]), w0, k == 0, national_drift,
+                             beijing_drift, logit_drift)
+        bj = shifted_public(float(profiles["Beijing"]["customer"]["public"]), w0, k == 0, national_drift,
+                            beijing_drift, logit_drift)
+        switch = float(convergence) * w0
+        prob[k] = (1 - switch) * own + switch * bj
+    return firms, prob, yrs

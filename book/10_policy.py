@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -31,38 +33,41 @@ text_fields: list[str] = ["description", "full_description", "website_text"]  # 
 coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.classify.DEFAULT_CODER)
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
 cohort_edges: list[int] = [2014, 2017, 2020, 2023]  # founding-year bin edges, half-open, strictly increasing years
+n_subsamples: int = 5  # equal-size subsamples per cohort for distinctiveness (at least 1)
+n_boot: int = 200  # bootstrap draws per cohort (0 or more; 0: no intervals)
 n_perm: int = 200  # permutations for the text-measure trend tests and for each simulated corpus of the power study (0 or more; 0: no test)
-n_perm_shares: int = 10000  # permutations for the share-gap tests, the primary test included (0 or more; 0: no test)
+n_perm_shares: int = 10000  # permutations for the share measures' decision rule, the primary decision included (0 or more; 0: no test)
 alpha: float = 0.05  # significance level of the tests, in (0, 1)
+equivalence_margin: float = 3.0  # share points per year below which the others' move towards Beijing counts as no convergence (the rule's equivalence test; more than 0)
+replicates: int = 400  # simulated corpora per world of the power study, label level (at least 1; 400 or more keep every rate's Monte Carlo SE at or below 0.025)
+text_replicates: int = 5  # full-text simulated corpora per scenario for the text measures in the power study (0 or more)
 
 # %% tags=["remove-cell"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("10_policy", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, seed=seed, cohort_edges=cohort_edges, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha))
+globals().update(_check_parameters("10_policy", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, equivalence_margin=equivalence_margin, replicates=replicates, text_replicates=text_replicates))
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis import convergence, corpus, facts, prose, tables
-from analysis.params import as_list
+from analysis import convergence_prose, corpus, facts, prose, tables, verdict
 
 data = corpus.load(corpus_path, website_snapshot)
-fields = as_list(text_fields, name="text_fields")
-coded = tables.code(data.firms, fields, coder=coder)
+coded = tables.code(data.firms, text_fields, coder=coder)
 evidence = tables.save(tables.policy_evidence(coded), "policy_evidence", tables_dir, corpus=data)
-primary = convergence.analyse(data.firms, text_fields=fields, coder=coder, cohort_edges=cohort_edges, n_boot=0, n_perm=0,
-                              measures=(convergence.PRIMARY_MEASURE,), n_perm_shares=int(n_perm_shares),
-                              alpha=float(alpha), seed=int(seed)).primary_row()
+found = verdict.convergence_verdict(  # the same shared call as the convergence chapter's: the same verdict
+    data.firms, text_fields=text_fields, coder=coder, cohort_edges=cohort_edges, n_subsamples=n_subsamples,
+    n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, margin=equivalence_margin, seed=seed,
+    replicates=replicates, text_replicates=text_replicates, strength=verdict.planted_strength(data))
 events = facts.policy_events()
 frag = tables.save(facts.fragmentation(events), "policy_fragmentation", tables_dir)
 for row in evidence.itertuples():
     glue(f"pol_public_{row.city}", tables.pct(row.public), display=False)
     glue(f"pol_crypto_{row.city}", tables.pct(row.crypto), display=False)
     glue(f"pol_state_{row.city}", tables.pct(row.state_investor), display=False)
-glue("pol_public_slope", f"{100 * primary['estimate']:+.1f} points", display=False)
-glue("pol_public_p", f"{primary['p']:.3f}", display=False)
+glue("pol_public_trend", convergence_prose.policy_sentence(found.row), display=False)
 last = frag.iloc[-1]
 glue("pol_frag_year", int(last["year"]), display=False)
 glue("pol_frag_bodies", int(last["distinct lead bodies so far"]), display=False)
@@ -89,10 +94,8 @@ Markdown(prose.evidence_notice(data))
 #
 # **What the evidence would look like.** Shares of firms coded as serving public customers:
 # Beijing {glue:text}`pol_public_Beijing`, Shanghai {glue:text}`pol_public_Shanghai`, Shenzhen
-# {glue:text}`pol_public_Shenzhen`. Across founding cohorts, the gap between Beijing's public share
-# and that of Shanghai and Shenzhen pooled changes by {glue:text}`pol_public_slope` per cohort
-# (one-sided permutation p = {glue:text}`pol_public_p`), the primary measure of
-# {doc}`08_convergence`.
+# {glue:text}`pol_public_Shenzhen`. Over founding years, {glue:text}`pol_public_trend`; this is
+# the primary measure of {doc}`08_convergence`, where the rule behind the verdict is set out.
 #
 # **What would have to be true.** That dependence on public customers is a response to
 # regulatory risk rather than to where the demand is; a corpus of descriptions cannot separate
