@@ -878,7 +878,7 @@ def analyse(
               "planted", *POWER_COLUMNS):
         if c not in ("mde_bound",):
             verdict_table[c] = pd.to_numeric(verdict_table[c], errors="coerce")
-    verdict_table["mde_bound"] = verdict_table["mde_bound"].fillna("")
+    verdict_table["mde_bound"] = verdict_table["mde_bound"].astype(object).fillna("")
     result = ConvergenceResult(
         cohort_table=pd.DataFrame(levels, columns=["measure", "city", "cohort", "estimate", "lo", "hi", "n", "n_compared"]),
         gap_table=pd.DataFrame(gaps, columns=["measure", "comparison", "cohort", "estimate", "lo", "hi"]),
@@ -916,7 +916,7 @@ def with_power(result: ConvergenceResult, power: pd.DataFrame | None,
     else:
         for c in POWER_COLUMNS:
             t[c] = np.nan
-    t["mde_bound"] = t["mde_bound"].fillna("")
+    t["mde_bound"] = t["mde_bound"].astype(object).fillna("")
     if planted:
         is_primary = t["measure"] == PRIMARY_MEASURE
         t.loc[is_primary, "planted"] = t.loc[is_primary, "comparison"].map(planted).astype(float)

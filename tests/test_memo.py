@@ -4,11 +4,13 @@ once compute once."""
 
 import multiprocessing
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from analysis import inputs, memo
+from analysis.paths import ROOT
 
 CALLS = []
 
@@ -177,3 +179,31 @@ import analysis.palette, json as _  # the import system and importlib.metadata p
     assert recorded == sorted({"data/labels.yml", "data/absent.csv", str(corpus), "data"}), recorded
     assert inputs.digests(["data/absent.csv"]) == {"data/absent.csv": inputs.MISSING}
     assert json.loads(json.dumps(inputs.digests(["data"])))["data"].startswith("dir:")
+
+
+
+@memo.shared
+def _size(path: str) -> int:
+    return len(Path(path).read_bytes())
+
+
+@memo.shared
+def _sizes(first: str, second: str) -> int:
+    """A shared call that makes a shared call, then reads a file of its own (the convergence
+    verdict calls the shared simulation study, then reads more)."""
+    CALLS.append("outer")
+    return _size(first) + len(Path(second).read_bytes())
+
+
+def test_a_shared_call_inside_a_shared_call_keeps_both_records(memo_dir):
+    """A bug once took the outer block's record of its reads off the stack when the inner block
+    ended with an equal set, and the outer block then failed with ValueError."""
+    first, second = (str(ROOT / "data" / name) for name in ("policy_events.csv", "external_counts.csv"))
+    expected = len(Path(first).read_bytes()) + len(Path(second).read_bytes())
+    assert _sizes(first, second) == expected
+    assert _sizes(first, second) == expected  # read back: computed once
+    assert CALLS.count("outer") == 1
+    assert len(list(memo_dir.glob("*.pkl"))) == 2
+    with inputs.capture() as reads:  # the stored result carries both files it was made from
+        _sizes(first, second)
+    assert {Path(p).name for p in reads} >= {"policy_events.csv", "external_counts.csv"}
