@@ -1,54 +1,40 @@
-"""Convergence by founding-year cohort (DESIGN §6): is the gap to Beijing closing?
+"""Convergence (DESIGN §6): do Shanghai and Shenzhen move towards Beijing?
 
 The brief claims that blockchain firms in Shanghai and Shenzhen increasingly describe
-themselves the way Beijing firms do.  Convergence means the *gap to Beijing* narrows: a
-national trend that Beijing shares moves every city's level but leaves the gap where it was,
-and is not convergence.  This module measures and tests the gap from the text and the
-dictionary coder's labels only (:func:`analyse` drops ``truth_*`` columns on entry).  It
-returns numbers and codes; the words a reader sees are made from them in
-:mod:`analysis.convergence_prose`.
+themselves the way Beijing firms do.  This module measures that from the text and the coder's
+labels only (:func:`analyse` drops ``truth_*`` columns on entry) and returns numbers and codes;
+the words a reader sees are made from them in :mod:`analysis.convergence_prose`.
 
-Cohorts
-    Founding years are binned into half-open cohorts ``[a, b)`` from ``cohort_edges``.  Firms
-    with no founding year, or one outside the edges, are left out and counted.
+Share measures (``public_share``, the primary one, and ``infrastructure_share``)
+    Share of a city's firms coded ``customer == "public"`` / ``application == "infrastructure"``.
+    They are decided by :mod:`analysis.convergence_rule` on every dated firm with founding year
+    as a number: slopes in share points per year, Shanghai and Shenzhen pooled by direct
+    standardisation, an intersection-union test (the gap closes on the share and the log-odds
+    scale; the others' own share moves towards Beijing's level), an equivalence test against a
+    margin, and three answers (:data:`DECISIONS`).  How the gap changed is decomposed into
+    Beijing's and the others' own slopes with bootstrap intervals (firms resampled within city).
 
-Measures and their convergence statistic
-    ``public_share`` / ``infrastructure_share``
-        Share of a city's firms in a cohort coded ``customer == "public"`` /
-        ``application == "infrastructure"`` (denominator: every firm of the city and cohort).
-        Statistic: the signed **gap**, Beijing's share minus the others' share, for the others
-        pooled firm-weighted (``Beijing − Shanghai+Shenzhen``) and for each city.  Its trend
-        is the OLS slope over the cohort index; convergence is the gap moving towards zero,
-        i.e. the slope having the sign opposite to the overall gap (Beijing's share minus the
-        others' over all analysed firms, which a within-city shuffle of founding years leaves
-        unchanged).  How the gap closed is decomposed into Beijing's and the others' own
-        slopes, each with a bootstrap interval; a last cohort whose gap has the other sign,
-        with an interval that excludes zero, is flagged as an overshoot.
-    ``cosine_to_beijing``
-        Similarity of a city's tf-idf centroid to Beijing's in the same cohort (self-pairs left
-        out of the norms, see :func:`_cosine_designs`); it already compares with Beijing.
-        Convergence: it rises (Shanghai, Shenzhen, and their mean).
-    ``distinctiveness``
-        How well a leave-one-out naive Bayes classifier (:mod:`analysis.naive_bayes`) tells the
-        three cities apart within a cohort, every city subsampled to the same size (at most
-        ``max_per_city``), as balanced accuracy minus chance.  Convergence: it falls.
+Cohorts (display)
+    Founding years are binned into half-open cohorts ``[a, b)`` from ``cohort_edges``; the cohort
+    tables and figures show levels and gaps per cohort, and a last cohort whose gap has the other
+    sign, with an interval excluding zero, is flagged as an overshoot.  The edges also set the
+    window of founding years analysed; firms outside it, or without a year, are left out and
+    counted.
 
-Tests
-    One-sided permutation tests shuffle founding years among each city's analysed firms
-    (:mod:`analysis.resampling`); every p-value carries its Monte Carlo standard error
-    ``sqrt(p (1 - p) / n_perm)``.  Share measures are permuted at the level of counts
-    (multivariate hypergeometric, exact), so ``n_perm_shares`` (default 10,000) costs well
-    under a second; the text measures use ``n_perm``.  A decision is *stable* when alpha lies
-    outside ``p ± 2 MCSE``; an unstable one is reported as ``inconclusive``.
+Text measures (secondary)
+    ``cosine_to_beijing``: similarity of a city's tf-idf centroid to Beijing's in the same cohort
+    (self-pairs left out of the norms); convergence means it rises.  ``distinctiveness``: how
+    well a leave-one-out naive Bayes classifier tells the three cities apart within a cohort,
+    every city subsampled to the same size; convergence means it falls.  Their slopes are per
+    year over the cohorts' middle years, tested by permuting cohorts among each city's firms
+    (``n_perm``); they support convergence or are inconclusive (no equivalence test).
 
 The verdict as data
-    :attr:`ConvergenceResult.verdict_table` has one row per measure and comparison with
-    ``measure, comparison, estimate, lo, hi, p, p_mcse, n_perm, power, power_mcse, mde,
-    primary, decision, reason`` where decision is one of :data:`DECISIONS` and reason a code
-    of :data:`REASONS` (empty when the test ran cleanly).  The pre-registered primary row is the
-    public-share gap of Beijing against Shanghai+Shenzhen (see ``data/analysis_plan.md``).
-    Power and minimum detectable effect come from :func:`analysis.validation.power_summary`
-    when given to :func:`analyse`.
+    :attr:`ConvergenceResult.verdict_table` has one row per measure and comparison
+    (:data:`VERDICT_COLUMNS`); the primary row is the public share of Beijing against Shanghai
+    and Shenzhen.  Its choice was made after results had been seen (``data/analysis_plan.md``
+    says which entries).  :func:`with_power` fills the power columns from
+    :func:`analysis.validation.power_summary`.
 """
 
 from __future__ import annotations

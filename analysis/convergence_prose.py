@@ -107,7 +107,7 @@ def plain_decision(row: pd.Series, simulated: bool) -> str:
     """The decision in one line of plain words (the verdict box's first line)."""
     where = "In this simulated corpus" if simulated else "In this corpus"
     text = PLAIN[row["decision"]].format(margin=float(row["margin"]) if row["margin"] == row["margin"] else 0.0)
-    return f"{where}: {text[0].lower()}{text[1:]}"
+    return f"{where}: {text}"
 
 
 def rule_sentence(row: pd.Series, alpha: float) -> str:
@@ -115,7 +115,7 @@ def rule_sentence(row: pd.Series, alpha: float) -> str:
     if row["decision"] == conv.INCONCLUSIVE and row["reason"] not in ("", "unstable"):
         return f"Inconclusive: {reason_text(row['reason'])}."
     others = row["comparison"].split(" − ", 1)[1]
-    text = (f"The gap between Beijing and {others} changes by {_ppy(row['estimate'])} of founding year "
+    text = (f"With founding year, the gap between Beijing and {others} changes by {_ppy(row['estimate'])} "
             f"({_interval(row['lo'], row['hi'])}). Against the null that no city's share changes with founding "
             f"year, its closing has one-sided permutation p = {fmt_p(row['p_gap'])} on the share scale and "
             f"{fmt_p(row['p_gap_logodds'])} on the log-odds scale. The share of {others} moves towards Beijing's "
@@ -185,10 +185,6 @@ def verdict_box(verdict, corpus, post_hoc: list[int] | None = None) -> str:
              rule_sentence(row, result.alpha)]
     if row["decision"] == conv.SUPPORTS:
         parts.append("How large the move is remains uncertain; see the interval.")
-    dec = result.decomposition
-    d = dec[(dec["measure"] == row["measure"]) & (dec["comparison"] == row["comparison"])] if len(dec) else dec
-    if len(d) and row["reason"] not in ("no_dated_firms", "no_beijing", "no_other_city"):
-        parts.append(decomposition_sentence(d.iloc[0]))
     parts.append(planted_sentence(row))
     parts.append(power_sentence(row, verdict.study.attrs))
     if verdict.planted_strength is not None and row["power_planted"] == row["power_planted"]:
@@ -207,8 +203,8 @@ def policy_sentence(row: pd.Series) -> str:
     """The primary slope as the policy page quotes it: with its interval, decision and power."""
     power = (f"power {row['power']:.2f} against full convergence" if row["power"] == row["power"]
              else "power not known")
-    return (f"the gap between Beijing's public share and that of Shanghai and Shenzhen (standardised) changes by "
-            f"{_ppy(row['estimate'])} of founding year ({_interval(row['lo'], row['hi'])}); the convergence "
+    return (f"the gap between Beijing's public share and that of Shanghai and Shenzhen (standardised) changes with "
+            f"founding year by {_ppy(row['estimate'])} ({_interval(row['lo'], row['hi'])}); the convergence "
             f"verdict is *{row['decision']}* ({power})")
 
 
@@ -226,8 +222,8 @@ def rates_sentence(rates: pd.DataFrame, power_row: pd.Series, alpha: float) -> s
                else "is compatible with" if r["supports"] <= alpha else "exceeds")
     text = (f"Across the {len(null)} worlds without convergence, the rule supported convergence in at most "
             f"{r['supports']:.3f} of corpora ({r['world']}; Monte Carlo SE {r['supports MCSE']:.3f}, exact 95% "
-            f"upper bound {r['supports 95% upper']:.3f}), which {verdict} alpha = {alpha:g}; the gap test of "
-            f"issue 8 rejected in up to {g['gap test']:.3f} ({g['world']}; SE {g['gap test MCSE']:.3f}).")
+            f"upper bound {r['supports 95% upper']:.3f}), which {verdict} alpha = {alpha:g}; the earlier gap "
+            f"test rejected in up to {g['gap test']:.3f} ({g['world']}; SE {g['gap test MCSE']:.3f}).")
     if power_row["power"] == power_row["power"]:
         text += (f" With full planted convergence the rule supports it in {power_row['power']:.2f} of corpora (SE "
                  f"{power_row['power_mcse']:.2f}).")

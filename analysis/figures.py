@@ -255,7 +255,7 @@ def power_plot(rates: pd.DataFrame, alpha: float):
     null = rates[rates["no convergence"] & (rates["kind"] != "no change")]
     offsets = -0.25 - 0.18 * np.arange(len(null))
     for label, column, colour in (("rule: supports convergence", "supports", "#000000"),
-                                  ("gap test of issue 8", "gap test", GREY)):
+                                  ("earlier gap test", "gap test", GREY)):
         ax.errorbar(conv["closing"], conv[column], yerr=2 * conv[f"{column} MCSE"], marker="o", color=colour,
                     capsize=3, label=label)
         ax.errorbar(offsets, null[column], yerr=2 * null[f"{column} MCSE"], marker="s", mfc="white", color=colour,

@@ -91,7 +91,7 @@ TABLES: tuple[Entry, ...] = (
           "planted strength, the minimum detectable effect (share points per year), the exaggeration "
           "ratio and the firms needed for 80% power.", "08_convergence"),
     Entry("convergence_rates", "How often each decision is taken in simulated corpora of this "
-          "corpus's design, world by world: the gap test of issue 8 beside the rule's two "
+          "corpus's design, world by world: the earlier gap test (slope over cohorts) beside the rule's two "
           "decisions, with Monte Carlo standard errors (primary measure and comparison).",
           "08_convergence"),
     Entry("convergence_power_by_size", "Power of the rule against full planted convergence with "
@@ -100,10 +100,10 @@ TABLES: tuple[Entry, ...] = (
     Entry("convergence_sensitivity", "The primary convergence decision again, changing one "
           "analytic choice at a time (cohort edges, text fields, coder).", "08_convergence"),
     Entry("validation_power", "Every rate of the simulation study: per world, measure, "
-          "comparison and decision (the rule's two, the gap test of issue 8, the retired level "
+          "comparison and decision (the rule's two, the earlier gap test, the retired level "
           "test, the text measures' tests), with Monte Carlo standard errors and exact intervals.",
           "09_validation", shown=False),
-    Entry("validation_rates", "The rule beside the gap test of issue 8 in every simulated world "
+    Entry("validation_rates", "The rule beside the earlier gap test in every simulated world "
           "(primary measure and comparison): rates with Monte Carlo standard errors and the exact "
           "95% upper bound of the \"supports\" rate.", "09_validation"),
     Entry("validation_threats", "Worlds the cross-section cannot tell apart (pivots, relocation to "
@@ -157,7 +157,7 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("fig-infrastructure-share", "Infrastructure share by cohort", "08_convergence"),
     ("fig-cosine", "Cosine similarity to Beijing by cohort", "08_convergence"),
     ("fig-distinctiveness", "Distinctiveness of the cities by cohort", "08_convergence"),
-    ("fig-power", "How often the rule and the gap test of issue 8 find convergence, world by world", "09_validation"),
+    ("fig-power", "How often the rule and the earlier gap test find convergence, world by world", "09_validation"),
 )
 
 _BY_NAME = {e.name: e for e in TABLES}

@@ -1,33 +1,29 @@
-"""Validation on simulated corpora (DESIGN §6 "Validation"): does the convergence test find
+"""Validation on simulated corpora (DESIGN §6 "Validation"): does the convergence verdict find
 convergence that was planted, and only then?  Do the coders recover planted labels?
 
 This is the only analysis module that reads ``truth_*`` columns or the simulator's planted
-settings, and only of corpora it generates itself with :func:`analysis.simulate.simulate`.
+settings, and only of corpora it generates itself with :mod:`analysis.simulate`.
 
 ``simulation_study``
-    Scenarios: *no change* (nothing planted), *national drift* (every city's public-customer
-    probability, Beijing's included, rises by ``drift`` over the simulated years: the gap to
-    Beijing stays where it was, so a test that calls this convergence is wrong), and
-    convergence at each planted strength.  For each, ``replicates`` corpora are generated (each
-    with its own seed derived from ``seed``) at the given city sizes, and every test of
-    :func:`analysis.convergence.analyse` is run on each (no bootstrap), together with the
-    retired test on the others' mean level (``OLD_TEST``), which ignores Beijing.  The text
-    measures (centroid cosine, distinctiveness) cost more and run on the first
-    ``text_replicates`` replicates only.  A rejection is ``p < alpha``.  Its rate is the
-    false-positive rate where no convergence was planted and the power where it was; its Monte
-    Carlo standard error is ``sqrt(rate (1 - rate) / replicates)``.  The full-text replicates
-    run in ``workers`` processes (default: every core, at most 8; started with the spawn start
-    method, which every platform has, so a script calling this needs the usual
-    ``if __name__ == "__main__":`` guard, and extra ``analyse`` options must pickle) with fixed
-    seeds, so the result does not depend on the number of workers.  Above ``max_firms`` firms
-    the study runs at city sizes scaled down to that total (``attrs["scaled"]``), which the
-    pages say.
+    Worlds (:func:`scenarios`): no change; worlds with no convergence in the brief's sense
+    (:data:`NULL_WORLDS`: national drift, log-odds drift, Beijing alone moving, a shift in the
+    Shanghai:Shenzhen mix); threats a cross-section cannot test away (:data:`THREATS`); and
+    convergence at each planted strength.  For each, ``replicates`` corpora are drawn at the
+    level of labels with the coder's measured error rates, and each gets the decision rule
+    (:func:`analysis.convergence_rule.decide`: roles ``supports`` and ``rules out``) with the
+    earlier gap test and the retired level test beside it.  The text measures (centroid cosine,
+    distinctiveness) need the words and run on ``text_replicates`` full corpora of a few worlds,
+    in ``workers`` processes started with the spawn start method (every platform has it; a
+    script calling this needs the usual ``if __name__ == "__main__":`` guard), with fixed seeds,
+    so the result does not depend on the number of workers.  Above ``max_firms`` firms the text
+    replicates run at city sizes scaled down to that total (``attrs["scaled"]``), which the pages
+    say.  A rate's Monte Carlo standard error is ``sqrt(rate (1 - rate) / replicates)``.
 
 ``power_summary``
-    Per measure and comparison: power at the strongest planted strength with its MCSE, and the
-    minimum detectable effect: the planted narrowing of the public-share gap per cohort
-    (:func:`analysis.simulate.planted_gap`) at which power reaches 0.8, interpolated between
-    planted strengths, or ``"not reached"``.
+    Per measure and comparison of the decision rule: power against full convergence and at the
+    planted strength, the minimum detectable effect (the closing of the gap in share points per
+    year at which power reaches 0.8, or a lower bound), the exaggeration ratio and, with
+    :func:`design_power`, the firms that give 80% power.
 
 ``label_recovery``
     For each phrase bank and each coded dimension: macro-F1 and confusion matrix of the
@@ -84,10 +80,10 @@ PIVOT, RELOCATION, DEATHS, CODER_DRIFT = ("incumbents pivot to the state", "stat
 THREATS = ((PIVOT, "pivot", 0.3), (RELOCATION, "relocation", 0.3), (DEATHS, "deaths", 0.5),
            (CODER_DRIFT, "coder_drift", 0.15))
 THREAT_OPTIONS = tuple(option for _, option, _ in THREATS)
-# Roles of the study's rows: the rule's two decisions, the gap test of issue 8 (slope over the
+# Roles of the study's rows: the rule's two decisions, the earlier gap test of issue 8 (slope over the
 # cohort index, permutations within every city) and the level test before it.
 SUPPORTS_ROLE, RULES_OUT_ROLE, GAP_TEST, LEVEL_TEST, TEXT_TEST = (
-    "supports", "rules out", "gap test (issue 8)", "level test (retired)", "test")
+    "supports", "rules out", "earlier gap test", "level test (retired)", "test")
 DESIGN_FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)  # corpus sizes, as multiples of this one, for firms_for_80pct
 
 
@@ -617,7 +613,7 @@ def power_summary(study: pd.DataFrame, target: float = POWER_TARGET, planted_str
 def rates_table(study: pd.DataFrame, measure: str = conv.PRIMARY_MEASURE,
                 comparison: str = conv.PRIMARY_COMPARISON) -> pd.DataFrame:
     """One row per world for one measure and comparison: the world, its kind, the planted gap
-    slope (share points per year), and side by side the rate at which the gap test of issue 8
+    slope (share points per year), and side by side the rate at which the earlier gap test
     rejected and the rule supported or ruled out convergence, each with its Monte Carlo SE, and
     the exact 95% upper bound of the "supports" rate."""
     part = study[(study["measure"] == measure) & (study["comparison"] == comparison)]

@@ -49,13 +49,14 @@ def planted_strength(corpus) -> float | None:
 
 def post_hoc_entries(path=None) -> list[int]:
     """Numbers of the entries of ``data/analysis_plan.md`` whose choice was made after results
-    had been seen (their "Before or after results" cell starts with "After" or "**After**")."""
+    had been seen: their "Before or after results" cell starts with a bold **After** (an entry
+    that only records a measurement says "After" in plain type and is not a choice)."""
     from .paths import DATA_DIR
 
     rows = []
     for line in Path(path or DATA_DIR / "analysis_plan.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 6 and cells[0].isdigit() and cells[4].lstrip("*").lower().startswith("after"):
+        if len(cells) >= 6 and cells[0].isdigit() and cells[4].startswith("**After**"):
             rows.append(int(cells[0]))
     return rows
 

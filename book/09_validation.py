@@ -5,8 +5,6 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -90,8 +88,9 @@ Markdown(prose.corpus_notice(data, short=True))
 #
 # Each corpus gets the decision rule of {doc}`08_convergence` at alpha = {glue:text}`val_alpha`
 # (equivalence margin {glue:text}`val_margin` share points per year) and, beside it, the gap test
-# that decided before it (the slope of the gap over the cohort index, founding years permuted
-# within every city). In a world without convergence, "supports" should be rare (near alpha or
+# that decided before it (the earlier gap test: the slope of the gap over the cohort index,
+# founding years permuted within every city). In a world without convergence, "supports"
+# should be rare (near alpha or
 # below); where convergence is planted, it is the rule's power.
 
 # %% tags=["remove-input"]
@@ -104,10 +103,10 @@ tables.html(rates, digits=3)
 # %% [markdown]
 # ```{glue:figure} fig_power
 # :name: fig-power
-# :alt: Share of simulated corpora in which the rule supports convergence and in which the gap test of issue 8 rejects, against the planted closing of the gap, with error bars of two Monte Carlo standard errors; worlds without convergence are open squares left of zero and a dashed line marks alpha.
+# :alt: Share of simulated corpora in which the rule supports convergence and in which the earlier gap test rejects, against the planted closing of the gap, with error bars of two Monte Carlo standard errors; worlds without convergence are open squares left of zero and a dashed line marks alpha.
 #
-# Share of simulated corpora in which the rule supports convergence (black) and in which the gap
-# test of issue 8 rejects (grey), against the planted closing of the public-share gap, with ±2
+# Share of simulated corpora in which the rule supports convergence (black) and in which the
+# earlier gap test rejects (grey), against the planted closing of the public-share gap, with ±2
 # Monte Carlo standard errors. Open squares left of zero are the worlds without convergence, where
 # the rate is a false-positive rate and should lie near or below alpha (dashed line).
 # ```
