@@ -161,7 +161,7 @@ class Parameters(BaseModel):
     n_boot: Int = param(200, "bootstrap draws per cohort (0 or more; 0: no intervals)",
                         ("08_convergence", "10_policy", "11_reproduce"), ge=0)
     n_perm: Int = param(200, "permutations for the text-measure trend tests and for each simulated corpus of the "
-                        "power study (0 or more; 0: no test)", _COHORTS, ge=0)
+                        "power study, at most 200 there (0 or more; 0: no test)", _COHORTS, ge=0)
     n_perm_shares: Int = param(10000, "permutations for the share measures' decision rule, the primary "
                                "decision included (0 or more; 0: no test)", ("08_convergence", "10_policy", "11_reproduce"), ge=0)
     alpha: Float = param(0.05, "significance level of the tests, in (0, 1)", _COHORTS, gt=0, lt=1)

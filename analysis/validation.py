@@ -84,7 +84,11 @@ THREAT_OPTIONS = tuple(option for _, option, _ in THREATS)
 # cohort index, permutations within every city) and the level test before it.
 SUPPORTS_ROLE, RULES_OUT_ROLE, GAP_TEST, LEVEL_TEST, TEXT_TEST = (
     "supports", "rules out", "earlier gap test", "level test (retired)", "test")
-DESIGN_FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)  # corpus sizes, as multiples of this one, for firms_for_80pct
+DESIGN_FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+# Permutations per label-level corpus of the study, at most: a rejection rate needs a valid test
+# per corpus, not a precise p (1/201 resolves alpha = 0.05 well), and the cost grows with both
+# corpora and permutations (2,500 corpora at 1,000 permutations would take minutes per world).
+LABEL_PERM_CAP = 200  # corpus sizes, as multiples of this one, for firms_for_80pct
 
 
 def mcse(rate, replicates):
@@ -432,7 +436,8 @@ def simulation_study(
 ) -> pd.DataFrame:
     """Rates of every decision per world (see the module docstring).
 
-    Share measures (``replicates`` corpora per world, ``n_perm`` permutations each) are
+    Share measures (``replicates`` corpora per world, ``n_perm`` permutations each, at most
+    :data:`LABEL_PERM_CAP`) are
     simulated at the label level: planted labels from :func:`analysis.simulate.simulate_labels`
     and coder flags drawn with the coder's measured rates (:func:`coder_rates`), so thousands
     of corpora cost seconds; each corpus gets the decision rule (roles ``supports`` and
@@ -467,7 +472,8 @@ def simulation_study(
     frames = []
     for i in range(len(scen)):
         frames.append(_label_replicates(scen.iloc[i].to_dict(), replicates, children[i].spawn(2)[0], sizes, edges,
-                                        int(n_perm), float(alpha), float(margin), rates, sim_options))
+                                        min(int(n_perm), LABEL_PERM_CAP), float(alpha), float(margin), rates,
+                                        sim_options))
         _progress(progress, f"share measures, world {i + 1}/{len(scen)}", t0)
     if text_replicates:
         sim_kwargs = {"n_per_city": text_sizes, "phrasebank": str(phrasebank), **sim_options}
@@ -478,7 +484,8 @@ def simulation_study(
     out = _aggregate(det, scen)
     out = out[["scenario", "kind", "strength", *WORLD_OPTIONS, "planted_estimate", "planted_others", "planted_effect",
                "measure", "comparison", "role", "replicates", "rejections", "rate", "mcse", "lo", "hi", "exaggeration"]]
-    out.attrs.update({"seconds": time.perf_counter() - t0, "alpha": float(alpha), "n_perm": int(n_perm),
+    out.attrs.update({"seconds": time.perf_counter() - t0, "alpha": float(alpha),
+                      "n_perm": min(int(n_perm), LABEL_PERM_CAP),
                       "text_n_perm": int(text_n_perm), "seed": int(seed), "n_subsamples": int(n_subsamples),
                       "n_per_city": sizes, "text_n_per_city": text_sizes, "scaled": scaled and bool(text_replicates),
                       "replicates": replicates, "text_replicates": text_replicates, "phrasebank": phrasebank,
@@ -506,7 +513,8 @@ def design_power(replicates: int = 400, seed: int = DEFAULT_SEED, n_perm: int = 
     rows = []
     for f, child in zip(factors, np.random.SeedSequence(int(seed) + 2).spawn(len(factors))):
         scaled = tuple(max(int(round(n * float(f))), 1 if n else 0) for n in sizes)
-        det = _label_replicates(world, int(replicates), child, scaled, edges, int(n_perm), float(alpha), float(margin),
+        det = _label_replicates(world, int(replicates), child, scaled, edges, min(int(n_perm), LABEL_PERM_CAP),
+                                float(alpha), float(margin),
                                 rates, sim_options, measures=(conv.PRIMARY_MEASURE,), old_tests=False,
                                 pooled_only=True)
         sel = det[(det["measure"] == conv.PRIMARY_MEASURE) & (det["comparison"] == conv.PRIMARY_COMPARISON)
