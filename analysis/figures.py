@@ -244,28 +244,33 @@ def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | 
 
 
 def power_plot(rates: pd.DataFrame, alpha: float):
-    """The rates table of :func:`analysis.validation.rates_table`: the rule's "supports" rate and
-    the gap test's rejection rate against the planted closing of the gap (share points per year),
-    ±2 Monte Carlo standard errors; the worlds without convergence as open markers left of zero."""
+    """The rates table of :func:`analysis.validation.rates_table` in two panels: left, the worlds
+    without convergence (one column each; there the rate is a false-positive rate); right, the
+    rate against the planted closing of the gap (share points per year).  Black: the rule's
+    "supports convergence"; grey: the earlier gap test; bars ±2 Monte Carlo standard errors."""
     setup()
-    fig, ax = plt.subplots(figsize=(6.2, 3.6))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.9), sharey=True, width_ratios=(1.25, 1))
+    null = rates[rates["no convergence"]].reset_index(drop=True)
     conv = rates[~rates["no convergence"] | (rates["kind"] == "no change")].copy()
     conv["closing"] = -conv["planted gap slope"]
     conv = conv.sort_values("closing")
-    null = rates[rates["no convergence"] & (rates["kind"] != "no change")]
-    offsets = -0.25 - 0.18 * np.arange(len(null))
-    for label, column, colour in (("rule: supports convergence", "supports", "#000000"),
-                                  ("earlier gap test", "gap test", GREY)):
-        ax.errorbar(conv["closing"], conv[column], yerr=2 * conv[f"{column} MCSE"], marker="o", color=colour,
-                    capsize=3, label=label)
-        ax.errorbar(offsets, null[column], yerr=2 * null[f"{column} MCSE"], marker="s", mfc="white", color=colour,
-                    capsize=2, ls="none")
-    ax.plot([], [], marker="s", mfc="white", color=GREY, ls="none", label="worlds without convergence")
-    ax.axhline(alpha, color=GREY, lw=0.8, ls="--", label=f"alpha = {alpha:g}")
-    ax.set_xlabel("planted closing of the public-share gap (points per year)")
-    ax.set_ylabel("share of corpora")
-    ax.set_ylim(-0.03, 1.03)
-    ax.legend(frameon=False, fontsize=7.5, loc="upper left")
+    x = np.arange(len(null))
+    for label, column, colour, shift in (("rule: supports convergence", "supports", "#000000", -0.15),
+                                         ("earlier gap test", "gap test", GREY, 0.15)):
+        left.errorbar(x + shift, null[column], yerr=2 * null[f"{column} MCSE"], marker="s", color=colour, capsize=2,
+                      ls="none", label=label)
+        right.errorbar(conv["closing"], conv[column], yerr=2 * conv[f"{column} MCSE"], marker="o", color=colour,
+                       capsize=3, label=label)
+    for ax in (left, right):
+        ax.axhline(alpha, color=GREY, lw=0.8, ls="--")
+    left.set_xticks(x, null["world"], rotation=60, ha="right", fontsize=6.5)
+    left.set_ylabel("share of corpora")
+    left.set_title("no convergence planted", fontsize=9)
+    right.set_title("convergence planted", fontsize=9)
+    right.set_xlabel("planted closing of the gap\n(share points per year)", fontsize=8)
+    right.plot([], [], color=GREY, lw=0.8, ls="--", label=f"alpha = {alpha:g}")
+    right.legend(frameon=False, fontsize=7.5, loc="upper left")
+    left.set_ylim(-0.03, 1.03)
     fig.tight_layout()
     return mark_simulated(fig)  # a simulation study: every point comes from simulated corpora
 

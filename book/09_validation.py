@@ -103,12 +103,12 @@ tables.html(rates, digits=3)
 # %% [markdown]
 # ```{glue:figure} fig_power
 # :name: fig-power
-# :alt: Share of simulated corpora in which the rule supports convergence and in which the earlier gap test rejects, against the planted closing of the gap, with error bars of two Monte Carlo standard errors; worlds without convergence are open squares left of zero and a dashed line marks alpha.
+# :alt: Two panels. Left: for each world without planted convergence, the share of simulated corpora in which the rule supports convergence (black squares) and in which the earlier gap test rejects (grey squares), with error bars of two Monte Carlo standard errors and a dashed line at alpha. Right: the same two rates against the planted closing of the gap in share points per year.
 #
-# Share of simulated corpora in which the rule supports convergence (black) and in which the
-# earlier gap test rejects (grey), against the planted closing of the public-share gap, with ±2
-# Monte Carlo standard errors. Open squares left of zero are the worlds without convergence, where
-# the rate is a false-positive rate and should lie near or below alpha (dashed line).
+# Left: worlds with no convergence planted, where a rate is a false-positive rate and should lie
+# near or below alpha (dashed line). Right: worlds with convergence planted, against the planted
+# closing of the public-share gap, where it is power. Black: the rule supports convergence; grey:
+# the earlier gap test rejects; bars ±2 Monte Carlo standard errors.
 # ```
 #
 # ## Threats the cross-section cannot test away
