@@ -74,7 +74,8 @@ OLD_TEST = f"{POOLED} level"  # the retired test: mean level of the others, igno
 SUPPORTS, RULES_OUT, INCONCLUSIVE = rule.SUPPORTS, rule.RULES_OUT, rule.INCONCLUSIVE
 DECISIONS = rule.DECISIONS
 # reason codes of an inconclusive (or qualified) decision; convergence_prose words them
-REASONS = ("no_dated_firms", "no_beijing", "no_other_city", "few_years", "few_cohorts", "no_variation", "no_gap",
+REASONS = ("no_dated_firms", "no_beijing", "no_other_city", "few_years", "one_year_city", "few_cohorts", "no_variation",
+           "no_gap",
            "no_permutations", "too_few_permutations", "unstable", "not_computed")
 DEFAULT_N_PERM_SHARES = 10_000
 DEFAULT_MAX_PER_CITY = 150  # distinctiveness subsample cap per city and cohort
@@ -903,6 +904,7 @@ def with_power(result: ConvergenceResult, power: pd.DataFrame | None,
         for c in POWER_COLUMNS:
             t[c] = np.nan
     t["mde_bound"] = t["mde_bound"].astype(object).fillna("")
+    t["planted"] = np.nan
     if planted:
         is_primary = t["measure"] == PRIMARY_MEASURE
         t.loc[is_primary, "planted"] = t.loc[is_primary, "comparison"].map(planted).astype(float)

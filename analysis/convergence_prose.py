@@ -29,6 +29,8 @@ REASON_TEXT = {
     "few_years": "the dated firms span fewer than three distinct founding years, too few to tell a trend "
                  "from noise",
     "no_variation": "every compared firm is coded the same way (all public, or none), so no share can move",
+    "one_year_city": "the firms of a compared city were all founded in the same year, so that city's own change "
+                     "cannot be measured",
     "no_gap": "over all cohorts the other cities' share equals Beijing's, so there is no gap that could close",
     "no_permutations": "no permutation test was run (0 permutations)",
     "too_few_permutations": "with so few permutations the smallest attainable p-value is not below alpha",

@@ -107,7 +107,8 @@ def _centred(n, t):
 def lpm_slopes(x, n, t):
     """Per city (along axis -2 of tables ``(..., K, Y)``): the level (share coded), the OLS
     slope of the 0/1 code on founding year (per year) and its heteroscedasticity-robust standard
-    error (HC1).  NaN where a city has fewer than two distinct years."""
+    error (HC1), never below the binomial one at the city's smoothed share (x + 0.5) / (N + 1).
+    NaN where a city has fewer than two distinct years."""
     x = np.asarray(x, dtype=float)
     n, N, d = _centred(n, t)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -117,6 +118,10 @@ def lpm_slopes(x, n, t):
         fit = level[..., None] + slope[..., None] * d
         rss = d * d * (x * (1 - fit) ** 2 + (n - x) * fit ** 2)
         var = rss.sum(axis=-1) / sxx ** 2 * N / np.maximum(N - 2, 1)
+        # never below the binomial variance at the smoothed share: a city whose few firms are all
+        # coded alike has a robust variance of 0, which would make any bound look certain
+        smooth = (x.sum(axis=-1) + 0.5) / (N + 1)
+        var = np.maximum(var, smooth * (1 - smooth) / sxx)
     return level, slope, np.sqrt(var)
 
 
@@ -206,7 +211,6 @@ def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_pe
         px = permuted_counts_batch(np.rint(x.sum(axis=-1)).astype(np.int64), n, int(n_perm), rng)  # (B, P, K, Y)
         _, pslope, _ = lpm_slopes(px, n[:, None], t)
         perm = True
-    years_seen = (n.sum(axis=1) > 0).sum(axis=-1)
     out = {}
     for comp in comps:
         cities = [0, *comp.others]
@@ -236,15 +240,17 @@ def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_pe
         n_o = n[:, list(comp.others)].sum(axis=(1, 2))
         coded = x[:, cities].sum(axis=(1, 2))
         n_all = n[:, cities].sum(axis=(1, 2))
+        years_seen = (n[:, cities].sum(axis=1) > 0).sum(axis=-1)  # distinct years of the compared cities
+        one_year = ((n[:, cities] > 0).sum(axis=-1) < 2).any(axis=1)  # a compared city founded in one year only
         reason = np.full(B, "", dtype=object)
         checks = [  # first matching reason wins
             (n.sum(axis=(1, 2)) == 0, "no_dated_firms"),
             (n_b == 0, "no_beijing"),
             (n_o == 0, "no_other_city"),
             (years_seen < MIN_YEARS, "few_years"),
+            (one_year, "one_year_city"),
             ((coded == 0) | (coded == n_all), "no_variation"),
             (sign == 0, "no_gap"),
-            (np.isnan(gap_slope) | np.isnan(others_slope), "few_years"),
         ]
         if perm is None:
             checks.append((np.ones(B, bool), "no_permutations"))

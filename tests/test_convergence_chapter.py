@@ -1,5 +1,6 @@
 """The convergence chapter on corpora where no convergence test can run: verdict.csv says
-``inconclusive`` for every row, and the page says why (issue 8)."""
+``inconclusive`` for every row, and the page's verdict box opens with that decision in plain
+words and says why (issues 8 and 20)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("keep,why", [
-    (("Shanghai", "Shenzhen"), "no Beijing firm"),
-    (("Beijing",), "no Shanghai or Shenzhen firm"),
+@pytest.mark.parametrize("keep,reason", [
+    (("Shanghai", "Shenzhen"), "no_beijing"),
+    (("Beijing",), "no_other_city"),
 ])
-def test_chapter_without_beijing_or_without_other_cities(tmp_path, keep, why):
+def test_chapter_without_beijing_or_without_other_cities(tmp_path, keep, reason):
+    from analysis.convergence_prose import REASON_TEXT, plain_decision
+    from analysis.convergence_rule import INCONCLUSIVE
+
     firms = pd.read_csv(ROOT / "data" / "companies.csv", dtype=str, keep_default_na=False)
     corpus = tmp_path / "part.csv"
     firms[firms["city"].isin(keep)].to_csv(corpus, index=False)
@@ -33,5 +37,19 @@ def test_chapter_without_beijing_or_without_other_cities(tmp_path, keep, why):
     verdict = pd.read_csv(tables / "verdict.csv")
     assert (verdict["decision"] == "inconclusive").all()
     assert verdict["primary"].sum() == 1
-    text = "\n".join(json.dumps(c.get("outputs", []), ensure_ascii=False) for c in json.loads(out.read_text())["cells"])
-    assert "Decision: inconclusive" in text and why in text
+    assert verdict.loc[verdict["primary"], "reason"].iloc[0] == reason
+    row = verdict[verdict["primary"]].iloc[0]
+    boxes = [md for md in _markdown_outputs(out) if md.startswith(":::{admonition} Verdict")]
+    assert len(boxes) == 1, "the page shows one verdict box"
+    box = boxes[0]
+    # the plain decision comes first (the bundled corpus's firms are simulated ones)
+    assert box.splitlines()[2] == f"**{plain_decision(row, simulated=True)}**"
+    assert "cannot tell whether Shanghai and Shenzhen move towards Beijing" in box.splitlines()[2]
+    assert f"Decision: *{INCONCLUSIVE}*" in box and f"Inconclusive: {REASON_TEXT[reason]}." in box
+
+
+def _markdown_outputs(notebook: Path) -> list[str]:
+    """The markdown a notebook's cells displayed, one string per output."""
+    cells = json.loads(notebook.read_text())["cells"]
+    return ["".join(o["data"]["text/markdown"]) for c in cells for o in c.get("outputs", [])
+            if "text/markdown" in o.get("data", {})]

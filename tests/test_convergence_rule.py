@@ -173,3 +173,38 @@ def test_planted_slopes_of_full_convergence():
     assert out["Beijing − Shanghai"]["others"] == pytest.approx(100 * 0.45 / 8)
     assert out["Beijing − Shenzhen"]["estimate"] == pytest.approx(-100 * 0.55 / 8)
     assert out[POOLED]["others"] == pytest.approx(100 * (53 * 0.45 + 34 * 0.55) / 87 / 8)
+
+
+def test_a_handful_of_firms_coded_alike_does_not_rule_convergence_out():
+    """All of a few Shanghai and Shenzhen firms uncoded: their robust variance is 0, but the
+    bound keeps the binomial floor, so five firms cannot rule a move out."""
+    n = np.zeros((3, len(T)), int)
+    x = np.zeros((3, len(T)), int)
+    for j, year in enumerate((2014, 2017, 2020)):
+        n[:, year - 2014] = (5, 2, 1)
+        x[0, year - 2014] = (2, 3, 2)[j]
+    out = rule.decide(x, n, T, n_perm=999, rng=np.random.default_rng(7))
+    for name, row in out.items():
+        assert row["decision"] != rule.RULES_OUT, (name, row)
+        assert row["others_upper"] > 3.0
+
+
+def test_a_city_comparison_counts_only_its_own_cities_years():
+    n = np.zeros((3, len(T)), int)
+    x = np.zeros((3, len(T)), int)
+    n[0, [0, 6]], x[0, [0, 6]] = 50, (40, 38)
+    n[1, [0, 6]], x[1, [0, 6]] = 50, (5, 30)
+    n[2, 3], x[2, 3] = 50, 10
+    out = rule.decide(x, n, T, n_perm=999, rng=np.random.default_rng(8))
+    assert out["Beijing − Shanghai"]["reason"] == "few_years"
+    assert out["Beijing − Shanghai"]["decision"] == rule.INCONCLUSIVE
+
+
+def test_a_city_founded_in_a_single_year_is_named_as_the_reason():
+    n = np.full((3, len(T)), 20)
+    n[2] = 0
+    n[2, 4] = 30
+    x = np.rint(n * np.array([[0.7], [0.4], [0.3]])).astype(int)
+    out = rule.decide(x, n, T, n_perm=99, rng=np.random.default_rng(9))
+    assert out[POOLED]["reason"] == "one_year_city"
+    assert out["Beijing − Shanghai"]["reason"] == ""  # Beijing and Shanghai span nine years

@@ -1,12 +1,14 @@
-"""The simulator's national and Beijing drift (issue 8): planted truth, bounds, and the
-label-level simulator used by the power study agreeing with the full simulator."""
+"""The simulator's national and Beijing drift (issue 8): planted truth, bounds, the
+label-level simulator used by the power study agreeing with the full simulator, and the
+decision rule of issue 20 not reading Beijing's own drift as convergence."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from analysis.simulate import planted_gap, simulate, simulate_labels
+from analysis import convergence_rule as rule
+from analysis.simulate import planted_gap, planted_public_table, simulate, simulate_labels
 
 CITIES = ("Beijing", "Shanghai", "Shenzhen")
 
@@ -61,7 +63,7 @@ def _expected_public(city_idx, year, convergence, national, beijing=0.0):
 
 @pytest.mark.parametrize("which", ["labels", "full"])
 def test_both_simulators_draw_the_planted_public_probability(which):
-    kw = dict(n_per_city=(2500, 2500, 2500), convergence=0.8, national_drift=-0.1)
+    kw = dict(n_per_city=(2500, 2500, 2500), convergence=0.8, national_drift=-0.1, beijing_drift=-0.2)
     if which == "labels":
         labs = simulate_labels(8, np.random.default_rng(0), **kw)
         city, year, public = labs["city"].ravel(), labs["year"].ravel(), labs["customer"].ravel() == 0
@@ -73,7 +75,7 @@ def test_both_simulators_draw_the_planted_public_probability(which):
     for c in range(3):
         for y in (2014, 2018, 2022):
             sel = (city == c) & (year == y)
-            exp = _expected_public(c, y, 0.8, -0.1)
+            exp = _expected_public(c, y, 0.8, -0.1, -0.2)
             se = np.sqrt(exp * (1 - exp) / sel.sum())
             assert abs(public[sel].mean() - exp) < 4 * se, (which, c, y)
 
@@ -88,3 +90,40 @@ def test_planted_gap_matches_simulated_labels():
         bj = pub[(labs["city"] == 0) & (q == k)].mean()
         oth = pub[(labs["city"] > 0) & (q == k)].mean()
         assert bj - oth == pytest.approx(gap[k], abs=0.02)
+
+
+def test_planted_public_table_is_the_simulators_probability():
+    """The planted truth the rule is judged against (per city and founding year) is the
+    probability both simulators draw from."""
+    firms, prob, years = planted_public_table(convergence=0.8, national_drift=-0.1, beijing_drift=-0.2,
+                                              n_per_city=(110, 53, 34))
+    assert years.tolist() == list(range(2014, 2023))
+    for c in range(3):
+        assert prob[c] == pytest.approx([_expected_public(c, y, 0.8, -0.1, -0.2) for y in years])
+    assert firms.sum(axis=1) == pytest.approx([110, 53, 34])
+
+
+def _year_tables(labs):
+    """Firms and public-coded firms per city and founding year (R, 3, Y) of label-level corpora,
+    founding years blanked where the simulator left them out."""
+    pub = (labs["customer"] == 0).astype(float)
+    years = np.where(labs["observed"], labs["year"], np.nan)
+    tabs = [rule.year_table(labs["city"][r], years[r], pub[r], 2014, 2022) for r in range(len(pub))]
+    return np.stack([t[0] for t in tabs]), np.stack([t[1] for t in tabs]), tabs[0][2]
+
+
+def test_the_rule_does_not_read_beijings_own_drift_as_convergence():
+    """Beijing's share falls towards the others' while the others stay put: the gap closes in
+    nearly every corpus (the gap test alone would call it convergence), but the rule supports
+    convergence only at about the rate alpha allows and mostly rules it out."""
+    labs = simulate_labels(200, np.random.default_rng(0), n_per_city=(400, 300, 300), convergence=0.0,
+                           beijing_drift=-0.5)
+    n, x, t = _year_tables(labs)
+    out = rule.decide(x, n, t, n_perm=200, rng=np.random.default_rng(1), stability=False)
+    r = out[rule.comparisons(n.sum(axis=(0, 2)))[0].name]
+    assert (r["reason"] == "").all()
+    assert (r["p_gap"] < 0.05).mean() >= 0.9  # the gap closes, from Beijing's side
+    assert np.median(r["beijing"]) < -4  # planted: -0.5 over 8 years = -6.25 points a year
+    assert abs(np.median(r["others"])) < 1  # the others do not move
+    assert (r["decision"] == rule.SUPPORTS).mean() <= 0.1
+    assert (r["decision"] == rule.RULES_OUT).mean() >= 0.8

@@ -55,7 +55,7 @@ def test_simulation_study_shape_and_formulas(small_study):
     counts = det.groupby(["scenario", "measure", "comparison", "role"], sort=False)["rejected"].sum()
     assert counts.tolist() == out["rejections"].tolist()
     # the rule's two decisions, the gap test of issue 8, the retired level test and the text tests
-    assert set(out["role"]) == {"supports", "rules out", "gap test (issue 8)", "level test (retired)", "test"}
+    assert set(out["role"]) == {"supports", "rules out", "earlier gap test", "level test (retired)", "test"}
     # a corpus cannot both support and rule out convergence
     rule = det[det["role"].isin(["supports", "rules out"])].pivot_table(
         index=["scenario", "measure", "comparison", "replicate"], columns="role", values="rejected", aggfunc="sum")
@@ -115,7 +115,7 @@ def test_the_rule_holds_alpha_in_every_world_without_convergence():
     assert (sup["hi"] <= 0.08).all(), sup[["scenario", "rate", "hi"]]
     ruled = out[(out["role"] == "rules out") & (out["kind"] == "convergence")]
     assert (ruled["hi"] <= 0.08).all(), ruled[["scenario", "rate", "hi"]]
-    gap = out[(out["role"] == "gap test (issue 8)") & (out["scenario"] == "Beijing alone moves -0.25")]
+    gap = out[(out["role"] == "earlier gap test") & (out["scenario"] == "Beijing alone moves -0.25")]
     assert gap["lo"].iloc[0] > 0.1  # the old test calls a Beijing-only move convergence
     full = out[(out["role"] == "supports") & (out["scenario"] == "convergence 1")].iloc[0]
     assert full["lo"] > 0.25, full  # power at full convergence, reported in the closing note
