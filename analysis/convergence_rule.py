@@ -180,6 +180,32 @@ def _p_one_sided(observed, permuted):
     return np.where(np.isnan(obs) | (valid == 0), np.nan, (1 + hits) / (1 + valid))
 
 
+def _reasons(x, n, comp: Comparison, sign, n_perm: int, alpha: float) -> np.ndarray:
+    """Why a comparison cannot be decided, per table (object array; "" where it can): the first
+    of no dated firm, no Beijing firm, no firm of the other cities, fewer than :data:`MIN_YEARS`
+    founding years among the compared cities, a compared city founded in one year only, every
+    compared firm coded alike, no gap, and no or too few permutations."""
+    B = x.shape[0]
+    cities = [0, *comp.others]
+    coded = x[:, cities].sum(axis=(1, 2))
+    n_all = n[:, cities].sum(axis=(1, 2))
+    checks = [
+        (n.sum(axis=(1, 2)) == 0, "no_dated_firms"),
+        (n[:, 0].sum(axis=-1) == 0, "no_beijing"),
+        (n[:, list(comp.others)].sum(axis=(1, 2)) == 0, "no_other_city"),
+        ((n[:, cities].sum(axis=1) > 0).sum(axis=-1) < MIN_YEARS, "few_years"),
+        (((n[:, cities] > 0).sum(axis=-1) < 2).any(axis=1), "one_year_city"),
+        ((coded == 0) | (coded == n_all), "no_variation"),
+        (sign == 0, "no_gap"),
+        (np.full(B, not n_perm), "no_permutations"),
+        (np.full(B, bool(n_perm) and 1.0 / (1 + n_perm) >= alpha), "too_few_permutations"),
+    ]
+    reason = np.full(B, "", dtype=object)
+    for cond, code in reversed(checks):  # the first that holds wins
+        reason = np.where(cond, code, reason)
+    return reason
+
+
 def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_perm: int = 10_000, rng=None,
            comps: list[Comparison] | None = None, stability: bool = True,
            complete: bool = True) -> dict[str, dict[str, np.ndarray]]:
@@ -204,7 +230,7 @@ def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_pe
     t = np.asarray(t, dtype=float)
     comps = comps or comparisons(n.sum(axis=(0, 2)) if single else n.sum(axis=2).mean(axis=0))
     level, slope, se = lpm_slopes(x, n, t)
-    lo_level, lo_slope = logodds_slopes(x, n, t)
+    _, lo_slope = logodds_slopes(x, n, t)
     perm = None
     if n_perm:
         rng = rng if rng is not None else np.random.default_rng()
@@ -236,28 +262,7 @@ def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_pe
         p = np.fmax(np.fmax(p_gap, p_gap_lo), p_oth)  # fmax: a part not run (complete=False) cannot decide
         p = np.where(np.isnan(p_gap) | np.isnan(p_oth), np.nan, p)
         mc = p_mcse(p, int(n_perm)) if n_perm else np.full(B, np.nan)
-        n_b = n[:, 0].sum(axis=-1)
-        n_o = n[:, list(comp.others)].sum(axis=(1, 2))
-        coded = x[:, cities].sum(axis=(1, 2))
-        n_all = n[:, cities].sum(axis=(1, 2))
-        years_seen = (n[:, cities].sum(axis=1) > 0).sum(axis=-1)  # distinct years of the compared cities
-        one_year = ((n[:, cities] > 0).sum(axis=-1) < 2).any(axis=1)  # a compared city founded in one year only
-        reason = np.full(B, "", dtype=object)
-        checks = [  # first matching reason wins
-            (n.sum(axis=(1, 2)) == 0, "no_dated_firms"),
-            (n_b == 0, "no_beijing"),
-            (n_o == 0, "no_other_city"),
-            (years_seen < MIN_YEARS, "few_years"),
-            (one_year, "one_year_city"),
-            ((coded == 0) | (coded == n_all), "no_variation"),
-            (sign == 0, "no_gap"),
-        ]
-        if perm is None:
-            checks.append((np.ones(B, bool), "no_permutations"))
-        elif 1.0 / (1 + n_perm) >= alpha:
-            checks.append((np.ones(B, bool), "too_few_permutations"))
-        for cond, code in reversed(checks):
-            reason = np.where(cond, code, reason)
+        reason = _reasons(x, n, comp, sign, n_perm, alpha)
         clean = reason == ""
         rejected = clean & (p < alpha)
         if stability and perm is not None:

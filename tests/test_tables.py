@@ -204,7 +204,7 @@ def test_code_names_in_headings_and_measure_cells_read_as_words():
     df = pd.DataFrame({"measure": ["public_share", "cosine_to_beijing"], "gap_slope": [-0.25, 0.1],
                        "beijing_lo": [-0.2, 0.0]})
     heads, rows, numeric = tables.display_frame(df)
-    assert heads == ["measure", "gap change per cohort", "Beijing's, 95% low"]
+    assert heads == ["measure", "gap change per year", "Beijing's, 95% low"]
     assert [r[0] for r in rows] == ["public-customer share", "cosine similarity to Beijing"]
     assert numeric == [False, True, True] and rows[0][1] == "-0.25"
 
