@@ -180,24 +180,27 @@ def post_hoc_sentence(entries: list[int]) -> str:
 
 
 def verdict_box(verdict, corpus, post_hoc: list[int] | None = None) -> str:
-    """The verdict in a neutral box: a one-line decision in plain words, then the detail."""
+    """The verdict in a neutral box: a one-line decision in plain words, then the detail in
+    short paragraphs (the rule, the estimate, power, what the run can and cannot show)."""
     row = verdict.row
-    result = verdict.result
-    parts = [f"Decision: *{row['decision']}* (the public-customer share, {row['comparison']}).",
-             rule_sentence(row, result.alpha)]
-    if row["decision"] == conv.SUPPORTS:
-        parts.append("How large the move is remains uncertain; see the interval.")
-    parts.append(planted_sentence(row))
-    parts.append(power_sentence(row, verdict.study.attrs))
+    paragraphs = [
+        [f"**{plain_decision(row, corpus.simulated)}**"],
+        [f"Decision: *{row['decision']}* (the public-customer share, {row['comparison']}).",
+         rule_sentence(row, verdict.result.alpha)],
+        ["How large the move is remains uncertain; see the interval." if row["decision"] == conv.SUPPORTS else "",
+         planted_sentence(row)],
+        [power_sentence(row, verdict.study.attrs)],
+        [],
+    ]
     if verdict.planted_strength is not None and row["power_planted"] == row["power_planted"]:
-        parts.append(f"Convergence was planted in this simulated corpus at strength {verdict.planted_strength:g} (0 is "
-                     "none, 1 is full), so this run checks the method against a known answer, but only as far as its "
-                     f"power at that strength, {row['power_planted']:.2f}, allows: one corpus says little, and the "
-                     "simulation study of the validation chapter is the real check. It says nothing about Chinese "
-                     "firms.")
-    parts.append(post_hoc_sentence(post_hoc or []))
-    parts.append("The shares rest on the coder's labels, whose errors are discussed under threats to validity.")
-    body = f"**{plain_decision(row, corpus.simulated)}**\n\n" + " ".join(p for p in parts if p)
+        paragraphs[-1].append(
+            f"Convergence was planted in this simulated corpus at strength {verdict.planted_strength:g} (0 is none, 1 is "
+            "full), so this run checks the method against a known answer, but only as far as its power at that "
+            f"strength, {row['power_planted']:.2f}, allows: one corpus says little, and the simulation study of the "
+            "validation chapter is the real check. It says nothing about Chinese firms.")
+    paragraphs[-1] += [post_hoc_sentence(post_hoc or []),
+                       "The shares rest on the coder's labels, whose errors are discussed under threats to validity."]
+    body = "\n\n".join(" ".join(x for x in para if x) for para in paragraphs if any(para))
     return f":::{{admonition}} Verdict\n:class: note\n{body}\n:::\n"
 
 

@@ -258,7 +258,7 @@ Markdown(convergence_prose.secondary_summary(result))
 # the whole study. How often each decision is taken, world by world:
 
 # %% tags=["remove-input"]
-tables.html(rates, digits=3)
+tables.html(rates.drop(columns=["kind", "no convergence"]), digits=3)
 
 # %% [markdown]
 # Power and the minimum detectable effect of the rule, per measure and comparison (the effect is

@@ -98,7 +98,7 @@ display(Markdown(convergence_prose.rates_sentence(rates, primary, alpha)))
 fig = figures.power_plot(rates, alpha)
 glue("fig_power", fig, display=False)
 figures.close(fig)
-tables.html(rates, digits=3)
+tables.html(rates.drop(columns=["kind", "no convergence"]), digits=3)
 
 # %% [markdown]
 # ```{glue:figure} fig_power
