@@ -249,19 +249,6 @@ def agreement_note(corpus, table1_long) -> str:
     return text + "\n"
 
 
-def verdict_box(result, corpus) -> str:
-    """The convergence verdict, with what it means on simulated data."""
-    from . import simulate
-
-    kind = "tip" if result.supports else "important"  # colour of the box
-    body = result.verdict
-    if corpus.simulated and is_bundled(corpus.path):
-        body += (f" On this simulated corpus convergence was planted at strength "
-                 f"{simulate.DEFAULT_CONVERGENCE} (0 is none, 1 is full), so the verdict checks the "
-                 "method against a known answer; it says nothing about Chinese firms.")
-    return f":::{{admonition}} Verdict\n:class: {kind}\n{body}\n:::\n"
-
-
 def named_firms(firms) -> str:
     """The brief's named examples for a page, as a list set apart from the corpus."""
     if not len(firms):

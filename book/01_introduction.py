@@ -76,9 +76,10 @@ Markdown(prose.corpus_notice(data))
 # brief's category definitions, codes each firm's application, customer type and customer
 # geography; investor types give the investor portrait. These pieces rebuild the brief's Table 1
 # and Figure 1 ({doc}`04_beijing`, {doc}`05_shanghai`, {doc}`06_shenzhen`, {doc}`07_comparison`).
-# The convergence claim becomes a set of measures by founding-year cohort with a formal test
-# ({doc}`08_convergence`), whose behaviour is checked on simulated corpora where the truth is
-# known ({doc}`09_validation`).
+# The convergence claim becomes a decision rule on every dated firm, with founding year as a number
+# and three possible answers: the data support convergence, rule it out, or cannot tell
+# ({doc}`08_convergence`); how often the rule gives each answer is checked on simulated corpora
+# where the truth is known ({doc}`09_validation`).
 #
 # Each chapter is a notebook executed with papermill {cite:p}`nteract_papermill` and assembled by
 # Jupyter Book {cite:p}`executablebooks2020jupyterbook`; all computation lives in a tested

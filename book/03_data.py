@@ -88,9 +88,9 @@ figures.close(fig)
 # Firms by founding year and city (firms without a founding year are not shown).
 # ```
 #
-# Read {numref}`fig-years` for the balance of cohorts: the convergence tests compare
-# founding-year cohorts, so a cohort with few firms in one city gives that city's estimate a
-# wide interval there.
+# Read {numref}`fig-years` for the spread of founding years: the convergence rule estimates each
+# city's change per founding year, so a city whose firms were founded in few years, or a cohort
+# with few firms in one city, gives that city's estimate a wide interval.
 #
 # ## The text
 #
