@@ -50,7 +50,8 @@ from .palette import CITIES
 from .resampling import ols_slope
 
 __all__ = ["DEFAULT_SEED", "DEFAULT_STRENGTHS", "DEFAULT_DRIFT", "POWER_TARGET", "replicate_seeds", "scenarios",
-           "simulation_study", "design_power", "firms_for_power", "planted_values", "rates_table", "power_summary", "mcse", "binomial_interval", "label_recovery", "LabelRecovery"]
+           "simulation_study", "design_power", "firms_for_power", "planted_values", "rates_table", "power_summary",
+           "mcse", "binomial_interval", "label_recovery", "LabelRecovery"]
 
 DEFAULT_STRENGTHS = (0.25, 0.5, 0.75, 1.0)
 # The largest upward national drift the city profiles allow (Beijing's public share 0.75 + 0.25 = 1).
@@ -84,11 +85,11 @@ THREAT_OPTIONS = tuple(option for _, option, _ in THREATS)
 # cohort index, permutations within every city) and the level test before it.
 SUPPORTS_ROLE, RULES_OUT_ROLE, GAP_TEST, LEVEL_TEST, TEXT_TEST = (
     "supports", "rules out", "earlier gap test", "level test (retired)", "test")
-DESIGN_FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+DESIGN_FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)  # corpus sizes, as multiples of this one, for firms_for_80pct
 # Permutations per label-level corpus of the study, at most: a rejection rate needs a valid test
 # per corpus, not a precise p (1/201 resolves alpha = 0.05 well), and the cost grows with both
 # corpora and permutations (2,500 corpora at 1,000 permutations would take minutes per world).
-LABEL_PERM_CAP = 200  # corpus sizes, as multiples of this one, for firms_for_80pct
+LABEL_PERM_CAP = 200
 
 
 def mcse(rate, replicates):
