@@ -24,7 +24,7 @@
 # cohorts of Shanghai and Shenzhen should look more like Beijing's.
 #
 # The brief states this from a reading of the texts; it does not test it. This chapter turns the
-# claim into measures by founding-year cohort and a formal test.
+# claim into measures by founding year and a decision rule with three possible answers.
 
 # %% tags=["parameters", "hide-input"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
