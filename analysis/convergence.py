@@ -610,12 +610,12 @@ def _check_inputs(firms, text_fields, wanted_unknown, counts):
 
 def _share_cohorts(measure, counts, d: _Dated, weights, n_boot, ci_level, rng):
     """Display rows of one share measure: levels and gaps per cohort with bootstrap intervals,
-    and the overshoot flag per comparison (the last cohort's gap has the other sign, its interval
-    excluding zero)."""
+    and per comparison the interval of the last cohort's gap (None without bootstrap or cohort),
+    from which :func:`_share_measure` flags an overshoot."""
     Q = len(d.labels)
     est = _share_series(counts[None], d.sizes, weights)
     boot = _share_series(bootstrap_counts(counts, d.sizes, n_boot, rng), d.sizes, weights) if n_boot else None
-    levels, gaps, overshoot = [], [], {}
+    levels, gaps, last_gap = [], [], {}
     for (kind, comp), values in est.items():
         if comp == OLD_TEST:
             continue
@@ -630,13 +630,9 @@ def _share_cohorts(measure, counts, d: _Dated, weights, n_boot, ci_level, rng):
                 gaps.append({**row, "comparison": comp})
         if kind == "gap":
             last = np.flatnonzero(~np.isnan(values[0]))
-            overall = np.nanmean(values[0]) if len(last) else np.nan
-            flag = False
-            if len(last) and boot is not None and overall == overall and overall != 0:
-                glo, ghi = percentile_interval(boot[(kind, comp)][:, last[-1]], ci_level)
-                flag = bool((overall > 0 and ghi < 0) or (overall < 0 and glo > 0))
-            overshoot[comp] = flag
-    return levels, gaps, overshoot
+            last_gap[comp] = (percentile_interval(boot[(kind, comp)][:, last[-1]], ci_level)
+                              if len(last) and boot is not None else None)
+    return levels, gaps, last_gap
 
 
 def _share_measure(measure, flags, d: _Dated, cohort_edges, settings, rngs):
@@ -648,8 +644,8 @@ def _share_measure(measure, flags, d: _Dated, cohort_edges, settings, rngs):
     weights = comps[0].weights
     counts = np.bincount(d.city * len(d.labels) + d.cohort, weights=flags,
                          minlength=d.sizes.size).reshape(d.sizes.shape)
-    levels, gaps, overshoot = _share_cohorts(measure, counts, d, weights, settings["n_boot"], settings["ci_level"],
-                                             rngs["boot_cohorts"])
+    levels, gaps, last_gap = _share_cohorts(measure, counts, d, weights, settings["n_boot"], settings["ci_level"],
+                                            rngs["boot_cohorts"])
     decided = rule.decide(x_y, n_y, t, alpha=settings["alpha"], margin=settings["margin"],
                           n_perm=settings["n_perm_shares"], rng=rngs["perm"], comps=comps)
     _, slope, _ = rule.lpm_slopes(x_y, n_y, t)
@@ -681,6 +677,11 @@ def _share_measure(measure, flags, d: _Dated, cohort_edges, settings, rngs):
         trend.append({"measure": measure, "comparison": comp.name, "statistic": "gap", "unit": rule.UNIT,
                       "slope": float(r["estimate"]), "lo": g_lo, "hi": g_hi})
         towards = float(np.sign(r["gap"])) if r["gap"] == r["gap"] else 0.0
+        # overshoot: the last cohort's gap has the sign opposite to the overall (standardised) gap,
+        # its interval excluding zero
+        interval_last = last_gap.get(comp.name)
+        overshoot = bool(interval_last is not None and ((towards > 0 and interval_last[1] < 0)
+                                                        or (towards < 0 and interval_last[0] > 0)))
         o_lo, o_hi = interval(others_b)
         b_lo, b_hi = interval(boot_slope[:, 0] if boot_slope is not None else None)
         decomp.append({
@@ -691,7 +692,7 @@ def _share_measure(measure, flags, d: _Dated, cohort_edges, settings, rngs):
             "others_lo": o_lo, "others_hi": o_hi,
             "others_move": _move(o_lo, o_hi, towards) if towards else "unclear",
             "beijing_move": _move(b_lo, b_hi, -towards) if towards else "unclear",
-            "overshoot": overshoot.get(comp.name, False),
+            "overshoot": overshoot,
         })
         stable = bool(r["decision"] != INCONCLUSIVE or r["reason"] == "")
         verdict.append({
@@ -861,10 +862,9 @@ def analyse(
         verdict_table["primary"] = ((verdict_table["measure"] == PRIMARY_MEASURE)
                                     & (verdict_table["comparison"] == PRIMARY_COMPARISON))
     verdict_table = verdict_table.reindex(columns=VERDICT_COLUMNS)
-    for c in ("p_gap", "p_gap_logodds", "p_others", "estimate_logodds", "others_slope", "others_upper", "margin",
-              "planted", *POWER_COLUMNS):
-        if c not in ("mde_bound",):
-            verdict_table[c] = pd.to_numeric(verdict_table[c], errors="coerce")
+    numeric = ["p_gap", "p_gap_logodds", "p_others", "estimate_logodds", "others_slope", "others_upper", "margin",
+               "planted", *(c for c in POWER_COLUMNS if c != "mde_bound")]
+    verdict_table[numeric] = verdict_table[numeric].apply(pd.to_numeric, errors="coerce")
     verdict_table["mde_bound"] = verdict_table["mde_bound"].astype(object).fillna("")
     result = ConvergenceResult(
         cohort_table=pd.DataFrame(levels, columns=["measure", "city", "cohort", "estimate", "lo", "hi", "n", "n_compared"]),
