@@ -294,7 +294,7 @@ def simulate(
     """Generate a corpus in the canonical schema with ``truth_*`` columns (see module doc).
 
     ``n_per_city`` gives Beijing, Shanghai, Shenzhen counts (or a dict city -> count).
-    ``national_drift`` / ``beijing_drift``: see :func:`drifted_public_probability`; the planted
+    ``national_drift`` / ``beijing_drift``: see :func:`shifted_public`; the planted
     settings are kept in ``frame.attrs["truth"]`` (and :func:`planted_gap` gives the expected
     public-share gap they imply).  ``year_weights`` (year -> relative weight) replaces the
     founding-year distribution, e.g. to match a real export's cohorts.
@@ -347,7 +347,7 @@ def simulate(
             w0 = (latent_year - y_min) / span if span > 0 else np.zeros(n)
             p_pub = cum_firm[:, cats.index("public")] - (cum_firm[:, cats.index("public") - 1]
                                                          if cats.index("public") else 0.0)
-            p_pub = np.clip(p_pub + w0 * (float(national_drift) + float(beijing_drift) * (city_idx == 0)), 0, 1)
+            p_pub = shifted_public(p_pub, w0, city_idx == 0, national_drift, beijing_drift)
             cum_firm = np.where(np.array(cats) == "public", p_pub[:, None], 1.0 - p_pub[:, None])
             cum_firm = np.cumsum(cum_firm, axis=1)
         drawn[dim] = np.array(cats, dtype=object)[_choice(u_lab[:, j], cum_firm)]
@@ -492,50 +492,25 @@ def _check_drift(profiles: dict, national: float, beijing: float) -> None:
                     f"public-customer probability {p:g} outside [0, 1]")
 
 
-def drifted_public_probability(profiles: dict, city: str, profile: str, year_weight: float,
-                               national_drift: float = 0.0, beijing_drift: float = 0.0) -> float:
-    """Public-customer probability of a firm of ``city`` drawing from ``profile`` (a city's
-    name), founded at relative year ``year_weight`` = (y - y_min) / (y_max - y_min):
-    the profile's probability plus ``year_weight * national_drift`` for every firm, plus
-    ``year_weight * beijing_drift`` for Beijing's own firms.  So a national drift moves all
-    three cities the same way (gap to Beijing unchanged) and Beijing's drift moves Beijing alone."""
-    p = float(profiles[profile]["customer"]["public"])
-    return p + year_weight * (national_drift + (beijing_drift if city == "Beijing" else 0.0))
-
-
 def planted_gap(cohort_edges: Sequence[int], convergence: float = DEFAULT_CONVERGENCE,
                 national_drift: float = 0.0, beijing_drift: float = 0.0,
                 n_per_city: Sequence[int] = DEFAULT_N, years: Sequence[int] = DEFAULT_YEARS,
                 profiles_path: str | Path = PROFILES_FILE, year_weights: dict | None = None) -> np.ndarray:
-    """Expected public-customer share of Beijing minus that of Shanghai and Shenzhen pooled,
-    per cohort ``[a, b)`` of ``cohort_edges``: the planted truth in planted labels (before any
-    coder error).  NaN for a cohort outside the simulated years."""
-    profiles = load_profiles(str(profiles_path))["profiles"]
-    spec = load_profiles(str(profiles_path))
-    y_min, y_max = int(years[0]), int(years[1])
-    span = y_max - y_min
-    yrs = np.arange(y_min, y_max + 1)
-    wy = _year_weights(spec, y_min, y_max, year_weights)
+    """Expected public-customer share of Beijing minus that of Shanghai and Shenzhen pooled
+    (weighted by their firms), per cohort ``[a, b)`` of ``cohort_edges``: the planted truth in
+    planted labels (before any coder error), from :func:`planted_public_table`.  NaN for a
+    cohort outside the simulated years."""
+    _, prob, yrs = planted_public_table(convergence, national_drift, beijing_drift, n_per_city=n_per_city,
+                                        years=years, year_weights=year_weights, profiles_path=profiles_path)
+    wy = _year_weights(load_profiles(str(profiles_path)), int(years[0]), int(years[1]), year_weights)
     n = np.asarray(n_per_city, dtype=float)
+    wts = n[1:] if n[1:].sum() else np.ones(len(CITIES) - 1)  # no other city: the model's gap
+    gap = prob[0] - wts @ prob[1:] / wts.sum()
     edges = [int(e) for e in cohort_edges]
     out = []
     for a, b in zip(edges, edges[1:]):
         sel = (yrs >= a) & (yrs < b)
-        if not sel.any() or wy[sel].sum() <= 0:
-            out.append(np.nan)
-            continue
-        gaps = []
-        for y in yrs[sel]:
-            w0 = (y - y_min) / span if span > 0 else 0.0
-            w = float(convergence) * w0
-            bj = drifted_public_probability(profiles, "Beijing", "Beijing", w0, national_drift, beijing_drift)
-            others = [(1 - w) * drifted_public_probability(profiles, c, c, w0, national_drift, beijing_drift)
-                      + w * drifted_public_probability(profiles, c, "Beijing", w0, national_drift, beijing_drift)
-                      for c in CITIES[1:]]
-            wts = n[1:] if n[1:].sum() else np.ones(len(others))  # no other city: the model's gap
-            pooled = float(np.dot(wts, others) / wts.sum())
-            gaps.append(bj - pooled)
-        out.append(float(np.average(gaps, weights=wy[sel])))
+        out.append(float(np.average(gap[sel], weights=wy[sel])) if sel.any() and wy[sel].sum() > 0 else np.nan)
     return np.array(out)
 
 
@@ -655,7 +630,8 @@ def shifted_public(p, w0, is_beijing, national_drift: float = 0.0, beijing_drift
     """Public-customer probability after the drifts, for a firm whose profile gives ``p``,
     founded at relative year ``w0`` = (y - y_min) / (y_max - y_min): ``w0 * logit_drift`` added
     on the log-odds scale, then ``w0 * national_drift`` (every firm) and ``w0 * beijing_drift``
-    (Beijing's firms) on the probability scale (see :func:`drifted_public_probability`)."""
+    (Beijing's firms) on the probability scale, so a national drift moves all three cities the same way
+    (gap to Beijing unchanged) and Beijing's drift moves Beijing alone."""
     p = np.asarray(p, dtype=float)
     if logit_drift:
         z = np.log(p) - np.log1p(-p) + np.asarray(w0) * float(logit_drift)
