@@ -3,7 +3,8 @@
 It knows chapters, parameters and the corpus check, never the analysis (DESIGN §5, §8):
 
 1. read ``_toc.yml``; every entry with a ``book/NAME.py`` is a chapter, every ``book/NAME.md`` a page;
-2. read each chapter's ``.py`` with jupytext and the names its ``parameters`` cell declares;
+2. read each chapter's ``.py`` with jupytext (only those changed since the last build: :func:`read_sources`)
+   and the names its ``parameters`` cell declares;
 3. merge the parameter file with ``-p`` overrides (values parsed as YAML) and check them against the
    schema of ``analysis/params.py``: every bad or unknown parameter is reported, and nothing runs;
 4. take the folder's lock (one build per folder), undo what an interrupted build left, discard
@@ -46,7 +47,7 @@ from typing import Any
 
 import yaml
 
-from . import inputs, processes, site
+from . import inputs, memo, processes, site
 from . import params as _params
 from .paths import BUILD_DIR, PARAMS_DIR, ROOT, TOC_FILE
 
@@ -58,6 +59,8 @@ PROVENANCE_DIR = "_provenance"  # in TABLES_DIR: which corpus made each table (a
 WORK_DIR = BUILD_DIR / "work"  # scratch of the running build: one folder per running chapter
 LOGS_DIR = BUILD_DIR / "logs"  # each chapter's kernel output of its last run
 RECORDS_DIR = BUILD_DIR / "cache"  # one JSON record per chapter, and for the corpus check and the site
+WAITING = "waiting"  # in a running chapter's work folder while it waits for another's result (analysis.memo)
+SOURCES_RECORD = "_chapters"  # what the build needs of each chapter's .py, by its digest (read_sources)
 PROGRESS_EVERY = 20.0  # seconds without a finished chapter before the runner says what is running
 MEMO_DIR = BUILD_DIR / "memo"  # results chapters share, within a build and with the next (analysis.memo)
 FORMAT_FILE = BUILD_DIR / "FORMAT"  # the runner format (analysis.inputs.FORMAT) of what _build/ holds
@@ -116,19 +119,30 @@ def read_toc(toc_file: Path = TOC_FILE, root: Path = ROOT) -> Book:
     return Book(toc["root"], entries, chapters, pages)
 
 
-def read_chapter(chapter: Chapter):
+def read_chapter(chapter: Chapter, text: str | None = None):
+    """A chapter's notebook, from its ``.py`` (or from ``text``, its content as read already)."""
     import jupytext
 
-    return jupytext.read(chapter.source)
+    return jupytext.reads(chapter.source.read_text(encoding="utf-8") if text is None else text, fmt="py")
+
+
+def parameters_cell(nb, name: str = "chapter") -> str:
+    """The source of the chapter's one cell tagged ``parameters``."""
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise BuildError(f"{name}: expected exactly one cell tagged 'parameters', found {len(cells)}")
+    return cells[0].source
 
 
 def declared_parameters(nb, name: str = "chapter") -> dict[str, Any]:
     """Names (and default values, where literal) assigned in the cell tagged ``parameters``."""
-    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
-    if len(cells) != 1:
-        raise BuildError(f"{name}: expected exactly one cell tagged 'parameters', found {len(cells)}")
+    return declared_in(parameters_cell(nb, name))
+
+
+def declared_in(source: str) -> dict[str, Any]:
+    """Names (and default values, where literal) assigned in a parameters cell's source."""
     declared: dict[str, Any] = {}
-    for node in ast.parse(cells[0].source).body:
+    for node in ast.parse(source).body:
         targets = []
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
@@ -535,16 +549,41 @@ class Plan:
     codes: dict[str, str]  # chapter name -> code_digest
 
 
-def plan(params_file=None, overrides=None, book: Book | None = None) -> Plan:
+def read_sources(book: Book, remember: bool = False) -> dict[str, dict[str, str]]:
+    """Per chapter, what the build needs of its ``.py``: its digest (``source``), its parameters
+    cell (``parameters``) and its :func:`code_digest` (``code``). Only the chapters whose ``.py``
+    changed since the last build are parsed by jupytext: the record ``_chapters`` keeps these
+    three for each ``.py`` digest (and environment, which holds jupytext's version); ``remember``
+    writes it (the build does, under its lock)."""
+    record = read_record(SOURCES_RECORD)
+    environment = inputs.environment_digest()
+    kept = record.get("chapters") if record.get("environment") == environment else None
+    kept = kept if isinstance(kept, dict) else {}
+    sources = {}
+    for chapter in book.chapters:
+        data = chapter.source.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        entry = kept.get(chapter.name)
+        if not (isinstance(entry, dict) and entry.get("source") == digest
+                and all(isinstance(entry.get(k), str) for k in ("parameters", "code"))):
+            nb = read_chapter(chapter, data.decode("utf-8"))
+            entry = {"source": digest, "parameters": parameters_cell(nb, chapter.name), "code": code_digest(nb)}
+        sources[chapter.name] = entry
+    if remember and sources != kept:
+        write_record(SOURCES_RECORD, {"environment": environment, "chapters": sources})
+    return sources
+
+
+def plan(params_file=None, overrides=None, book: Book | None = None, remember: bool = False) -> Plan:
     book = book or read_toc()
-    notebooks = {c.name: read_chapter(c) for c in book.chapters}
-    declared = {name: declared_parameters(nb, name) for name, nb in notebooks.items()}
+    sources = read_sources(book, remember)
+    declared = {name: declared_in(entry["parameters"]) for name, entry in sources.items()}
     params = load_parameters(params_file, overrides)
     checked = check_parameters(params, declared)
     # every chapter receives every parameter it declares, checked and complete
     declared_names = {k for names in declared.values() for k in names}
     params = normalise_parameters({k: v for k, v in checked.items() if k in declared_names})
-    return Plan(book, declared, params, {n: code_digest(nb) for n, nb in notebooks.items()})
+    return Plan(book, declared, params, {n: entry["code"] for n, entry in sources.items()})
 
 
 def check_corpus(params: dict[str, Any]) -> None:
@@ -631,7 +670,7 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
                 _log(note)
             if sphinx:  # Sphinx imports itself while the chapters run; stopped unused if the site stands
                 children.procs["sphinx"] = site.standby(read_record("_conf"))
-            p = plan(params_file, overrides, book)
+            p = plan(params_file, overrides, book, remember=True)
             check_corpus(p.params)
             stamp = edition.build_stamp(params_file, p.params.get("corpus_path") or None, pdf_link=pdf_link)
             return _build_locked(p, jobs, only, sphinx, children, stamp)
@@ -720,14 +759,12 @@ def _run_chapters(todo: dict, jobs: int | None, report: BuildReport, children: p
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     _log(f"running {len(todo)} chapter(s) on {jobs} worker(s)")
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(WORK_DIR / "runtime"),  # kernels' connection files
-               ANALYSIS_MEMO_DIR=str(MEMO_DIR), **{inputs.ROOTS_VAR: inputs.roots_for(params)})
+               **{memo.ENV_VAR: str(MEMO_DIR), inputs.ROOTS_VAR: inputs.roots_for(params)})
     import papermill  # noqa: F401 - imported once, before the threads start
 
     try:
         return _run_queue(todo, jobs, report, children, env)
     finally:
-        from . import memo
-
         memo.prune(MEMO_DIR)
 
 
@@ -737,7 +774,7 @@ def _run_one(chapter: Chapter, mine: dict, env: dict, done: queue.Queue) -> None
     (work / "tables").mkdir(parents=True)
     if "tables_dir" in mine:
         mine = {**mine, "tables_dir": str(work / "tables")}
-    env = {**env, inputs.LOG_VAR: str(work / "reads.log")}
+    env = {**env, inputs.LOG_VAR: str(work / "reads.log"), memo.WAITING_VAR: str(work / WAITING)}
     try:
         with open(LOGS_DIR / f"{chapter.name}.log", "wb") as log:
             result = {"seconds": execute_chapter(chapter, mine, work / f"{chapter.name}.ipynb", env, log)}
@@ -765,12 +802,15 @@ def _run_queue(todo: dict, jobs: int, report: BuildReport, children: processes.C
     started: dict[str, float] = {}
     last_word = time.monotonic()
     while waiting or started:
-        while waiting and len(started) < jobs:
+        # a chapter waiting for another's shared result leaves its core idle: start one more
+        busy = [n for n in started if not (WORK_DIR / n / WAITING).exists()]
+        while waiting and len(busy) < jobs and len(started) < 2 * jobs:
             name = waiting.pop(0)
             chapter, mine, _ = todo[name]
             threading.Thread(target=_run_one, args=(chapter, mine, env, done), name=f"chapter {name}",
                              daemon=True).start()
             started[name] = time.monotonic()
+            busy.append(name)
         try:
             name, result = done.get(timeout=0.1)
         except queue.Empty:

@@ -21,7 +21,8 @@ from an old result.  A result is stored with the input files its computation rea
 (:mod:`analysis.inputs`): a hit counts those files as read by the caller, so a chapter that reads
 a shared result depends on the data it was made from; a result whose input files changed since
 is computed again.  Two chapters asking at once do not both compute: the second waits on a file
-lock (``filelock``, portable) for the first.  A result is written to a temporary file and moved
+lock (``filelock``, portable) for the first, and meanwhile shows the runner a file it was given
+(``ANALYSIS_WAITING``), so that the runner starts another chapter on the idle core.  A result is written to a temporary file and moved
 into place, so a chapter killed mid-write leaves no half-written result.
 
 Why not ``joblib.Memory``: it keys on the decorated function's own code only (not on the code
@@ -43,6 +44,8 @@ from pathlib import Path
 from . import inputs
 
 ENV_VAR = "ANALYSIS_MEMO_DIR"
+#: a file the runner names for each chapter: present while the chapter waits for another's result
+WAITING_VAR = "ANALYSIS_WAITING"
 MAX_BYTES = 1 << 30  # what the runner keeps in the memo folder after a build (least recently used go)
 
 
@@ -112,7 +115,7 @@ def shared(func):
         where.mkdir(parents=True, exist_ok=True)
         k = key(func, args, kwargs)
         result_path = where / f"{k}.pkl"
-        with FileLock(where / f"{k}.lock"):  # released when the block ends, or the process dies
+        with _acquired(FileLock(where / f"{k}.lock")):  # released when the block ends, or the process dies
             stored = _read(result_path)
             if stored is not None:
                 os.utime(result_path)  # recently used: kept by prune()
@@ -128,6 +131,29 @@ def shared(func):
             return result
 
     return wrapper
+
+
+@contextlib.contextmanager
+def _acquired(lock):
+    """Hold ``lock``; while another chapter holds it (computing the result), the file named by
+    :data:`WAITING_VAR` exists."""
+    from filelock import Timeout
+
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        marker = Path(os.environ[WAITING_VAR]) if os.environ.get(WAITING_VAR) else None
+        if marker is not None:
+            marker.touch()
+        try:
+            lock.acquire()
+        finally:
+            if marker is not None:
+                marker.unlink(missing_ok=True)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _read(path: Path):

@@ -148,6 +148,8 @@ def sphinx_env(source: Path) -> dict[str, str]:
 
 
 SPHINX_LOG_NEW = BUILD_DIR / "sphinx.log.new"  # the running Sphinx's output (sphinx.log once it ends)
+#: the modules the last Sphinx run imported, which the next one imports while the chapters run
+SPHINX_MODULES = BUILD_DIR / "cache" / "_sphinx_modules.json"
 
 
 def standby(conf_record: dict) -> subprocess.Popen:
@@ -166,8 +168,9 @@ def standby(conf_record: dict) -> subprocess.Popen:
         extensions = [e for e in namespace.get("extensions", []) if isinstance(e, str) and e not in local]
         if isinstance(namespace.get("html_theme"), str):
             extensions.append(namespace["html_theme"])
-    BUILD_DIR.mkdir(parents=True, exist_ok=True)
-    return processes.spawn([sys.executable, "-m", "analysis.sphinx_ready", *extensions], SPHINX_LOG_NEW,
+    SPHINX_MODULES.parent.mkdir(parents=True, exist_ok=True)
+    return processes.spawn([sys.executable, "-m", "analysis.sphinx_ready", str(SPHINX_MODULES), *extensions],
+                           SPHINX_LOG_NEW,
                            env=sphinx_env(STAGE_DIR), cwd=ROOT, stdin=subprocess.PIPE)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import json
 import shutil
 import subprocess
 import sys
@@ -155,6 +156,10 @@ def test_default_book_builds_with_warnings_as_errors(built_book):
         text = nb.read_text()
         assert '"papermill"' not in text and str(repo) not in text, nb.name
         assert '"execution"' not in text
+    # the Sphinx run listed what it imported, for the next build's Sphinx to import ahead: what
+    # myst-nb's setup imports, not the book's own extension (imported from the stage each time)
+    imported = json.loads((repo / "_build" / "cache" / "_sphinx_modules.json").read_text())
+    assert {"sphinx_book_theme", "myst_nb.sphinx_ext"} <= set(imported) and "reading_aids" not in imported
 
 
 @pytest.mark.book

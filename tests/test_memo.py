@@ -86,6 +86,30 @@ def test_two_processes_asking_at_once_compute_once(memo_dir, tmp_path):
     assert not list(memo_dir.glob("*.tmp"))  # written whole, then moved into place
 
 
+def test_a_call_waiting_for_another_shows_the_runner_it_waits(memo_dir, tmp_path, monkeypatch):
+    """While another process computes the result (holds its lock), the waiting call's marker file
+    (the runner then starts another chapter on the idle core) exists; it goes once the wait ends."""
+    from filelock import FileLock
+
+    log, marker = tmp_path / "log.txt", tmp_path / "waiting"
+    monkeypatch.setenv(memo.WAITING_VAR, str(marker))
+    memo_dir.mkdir(parents=True)
+    holder = FileLock(memo_dir / f"{memo.key(_logged, (str(log), 5), {})}.lock")
+    holder.acquire()
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        pending = pool.apply_async(_ask, [(str(log), 5)])
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists() and not pending.ready()
+        holder.release()
+        assert pending.get(timeout=60) == 10
+    assert not marker.exists()
+    _logged(str(log), 5)  # an uncontended call never shows the marker
+    assert not marker.exists() and log.read_text().count("computed") == 1
+
+
 def test_unshared_blocks_compute_and_restore_sharing(memo_dir):
     frame = pd.DataFrame({"a": [1, 2]})
     with memo.unshared():

@@ -398,7 +398,11 @@ def test_explain_says_what_would_run_and_why_without_running(tmp_path):
 def test_a_waiting_sphinx_told_nothing_builds_nothing(tmp_path):
     """analysis.sphinx_ready imports what it is given, and on end of input exits having built
     nothing; a module that cannot be imported is left to the build (which reports it)."""
-    proc = subprocess.run([sys.executable, "-m", "analysis.sphinx_ready", "sphinx_book_theme", "no_such_module"],
+    listed = tmp_path / "modules.json"
+    listed.write_text('["json", "no_such_listed_module"]')
+    proc = subprocess.run([sys.executable, "-m", "analysis.sphinx_ready", str(listed), "sphinx_book_theme",
+                           "no_such_module"],
                           stdin=subprocess.DEVNULL, cwd=tmp_path, env=_env(ROOT), capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [listed]
+    assert listed.read_text() == '["json", "no_such_listed_module"]'  # rewritten only after a build
