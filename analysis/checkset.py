@@ -239,28 +239,3 @@ def figures(seed: int, paths: dict | None = None, folds: int = 5) -> pd.DataFram
     df = pd.concat(out, ignore_index=True)
     return df[["set", "coder", "evaluation", "held_out", "language", "dimension", "n", "correct",
                "accuracy", "abstained", "abstention"]]
-
-
-def held_out_accuracy(dimension: str, coder: str = "dictionary",
-                      paths: dict | None = None, seed: int = 0) -> dict | None:
-    """One coder's accuracy on one dimension of the held-out check set, with the hand coders'
-    kappa there: ``{"set", "coder", "accuracy", "kappa", "n"}``; None when no set ships.
-
-    The dictionary coder is scored as it stands; the supervised coder, trained on the other
-    set(s) when there are any, else by cross-validation (``seed`` fixes the folds)."""
-    sets = {name: load(p) for name, p in available(paths).items()}
-    hold = held_out(sets)
-    if hold is None:
-        return None
-    check = sets[hold]
-    if coder == "dictionary":
-        sc = score_dictionary(check)
-    else:
-        others = [o for o in sets if o != hold]
-        sc = (score_supervised_transfer(pd.concat([sets[o] for o in others], ignore_index=True),
-                                        check, seed=seed) if others
-              else score_supervised_cv(check, seed=seed))
-    row = sc.summary[(sc.summary["language"] == "all") & (sc.summary["dimension"] == dimension)].iloc[0]
-    k = kappa(check).set_index("dimension").loc[dimension, "kappa"]
-    return {"set": hold, "coder": coder, "accuracy": float(row["accuracy"]), "kappa": float(k),
-            "n": int(row["n"])}

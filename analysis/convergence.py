@@ -48,6 +48,8 @@ import pandas as pd
 from scipy import sparse
 
 from . import convergence_rule as rule
+from .coder_error import correction as _correction
+from .coder_error import tipping_point as _tipping_point
 from .defaults import DEFAULT_SEED
 from .naive_bayes import BLOCK as _BLOCK
 from .naive_bayes import _as_csr, _balanced_accuracy_batch, _loo_nb_batch
@@ -78,6 +80,7 @@ REASONS = ("no_dated_firms", "no_beijing", "no_other_city", "few_years", "one_ye
            "no_gap",
            "no_permutations", "too_few_permutations", "unstable", "not_computed")
 DEFAULT_N_PERM_SHARES = 10_000
+MIN_CORRECTION_BOOT = 1000  # bootstrap replicates of the coder-error correction, at least
 DEFAULT_MAX_PER_CITY = 150  # distinctiveness subsample cap per city and cohort
 DEFAULT_MAX_TEXT_PER_CELL = 500  # text measures: at most this many firms per city and cohort
 # ---------------------------------------------------------------------------------------
@@ -478,8 +481,8 @@ def share_tests(counts, sizes, n_perm: int, rng) -> list[list[tuple[str, str, fl
 VERDICT_COLUMNS = ["measure", "comparison", "statistic", "unit", "estimate", "lo", "hi", "planted",
                    "estimate_logodds", "others_slope", "others_upper", "margin", "direction", "p_gap", "p_gap_logodds",
                    "p_others", "p", "p_mcse", "n_perm", "n_years", "power", "power_mcse", "power_replicates",
-                   "power_planted", "mde", "mde_bound", "exaggeration", "firms_for_80pct", "primary", "decision",
-                   "reason", "stable"]
+                   "power_planted", "mde", "mde_bound", "exaggeration", "firms_for_80pct", "corrected", "corrected_lo",
+                   "corrected_hi", "coder_validated", "primary", "decision", "reason", "stable"]
 POWER_COLUMNS = ["power", "power_mcse", "power_replicates", "power_planted", "mde", "mde_bound", "exaggeration",
                  "firms_for_80pct"]
 TEXT_UNITS = {"cosine_to_beijing": "similarity per year", "distinctiveness": "balanced accuracy per year"}
@@ -513,6 +516,14 @@ class ConvergenceResult:
     settings: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: float = float("nan")
+    #: the shares and estimates corrected for the coder's error (analysis.coder_error.correction),
+    #: per share measure (column ``measure``); empty without a coder error
+    corrected: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the primary measure's tipping point (:func:`analysis.coder_error.tipping_point`): ``points``,
+    #: ``first_year``, ``last_year`` (mean founding years of the others' first and last cohorts),
+    #: ``others_share``, ``estimate``, ``false_positive_rate``, ``coded_share`` (of all dated firms);
+    #: empty without a coder error
+    tipping: dict = field(default_factory=dict)
 
     def primary_row(self) -> pd.Series:
         t = self.verdict_table
@@ -635,9 +646,36 @@ def _share_cohorts(measure, counts, d: _Dated, weights, n_boot, ci_level, rng):
     return levels, gaps, last_gap
 
 
-def _share_measure(measure, flags, d: _Dated, cohort_edges, settings, rngs):
+def _corrected(measure, flags, d: _Dated, cohort_edges, rates, n_boot: int, rng) -> tuple[pd.DataFrame, dict]:
+    """One share measure corrected for the coder's error (:func:`analysis.coder_error.correction`)
+    and its tipping point: the change in the others' false-positive rate between their first and
+    last cohorts (mean founding years) that would alone produce the pooled estimate."""
+    first, last = int(cohort_edges[0]), int(cohort_edges[-1]) - 1
+    n_y, _, _ = rule.year_table(d.city, d.years, flags, first, last)
+    comps = rule.comparisons(n_y.sum(axis=1))
+    table = _correction(d.city, d.years, flags, first, last, comps, rates, n_boot, rng)
+    pooled = comps[0]
+    share = table[table["kind"] == "share"].set_index("quantity")["corrected"]
+    others_share = float(sum(w * share[CITIES[k]] for k, w in zip(pooled.others, pooled.weights)))
+    others = np.isin(d.city, pooled.others)
+    firsts = d.years[others & (d.cohort == 0)]
+    lasts = d.years[others & (d.cohort == len(d.labels) - 1)]
+    tip = {}
+    if len(firsts) and len(lasts):
+        estimate = float(table.loc[(table["kind"] == "estimate") & (table["quantity"] == pooled.name),
+                                   "observed"].iloc[0])
+        span = float(lasts.mean() - firsts.mean())
+        tip = {"points": 100 * _tipping_point(estimate / 100, others_share, span),
+               "first_year": float(firsts.mean()), "last_year": float(lasts.mean()), "others_share": others_share,
+               "estimate": estimate, "false_positive_rate": float(rates.false_positive_rate),
+               "coded_share": float(np.mean(flags))}
+    return table.assign(measure=measure), tip
+
+
+def _share_measure(measure, flags, d: _Dated, cohort_edges, settings, rngs, error=None):
     """One share measure: display rows, per-year slopes with intervals, the decomposition of
-    each gap and its verdict rows under the decision rule (:mod:`analysis.convergence_rule`)."""
+    each gap and its verdict rows under the decision rule (:mod:`analysis.convergence_rule`;
+    ``error``: the coder's measured sensitivity and false-positive rate, or None)."""
     first, last = int(cohort_edges[0]), int(cohort_edges[-1]) - 1
     n_y, x_y, t = rule.year_table(d.city, d.years, flags, first, last)
     comps = rule.comparisons(n_y.sum(axis=1))
@@ -647,7 +685,7 @@ def _share_measure(measure, flags, d: _Dated, cohort_edges, settings, rngs):
     levels, gaps, last_gap = _share_cohorts(measure, counts, d, weights, settings["n_boot"], settings["ci_level"],
                                             rngs["boot_cohorts"])
     decided = rule.decide(x_y, n_y, t, alpha=settings["alpha"], margin=settings["margin"],
-                          n_perm=settings["n_perm_shares"], rng=rngs["perm"], comps=comps)
+                          n_perm=settings["n_perm_shares"], rng=rngs["perm"], comps=comps, error=error)
     _, slope, _ = rule.lpm_slopes(x_y, n_y, t)
     boot_slope = None
     if settings["n_boot"]:
@@ -802,6 +840,7 @@ def analyse(
     min_df: int = 2,
     coder: str | None = None,
     flags: dict | None = None,
+    coder_error=None,
 ) -> ConvergenceResult:
     """Run the convergence analysis on a firm table (canonical corpus columns).
 
@@ -811,7 +850,10 @@ def analyse(
     permutations, equivalence ``margin`` in share points per year); cohorts serve the tables and
     figures.  ``measures`` restricts what is computed; ``n_boot=0`` skips intervals,
     ``n_perm``/``n_perm_shares`` = 0 skip the tests.  ``flags`` (``{"public_share": 0/1 per firm,
-    ...}``) replaces the coder's labels (the sensitivity table, tests).  The text measures use at
+    ...}``) replaces the coder's labels (the sensitivity table, tests).  With ``coder_error``
+    (:class:`analysis.coder_error.CoderError`) the share measures are also corrected for the
+    coder's error (``corrected``, ``tipping``; ``n_boot`` bootstrap replicates, at least
+    :data:`MIN_CORRECTION_BOOT`).  The text measures use at
     most ``max_text_per_cell`` firms per city and cohort (a seeded random subsample, noted).
     The power columns are filled by :func:`with_power`."""
     t0 = time.perf_counter()
@@ -833,8 +875,10 @@ def analyse(
     firms = firms.loc[:, [c for c in firms.columns if not str(c).startswith("truth_")]].reset_index(drop=True)
     d = _dated_firms(firms, cohort_edges)
     notes = list(d.notes)
-    ss = np.random.SeedSequence(int(seed)).spawn(6)  # subsamples, boot designs, perm designs, share perms, boots
+    ss = np.random.SeedSequence(int(seed)).spawn(7)  # subsamples, boot designs, perm designs, share perms, boots,
+    # year boots, the coder-error correction
     levels, gaps, trend, decomp, verdict, weights = [], [], [], [], [], {}
+    corrected_parts, tipping = [], {}
     share_wanted = [m for m in SHARE_MEASURES if m in wanted]
     if share_wanted:
         if flags is None:
@@ -845,7 +889,19 @@ def analyse(
         rngs = {"perm": np.random.default_rng(ss[3].spawn(len(SHARE_MEASURES))[i]),
                 "boot_cohorts": np.random.default_rng(ss[4].spawn(len(SHARE_MEASURES))[i]),
                 "boot_years": np.random.default_rng(ss[5].spawn(len(SHARE_MEASURES))[i])}
-        lv, gp, tr, dc, vd, weights = _share_measure(measure, flags[measure], d, cohort_edges, settings, rngs)
+        lv, gp, tr, dc, vd, weights = _share_measure(measure, flags[measure], d, cohort_edges, settings, rngs,
+                                                     coder_error.point(measure) if coder_error is not None else None)
+        if coder_error is not None:
+            rng = np.random.default_rng(ss[6].spawn(len(SHARE_MEASURES))[i])
+            table, tip = _corrected(measure, flags[measure], d, cohort_edges, coder_error[measure],
+                                    max(int(n_boot), MIN_CORRECTION_BOOT), rng)
+            corrected_parts.append(table)
+            tipping = tip if measure == PRIMARY_MEASURE else tipping
+            for row in vd:
+                hit = table[(table["kind"] == "estimate") & (table["quantity"] == row["comparison"])]
+                if len(hit):
+                    row.update(corrected=float(hit["corrected"].iloc[0]), corrected_lo=float(hit["lo"].iloc[0]),
+                               corrected_hi=float(hit["hi"].iloc[0]))
         levels += lv
         gaps += gp
         trend += tr
@@ -863,7 +919,7 @@ def analyse(
                                     & (verdict_table["comparison"] == PRIMARY_COMPARISON))
     verdict_table = verdict_table.reindex(columns=VERDICT_COLUMNS)
     numeric = ["p_gap", "p_gap_logodds", "p_others", "estimate_logodds", "others_slope", "others_upper", "margin",
-               "planted", *(c for c in POWER_COLUMNS if c != "mde_bound")]
+               "planted", "corrected", "corrected_lo", "corrected_hi", *(c for c in POWER_COLUMNS if c != "mde_bound")]
     verdict_table[numeric] = verdict_table[numeric].apply(pd.to_numeric, errors="coerce")
     verdict_table["mde_bound"] = verdict_table["mde_bound"].astype(object).fillna("")
     result = ConvergenceResult(
@@ -872,7 +928,9 @@ def analyse(
         trend_table=pd.DataFrame(trend, columns=["measure", "comparison", "statistic", "unit", "slope", "lo", "hi"]),
         decomposition=pd.DataFrame(decomp), verdict_table=verdict_table, primary=PRIMARY_MEASURE, alpha=float(alpha),
         n_missing_year=d.n_missing, n_outside_edges=d.n_outside, n_per_cohort=d.per_cohort, cohorts=d.labels,
-        weights=weights, settings=settings, notes=notes)
+        weights=weights, settings=settings, notes=notes,
+        corrected=pd.concat(corrected_parts, ignore_index=True) if corrected_parts else pd.DataFrame(),
+        tipping=tipping)
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -892,11 +950,12 @@ def _cap_cells(y, g, K, Q, cap: int, rng) -> np.ndarray:
 
 
 def with_power(result: ConvergenceResult, power: pd.DataFrame | None,
-               planted: dict[str, float] | None = None) -> ConvergenceResult:
+               planted: dict[str, float] | None = None, validated: bool | None = None) -> ConvergenceResult:
     """The result with the power columns of its verdict table filled from
-    :func:`analysis.validation.power_summary`, and ``planted`` (comparison -> the planted gap
+    :func:`analysis.validation.power_summary`, ``planted`` (comparison -> the planted gap
     slope, share points per year, of a simulated corpus whose truth is known) on the primary
-    measure's rows."""
+    measure's rows, and ``coder_validated`` (``yes`` when the coder was scored on a coding
+    sample of this corpus, ``no`` otherwise; empty when ``validated`` is None)."""
     t = result.verdict_table.drop(columns=POWER_COLUMNS)
     if power is not None and len(power) and len(t):
         t = t.merge(power[["measure", "comparison", *POWER_COLUMNS]], on=["measure", "comparison"], how="left")
@@ -908,6 +967,7 @@ def with_power(result: ConvergenceResult, power: pd.DataFrame | None,
     if planted:
         is_primary = t["measure"] == PRIMARY_MEASURE
         t.loc[is_primary, "planted"] = t.loc[is_primary, "comparison"].map(planted).astype(float)
+    t["coder_validated"] = "" if validated is None else ("yes" if validated else "no")
     result.verdict_table = t[VERDICT_COLUMNS]
     return result
 

@@ -30,6 +30,16 @@ p-value is the largest of the three)
     one-sided (1 - alpha) interval (robust standard error, normal quantile) lies below the
     margin.  Otherwise ``inconclusive``, with a reason when a part could not run.
 
+The coder's error
+    A coder that puts a share ``fpr`` of the firms outside the category into it, and finds a
+    share ``sensitivity`` of those inside, codes a share ``fpr + (sensitivity - fpr) p`` of
+    firms whose true share is ``p``. On the share scale this only shrinks every slope by the same
+    factor, which no sign test notices; on the log-odds scale it bends the curve (a drift that is
+    parallel on the true log-odds is not parallel on the coded one). Given ``error`` (the two
+    rates as measured), the log-odds part is therefore computed on the counts corrected cell by
+    cell (:func:`corrected_counts`), and the equivalence bound of "rules out" on the corrected
+    scale (divided by ``sensitivity - fpr``).
+
 Everything is vectorised over a leading batch of tables, so the simulation study of
 :mod:`analysis.validation` runs this very function on thousands of simulated tables.
 """
@@ -93,6 +103,31 @@ def year_table(city_codes, years, flags, first: int, last: int):
     n = np.bincount(idx, minlength=K * Y).reshape(K, Y)
     x = np.bincount(idx, weights=f[ok], minlength=K * Y).reshape(K, Y)
     return n, x, t
+
+
+#: sensitivity - false-positive rate below this: the coder barely tells the classes apart and
+#: nothing is corrected (the correction divides by it)
+MIN_SEPARATION = 0.05
+
+
+def separation(error) -> float | None:
+    """``sensitivity - false-positive rate`` of ``error`` (a pair), or None when there is no
+    error to correct for or the coder barely separates the classes."""
+    if error is None:
+        return None
+    sep = float(error[0]) - float(error[1])
+    return sep if sep >= MIN_SEPARATION else None
+
+
+def corrected_counts(x, n, error):
+    """Coded counts ``x`` of ``n`` firms corrected for the coder's ``error`` (sensitivity,
+    false-positive rate) cell by cell, the Rogan–Gladen estimator clipped to [0, n]; ``x`` itself
+    when there is nothing to correct (:func:`separation`)."""
+    sep = separation(error)
+    if sep is None:
+        return x
+    n = np.asarray(n, dtype=float)
+    return np.clip((np.asarray(x, dtype=float) - float(error[1]) * n) / sep, 0.0, n)
 
 
 def _centred(n, t):
@@ -208,7 +243,7 @@ def _reasons(x, n, comp: Comparison, sign, n_perm: int, alpha: float) -> np.ndar
 
 def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_perm: int = 10_000, rng=None,
            comps: list[Comparison] | None = None, stability: bool = True,
-           complete: bool = True) -> dict[str, dict[str, np.ndarray]]:
+           complete: bool = True, error: tuple[float, float] | None = None) -> dict[str, dict[str, np.ndarray]]:
     """The rule (module docstring) for tables ``x``, ``n`` of shape (B, K, Y) or (K, Y).
 
     Returns, per comparison name, arrays over the batch: ``gap`` (standardised level gap,
@@ -220,7 +255,10 @@ def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_pe
     that a p-value within two Monte Carlo standard errors of alpha is inconclusive (the
     simulation study, whose p-values use few permutations, reports plain rejection rates), and
     ``complete=False`` permutes the log-odds part only for the tables whose other two parts
-    reject (the decision is the same; ``p_gap_logodds`` is NaN for the others)."""
+    reject (the decision is the same; ``p_gap_logodds`` is NaN for the others).  ``error``
+    (sensitivity, false-positive rate, as measured) corrects the log-odds part and the
+    equivalence bound for the coder's error (module docstring); ``others_upper`` is then on
+    the corrected scale."""
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=np.int64)
     single = x.ndim == 2
@@ -230,7 +268,8 @@ def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_pe
     t = np.asarray(t, dtype=float)
     comps = comps or comparisons(n.sum(axis=(0, 2)) if single else n.sum(axis=2).mean(axis=0))
     level, slope, se = lpm_slopes(x, n, t)
-    _, lo_slope = logodds_slopes(x, n, t)
+    _, lo_slope = logodds_slopes(corrected_counts(x, n, error), n, t)
+    shrink = separation(error) or 1.0  # coded slopes are the true ones times this
     perm = None
     if n_perm:
         rng = rng if rng is not None else np.random.default_rng()
@@ -246,7 +285,7 @@ def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_pe
         gap_lo, _ = standardised(lo_slope, comp)
         others_se = np.sqrt(sum((w * se[:, k]) ** 2 for k, w in zip(comp.others, comp.weights)))
         towards = sign * others_slope
-        upper = towards + ndtri(1 - alpha) * others_se
+        upper = (towards + ndtri(1 - alpha) * others_se) / shrink
         p_gap, p_gap_lo, p_oth = np.full(B, np.nan), np.full(B, np.nan), np.full(B, np.nan)
         if perm is not None:
             pg, po = standardised(pslope, comp)
@@ -255,7 +294,8 @@ def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_pe
             # the log-odds part: for every table, or (complete=False) only where it can still decide
             todo = np.arange(B) if complete else np.flatnonzero(np.fmax(p_gap, p_oth) < alpha)
             if len(todo):
-                _, plo = logodds_slopes(px[todo][..., cities, :], n[todo][:, None][..., cities, :], t)
+                sub_n = n[todo][:, None][..., cities, :]
+                _, plo = logodds_slopes(corrected_counts(px[todo][..., cities, :], sub_n, error), sub_n, t)
                 sub = Comparison(comp.name, tuple(range(1, len(cities))), comp.weights)
                 pgl, _ = standardised(plo, sub)
                 p_gap_lo[todo] = _p_one_sided(-sign[todo] * gap_lo[todo], -sign[todo, None] * pgl)

@@ -141,8 +141,8 @@ class Parameters(BaseModel):
     coder: Literal["", "dictionary", "supervised"] = param(
         "", "business-model coder of Table 1 and the convergence measures: dictionary or supervised; "
             "empty: the package default (analysis.classify.DEFAULT_CODER)",
-        ("04_beijing", "05_shanghai", "06_shenzhen", "07_comparison", "08_convergence", "10_policy",
-         "11_reproduce"))
+        ("04_beijing", "05_shanghai", "06_shenzhen", "07_comparison", "08_convergence", "09_validation",
+         "10_policy", "11_reproduce"))
     min_df: Int = param(1, "keep terms used by at least this many firms (at least 1)",
                         ("04_beijing", "05_shanghai", "06_shenzhen", "07_comparison", "11_reproduce"),
                         ge=1)

@@ -331,14 +331,15 @@ def website_snapshot_note(corpus) -> str:
 
 
 def checkset_note(names, held: str | None, kappa_by_set: dict) -> str:
-    """Which hand-coded check sets this build found, which one is held out, and how far the
-    two coders agreed (Cohen's kappa), in words."""
+    """Which check sets this build found, who wrote and coded them, which one is held out, and
+    how far their two model coders agreed (Cohen's kappa), in words."""
     if not names:
-        return ("No hand-coded check set ships with this build (`data/check_set.csv`, "
+        return ("No check set ships with this build (`data/check_set.csv`, "
                 "`data/check_set_fresh.csv`), so the coders' accuracy on independent text cannot be "
                 "shown here, and the supervised coder has nothing to learn from.")
     files = " and ".join(f"`data/{n}.csv`" for n in names)
-    parts = [f"This build found {files}."]
+    parts = [f"This build found {files}: invented descriptions that language models wrote and coded from the "
+             "codebook, not real firms' texts coded by people."]
     if held == "check_set_fresh":
         parts.append("The fresh set, `data/check_set_fresh.csv`, is the held-out one: the dictionary "
                      "coder may have been revised after figures on `data/check_set.csv` were seen, so "
@@ -351,8 +352,9 @@ def checkset_note(names, held: str | None, kappa_by_set: dict) -> str:
     for name, k in kappa_by_set.items():
         lo, hi = float(k["kappa"].min()), float(k["kappa"].max())
         span = f"{lo:.2f}" if round(lo, 2) == round(hi, 2) else f"{lo:.2f} to {hi:.2f}"
-        parts.append(f"On `{name}` the two coders' Cohen's kappa is {span} across the three "
-                     "dimensions.")
+        parts.append(f"On `{name}` the two model coders agree with each other with a Cohen's kappa of {span} "
+                     "across the three dimensions: agreement between coders on invented text, not the accuracy "
+                     "of the coder the analysis uses.")
     return " ".join(parts)
 
 

@@ -97,6 +97,11 @@ TABLES: tuple[Entry, ...] = (
     Entry("convergence_power_by_size", "Power of the rule against full planted convergence with "
           "every city's firms multiplied, in this corpus's proportions and founding years.",
           "08_convergence"),
+    Entry("convergence_corrected", "Shares per city and the gap's slope per year, as coded and corrected for "
+          "the coder's error (Rogan–Gladen), with 95% bootstrap intervals.", "08_convergence"),
+    Entry("convergence_power_misspecified", "Power and the rate with no change when the coder is worse than "
+          "measured (the misspecified coder of analysis.coder_error) and the analysis corrects with the measured "
+          "rates.", "08_convergence"),
     Entry("convergence_sensitivity", "The primary convergence decision again, changing one "
           "analytic choice at a time (cohort edges, text fields, coder).", "08_convergence"),
     Entry("validation_power", "Every rate of the simulation study: per world, measure, "
@@ -117,11 +122,12 @@ TABLES: tuple[Entry, ...] = (
     Entry("validation_power_summary", "Power and minimum detectable effect per convergence "
           "measure and comparison, summarised from the simulation study.", "09_validation",
           shown=False),
-    Entry("validation_check_sets", "Both coders scored on the hand-coded check sets: accuracy and "
+    Entry("validation_check_sets", "Both coders scored on the check sets (invented descriptions written and coded by "
+          "language models from the codebook): accuracy and "
           "abstention per set, coder, evaluation, language and dimension.", "09_validation",
           shown=False),
-    Entry("validation_check_set_kappa", "Agreement between the two hand coders of each check set "
-          "(Cohen's kappa and raw agreement).", "09_validation"),
+    Entry("validation_check_set_kappa", "Agreement between the two language-model coders of each check set "
+          "on its invented descriptions (Cohen's kappa and raw agreement; not the analysis coder's accuracy).", "09_validation"),
     Entry("validation_check_set_accuracy", "Accuracy of both coders against the adjudicated codes "
           "of the check sets, per set, coder and language; abstentions count as errors.",
           "09_validation"),

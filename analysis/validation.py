@@ -9,7 +9,8 @@ settings, and only of corpora it generates itself with :mod:`analysis.simulate`.
     (:data:`NULL_WORLDS`: national drift, log-odds drift, Beijing alone moving, a shift in the
     Shanghai:Shenzhen mix); threats a cross-section cannot test away (:data:`THREATS`); and
     convergence at each planted strength.  For each, ``replicates`` corpora are drawn at the
-    level of labels with the coder's measured error rates, and each gets the decision rule
+    level of labels, each with the coder's error rates drawn from what the check sets (or the
+    corpus's coding sample) measured (:mod:`analysis.coder_error`), and each gets the decision rule
     (:func:`analysis.convergence_rule.decide`: roles ``supports`` and ``rules out``) with the
     earlier gap test and the retired level test beside it.  The text measures (centroid cosine,
     distinctiveness) need the words and run on ``text_replicates`` full corpora of a few worlds,
@@ -35,7 +36,6 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -44,6 +44,7 @@ import pandas as pd
 from . import convergence as conv
 from . import convergence_rule as rule
 from .classify import CODED_DIMENSIONS
+from .coder_error import check_set_error
 from .defaults import BRIEF_CITY_SIZES, DEFAULT_SEED
 from .memo import shared, unshared
 from .palette import CITIES
@@ -90,6 +91,9 @@ DESIGN_FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)  # corpus sizes, as multiples of
 # per corpus, not a precise p (1/201 resolves alpha = 0.05 well), and the cost grows with both
 # corpora and permutations (2,500 corpora at 1,000 permutations would take minutes per world).
 LABEL_PERM_CAP = 200
+# Which worlds a study runs: all of them, or only no change and the convergence strengths (the
+# misspecified coder's study, which reports power and the rate with no change).
+ALL_WORLDS, POWER_WORLDS = "all", "power"
 
 
 def mcse(rate, replicates):
@@ -184,35 +188,20 @@ def scenarios(strengths: Sequence[float] = DEFAULT_STRENGTHS, drift: float = DEF
     return pd.DataFrame(out)
 
 
-@lru_cache(maxsize=8)
-def coder_rates(text_fields: tuple = ("description", "full_description"), phrasebank: str = "a",
-                n_per_city: int = 200, seed: int = DEFAULT_SEED) -> dict[str, np.ndarray]:
-    """How often the dictionary coder flags a firm as public-customer / infrastructure, given
-    its planted application and customer labels: ``{"public_share": (A, C), "infrastructure_share":
-    (A, C)}`` probabilities, measured once on a simulated corpus of ``n_per_city`` firms per city
-    whose text is coded with :func:`analysis.classify.code_firms`.  The simulator writes text
-    from the labels alone, so these rates carry the coder's error into label-level replicates.
-    A label pair absent from the calibration corpus gets the pooled rate."""
-    from . import classify, labels as lab
-    from .simulate import simulate
+def _coder_flags(labs: dict, error, rng, R: int) -> dict[str, np.ndarray]:
+    """The coder's flags of a batch of ``R`` simulated corpora: each corpus draws its coder's
+    sensitivity and false-positive rate per share measure (:meth:`analysis.coder_error.Rates.draw`),
+    and each firm is flagged with the one that its planted label calls for."""
+    from . import labels as lab
+    from .coder_error import MEASURE_CATEGORIES
 
-    firms = simulate(n_per_city=(n_per_city,) * 3, seed=int(seed), convergence=0.5, phrasebank=phrasebank)
-    coded = classify.code_firms(firms.loc[:, [c for c in firms.columns if not c.startswith("truth_")]],
-                                text_fields=tuple(text_fields))
-    apps, custs = lab.categories("application"), lab.categories("customer")
-    a = firms["truth_application"].map({c: i for i, c in enumerate(apps)}).to_numpy()
-    c = firms["truth_customer"].map({x: i for i, x in enumerate(custs)}).to_numpy()
-    flags = {"public_share": (coded["customer_label"].astype("string") == "public").fillna(False).to_numpy(float),
-             "infrastructure_share": (coded["application_label"].astype("string") == "infrastructure")
-             .fillna(False).to_numpy(float)}
-    out = {}
-    for name, f in flags.items():
-        num = np.zeros((len(apps), len(custs)))
-        den = np.zeros((len(apps), len(custs)))
-        np.add.at(num, (a, c), f)
-        np.add.at(den, (a, c), 1)
-        out[name] = np.where(den > 0, num / np.maximum(den, 1), f.mean())
-    return out
+    flags = {}
+    for measure in conv.SHARE_MEASURES:
+        dim, category = MEASURE_CATEGORIES[measure]
+        sens, fpr = error[measure].draw(rng, R)
+        p = np.where(labs[dim] == lab.categories(dim).index(category), sens[:, None], fpr[:, None])
+        flags[measure] = rng.random(p.shape) < p
+    return flags
 
 
 def _label_tables(labs: dict, flags: dict, edges, R: int):
@@ -268,10 +257,11 @@ def _apply_threat(labs: dict, flags: dict, scen: dict, rng) -> None:
 
 
 def _label_replicates(scen: dict, R: int, ss: np.random.SeedSequence, sizes, edges, n_perm: int, alpha: float,
-                      margin: float, rates: dict, sim_options: dict, measures=None, old_tests: bool = True,
-                      pooled_only: bool = False) -> pd.DataFrame:
-    """Label-level replicates of one world: planted labels, coder flags drawn from the coder's
-    measured rates, then on each corpus the decision rule (:func:`analysis.convergence_rule.decide`)
+                      margin: float, error, sim_options: dict, measures=None, old_tests: bool = True,
+                      pooled_only: bool = False, true_error=None) -> pd.DataFrame:
+    """Label-level replicates of one world: planted labels, coder flags drawn with the coder's
+    error (``true_error``, default ``error``: :class:`analysis.coder_error.CoderError`;
+    :func:`_coder_flags`), then on each corpus the decision rule (:func:`analysis.convergence_rule.decide`)
     and the two older tests (:func:`analysis.convergence.share_tests`).  One row per replicate,
     measure, comparison and role: estimate (the rule's, points per year, or the old slope) and
     whether it rejected.  ``measures`` (default: both share measures; the infrastructure share
@@ -293,14 +283,13 @@ def _label_replicates(scen: dict, R: int, ss: np.random.SeedSequence, sizes, edg
         Rc = min(chunk, R - r0)
         labs = simulate_labels(Rc, rng, n_per_city=sizes, convergence=scen["strength"],
                                **{o: scen[o] for o in WORLD_OPTIONS}, **sim_options)
-        flags = {m: rng.random(labs["city"].shape) < rates[m][labs["application"], labs["customer"]]
-                 for m in conv.SHARE_MEASURES}
+        flags = _coder_flags(labs, error if true_error is None else true_error, rng, Rc)
         _apply_threat(labs, flags, scen, rng)
         n_q, n_y, coded, t = _label_tables(labs, flags, edges, Rc)
         for m in measures:
             x_q, x_y = coded[m]
             decided = rule.decide(x_y, n_y, t, alpha=alpha, margin=margin, n_perm=n_perm, rng=rng, comps=comps,
-                                  stability=False, complete=False)
+                                  stability=False, complete=False, error=error.point(m))
             for comp, d in decided.items():
                 for role, code in ((SUPPORTS_ROLE, rule.SUPPORTS), (RULES_OUT_ROLE, rule.RULES_OUT)):
                     frames.append(pd.DataFrame({"replicate": np.arange(r0, r0 + Rc), "measure": m, "comparison": comp,
@@ -433,6 +422,9 @@ def simulation_study(
     missing_year_rate: float | None = None,
     details: bool = False,
     progress: bool = False,
+    coder_error=None,
+    true_error=None,
+    worlds: str = ALL_WORLDS,
     **analyse_kwargs,
 ) -> pd.DataFrame:
     """Rates of every decision per world (see the module docstring).
@@ -440,8 +432,12 @@ def simulation_study(
     Share measures (``replicates`` corpora per world, ``n_perm`` permutations each, at most
     :data:`LABEL_PERM_CAP`) are
     simulated at the label level: planted labels from :func:`analysis.simulate.simulate_labels`
-    and coder flags drawn with the coder's measured rates (:func:`coder_rates`), so thousands
-    of corpora cost seconds; each corpus gets the decision rule (roles ``supports`` and
+    and coder flags drawn with the coder's error (``coder_error``, an
+    :class:`analysis.coder_error.CoderError`; default the dictionary coder's on the check sets),
+    each corpus with its own draw of the error rates, and decided with the measured rates
+    (:func:`analysis.convergence_rule.decide`'s ``error``); ``true_error`` draws the flags from
+    another coder than the one measured (the misspecified coder); thousands of corpora cost seconds;
+    ``worlds`` :data:`POWER_WORLDS` keeps only no change and the convergence strengths; each corpus gets the decision rule (roles ``supports`` and
     ``rules out``) and the two older tests beside it.  Text measures need the words:
     ``text_replicates`` full corpora per world (no change, national drift, convergence), at
     most ``max_firms`` firms, ``text_n_perm`` permutations, in ``workers`` processes.
@@ -467,14 +463,18 @@ def simulation_study(
     fields = tuple(as_list(text_fields, name="text_fields"))
     sim_options = _sim_options(years, year_weights, missing_year_rate)
     scen = scenarios(strengths, drift, edges, sizes, years=years, year_weights=sim_options.get("year_weights"))
+    if worlds not in (ALL_WORLDS, POWER_WORLDS):
+        raise ValueError(f"worlds must be {ALL_WORLDS!r} or {POWER_WORLDS!r}, got {worlds!r}")
+    if worlds == POWER_WORLDS:
+        scen = scen[scen["kind"].isin((NO_CHANGE, CONVERGENCE))].reset_index(drop=True)
     t0 = time.perf_counter()
-    rates = coder_rates(fields, str(phrasebank))
+    error = coder_error if coder_error is not None else check_set_error()
     children = np.random.SeedSequence(int(seed)).spawn(len(scen))
     frames = []
     for i in range(len(scen)):
         frames.append(_label_replicates(scen.iloc[i].to_dict(), replicates, children[i].spawn(2)[0], sizes, edges,
-                                        min(int(n_perm), LABEL_PERM_CAP), float(alpha), float(margin), rates,
-                                        sim_options))
+                                        min(int(n_perm), LABEL_PERM_CAP), float(alpha), float(margin), error,
+                                        sim_options, true_error=true_error))
         _progress(progress, f"share measures, world {i + 1}/{len(scen)}", t0)
     if text_replicates:
         sim_kwargs = {"n_per_city": text_sizes, "phrasebank": str(phrasebank), **sim_options}
@@ -490,6 +490,7 @@ def simulation_study(
                       "text_n_perm": int(text_n_perm), "seed": int(seed), "n_subsamples": int(n_subsamples),
                       "n_per_city": sizes, "text_n_per_city": text_sizes, "scaled": scaled and bool(text_replicates),
                       "replicates": replicates, "text_replicates": text_replicates, "phrasebank": phrasebank,
+                      "coder_error": error, "true_error": true_error,
                       "drift": float(drift), "margin": float(margin), "scenarios": scen})
     if details:
         out.attrs["details"] = det
@@ -498,25 +499,25 @@ def simulation_study(
 
 @shared
 def design_power(replicates: int = 400, seed: int = DEFAULT_SEED, n_perm: int = 200, alpha: float = 0.05,
-                 n_per_city: Sequence[int] = BRIEF_CITY_SIZES, phrasebank: str = "a", *,
+                 n_per_city: Sequence[int] = BRIEF_CITY_SIZES, *,
                  margin: float = rule.DEFAULT_MARGIN, factors: Sequence[float] = DESIGN_FACTORS,
-                 text_fields: Sequence[str] = ("description", "full_description"),
                  cohort_edges: Sequence[int] = conv.DEFAULT_COHORT_EDGES, years=None, year_weights=None,
-                 missing_year_rate: float | None = None) -> pd.DataFrame:
+                 missing_year_rate: float | None = None, coder_error=None) -> pd.DataFrame:
     """Power of the rule against full planted convergence (primary measure and comparison) at
     this design's city proportions and years, with every city's firms multiplied by each of
-    ``factors``: factor, firms, replicates, rate, mcse."""
+    ``factors`` and the coder's error ``coder_error`` (as :func:`simulation_study`): factor,
+    firms, replicates, rate, mcse."""
     sizes = [int(n) for n in n_per_city]
     edges = tuple(int(e) for e in cohort_edges)
     sim_options = _sim_options(years, year_weights, missing_year_rate)
-    rates = coder_rates(tuple(text_fields), str(phrasebank))
+    error = coder_error if coder_error is not None else check_set_error()
     world = {"scenario": "convergence 1", "strength": 1.0, **{o: 0.0 for o in WORLD_OPTIONS}}
     rows = []
     for f, child in zip(factors, np.random.SeedSequence(int(seed) + 2).spawn(len(factors))):
         scaled = tuple(max(int(round(n * float(f))), 1 if n else 0) for n in sizes)
         det = _label_replicates(world, int(replicates), child, scaled, edges, min(int(n_perm), LABEL_PERM_CAP),
                                 float(alpha), float(margin),
-                                rates, sim_options, measures=(conv.PRIMARY_MEASURE,), old_tests=False,
+                                error, sim_options, measures=(conv.PRIMARY_MEASURE,), old_tests=False,
                                 pooled_only=True)
         sel = det[(det["measure"] == conv.PRIMARY_MEASURE) & (det["comparison"] == conv.PRIMARY_COMPARISON)
                   & (det["role"] == SUPPORTS_ROLE)]

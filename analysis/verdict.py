@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import convergence, validation
+from . import coder_error, convergence, validation
+from .classify import DEFAULT_CODER
 from .memo import shared
 from .paths import is_bundled
 
@@ -24,8 +25,12 @@ from .paths import is_bundled
 class Verdict:
     """``result`` (its verdict table carries the power columns), ``study`` (rates per world),
     ``power`` (:func:`analysis.validation.power_summary`), ``design`` (power by corpus size),
-    ``planted_strength`` (the simulator's convergence strength of the bundled corpus, else None)
-    and ``planted`` (comparison -> planted gap slope, share points per year)."""
+    ``planted_strength`` (the simulator's convergence strength of the bundled corpus, else None),
+    ``planted`` (comparison -> planted gap slope, share points per year), ``error`` (the coder's
+    error the study and the correction used, :class:`analysis.coder_error.CoderError`),
+    ``power_misspecified`` (the power summary with the worse coder of
+    :data:`analysis.coder_error.MISSPECIFIED`); the corrected shares and estimates and the
+    tipping point are in ``result`` (``corrected``, ``tipping``)."""
 
     result: convergence.ConvergenceResult
     study: pd.DataFrame
@@ -33,6 +38,8 @@ class Verdict:
     design: pd.DataFrame
     planted_strength: float | None
     planted: dict
+    error: coder_error.CoderError
+    power_misspecified: pd.DataFrame
 
     @property
     def row(self) -> pd.Series:
@@ -61,15 +68,18 @@ def post_hoc_entries(path=None) -> list[int]:
     return rows
 
 
-def study_for(firms: pd.DataFrame, *, text_fields, cohort_edges, n_subsamples: int, n_perm: int, alpha: float,
-              margin: float, seed: int, replicates: int, text_replicates: int) -> pd.DataFrame:
+def study_for(firms: pd.DataFrame, *, text_fields, coder: str, cohort_edges, n_subsamples: int, n_perm: int,
+              alpha: float, margin: float, seed: int, replicates: int, text_replicates: int) -> pd.DataFrame:
     """The simulation study at the design of the corpus ``firms`` (its city sizes and founding
-    years), as the convergence and validation pages both show it (one shared computation)."""
+    years) and with its coder's error (:func:`analysis.coder_error.for_corpus`), as the
+    convergence and validation pages both show it (one shared computation)."""
     edges = [int(e) for e in cohort_edges]
+    fields = [str(f) for f in text_fields]
+    coder = coder or DEFAULT_CODER
     return validation.simulation_study(replicates=int(replicates), seed=int(seed), n_perm=int(n_perm),
                                        alpha=float(alpha), margin=float(margin), n_subsamples=int(n_subsamples),
-                                       text_fields=[str(f) for f in text_fields], cohort_edges=edges,
-                                       text_replicates=int(text_replicates),
+                                       text_fields=fields, cohort_edges=edges, text_replicates=int(text_replicates),
+                                       coder_error=coder_error.for_corpus(firms, coder, fields, int(seed)),
                                        **validation.corpus_design(firms, edges))
 
 
@@ -81,23 +91,31 @@ def convergence_verdict(firms: pd.DataFrame, *, text_fields, coder: str, cohort_
     docstring); ``strength``: the planted strength when the truth is known."""
     fields = [str(f) for f in text_fields]
     edges = [int(e) for e in cohort_edges]
+    coder = coder or DEFAULT_CODER
+    error = coder_error.for_corpus(firms, coder, fields, int(seed))
     result = convergence.analyse(firms, text_fields=fields, coder=coder, cohort_edges=edges,
                                  n_subsamples=int(n_subsamples), n_boot=int(n_boot), n_perm=int(n_perm),
                                  n_perm_shares=int(n_perm_shares), alpha=float(alpha), margin=float(margin),
-                                 seed=int(seed))
+                                 seed=int(seed), coder_error=error)
     design = validation.corpus_design(firms, edges)
-    study = study_for(firms, text_fields=fields, cohort_edges=edges, n_subsamples=n_subsamples, n_perm=n_perm,
-                      alpha=alpha, margin=margin, seed=seed, replicates=replicates, text_replicates=text_replicates)
+    study = study_for(firms, text_fields=fields, coder=coder, cohort_edges=edges, n_subsamples=n_subsamples,
+                      n_perm=n_perm, alpha=alpha, margin=margin, seed=seed, replicates=replicates,
+                      text_replicates=text_replicates)
     by_size = validation.design_power(replicates=int(replicates), seed=int(seed), n_perm=int(n_perm),
-                                      alpha=float(alpha), margin=float(margin), text_fields=fields, cohort_edges=edges,
-                                      **design)
+                                      alpha=float(alpha), margin=float(margin), cohort_edges=edges,
+                                      coder_error=error, **design)
     power = validation.power_summary(study, planted_strength=strength, design=by_size)
+    worse = validation.simulation_study(replicates=int(replicates), seed=int(seed), n_perm=int(n_perm),
+                                        alpha=float(alpha), margin=float(margin), cohort_edges=edges,
+                                        coder_error=error, true_error=coder_error.misspecified(coder),
+                                        worlds=validation.POWER_WORLDS, **design)
     planted = {}
     if strength is not None:
         planted = validation.planted_values(strength, design, edges)
-    result = convergence.with_power(result, power, planted)
+    result = convergence.with_power(result, power, planted, validated=error.validated)
     return Verdict(result=result, study=study, power=power, design=by_size, planted_strength=strength,
-                   planted=planted)
+                   planted=planted, error=error,
+                   power_misspecified=validation.power_summary(worse, planted_strength=strength))
 
 
 __all__ = ["Verdict", "convergence_verdict", "planted_strength", "post_hoc_entries", "study_for"]

@@ -28,6 +28,7 @@ corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: t
 website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
 text_fields: list[str] = ["description", "full_description", "website_text"]  # text columns analysed, joined (any of description, full_description, website_text)
+coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.classify.DEFAULT_CODER)
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
 cohort_edges: list[int] = [2014, 2017, 2020, 2023]  # founding-year bin edges, half-open, strictly increasing years
 n_subsamples: int = 5  # equal-size subsamples per cohort for distinctiveness (at least 1)
@@ -41,7 +42,7 @@ text_replicates: int = 5  # full-text simulated corpora per scenario for the tex
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("09_validation", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_perm=n_perm, alpha=alpha, equivalence_margin=equivalence_margin, replicates=replicates, text_replicates=text_replicates))
+globals().update(_check_parameters("09_validation", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_perm=n_perm, alpha=alpha, equivalence_margin=equivalence_margin, replicates=replicates, text_replicates=text_replicates))
 
 # %% tags=["remove-input"]
 import pandas as pd
@@ -53,7 +54,7 @@ from analysis import convergence, convergence_prose, corpus, figures, prose, tab
 data = corpus.load(corpus_path, website_snapshot)
 design = validation.corpus_design(data.firms, cohort_edges)
 sizes = design["n_per_city"]
-study = tables.save(verdict.study_for(data.firms, text_fields=text_fields, cohort_edges=cohort_edges,
+study = tables.save(verdict.study_for(data.firms, text_fields=text_fields, coder=coder, cohort_edges=cohort_edges,
                                       n_subsamples=n_subsamples, n_perm=n_perm, alpha=alpha, margin=equivalence_margin,
                                       seed=seed, replicates=replicates, text_replicates=text_replicates),
                     "validation_power", tables_dir, corpus=data)
@@ -83,8 +84,10 @@ Markdown(prose.corpus_notice(data, short=True))
 # but moves their shares by different amounts); Beijing alone moves; or only the mix of Shanghai
 # and Shenzhen firms changes over the years. In the others convergence is planted at several
 # strengths. The corpora are drawn at the level of labels: planted labels from the simulator's
-# model, and the coder's labels drawn with the error rates the dictionary coder shows on a coded
-# simulated corpus.
+# model, and the coder's labels drawn with error rates that each corpus draws from what the coder
+# showed on the check sets (or on this corpus's coding sample, where one is supplied), so that
+# power carries both the coder's error and the uncertainty of its measurement; the analysis of
+# each corpus corrects with the rates as measured.
 #
 # Each corpus gets the decision rule of {doc}`08_convergence` at alpha = {glue:text}`val_alpha`
 # (equivalence margin {glue:text}`val_margin` share points per year) and, beside it, the gap test
@@ -169,11 +172,12 @@ for dim in ("application", "customer", "geography"):
 
 # %% [markdown]
 # (validation-checkset)=
-# ## The coders on hand-coded check sets
+# ## The coders on the check sets (invented text, coded by language models)
 #
 # The checks above use simulated text, written from phrase banks close to the dictionary's
-# vocabulary. The hand-coded check sets are invented firm descriptions written and coded from
-# the codebook (`data/codebook.md`) alone, by writers and coders who never saw the dictionary,
+# vocabulary. The check sets are invented firm descriptions that language models wrote and then
+# coded from the codebook (`data/codebook.md`) alone: separate model instances, none of which saw
+# the dictionary, and no person wrote or coded any of them. They are written
 # in the styles real listings use: terse lines, marketing copy, texts silent on a market or
 # client, negation and contrast, mixed English and Chinese, and Chinese website pages (how they
 # were made: `data/README.md`). Both coders are scored against the adjudicated codes, with the
@@ -195,7 +199,9 @@ if cs_kappa:
     kappa_table = pd.concat([k.assign(set=name) for name, k in cs_kappa.items()], ignore_index=True)
     kappa_table = tables.save(kappa_table[["set", "dimension", "n", "kappa", "agreement", "disagreements"]],
                               "validation_check_set_kappa", tables_dir)
-    display(Markdown("**Agreement between the two hand coders** (Cohen's kappa, raw agreement)"))
+    display(Markdown("**Agreement between the two model coders on the invented descriptions** (Cohen's kappa, "
+                     "raw agreement). It says how determinate the codebook is for such coders; it is not the "
+                     "dictionary's or the supervised coder's accuracy, which the next table gives."))
     display(tables.html(kappa_table, digits=3))
 if len(cs_figures):
     acc = cs_figures.pivot_table(index=["set", "coder", "evaluation", "language"], columns="dimension",

@@ -102,18 +102,3 @@ def test_figures_mark_the_fresh_set_held_out(tmp_path):
                             folds=2)
     assert only["held_out"].all() and set(only["set"]) == {"check_set"}
     assert checkset.figures(seed=1, paths={"a": tmp_path / "none.csv"}).empty
-
-
-def test_held_out_accuracy_is_the_held_out_sets_figure(tmp_path):
-    check = checkset.load(TINY)
-    fresh = tmp_path / "fresh.csv"
-    check.iloc[:4].to_csv(fresh, index=False)  # a different, smaller held-out set
-    paths = {"check_set": TINY, "check_set_fresh": fresh}
-    got = checkset.held_out_accuracy("geography", "dictionary", paths=paths)
-    coded = classify.code_firms(checkset.as_firms(check.iloc[:4]), ["text"])
-    want = (coded["geography_label"].to_numpy() == check["geography"].iloc[:4].to_numpy()).mean()
-    assert got["set"] == "check_set_fresh" and got["n"] == 4
-    assert got["accuracy"] == pytest.approx(want)
-    # t01-t04 hand codes: the two coders agree on geography in 3 of 4 rows (t03 differs)
-    assert got["kappa"] < 1
-    assert checkset.held_out_accuracy("geography", paths={"a": tmp_path / "none.csv"}) is None

@@ -671,13 +671,15 @@ class _Corpus:
         self.simulated, self.path = simulated, "x.csv"
 
 
-def _verdict(res, study_attrs=None):
+def _verdict(res, study_attrs=None, source="check sets"):
+    from analysis import coder_error as ce
     from analysis.verdict import Verdict
 
     study = pd.DataFrame()
     study.attrs.update(study_attrs or {})
+    error = ce.CoderError(source, "dictionary", tuple((m, ce.Rates(9, 10, 1, 20)) for m in ce.MEASURE_CATEGORIES))
     return Verdict(result=res, study=study, power=pd.DataFrame(), design=pd.DataFrame(), planted_strength=None,
-                   planted={})
+                   planted={}, error=error, power_misspecified=pd.DataFrame())
 
 
 def _one_corpus_per_decision():
@@ -705,7 +707,11 @@ def test_verdict_box_opens_with_the_plain_decision(decision):
         assert lines[2] == f"**{cprose.plain_decision(row, simulated)}**"
         assert lines[2].startswith("**In this simulated corpus: " if simulated else "**In this corpus: ")
         assert lines[-1] == ":::"
-        assert f"Decision: *{decision}*" in box
+        # rates from the check sets: provisional, with how to make a coding sample
+        assert f"Decision (provisional): *{decision}*" in box and "**Provisional.**" in box
+        validated = cprose.verdict_box(_verdict(res, source="coding sample"), _Corpus(simulated))
+        assert f"Decision: *{decision}*" in validated and "Provisional" not in validated
+        assert "**Coder validated on this corpus.**" in validated
     first = cprose.plain_decision(row, False)
     assert ("as the brief claims" in first) == (decision == cv.SUPPORTS)
     assert ("by as much as 3 share points a year" in first) == (decision == cv.RULES_OUT)  # the margin, from the row

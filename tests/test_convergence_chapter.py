@@ -1,6 +1,7 @@
 """The convergence chapter on corpora where no convergence test can run: verdict.csv says
 ``inconclusive`` for every row, and the page's verdict box opens with that decision in plain
-words and says why (issues 8 and 20)."""
+words and says why (issues 8 and 20); without a coding sample the decision is provisional and
+``coder_validated`` says no (issue 21)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,12 @@ def test_chapter_without_beijing_or_without_other_cities(tmp_path, keep, reason)
     # the plain decision comes first (the bundled corpus's firms are simulated ones)
     assert box.splitlines()[2] == f"**{plain_decision(row, simulated=True)}**"
     assert "cannot tell whether Shanghai and Shenzhen move towards Beijing" in box.splitlines()[2]
-    assert f"Decision: *{INCONCLUSIVE}*" in box and f"Inconclusive: {REASON_TEXT[reason]}." in box
+    assert f"Inconclusive: {REASON_TEXT[reason]}." in box
+    # an export without a coding sample: the coder was never checked on its text, so the decision
+    # is provisional, and the page says how to make a coding sample
+    assert (verdict["coder_validated"] == "no").all()
+    assert f"Decision (provisional): *{INCONCLUSIVE}*" in box
+    assert "**Provisional.**" in box and "`data/coding_sample.csv`" in box
 
 
 def _markdown_outputs(notebook: Path) -> list[str]:
