@@ -43,13 +43,15 @@ import pandas as pd
 from . import convergence_rule as rule
 from .palette import CITIES
 
+CI_LEVEL = 0.95
+
 #: share measure -> (dimension, category) whose coding it counts
 MEASURE_CATEGORIES = {"public_share": ("customer", "public"), "infrastructure_share": ("application", "infrastructure")}
 CHECK_SETS, CODING_SAMPLE, MISSPECIFIED_SOURCE = "check sets", "coding sample", "misspecified"
 #: the worse coder the pages show beside the measured one (issue 21): sensitivity, false-positive rate
 MISSPECIFIED = (0.80, 0.10)
 MIN_SEPARATION = rule.MIN_SEPARATION  # below it the coder barely tells the classes apart: no correction
-CI_LEVEL = 0.95
+
 #: half-widths (95%) a coding sample should give the sensitivity and the false-positive rate
 SAMPLE_HALF_WIDTHS = (0.10, 0.05)
 SAMPLE_GUESS = (0.90, 0.05)  # the rates assumed when no measurement is at hand, for the sample size
@@ -80,6 +82,19 @@ class Rates:
         fpr = rng.beta(self.false_hits + 0.5, self.negatives - self.false_hits + 0.5, size)
         return sens, fpr
 
+    def candidates(self, level: float = CI_LEVEL) -> list[tuple[float, float]]:
+        """The measured (sensitivity, false-positive rate), then each rate at either end of its
+        Jeffreys interval with the other at its measured value: the corrections the decision
+        rule's log-odds part must hold under."""
+        from scipy.special import betaincinv
+
+        a = (1 - level) / 2
+        s, f = self.sensitivity, self.false_positive_rate
+        s_ends = [float(betaincinv(self.hits + 0.5, self.positives - self.hits + 0.5, q)) for q in (a, 1 - a)]
+        f_ends = [float(betaincinv(self.false_hits + 0.5, self.negatives - self.false_hits + 0.5, q))
+                  for q in (a, 1 - a)]
+        return [(s, f), *((x, f) for x in s_ends), *((s, x) for x in f_ends)]
+
     def resample(self, rng, size: int) -> tuple[np.ndarray, np.ndarray]:
         """``size`` bootstrap replicates of the two measured rates: the counts drawn again from
         binomials at the measured rates (a parametric bootstrap of the labelled items)."""
@@ -102,6 +117,9 @@ class Fixed:
 
     resample = draw
 
+    def candidates(self, level: float = CI_LEVEL) -> list[tuple[float, float]]:
+        return [(float(self.sensitivity), float(self.false_positive_rate))]
+
 
 @dataclass(frozen=True)
 class CoderError:
@@ -119,6 +137,10 @@ class CoderError:
         """The measured (sensitivity, false-positive rate) of one measure."""
         rates = self[measure]
         return float(rates.sensitivity), float(rates.false_positive_rate)
+
+    def candidates(self, measure: str) -> list[tuple[float, float]]:
+        """The corrections the decision rule's log-odds part must hold under (:meth:`Rates.candidates`)."""
+        return self[measure].candidates()
 
     @property
     def validated(self) -> bool:

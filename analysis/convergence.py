@@ -890,7 +890,7 @@ def analyse(
                 "boot_cohorts": np.random.default_rng(ss[4].spawn(len(SHARE_MEASURES))[i]),
                 "boot_years": np.random.default_rng(ss[5].spawn(len(SHARE_MEASURES))[i])}
         lv, gp, tr, dc, vd, weights = _share_measure(measure, flags[measure], d, cohort_edges, settings, rngs,
-                                                     coder_error.point(measure) if coder_error is not None else None)
+                                                     coder_error.candidates(measure) if coder_error is not None else None)
         if coder_error is not None:
             rng = np.random.default_rng(ss[6].spawn(len(SHARE_MEASURES))[i])
             table, tip = _corrected(measure, flags[measure], d, cohort_edges, coder_error[measure],

@@ -38,7 +38,9 @@ The coder's error
     parallel on the true log-odds is not parallel on the coded one). Given ``error`` (the two
     rates as measured), the log-odds part is therefore computed on the counts corrected cell by
     cell (:func:`corrected_counts`), and the equivalence bound of "rules out" on the corrected
-    scale (divided by ``sensitivity - fpr``).
+    scale (divided by ``sensitivity - fpr``). The rates are measured, not known: given several
+    pairs (the measured one first, then the ends of their intervals), the log-odds part must
+    hold under each correction (its p-value is the largest).
 
 Everything is vectorised over a leading batch of tables, so the simulation study of
 :mod:`analysis.validation` runs this very function on thousands of simulated tables.
@@ -243,7 +245,7 @@ def _reasons(x, n, comp: Comparison, sign, n_perm: int, alpha: float) -> np.ndar
 
 def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_perm: int = 10_000, rng=None,
            comps: list[Comparison] | None = None, stability: bool = True,
-           complete: bool = True, error: tuple[float, float] | None = None) -> dict[str, dict[str, np.ndarray]]:
+           complete: bool = True, error=None) -> dict[str, dict[str, np.ndarray]]:
     """The rule (module docstring) for tables ``x``, ``n`` of shape (B, K, Y) or (K, Y).
 
     Returns, per comparison name, arrays over the batch: ``gap`` (standardised level gap,
@@ -256,9 +258,9 @@ def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_pe
     simulation study, whose p-values use few permutations, reports plain rejection rates), and
     ``complete=False`` permutes the log-odds part only for the tables whose other two parts
     reject (the decision is the same; ``p_gap_logodds`` is NaN for the others).  ``error``
-    (sensitivity, false-positive rate, as measured) corrects the log-odds part and the
-    equivalence bound for the coder's error (module docstring); ``others_upper`` is then on
-    the corrected scale."""
+    (sensitivity, false-positive rate, as measured; or a list of such pairs, the measured one
+    first) corrects the log-odds part and the equivalence bound for the coder's error (module
+    docstring); ``others_upper`` is then on the corrected scale."""
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=np.int64)
     single = x.ndim == 2
@@ -268,8 +270,9 @@ def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_pe
     t = np.asarray(t, dtype=float)
     comps = comps or comparisons(n.sum(axis=(0, 2)) if single else n.sum(axis=2).mean(axis=0))
     level, slope, se = lpm_slopes(x, n, t)
-    _, lo_slope = logodds_slopes(corrected_counts(x, n, error), n, t)
-    shrink = separation(error) or 1.0  # coded slopes are the true ones times this
+    errors = [None] if error is None else ([error] if np.isscalar(error[0]) else list(error))
+    lo_slopes = [logodds_slopes(corrected_counts(x, n, e), n, t)[1] for e in errors]
+    shrink = separation(errors[0]) or 1.0  # coded slopes are the true ones times this
     perm = None
     if n_perm:
         rng = rng if rng is not None else np.random.default_rng()
@@ -282,7 +285,8 @@ def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_pe
         gap, _ = standardised(level, comp)
         sign = np.sign(gap)  # > 0: Beijing above the others; closing = gap slope < 0, others' slope > 0
         gap_slope, others_slope = standardised(slope, comp)
-        gap_lo, _ = standardised(lo_slope, comp)
+        gaps_lo = [standardised(s, comp)[0] for s in lo_slopes]
+        gap_lo = gaps_lo[0]
         others_se = np.sqrt(sum((w * se[:, k]) ** 2 for k, w in zip(comp.others, comp.weights)))
         towards = sign * others_slope
         upper = (towards + ndtri(1 - alpha) * others_se) / shrink
@@ -295,10 +299,12 @@ def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_pe
             todo = np.arange(B) if complete else np.flatnonzero(np.fmax(p_gap, p_oth) < alpha)
             if len(todo):
                 sub_n = n[todo][:, None][..., cities, :]
-                _, plo = logodds_slopes(corrected_counts(px[todo][..., cities, :], sub_n, error), sub_n, t)
                 sub = Comparison(comp.name, tuple(range(1, len(cities))), comp.weights)
-                pgl, _ = standardised(plo, sub)
-                p_gap_lo[todo] = _p_one_sided(-sign[todo] * gap_lo[todo], -sign[todo, None] * pgl)
+                for e, g in zip(errors, gaps_lo):  # under every correction: the largest p
+                    _, plo = logodds_slopes(corrected_counts(px[todo][..., cities, :], sub_n, e), sub_n, t)
+                    pgl, _ = standardised(plo, sub)
+                    p_gap_lo[todo] = np.fmax(p_gap_lo[todo],
+                                             _p_one_sided(-sign[todo] * g[todo], -sign[todo, None] * pgl))
         p = np.fmax(np.fmax(p_gap, p_gap_lo), p_oth)  # fmax: a part not run (complete=False) cannot decide
         p = np.where(np.isnan(p_gap) | np.isnan(p_oth), np.nan, p)
         mc = p_mcse(p, int(n_perm)) if n_perm else np.full(B, np.nan)

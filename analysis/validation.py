@@ -289,7 +289,7 @@ def _label_replicates(scen: dict, R: int, ss: np.random.SeedSequence, sizes, edg
         for m in measures:
             x_q, x_y = coded[m]
             decided = rule.decide(x_y, n_y, t, alpha=alpha, margin=margin, n_perm=n_perm, rng=rng, comps=comps,
-                                  stability=False, complete=False, error=error.point(m))
+                                  stability=False, complete=False, error=error.candidates(m))
             for comp, d in decided.items():
                 for role, code in ((SUPPORTS_ROLE, rule.SUPPORTS), (RULES_OUT_ROLE, rule.RULES_OUT)):
                     frames.append(pd.DataFrame({"replicate": np.arange(r0, r0 + Rc), "measure": m, "comparison": comp,

@@ -134,3 +134,21 @@ def test_sample_size_grows_as_the_category_gets_rare():
     assert ce.sample_size(0.5) == 146  # max(34.6 / 0.5, 73.0 / 0.5) = 145.9
     assert ce.sample_size(0.2) == 173  # 34.6 / 0.2 = 172.9
     assert ce.sample_size(0.5, strata=9) == 153
+
+
+def test_the_log_odds_part_must_hold_under_every_correction():
+    """With the rates' interval ends as further corrections, the log-odds p-value is the largest
+    over them (never below the measured rates' alone), and the estimate does not move."""
+    rng = np.random.default_rng(4)
+    t = np.arange(2014, 2023)
+    n = rng.integers(8, 15, size=(20, 3, len(t)))
+    p = np.array([0.7, 0.3, 0.2])[None, :, None] + np.array([0.0, 0.03, 0.03])[None, :, None] * (t - 2014)
+    x = rng.binomial(n, np.clip(p, 0, 1)).astype(float)
+    rates = ce.Rates(82, 90, 19, 370)
+    point = rule.decide(x, n, t, n_perm=199, rng=np.random.default_rng(1), error=rates.candidates()[0])
+    every = rule.decide(x, n, t, n_perm=199, rng=np.random.default_rng(1), error=rates.candidates())
+    for comp in point:
+        assert np.array_equal(point[comp]["estimate"], every[comp]["estimate"])
+        assert (every[comp]["p_gap_logodds"] >= point[comp]["p_gap_logodds"]).all()
+    assert any((every[c]["p_gap_logodds"] > point[c]["p_gap_logodds"]).any() for c in point)
+    assert len(rates.candidates()) == 5 and rates.candidates()[0] == (rates.sensitivity, rates.false_positive_rate)
