@@ -300,11 +300,19 @@ def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_pe
             if len(todo):
                 sub_n = n[todo][:, None][..., cities, :]
                 sub = Comparison(comp.name, tuple(range(1, len(cities))), comp.weights)
-                for e, g in zip(errors, gaps_lo):  # under every correction: the largest p
+                # under every correction the largest p; the largest corrections (smallest separation)
+                # first, as they fail most often and so end the loop soonest (complete=False)
+                by_size = sorted(range(len(errors)), key=lambda i: separation(errors[i]) or np.inf)
+                for e, g in ((errors[i], gaps_lo[i]) for i in by_size):
                     _, plo = logodds_slopes(corrected_counts(px[todo][..., cities, :], sub_n, e), sub_n, t)
                     pgl, _ = standardised(plo, sub)
                     p_gap_lo[todo] = np.fmax(p_gap_lo[todo],
                                              _p_one_sided(-sign[todo] * g[todo], -sign[todo, None] * pgl))
+                    if not complete:  # the next correction matters only where this part still rejects
+                        keep = p_gap_lo[todo] < alpha
+                        todo, sub_n = todo[keep], sub_n[keep]
+                        if not len(todo):
+                            break
         p = np.fmax(np.fmax(p_gap, p_gap_lo), p_oth)  # fmax: a part not run (complete=False) cannot decide
         p = np.where(np.isnan(p_gap) | np.isnan(p_oth), np.nan, p)
         mc = p_mcse(p, int(n_perm)) if n_perm else np.full(B, np.nan)

@@ -437,7 +437,8 @@ def simulation_study(
     each corpus with its own draw of the error rates, and decided with the measured rates
     (:func:`analysis.convergence_rule.decide`'s ``error``); ``true_error`` draws the flags from
     another coder than the one measured (the misspecified coder); thousands of corpora cost seconds;
-    ``worlds`` :data:`POWER_WORLDS` keeps only no change and the convergence strengths; each corpus gets the decision rule (roles ``supports`` and
+    ``worlds`` :data:`POWER_WORLDS` keeps only no change and the convergence strengths, the
+    primary measure and comparison and the rule (the misspecified coder's power); each corpus gets the decision rule (roles ``supports`` and
     ``rules out``) and the two older tests beside it.  Text measures need the words:
     ``text_replicates`` full corpora per world (no change, national drift, convergence), at
     most ``max_firms`` firms, ``text_n_perm`` permutations, in ``workers`` processes.
@@ -465,8 +466,10 @@ def simulation_study(
     scen = scenarios(strengths, drift, edges, sizes, years=years, year_weights=sim_options.get("year_weights"))
     if worlds not in (ALL_WORLDS, POWER_WORLDS):
         raise ValueError(f"worlds must be {ALL_WORLDS!r} or {POWER_WORLDS!r}, got {worlds!r}")
+    trim = {}
     if worlds == POWER_WORLDS:
         scen = scen[scen["kind"].isin((NO_CHANGE, CONVERGENCE))].reset_index(drop=True)
+        trim = {"measures": (conv.PRIMARY_MEASURE,), "old_tests": False, "pooled_only": True}
     t0 = time.perf_counter()
     error = coder_error if coder_error is not None else check_set_error()
     children = np.random.SeedSequence(int(seed)).spawn(len(scen))
@@ -474,7 +477,7 @@ def simulation_study(
     for i in range(len(scen)):
         frames.append(_label_replicates(scen.iloc[i].to_dict(), replicates, children[i].spawn(2)[0], sizes, edges,
                                         min(int(n_perm), LABEL_PERM_CAP), float(alpha), float(margin), error,
-                                        sim_options, true_error=true_error))
+                                        sim_options, true_error=true_error, **trim))
         _progress(progress, f"share measures, world {i + 1}/{len(scen)}", t0)
     if text_replicates:
         sim_kwargs = {"n_per_city": text_sizes, "phrasebank": str(phrasebank), **sim_options}
