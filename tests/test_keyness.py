@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
+from analysis import keyness as kn
 from analysis.keyness import city_keyness, cosine_similarity, frequency_table, keyness
 
 FEATURES = ["state", "crypto", "ledger", "other", "wallet"]
@@ -174,3 +175,61 @@ def test_keyness_q_column_and_key_terms():
     assert key_terms(k)["feature"].tolist() == ["t00"]
     with pytest.raises(ValueError, match="keyness_adjust"):
         keyness(counts, np.array([True, False]), feats, adjust="holm")
+
+
+# ------------------------------------------------------------------ firm level
+def test_fisher_p_equals_scipy_fisher_exact_on_random_tables():
+    from scipy.stats import fisher_exact
+
+    rng = np.random.default_rng(20220804)
+    rows = []
+    for _ in range(400):
+        n_t, n_r = int(rng.integers(1, 80)), int(rng.integers(1, 160))
+        a, b = int(rng.integers(0, n_t + 1)), int(rng.integers(0, n_r + 1))
+        table = [[a, b], [n_t - a, n_r - b]]
+        rows.append((a, b, n_t, n_r, fisher_exact(table, alternative="greater").pvalue,
+                     fisher_exact(table, alternative="less").pvalue))
+    a, b, n_t, n_r, greater, less = (np.array(c) for c in zip(*rows))
+    np.testing.assert_allclose(kn.over_use_p(a, a + b, n_t, n_t + n_r), greater, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(kn.under_use_p(a, a + b, n_t, n_t + n_r), less, rtol=1e-10, atol=0)
+
+
+def test_firm_keyness_counts_firms_not_repetitions():
+    # 3 target firms, 4 reference firms; "state" is used by all target firms and one other
+    counts = np.array([[1, 0, 1], [1, 0, 1], [1, 0, 1], [1, 0, 1], [0, 1, 1], [0, 1, 1], [0, 0, 1]])
+    target = np.array([True, True, True, False, False, False, False])
+    feats = ["state", "bank", "ledger"]
+    k = kn.firm_keyness(counts, target, feats).set_index("feature")
+    assert (k.loc["state", "firms_target"], k.loc["state", "firms_reference"]) == (3, 1)
+    # P(X >= 3), X hypergeometric: 7 firms, 4 use "state", 3 drawn: C(4,3) / C(7,3) = 4/35
+    assert k.loc["state", "p"] == pytest.approx(4 / 35)
+    assert k.loc["state", "p_under"] == pytest.approx(1.0)
+    assert k.loc["bank", "p"] == pytest.approx(1.0) and k.loc["bank", "p_under"] == pytest.approx(10 / 35)
+    assert k.loc["state", "log_ratio"] == pytest.approx(np.log2((3.5 / 4) / (1.5 / 5)))
+    assert k.loc["ledger", "log_ratio"] == pytest.approx(0.0, abs=0.1) and k.loc["ledger", "p"] == 1.0
+    assert (k["q"] >= k["p"] - 1e-15).all()
+    # one firm repeating its words a hundred times changes the token test, not the firm-level one
+    loud = counts.copy()
+    loud[0] *= 100
+    same = kn.firm_keyness(loud, target, feats)
+    pd.testing.assert_frame_equal(same, kn.firm_keyness(counts, target, feats))
+    assert keyness(loud, target, feats).set_index("feature").loc["state", "statistic"] > \
+        keyness(counts, target, feats).set_index("feature").loc["state", "statistic"]
+
+
+def test_firm_keyness_order_and_adjustment():
+    counts = np.array([[1, 1, 1, 0], [1, 1, 0, 0], [1, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 1, 1, 1]])
+    target = np.array([True, True, True, False, False, False])
+    k = kn.firm_keyness(counts, target, ["c", "b", "a", "d"])
+    # by over-use p, then log ratio: c (3 of 3, none else) first, d (none of 3) last
+    assert list(k["feature"]) == ["c", "a", "b", "d"]  # a and b tie on p and log ratio: byte order
+    assert k.loc[0, "q"] == pytest.approx(4 / 20)  # p = 1 / C(6, 3), four terms
+    assert kn.key_terms(k, alpha=0.25)["feature"].tolist() == ["c"]
+    none = kn.firm_keyness(counts, target, ["c", "b", "a", "d"], adjust="none")
+    assert (none["q"] == none["p"]).all() and (none["q_under"] == none["p_under"]).all()
+    with pytest.raises(ValueError, match="keyness_adjust"):
+        kn.firm_keyness(counts, target, ["c", "b", "a", "d"], adjust="holm")
+    both = kn.keyness_table(counts, target, ["c", "b", "a", "d"])
+    assert list(both["feature"]) == list(k["feature"])
+    token = keyness(counts, target, ["c", "b", "a", "d"], sort=False).set_index("feature")
+    np.testing.assert_allclose(both.set_index("feature")["chi2"], token.loc[list(k["feature"]), "statistic"])
