@@ -70,7 +70,7 @@ from scipy.special import chdtrc as _chi2_sf  # survival function of chi2; cheap
 from . import text as _text
 
 __all__ = ["keyness", "firm_keyness", "keyness_table", "document_frequencies", "over_use_p", "under_use_p",
-           "log_ratio", "frequency_table", "cosine_similarity", "city_keyness", "bh_adjust", "key_terms", "MEASURES",
+           "log_ratio", "frequency_table", "cosine_similarity", "bh_adjust", "key_terms", "MEASURES",
            "CORRECTIONS", "ADJUSTMENTS", "LOG_RATIO_SMOOTHING", "TOKEN_COLUMNS"]
 
 MEASURES = ("chi2", "lr", "pmi")
@@ -287,25 +287,6 @@ def cosine_similarity(matrix) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         sim = np.where(denom > 0, gram / denom, 0.0)
     return sim
-
-
-
-def city_keyness(firms: pd.DataFrame, city: str, text_fields=_text.DEFAULT_TEXT_FIELDS,
-                 measure: str = "chi2", correction: str = "default", min_df: int = 1,
-                 domain_stoplist: bool = False, language: str | None = None,
-                 adjust: str = "bh") -> pd.DataFrame:
-    """Keyness of one city's firms against the firms of the other cities."""
-    if "city" not in firms.columns:
-        raise ValueError("city_keyness: the firms table has no 'city' column")
-    target = (firms["city"] == city).fillna(False).to_numpy(dtype=bool)
-    if not target.any():
-        raise ValueError(f"city_keyness: no firm in {city!r}")
-    lang = language or _text.text_language(text_fields)
-    mat, feats = _text.document_term_matrix(
-        _text.firm_texts(firms, text_fields), language=lang, min_df=min_df,
-        domain_stoplist=domain_stoplist,
-    )
-    return keyness(mat, target, feats, measure=measure, correction=correction, adjust=adjust)
 
 
 # ----------------------------------------------------------------------------- firm level

@@ -1,4 +1,6 @@
-"""Keyness as quanteda.textstats 0.97 computes it (analysis/keyness.py)."""
+"""Keyness (analysis/keyness.py): quanteda.textstats 0.97's token-level statistics, and the
+firm-level test the book decides with (its p against scipy, and how often it finds terms on
+shuffled labels and planted terms)."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from analysis import keyness as kn
-from analysis.keyness import city_keyness, cosine_similarity, frequency_table, keyness
+from analysis.keyness import cosine_similarity, frequency_table, keyness
 
 FEATURES = ["state", "crypto", "ledger", "other", "wallet"]
 COUNTS = np.array([[12, 0, 3, 40, 1], [2, 6, 3, 55, 9]])
@@ -131,17 +133,36 @@ def test_cosine_similarity():
     assert s[0, 0] == pytest.approx(1.0) and s[2, 2] == 0 and s[0, 2] == 0
 
 
-def test_city_keyness_compares_one_city_with_the_others():
+def test_city_tables_compare_one_city_with_the_others():
+    from analysis import tables
+
     firms = pd.DataFrame({
         "city": ["Beijing", "Beijing", "Shanghai", "Shenzhen"],
         "description": ["Government ledger", "Government services", "Bank ledger", "Crypto mining"],
         "full_description": [None, None, None, None],
     })
-    k = city_keyness(firms, "Beijing")
+    out = tables.city_keyness_tables(firms, ["description", "full_description"])
+    k = out["Beijing"]
+    assert list(k.columns) == list(tables.KEYNESS_COLUMNS)
     assert k.iloc[0]["feature"] == "government"
-    assert k.set_index("feature").loc["government", "n_target"] == 2
-    with pytest.raises(ValueError, match="no firm"):
-        city_keyness(firms, "Hangzhou")
+    row = k.set_index("feature").loc["government"]
+    assert (row["firms_target"], row["firms_reference"], row["n_target"]) == (2, 0, 2)
+    # both firms using the term are Beijing's two of four: P = 1 / C(4, 2)
+    assert row["p"] == pytest.approx(1 / 6)
+    assert row["log_ratio"] == pytest.approx(np.log2((2.5 / 3) / (0.5 / 3)))
+    # the chi2 column is quanteda's keyness of the same target, term by term
+    mat, feats = _matrix(firms)
+    token = keyness(mat, firms["city"].eq("Beijing").to_numpy(), feats).set_index("feature")
+    assert row["chi2"] == pytest.approx(token.loc["government", "statistic"])
+    # a city with no firm gets an empty table with the same columns
+    none = tables.city_keyness_tables(firms.assign(city=["Beijing", "Shanghai", "Shanghai", "Beijing"]))
+    assert none["Shenzhen"].empty and list(none["Shenzhen"].columns) == list(tables.KEYNESS_COLUMNS)
+
+
+def _matrix(firms, fields=("description", "full_description")):
+    from analysis import text
+
+    return text.document_term_matrix(text.firm_texts(firms, list(fields)), language=text.text_language(fields))
 
 
 # ------------------------------------------------------------------ Benjamini-Hochberg
