@@ -219,7 +219,7 @@ def city_findings(report, dims=("application", "customer", "geography", "investo
     import pandas as pd
 
     from . import labels
-    from .tables import agreement, pct, top_terms
+    from .tables import KEY_ALPHA, agreement, pct, top_terms
 
     if report.n_firms == 0:
         return (f"This corpus has no firm in {report.city}, so this chapter has nothing to show about "
@@ -245,9 +245,10 @@ def city_findings(report, dims=("application", "customer", "geography", "investo
                      "correction): "
                      + ", ".join(f"*{escape(t)}*" for t in terms) + ".")
     else:
-        lines.append("- **Key terms**: no term is over-used once the correction for testing every "
-                     "term is applied." if adjust == "bh" else
-                     "- **Key terms**: no term is over-used at the 5% level.")
+        lines.append("- **Key terms**: by the firm-level test, no term is over-used once the correction for "
+                     "testing every term is applied." if adjust == "bh" else
+                     f"- **Key terms**: by the firm-level test, no term is over-used at the {100 * KEY_ALPHA:g}% "
+                     "level.")
     return "\n".join(lines) + "\n"
 
 
