@@ -310,7 +310,7 @@ def over_use_p(a, k, n, total) -> np.ndarray:
     """One-sided Fisher exact p for over-use: P(X >= a) for X ~ hypergeometric(``total`` rows,
     ``k`` of them with the feature, ``n`` target rows drawn).  Broadcasts, so a matrix of target
     counts (one row per shuffle of the labels) is tested in one call."""
-    from scipy.stats import hypergeom  # imported here: scipy.stats costs a second to import
+    from scipy.stats import hypergeom  # imported here: scipy.stats takes over half a second to import
 
     return hypergeom.sf(np.asarray(a) - 1, total, k, n)
 
