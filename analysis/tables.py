@@ -564,7 +564,8 @@ def _links(cell: str) -> str:
     return "; ".join(out)
 
 
-SORTABLE = {"policy_events", *(f"keyness_{c.lower()}" for c in CITIES)}  # tables the page makes sortable by clicking a heading (_static/sortable.js)
+# tables the page makes sortable by clicking a heading (_static/sortable.js)
+SORTABLE = {"policy_events", *(f"keyness_{c.lower()}" for c in CITIES)}
 LINK_COLUMNS = {"source"}     # columns holding source URLs, shown as links
 
 
