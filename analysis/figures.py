@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib import font_manager
 from matplotlib.patches import Patch
 
+from .keyness import LOG_RATIO_SMOOTHING
 from .palette import CITIES, CITY_COLOURS
 from .text import with_gloss
 
@@ -95,7 +96,7 @@ def _cloud(frequencies: dict[str, float], colour_of, seed: int, width: int, heig
 
 def city_wordcloud(frequencies: dict[str, float], city: str, seed: int = 1, title: str | None = None,
                    survivors=None, simulated: bool = False):
-    """One city's cloud (terms sized by their weight, e.g. keyness). With ``survivors`` (the
+    """One city's cloud (terms sized by their weight, the log ratio). With ``survivors`` (the
     terms that survive the multiplicity correction), those are drawn in the city's full colour
     and the other terms in a pale tint of it, with a legend saying so."""
     setup()
@@ -119,7 +120,7 @@ def city_wordcloud(frequencies: dict[str, float], city: str, seed: int = 1, titl
 
 
 def comparison_wordcloud(weights: pd.DataFrame, seed: int = 1, simulated: bool = False):
-    """Figure 1 rebuilt: ``weights`` has columns term, city, weight (the term's keyness for the
+    """Figure 1 rebuilt: ``weights`` has columns term, city, weight (the term's log ratio for the
     city it is most key for) and, optionally, survives; each term coloured by that city, in full
     colour when it survives the correction and in a pale tint when not, with a legend."""
     setup()
@@ -143,30 +144,33 @@ def comparison_wordcloud(weights: pd.DataFrame, seed: int = 1, simulated: bool =
 # ----------------------------------------------------------------------------- keyness
 def keyness_bars(table: pd.DataFrame, city: str, n: int = 12, reference: str = "other two cities",
                  alpha: float = 0.05, simulated: bool = False):
-    """Like quanteda's textplot_keyness: the ``n`` most over-used terms of the target (city
-    colour) and the ``n`` most under-used ones (grey), by signed statistic. With a ``q``
-    column, bars whose q is not below ``alpha`` are drawn in a pale tint."""
+    """After quanteda's textplot_keyness, with the firm as the unit: the ``n`` terms with the
+    strongest evidence of over-use by the target's firms (smallest over-use p, city colour) and
+    the ``n`` with the strongest evidence of under-use (smallest ``p_under``, grey), each bar as
+    long as the term's log2 ratio of firm shares. A bar is solid when its direction's q is below
+    ``alpha`` (``q`` for over-use, ``q_under`` for under-use), hatched when not."""
     setup()
-    top = table.nlargest(n, "statistic")
-    top = top[top["statistic"] > 0]
-    bottom = table.nsmallest(n, "statistic")
-    bottom = bottom[bottom["statistic"] < 0]
+    top = table[table["log_ratio"] > 0].sort_values(["p", "log_ratio"], ascending=[True, False]).head(n)
+    bottom = table[table["log_ratio"] < 0].sort_values(["p_under", "log_ratio"]).head(n)
     shown = pd.concat([top, bottom.iloc[::-1]])
-    fig, ax = plt.subplots(figsize=(5.6, 0.3 * max(len(shown), 4) + 1.4))
+    fig, ax = plt.subplots(figsize=(5.6, 0.3 * max(len(shown), 4) + 1.6))
     y = np.arange(len(shown))[::-1]
-    sig = (shown["q"] < alpha).to_numpy() if "q" in shown.columns else np.ones(len(shown), dtype=bool)
-    base = [CITY_COLOURS[city] if s > 0 else GREY for s in shown["statistic"]]
-    ax.barh(y, shown["statistic"], color=[b if ok else "white" for b, ok in zip(base, sig)],
+    over = (shown["log_ratio"] > 0).to_numpy()
+    q = np.where(over, shown["q"], shown["q_under"])
+    sig = q < alpha
+    base = [CITY_COLOURS[city] if o else GREY for o in over]
+    ax.barh(y, shown["log_ratio"], color=[b if ok else "white" for b, ok in zip(base, sig)],
             edgecolor=base, hatch=[None if ok else "///" for ok in sig], linewidth=0.8)
     ax.set_yticks(y, [with_gloss(t) for t in shown["feature"]])
     ax.axvline(0, color="black", lw=0.6)
-    ax.set_xlabel("signed chi-squared keyness")
-    handles = [Patch(color=CITY_COLOURS[city], label=f"over-used in {city}"),
-               Patch(color=GREY, label=f"over-used in the {reference}")]
+    ax.set_xlabel(f"log2 ratio of the shares of firms using the term:\n{city} over the {reference}\n"
+                  f"({LOG_RATIO_SMOOTHING:g} added to each count)")
+    handles = [Patch(color=CITY_COLOURS[city], label=f"over-used by {city}'s firms"),
+               Patch(color=GREY, label=f"over-used by the {reference}' firms")]
     if not sig.all():
         handles.append(Patch(facecolor="white", edgecolor="#444444", hatch="///",
                              label="hatched: does not survive the correction"))
-    ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1,
+    ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1,
               fontsize=11)
     fig.tight_layout()
     return mark_simulated(fig, simulated)

@@ -1,4 +1,32 @@
-"""Keyness, frequencies and similarity as quanteda.textstats (0.97) computes them.
+"""Keyness with the firm as the unit, and quanteda's token-level keyness beside it.
+
+**Firm-level keyness** (:func:`firm_keyness`, what the book calls "key" or "over-used").  A firm
+is one observation: for every feature, ``firms_target`` (a) is how many target firms use it at
+least once and ``firms_reference`` (b) how many reference firms do, out of n_t and n_r firms
+(N = n_t + n_r, K = a + b).  How often a firm repeats a word does not count, so a long web page
+that repeats its own vocabulary is still one firm.
+
+* ``p``: one-sided Fisher exact test for over-use by the target, P(X >= a) for X hypergeometric
+  (N firms, K of them using the feature, n_t drawn): ``scipy.stats.hypergeom.sf(a - 1, N, K,
+  n_t)``, equal to ``scipy.stats.fisher_exact([[a, b], [n_t - a, n_r - b]],
+  alternative="greater")``.  Under shuffled city labels this p is exact (conservative through
+  discreteness) whatever the firms' texts look like, because only the labels are random.
+* ``p_under``: the same test in the other direction, P(X <= a) (``hypergeom.cdf``), so that a
+  figure can show what the target under-uses; ``q_under`` is its own Benjamini-Hochberg family.
+  Only ``q`` (over-use) decides what is key.
+* ``q``: ``p`` Benjamini-Hochberg adjusted over all features of the table (:func:`bh_adjust`).
+* ``log_ratio``: the effect size, log2 of the target's share of firms using the feature over
+  the reference's share, each share smoothed by adding 0.5 to each of the four cells (firms
+  with and without the feature in each group): log2(((a + 0.5) / (n_t + 1)) / ((b + 0.5) /
+  (n_r + 1))).  0 means the same share; 1 twice the share; -1 half.  The smoothing keeps a
+  feature absent from one group finite and pulls ratios built on a handful of firms towards 0.
+
+Rows are sorted by ``p`` ascending (the strongest evidence of over-use first; since BH is
+monotone, the key features are the first rows), ties by ``log_ratio`` descending, then feature
+in byte order; a feature no firm uses has NaN p and sorts last.  :func:`keyness_table` adds the
+token-level chi2 columns below, by feature, kept for comparison with the brief.
+
+**Token-level keyness as quanteda.textstats (0.97) computes it** (:func:`keyness`).
 
 ``keyness`` reproduces ``textstat_keyness(x, target, measure, correction)``: the target
 rows and the reference rows are summed into two groups and, for every feature, the 2x2
@@ -18,11 +46,16 @@ b  (N = a + b + c + d) gives
 The statistic is positive when the target's count exceeds its expected count
 E = (a+b)(a+c)/N, otherwise negative (a tie is negative); p = 1 - F_chi2(|stat|, 1).
 With many features tested at once, ``q`` carries the Benjamini-Hochberg adjusted p-value
-over all features of the table (``adjust="bh"``, the default) or p itself (``"none"``);
-:func:`key_terms` keeps the over-used terms whose q is below alpha.
+over all features of the table (``adjust="bh"``, the default) or p itself (``"none"``).
 Rows are sorted by statistic, descending, ties by feature name in byte order.  A feature
 absent from both groups has an undefined statistic (NaN, as in quanteda) and sorts last.
-All of it is numpy over all features at once.
+This p treats every occurrence of a word as an independent draw: a firm that repeats a word
+counts as many observations, so under shuffled city labels it finds "key" terms far more often
+than alpha says (the tests measure how often).  The book shows it beside the firm-level test,
+for comparison with the brief, and decides nothing with it.
+
+:func:`key_terms` keeps the rows of a table whose over-use q is below alpha.  All of it is
+numpy over all features at once.
 """
 
 from __future__ import annotations
@@ -36,13 +69,15 @@ from scipy.special import chdtrc as _chi2_sf  # survival function of chi2; cheap
 
 from . import text as _text
 
-__all__ = ["keyness", "frequency_table", "cosine_similarity", "city_keyness", "bh_adjust",
-           "key_terms", "MEASURES", "CORRECTIONS", "ADJUSTMENTS"]
+__all__ = ["keyness", "firm_keyness", "keyness_table", "document_frequencies", "over_use_p", "under_use_p",
+           "log_ratio", "frequency_table", "cosine_similarity", "bh_adjust", "key_terms", "MEASURES",
+           "CORRECTIONS", "ADJUSTMENTS", "LOG_RATIO_SMOOTHING", "TOKEN_COLUMNS"]
 
 MEASURES = ("chi2", "lr", "pmi")
 CORRECTIONS = ("default", "yates", "williams", "none")
 ADJUSTMENTS = ("bh", "none")  # multiplicity adjustment of keyness p-values (parameter keyness_adjust)
 _EPS = 1e-9
+LOG_RATIO_SMOOTHING = 0.5  # added to each cell of a feature's 2x2 table of firms before the log ratio
 
 
 def _two_rows(counts, target) -> tuple[np.ndarray, np.ndarray]:
@@ -153,9 +188,13 @@ def bh_adjust(p) -> np.ndarray:
 
 
 def key_terms(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
-    """The rows of a keyness table whose term the target over-uses (statistic > 0) with
-    q < ``alpha``, in keyness order. Without a ``q`` column, p is used."""
+    """The rows of a keyness table whose term the target over-uses with q < ``alpha`` (p without
+    a ``q`` column), in the table's order.  On a firm-level table (:func:`firm_keyness`, with a
+    ``log_ratio`` column) q is the one-sided over-use test and decides alone; on quanteda's
+    token table (:func:`keyness`) the statistic's sign gives the direction."""
     col = "q" if "q" in table.columns else "p"
+    if "log_ratio" in table.columns:
+        return table[table[col] < alpha]
     return table[(table["statistic"] > 0) & (table[col] < alpha)]
 
 
@@ -250,19 +289,94 @@ def cosine_similarity(matrix) -> np.ndarray:
     return sim
 
 
-def city_keyness(firms: pd.DataFrame, city: str, text_fields=_text.DEFAULT_TEXT_FIELDS,
-                 measure: str = "chi2", correction: str = "default", min_df: int = 1,
-                 domain_stoplist: bool = False, language: str | None = None,
-                 adjust: str = "bh") -> pd.DataFrame:
-    """Keyness of one city's firms against the firms of the other cities."""
-    if "city" not in firms.columns:
-        raise ValueError("city_keyness: the firms table has no 'city' column")
-    target = (firms["city"] == city).fillna(False).to_numpy(dtype=bool)
-    if not target.any():
-        raise ValueError(f"city_keyness: no firm in {city!r}")
-    lang = language or _text.text_language(text_fields)
-    mat, feats = _text.document_term_matrix(
-        _text.firm_texts(firms, text_fields), language=lang, min_df=min_df,
-        domain_stoplist=domain_stoplist,
-    )
-    return keyness(mat, target, feats, measure=measure, correction=correction, adjust=adjust)
+# ----------------------------------------------------------------------------- firm level
+TOKEN_COLUMNS = {"statistic": "chi2", "p": "p_chi2", "q": "q_chi2"}  # keyness()'s names in keyness_table
+
+
+def _binary_rows(docs) -> sp.csr_matrix:
+    mat = sp.csr_matrix(docs)
+    out = mat.copy()
+    out.data = (out.data != 0).astype(np.int64)
+    out.eliminate_zeros()
+    return out
+
+
+def document_frequencies(docs, target) -> tuple[np.ndarray, np.ndarray]:
+    """Per feature, how many ``target`` rows and how many other rows have a non-zero count."""
+    return _two_rows(_binary_rows(docs), target)
+
+
+def over_use_p(a, k, n, total) -> np.ndarray:
+    """One-sided Fisher exact p for over-use: P(X >= a) for X ~ hypergeometric(``total`` rows,
+    ``k`` of them with the feature, ``n`` target rows drawn).  Broadcasts, so a matrix of target
+    counts (one row per shuffle of the labels) is tested in one call."""
+    from scipy.stats import hypergeom  # imported here: scipy.stats takes over half a second to import
+
+    return hypergeom.sf(np.asarray(a) - 1, total, k, n)
+
+
+def under_use_p(a, k, n, total) -> np.ndarray:
+    """One-sided Fisher exact p for under-use: P(X <= a), X as in :func:`over_use_p`."""
+    from scipy.stats import hypergeom
+
+    return hypergeom.cdf(a, total, k, n)
+
+
+def log_ratio(a, b, n_target, n_reference, smoothing: float = LOG_RATIO_SMOOTHING) -> np.ndarray:
+    """log2 of the target's share of rows with the feature over the reference's, ``smoothing``
+    added to each of the four cells: log2(((a + s) / (n_t + 2s)) / ((b + s) / (n_r + 2s)))."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    s = smoothing
+    return np.log2((a + s) / (n_target + 2 * s)) - np.log2((b + s) / (n_reference + 2 * s))
+
+
+def firm_keyness(docs, target, features, adjust: str = "bh", sort: bool = True) -> pd.DataFrame:
+    """Keyness of the ``target`` rows (firms) against all other rows, with the firm as the
+    unit (see the module's docstring).  Returns columns feature, firms_target,
+    firms_reference, log_ratio, p, q, p_under, q_under."""
+    if adjust not in ADJUSTMENTS:
+        raise ValueError(f"keyness_adjust must be one of {ADJUSTMENTS}, got {adjust!r}")
+    features = [str(f) for f in features]
+    a, b = document_frequencies(docs, target)
+    if len(features) != len(a):
+        raise ValueError(f"keyness: {len(features)} feature names for {len(a)} columns")
+    target = np.asarray(target)
+    n_t, n_r = int(target.sum()), int((~target).sum())
+    k = a + b
+    used = k > 0
+    p = np.where(used, over_use_p(a, k, n_t, n_t + n_r), np.nan)
+    p_under = np.where(used, under_use_p(a, k, n_t, n_t + n_r), np.nan)
+    lr = np.where(used, log_ratio(a, b, n_t, n_r), np.nan)
+    adjusted = bh_adjust if adjust == "bh" else (lambda x: x)
+    out = pd.DataFrame({
+        "feature": features,
+        "firms_target": a.astype(np.int64),
+        "firms_reference": b.astype(np.int64),
+        "log_ratio": lr,
+        "p": p,
+        "q": adjusted(p),
+        "p_under": p_under,
+        "q_under": adjusted(p_under),
+    })
+    return _firm_order(out) if sort else out
+
+
+def _firm_order(table: pd.DataFrame) -> pd.DataFrame:
+    """Over-use p ascending (NaN last), then log ratio descending, then feature in byte order."""
+    if not len(table):
+        return table
+    p, lr = table["p"].to_numpy(), table["log_ratio"].to_numpy()
+    order = np.lexsort((_byte_key(table["feature"].tolist()), -np.nan_to_num(lr, nan=-np.inf),
+                        np.where(np.isnan(p), np.inf, p)))
+    return table.iloc[order].reset_index(drop=True)
+
+
+def keyness_table(docs, target, features, adjust: str = "bh", correction: str = "default") -> pd.DataFrame:
+    """The table the book shows for one target: :func:`firm_keyness` (which decides what is
+    key, and sets the order) with quanteda's token-level chi2 beside it (:func:`keyness`,
+    ``measure="chi2"``), renamed chi2, p_chi2, q_chi2, with its token counts n_target and
+    n_reference."""
+    firm = firm_keyness(docs, target, features, adjust=adjust, sort=False)
+    token = keyness(docs, target, features, measure="chi2", correction=correction, adjust=adjust, sort=False)
+    token = token.drop(columns="feature").rename(columns=TOKEN_COLUMNS)
+    return _firm_order(pd.concat([firm, token], axis=1))

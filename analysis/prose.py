@@ -152,27 +152,54 @@ def founding_years(firms) -> str:
             f"in everything else).\n")
 
 
+def _terms(n: int) -> str:
+    return f"{n} term" if n == 1 else f"{n} terms"
+
+
 def key_terms_sentence(table, city: str, adjust: str = "bh", alpha: float | None = None) -> str:
-    """How many of a city's over-used terms survive the multiplicity correction, in words."""
+    """How many terms the city's firms over-use by the firm-level test (the one that decides),
+    before and after the multiplicity correction, in words; then, for comparison with the
+    brief, how many quanteda's token-level chi-squared would call over-used and how many of
+    those the firm-level test keeps."""
     from .tables import KEY_ALPHA, key_counts
 
     alpha = KEY_ALPHA if alpha is None else alpha
     k = key_counts(table, alpha)
     level = f"{100 * alpha:g}%"
+    test = "the one-sided Fisher test on the number of firms using each term"
     if adjust == "none":
         if k["uncorrected"] == 0:
-            return f"No term is over-used in {city} at the {level} level (no multiplicity correction)."
-        return (f"{k['uncorrected']} terms are over-used in {city} at p < {alpha:g}, with no correction "
-                "for testing every term at once (parameter `keyness_adjust: none`); some of these "
-                "would be expected by chance alone.")
-    if k["survive"] == 0:
-        return (f"**No term survives** the Benjamini–Hochberg correction in {city}: none is over-used "
-                f"at a false discovery rate of {level}, although {k['uncorrected']} would pass p < "
-                f"{alpha:g} taken one at a time. The strongest terms are shown below as candidates, "
-                "not as findings.")
-    return (f"{k['survive']} of the {k['uncorrected']} terms with p < {alpha:g} in {city} survive the "
-            f"Benjamini–Hochberg correction (q < {alpha:g}) and are called over-used; the others are "
-            "shown as candidates only.")
+            text = (f"No term is over-used by {city}'s firms at the {level} level by {test} "
+                    "(no multiplicity correction).")
+        else:
+            text = (f"{_terms(k['uncorrected'])} {'is' if k['uncorrected'] == 1 else 'are'} over-used by "
+                    f"{city}'s firms at p < {alpha:g} by {test}, with no correction for testing every term "
+                    "at once (parameter `keyness_adjust: none`); some of these would be expected by chance alone.")
+    elif k["survive"] == 0:
+        text = (f"**No term survives** the Benjamini–Hochberg correction in {city}: by {test}, none is "
+                f"over-used at a false discovery rate of {level}")
+        if k["uncorrected"]:
+            text += (f", although {_terms(k['uncorrected'])} would pass p < {alpha:g} taken one at a time. "
+                     "The strongest terms are shown below as candidates, not as findings.")
+        else:
+            text += f", and none would pass p < {alpha:g} even taken one at a time."
+    else:
+        text = (f"{k['survive']} of the {_terms(k['uncorrected'])} with p < {alpha:g} in {city} by {test} "
+                f"survive the Benjamini–Hochberg correction (q < {alpha:g}) and are called over-used; the "
+                "others are shown as candidates only.")
+    if "chi2" in k:
+        cut = f"p < {alpha:g}" if adjust == "none" else f"q < {alpha:g}"
+        text += (f" For comparison with the brief, quanteda's token-level chi-squared, which counts every "
+                 f"repetition of a word as new evidence, would call {_terms(k['chi2'])} over-used at {cut}")
+        both, n = k["chi2_and_firm"], k["chi2"]
+        if n == 1:
+            text += "; it " + ("also passes" if both else "does not pass") + " the firm-level test."
+        elif n:
+            text += "; " + ("all of them also pass" if both == n else "none of them passes" if both == 0
+                            else f"{both} of them also {'passes' if both == 1 else 'pass'}") + " the firm-level test."
+        else:
+            text += "."
+    return text
 
 
 def modal_phrase(dim: str, m) -> str:
@@ -192,7 +219,7 @@ def city_findings(report, dims=("application", "customer", "geography", "investo
     import pandas as pd
 
     from . import labels
-    from .tables import agreement, pct, top_terms
+    from .tables import KEY_ALPHA, agreement, pct, top_terms
 
     if report.n_firms == 0:
         return (f"This corpus has no firm in {report.city}, so this chapter has nothing to show about "
@@ -214,12 +241,14 @@ def city_findings(report, dims=("application", "customer", "geography", "investo
         )
     terms = top_terms(report.keyness, 5)
     if terms:
-        lines.append("- **Most key terms** against the other two cities (surviving the correction): "
+        lines.append("- **Most key terms** against the other two cities (firm-level test, surviving the "
+                     "correction): "
                      + ", ".join(f"*{escape(t)}*" for t in terms) + ".")
     else:
-        lines.append("- **Key terms**: no term is over-used once the correction for testing every "
-                     "term is applied." if adjust == "bh" else
-                     "- **Key terms**: no term is over-used at the 5% level.")
+        lines.append("- **Key terms**: by the firm-level test, no term is over-used once the correction for "
+                     "testing every term is applied." if adjust == "bh" else
+                     f"- **Key terms**: by the firm-level test, no term is over-used at the {100 * KEY_ALPHA:g}% "
+                     "level.")
     return "\n".join(lines) + "\n"
 
 
@@ -261,7 +290,7 @@ def named_firms(firms) -> str:
 
 def figure1_reading(weights) -> str:
     """What the rebuilt Figure 1 shows, computed from its terms: per city how many terms it is
-    given, how many survive the correction, its share of the summed keyness, its strongest
+    given, how many survive the correction, its share of the summed log ratio, its strongest
     surviving terms; and which city dominates the cloud (ties said as ties)."""
     from .palette import CITIES
 
@@ -275,13 +304,14 @@ def figure1_reading(weights) -> str:
         surv = mine[mine["survives"]] if "survives" in mine.columns else mine
         top = ", ".join(f"*{escape(t)}*" for t in surv["term"].head(3))
         parts.append(f"{c} is given {len(mine)} terms, {len(surv)} of them surviving the correction"
-                     + (f" (strongest: {top})" if top else "") + f", and {100 * shares[c]:.0f}% of the summed keyness")
+                     + (f" (strongest: {top})" if top else "")
+                     + f", and {100 * shares[c]:.0f}% of the summed log ratio")
     best = max(shares.values())
     leaders = [c for c in CITIES if abs(shares[c] - best) < 1e-12]
     lead = (f"{leaders[0]}'s terms weigh most in the cloud" if len(leaders) == 1
             else "the cloud's weight is tied between " + " and ".join(leaders))
     n_surv = int(weights["survives"].sum()) if "survives" in weights.columns else len(weights)
-    text = ("Reading the cloud: " + "; ".join(parts) + f". Overall {lead}. Of the {len(weights)} terms drawn, "
+    text = ("Reading the cloud (a term's size is its log ratio): " + "; ".join(parts) + f". Overall {lead}. Of the {len(weights)} terms drawn, "
             f"{n_surv} survive the correction")
     text += (", so most of what the cloud shows could be chance and should be read as a sketch, not as evidence."
              if n_surv * 2 < len(weights) else ".")

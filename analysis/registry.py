@@ -32,9 +32,12 @@ def _city_tables() -> list[Entry]:
         chapter = f"0{4 + i}_{city.lower()}"
         low = city.lower()
         out += [
-            Entry(f"keyness_{low}", f"The terms {city}'s firms use most often relative to the other "
-                  "two cities, by signed chi-squared keyness, with p and the Benjamini–Hochberg q "
-                  "beside it; only terms marked as surviving the correction are called over-used.",
+            Entry(f"keyness_{low}", f"The terms with the strongest evidence that {city}'s firms use "
+                  "them more often than the other two cities' firms: how many firms use each term, the "
+                  "log2 ratio of the two shares of firms, and the firm-level Fisher test's p and "
+                  "Benjamini–Hochberg q, which decide what is key; then quanteda's token-level "
+                  "chi-squared with its q, the token counts and the term's rank by chi-squared, kept "
+                  "for comparison with the brief; sortable by any column.",
                   chapter),
             Entry(f"{low}_examples", f"Three firms of {city} chosen by a fixed rule as typical of the "
                   "city's coded profile (not by hand).", chapter),
@@ -70,7 +73,8 @@ TABLES: tuple[Entry, ...] = (
     Entry("brief_business_type_check", "The codebook's business-type table applied to the brief's own "
           "customer and geography cells, beside the brief's business-type cell.", "07_comparison"),
     Entry("figure1_terms", "The terms drawn in the rebuilt Figure 1, with the city each is "
-          "assigned to, its keyness, q and whether it survives the correction.", "07_comparison"),
+          "assigned to, its log2 ratio (weight, its size in the cloud), the firm-level p and q and "
+          "whether it survives the correction.", "07_comparison"),
     Entry("city_similarity", "Cosine similarity of the cities' tf-idf term profiles (1: the "
           "same proportions; 0: no shared term).", "07_comparison"),
     Entry("convergence_firms_per_cohort", "Firms per city and founding-year cohort.", "08_convergence"),

@@ -155,13 +155,21 @@ def agreement(row, brief: str) -> str:
 
 # ----------------------------------------------------------------------------- keyness
 KEY_ALPHA = 0.05  # level at which a term counts as key (on q, or on p with keyness_adjust none)
+KEYNESS_COLUMNS = {  # the columns of a city's keyness table, with their dtypes (an empty table has them too)
+    "feature": str, "firms_target": int, "firms_reference": int, "log_ratio": float, "p": float,
+    "q": float, "p_under": float, "q_under": float, "chi2": float, "p_chi2": float, "q_chi2": float,
+    "n_target": int, "n_reference": int,
+}
 
 
 @shared
 def city_keyness_tables(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS, min_df: int = 1,
-                        measure: str = "chi2", adjust: str = "bh") -> dict[str, pd.DataFrame]:
-    """Keyness of each city against the other two, on one document-term matrix, with q-values
-    (``adjust`` is the parameter ``keyness_adjust``: ``bh`` or ``none``)."""
+                        adjust: str = "bh") -> dict[str, pd.DataFrame]:
+    """Keyness of each city against the other two, on one document-term matrix
+    (:func:`analysis.keyness.keyness_table`): the firm-level Fisher test on the number of firms
+    using each term, which decides what is key and orders the rows (over-use p ascending, then
+    log ratio), with quanteda's token-level chi2 beside it for comparison with the brief
+    (``adjust`` is the parameter ``keyness_adjust``: ``bh`` or ``none``, for both q columns)."""
     lang = text.text_language(text_fields)
     mat, feats = text.document_term_matrix(text.firm_texts(firms, text_fields), language=lang,
                                            min_df=min_df)
@@ -172,12 +180,21 @@ def city_keyness_tables(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELD
     for c in CITIES:
         target = city == c
         if target.any() and not target.all() and mat.shape[1] and mat.sum() > 0:
-            out[c] = kn.keyness(mat, target, feats, measure=measure, adjust=adjust)
+            out[c] = kn.keyness_table(mat, target, feats, adjust=adjust)
         else:  # no firm, every firm, or no term: nothing to compare, an empty table
-            out[c] = pd.DataFrame({"feature": pd.Series(dtype=str), "statistic": pd.Series(dtype=float),
-                                   "p": pd.Series(dtype=float), "q": pd.Series(dtype=float),
-                                   "n_target": pd.Series(dtype=int), "n_reference": pd.Series(dtype=int)})
+            out[c] = pd.DataFrame({k: pd.Series(dtype=t) for k, t in KEYNESS_COLUMNS.items()})
     return out
+
+
+def over_used(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose term the target's firms use more often than the reference's (positive log
+    ratio), surviving or not, in the table's order (strongest evidence of over-use first)."""
+    return table[table["log_ratio"] > 0]
+
+
+def survives(table: pd.DataFrame, alpha: float = KEY_ALPHA) -> pd.Series:
+    """Per row, whether the firm-level over-use test survives: q < ``alpha`` (p without q)."""
+    return table["q" if "q" in table.columns else "p"] < alpha
 
 
 def top_terms(table: pd.DataFrame, n: int = 5, alpha: float = KEY_ALPHA) -> list[str]:
@@ -186,18 +203,32 @@ def top_terms(table: pd.DataFrame, n: int = 5, alpha: float = KEY_ALPHA) -> list
 
 
 def focus_terms(table: pd.DataFrame, n: int = 4, alpha: float = KEY_ALPHA) -> pd.DataFrame:
-    """The ``n`` terms the target over-uses most (by keyness, surviving or not), with a
-    ``survives`` column: whether q < ``alpha``."""
-    top = table[table["statistic"] > 0].head(n)
-    return pd.DataFrame({"term": top["feature"].to_numpy(),
-                         "survives": (top["q"] < alpha).to_numpy() if "q" in top else (top["p"] < alpha).to_numpy()})
+    """The ``n`` terms with the strongest evidence that the target's firms over-use them
+    (surviving or not), with a ``survives`` column: whether the firm-level q < ``alpha``."""
+    top = over_used(table).head(n)
+    return pd.DataFrame({"term": top["feature"].to_numpy(), "survives": survives(top, alpha).to_numpy()})
 
 
 def key_counts(table: pd.DataFrame, alpha: float = KEY_ALPHA) -> dict[str, int]:
-    """How many terms the target over-uses at p < alpha before correction (``uncorrected``),
-    and how many survive the correction (``survive``)."""
-    over = table[table["statistic"] > 0]
-    return {"uncorrected": int((over["p"] < alpha).sum()), "survive": int(len(kn.key_terms(table, alpha)))}
+    """How many terms the target's firms over-use at p < alpha before correction
+    (``uncorrected``), how many survive the correction (``survive``), both by the firm-level
+    test; and, for comparison, how many quanteda's token-level chi2 calls over-used at q <
+    alpha (``chi2``) and how many of those the firm-level test keeps (``chi2_and_firm``)."""
+    key = kn.key_terms(table, alpha)
+    out = {"uncorrected": int((table["p"] < alpha).sum()), "survive": int(len(key))}
+    if "chi2" in table.columns:
+        col = "q_chi2" if "q_chi2" in table.columns else "p_chi2"
+        token = table[(table["chi2"] > 0) & (table[col] < alpha)]
+        out["chi2"] = int(len(token))
+        out["chi2_and_firm"] = int(token["feature"].isin(key["feature"]).sum())
+    return out
+
+
+def cloud_weights(table: pd.DataFrame, n: int = 40) -> dict[str, float]:
+    """A city cloud's terms: the ``n`` over-used terms with the strongest evidence (the table's
+    order), each sized by its log ratio (effect size)."""
+    top = over_used(table).head(n)
+    return dict(zip(top["feature"], top["log_ratio"]))
 
 
 def focus_cell(terms: pd.DataFrame) -> str:
@@ -215,22 +246,27 @@ def focus_cell(terms: pd.DataFrame) -> str:
 
 def comparison_weights(tables: dict[str, pd.DataFrame], n: int = 40,
                        alpha: float = KEY_ALPHA) -> pd.DataFrame:
-    """For Figure 1: each term goes to the city for which its (positive) keyness is largest;
-    keep each city's ``n`` strongest terms. Columns term, city, weight, q, survives (q < alpha
-    for that city)."""
+    """For Figure 1: each term over-used somewhere goes to the city whose log ratio for it is
+    largest (ties: the city first in CITIES); each city keeps its ``n`` terms with the strongest
+    evidence of over-use (smallest firm-level p, then largest log ratio). Columns term, city,
+    weight (the log ratio, the term's size in the cloud), p, q, survives (q < alpha for that
+    city)."""
     parts = []
     for c, t in tables.items():
         q = t["q"] if "q" in t.columns else t["p"]
-        parts.append(pd.DataFrame({"feature": t["feature"], "statistic": t["statistic"], "q": q, "city": c}))
-    long = pd.concat(parts)
-    long = long[long["statistic"] > 0].sort_values(["statistic", "feature"], ascending=[False, True])
-    best = long.drop_duplicates("feature", keep="first")
-    best = best.groupby("city", sort=False).head(n)
-    out = best.rename(columns={"feature": "term", "statistic": "weight"})[["term", "city", "weight", "q"]]
-    out["survives"] = out["q"] < alpha
+        parts.append(pd.DataFrame({"feature": t["feature"], "log_ratio": t["log_ratio"], "p": t["p"], "q": q,
+                                   "city": c, "rank": np.arange(len(t))}))
+    cols = ["term", "city", "weight", "p", "q", "survives"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
     order = {c: i for i, c in enumerate(CITIES)}
-    return out.sort_values(["city", "weight"], key=lambda s: s.map(order) if s.name == "city" else -s,
-                           ).reset_index(drop=True)
+    long = pd.concat(parts, ignore_index=True)
+    long = long[long["log_ratio"] > 0].assign(city_order=lambda d: d["city"].map(order))
+    best = long.sort_values(["log_ratio", "city_order"], ascending=[False, True]).drop_duplicates("feature")
+    best = best.sort_values(["city_order", "rank"]).groupby("city", sort=False).head(n)
+    out = best.rename(columns={"feature": "term", "log_ratio": "weight"})
+    out["survives"] = out["q"] < alpha
+    return out[cols].reset_index(drop=True)
 
 
 def group_similarity(firms: pd.DataFrame, text_fields=text.DEFAULT_TEXT_FIELDS) -> pd.DataFrame:
@@ -384,8 +420,8 @@ def typical_firms(coded: Coded, city: str, keyness_table: pd.DataFrame, k: int =
     """Example firms by a stated rule: among the city's firms whose dictionary codes match the
     city's modal application, customer and geography (as many of the three as possible; a tied
     mode matches any of its tied categories), those whose description carries the largest
-    summed keyness of the city's key terms that survive the correction; ties broken by
-    company_id."""
+    summed log ratio of the city's key terms (those that survive the firm-level correction);
+    ties broken by company_id."""
     in_city = (coded.firms["city"] == city).to_numpy()
     firms, codes = coded.firms[in_city], coded.codes[in_city]
     match = np.zeros(len(firms), dtype=int)
@@ -393,7 +429,7 @@ def typical_firms(coded: Coded, city: str, keyness_table: pd.DataFrame, k: int =
         tied = modal(coded, dim).loc[city, "tied"]
         match += codes[f"{dim}_label"].isin(list(tied)).to_numpy().astype(int)
     key = kn.key_terms(keyness_table, KEY_ALPHA)
-    weight = dict(zip(key["feature"], key["statistic"]))
+    weight = dict(zip(key["feature"], key["log_ratio"]))
     # the matrix of every firm that the key terms came from (shared with the keyness tables)
     mat, feats = text.document_term_matrix(text.firm_texts(coded.firms, text_fields),
                                            language=text.text_language(text_fields), min_df=1)
@@ -421,14 +457,30 @@ def city_report(coded: Coded, city: str, keyness_tables: dict[str, pd.DataFrame]
 
 
 def keyness_display(table: pd.DataFrame, n: int = 15) -> pd.DataFrame:
-    """The ``n`` most over-used terms of the target with counts and p-values, for the page."""
-    top = table[table["statistic"] > 0].head(n).copy()
-    top["p"] = top["p"].map(lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}")
-    top["statistic"] = top["statistic"].round(2)
-    top = top.rename(columns={"feature": "term", "statistic": "chi2 (signed)", "n_target": "count in city",
-                              "n_reference": "count in other two"})
-    top.insert(1, "gloss", top["term"].map(lambda t: text.gloss(t) or ""))
-    return top.reset_index(drop=True)
+    """The ``n`` terms with the strongest evidence that the target's firms over-use them (the
+    table's order), for the page: firms using the term in the city and in the other two, the
+    log ratio, the firm-level p and q and whether the term survives; then quanteda's token-level
+    chi2 with its q, its counts and the term's rank by chi2 among all terms (the brief's order;
+    the page's table sorts by any column)."""
+    chi2_rank = table["chi2"].rank(ascending=False, method="min")
+    top = over_used(table).head(n)
+    fmt_p = lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}"  # noqa: E731
+    shown = pd.DataFrame({
+        "term": top["feature"].to_numpy(),
+        "gloss": top["feature"].map(lambda t: text.gloss(t) or "").to_numpy(),
+        "firms in city": top["firms_target"].to_numpy(),
+        "firms in other two": top["firms_reference"].to_numpy(),
+        "log2 ratio": top["log_ratio"].round(2).to_numpy(),
+        "p (firms)": top["p"].map(fmt_p).to_numpy(),
+        "q (firms)": top["q"].round(3).to_numpy(),
+        "key": survives(top).to_numpy(),
+        "chi2 (tokens)": top["chi2"].round(2).to_numpy(),
+        "q (chi2)": top["q_chi2"].round(3).to_numpy(),
+        "count in city": top["n_target"].to_numpy(),
+        "count in other two": top["n_reference"].to_numpy(),
+        "rank by chi2": chi2_rank.loc[top.index].astype("Int64").to_numpy(),
+    })
+    return shown
 
 
 # ----------------------------------------------------------------------------- the data chapter
@@ -451,6 +503,8 @@ HEADINGS = {  # code names a reader should not see, in words
     "p_others": "p (others)", "mde_bound": "MDE bound", "power_planted": "power at planted strength",
     "firms_for_80pct": "firms for 80% power", "q": "q (BH)", "p_mcse": "MCSE of p", "mcse": "MCSE",
     "company_id": "company id", "n_target": "count in city", "n_reference": "count in other two",
+    "firms_target": "firms in city", "firms_reference": "firms in other two", "log_ratio": "log2 ratio",
+    "p_under": "p (under-use)", "q_under": "q (under-use)", "p_chi2": "p (chi2)", "q_chi2": "q (chi2)",
     "distinctiveness": "distinctiveness", "overall_gap": "overall gap",
     "gap_slope": "gap change per year", "gap_lo": "gap change, 95% low", "gap_hi": "gap change, 95% high",
     "beijing_slope": "Beijing's change", "beijing_lo": "Beijing's, 95% low", "beijing_hi": "Beijing's, 95% high",
@@ -510,7 +564,8 @@ def _links(cell: str) -> str:
     return "; ".join(out)
 
 
-SORTABLE = {"policy_events"}  # tables the page makes sortable by clicking a heading (_static/sortable.js)
+# tables the page makes sortable by clicking a heading (_static/sortable.js)
+SORTABLE = {"policy_events", *(f"keyness_{c.lower()}" for c in CITIES)}
 LINK_COLUMNS = {"source"}     # columns holding source URLs, shown as links
 
 

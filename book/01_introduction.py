@@ -71,10 +71,11 @@ Markdown(prose.corpus_notice(data))
 #
 # The chain runs in one direction. A corpus of firms (one row per firm, with its city,
 # founding year, descriptions and investors) is loaded and checked ({doc}`03_data`). The text is
-# tokenised and counted, and each city's vocabulary is compared with the other two cities'
-# using the keyness statistics quanteda computes. A reviewable dictionary, written from the
-# brief's category definitions, codes each firm's application, customer type and customer
-# geography; investor types give the investor portrait. These pieces rebuild the brief's Table 1
+# tokenised and counted, and each city's vocabulary is compared with the other two cities':
+# how many of the city's firms use each term against how many of the other firms do, with
+# quanteda's keyness statistic, which the brief used, beside it. A reviewable dictionary,
+# written from the brief's category definitions, codes each firm's application, customer type
+# and customer geography; investor types give the investor portrait. These pieces rebuild the brief's Table 1
 # and Figure 1 ({doc}`04_beijing`, {doc}`05_shanghai`, {doc}`06_shenzhen`, {doc}`07_comparison`).
 # The convergence claim becomes a decision rule on every dated firm, with founding year as a number
 # and three possible answers: the data support convergence, rule it out, or cannot tell

@@ -81,12 +81,21 @@ Markdown(prose.city_findings(report, adjust=keyness_adjust))
 #
 # ## Key terms
 #
-# {term}`Keyness` compares how often each term appears in Shanghai's descriptions with
-# how often it appears in the other two cities', using the chi-squared statistic with quanteda's
-# conventions (signed, positive for terms Shanghai over-uses) {cite:p}`benoit2018quanteda`. With
-# several hundred terms tested at once, some pass p < 0.05 by chance alone, so each p-value is
-# corrected by the {term}`Benjamini–Hochberg correction` {cite:p}`benjamini1995controlling`,
-# and only terms whose corrected value q stays below 0.05 are called over-used.
+# {term}`Keyness` here asks which terms more of Shanghai's firms use than the other two cities'
+# firms. The unit is the firm: for each term the book counts how many of Shanghai's firms use it at
+# least once and how many of the other firms do, and a one-sided {term}`Fisher exact test` on
+# these counts decides whether Shanghai's firms over-use it. A firm that repeats a word (as long
+# web pages do) is still one firm, so repetition alone cannot make a term look key. With several
+# hundred terms tested at once, some pass p < 0.05 by chance alone, so each p-value is corrected
+# by the {term}`Benjamini–Hochberg correction` {cite:p}`benjamini1995controlling`, and only
+# terms whose corrected value q stays below 0.05 are called over-used. How large the difference
+# is, the {term}`log ratio` says: 1 means twice the other cities' share of firms, −1 half.
+#
+# Beside this test the tables keep the statistic the brief used: quanteda's chi-squared on
+# token counts, signed, positive for terms Shanghai over-uses {cite:p}`benoit2018quanteda`. It
+# counts every occurrence of a word as a separate observation, so a few firms that repeat a word
+# can make it look key on their own. It is shown for comparison with the brief; nothing in this
+# book is called over-used because of it.
 
 # %% tags=["remove-input"]
 Markdown(prose.key_terms_sentence(report.keyness, CITY, keyness_adjust))
@@ -95,36 +104,38 @@ Markdown(prose.key_terms_sentence(report.keyness, CITY, keyness_adjust))
 fig = figures.keyness_bars(report.keyness, CITY, n=12, simulated=data.simulated)
 glue("fig_keyness", fig, display=False)
 figures.close(fig)
-cloud_terms = report.keyness[report.keyness["statistic"] > 0].head(40)
-survivors = tables.top_terms(report.keyness, n=len(cloud_terms))
-fig = figures.city_wordcloud(dict(zip(cloud_terms["feature"], cloud_terms["statistic"])), CITY,
-                             seed=int(seed), survivors=survivors, simulated=data.simulated)
+cloud = tables.cloud_weights(report.keyness, n=40)
+survivors = tables.top_terms(report.keyness, n=len(cloud))
+fig = figures.city_wordcloud(cloud, CITY, seed=int(seed), survivors=survivors, simulated=data.simulated)
 glue("fig_cloud", fig, display=False)
 figures.close(fig)
 
 # %% [markdown]
-# {numref}`fig-shanghai-keyness` ranks the strongest terms in both directions: read the length of
-# each bar as the strength of the contrast, and its fill as whether the contrast survives the
-# correction (solid) or could be chance (hatched). {numref}`fig-shanghai-cloud` draws the 40
-# terms Shanghai over-uses most as a cloud, with the same shading, and {numref}`tbl-keyness-shanghai`
-# lists the top terms with their counts, p and q.
+# {numref}`fig-shanghai-keyness` shows the terms with the strongest evidence in each direction:
+# read the length of each bar as the log ratio (how much more, or less, often Shanghai's firms use
+# the term), and its fill as whether the firm-level test survives the correction (solid) or the
+# contrast could be chance (hatched). {numref}`fig-shanghai-cloud` draws up to 40 terms that
+# Shanghai's firms over-use, those with the strongest evidence, as a cloud with the same shading, and
+# {numref}`tbl-keyness-shanghai` lists the top terms with both tests.
 #
 # ```{glue:figure} fig_keyness
 # :name: fig-shanghai-keyness
-# :alt: Horizontal bar chart of signed keyness: terms over-used in Shanghai in its colour at the top, terms over-used in the other two cities in grey at the bottom; bars of terms that do not survive the correction are hatched.
+# :alt: Horizontal bar chart of log ratios of the shares of firms using each term: terms Shanghai's firms over-use in its colour at the top, terms the other two cities' firms over-use in grey at the bottom; bars of terms that do not survive the correction are hatched.
 #
-# The twelve terms most over-used in Shanghai (purple) and in the other two cities (grey), by
-# signed chi-squared keyness. Hatched bars: the term does not survive the Benjamini–Hochberg
-# correction.
+# The twelve terms with the strongest evidence of over-use by Shanghai's firms (purple) and by the
+# other two cities' firms (grey), each bar as long as the term's log2 ratio of the shares of
+# firms using it. Hatched bars: the firm-level Fisher test does not survive the
+# Benjamini–Hochberg correction.
 # ```
 #
 # ```{glue:figure} fig_cloud
 # :name: fig-shanghai-cloud
-# :alt: Word cloud of the 40 terms Shanghai over-uses most, sized by keyness; terms that survive the correction in full purple, the others in a pale tint.
+# :alt: Word cloud of up to 40 terms Shanghai's firms over-use, sized by log ratio; terms that survive the correction in full purple, the others in a pale tint.
 #
-# Shanghai's 40 strongest terms, sized by keyness. Full purple (the colour of the brief's
-# Figure 1): the term survives the Benjamini–Hochberg correction (q < 0.05) and is over-used in
-# Shanghai; pale: among the strongest, but it could be chance.
+# Up to 40 terms Shanghai's firms over-use, those with the strongest evidence, each sized by its
+# log ratio. Full purple (the colour of the brief's Figure 1): the firm-level test survives the
+# Benjamini–Hochberg correction (q < 0.05), so Shanghai's firms over-use the term; pale: among the
+# strongest, but it could be chance.
 # ```
 
 # %% tags=["remove-input"]
@@ -146,8 +157,9 @@ Markdown(prose.named_firms(facts.named_firms(CITY)))
 #
 # The corpus's examples are chosen by a fixed rule, not by hand: among Shanghai's firms, those
 # whose coded application, customer and geography match the city's most common categories in as
-# many of the three as possible, ranked by the summed keyness of the city's key terms that
-# survive the correction (ties by company identifier). {numref}`tbl-shanghai-examples` lists them.
+# many of the three as possible, ranked by the summed log ratio of the city's key terms (those
+# that survive the correction of the firm-level test; ties by company identifier).
+# {numref}`tbl-shanghai-examples` lists them.
 
 # %% tags=["remove-input"]
 tables.html(tables.save(report.examples, "shanghai_examples", tables_dir, corpus=data))

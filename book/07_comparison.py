@@ -65,10 +65,11 @@ Markdown(prose.corpus_notice(data, short=True) + prose.absent_cities(data.firms)
 # Each cell of {numref}`tbl-table1` gives the category that the {term}`dictionary coder` (or,
 # for investors, the investor types) assigns most often among the city's firms, with its share of
 # the city's firms; where two categories share the top count the cell says *tie* and names both.
-# The business-focus row lists the four terms the city over-uses most by {term}`keyness`: those
-# that survive the {term}`Benjamini–Hochberg correction` first, the others in parentheses as
-# candidates. {numref}`tbl-table1-brief` is the brief's own Table 1, transcribed into
-# {download}`data/brief_table1.csv </files/data/brief_table1.csv>`, to read beside it.
+# The business-focus row lists the four terms with the strongest evidence that the city's firms
+# over-use them ({term}`keyness` with the firm as the unit, the one-sided {term}`Fisher exact test`
+# of the city chapters): those that survive the {term}`Benjamini–Hochberg correction` first, the
+# others in parentheses as candidates. {numref}`tbl-table1-brief` is the brief's own Table 1,
+# transcribed into {download}`data/brief_table1.csv </files/data/brief_table1.csv>`, to read beside it.
 
 # %% tags=["remove-input"]
 tables.html(t1_wide, index=True, name="table1")
@@ -119,10 +120,14 @@ for dim in ("application", "customer", "geography", "investor"):
 # products and services the firms describe, in black for Beijing, purple for Shanghai and blue
 # for Shenzhen, and the brief reads it as showing one type of description, Beijing's
 # public-service variety, coming to dominate {cite:p}`hai2022chinese`.
-# {numref}`fig-comparison-cloud` rebuilds the idea from this corpus. Every term that at least one
-# city over-uses is given to the city for which its keyness is largest, sized by that keyness and
-# coloured by that city; up to 40 terms per city are drawn. Terms that survive the
-# Benjamini–Hochberg correction are in full colour, the rest in a pale tint of the same colour.
+# {numref}`fig-comparison-cloud` rebuilds the idea from this corpus. Every term that more of one
+# city's firms use than the other two cities' firms is given to the city for which its
+# {term}`log ratio` is largest, sized by that log ratio and coloured by that city; per city the 40
+# terms with the strongest evidence of over-use (the firm-level test's p) are drawn. Terms whose
+# firm-level test survives the Benjamini–Hochberg correction are in full colour, the rest in a
+# pale tint of the same colour. Quanteda's chi-squared on token counts, the keyness statistic
+# of the brief's tool, is listed beside the firm-level test in each city chapter's key-term
+# table.
 
 # %% tags=["remove-input"]
 weights = tables.save(tables.comparison_weights(keyness_tables, n=40), "figure1_terms", tables_dir, corpus=data)
@@ -135,15 +140,16 @@ Markdown(prose.figure1_reading(weights))
 # %% [markdown]
 # ```{glue:figure} fig_comparison_cloud
 # :name: fig-comparison-cloud
-# :alt: Comparison word cloud: terms key for Beijing in black, for Shanghai in purple, for Shenzhen in blue, each sized by its keyness; terms that do not survive the correction in pale tints; a legend names the colours.
+# :alt: Comparison word cloud: terms key for Beijing in black, for Shanghai in purple, for Shenzhen in blue, each sized by its log ratio; terms that do not survive the correction in pale tints; a legend names the colours.
 #
 # Comparison word cloud of {glue:text}`cmp_n_terms` terms (up to 40 per city): Beijing black,
-# Shanghai purple, Shenzhen blue, as in the brief's Figure 1. Size is the term's chi-squared
-# keyness for the city it is most key for. Full colour: the term survives the
-# Benjamini–Hochberg correction (q < 0.05); pale: a top term that could be chance.
+# Shanghai purple, Shenzhen blue, as in the brief's Figure 1. Size is the term's log ratio (the
+# share of the city's firms using it over the other two cities' share) for the city where it is
+# largest. Full colour: the firm-level test survives the Benjamini–Hochberg correction
+# (q < 0.05); pale: a top term that could be chance.
 # ```
 #
-# The terms, their cities, keyness and q are listed in
+# The terms, their cities, log ratios, p and q are listed in
 # <a href="../tables/figure1_terms.csv"><code>figure1_terms.csv</code></a> among the build's
 # tables ({doc}`11_reproduce`).
 #

@@ -33,7 +33,7 @@ def _coded():
 
 
 def test_business_type_row_by_hand():
-    key = {c: pd.DataFrame({"feature": ["x"], "statistic": [1.0], "p": [0.01]})
+    key = {c: pd.DataFrame({"feature": ["x"], "log_ratio": [1.0], "p": [0.01]})
            for c in ("Beijing", "Shanghai", "Shenzhen")}
     t1 = tables.table1(_coded(), key).set_index(["row", "city"])
     row = "Business type (from customer and geography)"

@@ -39,8 +39,9 @@ def test_bad_gloss_file_names_row_and_column(tmp_path):
 
 
 def test_key_term_table_carries_glosses():
-    table = pd.DataFrame({"feature": ["钱包", "wallet"], "statistic": [5.0, 3.0], "p": [0.01, 0.02],
-                          "n_target": [3, 2], "n_reference": [1, 1]})
+    table = pd.DataFrame({"feature": ["钱包", "wallet"], "firms_target": [3, 2], "firms_reference": [1, 1],
+                          "log_ratio": [1.5, 1.0], "p": [0.01, 0.02], "q": [0.02, 0.02],
+                          "chi2": [5.0, 3.0], "q_chi2": [0.02, 0.04], "n_target": [3, 2], "n_reference": [1, 1]})
     shown = tables.keyness_display(table)
     assert list(shown["gloss"]) == ["wallet", ""]
 

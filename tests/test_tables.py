@@ -34,8 +34,9 @@ def _coded():
 
 
 def _keyness(terms):
-    return pd.DataFrame({"feature": terms, "statistic": [9.0, 5.0, -1.0][: len(terms)],
-                         "p": [0.001, 0.02, 0.3][: len(terms)], "n_target": 1, "n_reference": 1})
+    """A firm-level keyness table by hand (no q column: p decides)."""
+    return pd.DataFrame({"feature": terms, "log_ratio": [2.0, 1.0, -1.0][: len(terms)],
+                         "p": [0.001, 0.02, 0.3][: len(terms)], "firms_target": 1, "firms_reference": 1})
 
 
 def test_modal_and_shares_by_hand():
@@ -75,20 +76,23 @@ def test_table1_compares_with_the_brief():
 
 def test_comparison_weights_give_each_term_to_its_strongest_city():
     key = {
-        "Beijing": pd.DataFrame({"feature": ["ledger", "public"], "statistic": [2.0, 8.0], "p": 0.01}),
-        "Shanghai": pd.DataFrame({"feature": ["ledger", "bank"], "statistic": [5.0, 6.0], "p": 0.01}),
-        "Shenzhen": pd.DataFrame({"feature": ["ledger", "mining"], "statistic": [-3.0, 7.0], "p": 0.01}),
+        "Beijing": pd.DataFrame({"feature": ["ledger", "public"], "log_ratio": [0.5, 2.0], "p": [0.01, 0.02]}),
+        "Shanghai": pd.DataFrame({"feature": ["ledger", "bank"], "log_ratio": [1.5, 1.0], "p": [0.01, 0.02]}),
+        "Shenzhen": pd.DataFrame({"feature": ["ledger", "mining"], "log_ratio": [-1.0, 3.0], "p": 0.01}),
     }
     w = tables.comparison_weights(key).set_index("term")
-    assert w.loc["ledger", "city"] == "Shanghai" and w.loc["ledger", "weight"] == 5.0
+    assert w.loc["ledger", "city"] == "Shanghai" and w.loc["ledger", "weight"] == 1.5  # the cloud sizes by log ratio
     assert w.loc["public", "city"] == "Beijing"
     assert len(w) == 4
+    # each city keeps its n terms with the strongest evidence (its table's order), not the largest ratios
+    one = tables.comparison_weights(key, n=1)
+    assert dict(zip(one["city"], one["term"])) == {"Beijing": "public", "Shanghai": "ledger", "Shenzhen": "mining"}
 
 
 def test_typical_firms_follow_the_stated_rule():
     coded = _coded()
-    key = pd.DataFrame({"feature": ["public", "bureaus", "registry"], "statistic": [9.0, 4.0, 1.0],
-                        "p": [0.001, 0.01, 0.5], "n_target": 1, "n_reference": 1})
+    key = pd.DataFrame({"feature": ["public", "bureaus", "registry"], "log_ratio": [2.0, 1.0, 0.5],
+                        "p": [0.001, 0.01, 0.5], "firms_target": 1, "firms_reference": 1})
     ex = tables.typical_firms(coded, "Beijing", key, k=2)
     # f0 matches all three modal codes and carries public+bureaus; f1 matches all three, no key term
     assert list(ex["name"]) == ["Firm 0", "Firm 1"]
@@ -159,9 +163,9 @@ def test_group_similarity_is_one_for_identical_proportions_and_zero_for_disjoint
 
 def test_focus_row_sets_apart_terms_that_do_not_survive():
     coded = _coded()
-    k = pd.DataFrame({"feature": ["public", "bureaus", "ledger", "bank"], "statistic": [9.0, 5.0, 4.0, -1.0],
+    k = pd.DataFrame({"feature": ["public", "bureaus", "ledger", "bank"], "log_ratio": [2.0, 1.5, 1.0, -1.0],
                       "p": [0.001, 0.02, 0.03, 0.3], "q": [0.004, 0.04, 0.06, 0.4],
-                      "n_target": 1, "n_reference": 1})
+                      "firms_target": 1, "firms_reference": 1})
     key = {"Beijing": k, "Shanghai": k.assign(q=0.5), "Shenzhen": k}
     t1 = tables.table1(coded, key, n_terms=3).set_index(["row", "city"])
     assert t1.loc[("Business focus (key terms)", "Beijing"), "corpus"] == (
@@ -170,19 +174,36 @@ def test_focus_row_sets_apart_terms_that_do_not_survive():
         "no term survives the correction (top terms not surviving: public; bureaus; ledger)")
     assert tables.top_terms(k, 5) == ["public", "bureaus"]
     assert tables.key_counts(k) == {"uncorrected": 3, "survive": 2}
-    w = tables.comparison_weights({"Beijing": k, "Shanghai": k.assign(statistic=-k["statistic"]),
-                                   "Shenzhen": k.assign(statistic=-k["statistic"])}).set_index("term")
+    w = tables.comparison_weights({"Beijing": k, "Shanghai": k.assign(log_ratio=-k["log_ratio"]),
+                                   "Shenzhen": k.assign(log_ratio=-k["log_ratio"])}).set_index("term")
     assert w.loc["public", "survives"] and not w.loc["ledger", "survives"]
 
 
 def test_key_terms_sentences_say_how_many_survive():
-    k = pd.DataFrame({"feature": ["a", "b", "c"], "statistic": [9.0, 5.0, 4.0], "p": [0.001, 0.02, 0.03],
+    k = pd.DataFrame({"feature": ["a", "b", "c"], "log_ratio": [2.0, 1.0, 0.5], "p": [0.001, 0.02, 0.03],
                       "q": [0.003, 0.03, 0.06]})
-    assert prose.key_terms_sentence(k, "Beijing").startswith("2 of the 3 terms with p < 0.05 in Beijing survive")
+    firm_test = "by the one-sided Fisher test on the number of firms using each term"
+    assert prose.key_terms_sentence(k, "Beijing").startswith(
+        f"2 of the 3 terms with p < 0.05 in Beijing {firm_test} survive")
     none = prose.key_terms_sentence(k.assign(q=0.2), "Shenzhen")
-    assert "**No term survives**" in none and "3 would pass" in none
+    assert "**No term survives**" in none and "3 terms would pass" in none
     raw = prose.key_terms_sentence(k.assign(q=k["p"]), "Shanghai", adjust="none")
-    assert raw.startswith("3 terms are over-used in Shanghai at p < 0.05, with no correction")
+    assert raw.startswith(f"3 terms are over-used by Shanghai's firms at p < 0.05 {firm_test}, with no correction")
+    assert "chi-squared" not in raw  # a table without the token columns gets no comparison
+
+
+def test_key_terms_sentence_compares_the_token_test_from_the_numbers():
+    k = pd.DataFrame({"feature": ["a", "b", "c", "d"], "log_ratio": [2.0, 1.0, 0.5, -1.0],
+                      "p": [0.001, 0.02, 0.03, 0.9], "q": [0.003, 0.06, 0.06, 0.9],
+                      "chi2": [12.0, 9.0, -8.0, 7.0], "q_chi2": [0.01, 0.02, 0.01, 0.04]})
+    assert tables.key_counts(k) == {"uncorrected": 3, "survive": 1, "chi2": 3, "chi2_and_firm": 1}
+    text = prose.key_terms_sentence(k, "Beijing")
+    assert "quanteda's token-level chi-squared" in text
+    assert "would call 3 terms over-used at q < 0.05; 1 of them also passes the firm-level test." in text
+    one = prose.key_terms_sentence(k.assign(chi2=[-1.0, -1.0, -1.0, 7.0]), "Beijing")
+    assert "would call 1 term over-used at q < 0.05; it does not pass the firm-level test." in one
+    zero = prose.key_terms_sentence(k.assign(q_chi2=0.5), "Beijing")
+    assert zero.endswith("would call 0 terms over-used at q < 0.05.")
 
 
 def test_notices_say_which_corpus(tmp_path):
@@ -216,3 +237,27 @@ def test_pivot_headings_read_as_words_not_tuples():
     heads, rows, _ = tables.display_frame(wide, index=True)
     assert heads == ["dimension", "dictionary, a"]
     assert rows == [["customer", "0.9"]]
+
+
+def test_keyness_display_and_bars_show_the_firm_level_test_with_chi2_beside_it():
+    import numpy as np
+
+    from analysis import figures
+    from analysis import keyness as kn
+
+    counts = np.array([[3, 0, 1, 0], [2, 1, 1, 0], [1, 0, 0, 1], [0, 1, 1, 1], [0, 1, 0, 1], [0, 0, 1, 1]])
+    target = np.array([True, True, True, False, False, False])
+    table = kn.keyness_table(counts, target, ["state", "bank", "ledger", "token"])
+    shown = tables.keyness_display(table, n=10)
+    assert list(shown.columns) == ["term", "gloss", "firms in city", "firms in other two", "log2 ratio",
+                                   "p (firms)", "q (firms)", "key", "chi2 (tokens)", "q (chi2)",
+                                   "count in city", "count in other two", "rank by chi2"]
+    assert list(shown["term"]) == list(table.loc[table["log_ratio"] > 0, "feature"])  # firm-level order
+    ranks = dict(zip(shown["term"], shown["rank by chi2"]))
+    assert ranks["state"] == 1  # the largest chi2 of all terms
+    fig = figures.keyness_bars(table, "Beijing", n=3)
+    ax = fig.axes[0]
+    assert "log2 ratio" in ax.get_xlabel()
+    widths = sorted(round(p.get_width(), 6) for p in ax.patches)
+    assert widths == sorted(round(x, 6) for x in table["log_ratio"] if x != 0)
+    figures.close(fig)
