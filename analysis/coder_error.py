@@ -184,6 +184,36 @@ def check_set_error(coder: str = "dictionary", seed: int = 0, paths: dict | None
     return _error(CHECK_SETS, coder, confusions)
 
 
+def check_set_rates(coder: str = "dictionary", seed: int = 0, paths: dict | None = None) -> pd.DataFrame:
+    """The counts behind :func:`check_set_error`, pooled over the sets, for all items and per
+    language of the items: measure, language, hits, positives, false_hits, negatives,
+    sensitivity, false_positive_rate. The study draws from the pooled counts (``all``): its
+    simulated corpora are labels, without a language; the rows per language show how far the
+    rates differ between English, Chinese and mixed text."""
+    from . import checkset
+
+    preds = []
+    for path in checkset.available(paths).values():
+        check = checkset.load(path)
+        score = (checkset.score_dictionary(check) if coder == "dictionary"
+                 else checkset.score_supervised_cv(check, seed=int(seed)))
+        preds.append(score.predictions)
+    rows = []
+    if not preds:
+        return pd.DataFrame(rows)
+    pred = pd.concat(preds, ignore_index=True)
+    languages = ["all", *(lang for lang in checkset.LANGUAGES if (pred["language"] == lang).any())]
+    for measure, (dim, cat) in MEASURE_CATEGORIES.items():
+        for lang in languages:
+            part = pred if lang == "all" else pred[pred["language"] == lang]
+            truth, coded = part[dim].to_numpy() == cat, part[f"{dim}_label"].astype(str).to_numpy() == cat
+            r = Rates(int((truth & coded).sum()), int(truth.sum()), int((~truth & coded).sum()), int((~truth).sum()))
+            rows.append({"measure": measure, "language": lang, "hits": r.hits, "positives": r.positives,
+                         "false_hits": r.false_hits, "negatives": r.negatives, "sensitivity": r.sensitivity,
+                         "false_positive_rate": r.false_positive_rate})
+    return pd.DataFrame(rows)
+
+
 def sample_error(firms: pd.DataFrame, coder: str = "dictionary", text_fields=("description", "full_description"),
                  seed: int = 0, sample_path=None) -> CoderError | None:
     """The coder's error on the firms of ``firms`` that a coding sample codes (None when there is
@@ -310,5 +340,5 @@ def sample_size(share: float, guess: tuple[float, float] = SAMPLE_GUESS,
 
 
 __all__ = ["MEASURE_CATEGORIES", "MISSPECIFIED", "MIN_SEPARATION", "Rates", "Fixed", "CoderError", "from_confusion",
-           "check_set_error", "sample_error", "for_corpus", "misspecified", "corrected", "correction", "tipping_point",
-           "sample_size"]
+           "check_set_error", "check_set_rates", "sample_error", "for_corpus", "misspecified", "corrected",
+           "correction", "tipping_point", "sample_size"]

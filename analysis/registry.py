@@ -141,6 +141,9 @@ TABLES: tuple[Entry, ...] = (
             f"{dim} dimension of the held-out check set {held} (rows: adjudicated code; columns: "
             "the coder's).", "09_validation")
       for held in ("check_set", "check_set_fresh") for dim in ("application", "customer", "geography")),
+    Entry("validation_coder_error", "The coder's sensitivity and false-positive rate per share measure on "
+          "the check sets, pooled and per language of the items (the counts the power study draws from).",
+          "09_validation"),
     Entry("validation_this_corpus", "Both coders scored on this build's corpus.", "09_validation"),
     Entry("policy_evidence", "Per city, the shares of firms the brief's recommendations bear on: "
           "public-customer, crypto and mainly state-backed firms.", "10_policy"),

@@ -221,6 +221,20 @@ if len(cs_figures):
     abst = tables.save(abst.round(3), "validation_check_set_abstention", tables_dir)
     display(tables.html(abst, index=True))
 
+# %% [markdown]
+# The convergence verdict needs two rates of the coder per share measure: its sensitivity (of the
+# items truly in the category, the share it codes so) and its false-positive rate (of the others,
+# the share it codes so anyway; an abstention counts as not coded). Pooled over the check sets,
+# and per language of the items, for the coder of this build (the power study draws each
+# simulated corpus's coder from the pooled counts; its corpora are labels without a language):
+
+# %% tags=["remove-input"]
+from analysis import classify, coder_error
+
+error_rates = tables.save(coder_error.check_set_rates(coder or classify.DEFAULT_CODER, seed=seed),
+                          "validation_coder_error", tables_dir)
+tables.html(error_rates, digits=3)
+
 # %% tags=["hide-input"]
 if cs_held:
     held_score = checkset.score_dictionary(checkset.load(cs_found[cs_held]))

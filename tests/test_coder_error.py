@@ -152,3 +152,15 @@ def test_the_log_odds_part_must_hold_under_every_correction():
         assert (every[comp]["p_gap_logodds"] >= point[comp]["p_gap_logodds"]).all()
     assert any((every[c]["p_gap_logodds"] > point[c]["p_gap_logodds"]).any() for c in point)
     assert len(rates.candidates()) == 5 and rates.candidates()[0] == (rates.sensitivity, rates.false_positive_rate)
+
+
+def test_rates_per_language_add_up_to_the_pooled_counts_the_study_draws_from():
+    table = ce.check_set_rates("dictionary")
+    error = ce.check_set_error("dictionary")
+    cols = ["hits", "positives", "false_hits", "negatives"]
+    for measure in ce.MEASURE_CATEGORIES:
+        part = table[table["measure"] == measure].set_index("language")
+        r = error[measure]
+        assert part.loc["all", cols].tolist() == [r.hits, r.positives, r.false_hits, r.negatives]
+        assert part.drop(index="all")[cols].sum().tolist() == part.loc["all", cols].tolist()
+        assert set(part.index) == {"all", "en", "zh", "mixed"}
