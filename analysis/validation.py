@@ -434,12 +434,12 @@ def simulation_study(
     simulated at the label level: planted labels from :func:`analysis.simulate.simulate_labels`
     and coder flags drawn with the coder's error (``coder_error``, an
     :class:`analysis.coder_error.CoderError`; default the dictionary coder's on the check sets),
-    each corpus with its own draw of the error rates, and decided with the measured rates
-    (:func:`analysis.convergence_rule.decide`'s ``error``); ``true_error`` draws the flags from
-    another coder than the one measured (the misspecified coder); thousands of corpora cost seconds;
-    ``worlds`` :data:`POWER_WORLDS` keeps only no change and the convergence strengths, the
-    primary measure and comparison and the rule (the misspecified coder's power); each corpus gets the decision rule (roles ``supports`` and
-    ``rules out``) and the two older tests beside it.  Text measures need the words:
+    each corpus with its own draw of the error rates, so thousands of corpora cost seconds.
+    Each corpus gets the decision rule (roles ``supports`` and ``rules out``), corrected with the
+    measured rates (:func:`analysis.convergence_rule.decide`'s ``error``), and the two older
+    tests beside it. ``true_error`` draws the flags from another coder than the one measured
+    (the misspecified coder); ``worlds`` :data:`POWER_WORLDS` keeps only no change and the
+    convergence strengths, the primary measure and comparison and the rule.  Text measures need the words:
     ``text_replicates`` full corpora per world (no change, national drift, convergence), at
     most ``max_firms`` firms, ``text_n_perm`` permutations, in ``workers`` processes.
 
