@@ -40,6 +40,18 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
   document.querySelectorAll(".theme-switch[title]").forEach((icon) => icon.removeAttribute("title"));
+  // 5. The menu and contents buttons. Both themes bind their click handlers to the first
+  //    .primary-toggle (.secondary-toggle) of the page, which pydata-sphinx-theme hides in this
+  //    layout; the visible buttons in the book theme's header got none, so on a phone neither
+  //    the chapter list nor the page outline could be opened. A visible one now clicks the first.
+  ["primary-toggle", "secondary-toggle"].forEach((name) => {
+    const buttons = Array.from(document.querySelectorAll("." + name));
+    buttons.slice(1).forEach((button) => button.addEventListener("click", (event) => {
+      event.preventDefault();
+      event.stopPropagation();
+      buttons[0].click();
+    }));
+  });
   // 3. docutils marks the bibliography as a list without list items.
   document.querySelectorAll('.citation-list[role="list"]').forEach((list) => {
     Array.from(list.children).forEach((item) => item.setAttribute("role", "listitem"));

@@ -185,3 +185,33 @@ def test_every_page_reads_in_a_real_browser(browser, site):
             page.close()
         context.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_the_menu_and_contents_buttons_work(browser, site):
+    """Issue 24: the visible menu button opens the chapter list on a phone (and hides the sidebar
+    on a desktop), and the visible "Contents" button opens the page outline on a phone; both
+    themes bind their handlers to a hidden button of the same class."""
+    _, _, base = site
+    context = browser.new_context(viewport={"width": 390, "height": 900}, device_scale_factor=1)
+    page = context.new_page()
+    page.goto(base + "book/05_shanghai.html", wait_until="load")
+    assert not page.evaluate("() => document.querySelector('#pst-primary-sidebar-modal').open")
+    page.locator(".primary-toggle:visible").first.click()
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => document.querySelector('#pst-primary-sidebar-modal').open")
+    assert page.locator("#pst-primary-sidebar-modal a:visible", has_text="Convergence").count() >= 1
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(200)
+    page.locator(".secondary-toggle:visible").first.click()
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => document.querySelector('#pst-secondary-sidebar-modal').open")
+    context.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+    page = context.new_page()
+    page.goto(base + "book/05_shanghai.html", wait_until="load")
+    hidden = "() => document.querySelector('#pst-primary-sidebar').classList.contains('pst-sidebar-hidden')"
+    assert not page.evaluate(hidden)
+    page.locator(".primary-toggle:visible").first.click()
+    page.wait_for_timeout(200)
+    assert page.evaluate(hidden)
+    context.close()
