@@ -104,15 +104,40 @@ def _read_stamp(srcdir: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+#: what marks an address in _config.yml as not yet set by a publisher
+PLACEHOLDER_MARKS = ("PLACEHOLDER", "example.org", "example.com")
+REPOSITORY_BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
+
+
+def is_placeholder(url: str | None) -> bool:
+    """Whether an address of ``_config.yml`` is still the placeholder (or empty)."""
+    return not url or any(mark in url for mark in PLACEHOLDER_MARKS)
+
+
+def working_buttons(options: dict) -> dict:
+    """The theme options with only the buttons that lead somewhere: without a real repository
+    address no repository, issue, edit, Binder or JupyterHub button; without a real JupyterHub
+    address no JupyterHub button."""
+    options = dict(options)
+    launch = dict(options.get("launch_buttons") or {})
+    if is_placeholder(str(options.get("repository_url") or "")):
+        options.update({key: False for key in REPOSITORY_BUTTONS})
+        launch.update(binderhub_url="", jupyterhub_url="")
+    if is_placeholder(launch.get("jupyterhub_url")):
+        launch["jupyterhub_url"] = ""
+    options["launch_buttons"] = launch
+    return options
+
+
 def _config_inited(app, config) -> None:
     stamp = _read_stamp(app.srcdir)
     app.edition_stamp = stamp  # type: ignore[attr-defined]
-    options = dict(config.html_theme_options or {})
+    options = working_buttons(config.html_theme_options or {})
     options["extra_footer"] = (options.get("extra_footer") or "") + stamp_html(stamp)
     config.html_theme_options = options
     # the edit button opens book/NAME.py (the jupytext source authors edit), not the notebook
     repo = str(options.get("repository_url") or "").rstrip("/")
-    if repo:
+    if repo and options.get("use_edit_page_button"):
         branch = options.get("repository_branch") or "main"
         context = dict(config.html_context or {})
         context["edit_page_url_template"] = (

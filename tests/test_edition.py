@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ import pytest
 import yaml
 
 from analysis import edition
-from conftest import copy_repo
+from conftest import copy_repo, run_analysis
 
 ROOT = Path(__file__).resolve().parent.parent
 # The Citation File Format 1.2.0 schema, as shipped in the cffconvert 2.0.0 wheel
@@ -228,12 +229,48 @@ def test_every_page_carries_stamp_licence_and_edit_link_to_the_py(built_book):
         assert "bundled simulated corpus" in text and "CC BY 4.0" in text, page.name
         if page.name != "cite.html":  # the footer's link, relative to the page
             assert 'href="cite.html"' in text, page.name
-    intro = (html / "book" / "03_data.html").read_text(encoding="utf-8")
-    assert "/edit/main/book/03_data.py" in intro and "/edit/main/book/03_data.ipynb" not in intro
-    assert "mybinder.org/v2/gh/PLACEHOLDER-OWNER/chinese-blockchain-rerun/main?urlpath=lab/tree/book/03_data.ipynb" in intro
+    # the repository address is still the placeholder: no button leads to it (issue 24)
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "PLACEHOLDER" not in text and "example.org" not in text, page.name
     assert (html / "book" / "cite.html").exists()
     refs = (html / "book" / "references.html").read_text(encoding="utf-8")
     assert "Crunchbase" in refs and "Klingler-Vidra" in refs
+
+
+@pytest.mark.book
+def test_buttons_appear_once_a_publisher_sets_the_addresses(built_book, tmp_path):
+    """With a real repository and JupyterHub address in _config.yml, the edit button (on the
+    .py), the repository and issue buttons and the Binder and JupyterHub launch buttons appear."""
+    repo, _ = built_book
+    copy = tmp_path / "repo"
+    shutil.copytree(repo, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv", "node_modules"))
+    config = copy / "_config.yml"
+    text = config.read_text(encoding="utf-8")
+    text = text.replace("https://github.com/PLACEHOLDER-OWNER/chinese-blockchain-rerun",
+                        "https://github.com/an-owner/chinese-blockchain-rerun")
+    text = text.replace("https://hub.example.org", "https://hub.an-owner.org")
+    config.write_text(text, encoding="utf-8")
+    proc = run_analysis(copy, "build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "running" not in proc.stdout  # only the site is made again
+    data = (copy / "_build" / "html" / "book" / "03_data.html").read_text(encoding="utf-8")
+    assert "github.com/an-owner/chinese-blockchain-rerun/edit/main/book/03_data.py" in data
+    assert "mybinder.org/v2/gh/an-owner/chinese-blockchain-rerun/main?urlpath=lab/tree/book/03_data.ipynb" in data
+    assert "hub.an-owner.org/hub/user-redirect/git-pull" in data
+    assert "github.com/an-owner/chinese-blockchain-rerun/issues" in data
+
+
+def test_only_working_buttons_are_kept():
+    options = {"repository_url": "https://github.com/PLACEHOLDER-OWNER/x", "use_repository_button": True,
+               "use_issues_button": True, "use_edit_page_button": True,
+               "launch_buttons": {"binderhub_url": "https://mybinder.org", "jupyterhub_url": "https://hub.example.org"}}
+    kept = edition.working_buttons(options)
+    assert not any(kept[k] for k in edition.REPOSITORY_BUTTONS)
+    assert kept["launch_buttons"] == {"binderhub_url": "", "jupyterhub_url": ""}
+    real = edition.working_buttons({**options, "repository_url": "https://github.com/o/x"})
+    assert all(real[k] for k in edition.REPOSITORY_BUTTONS)
+    assert real["launch_buttons"] == {"binderhub_url": "https://mybinder.org", "jupyterhub_url": ""}
 
 
 def test_footer_links_the_cite_page_relative_to_each_page_and_the_pdf_when_published():
