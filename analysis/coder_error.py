@@ -133,11 +133,6 @@ class CoderError:
     def __getitem__(self, measure: str):
         return dict(self.rates)[measure]
 
-    def point(self, measure: str) -> tuple[float, float]:
-        """The measured (sensitivity, false-positive rate) of one measure."""
-        rates = self[measure]
-        return float(rates.sensitivity), float(rates.false_positive_rate)
-
     def candidates(self, measure: str) -> list[tuple[float, float]]:
         """The corrections the decision rule's log-odds part must hold under (:meth:`Rates.candidates`)."""
         return self[measure].candidates()
