@@ -69,7 +69,7 @@ from scipy.special import chdtrc as _chi2_sf  # survival function of chi2; cheap
 
 from . import text as _text
 
-__all__ = ["keyness", "firm_keyness", "keyness_table", "document_frequencies", "over_use_p", "under_use_p",
+__all__ = ["keyness", "firm_keyness", "keyness_table", "over_use_p", "under_use_p",
            "log_ratio", "frequency_table", "cosine_similarity", "bh_adjust", "key_terms", "MEASURES",
            "CORRECTIONS", "ADJUSTMENTS", "LOG_RATIO_SMOOTHING", "TOKEN_COLUMNS"]
 
@@ -198,29 +198,41 @@ def key_terms(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     return table[(table["statistic"] > 0) & (table[col] < alpha)]
 
 
+def _group_sums(counts, target, features, adjust: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The checks both keyness tests share (the adjustment's name, one name per column) and
+    the target's and the reference's column sums of ``counts``."""
+    if adjust not in ADJUSTMENTS:
+        raise ValueError(f"keyness_adjust must be one of {ADJUSTMENTS}, got {adjust!r}")
+    features = [str(f) for f in features]
+    a, b = _two_rows(counts, target)
+    if len(features) != len(a):
+        raise ValueError(f"keyness: {len(features)} feature names for {len(a)} columns")
+    return features, a, b
+
+
+def _adjusted(p, adjust: str) -> np.ndarray:
+    """p adjusted for testing every feature: Benjamini-Hochberg (``bh``) or not (``none``)."""
+    return bh_adjust(p) if adjust == "bh" else p
+
+
 def keyness(counts, target, features, measure: str = "chi2", correction: str = "default",
             sort: bool = True, adjust: str = "bh") -> pd.DataFrame:
     """Keyness of the ``target`` rows against all other rows (textstat_keyness).
 
     Returns columns feature, statistic, p, q (p adjusted by ``adjust``), n_target,
     n_reference."""
-    if adjust not in ADJUSTMENTS:
-        raise ValueError(f"keyness_adjust must be one of {ADJUSTMENTS}, got {adjust!r}")
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
     if correction not in CORRECTIONS:
         raise ValueError(f"correction must be one of {CORRECTIONS}, got {correction!r}")
-    features = [str(f) for f in features]
-    a, b = _two_rows(counts, target)
-    if len(features) != len(a):
-        raise ValueError(f"keyness: {len(features)} feature names for {len(a)} columns")
+    features, a, b = _group_sums(counts, target, features, adjust)
     stat = _statistic(a, b, measure, correction)
     p = _chi2_sf(1, np.abs(stat))
     out = pd.DataFrame({
         "feature": features,
         "statistic": stat,
         "p": p,
-        "q": bh_adjust(p) if adjust == "bh" else p,
+        "q": _adjusted(p, adjust),
         "n_target": a,
         "n_reference": b,
     })
@@ -301,11 +313,6 @@ def _binary_rows(docs) -> sp.csr_matrix:
     return out
 
 
-def document_frequencies(docs, target) -> tuple[np.ndarray, np.ndarray]:
-    """Per feature, how many ``target`` rows and how many other rows have a non-zero count."""
-    return _two_rows(_binary_rows(docs), target)
-
-
 def over_use_p(a, k, n, total) -> np.ndarray:
     """One-sided Fisher exact p for over-use: P(X >= a) for X ~ hypergeometric(``total`` rows,
     ``k`` of them with the feature, ``n`` target rows drawn).  Broadcasts, so a matrix of target
@@ -334,12 +341,7 @@ def firm_keyness(docs, target, features, adjust: str = "bh", sort: bool = True) 
     """Keyness of the ``target`` rows (firms) against all other rows, with the firm as the
     unit (see the module's docstring).  Returns columns feature, firms_target,
     firms_reference, log_ratio, p, q, p_under, q_under."""
-    if adjust not in ADJUSTMENTS:
-        raise ValueError(f"keyness_adjust must be one of {ADJUSTMENTS}, got {adjust!r}")
-    features = [str(f) for f in features]
-    a, b = document_frequencies(docs, target)
-    if len(features) != len(a):
-        raise ValueError(f"keyness: {len(features)} feature names for {len(a)} columns")
+    features, a, b = _group_sums(_binary_rows(docs), target, features, adjust)
     target = np.asarray(target)
     n_t, n_r = int(target.sum()), int((~target).sum())
     k = a + b
@@ -347,16 +349,15 @@ def firm_keyness(docs, target, features, adjust: str = "bh", sort: bool = True) 
     p = np.where(used, over_use_p(a, k, n_t, n_t + n_r), np.nan)
     p_under = np.where(used, under_use_p(a, k, n_t, n_t + n_r), np.nan)
     lr = np.where(used, log_ratio(a, b, n_t, n_r), np.nan)
-    adjusted = bh_adjust if adjust == "bh" else (lambda x: x)
     out = pd.DataFrame({
         "feature": features,
         "firms_target": a.astype(np.int64),
         "firms_reference": b.astype(np.int64),
         "log_ratio": lr,
         "p": p,
-        "q": adjusted(p),
+        "q": _adjusted(p, adjust),
         "p_under": p_under,
-        "q_under": adjusted(p_under),
+        "q_under": _adjusted(p_under, adjust),
     })
     return _firm_order(out) if sort else out
 
