@@ -154,29 +154,28 @@ def from_confusion(confusion: pd.DataFrame, category: str) -> Rates:
                  negatives=int(m.to_numpy().sum()) - positives)
 
 
+RATE_COUNTS = ("hits", "positives", "false_hits", "negatives")  # the fields of Rates, in order
+
+
 def _error(source: str, coder: str, confusions: dict[str, list[pd.DataFrame]]) -> CoderError:
     rates = []
     for measure, (dim, cat) in MEASURE_CATEGORIES.items():
         parts = [from_confusion(c, cat) for c in confusions.get(dim, [])]
-        rates.append((measure, Rates(*(int(sum(getattr(p, f) for p in parts))
-                                       for f in ("hits", "positives", "false_hits", "negatives")))))
+        rates.append((measure, Rates(*(int(sum(getattr(p, f) for p in parts)) for f in RATE_COUNTS))))
     return CoderError(source, coder, tuple(rates))
 
 
 def check_set_error(coder: str = "dictionary", seed: int = 0, paths: dict | None = None) -> CoderError:
     """The coder's error on the shipped check sets, pooled: the dictionary as it stands, the
     supervised coder by cross-validation within each set (every description coded by a model
-    that did not see it)."""
-    from . import checkset
-
-    confusions: dict[str, list] = {}
-    for path in checkset.available(paths).values():
-        check = checkset.load(path)
-        score = (checkset.score_dictionary(check) if coder == "dictionary"
-                 else checkset.score_supervised_cv(check, seed=int(seed)))
-        for dim, matrix in score.confusion.items():
-            confusions.setdefault(dim, []).append(matrix)
-    return _error(CHECK_SETS, coder, confusions)
+    that did not see it): the ``all`` rows of :func:`check_set_rates` (no counts without a
+    check set)."""
+    table = check_set_rates(coder, seed, paths)
+    rates = []
+    for measure in MEASURE_CATEGORIES:
+        row = table[(table["measure"] == measure) & (table["language"] == "all")] if len(table) else table
+        rates.append((measure, Rates(*(int(row[c].iloc[0]) if len(row) else 0 for c in RATE_COUNTS))))
+    return CoderError(CHECK_SETS, coder, tuple(rates))
 
 
 def check_set_rates(coder: str = "dictionary", seed: int = 0, paths: dict | None = None) -> pd.DataFrame:
