@@ -69,17 +69,18 @@ def post_hoc_entries(path=None) -> list[int]:
 
 
 def study_for(firms: pd.DataFrame, *, text_fields, coder: str, cohort_edges, n_subsamples: int, n_perm: int,
-              alpha: float, margin: float, seed: int, replicates: int, text_replicates: int) -> pd.DataFrame:
+              alpha: float, margin: float, seed: int, replicates: int, text_replicates: int,
+              error: coder_error.CoderError | None = None) -> pd.DataFrame:
     """The simulation study at the design of the corpus ``firms`` (its city sizes and founding
-    years) and with its coder's error (:func:`analysis.coder_error.for_corpus`), as the
-    convergence and validation pages both show it (one shared computation)."""
+    years) and with its coder's error (``error``, else :func:`analysis.coder_error.for_corpus`),
+    as the convergence and validation pages both show it (one shared computation)."""
     edges = [int(e) for e in cohort_edges]
     fields = [str(f) for f in text_fields]
     coder = coder or DEFAULT_CODER
     return validation.simulation_study(replicates=int(replicates), seed=int(seed), n_perm=int(n_perm),
                                        alpha=float(alpha), margin=float(margin), n_subsamples=int(n_subsamples),
                                        text_fields=fields, cohort_edges=edges, text_replicates=int(text_replicates),
-                                       coder_error=coder_error.for_corpus(firms, coder, fields, int(seed)),
+                                       coder_error=error or coder_error.for_corpus(firms, coder, fields, int(seed)),
                                        **validation.corpus_design(firms, edges))
 
 
@@ -100,7 +101,7 @@ def convergence_verdict(firms: pd.DataFrame, *, text_fields, coder: str, cohort_
     design = validation.corpus_design(firms, edges)
     study = study_for(firms, text_fields=fields, coder=coder, cohort_edges=edges, n_subsamples=n_subsamples,
                       n_perm=n_perm, alpha=alpha, margin=margin, seed=seed, replicates=replicates,
-                      text_replicates=text_replicates)
+                      text_replicates=text_replicates, error=error)
     by_size = validation.design_power(replicates=int(replicates), seed=int(seed), n_perm=int(n_perm),
                                       alpha=float(alpha), margin=float(margin), cohort_edges=edges,
                                       coder_error=error, **design)
