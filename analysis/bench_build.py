@@ -171,7 +171,7 @@ def large_corpus(path: Path, n: int, seed: int = 1) -> Path:
 
     from .bench_text import realistic_texts
     from .defaults import BRIEF_CITY_SIZES
-    from .palette import CITIES
+    from .defaults import CITIES
     from .simulate import simulate, write_csv
 
     total = sum(BRIEF_CITY_SIZES)

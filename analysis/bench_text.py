@@ -62,7 +62,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .palette import CITIES
+from .defaults import CITIES
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 _CHUNK = 50_000

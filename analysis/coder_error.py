@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from . import convergence_rule as rule
-from .palette import CITIES
+from .defaults import CITIES
 
 CI_LEVEL = 0.95
 

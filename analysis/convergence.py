@@ -53,7 +53,7 @@ from .coder_error import tipping_point as _tipping_point
 from .defaults import DEFAULT_SEED
 from .naive_bayes import BLOCK as _BLOCK
 from .naive_bayes import _as_csr, _balanced_accuracy_batch, _loo_nb_batch
-from .palette import CITIES
+from .defaults import CITIES
 from .resampling import (bootstrap_counts, bootstrap_designs, bootstrap_year_draws, decision_stable, ols_slope,
                          p_mcse, percentile_interval, permutation_p, permuted_counts_batch, permuted_designs)
 

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, ndtri
 
-from .palette import CITIES
+from .defaults import CITIES
 from .resampling import p_mcse, permuted_counts_batch
 
 __all__ = ["SUPPORTS", "RULES_OUT", "INCONCLUSIVE", "DECISIONS", "DEFAULT_MARGIN", "UNIT", "Comparison",

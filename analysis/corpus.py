@@ -38,7 +38,7 @@ from typing import Sequence
 import pandas as pd
 
 from . import labels as _labels
-from .palette import CITIES
+from .defaults import CITIES
 from .paths import DATA_DIR, corpus_path
 
 ALIASES_FILE = DATA_DIR / "city_aliases.csv"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .palette import CITIES
+from .defaults import CITIES
 from .paths import DATA_DIR
 
 POLICY_FILE = DATA_DIR / "policy_events.csv"

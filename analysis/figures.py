@@ -1,7 +1,7 @@
 """Figures (presentation layer): word clouds, keyness bars, the policy timeline, cohort plots.
 
 Every figure takes tables computed elsewhere and returns a matplotlib Figure; nothing here
-computes a statistic.  One palette (``palette.py``); a CJK font shipped on PyPI (``mplfonts``'
+computes a statistic.  One set of city colours (``colours.py``); a CJK font shipped on PyPI (``mplfonts``'
 Noto Sans CJK SC) so that Chinese terms render on any machine; every random step seeded.
 """
 
@@ -17,7 +17,8 @@ from matplotlib import font_manager
 from matplotlib.patches import Patch
 
 from .keyness import LOG_RATIO_SMOOTHING
-from .palette import CITIES, CITY_COLOURS
+from .defaults import CITIES
+from .palette import CITY_COLOURS
 from .text import with_gloss
 
 GREY = "#8a8a8a"

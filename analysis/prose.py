@@ -108,7 +108,7 @@ def provenance(corpus) -> str:
 
 def absent_cities(firms) -> str:
     """Which of the three cities have no firm in this corpus (empty when all are present)."""
-    from .palette import CITIES
+    from .defaults import CITIES
 
     present = set(firms["city"])
     absent = [c for c in CITIES if c not in present]
@@ -292,7 +292,7 @@ def figure1_reading(weights) -> str:
     """What the rebuilt Figure 1 shows, computed from its terms: per city how many terms it is
     given, how many survive the correction, its share of the summed log ratio, its strongest
     surviving terms; and which city dominates the cloud (ties said as ties)."""
-    from .palette import CITIES
+    from .defaults import CITIES
 
     if not len(weights):
         return "No city over-uses any term, so the cloud is empty.\n"

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-CITY_NAMES = ("Beijing", "Shanghai", "Shenzhen")  # the same order as palette.CITIES
+from .defaults import CITIES
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Entry:
 
 def _city_tables() -> list[Entry]:
     out = []
-    for i, city in enumerate(CITY_NAMES):
+    for i, city in enumerate(CITIES):
         chapter = f"0{4 + i}_{city.lower()}"
         low = city.lower()
         out += [
@@ -162,9 +162,9 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("fig-policy-timeline", "Blockchain and crypto policy events by level and stance", "02_context"),
     ("fig-years", "Firms by founding year and city", "03_data"),
     *((f"fig-{c.lower()}-keyness", f"The terms most over- and under-used in {c}", f"0{4 + i}_{c.lower()}")
-      for i, c in enumerate(CITY_NAMES)),
+      for i, c in enumerate(CITIES)),
     *((f"fig-{c.lower()}-cloud", f"{c}'s top key terms as a word cloud", f"0{4 + i}_{c.lower()}")
-      for i, c in enumerate(CITY_NAMES)),
+      for i, c in enumerate(CITIES)),
     ("fig-comparison-cloud", "Figure 1 of the brief, rebuilt: the comparison word cloud", "07_comparison"),
     ("fig-public-share", "Public-customer share by cohort", "08_convergence"),
     ("fig-infrastructure-share", "Infrastructure share by cohort", "08_convergence"),

@@ -52,7 +52,7 @@ import yaml
 from . import labels as _labels
 from .defaults import BRIEF_CITY_SIZES as DEFAULT_N
 from .defaults import DEFAULT_SEED
-from .palette import CITIES
+from .defaults import CITIES
 from .paths import DATA_DIR, RESOURCES_DIR
 
 DEFAULT_CONVERGENCE = 0.5

@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import classify, keyness as kn, labels, registry, text
 from .memo import shared
-from .palette import CITIES
+from .defaults import CITIES
 
 TEXT_DIMENSIONS = ("application", "customer", "geography")
 

@@ -47,7 +47,7 @@ from .classify import CODED_DIMENSIONS
 from .coder_error import check_set_error
 from .defaults import BRIEF_CITY_SIZES, DEFAULT_SEED
 from .memo import shared, unshared
-from .palette import CITIES
+from .defaults import CITIES
 from .resampling import ols_slope
 
 __all__ = ["DEFAULT_SEED", "DEFAULT_STRENGTHS", "DEFAULT_DRIFT", "POWER_TARGET", "replicate_seeds", "scenarios",
@@ -133,7 +133,7 @@ def corpus_design(firms: pd.DataFrame, cohort_edges: Sequence[int] = conv.DEFAUL
     """Simulator options that reproduce a corpus's shape: firms per city, founding years
     (range and distribution over the cohorts' years) and the share of firms without a usable
     year.  With them the simulation study runs at the corpus's city and cohort sizes."""
-    from .palette import CITIES
+    from .defaults import CITIES
 
     edges = [int(e) for e in cohort_edges]
     city = firms["city"].astype("string")

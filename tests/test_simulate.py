@@ -11,7 +11,7 @@ import yaml
 
 from analysis import labels
 from analysis import simulate as S
-from analysis.palette import CITIES
+from analysis.defaults import CITIES
 from analysis.paths import DATA_DIR, DEFAULT_CORPUS
 
 
