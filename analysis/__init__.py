@@ -10,7 +10,7 @@ coder's L-BFGS fits ran twice as long in a build) and makes floating-point sums 
 machine's core count.
 
 Inside a build (the runner sets ``ANALYSIS_READS_LOG``), importing the package also starts
-recording the input files the process reads (:mod:`analysis.inputs`), so that a chapter is run
+recording the input files the process reads (:mod:`analysis.build.inputs`), so that a chapter is run
 again exactly when a file it read has changed.
 """
 
@@ -27,7 +27,7 @@ if not any(_var in _os.environ for _var in BLAS_THREAD_VARS):
 
     _threadpool_limits(1, user_api="blas")  # those already loaded (numpy imported first)
 
-if _os.environ.get("ANALYSIS_READS_LOG"):  # analysis.inputs.LOG_VAR: a chapter run by the build
-    from .inputs import install_recorder as _install_recorder
+if _os.environ.get("ANALYSIS_READS_LOG"):  # analysis.build.inputs.LOG_VAR: a chapter run by the build
+    from analysis.build.inputs import install_recorder as _install_recorder
 
     _install_recorder()

@@ -36,40 +36,40 @@ def main(argv: list[str] | None = None) -> int:
     bench = sub.add_parser("bench", help="benchmarks: build | text")
     bench.add_argument("what", choices=["build", "text"])
     if argv and argv[0] == "registry":
-        from .registry import main as registry_main
+        from analysis.present.catalogue import main as registry_main
 
         return registry_main(argv[1:])
     if argv and argv[0] == "params":
-        from .params import main as params_main
+        from analysis.params import main as params_main
 
         return params_main(argv[1:])
     if argv and argv[0] == "collect":
-        from .collect import main as collect_main
+        from analysis.data.collect import main as collect_main
 
         return collect_main(argv[1:])
     if argv and argv[0] in ("simulate", "validate"):
         if argv[0] == "simulate":
-            from .simulate import main as simulate_main
+            from analysis.data.simulate import main as simulate_main
 
             return simulate_main(argv[1:])
-        from .corpus import validate_main
+        from analysis.data.corpus import validate_main
 
         return validate_main(argv[1:])
     if len(argv) >= 2 and argv[0] == "bench":
         rest = argv[2:]
         if argv[1] == "text":  # python -m analysis bench text [--sizes ...]
-            from .bench_text import main as bench_text
+            from analysis.build.bench_text import main as bench_text
 
             return bench_text(rest)
         if argv[1] == "build":
-            from .bench_build import main as bench_build
+            from analysis.build.bench_build import main as bench_build
 
             return bench_build(rest)
     args = parser.parse_args(argv)
 
-    from .build import BuildError, build, explain, site_is_published
-    from .pdf import PdfError, build_pdf
-    from .processes import Interrupted
+    from analysis.build.runner import BuildError, build, explain, site_is_published
+    from analysis.build.pdf import PdfError, build_pdf
+    from analysis.build.processes import Interrupted
 
     try:
         if args.command == "build" and args.explain:

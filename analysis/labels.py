@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import yaml
 
-from .paths import DATA_DIR
+from analysis.paths import DATA_DIR
 
 LABELS_FILE = DATA_DIR / "labels.yml"
 

@@ -28,7 +28,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 #: the chapters, in book order (names fixed by DESIGN §3)
 CHAPTERS = ("01_introduction", "02_context", "03_data", "04_beijing", "05_shanghai", "06_shenzhen",
             "07_comparison", "08_convergence", "09_validation", "10_policy", "11_reproduce")
-#: text columns of the canonical corpus (analysis.corpus.TEXT_COLUMNS; a test keeps them equal)
+#: text columns of the canonical corpus (analysis.data.corpus.TEXT_COLUMNS; a test keeps them equal)
 TEXT_COLUMNS = ("description", "full_description", "website_text")
 #: parameters the runner fills in itself; a parameter file may not set them
 RUNNER_PARAMS = ("tables_dir",)
@@ -140,7 +140,7 @@ class Parameters(BaseModel):
         f"text columns analysed, joined (any of {', '.join(TEXT_COLUMNS)})", _TEXT)
     coder: Literal["", "dictionary", "supervised"] = param(
         "", "business-model coder of Table 1 and the convergence measures: dictionary or supervised; "
-            "empty: the package default (analysis.classify.DEFAULT_CODER)",
+            "empty: the package default (analysis.text.classify.DEFAULT_CODER)",
         ("04_beijing", "05_shanghai", "06_shenzhen", "07_comparison", "08_convergence", "09_validation",
          "10_policy", "11_reproduce"))
     min_df: Int = param(1, "keep terms used by at least this many firms (at least 1)",
@@ -405,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     from pathlib import Path
 
-    from .paths import ROOT
+    from analysis.paths import ROOT
 
     p = argparse.ArgumentParser(prog="python -m analysis params", description=main.__doc__)
     p.add_argument("--write", action="store_true",

@@ -35,7 +35,8 @@ globals().update(_check_parameters("01_introduction", corpus_path=corpus_path, w
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis import corpus, prose
+from analysis.data import corpus
+from analysis.present import prose
 
 data = corpus.load(corpus_path, website_snapshot)
 glue("intro_n_firms", len(data.firms), display=False)

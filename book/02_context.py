@@ -34,7 +34,8 @@ globals().update(_check_parameters("02_context", tables_dir=tables_dir))
 # %% tags=["remove-input"]
 from myst_nb import glue
 
-from analysis import facts, figures, tables
+from analysis.data import facts
+from analysis.present import figures, tables
 
 events = facts.policy_events()
 by_level = tables.save(facts.stance_by_level(events), "policy_events_by_level", tables_dir)

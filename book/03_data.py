@@ -38,7 +38,8 @@ globals().update(_check_parameters("03_data", corpus_path=corpus_path, website_s
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis import corpus, figures, prose, tables
+from analysis.data import corpus
+from analysis.present import figures, prose, tables
 
 data = corpus.load(corpus_path, website_snapshot)
 firms = data.firms
@@ -159,6 +160,6 @@ if len(shown) > MAX_SHOWN:
     display(Markdown(f"This corpus has {len(shown):,} firms; the table shows the first {MAX_SHOWN:,} by city and "
                      "name, and `firms.csv` has every one."))
     shown = shown.sort_values(["city", "name"], kind="stable").head(MAX_SHOWN)
-show(shown, table_id="firm-table", caption=tables.registry.caption("firms"), lengthMenu=[10, 25, 100],
+show(shown, table_id="firm-table", caption=tables.catalogue.caption("firms"), lengthMenu=[10, 25, 100],
      pageLength=10, classes="display compact",
      autoWidth=False, columnDefs=[{"targets": [3], "width": "60%"}])

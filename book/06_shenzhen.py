@@ -29,7 +29,7 @@ corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: t
 website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
 text_fields: list[str] = ["description", "full_description", "website_text"]  # text columns analysed, joined (any of description, full_description, website_text)
-coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.classify.DEFAULT_CODER)
+coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.text.classify.DEFAULT_CODER)
 min_df: int = 1  # keep terms used by at least this many firms (at least 1)
 top_n: int = 15  # key terms shown per city (at least 1)
 keyness_adjust: str = "bh"  # multiplicity correction of the keyness p-values: bh (Benjamini-Hochberg q) or none
@@ -45,7 +45,8 @@ globals().update(_check_parameters("06_shenzhen", corpus_path=corpus_path, websi
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis import corpus, facts, figures, prose, tables
+from analysis.data import corpus, facts
+from analysis.present import figures, prose, tables
 from analysis.params import as_list
 
 CITY = "Shenzhen"

@@ -32,7 +32,7 @@ corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: t
 website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
 text_fields: list[str] = ["description", "full_description", "website_text"]  # text columns analysed, joined (any of description, full_description, website_text)
-coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.classify.DEFAULT_CODER)
+coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.text.classify.DEFAULT_CODER)
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
 cohort_edges: list[int] = [2014, 2017, 2020, 2023]  # founding-year bin edges, half-open, strictly increasing years
 n_subsamples: int = 5  # equal-size subsamples per cohort for distinctiveness (at least 1)
@@ -54,7 +54,9 @@ globals().update(_check_parameters("08_convergence", corpus_path=corpus_path, we
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis import convergence, convergence_prose, corpus, figures, prose, tables, validation, verdict
+from analysis.method import convergence, validation, verdict
+from analysis.present import convergence_prose, figures, prose, tables
+from analysis.data import corpus
 
 data = corpus.load(corpus_path, website_snapshot)
 found = verdict.convergence_verdict(

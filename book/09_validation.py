@@ -28,7 +28,7 @@ corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: t
 website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
 text_fields: list[str] = ["description", "full_description", "website_text"]  # text columns analysed, joined (any of description, full_description, website_text)
-coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.classify.DEFAULT_CODER)
+coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.text.classify.DEFAULT_CODER)
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
 cohort_edges: list[int] = [2014, 2017, 2020, 2023]  # founding-year bin edges, half-open, strictly increasing years
 n_subsamples: int = 5  # equal-size subsamples per cohort for distinctiveness (at least 1)
@@ -49,7 +49,9 @@ import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis import convergence, convergence_prose, corpus, figures, prose, tables, validation, verdict
+from analysis.method import convergence, validation, verdict
+from analysis.present import convergence_prose, figures, prose, tables
+from analysis.data import corpus
 
 data = corpus.load(corpus_path, website_snapshot)
 design = validation.corpus_design(data.firms, cohort_edges)
@@ -186,7 +188,7 @@ for dim in ("application", "customer", "geography"):
 # trained on the other set and tested on the held-out one.
 
 # %% tags=["remove-input"]
-from analysis import checkset
+from analysis.text import checkset
 
 cs_found = checkset.available()
 cs_held = checkset.held_out(cs_found)
@@ -229,7 +231,8 @@ if len(cs_figures):
 # simulated corpus's coder from the pooled counts; its corpora are labels without a language):
 
 # %% tags=["remove-input"]
-from analysis import classify, coder_error
+from analysis.text import classify
+from analysis.method import coder_error
 
 error_rates = tables.save(coder_error.check_set_rates(coder or classify.DEFAULT_CODER, seed=seed),
                           "validation_coder_error", tables_dir)

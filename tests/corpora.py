@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.params import CHAPTERS  # noqa: F401 (the chapters a build must render)
-from analysis.simulate import simulate
+from analysis.data.simulate import simulate
 
 COLUMNS = ["company_id", "name", "city", "founded_year", "description", "full_description",
            "industries", "investors", "investor_types", "website", "source"]

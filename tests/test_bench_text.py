@@ -1,10 +1,10 @@
-"""The realistic benchmark corpus (analysis/bench_text.py): long-tailed vocabulary, a third of
+"""The realistic benchmark corpus (analysis/build/bench_text.py): long-tailed vocabulary, a third of
 firms with Chinese website text.  Speed and memory are measured by the command, not here."""
 
 import json
 import re
 
-from analysis import bench_text
+from analysis.build import bench_text
 
 
 def test_corpus_is_long_tailed_and_a_third_chinese(tmp_path):

@@ -83,7 +83,7 @@ def site(built_book):
 
 
 def _pages(repo: Path) -> list[str]:
-    from analysis import build as B
+    from analysis.build import runner as B
 
     book = B.read_toc(repo / "_toc.yml", repo)
     names = [c.name for c in book.chapters] + [p.stem for p in book.pages]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis import build as B
-from analysis import inputs
+from analysis.build import runner as B
+from analysis.build import inputs
 from conftest import copy_repo, run_analysis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -287,9 +287,9 @@ def test_state_of_an_older_runner_is_discarded_with_a_message(tmp_path):
     (old / "01_introduction.json").write_text('{"key": "a key of the old runner"}')
     proc = _run(repo, "build", "--explain")
     assert "older runner" in proc.stdout and old.exists()  # explaining changes nothing
-    from analysis import build
+    from analysis.build import runner
 
-    proc = subprocess.run([sys.executable, "-c", "from analysis import build; print(build.discard_old_state())"],
+    proc = subprocess.run([sys.executable, "-c", "from analysis.build import runner; print(runner.discard_old_state())"],
                           cwd=repo, env=dict(os.environ, PYTHONPATH=str(repo)), capture_output=True, text=True)
     assert "discarded the state an older runner left in _build/ (cache)" in proc.stdout, proc.stderr
-    assert not old.exists() and (repo / "_build" / "FORMAT").read_text().strip() == str(build.inputs.FORMAT)
+    assert not old.exists() and (repo / "_build" / "FORMAT").read_text().strip() == str(runner.inputs.FORMAT)

@@ -4,7 +4,8 @@ codebook's table (data/codebook.md, "Derived: business type")."""
 import pandas as pd
 import pytest
 
-from analysis import classify, prose, tables
+from analysis.text import classify
+from analysis.present import prose, tables
 
 
 @pytest.mark.parametrize("customer,geography,expected", [

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.simulate import simulate
+from analysis.data.simulate import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 PAPERMILL = [sys.executable, "-m", "papermill"]

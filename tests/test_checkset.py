@@ -1,11 +1,11 @@
-"""Check-set plumbing (analysis/checkset.py) on a tiny fixture written for these tests."""
+"""Check-set plumbing (analysis/text/checkset.py) on a tiny fixture written for these tests."""
 
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from analysis import checkset, classify
+from analysis.text import checkset, classify
 
 FIX = Path(__file__).parent / "fixtures"
 TINY = FIX / "check_set_tiny.csv"

@@ -1,12 +1,12 @@
-"""Dictionary coder, supervised cross-check and investor portrait (analysis/classify.py)."""
+"""Dictionary coder, supervised cross-check and investor portrait (analysis/text/classify.py)."""
 
 import pandas as pd
 import pytest
 
-from analysis.classify import (code_firms, code_tokens, dictionary_check, investor_portrait,
+from analysis.text.classify import (code_firms, code_tokens, dictionary_check, investor_portrait,
                                load_dictionary, supervised_check)
-from analysis.simulate import simulate
-from analysis.text import tokenize
+from analysis.data.simulate import simulate
+from analysis.text.preprocess import tokenize
 
 
 def _firms(descriptions, **extra):
@@ -161,12 +161,12 @@ def test_investor_portrait_matches_simulated_types(simulated):
 
 def test_parallel_coding_gives_the_same_codes(monkeypatch):
     """Large corpora are coded in spawned worker processes; the codes are those of one process."""
-    from analysis import corpus
+    from analysis.data import corpus
 
     firms = corpus.load("").firms
     fields = ("description", "full_description", "website_text")
     one = code_firms(firms, fields, workers=1)
-    monkeypatch.setattr("analysis.classify.PARALLEL_MIN_FIRMS", 10)
+    monkeypatch.setattr("analysis.text.classify.PARALLEL_MIN_FIRMS", 10)
     two = code_firms(firms, fields, workers=2)
     pd.testing.assert_frame_equal(one, two)
     assert (one["customer_label"] == "public").sum() > 0

@@ -6,7 +6,7 @@ Chinese); none comes from the simulator's phrase banks or from any check set."""
 import pandas as pd
 import pytest
 
-from analysis.classify import code_firms, code_text
+from analysis.text.classify import code_firms, code_text
 
 
 def label(text, dim):

@@ -1,4 +1,4 @@
-"""The coder's error (analysis/coder_error.py): counted from confusion matrices, drawn into the
+"""The coder's error (analysis/method/coder_error.py): counted from confusion matrices, drawn into the
 simulation study, corrected for in the estimate (the correction's interval covers the truth at
 its nominal rate), the tipping point, and where the rates come from (check sets or a coding
 sample of the corpus)."""
@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import checkset, classify, coder_error as ce
-from analysis import convergence_rule as rule
-from analysis.validation import binomial_interval
+from analysis.text import checkset, classify
+from analysis.method import coder_error as ce
+from analysis.method import convergence_rule as rule
+from analysis.method.validation import binomial_interval
 
 
 def test_rates_from_a_confusion_matrix_count_abstentions_as_not_coded():
@@ -65,7 +66,7 @@ def test_draws_follow_the_counts_and_a_perfect_coder_reproduces_the_truth():
     rng = np.random.default_rng(1)
     sens, fpr = ce.Rates(82, 90, 19, 370).draw(rng, 20_000)
     assert sens.mean() == pytest.approx(82.5 / 91, abs=0.003) and fpr.mean() == pytest.approx(19.5 / 371, abs=0.002)
-    from analysis.validation import _coder_flags
+    from analysis.method.validation import _coder_flags
     from analysis import labels as lab
 
     labs = {"customer": rng.integers(0, len(lab.categories("customer")), size=(3, 50)),

@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import collect as C
-from analysis import corpus, snapshot
+from analysis.data import collect as C
+from analysis.data import corpus, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -403,13 +403,13 @@ def _bundled_snapshot(path: Path, n: int = 3) -> Path:
 
 
 def test_snapshot_is_a_build_input(tmp_path, monkeypatch):
-    from analysis import build
+    from analysis.build import runner
 
     snap = _bundled_snapshot(tmp_path / "website_text.csv")
     monkeypatch.chdir(tmp_path)
-    from analysis import inputs
+    from analysis.build import inputs
 
-    params = build.plan(overrides=["website_snapshot=website_text.csv"]).params
+    params = runner.plan(overrides=["website_snapshot=website_text.csv"]).params
     assert params["website_snapshot"] == str(snap)  # made absolute for the chapters
     # the chapters' recorders count it as an input (the file, or the folder that holds it)
     assert str(snap.resolve()) in inputs.roots_for(params).split(os.pathsep)
@@ -420,12 +420,13 @@ def test_snapshot_is_a_build_input(tmp_path, monkeypatch):
 
 
 def test_every_chapter_that_loads_the_corpus_reads_the_snapshot(tmp_path):
-    from analysis import build, prose
+    from analysis.build import runner
+    from analysis.present import prose
 
-    book = build.read_toc()
+    book = runner.read_toc()
     for chapter in book.chapters:
         source = chapter.source.read_text(encoding="utf-8")
-        declared = build.declared_parameters(build.read_chapter(chapter), chapter.name)
+        declared = runner.declared_parameters(runner.read_chapter(chapter), chapter.name)
         if "corpus.load(" in source:
             assert "website_snapshot" in declared, chapter.name
             assert "corpus.load(corpus_path)" not in source, chapter.name

@@ -1,4 +1,4 @@
-"""Tests of analysis.convergence and its decision rule (analysis.convergence_rule): cohorts,
+"""Tests of analysis.method.convergence and its decision rule (analysis.method.convergence_rule): cohorts,
 exact LOO naive Bayes, the measures, per-year slopes, the rule's three answers and the verdict
 words (hand-computed values and planted effects)."""
 
@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from analysis import convergence as cv
-from analysis import convergence_prose as cprose
-from analysis import convergence_rule as rule
-from analysis.convergence import (
+from analysis.method import convergence as cv
+from analysis.present import convergence_prose as cprose
+from analysis.method import convergence_rule as rule
+from analysis.method.convergence import (
     alignment_shares,
     analyse,
     assign_cohorts,
@@ -22,8 +22,8 @@ from analysis.convergence import (
     distinctiveness,
     gap_statistics,
 )
-from analysis.naive_bayes import balanced_accuracy, loo_multinomial_nb
-from analysis.resampling import (bootstrap_counts, decision_stable, ols_slope, p_mcse, percentile_interval,
+from analysis.text.naive_bayes import balanced_accuracy, loo_multinomial_nb
+from analysis.method.resampling import (bootstrap_counts, decision_stable, ols_slope, p_mcse, percentile_interval,
                                  permutation_p, permuted_counts)
 
 EDGES = (2014, 2017, 2020, 2023)
@@ -653,7 +653,7 @@ def test_bootstrap_counts_are_binomial():
 
 
 def test_primary_decision_is_seed_stable_on_the_default_corpus():
-    from analysis import corpus
+    from analysis.data import corpus
 
     firms = corpus.load("").firms
     decisions, ps = set(), []
@@ -672,8 +672,8 @@ class _Corpus:
 
 
 def _verdict(res, study_attrs=None, source="check sets"):
-    from analysis import coder_error as ce
-    from analysis.verdict import Verdict
+    from analysis.method import coder_error as ce
+    from analysis.method.verdict import Verdict
 
     study = pd.DataFrame()
     study.attrs.update(study_attrs or {})
@@ -754,8 +754,8 @@ def test_verdict_box_shows_power_and_the_planted_value_from_the_table():
 def test_verdict_of_a_simulated_corpus_stands_beside_its_planted_truth():
     """The shared call on a simulated corpus whose strength is known: the planted slope is the
     simulator's, and the box shows the estimate beside it with the power at that strength."""
-    from analysis import validation, verdict
-    from analysis.simulate import simulate
+    from analysis.method import validation, verdict
+    from analysis.data.simulate import simulate
 
     firms = simulate(n_per_city=(330, 160, 100), seed=5, convergence=1.0)
     found = verdict.convergence_verdict(
@@ -779,8 +779,8 @@ def test_verdict_of_a_simulated_corpus_stands_beside_its_planted_truth():
 def test_planted_convergence_in_simulated_corpora():
     """Full planted convergence mostly supports; none planted rarely does (the rule then says
     "rules out" or "inconclusive"), and the estimates sit near the planted gap slope."""
-    from analysis import validation
-    from analysis.simulate import simulate
+    from analysis.method import validation
+    from analysis.data.simulate import simulate
 
     runs = {}
     for strength in (1.0, 0.0):
@@ -808,7 +808,7 @@ def test_planted_convergence_in_simulated_corpora():
 def test_beijing_alone_moving_is_not_convergence():
     """Beijing drifting towards the others closes the gap, and the gap test of issue 8 rejects;
     the rule does not read that as convergence because the others do not move."""
-    from analysis.simulate import simulate
+    from analysis.data.simulate import simulate
 
     firms = simulate(n_per_city=(400, 300, 300), seed=7, convergence=0.0, beijing_drift=-0.5)
     res = analyse(firms, n_boot=300, n_perm=0, n_perm_shares=2000, measures=("public_share",), seed=1)
@@ -855,7 +855,7 @@ def test_sensitivity_specs_change_one_choice_at_a_time():
 
 
 def test_sensitivity_main_row_is_the_primary_decision_and_edges_only_set_the_window():
-    from analysis import corpus
+    from analysis.data import corpus
 
     firms = corpus.load("").firms
     fields = ["description", "full_description"]
@@ -875,7 +875,7 @@ def test_sensitivity_main_row_is_the_primary_decision_and_edges_only_set_the_win
 
 
 def test_supervised_coder_joins_the_sensitivity_table_when_check_sets_ship():
-    from analysis import checkset
+    from analysis.text import checkset
 
     assert checkset.available(), "the check sets ship in data/"
     specs = cv.sensitivity_specs(("description",), (2014, 2017, 2020, 2023), coder="dictionary")

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
     (("Beijing",), "no_other_city"),
 ])
 def test_chapter_without_beijing_or_without_other_cities(tmp_path, keep, reason):
-    from analysis.convergence_prose import REASON_TEXT, plain_decision
-    from analysis.convergence_rule import INCONCLUSIVE
+    from analysis.present.convergence_prose import REASON_TEXT, plain_decision
+    from analysis.method.convergence_rule import INCONCLUSIVE
 
     firms = pd.read_csv(ROOT / "data" / "companies.csv", dtype=str, keep_default_na=False)
     corpus = tmp_path / "part.csv"

@@ -1,4 +1,4 @@
-"""Tests of analysis.convergence_rule: the slopes against independent fits, the rule's decisions
+"""Tests of analysis.method.convergence_rule: the slopes against independent fits, the rule's decisions
 on tables whose answer is known, and its degenerate cases."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import convergence_rule as rule
+from analysis.method import convergence_rule as rule
 
 T = np.arange(2014, 2023)
 POOLED = "Beijing − Shanghai+Shenzhen"
@@ -126,7 +126,7 @@ def test_a_batch_decides_as_its_tables_one_by_one():
 
 
 def test_permuted_tables_keep_each_citys_years_and_codes():
-    from analysis.resampling import permuted_counts_batch
+    from analysis.method.resampling import permuted_counts_batch
 
     rng = np.random.default_rng(4)
     n = rng.integers(0, 6, size=(2, 3, len(T)))
@@ -166,7 +166,7 @@ def test_too_few_permutations_and_an_unstable_p_are_inconclusive():
 
 
 def test_planted_slopes_of_full_convergence():
-    from analysis.simulate import planted_public_table
+    from analysis.data.simulate import planted_public_table
 
     firms, prob, t = planted_public_table(convergence=1.0)
     out = rule.planted_slopes(firms, prob, t)

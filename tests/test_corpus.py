@@ -1,4 +1,4 @@
-"""Tests of analysis.corpus: bad input fails with a message that says where; real exports
+"""Tests of analysis.data.corpus: bad input fails with a message that says where; real exports
 load in every supported encoding; cities are normalised; nothing is dropped silently."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import corpus as C
-from analysis.corpus import CorpusError, load, normalise_city, parse_year
+from analysis.data import corpus as C
+from analysis.data.corpus import CorpusError, load, normalise_city, parse_year
 from analysis.paths import DATA_DIR, DEFAULT_CORPUS
 
 FIX = Path(__file__).parent / "fixtures" / "corpus"
@@ -187,7 +187,7 @@ def test_investor_types_in_words_are_coded(tmp_path):
 
 
 def test_investor_type_table_covers_crunchbase_vocabulary():
-    from analysis.investors import code_of_type
+    from analysis.data.investors import code_of_type
 
     crunchbase = ["Accelerator", "Angel", "Angel Group", "Co-Working Space", "Corporate Venture Capital",
                   "Entrepreneurship Program", "Family Investment Office", "Fund Of Funds",
@@ -336,7 +336,7 @@ def test_default_corpus_loads_as_simulated():
 
 
 def test_default_corpus_round_trips_the_simulator():
-    from analysis.simulate import simulate
+    from analysis.data.simulate import simulate
 
     pd.testing.assert_frame_equal(load().firms, simulate())
 

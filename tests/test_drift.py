@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import convergence_rule as rule
-from analysis.simulate import planted_gap, planted_public_table, simulate, simulate_labels
+from analysis.method import convergence_rule as rule
+from analysis.data.simulate import planted_gap, planted_public_table, simulate, simulate_labels
 
 CITIES = ("Beijing", "Shanghai", "Shenzhen")
 

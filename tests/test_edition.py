@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 import yaml
 
-from analysis import edition
+from analysis.build import publication
 from conftest import copy_repo, run_analysis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ def test_one_repository_url_drives_buttons_and_citation():
     assert html["use_repository_button"] and html["use_issues_button"] and html["use_edit_page_button"]
     launch = config["launch_buttons"]
     assert launch["binderhub_url"].startswith("https://") and launch["jupyterhub_url"].startswith("https://")
-    assert "analysis.edition" in config["sphinx"]["extra_extensions"]
+    assert "analysis.build.publication" in config["sphinx"]["extra_extensions"]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "repository.url" in readme
 
@@ -199,22 +199,22 @@ def test_plain_jupyter_book_build_stops_at_once_naming_make_book(tmp_path):
 
 # ------------------------------------------------------------------ build stamp
 def test_corpus_identity_names_the_bundled_corpus_or_hashes_the_users(tmp_path):
-    assert "bundled simulated" in edition.corpus_identity("")
-    assert "bundled simulated" in edition.corpus_identity(ROOT / "data" / "companies.csv")
+    assert "bundled simulated" in publication.corpus_identity("")
+    assert "bundled simulated" in publication.corpus_identity(ROOT / "data" / "companies.csv")
     export = tmp_path / "export.csv"
     export.write_bytes(b"Organization Name,Headquarters Location\nA,Beijing\n")
-    ident = edition.corpus_identity(export)
+    ident = publication.corpus_identity(export)
     assert hashlib.sha256(export.read_bytes()).hexdigest() in ident and "export.csv" in ident
 
 
 def test_stamp_names_params_and_commit(tmp_path):
-    stamp = edition.build_stamp(ROOT / "params" / "full.yml", "")
+    stamp = publication.build_stamp(ROOT / "params" / "full.yml", "")
     assert stamp["params_file"] == "params/full.yml"
-    commit = edition.git_commit(ROOT)
+    commit = publication.git_commit(ROOT)
     if (ROOT / ".git").exists():
         assert commit and re.match(r"[0-9a-f]{12}", commit)
-    assert edition.git_commit(tmp_path) is None  # not a git checkout
-    assert "not available" in edition.stamp_text({**stamp, "commit": None})
+    assert publication.git_commit(tmp_path) is None  # not a git checkout
+    assert "not available" in publication.stamp_text({**stamp, "commit": None})
 
 
 @pytest.mark.book
@@ -265,11 +265,11 @@ def test_only_working_buttons_are_kept():
     options = {"repository_url": "https://github.com/PLACEHOLDER-OWNER/x", "use_repository_button": True,
                "use_issues_button": True, "use_edit_page_button": True,
                "launch_buttons": {"binderhub_url": "https://mybinder.org", "jupyterhub_url": "https://hub.example.org"}}
-    kept = edition.working_buttons(options)
-    assert not any(kept[k] for k in edition.REPOSITORY_BUTTONS)
+    kept = publication.working_buttons(options)
+    assert not any(kept[k] for k in publication.REPOSITORY_BUTTONS)
     assert kept["launch_buttons"] == {"binderhub_url": "", "jupyterhub_url": ""}
-    real = edition.working_buttons({**options, "repository_url": "https://github.com/o/x"})
-    assert all(real[k] for k in edition.REPOSITORY_BUTTONS)
+    real = publication.working_buttons({**options, "repository_url": "https://github.com/o/x"})
+    assert all(real[k] for k in publication.REPOSITORY_BUTTONS)
     assert real["launch_buttons"] == {"binderhub_url": "https://mybinder.org", "jupyterhub_url": ""}
 
 
@@ -279,9 +279,9 @@ def test_footer_links_the_cite_page_relative_to_each_page_and_the_pdf_when_publi
     def footer_for(pagename: str, pdf: bool) -> str:
         app = SimpleNamespace(edition_stamp={"pdf": pdf}, builder=SimpleNamespace(name="html"))
         depth = pagename.count("/")
-        context = {"theme_extra_footer": f'<a href="{edition.CITE_LINK_MARK}">cite</a>',
+        context = {"theme_extra_footer": f'<a href="{publication.CITE_LINK_MARK}">cite</a>',
                    "pathto": lambda target, *_: "../" * depth + target + ("" if _ else ".html")}
-        edition._page_context(app, pagename, "page.html", context, None)
+        publication._page_context(app, pagename, "page.html", context, None)
         return context["theme_extra_footer"]
 
     assert 'href="../book/cite.html"' in footer_for("book/03_data", pdf=False)

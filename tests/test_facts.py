@@ -1,6 +1,6 @@
 import pytest
 
-from analysis import facts
+from analysis.data import facts
 
 
 def test_policy_events_load_and_marked_events():

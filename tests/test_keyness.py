@@ -1,4 +1,4 @@
-"""Keyness (analysis/keyness.py): quanteda.textstats 0.97's token-level statistics, and the
+"""Keyness (analysis/text/keyness.py): quanteda.textstats 0.97's token-level statistics, and the
 firm-level test the book decides with (its p against scipy, and how often it finds terms on
 shuffled labels and planted terms)."""
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from analysis import keyness as kn
-from analysis.keyness import cosine_similarity, frequency_table, keyness
+from analysis.text import keyness as kn
+from analysis.text.keyness import cosine_similarity, frequency_table, keyness
 
 FEATURES = ["state", "crypto", "ledger", "other", "wallet"]
 COUNTS = np.array([[12, 0, 3, 40, 1], [2, 6, 3, 55, 9]])
@@ -134,7 +134,7 @@ def test_cosine_similarity():
 
 
 def test_city_tables_compare_one_city_with_the_others():
-    from analysis import tables
+    from analysis.present import tables
 
     firms = pd.DataFrame({
         "city": ["Beijing", "Beijing", "Shanghai", "Shenzhen"],
@@ -160,16 +160,16 @@ def test_city_tables_compare_one_city_with_the_others():
 
 
 def _matrix(firms, fields=("description", "full_description")):
-    from analysis import text
+    from analysis.text import preprocess
 
-    return text.document_term_matrix(text.firm_texts(firms, list(fields)), language=text.text_language(fields))
+    return preprocess.document_term_matrix(preprocess.firm_texts(firms, list(fields)), language=preprocess.text_language(fields))
 
 
 # ------------------------------------------------------------------ Benjamini-Hochberg
 def test_bh_adjust_by_hand_and_against_scipy():
     from scipy.stats import false_discovery_control
 
-    from analysis.keyness import bh_adjust
+    from analysis.text.keyness import bh_adjust
 
     # sorted: .005 -> .005*4/1 = .02, .01 -> .01*4/2 = .02, .03 -> .03*4/3 = .04, .04 -> .04
     np.testing.assert_allclose(bh_adjust([0.01, 0.04, 0.03, 0.005]), [0.02, 0.04, 0.04, 0.02])
@@ -183,7 +183,7 @@ def test_bh_adjust_by_hand_and_against_scipy():
 
 
 def test_keyness_q_column_and_key_terms():
-    from analysis.keyness import key_terms
+    from analysis.text.keyness import key_terms
 
     # 40 features; one strongly over-used by the target, others balanced
     counts = np.ones((2, 40), dtype=int) * 5
@@ -267,11 +267,12 @@ SHUFFLE_SEED = 20220804
 
 @pytest.fixture(scope="module")
 def bundled():
-    from analysis import corpus, text
+    from analysis.data import corpus
+    from analysis.text import preprocess
 
     firms = corpus.load("").firms
-    fields = text.DEFAULT_TEXT_FIELDS
-    mat, feats = text.document_term_matrix(text.firm_texts(firms, fields), language=text.text_language(fields))
+    fields = preprocess.DEFAULT_TEXT_FIELDS
+    mat, feats = preprocess.document_term_matrix(preprocess.firm_texts(firms, fields), language=preprocess.text_language(fields))
     return mat, feats, firms["city"].to_numpy()
 
 
@@ -342,7 +343,7 @@ def test_no_false_key_terms_under_shuffled_cities(bundled, vocabulary, city):
     repeated    Shenzhen  1.000 (1.000)           0.005 (0.018)
     ==========  ========  ======================  ======================
     """
-    from analysis.tables import KEY_ALPHA
+    from analysis.present.tables import KEY_ALPHA
 
     mat, feats, cities = bundled
     if vocabulary == "repeated":
@@ -367,7 +368,7 @@ def test_planted_term_is_found(bundled, share, floor):
     0.05 among all 478 terms) in 0.770 of the corpora at 30% and 0.975 at 40%, as measured when
     this test was written (quanteda's token chi2 on the same corpora: 0.815 and 0.985, at the
     price of the false terms above). The floors sit below those rates."""
-    from analysis.tables import KEY_ALPHA
+    from analysis.present.tables import KEY_ALPHA
 
     mat, feats, cities = bundled
     target = cities == "Shanghai"

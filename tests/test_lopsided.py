@@ -121,7 +121,7 @@ def test_hostile_text_is_inert(repo, tmp_path):
 
 
 def test_csv_export_neutralises_formulas_in_text_cells_only(tmp_path):
-    from analysis import tables
+    from analysis.present import tables
 
     df = pd.DataFrame({"term": ["=1+1", "-cmd", "+86 10", "@SUM(A1)", "-0.5", "plain", None],
                        "keyness": [-3.5, 2.0, -0.25, 1.0, 4.0, 0.0, -1.0],

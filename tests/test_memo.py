@@ -1,4 +1,4 @@
-"""Results shared between the chapters of one build (analysis/memo.py): equal calls compute
+"""Results shared between the chapters of one build (analysis/build/shared_results.py): equal calls compute
 once, different calls do not share, nothing is shared outside a build, two processes asking at
 once compute once."""
 
@@ -9,13 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import inputs, memo
+from analysis.build import inputs, shared_results
 from analysis.paths import ROOT
 
 CALLS = []
 
 
-@memo.shared
+@shared_results.shared
 def _slow_sum(frame: pd.DataFrame, columns=("a",), scale: int = 1):
     CALLS.append(1)
     return float(frame[list(columns)].to_numpy().sum()) * scale
@@ -23,7 +23,7 @@ def _slow_sum(frame: pd.DataFrame, columns=("a",), scale: int = 1):
 
 @pytest.fixture
 def memo_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv(memo.ENV_VAR, str(tmp_path / "memo"))
+    monkeypatch.setenv(shared_results.ENV_VAR, str(tmp_path / "memo"))
     CALLS.clear()
     return tmp_path / "memo"
 
@@ -50,13 +50,13 @@ def test_different_calls_do_not_share(memo_dir):
 def test_a_code_change_is_never_answered_from_an_old_result(memo_dir, monkeypatch):
     frame = pd.DataFrame({"a": [1, 2]})
     _slow_sum(frame)
-    monkeypatch.setattr(memo.inputs, "environment_digest", lambda: "another version of the package")
+    monkeypatch.setattr(shared_results.inputs, "environment_digest", lambda: "another version of the package")
     _slow_sum(frame)
     assert len(CALLS) == 2
 
 
 def test_off_outside_a_build(monkeypatch, tmp_path):
-    monkeypatch.delenv(memo.ENV_VAR, raising=False)
+    monkeypatch.delenv(shared_results.ENV_VAR, raising=False)
     CALLS.clear()
     frame = pd.DataFrame({"a": [1, 2]})
     _slow_sum(frame)
@@ -64,7 +64,7 @@ def test_off_outside_a_build(monkeypatch, tmp_path):
     assert len(CALLS) == 2
 
 
-@memo.shared
+@shared_results.shared
 def _logged(path: str, value: int) -> int:
     with open(path, "a") as fh:
         fh.write("computed\n")
@@ -92,9 +92,9 @@ def test_a_call_waiting_for_another_shows_the_runner_it_waits(memo_dir, tmp_path
     from filelock import FileLock
 
     log, marker = tmp_path / "log.txt", tmp_path / "waiting"
-    monkeypatch.setenv(memo.WAITING_VAR, str(marker))
+    monkeypatch.setenv(shared_results.WAITING_VAR, str(marker))
     memo_dir.mkdir(parents=True)
-    holder = FileLock(memo_dir / f"{memo.key(_logged, (str(log), 5), {})}.lock")
+    holder = FileLock(memo_dir / f"{shared_results.key(_logged, (str(log), 5), {})}.lock")
     holder.acquire()
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1) as pool:
@@ -112,7 +112,7 @@ def test_a_call_waiting_for_another_shows_the_runner_it_waits(memo_dir, tmp_path
 
 def test_unshared_blocks_compute_and_restore_sharing(memo_dir):
     frame = pd.DataFrame({"a": [1, 2]})
-    with memo.unshared():
+    with shared_results.unshared():
         _slow_sum(frame)
         _slow_sum(frame)
     assert len(CALLS) == 2 and not memo_dir.exists()
@@ -129,7 +129,7 @@ def test_prune_keeps_the_most_recently_used(tmp_path):
         path.write_bytes(b"x" * 100)
         os.utime(path, (1_000_000 + i, 1_000_000 + i))
     (tmp_path / "left.123.tmp").write_bytes(b"half")
-    gone = memo.prune(tmp_path, max_bytes=250)
+    gone = shared_results.prune(tmp_path, max_bytes=250)
     assert sorted(p.name for p in gone) == ["left.123.tmp", "old.pkl"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mid.pkl", "new.pkl"]
 
@@ -145,7 +145,7 @@ def test_a_result_read_back_counts_as_recently_used(memo_dir):
     assert path.stat().st_mtime > 1_000_000
 
 
-@memo.shared
+@shared_results.shared
 def _read_number(path: str) -> int:
     with open(path, encoding="utf-8") as fh:
         return int(fh.read())
@@ -195,7 +195,7 @@ open({str(tmp_path / "written.txt")!r}, "w").write("x")
 os.makedirs(BUILD_DIR, exist_ok=True)
 open(BUILD_DIR / "scratch.txt", "w").write("x"); open(BUILD_DIR / "scratch.txt").read()
 sorted(os.listdir(DATA_DIR))
-import analysis.palette, json as _  # the import system and importlib.metadata probe sys.path
+import analysis.present.colours, json as _  # the import system and importlib.metadata probe sys.path
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -206,12 +206,12 @@ import analysis.palette, json as _  # the import system and importlib.metadata p
 
 
 
-@memo.shared
+@shared_results.shared
 def _size(path: str) -> int:
     return len(Path(path).read_bytes())
 
 
-@memo.shared
+@shared_results.shared
 def _sizes(first: str, second: str) -> int:
     """A shared call that makes a shared call, then reads a file of its own (the convergence
     verdict calls the shared simulation study, then reads more)."""

@@ -7,7 +7,7 @@ import jupytext
 import pytest
 from jupytext.compare import compare_notebooks
 
-from analysis.build import read_toc
+from analysis.build.runner import read_toc
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = read_toc().chapters

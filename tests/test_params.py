@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from analysis import build as B
-from analysis import corpus, params
+from analysis.build import runner as B
+from analysis.data import corpus
+from analysis import params
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -125,7 +125,7 @@ def test_pdf_bytes_are_stable_across_rebuilds(pdf_book):
 
 def test_chinese_text_reaches_the_pdf_in_the_bundled_cjk_font(tmp_path):
     require_tool("pdftotext", "pdffonts")
-    from analysis.pdf import render_pdf
+    from analysis.build.pdf import render_pdf
 
     top = tmp_path / "singlehtml"
     (top / "book").mkdir(parents=True)

@@ -110,7 +110,7 @@ def test_every_module_imports_without_fcntl_termios_resource():
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert not out["checks"], out["checks"]  # the blocking itself works
-    assert {"analysis.classify", "analysis.validation", "analysis.bench_text"} <= set(out["modules"])
+    assert {"analysis.text.classify", "analysis.method.validation", "analysis.build.bench_text"} <= set(out["modules"])
     assert not out["failed"], "modules that need " + "/".join(BLOCKED) + ":\n" + "\n".join(
         f"--- {name}\n{tb}" for name, tb in out["failed"].items())
 
@@ -208,13 +208,13 @@ SIMULATED_FIRMS = (2400, 2100, 1500)  # 6,000 firms
 
 @pytest.mark.slow
 def test_coder_in_spawned_workers_equals_default_path(tmp_path):
-    from analysis import classify
-    from analysis.simulate import simulate
+    from analysis.text import classify
+    from analysis.data.simulate import simulate
 
     script = _RECORD_POOLS + r'''
 import pickle, sys
 from analysis import classify
-from analysis.simulate import simulate
+from analysis.data.simulate import simulate
 
 firms = simulate(n_per_city=%r, seed=11)
 classify.PARALLEL_MIN_FIRMS = 1_000  # these 6,000 firms go to the worker processes
@@ -238,11 +238,11 @@ SMALL_STUDY = dict(strengths=(1.0,), replicates=4, seed=3, n_perm=19, n_subsampl
 
 @pytest.mark.slow
 def test_simulation_study_in_spawned_workers_equals_default_path(tmp_path):
-    from analysis.validation import simulation_study
+    from analysis.method.validation import simulation_study
 
     script = _RECORD_POOLS + r'''
 import pickle, sys
-from analysis.validation import simulation_study
+from analysis.method.validation import simulation_study
 
 study = simulation_study(workers=2, **%r)
 with open(sys.argv[1], "wb") as fh:
@@ -261,8 +261,8 @@ with open(sys.argv[1], "wb") as fh:
 def test_dictionary_pickles_and_codes_the_same():
     """The coder's workers receive the dictionary by pickle: its quick tests (closures) and caches
     are rebuilt, and it codes as the original does."""
-    from analysis import classify
-    from analysis.simulate import simulate
+    from analysis.text import classify
+    from analysis.data.simulate import simulate
 
     d = classify.load_dictionary()
     copy = pickle.loads(pickle.dumps(d))

@@ -10,7 +10,7 @@ import re
 import pandas as pd
 import pytest
 
-from analysis import prose, tables
+from analysis.present import prose, tables
 
 TRICKY = [
     "china's", "#defi", "*star* and **bold**", "snake_case_name", "<b>not bold</b> & <script>x</script>",
@@ -72,12 +72,12 @@ def test_table_cells_read_as_written(render):
 
 
 def test_unknown_table_name_is_an_error():
-    with pytest.raises(KeyError, match="not in analysis/registry.py"):
+    with pytest.raises(KeyError, match="not in analysis/present/catalogue.py"):
         tables.table_markdown(pd.DataFrame({"a": [1]}), "no_such_table")
 
 
 def test_named_firms_are_set_apart_from_the_corpus(render):
-    from analysis import facts
+    from analysis.data import facts
 
     sz = facts.named_firms("Shenzhen")
     assert {"DOBI ATM", "Unnamed NFT platform"} <= set(sz["name"])

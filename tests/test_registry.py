@@ -10,26 +10,26 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import registry, tables
+from analysis.present import catalogue, tables
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_names_are_unique_and_labels_valid():
-    names = [e.name for e in registry.TABLES]
+    names = [e.name for e in catalogue.TABLES]
     assert len(names) == len(set(names))
-    assert all(re.fullmatch(r"tbl-[a-z0-9-]+", registry.label(n)) for n in names)
-    assert all(e.caption.endswith(".") for e in registry.TABLES)
+    assert all(re.fullmatch(r"tbl-[a-z0-9-]+", catalogue.label(n)) for n in names)
+    assert all(e.caption.endswith(".") for e in catalogue.TABLES)
 
 
 def test_readme_section_is_generated_from_the_registry(tmp_path):
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert registry.README_BEGIN in text, "run: python -m analysis registry --write"
-    section = text.split(registry.README_BEGIN, 1)[1].split(registry.README_END, 1)[0]
-    assert section.strip() == registry.readme_section().strip(), "run: python -m analysis registry --write"
+    assert catalogue.README_BEGIN in text, "run: python -m analysis registry --write"
+    section = text.split(catalogue.README_BEGIN, 1)[1].split(catalogue.README_END, 1)[0]
+    assert section.strip() == catalogue.readme_section().strip(), "run: python -m analysis registry --write"
     readme = tmp_path / "README.md"
     readme.write_text("# x\n")
-    assert registry.write_readme(readme) and not registry.write_readme(readme)
+    assert catalogue.write_readme(readme) and not catalogue.write_readme(readme)
     assert "`table1.csv`" in readme.read_text()
 
 
@@ -44,14 +44,14 @@ def test_save_records_the_corpus_and_the_index_reads_it(tmp_path):
     tables.save(pd.DataFrame({"a": [1]}), "firms", tmp_path, corpus=real)
     tables.save(pd.DataFrame({"a": [1]}), "parameters", tmp_path)
     pd.DataFrame({"a": [1]}).to_csv(tmp_path / "stray.csv")
-    rows = {r["name"]: r for r in registry.index_rows(tmp_path)}
+    rows = {r["name"]: r for r in catalogue.index_rows(tmp_path)}
     assert rows["table1"]["corpus"] == "simulated (the bundled corpus)"
-    assert rows["table1"]["caption"] == registry.caption("table1")
+    assert rows["table1"]["caption"] == catalogue.caption("table1")
     assert rows["firms"]["corpus"] == "user export (not simulated)" and rows["firms"]["corpus_file"] == "export.csv"
     assert rows["parameters"]["corpus"] == "none (no corpus read)"
     assert rows["stray"]["caption"] == "" and rows["stray"]["corpus"].startswith("not recorded")
-    page = registry.index_html(list(rows.values()))
-    assert registry.caption("table1").split(",")[0] in page
+    page = catalogue.index_html(list(rows.values()))
+    assert catalogue.caption("table1").split(",")[0] in page
 
 
 @pytest.mark.book
@@ -59,8 +59,8 @@ def test_every_built_table_is_registered_captioned_and_traced(built_book):
     repo, _ = built_book
     built = repo / "_build" / "tables"
     names = sorted(p.stem for p in built.glob("*.csv") if p.stem != "PROVENANCE")
-    unregistered = [n for n in names if registry.get(n) is None]
-    assert unregistered == [], f"tables written but not in analysis/registry.py: {unregistered}"
+    unregistered = [n for n in names if catalogue.get(n) is None]
+    assert unregistered == [], f"tables written but not in analysis/present/catalogue.py: {unregistered}"
     with open(repo / "_build" / "html" / "tables" / "PROVENANCE.csv", encoding="utf-8") as fh:
         prov = {r["name"]: r for r in csv.DictReader(fh)}
     assert set(prov) == set(names)
@@ -78,6 +78,6 @@ def test_every_built_table_is_registered_captioned_and_traced(built_book):
 
 
 def test_the_runner_keeps_the_provenance_notes():
-    from analysis import build
+    from analysis.build import runner
 
-    assert build.PROVENANCE_DIR == registry.PROVENANCE_DIR
+    assert runner.PROVENANCE_DIR == catalogue.PROVENANCE_DIR

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis import params as P, reproduce, tables
+from analysis import params as P
+from analysis.present import reproduce, tables
 
 ROOT = Path(__file__).resolve().parent.parent
 CURLY = {"\u2018", "\u2019", "\u201c", "\u201d"}

@@ -92,7 +92,7 @@ def _search_index(data: bytes) -> bytes:
 
 def _digest(folder: Path) -> str:
     """Every file's path and bytes, but for the two marks of Sphinx's incremental mode
-    (analysis/site.py): the search index as :func:`_search_index` reads it, and stylesheet links
+    (analysis/build/site.py): the search index as :func:`_search_index` reads it, and stylesheet links
     without their cache-busting ``?v=`` suffix."""
     h = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -396,11 +396,11 @@ def test_explain_says_what_would_run_and_why_without_running(tmp_path):
 
 
 def test_a_waiting_sphinx_told_nothing_builds_nothing(tmp_path):
-    """analysis.sphinx_ready imports what it is given, and on end of input exits having built
+    """analysis.build.sphinx_ready imports what it is given, and on end of input exits having built
     nothing; a module that cannot be imported is left to the build (which reports it)."""
     listed = tmp_path / "modules.json"
     listed.write_text('["json", "no_such_listed_module"]')
-    proc = subprocess.run([sys.executable, "-m", "analysis.sphinx_ready", str(listed), "sphinx_book_theme",
+    proc = subprocess.run([sys.executable, "-m", "analysis.build.sphinx_ready", str(listed), "sphinx_book_theme",
                            "no_such_module"],
                           stdin=subprocess.DEVNULL, cwd=tmp_path, env=_env(ROOT), capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -1,4 +1,4 @@
-"""Tests of analysis.simulate: determinism, the committed corpus, planted truth recovered,
+"""Tests of analysis.data.simulate: determinism, the committed corpus, planted truth recovered,
 convergence acting only on late cohorts, and the two phrase banks kept apart."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from analysis import labels
-from analysis import simulate as S
+from analysis.data import simulate as S
 from analysis.defaults import CITIES
 from analysis.paths import DATA_DIR, DEFAULT_CORPUS
 

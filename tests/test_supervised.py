@@ -1,11 +1,11 @@
-"""The supervised coder and the coder choice (analysis/classify.py)."""
+"""The supervised coder and the coder choice (analysis/text/classify.py)."""
 
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from analysis import classify
+from analysis.text import classify
 
 FIX = Path(__file__).parent / "fixtures"
 

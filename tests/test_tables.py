@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from analysis import prose, tables
+from analysis.present import prose, tables
 from analysis.paths import DEFAULT_CORPUS
 
 
@@ -242,8 +242,8 @@ def test_pivot_headings_read_as_words_not_tuples():
 def test_keyness_display_and_bars_show_the_firm_level_test_with_chi2_beside_it():
     import numpy as np
 
-    from analysis import figures
-    from analysis import keyness as kn
+    from analysis.present import figures
+    from analysis.text import keyness as kn
 
     counts = np.array([[3, 0, 1, 0], [2, 1, 1, 0], [1, 0, 0, 1], [0, 1, 1, 1], [0, 1, 0, 1], [0, 0, 1, 1]])
     target = np.array([True, True, True, False, False, False])

@@ -1,4 +1,4 @@
-"""Tests of analysis.validation: the simulation study's bookkeeping and determinism, and
+"""Tests of analysis.method.validation: the simulation study's bookkeeping and determinism, and
 label recovery against planted truth."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.validation import (NULL_KINDS, binomial_interval, corpus_design, firms_for_power, label_recovery, mcse,
+from analysis.method.validation import (NULL_KINDS, binomial_interval, corpus_design, firms_for_power, label_recovery, mcse,
                                  power_summary, rates_table, replicate_seeds, scenarios, simulation_study)
 
 
@@ -73,7 +73,7 @@ def test_simulation_study_is_deterministic_and_parallel_equals_serial(small_stud
 
 
 def test_planted_truth_of_worlds():
-    from analysis.simulate import planted_gap
+    from analysis.data.simulate import planted_gap
 
     sc = scenarios((0.5, 1.0), 0.25).set_index("scenario")
     # full convergence: the others move from their own profile to Beijing's over 2014-2022, so
@@ -90,8 +90,8 @@ def test_planted_truth_of_worlds():
     assert sc.loc["Beijing alone moves -0.25", "planted_estimate"] == pytest.approx(-100 * 0.25 / 8)
     assert sc.loc["city mix shifts (0.9)", "planted_estimate"] == pytest.approx(0.0, abs=1e-9)
     # a common log-odds drift moves the shares unequally but keeps the log-odds gap flat
-    from analysis import convergence_rule as rule
-    from analysis.simulate import planted_public_table
+    from analysis.method import convergence_rule as rule
+    from analysis.data.simulate import planted_public_table
 
     firms, prob, t = planted_public_table(convergence=0.0, logit_drift=1.5)
     lo = rule.planted_slopes(firms, prob, t)["Beijing − Shanghai+Shenzhen"]
@@ -163,7 +163,7 @@ def test_binomial_interval_exact():
 
 
 def test_corpus_design_matches_the_corpus():
-    from analysis import corpus
+    from analysis.data import corpus
 
     firms = corpus.load("").firms
     d = corpus_design(firms, (2014, 2017, 2020, 2023))

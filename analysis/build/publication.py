@@ -1,0 +1,171 @@
+"""The published edition's Sphinx side: the build stamp, the edit button, the plain-build guard.
+
+The runner (``analysis.build.runner``) writes a build stamp, :data:`STAMP_FILE`, into the staged book
+it hands to jupyter-book. ``_config.yml`` loads this module as a Sphinx extension, which
+
+* stops a plain ``jupyter-book build .`` at once, with a message naming ``make book``: without
+  the runner the chapters have not been executed, and the pages would have no numbers;
+* adds the stamp (parameter file, corpus identity, commit) to the footer of every HTML page and
+  so to the PDF (made from the single-page HTML);
+* points the edit button at the chapter's ``.py`` (the file authors edit), not the ``.ipynb``
+  (pydata-sphinx-theme's ``edit_page_url_template``).
+
+The stamp is part of the site's cache key, not the chapters': a new commit re-runs Sphinx only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from analysis.paths import ROOT, is_bundled
+
+STAMP_FILE = "_edition.json"
+
+PLAIN_BUILD_MESSAGE = (
+    "This book is not built with a plain `jupyter-book build .`: its chapters are executed by the "
+    "project's runner first, and without it every page would lack its numbers and figures. "
+    "Run `make book` (or `python -m analysis build`; `make publish` for the published edition)."
+)
+
+
+class PlainBuildError(Exception):
+    """Raised when Sphinx runs on a source folder that the runner did not stage."""
+
+
+# --------------------------------------------------------------------------- the stamp
+def corpus_identity(corpus_path: str | Path | None) -> str:
+    """``bundled simulated corpus`` or the SHA-256 of the user's file."""
+    if is_bundled(corpus_path):
+        return "bundled simulated corpus (data/companies.csv)"
+    path = Path(str(corpus_path)).expanduser()
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return f"user export {path.name}, SHA-256 {h.hexdigest()}"
+
+
+def git_commit(root: Path = ROOT) -> str | None:
+    """The checked-out commit (short), marked when the tree has uncommitted changes; None without git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
+                              text=True, timeout=20)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = head.stdout.strip()
+    return commit + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
+
+
+def build_stamp(params_file: str | Path | None, corpus_path: str | Path | None, root: Path = ROOT,
+                pdf_link: bool = False) -> dict[str, Any]:
+    """What this build was made from: the parameter file, the corpus and the commit (and whether
+    the site links the PDF edition, which ``make publish`` puts beside it)."""
+    if params_file:
+        p = Path(params_file)
+        try:
+            shown = p.resolve().relative_to(root).as_posix()
+        except ValueError:
+            shown = p.name
+    else:
+        shown = "params/default.yml"
+    return {"params_file": shown, "corpus": corpus_identity(corpus_path), "commit": git_commit(root),
+            "pdf": bool(pdf_link)}
+
+
+def write_stamp(stage_dir: Path, stamp: dict[str, Any]) -> Path:
+    path = Path(stage_dir) / STAMP_FILE
+    path.write_text(json.dumps(stamp, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def stamp_text(stamp: dict[str, Any]) -> str:
+    commit = stamp.get("commit") or "not available (no git)"
+    return f"Built with {stamp['params_file']}; corpus: {stamp['corpus']}; commit: {commit}."
+
+
+def stamp_html(stamp: dict[str, Any]) -> str:
+    return f'<p class="build-stamp">{html.escape(stamp_text(stamp))}</p>'
+
+
+# --------------------------------------------------------------------------- Sphinx extension
+def _read_stamp(srcdir: str | Path) -> dict[str, Any]:
+    path = Path(srcdir) / STAMP_FILE
+    if not path.exists():
+        raise PlainBuildError(PLAIN_BUILD_MESSAGE)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+#: what marks an address in _config.yml as not yet set by a publisher
+PLACEHOLDER_MARKS = ("PLACEHOLDER", "example.org", "example.com")
+REPOSITORY_BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
+
+
+def is_placeholder(url: str | None) -> bool:
+    """Whether an address of ``_config.yml`` is still the placeholder (or empty)."""
+    return not url or any(mark in url for mark in PLACEHOLDER_MARKS)
+
+
+def working_buttons(options: dict) -> dict:
+    """The theme options with only the buttons that lead somewhere: without a real repository
+    address no repository, issue, edit, Binder or JupyterHub button; without a real JupyterHub
+    address no JupyterHub button."""
+    options = dict(options)
+    launch = dict(options.get("launch_buttons") or {})
+    if is_placeholder(str(options.get("repository_url") or "")):
+        options.update({key: False for key in REPOSITORY_BUTTONS})
+        launch.update(binderhub_url="", jupyterhub_url="")
+    if is_placeholder(launch.get("jupyterhub_url")):
+        launch["jupyterhub_url"] = ""
+    options["launch_buttons"] = launch
+    return options
+
+
+def _config_inited(app, config) -> None:
+    stamp = _read_stamp(app.srcdir)
+    app.edition_stamp = stamp  # type: ignore[attr-defined]
+    options = working_buttons(config.html_theme_options or {})
+    options["extra_footer"] = (options.get("extra_footer") or "") + stamp_html(stamp)
+    config.html_theme_options = options
+    # the edit button opens book/NAME.py (the jupytext source authors edit), not the notebook
+    repo = str(options.get("repository_url") or "").rstrip("/")
+    if repo and options.get("use_edit_page_button"):
+        branch = options.get("repository_branch") or "main"
+        context = dict(config.html_context or {})
+        context["edit_page_url_template"] = (
+            f"{repo}/edit/{branch}/" + "{{ doc_path }}{{ file_name | replace('.ipynb', '.py') }}")
+        context["edit_page_provider_name"] = "GitHub" if "github.com" in repo else "Repository"
+        config.html_context = context
+
+
+#: written in the footer of _config.yml where the link to the citation page goes
+CITE_LINK_MARK = "HOW-TO-CITE-PAGE"
+CITE_PAGE = "book/cite"
+#: the PDF edition's name inside the site (analysis.build.pdf copies it there)
+PDF_NAME = "book.pdf"
+
+
+def _page_context(app, pagename, templatename, context, doctree) -> None:
+    # the footer's link to the citation page, relative to this page
+    footer = context.get("theme_extra_footer")
+    if footer and CITE_LINK_MARK in footer and "pathto" in context:
+        footer = footer.replace(CITE_LINK_MARK, context["pathto"](CITE_PAGE))
+        stamp = getattr(app, "edition_stamp", {})
+        if stamp.get("pdf") and app.builder.name == "html":
+            footer += f'<p class="pdf-link"><a href="{context["pathto"](PDF_NAME, 1)}">The book as a PDF</a></p>'
+        context["theme_extra_footer"] = footer
+
+
+def setup(app):
+    # config-inited runs before any document is read: a plain build stops here
+    app.connect("config-inited", _config_inited)
+    app.connect("html-page-context", _page_context)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,160 @@
+"""The small real fact tables in ``data/``: policy events and other published counts.
+
+Transcribed, with sources per row, from the project's compiled fact sheets; see data/README.md.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.defaults import CITIES
+from analysis.paths import DATA_DIR
+
+POLICY_FILE = DATA_DIR / "policy_events.csv"
+COUNTS_FILE = DATA_DIR / "external_counts.csv"
+NAMED_FIRMS_FILE = DATA_DIR / "named_firms.csv"
+BRIEF_TABLE1_FILE = DATA_DIR / "brief_table1.csv"
+BRIEF_SOURCE = "000_"  # seed_file prefix of the brief itself in named_firms.csv
+LEVELS = ("central", "Beijing", "Shanghai", "Shenzhen", "Guangdong", "other-local", "international")
+STANCES = ("support", "restrict", "mixed")
+#: the three events the context chapter marks on its timeline
+MARKED = {
+    "2017-09-04": "2017 token-sale ban",
+    "2019-10-24": "1024 study session",
+    "2021-09-24": "2021 crypto ban",
+}
+
+
+def policy_events(path=POLICY_FILE) -> pd.DataFrame:
+    """Policy timeline, checked: known levels and stances, dates YYYY-MM or YYYY-MM-DD."""
+    events = pd.read_csv(path, dtype=str, keep_default_na=False)
+    bad = ~events["date"].str.fullmatch(r"\d{4}-\d{2}(-\d{2})?")
+    for column, allowed in (("level", LEVELS), ("stance", STANCES)):
+        wrong = ~events[column].isin(allowed)
+        if wrong.any():
+            i = int(wrong.to_numpy().argmax())
+            raise ValueError(f"{path}: data row {i + 1} (line {i + 2}), column '{column}': "
+                             f"{events[column].iloc[i]!r} is not one of {', '.join(allowed)}")
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        raise ValueError(f"{path}: data row {i + 1} (line {i + 2}), column 'date': "
+                         f"{events['date'].iloc[i]!r} is not YYYY-MM or YYYY-MM-DD")
+    events["year"] = events["date"].str[:4].astype(int)
+    return events.sort_values("date", kind="stable").reset_index(drop=True)
+
+
+def marked_events(events: pd.DataFrame) -> pd.DataFrame:
+    rows = events[events["date"].isin(MARKED)].copy()
+    rows.insert(0, "marker", rows["date"].map(MARKED))
+    return rows[["marker", "date", "actor", "stance", "summary"]].reset_index(drop=True)
+
+
+def stance_by_level(events: pd.DataFrame) -> pd.DataFrame:
+    table = pd.crosstab(events["level"], events["stance"]).reindex(
+        index=[lv for lv in LEVELS if lv in set(events["level"])], columns=list(STANCES), fill_value=0)
+    table["total"] = table.sum(axis=1)
+    table.index.name = "level"
+    table.columns.name = None
+    return table
+
+
+def basis(measure: str, unit: str = "") -> str:
+    """What a published count counts, from its description and unit: the bases are not
+    comparable. A value in index points is an index score; a count of firms never is."""
+    m = measure.lower()
+    if unit.lower().startswith("index"):
+        return "index score"
+    rules = [
+        ("crunchbase, may 2022", "Crunchbase firms (the brief)"),
+        ("blockchain-related firms", "registered firms (as reported)"),
+        ("registered", "business registry"),
+        ("qichacha", "business registry"),
+        ("in operation", "business registry"),
+        ("cac", "service filings"),
+        ("financing", "funding events"),
+        ("funding", "funding events"),
+        ("deals", "funding events"),
+        ("projects", "projects"),
+        ("hurun", "ranked list"),
+    ]
+    for key, label in rules:
+        if key in m:
+            return label
+    return "industry survey"
+
+
+def external_counts(path=COUNTS_FILE) -> pd.DataFrame:
+    counts = pd.read_csv(path, dtype={"value": float}, keep_default_na=False)
+    counts["basis"] = [basis(m, u) for m, u in zip(counts["measure"], counts["unit"])]
+    return counts
+
+
+def city_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """Published per-city numbers for the three cities, one row per measure, with its basis,
+    beside the brief's Crunchbase counts (first row)."""
+    part = counts[counts["geography"].isin(CITIES)]
+    wide = part.pivot_table(index=["year", "measure", "basis", "unit"], columns="geography",
+                            values="value", aggfunc="first")
+    wide = wide.reindex(columns=list(CITIES)).reset_index()
+    brief = wide["basis"] == "Crunchbase firms (the brief)"
+    wide = pd.concat([wide[brief], wide[~brief].sort_values(["basis", "year", "measure"])])
+    wide.columns.name = None
+    return wide.reset_index(drop=True)
+
+
+def named_firms(city: str | None = None, path=NAMED_FIRMS_FILE, brief_only: bool = True) -> pd.DataFrame:
+    """Firms the brief (and the other seed texts) name, from ``data/named_firms.csv``. With a
+    ``city``, the rows whose location mentions it (e.g. "Caribbean (moved from Shenzhen)")."""
+    firms = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"name", "city", "description", "seed_file"} - set(firms.columns)
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    if brief_only:
+        firms = firms[firms["seed_file"].str.startswith(BRIEF_SOURCE)]
+    if city is not None:
+        firms = firms[firms["city"].str.contains(city, case=False, regex=False)]
+    return firms.reset_index(drop=True)
+
+
+def brief_table1(path=BRIEF_TABLE1_FILE) -> pd.DataFrame:
+    """The brief's Table 1 as published: one row per Table 1 row, one column per city."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    expected = ["row", *CITIES]
+    if list(table.columns) != expected:
+        raise ValueError(f"{path}: columns must be {', '.join(expected)}, found {', '.join(table.columns)}")
+    return table.set_index("row")
+
+
+def fragmentation(events: pd.DataFrame) -> pd.DataFrame:
+    """Central measures by year: how many were issued, how many distinct bodies led them so far
+    (the first actor named; co-issuers are not always listed), and how many restrictive
+    measures were in force together (a restriction stays in force once issued; the data
+    record no repeal)."""
+    central = events[events["level"] == "central"].copy()
+    lead = central["actor"].map(lead_body)
+    rows = []
+    for year in range(int(events["year"].min()), int(events["year"].max()) + 1):
+        this = central["year"] == year
+        rows.append({
+            "year": year,
+            "central measures": int(this.sum()),
+            "distinct lead bodies so far": int(lead[central["year"] <= year].nunique()),
+            "restrictive measures in force": int(((central["year"] <= year) & (central["stance"] == "restrict")).sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def lead_body(actor: str) -> str:
+    """The body that leads a measure: the first actor named ("PBOC with MIIT, CBRC" -> PBOC;
+    "CSRC (Science and Technology Regulation Bureau)" -> CSRC)."""
+    import re
+
+    return re.split(r"\(|,|;| with | and |/", actor, maxsplit=1)[0].strip()
+
+
+def events_table(events: pd.DataFrame) -> pd.DataFrame:
+    """Every event for the page: date, level, actor, stance, summary and its sources (the
+    ``source`` field's `` | ``-separated URLs or seed files, kept as a list)."""
+    out = events[["date", "level", "actor", "stance", "summary"]].copy()
+    out["source"] = events["source"].map(lambda s: " | ".join(p.strip() for p in str(s).split("|") if p.strip()))
+    return out.reset_index(drop=True)
