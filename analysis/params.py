@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from analysis.paths import ROOT
 
 #: the chapters, in book order (names fixed by DESIGN §3)
 CHAPTERS = ("01_introduction", "02_context", "03_data", "04_beijing", "05_shanghai", "06_shenzhen",
@@ -178,10 +179,6 @@ class Parameters(BaseModel):
 FIELDS = Parameters.model_fields
 
 
-def names() -> list[str]:
-    return list(FIELDS)
-
-
 def user_names() -> list[str]:
     """Parameters a parameter file or ``-p`` may set."""
     return [n for n in FIELDS if n not in RUNNER_PARAMS]
@@ -273,11 +270,6 @@ def check(chapter: str, **values: Any) -> dict[str, Any]:
                               for n in unknown])
     checked = validate(values)
     return {k: checked[k] for k in values}
-
-
-def chapter_values(chapter: str, namespace: dict[str, Any]) -> dict[str, Any]:
-    """The user-settable parameter values a chapter ran with (for the Reproduce chapter)."""
-    return {n: namespace[n] for n in declared_by(chapter) if n not in RUNNER_PARAMS}
 
 
 # --------------------------------------------------------------------------- generated text
@@ -404,8 +396,6 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m analysis params [--write | --check]``: the parameter table, or regenerate."""
     import argparse
     from pathlib import Path
-
-    from analysis.paths import ROOT
 
     p = argparse.ArgumentParser(prog="python -m analysis params", description=main.__doc__)
     p.add_argument("--write", action="store_true",

@@ -188,12 +188,12 @@ for dim in ("application", "customer", "geography"):
 # trained on the other set and tested on the held-out one.
 
 # %% tags=["remove-input"]
-from analysis.text import checkset
+from analysis.text import checkset, checkset_scores
 
 cs_found = checkset.available()
 cs_held = checkset.held_out(cs_found)
 cs_kappa = {name: checkset.kappa(checkset.load(path)) for name, path in cs_found.items()}
-cs_figures = tables.save(checkset.figures(seed=seed), "validation_check_sets", tables_dir)
+cs_figures = tables.save(checkset_scores.figures(seed=seed), "validation_check_sets", tables_dir)
 Markdown(prose.checkset_note(list(cs_found), cs_held, cs_kappa))
 
 # %% tags=["hide-input"]
@@ -240,7 +240,7 @@ tables.html(error_rates, digits=3)
 
 # %% tags=["hide-input"]
 if cs_held:
-    held_score = checkset.score_dictionary(checkset.load(cs_found[cs_held]))
+    held_score = checkset_scores.score_dictionary(checkset.load(cs_found[cs_held]))
     display(Markdown(f"**Dictionary coder on the held-out set `{cs_held}`**: confusion matrices "
                      "(rows: adjudicated code; columns: the coder's code)"))
     for dim, matrix in held_score.confusion.items():

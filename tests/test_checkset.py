@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.text import checkset, classify
+from analysis.text import checkset, checkset_scores, classify
 
 FIX = Path(__file__).parent / "fixtures"
 TINY = FIX / "check_set_tiny.csv"
@@ -81,7 +81,7 @@ def test_score_counts_none_and_tie_as_errors_per_language():
 
 def test_dictionary_score_is_the_coder_on_the_text():
     check = checkset.load(TINY)
-    sc = checkset.score_dictionary(check)
+    sc = checkset_scores.score_dictionary(check)
     coded = classify.code_firms(checkset.as_firms(check), ["text"])
     for dim in checkset.DIMENSIONS:
         want = (coded[f"{dim}_label"].to_numpy() == check[dim].to_numpy()).mean()
@@ -93,12 +93,12 @@ def test_figures_mark_the_fresh_set_held_out(tmp_path):
     check = checkset.load(TINY)
     fresh = tmp_path / "fresh.csv"
     check.to_csv(fresh, index=False)
-    fig = checkset.figures(seed=1, paths={"check_set": TINY, "check_set_fresh": fresh}, folds=2)
+    fig = checkset_scores.figures(seed=1, paths={"check_set": TINY, "check_set_fresh": fresh}, folds=2)
     held = fig.groupby("set")["held_out"].first()
     assert not held["check_set"] and held["check_set_fresh"]
     hows = set(fig.loc[fig["set"] == "check_set_fresh", "evaluation"])
     assert "trained on check_set" in hows
-    only = checkset.figures(seed=1, paths={"check_set": TINY, "check_set_fresh": tmp_path / "x.csv"},
+    only = checkset_scores.figures(seed=1, paths={"check_set": TINY, "check_set_fresh": tmp_path / "x.csv"},
                             folds=2)
     assert only["held_out"].all() and set(only["set"]) == {"check_set"}
-    assert checkset.figures(seed=1, paths={"a": tmp_path / "none.csv"}).empty
+    assert checkset_scores.figures(seed=1, paths={"a": tmp_path / "none.csv"}).empty

@@ -106,7 +106,7 @@ def test_commands_pass_the_builds_values_unchanged_through_a_shell(tmp_path):
     awkward = "/data/my export's \"v2\" $HOME `id` ; a|b & *.csv"
     values = dict(P.defaults(), corpus_path=awkward, website_snapshot="2020", coder="",
                   cohort_edges=[2015, 2019, 2023], text_fields=["description"], alpha=0.01)
-    declared = {**dict.fromkeys(P.names()), "tables_dir": ""}
+    declared = {**dict.fromkeys(P.FIELDS), "tables_dir": ""}
     command = reproduce.chapter_command("08_convergence", declared, values)
     bin_dir = _fake_papermill(tmp_path)
     for text in (command.line(), command.block()):

@@ -29,6 +29,11 @@ import time
 from pathlib import Path
 
 from analysis.paths import ROOT
+from analysis.build.site import jupyter_book_command, SHIPPED_FILES
+from analysis.build.publication import build_stamp, STAMP_FILE
+from analysis.build.bench_text import realistic_texts
+from analysis.defaults import BRIEF_CITY_SIZES, CITIES
+from analysis.data.simulate import simulate, write_csv
 
 IGNORE = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", ".pytest_cache", "*.egg-info")
 LARGE_FIRMS = 30_000
@@ -92,8 +97,6 @@ def _timed_build(repo: Path, extra: list[str], log: Path | None = None) -> tuple
 
 def _timed_stock(repo: Path) -> tuple[float, int]:
     """Seconds and peak memory of one plain ``jupyter-book build`` of the stock copy."""
-    from analysis.build.site import jupyter_book_command
-
     cmd = [c for c in jupyter_book_command(repo, repo) if c not in ("-W", "-n", "--keep-going")]
     cmd = cmd[:cmd.index("--path-output")]  # its own _build/ inside the copy, as an author's
     t0 = time.perf_counter()
@@ -120,9 +123,6 @@ def stock_copy(repo: Path, dest: Path) -> Path:
     """Plain Jupyter Book 1 on the same book: notebooks executed by jupyter-book itself (cached by
     jupyter-cache), the edition stamp the book's extension asks for, ``files/`` staged."""
     import json
-
-    from analysis.build.publication import STAMP_FILE, build_stamp
-    from analysis.build.site import SHIPPED_FILES
 
     shutil.copytree(repo, dest, ignore=IGNORE)
     config = dest / "_config.yml"
@@ -168,11 +168,6 @@ def large_corpus(path: Path, n: int, seed: int = 1) -> Path:
     firm the long-tailed English of :func:`analysis.build.bench_text.realistic_texts` in
     ``full_description`` and, for about a third, its Chinese in ``website_text``."""
     import pandas as pd
-
-    from analysis.build.bench_text import realistic_texts
-    from analysis.defaults import BRIEF_CITY_SIZES
-    from analysis.defaults import CITIES
-    from analysis.data.simulate import simulate, write_csv
 
     total = sum(BRIEF_CITY_SIZES)
     sizes = [round(n * s / total) for s in BRIEF_CITY_SIZES]

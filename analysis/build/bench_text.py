@@ -64,6 +64,8 @@ import numpy as np
 
 from analysis.paths import ROOT
 from analysis.defaults import CITIES
+from analysis.text.preprocess import stopwords
+from analysis.text import keyness as kn, preprocess as tx
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 _CHUNK = 50_000
@@ -176,8 +178,6 @@ def realistic_texts(n: int, seed: int, cities: np.ndarray | None = None):
     counts the English and Chinese words drawn).  ``cities``
     (indices into CITIES) fixes each firm's city, e.g. to add long-tailed text to a simulated
     corpus; by default cities are drawn in the brief's proportions."""
-    from analysis.text.preprocess import stopwords
-
     rng = np.random.default_rng(seed)
     en_vocab = np.array(_english_vocabulary(EN_VOCAB, rng), dtype=object)
     zh_vocab = np.array(_chinese_vocabulary(ZH_VOCAB), dtype=object)
@@ -241,8 +241,6 @@ def _sklearn_tokenizer():
     the domain terms) as analysis.text.preprocess for Han runs."""
     import re
 
-    from analysis.text import preprocess as tx
-
     word = re.compile(r"(?u)\b\w\w+\b")
     han = tx._HAN_SPLIT_RE
     jb = tx._jieba()
@@ -273,8 +271,6 @@ def _worker(path: str, impl: str) -> dict:
     with open(path, encoding="utf-8") as fh:
         cities = np.array([json.loads(line)[1] for line in fh])
     texts = _texts(path)
-    from analysis.text import keyness as kn
-    from analysis.text import preprocess as tx
 
     tx._jieba()  # both pipelines start with jieba loaded
     if impl == "sklearn":

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from analysis.build.publication import PDF_NAME
 from analysis.paths import BUILD_DIR, ROOT
+from analysis.build.site import sphinx_command, sphinx_env, STAGE_DIR as stage_dir
+from analysis.present.figures import cjk_font_path
 
 PDF_FILE = BUILD_DIR / "pdf" / "book.pdf"
 
@@ -85,7 +87,6 @@ def _singlehtml(stage_dir: Path, out_dir: Path) -> Path:
     """Sphinx's singlehtml build of the staged book (warnings are errors, as for the site)."""
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    from analysis.build.site import sphinx_command, sphinx_env
 
     cmd = sphinx_command(stage_dir, out_dir, builder="singlehtml")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=sphinx_env(stage_dir))
@@ -115,8 +116,6 @@ def render_pdf(html_file: Path, output: Path) -> Path:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from analysis.present.figures import cjk_font_path
-
     fonts = FontConfiguration()
     css = CSS(string=print_css(cjk_font_path()), font_config=fonts)
     # Sphinx's singlehtml writes links relative to its top folder, even for a root document in book/
@@ -139,8 +138,6 @@ def render_pdf(html_file: Path, output: Path) -> Path:
 def build_pdf(output: Path = PDF_FILE, site: bool = False) -> Path:
     """The PDF of the book the runner last built, from its stage; ``site``: copied into the site
     too (``make publish``; the site's record leaves it out, so the next build keeps it)."""
-    from analysis.build.site import STAGE_DIR as stage_dir
-
     if not (stage_dir / "_config.yml").exists():
         raise PdfError("no staged book in _build/stage: build the book first (`make book`)")
     t0 = time.perf_counter()

@@ -47,7 +47,7 @@ from typing import Any
 
 import yaml
 
-from analysis.build import inputs, shared_results, processes, site
+from analysis.build import inputs, processes, publication, shared_results, site
 from analysis import params as _params
 from analysis.paths import BUILD_DIR, PARAMS_DIR, ROOT, TOC_FILE
 
@@ -655,8 +655,6 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
           sphinx: bool = True, book: Book | None = None, pdf_link: bool = False) -> BuildReport:
     """Check everything, then (under the folder lock) run what changed and publish the site.
     ``pdf_link``: the site links the PDF edition (``make publish`` puts it beside the pages)."""
-    from analysis.build import publication
-
     book = book or read_toc()
     if only:
         unknown = sorted(set(only) - {c.name for c in book.chapters})

@@ -30,6 +30,8 @@ from pathlib import Path
 
 from analysis.build import inputs, processes
 from analysis.paths import BUILD_DIR, CONFIG_FILE, ROOT, TOC_FILE
+from analysis.build.publication import PDF_NAME, STAMP_FILE
+from analysis.present import catalogue
 
 STAGE_DIR = BUILD_DIR / "stage"  # the book as Sphinx reads it (kept: make pdf builds from it)
 SPHINX_DIR = BUILD_DIR / "sphinx"  # jupyter-book's output folder, kept between builds
@@ -53,7 +55,6 @@ def staged_files(book, stamp: dict, conf: bytes) -> dict[str, Path | bytes]:
         CONFIG_FILE.name: CONFIG_FILE, TOC_FILE.name: TOC_FILE, "conf.py": conf,
         "book/references.bib": ROOT / "book" / "references.bib",
     }
-    from analysis.build.publication import STAMP_FILE
 
     files[STAMP_FILE] = (json.dumps(stamp, indent=1, sort_keys=True) + "\n").encode()
     for folder in ("_static", "_ext"):  # the book's CSS, JS and Sphinx extension
@@ -232,8 +233,6 @@ def _wait(proc: subprocess.Popen, children: processes.Children) -> int:
 def add_tables(new_html: Path) -> None:
     """Copy the chapters' CSV tables into the site (``tables/``) with an index page and
     ``PROVENANCE.csv`` (caption, chapter, corpus of each), both from the table registry."""
-    from analysis.present import catalogue
-
     target = new_html / "tables"
     target.mkdir(parents=True, exist_ok=True)
     rows = catalogue.index_rows(TABLES_DIR) if TABLES_DIR.exists() else []
@@ -267,8 +266,6 @@ def publish(built_html: Path, children: processes.Children) -> Path:
 
 def html_digest() -> str | None:
     """The published site's digest (the PDF that ``make publish`` adds beside it left out)."""
-    from analysis.build.publication import PDF_NAME
-
     return inputs.tree_digest(HTML_DIR, skip=frozenset({PDF_NAME}))
 
 

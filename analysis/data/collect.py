@@ -51,6 +51,7 @@ from urllib.robotparser import RobotFileParser
 import pandas as pd
 
 from analysis.data.snapshot import SNAPSHOT_COLUMNS, SNAPSHOT_FILE
+from analysis.data.corpus import CorpusError, load
 
 TOOL = "analysis-collect"
 #: the token robots.txt rules are matched against
@@ -675,8 +676,6 @@ def collect(corpus_path, out_dir, settings: Settings = Settings(), refresh: bool
     fetched stays cached and the next run resumes from it."""
     from tqdm import tqdm
 
-    from analysis.data.corpus import load
-
     corpus = load(corpus_path)
     firms = corpus.firms
     out = Path(out_dir).expanduser().resolve()
@@ -760,7 +759,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--contact", default="", help="an e-mail or URL added to the user agent, so site owners can reach you")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
-    from analysis.data.corpus import CorpusError
 
     try:
         settings = Settings(delay=args.delay, timeout=args.timeout, max_pages=args.max_pages,

@@ -40,6 +40,8 @@ import pandas as pd
 from analysis import labels as _labels
 from analysis.defaults import CITIES
 from analysis.paths import DATA_DIR, corpus_path
+from analysis.data.investors import code_of_type
+from analysis.data import snapshot
 
 ALIASES_FILE = DATA_DIR / "city_aliases.csv"
 
@@ -608,8 +610,6 @@ def _code_investor_types(frame: pd.DataFrame, lines: dict, names: dict) -> tuple
     """``investor_types`` as ';'-joined codes: codes kept, words mapped by
     dictionaries/investor_types.yml, undecided words by the name of the investor at the same
     position in ``investors``; what cannot be coded is left out and listed in a notice."""
-    from analysis.data.investors import code_of_type
-
     column = names.get("investor_types", "investor_types")
     mapped, uncoded, by_word, by_name = [], [], 0, 0
     for row, types, investors in zip(frame.index, frame["investor_types"], frame["investors"]):
@@ -851,7 +851,6 @@ def _merge_snapshot(frame: pd.DataFrame, website_snapshot):
     """The frame with a collected snapshot's website text merged in (nothing when empty)."""
     if website_snapshot is None or str(website_snapshot).strip() == "":
         return frame, None
-    from analysis.data import snapshot
 
     try:
         return snapshot.merge(frame, website_snapshot)

@@ -42,6 +42,7 @@ import pandas as pd
 
 from analysis.method import convergence_rule as rule
 from analysis.defaults import CITIES
+from analysis.text import checkset, checkset_scores, classify
 
 CI_LEVEL = 0.95
 
@@ -184,13 +185,11 @@ def check_set_rates(coder: str = "dictionary", seed: int = 0, paths: dict | None
     sensitivity, false_positive_rate. The study draws from the pooled counts (``all``): its
     simulated corpora are labels, without a language; the rows per language show how far the
     rates differ between English, Chinese and mixed text."""
-    from analysis.text import checkset
-
     preds = []
     for path in checkset.available(paths).values():
         check = checkset.load(path)
-        score = (checkset.score_dictionary(check) if coder == "dictionary"
-                 else checkset.score_supervised_cv(check, seed=int(seed)))
+        score = (checkset_scores.score_dictionary(check) if coder == "dictionary"
+                 else checkset_scores.score_supervised_cv(check, seed=int(seed)))
         preds.append(score.predictions)
     rows = []
     if not preds:
@@ -213,8 +212,6 @@ def sample_error(firms: pd.DataFrame, coder: str = "dictionary", text_fields=("d
     """The coder's error on the firms of ``firms`` that a coding sample codes (None when there is
     no sample, or it codes none of these firms on the measures' dimensions). Simulated truth
     columns are not a coding sample: they are dropped first."""
-    from analysis.text import classify
-
     path = classify.CODING_SAMPLE if sample_path is None else sample_path
     if classify.load_coding_sample(path) is None:
         return None

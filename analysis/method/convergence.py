@@ -55,6 +55,9 @@ from analysis.text.naive_bayes import BLOCK as _BLOCK
 from analysis.text.naive_bayes import _as_csr, _balanced_accuracy_batch, _loo_nb_batch
 from analysis.defaults import CITIES
 from analysis.method.resampling import (bootstrap_counts, bootstrap_designs, bootstrap_year_draws, decision_stable, ols_slope, p_mcse, percentile_interval, permutation_p, permuted_counts_batch, permuted_designs)
+from analysis.text import preprocess as text_mod
+from analysis.text.classify import code_with, CODERS, DEFAULT_CODER, supervised_training
+from analysis.params import as_list
 
 __all__ = [
     "DEFAULT_COHORT_EDGES", "DEFAULT_SEED", "PRIMARY_MEASURE", "PRIMARY_COMPARISON", "MEASURES",
@@ -549,16 +552,12 @@ def _move(slope_lo, slope_hi, towards_sign):
 # The whole analysis on a firm table, in steps
 # ---------------------------------------------------------------------------------------
 def _document_terms(firms: pd.DataFrame, text_fields):
-    from analysis.text import preprocess as text_mod
-
     texts = text_mod.firm_texts(firms, text_fields=tuple(text_fields))
     X, vocab = text_mod.document_term_matrix(texts, language=text_mod.text_language(tuple(text_fields)))
     return _as_csr(X), _as_csr(text_mod.tfidf(X))
 
 
 def _dictionary_flags(firms: pd.DataFrame, text_fields, coder: str | None = None):
-    from analysis.text.classify import code_with
-
     codes = code_with(firms, text_fields=tuple(text_fields), coder=coder)
     public = (codes["customer_label"].astype("string") == "public").fillna(False).to_numpy(dtype=float)
     infra = (codes["application_label"].astype("string") == "infrastructure").fillna(False).to_numpy(dtype=float)
@@ -856,7 +855,6 @@ def analyse(
     most ``max_text_per_cell`` firms per city and cohort (a seeded random subsample, noted).
     The power columns are filled by :func:`with_power`."""
     t0 = time.perf_counter()
-    from analysis.params import as_list
 
     text_fields = [str(f) for f in as_list(text_fields, name="text_fields")]
     cohort_edges = [int(e) for e in as_list(cohort_edges, name="cohort_edges")]
@@ -983,8 +981,6 @@ def coders_available() -> tuple[str, ...]:
     """Coders :func:`analysis.text.classify.code_with` can run here: ``dictionary`` always, and
     ``supervised`` when there are hand-coded texts to train it on (the shipped check sets or a
     coding sample)."""
-    from analysis.text.classify import CODERS, supervised_training
-
     return CODERS if not supervised_training().empty else ("dictionary",)
 
 
@@ -993,8 +989,6 @@ def sensitivity_specs(text_fields: Sequence[str], cohort_edges: Sequence[int],
     """The main specification first, then one change at a time: three other sets of cohort
     edges, the other sets of text fields, and every other available coder (``coder``: the main
     specification's; empty means the package default)."""
-    from analysis.text.classify import DEFAULT_CODER
-
     main = {"cohort_edges": tuple(int(e) for e in cohort_edges), "text_fields": tuple(text_fields),
             "coder": coder or DEFAULT_CODER}
     specs = [{**main, "change": "main specification"}]
@@ -1021,8 +1015,6 @@ def sensitivity(firms: pd.DataFrame, text_fields: Sequence[str], cohort_edges: S
     Columns change, cohort_edges, text_fields, coder, estimate (share points per year), p,
     p_mcse, decision, reason, agrees (decision equal to the main specification's).  Keyness correction is not a row: no
     convergence measure uses key terms, so it cannot change this decision."""
-    from analysis.params import as_list
-
     fields = [str(f) for f in as_list(text_fields, name="text_fields")]
     present = [f for f in fields if f in firms.columns]
     specs = specs or sensitivity_specs(present, cohort_edges, coder)

@@ -44,11 +44,15 @@ import pandas as pd
 from analysis.method import convergence as conv
 from analysis.method import convergence_rule as rule
 from analysis.text.classify import CODED_DIMENSIONS
-from analysis.method.coder_error import check_set_error
+from analysis.method.coder_error import check_set_error, MEASURE_CATEGORIES
 from analysis.defaults import BRIEF_CITY_SIZES, DEFAULT_SEED
 from analysis.build.shared_results import shared, unshared
 from analysis.defaults import CITIES
 from analysis.method.resampling import ols_slope
+from analysis.data.simulate import planted_gap, planted_public_table, simulate, simulate_labels
+from analysis import labels as lab
+from analysis.text import classify, preprocess as _text
+from analysis.params import as_list
 
 __all__ = ["DEFAULT_SEED", "DEFAULT_STRENGTHS", "DEFAULT_DRIFT", "POWER_TARGET", "replicate_seeds", "scenarios",
            "simulation_study", "design_power", "firms_for_power", "planted_values", "rates_table", "power_summary",
@@ -133,8 +137,6 @@ def corpus_design(firms: pd.DataFrame, cohort_edges: Sequence[int] = conv.DEFAUL
     """Simulator options that reproduce a corpus's shape: firms per city, founding years
     (range and distribution over the cohorts' years) and the share of firms without a usable
     year.  With them the simulation study runs at the corpus's city and cohort sizes."""
-    from analysis.defaults import CITIES
-
     edges = [int(e) for e in cohort_edges]
     city = firms["city"].astype("string")
     n_per_city = tuple(int((city == c).sum()) for c in CITIES)
@@ -160,8 +162,6 @@ def scenarios(strengths: Sequence[float] = DEFAULT_STRENGTHS, drift: float = DEF
     the old test's unit).  ``drift`` is the national drift of the text replicates' drift world
     (the first national-drift world).  The threat worlds (:data:`THREATS`) plant no change in
     the firms' own profiles; their planted columns describe the profiles, not what survives."""
-    from analysis.data.simulate import planted_gap, planted_public_table
-
     rows = [(NO_CHANGE, NO_CHANGE, 0.0, {})]
     for kind, option, values in NULL_WORLDS:
         if kind == NATIONAL_DRIFT:
@@ -192,9 +192,6 @@ def _coder_flags(labs: dict, error, rng, R: int) -> dict[str, np.ndarray]:
     """The coder's flags of a batch of ``R`` simulated corpora: each corpus draws its coder's
     sensitivity and false-positive rate per share measure (:meth:`analysis.method.coder_error.Rates.draw`),
     and each firm is flagged with the one that its planted label calls for."""
-    from analysis import labels as lab
-    from analysis.method.coder_error import MEASURE_CATEGORIES
-
     flags = {}
     for measure in conv.SHARE_MEASURES:
         dim, category = MEASURE_CATEGORIES[measure]
@@ -236,7 +233,6 @@ def _apply_threat(labs: dict, flags: dict, scen: dict, rng) -> None:
     options = {o: float(scen.get(o, 0.0)) for o in THREAT_OPTIONS}
     if not any(options.values()):
         return
-    from analysis import labels as lab
 
     public = lab.categories("customer").index("public")
     year = labs["year"]
@@ -267,8 +263,6 @@ def _label_replicates(scen: dict, R: int, ss: np.random.SeedSequence, sizes, edg
     whether it rejected.  ``measures`` (default: both share measures; the infrastructure share
     only in the worlds that change applications, no change and convergence), ``old_tests`` and
     ``pooled_only`` trim the work where a caller needs less."""
-    from analysis.data.simulate import simulate_labels
-
     rng = np.random.default_rng(ss)
     K, Q = len(CITIES), len(edges) - 1
     Y = int(edges[-1]) - int(edges[0])
@@ -308,7 +302,6 @@ def _label_replicates(scen: dict, R: int, ss: np.random.SeedSequence, sizes, edg
 
 def _text_replicate(task):
     scen, sim_seed, test_seed, sim_kwargs, test_kwargs = task
-    from analysis.data.simulate import simulate
 
     firms = simulate(convergence=scen["strength"], national_drift=scen["national_drift"],
                      beijing_drift=scen["beijing_drift"], seed=int(sim_seed), **sim_kwargs)
@@ -365,8 +358,6 @@ def _run_text_replicates(scen: pd.DataFrame, seed: int, text_replicates: int, wo
     if workers > 1 and len(tasks) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
-
-        from analysis.text import preprocess as _text
 
         # spawn: the start method of every platform; a worker is a fresh interpreter that imports this
         # module and is given the Chinese terms this process's tokenizer has beyond the packaged list
@@ -449,8 +440,6 @@ def simulation_study(
     (exact 95% interval) and exaggeration.  ``attrs`` carry the settings, the seconds taken
     and, with ``details=True``, the per-replicate rows.
     """
-    from analysis.params import as_list
-
     strengths = [float(s) for s in as_list(strengths, name="strengths")]
     replicates = int(replicates)
     if replicates < 1:
@@ -533,8 +522,6 @@ def design_power(replicates: int = 400, seed: int = DEFAULT_SEED, n_perm: int = 
 def planted_values(strength: float, design: dict, cohort_edges=conv.DEFAULT_COHORT_EDGES) -> dict[str, float]:
     """Comparison -> the planted gap slope (share points per year, planted labels) of a corpus
     simulated with convergence ``strength`` and the shape ``design`` (:func:`corpus_design`)."""
-    from analysis.data.simulate import planted_public_table
-
     kw = {"years": tuple(design["years"])} if design.get("years") else {}
     firms, prob, t = planted_public_table(convergence=float(strength), n_per_city=design["n_per_city"],
                                           year_weights=design.get("year_weights"), **kw)
@@ -678,9 +665,6 @@ def label_recovery(
     matrix); macro-F1 averages over the true categories.  Above ``max_firms`` firms the corpora
     are simulated at city sizes scaled down to that total (``scaled``), as in the study.
     """
-    from analysis.text import classify
-    from analysis.data.simulate import simulate
-
     sim_kw = {} if convergence is None else {"convergence": float(convergence)}
     sizes, scaled = _scaled_sizes(tuple(int(n) for n in n_per_city), max_firms)
     rows, conf, notes = [], {}, []

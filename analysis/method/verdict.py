@@ -18,7 +18,8 @@ import pandas as pd
 from analysis.method import coder_error, convergence, validation
 from analysis.text.classify import DEFAULT_CODER
 from analysis.build.shared_results import shared
-from analysis.paths import is_bundled
+from analysis.paths import DATA_DIR, is_bundled
+from analysis.data.simulate import DEFAULT_CONVERGENCE
 
 
 @dataclass
@@ -49,8 +50,6 @@ class Verdict:
 def planted_strength(corpus) -> float | None:
     """The planted convergence strength of the bundled simulated corpus; None for any other
     corpus (its truth is not known to the book)."""
-    from analysis.data.simulate import DEFAULT_CONVERGENCE
-
     return float(DEFAULT_CONVERGENCE) if corpus.simulated and is_bundled(corpus.path) else None
 
 
@@ -58,8 +57,6 @@ def post_hoc_entries(path=None) -> list[int]:
     """Numbers of the entries of ``data/analysis_plan.md`` whose choice was made after results
     had been seen: their "Before or after results" cell starts with a bold **After** (an entry
     that only records a measurement says "After" in plain type and is not a choice)."""
-    from analysis.paths import DATA_DIR
-
     rows = []
     for line in Path(path or DATA_DIR / "analysis_plan.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]

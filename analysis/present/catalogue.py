@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.defaults import CITIES
+from analysis.paths import ROOT
 
 
 @dataclass(frozen=True)
@@ -287,8 +288,6 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m analysis registry [--write]``: print (or write into README.md) the list of
     tables and figures."""
     import argparse
-
-    from analysis.paths import ROOT
 
     parser = argparse.ArgumentParser(prog="python -m analysis registry", description=main.__doc__)
     parser.add_argument("--write", action="store_true", help="update README.md's generated section")

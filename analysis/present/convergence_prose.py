@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.method import convergence as conv
+from analysis.method.validation import NULL_KINDS
+from analysis.method.coder_error import CODING_SAMPLE, MISSPECIFIED, sample_size
 
 MEASURE_WORDS = {
     "public_share": "share of firms coded as serving public customers",
@@ -220,8 +222,6 @@ def policy_sentence(row: pd.Series) -> str:
 def rates_sentence(rates: pd.DataFrame, power_row: pd.Series, alpha: float) -> str:
     """The validation study in words: the largest "supports" rate of the rule and the largest
     rejection rate of the gap test over the worlds without convergence, and the rule's power."""
-    from analysis.method.validation import NULL_KINDS
-
     null = rates[rates["kind"].isin(NULL_KINDS)]
     if not len(null):
         return "No world without convergence was simulated."
@@ -276,8 +276,6 @@ def _rates_words(rates, measure: str = "public_share") -> str:
 
 def error_source_words(error) -> str:
     """Where the coder's error was measured, in words."""
-    from analysis.method.coder_error import CODING_SAMPLE
-
     if error.source == CODING_SAMPLE:
         return "a coding sample of this corpus (`data/coding_sample.csv`)"
     return f"the check sets ({CHECK_SET_AUTHORS})"
@@ -286,8 +284,6 @@ def error_source_words(error) -> str:
 def coder_status(error, share: float, n_strata: int) -> str:
     """Whether the verdict is provisional: the coder checked on this corpus's own text or not;
     if not, how to make a coding sample (how many firms, stratified by city and cohort)."""
-    from analysis.method.coder_error import sample_size
-
     if error.validated:
         return (f"**Coder validated on this corpus.** The coder was scored on {error_source_words(error)}: "
                 f"{_rates_words(error['public_share'])}. The correction below uses these rates.")
@@ -363,8 +359,6 @@ def coder_error_sentence(error) -> str:
 
 def misspecified_sentence(power: pd.DataFrame, worse: pd.DataFrame, error) -> str:
     """Power with the coder's measured error against power with the worse coder."""
-    from analysis.method.coder_error import MISSPECIFIED
-
     def primary(table):
         hit = table[(table["measure"] == conv.PRIMARY_MEASURE) & (table["comparison"] == conv.PRIMARY_COMPARISON)]
         return hit.iloc[0] if len(hit) else None

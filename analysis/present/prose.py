@@ -8,41 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-import string
 from pathlib import Path
 
 from analysis.paths import is_bundled
-
-
-_PUNCT = re.compile("([" + re.escape(string.punctuation) + "])")
-
-
-def escape(value) -> str:
-    """Text from data, made literal for MyST markdown: every ASCII punctuation character gets a
-    backslash (CommonMark shows an escaped punctuation character as itself), and line breaks
-    become spaces. The HTML renderer then escapes ``<``, ``&`` and quotes itself."""
-    text = re.sub(r"[\r\n]+", " ", str(value))
-    return _PUNCT.sub(r"\\\1", text)
-
-
-def code(value) -> str:
-    """Text from data as an inline code span (file names, commands): no backslashes inside, a
-    fence longer than any run of backticks in the text."""
-    text = re.sub(r"[\r\n]+", " ", str(value))
-    runs = [len(m) for m in re.findall(r"`+", text)]
-    fence = "`" * (max(runs, default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+from analysis.present.markdown import code, escape
+from analysis.data import simulate
+from analysis.defaults import CITIES
+from analysis.present.tables import agreement, KEY_ALPHA, key_counts, pct, top_terms
+from analysis import labels
 
 
 def file_link(rel: str) -> str:
     """A link to a repository file shipped with the site (see ``build.SHIPPED_FILES``)."""
     return f"{{download}}`{rel} </files/{rel}>`"
-
-
-def table_link(name: str) -> str:
-    """A link to a table of this build as CSV (the runner copies them into the site's tables/)."""
-    return f'<a href="../tables/{name}.csv"><code>{name}.csv</code></a>'
 
 
 def sha256(path: str | Path) -> str:
@@ -83,8 +61,6 @@ def corpus_notice(corpus, short: bool = False) -> str:
 
 def provenance(corpus) -> str:
     """Where this build's corpus comes from, in one paragraph of markdown."""
-    from analysis.data import simulate
-
     path = Path(corpus.path)
     if corpus.simulated and is_bundled(path):
         return (
@@ -108,8 +84,6 @@ def provenance(corpus) -> str:
 
 def absent_cities(firms) -> str:
     """Which of the three cities have no firm in this corpus (empty when all are present)."""
-    from analysis.defaults import CITIES
-
     present = set(firms["city"])
     absent = [c for c in CITIES if c not in present]
     if not absent:
@@ -161,8 +135,6 @@ def key_terms_sentence(table, city: str, adjust: str = "bh", alpha: float | None
     before and after the multiplicity correction, in words; then, for comparison with the
     brief, how many quanteda's token-level chi-squared would call over-used and how many of
     those the firm-level test keeps."""
-    from analysis.present.tables import KEY_ALPHA, key_counts
-
     alpha = KEY_ALPHA if alpha is None else alpha
     k = key_counts(table, alpha)
     level = f"{100 * alpha:g}%"
@@ -204,8 +176,6 @@ def key_terms_sentence(table, city: str, adjust: str = "bh", alpha: float | None
 
 def modal_phrase(dim: str, m) -> str:
     """``*Public* (62% of ...)`` or, for a tie, ``tied between *Domestic* and *Global*``."""
-    from analysis import labels
-
     names = [f"*{labels.display(dim, k)}*" for k in m["tied"]]
     if len(names) == 1:
         return f"most often {names[0]}"
@@ -217,9 +187,6 @@ def city_findings(report, dims=("application", "customer", "geography", "investo
     """Bullet list: per dimension, this corpus's modal category with its share (ties said as
     ties), the brief's value, and whether they agree; then the key terms that survive."""
     import pandas as pd
-
-    from analysis import labels
-    from analysis.present.tables import KEY_ALPHA, agreement, pct, top_terms
 
     if report.n_firms == 0:
         return (f"This corpus has no firm in {report.city}, so this chapter has nothing to show about "
@@ -292,8 +259,6 @@ def figure1_reading(weights) -> str:
     """What the rebuilt Figure 1 shows, computed from its terms: per city how many terms it is
     given, how many survive the correction, its share of the summed log ratio, its strongest
     surviving terms; and which city dominates the cloud (ties said as ties)."""
-    from analysis.defaults import CITIES
-
     if not len(weights):
         return "No city over-uses any term, so the cloud is empty.\n"
     total = float(weights["weight"].sum())

@@ -15,7 +15,8 @@ import pandas as pd
 
 from analysis import params as _params
 from analysis.paths import DATA_DIR, ROOT, corpus_path as resolve_corpus
-from analysis.present.prose import sha256
+from analysis.present.prose import code, sha256
+from analysis.data.snapshot import snapshot_path
 
 PACKAGES = ("analysis", "numpy", "pandas", "scipy", "scikit-learn", "pandera", "jieba", "matplotlib",
             "wordcloud", "itables", "mplfonts", "papermill", "jupytext", "jupyter-book", "myst-nb",
@@ -73,8 +74,6 @@ PARAMETER_CODE_COLUMNS = ("parameter", "type", "default", "value")
 def input_hashes(corpus_path: str = "", website_snapshot: str = "") -> pd.DataFrame:
     """SHA-256 of every file in data/, the corpus (if outside data/), the website-text
     snapshot (when one is given) and the lock file."""
-    from analysis.data.snapshot import snapshot_path
-
     files = sorted(p for p in DATA_DIR.rglob("*") if p.is_file())
     corpus = resolve_corpus(corpus_path)
     if corpus not in files:
@@ -169,8 +168,6 @@ def commands_markdown(commands: list[Command]) -> str:
     """The commands for the page: per chapter its file, then the command in a fenced
     code block, which the site shows verbatim (Sphinx's smart quotes skip literal blocks, so
     ``''`` stays two straight quotes) and which a copy button copies whole."""
-    from analysis.present.prose import code
-
     out = []
     for c in commands:
         text = c.block()

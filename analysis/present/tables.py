@@ -16,15 +16,15 @@ from analysis.text import classify, keyness as kn, preprocess
 from analysis import labels
 from analysis.present import catalogue
 from analysis.build.shared_results import shared
+from analysis.present import markdown
 from analysis.defaults import CITIES
+from analysis.paths import is_bundled
 
 TEXT_DIMENSIONS = ("application", "customer", "geography")
 
 
 def corpus_kind(corpus) -> tuple[str, str]:
     """Which corpus made a table, in words, and its file name (for provenance)."""
-    from analysis.paths import is_bundled
-
     path = Path(corpus.path)
     if corpus.simulated:
         kind = "simulated (the bundled corpus)" if is_bundled(path) else "simulated"
@@ -553,16 +553,14 @@ def display_frame(df: pd.DataFrame, index: bool = False, digits: int | None = 3)
 
 def _links(cell: str) -> str:
     """A `` | ``-separated list of sources as markdown: URLs as numbered links, the rest escaped."""
-    from analysis.present.prose import escape
-
     parts = [p.strip() for p in str(cell).split(" | ") if p.strip()]
     out = []
     for i, part in enumerate(parts, 1):
         if part.startswith(("http://", "https://")) and not any(c in part for c in "<> "):
             host = part.split("/")[2].removeprefix("www.")
-            out.append(f"[{escape(host)}](<{part}>)")
+            out.append(f"[{markdown.escape(host)}](<{part}>)")
         else:
-            out.append(escape(part))
+            out.append(markdown.escape(part))
     return "; ".join(out)
 
 
@@ -574,9 +572,7 @@ LINK_COLUMNS = {"source"}     # columns holding source URLs, shown as links
 def _code_cell(value: str) -> str:
     """A table cell as an inline code span: shown verbatim (no smart quotes, no markup), with
     the cell's pipes escaped for the table parser (which removes the backslash again)."""
-    from analysis.present.prose import code
-
-    return code(value).replace("|", "\\|")
+    return markdown.code(value).replace("|", "\\|")
 
 
 def table_markdown(df: pd.DataFrame, name: str, index: bool = False, digits: int | None = 3,
@@ -584,15 +580,13 @@ def table_markdown(df: pd.DataFrame, name: str, index: bool = False, digits: int
     """A numbered, captioned, referenceable MyST table (label ``tbl-NAME``) with its caption
     from the registry; text from data is escaped, source URLs become links, and the columns
     named in ``code`` are shown as code literals (values a reader copies: YAML, commands)."""
-    from analysis.present.prose import escape
-
     heads, rows, numeric = display_frame(df, index, digits)
-    esc = lambda v: escape(str(v).replace("\n", " ").replace("\r", " "))  # noqa: E731
+    esc = lambda v: markdown.escape(str(v).replace("\n", " ").replace("\r", " "))  # noqa: E731
     cols = list(df.reset_index().columns if index else df.columns)
     link_at = {i for i, c in enumerate(cols) if str(c) in LINK_COLUMNS}
     code_at = {i for i, c in enumerate(cols) if str(c) in code}
     klass = "table-data sortable" if name in SORTABLE else "table-data"
-    out = [f":::{{table}} {escape(catalogue.caption(name))}", f":name: {catalogue.label(name)}",
+    out = [f":::{{table}} {markdown.escape(catalogue.caption(name))}", f":name: {catalogue.label(name)}",
            f":class: {klass}", "",
            "| " + " | ".join(esc(h) if h else " " for h in heads) + " |",
            "|" + "|".join("---:" if num else ":---" for num in numeric) + "|"]

@@ -42,7 +42,7 @@ import pandas as pd
 import yaml
 
 from analysis import labels as _labels
-from analysis.text import preprocess as _text
+from analysis.text import checkset, preprocess as _text
 from analysis.data.investors import investor_type_of_name
 from analysis.build.shared_results import shared
 from analysis.paths import DATA_DIR, PACKAGE_DIR
@@ -219,9 +219,6 @@ class Dictionary:
     categories: dict  # dimension -> tuple of categories (file order)
     entries: dict  # dimension -> tuple of _Entry
     rules: Rules = None
-
-    def n_entries(self, dimension: str) -> int:
-        return len([e for e in self.entries[dimension] if e.category != IGNORE])
 
 
 def _words(spec) -> list[str]:
@@ -973,8 +970,6 @@ def supervised_training(firms: pd.DataFrame | None = None, text_fields=_text.DEF
     the firms of ``firms`` that ``coding_sample.csv`` codes (majority of its coders; their
     text from ``text_fields``).  Columns text, application, customer, geography (a firm
     coded on some dimensions only has NaN on the others), source."""
-    from analysis.text import checkset
-
     parts = []
     sets = checkset.training_data(check_paths)
     if len(sets):

@@ -1,0 +1,66 @@
+"""The coders scored on the check sets (:mod:`analysis.text.checkset`): the dictionary coder as
+written, the supervised coder by cross-validation within a set and trained on the other sets; the
+figures the validation chapter shows."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.build.shared_results import shared
+from analysis.text import classify
+from analysis.text.checkset import DIMENSIONS, Score, as_firms, available, held_out, load, score
+
+
+@shared
+def score_dictionary(check: pd.DataFrame, dictionary=None) -> Score:
+    """The dictionary coder (:func:`analysis.text.classify.code_firms`) on a check set."""
+    coded = classify.code_firms(as_firms(check), text_fields=["text"], dictionary=dictionary)
+    return score(check, coded.reset_index(drop=True))
+
+
+def score_supervised_cv(check: pd.DataFrame, seed: int, folds: int = 5) -> Score:
+    """The supervised coder on a check set by stratified k-fold cross-validation: every
+    description is coded by a model that did not see it."""
+    predicted = pd.DataFrame(index=check.index)
+    for dim in DIMENSIONS:
+        predicted[f"{dim}_label"] = classify.cross_validated_codes(
+            check["text"].tolist(), check[dim].tolist(), seed=seed, folds=folds)
+    return score(check, predicted)
+
+
+def score_supervised_transfer(train: pd.DataFrame, test: pd.DataFrame, seed: int) -> Score:
+    """The supervised coder trained on one set and scored on another."""
+    predicted = pd.DataFrame(index=test.index)
+    for dim in DIMENSIONS:
+        model = classify.SupervisedCoder.fit(train["text"].tolist(), train[dim].tolist(), seed=seed)
+        predicted[f"{dim}_label"] = model.predict(test["text"].tolist())
+    return score(test, predicted)
+
+
+def figures(seed: int, paths: dict | None = None, folds: int = 5) -> pd.DataFrame:
+    """The check-set figures the validation chapter shows: per set, coder, language and
+    dimension, n, accuracy, abstentions and their rate; column ``evaluation`` says how the
+    figure was obtained (``codebook`` for the dictionary, ``cross-validation`` or ``trained on
+    <set>``for the supervised coder), ``held_out`` whether the set is the held-out one."""
+    sets = {name: load(p) for name, p in available(paths).items()}
+    out = []
+    hold = held_out(sets)
+    for name, check in sets.items():
+        parts = [("dictionary", "codebook", score_dictionary(check))]
+        parts.append(("supervised", f"{folds}-fold cross-validation",
+                      score_supervised_cv(check, seed=seed, folds=folds)))
+        others = [o for o in sets if o != name]
+        if name == hold and others:
+            train = pd.concat([sets[o] for o in others], ignore_index=True)
+            parts.append(("supervised", "trained on " + ", ".join(others),
+                          score_supervised_transfer(train, check, seed=seed)))
+        for coder, how, sc in parts:
+            out.append(sc.summary.assign(set=name, coder=coder, evaluation=how,
+                                         held_out=(name == hold)))
+    if not out:
+        return pd.DataFrame(columns=["set", "coder", "evaluation", "held_out", "language",
+                                     "dimension", "n", "correct", "accuracy", "abstained",
+                                     "abstention"])
+    df = pd.concat(out, ignore_index=True)
+    return df[["set", "coder", "evaluation", "held_out", "language", "dimension", "n", "correct",
+               "accuracy", "abstained", "abstention"]]
