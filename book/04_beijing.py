@@ -46,6 +46,7 @@ globals().update(_check_parameters("04_beijing", corpus_path=corpus_path, websit
 from IPython.display import Markdown
 from myst_nb import glue
 
+from analysis.chapters import shared
 from analysis.data import corpus, facts
 from analysis.present import figures, prose, tables
 from analysis.params import as_list
@@ -53,8 +54,8 @@ from analysis.params import as_list
 CITY = "Beijing"
 data = corpus.load(corpus_path, website_snapshot)
 fields = as_list(text_fields, name="text_fields")
-coded = tables.code(data.firms, fields, coder=coder)
-keyness_tables = tables.city_keyness_tables(data.firms, fields, min_df=int(min_df), adjust=keyness_adjust)
+coded = shared.code(data.firms, fields, coder=coder)
+keyness_tables = shared.city_keyness_tables(data.firms, fields, min_df=int(min_df), adjust=keyness_adjust)
 report = tables.city_report(coded, CITY, keyness_tables, fields)
 counts = tables.key_counts(report.keyness)
 glue("city_n_firms", report.n_firms, display=False)

@@ -43,14 +43,15 @@ globals().update(_check_parameters("07_comparison", corpus_path=corpus_path, web
 from IPython.display import Markdown
 from myst_nb import glue
 
+from analysis.chapters import shared
 from analysis.data import corpus, facts
 from analysis.present import figures, prose, tables
 from analysis.params import as_list
 
 data = corpus.load(corpus_path, website_snapshot)
 fields = as_list(text_fields, name="text_fields")
-coded = tables.code(data.firms, fields, coder=coder)
-keyness_tables = tables.city_keyness_tables(data.firms, fields, min_df=int(min_df), adjust=keyness_adjust)
+coded = shared.code(data.firms, fields, coder=coder)
+keyness_tables = shared.city_keyness_tables(data.firms, fields, min_df=int(min_df), adjust=keyness_adjust)
 t1 = tables.save(tables.table1(coded, keyness_tables), "table1_long", tables_dir, corpus=data)
 t1_wide = tables.save(tables.table1_display(t1), "table1", tables_dir, corpus=data)
 brief_t1 = tables.save(facts.brief_table1(), "table1_brief", tables_dir)

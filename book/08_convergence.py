@@ -54,7 +54,8 @@ globals().update(_check_parameters("08_convergence", corpus_path=corpus_path, we
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis.method import convergence, validation, verdict
+from analysis.chapters import verdict
+from analysis.method import convergence, validation
 from analysis.present import convergence_prose, figures, prose, tables
 from analysis.data import corpus
 

@@ -49,7 +49,8 @@ import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis.method import convergence, validation, verdict
+from analysis.chapters import verdict
+from analysis.method import convergence, validation
 from analysis.present import convergence_prose, figures, prose, tables
 from analysis.data import corpus
 

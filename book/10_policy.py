@@ -50,12 +50,12 @@ globals().update(_check_parameters("10_policy", corpus_path=corpus_path, website
 from IPython.display import Markdown
 from myst_nb import glue
 
+from analysis.chapters import shared, verdict
 from analysis.present import convergence_prose, prose, tables
 from analysis.data import corpus, facts
-from analysis.method import verdict
 
 data = corpus.load(corpus_path, website_snapshot)
-coded = tables.code(data.firms, text_fields, coder=coder)
+coded = shared.code(data.firms, text_fields, coder=coder)
 evidence = tables.save(tables.policy_evidence(coded), "policy_evidence", tables_dir, corpus=data)
 found = verdict.convergence_verdict(  # the same shared call as the convergence chapter's: the same verdict
     data.firms, text_fields=text_fields, coder=coder, cohort_edges=cohort_edges, n_subsamples=n_subsamples,

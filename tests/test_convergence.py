@@ -673,7 +673,7 @@ class _Corpus:
 
 def _verdict(res, study_attrs=None, source="check sets"):
     from analysis.method import coder_error as ce
-    from analysis.method.verdict import Verdict
+    from analysis.chapters.verdict import Verdict
 
     study = pd.DataFrame()
     study.attrs.update(study_attrs or {})
@@ -754,7 +754,8 @@ def test_verdict_box_shows_power_and_the_planted_value_from_the_table():
 def test_verdict_of_a_simulated_corpus_stands_beside_its_planted_truth():
     """The shared call on a simulated corpus whose strength is known: the planted slope is the
     simulator's, and the box shows the estimate beside it with the power at that strength."""
-    from analysis.method import validation, verdict
+    from analysis.chapters import verdict
+    from analysis.method import validation
     from analysis.data.simulate import simulate
 
     firms = simulate(n_per_city=(330, 160, 100), seed=5, convergence=1.0)

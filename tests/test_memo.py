@@ -110,17 +110,6 @@ def test_a_call_waiting_for_another_shows_the_runner_it_waits(memo_dir, tmp_path
     assert not marker.exists() and log.read_text().count("computed") == 1
 
 
-def test_unshared_blocks_compute_and_restore_sharing(memo_dir):
-    frame = pd.DataFrame({"a": [1, 2]})
-    with shared_results.unshared():
-        _slow_sum(frame)
-        _slow_sum(frame)
-    assert len(CALLS) == 2 and not memo_dir.exists()
-    _slow_sum(frame)
-    _slow_sum(frame)
-    assert len(CALLS) == 3
-
-
 def test_prune_keeps_the_most_recently_used(tmp_path):
     import os
 

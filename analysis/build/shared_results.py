@@ -4,7 +4,8 @@ Several chapters ask the same question of the same corpus: every city chapter co
 computes the key terms of all three cities, and the convergence and validation chapters run the
 same power study.  :func:`shared` lets the second chapter read the first one's answer instead of
 computing it again, and lets a rebuild after an edit to one chapter's prose read what the last
-build computed.  It is a plain cache on disk, and only an optimisation: a result read back is the
+build computed.  The functions so shared are listed in one place, :mod:`analysis.chapters.shared`
+(and the verdict, :mod:`analysis.chapters.verdict`); the science below computes without it.  It is a plain cache on disk, and only an optimisation: a result read back is the
 result the function returns for the same arguments, so a chapter gives the same numbers with or
 without it.
 
@@ -75,18 +76,6 @@ def folder() -> Path | None:
 def _plain(value):
     """Lists as tuples, so that ``["a", "b"]`` and ``("a", "b")`` give one key."""
     return tuple(_plain(v) for v in value) if isinstance(value, (list, tuple)) else value
-
-
-@contextlib.contextmanager
-def unshared():
-    """Inside this block every call computes: for throw-away inputs (a simulated replicate) that
-    no other chapter will ask for again."""
-    value = os.environ.pop(ENV_VAR, None)
-    try:
-        yield
-    finally:
-        if value is not None:
-            os.environ[ENV_VAR] = value
 
 
 def key(func, args: tuple, kwargs: dict) -> str:

@@ -46,7 +46,6 @@ from analysis.method import convergence_rule as rule
 from analysis.text.classify import CODED_DIMENSIONS
 from analysis.method.coder_error import check_set_error, MEASURE_CATEGORIES
 from analysis.defaults import BRIEF_CITY_SIZES, DEFAULT_SEED
-from analysis.build.shared_results import shared, unshared
 from analysis.defaults import CITIES
 from analysis.method.resampling import ols_slope
 from analysis.data.simulate import planted_gap, planted_public_table, simulate, simulate_labels
@@ -306,9 +305,8 @@ def _text_replicate(task):
     firms = simulate(convergence=scen["strength"], national_drift=scen["national_drift"],
                      beijing_drift=scen["beijing_drift"], seed=int(sim_seed), **sim_kwargs)
     firms = firms.loc[:, [c for c in firms.columns if not c.startswith("truth_")]]
-    with unshared():  # a replicate's matrices are never asked for again
-        res = conv.analyse(firms, n_boot=0, seed=int(test_seed), measures=conv.TEXT_MEASURES, n_perm_shares=0,
-                           **test_kwargs)
+    res = conv.analyse(firms, n_boot=0, seed=int(test_seed), measures=conv.TEXT_MEASURES, n_perm_shares=0,
+                       **test_kwargs)
     t = res.verdict_table
     return [(r.measure, r.comparison, TEXT_TEST, float(r.estimate), float(r.p)) for r in t.itertuples(index=False)]
 
@@ -389,7 +387,6 @@ def _sim_options(years, year_weights, missing_year_rate) -> dict:
     return out
 
 
-@shared
 def simulation_study(
     strengths: Sequence[float] = DEFAULT_STRENGTHS,
     replicates: int = 400,
@@ -489,7 +486,6 @@ def simulation_study(
     return out
 
 
-@shared
 def design_power(replicates: int = 400, seed: int = DEFAULT_SEED, n_perm: int = 200, alpha: float = 0.05,
                  n_per_city: Sequence[int] = BRIEF_CITY_SIZES, *,
                  margin: float = rule.DEFAULT_MARGIN, factors: Sequence[float] = DESIGN_FACTORS,

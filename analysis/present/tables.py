@@ -15,7 +15,6 @@ import pandas as pd
 from analysis.text import classify, keyness as kn, preprocess
 from analysis import labels
 from analysis.present import catalogue
-from analysis.build.shared_results import shared
 from analysis.present import markdown
 from analysis.defaults import CITIES
 from analysis.paths import is_bundled
@@ -164,7 +163,6 @@ KEYNESS_COLUMNS = {  # the columns of a city's keyness table, with their dtypes 
 }
 
 
-@shared
 def city_keyness_tables(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT_FIELDS, min_df: int = 1,
                         adjust: str = "bh") -> dict[str, pd.DataFrame]:
     """Keyness of each city against the other two, on one document-term matrix

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.build.shared_results import shared
 from analysis.text import classify
 from analysis.text.checkset import DIMENSIONS, Score, as_firms, available, held_out, load, score
 
 
-@shared
 def score_dictionary(check: pd.DataFrame, dictionary=None) -> Score:
     """The dictionary coder (:func:`analysis.text.classify.code_firms`) on a check set."""
     coded = classify.code_firms(as_firms(check), text_fields=["text"], dictionary=dictionary)

@@ -44,7 +44,6 @@ import yaml
 from analysis import labels as _labels
 from analysis.text import checkset, preprocess as _text
 from analysis.data.investors import investor_type_of_name
-from analysis.build.shared_results import shared
 from analysis.paths import DATA_DIR, PACKAGE_DIR
 
 __all__ = [
@@ -1011,24 +1010,20 @@ def code_with(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
     if coder not in CODERS:
         raise ValueError(f"coder must be one of {', '.join(CODERS)}, got {coder!r}")
     # only the ids and the text decide the codes (the supervised coder matches a coding
-    # sample by id): other columns and the index do not keep a chapter from reading another's
-    # result
+    # sample by id)
     fields = tuple(_text._fields(text_fields))
     _text.firm_texts(firms.iloc[:0], fields)  # a field the corpus lacks: the error names its columns
     used = firms.loc[:, [c for c in dict.fromkeys(("company_id", *fields)) if c in firms.columns]]
     used = used.reset_index(drop=True)
     if coder == "dictionary":
-        codes = _dictionary_codes(used, fields)
+        codes = code_firms(used, fields)
     else:
         codes = _supervised_codes(used, fields, seed, check_paths, sample_path)
     codes.index = firms.index
     return codes
 
 
-_dictionary_codes = shared(code_firms)  # chapters of one build code a corpus once (analysis.build.shared_results)
 
-
-@shared
 def _supervised_codes(firms: pd.DataFrame, text_fields: tuple, seed: int, check_paths: dict | None,
                       sample_path: str | Path) -> pd.DataFrame:
     train = supervised_training(firms, text_fields, check_paths, sample_path)

@@ -52,7 +52,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from analysis.build.shared_results import shared
 from analysis.params import as_list
 from analysis.paths import DATA_DIR, RESOURCES_DIR
 
@@ -359,7 +358,6 @@ def _count_block(cols: array, lengths: array, n_types: int):
     return per_row, (key - rows * max(n_types, 1)).astype(np.int32), counts.astype(np.int64)
 
 
-@shared
 def document_term_matrix(
     texts: Iterable[str],
     language: str = "en",

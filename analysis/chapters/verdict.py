@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.chapters import shared as _shared
 from analysis.method import coder_error, convergence, validation
 from analysis.text.classify import DEFAULT_CODER
 from analysis.build.shared_results import shared
@@ -74,11 +75,11 @@ def study_for(firms: pd.DataFrame, *, text_fields, coder: str, cohort_edges, n_s
     edges = [int(e) for e in cohort_edges]
     fields = [str(f) for f in text_fields]
     coder = coder or DEFAULT_CODER
-    return validation.simulation_study(replicates=int(replicates), seed=int(seed), n_perm=int(n_perm),
-                                       alpha=float(alpha), margin=float(margin), n_subsamples=int(n_subsamples),
-                                       text_fields=fields, cohort_edges=edges, text_replicates=int(text_replicates),
-                                       coder_error=error or coder_error.for_corpus(firms, coder, fields, int(seed)),
-                                       **validation.corpus_design(firms, edges))
+    return _shared.simulation_study(replicates=int(replicates), seed=int(seed), n_perm=int(n_perm),
+                                    alpha=float(alpha), margin=float(margin), n_subsamples=int(n_subsamples),
+                                    text_fields=fields, cohort_edges=edges, text_replicates=int(text_replicates),
+                                    coder_error=error or coder_error.for_corpus(firms, coder, fields, int(seed)),
+                                    **validation.corpus_design(firms, edges))
 
 
 @shared
@@ -99,14 +100,14 @@ def convergence_verdict(firms: pd.DataFrame, *, text_fields, coder: str, cohort_
     study = study_for(firms, text_fields=fields, coder=coder, cohort_edges=edges, n_subsamples=n_subsamples,
                       n_perm=n_perm, alpha=alpha, margin=margin, seed=seed, replicates=replicates,
                       text_replicates=text_replicates, error=error)
-    by_size = validation.design_power(replicates=int(replicates), seed=int(seed), n_perm=int(n_perm),
-                                      alpha=float(alpha), margin=float(margin), cohort_edges=edges,
-                                      coder_error=error, **design)
+    by_size = _shared.design_power(replicates=int(replicates), seed=int(seed), n_perm=int(n_perm),
+                                   alpha=float(alpha), margin=float(margin), cohort_edges=edges,
+                                   coder_error=error, **design)
     power = validation.power_summary(study, planted_strength=strength, design=by_size)
-    worse = validation.simulation_study(replicates=int(replicates), seed=int(seed), n_perm=int(n_perm),
-                                        alpha=float(alpha), margin=float(margin), cohort_edges=edges,
-                                        coder_error=error, true_error=coder_error.misspecified(coder),
-                                        worlds=validation.POWER_WORLDS, **design)
+    worse = _shared.simulation_study(replicates=int(replicates), seed=int(seed), n_perm=int(n_perm),
+                                     alpha=float(alpha), margin=float(margin), cohort_edges=edges,
+                                     coder_error=error, true_error=coder_error.misspecified(coder),
+                                     worlds=validation.POWER_WORLDS, **design)
     planted = {}
     if strength is not None:
         planted = validation.planted_values(strength, design, edges)
