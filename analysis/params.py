@@ -289,7 +289,7 @@ def check_cell(chapter: str) -> str:
     """The source of the cell right after the parameters cell (and papermill's injected one)."""
     args = ", ".join(f"{n}={n}" for n in declared_by(chapter))
     return (f"{GENERATED_NOTE}\nfrom analysis.params import check as _check_parameters\n\n"
-            f"globals().update(_check_parameters(\"{chapter}\", {args}))")
+            f"parameters = _check_parameters(\"{chapter}\", {args})\nglobals().update(parameters)")
 
 
 def table_rows() -> list[dict[str, str]]:

@@ -29,7 +29,8 @@ website_snapshot: str = ""  # website text collected by python -m analysis colle
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("01_introduction", corpus_path=corpus_path, website_snapshot=website_snapshot))
+parameters = _check_parameters("01_introduction", corpus_path=corpus_path, website_snapshot=website_snapshot)
+globals().update(parameters)
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown

@@ -29,7 +29,8 @@ tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, e
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("02_context", tables_dir=tables_dir))
+parameters = _check_parameters("02_context", tables_dir=tables_dir)
+globals().update(parameters)
 
 # %% tags=["remove-input"]
 from myst_nb import glue

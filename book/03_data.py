@@ -32,7 +32,8 @@ tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, e
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("03_data", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir))
+parameters = _check_parameters("03_data", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir)
+globals().update(parameters)
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown

@@ -40,28 +40,22 @@ seed: int = 20220804  # seed every random step derives from (an integer, 0 or mo
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("04_beijing", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed))
+parameters = _check_parameters("04_beijing", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed)
+globals().update(parameters)
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis.chapters import shared
-from analysis.data import corpus, facts
-from analysis.present import figures, prose, tables
-from analysis.params import as_list
+from analysis.chapters import city
+from analysis.present import prose, tables
 
 CITY = "Beijing"
-data = corpus.load(corpus_path, website_snapshot)
-fields = as_list(text_fields, name="text_fields")
-coded = shared.code(data.firms, fields, coder=coder)
-keyness_tables = shared.city_keyness_tables(data.firms, fields, min_df=int(min_df), adjust=keyness_adjust)
-report = tables.city_report(coded, CITY, keyness_tables, fields)
-counts = tables.key_counts(report.keyness)
-glue("city_n_firms", report.n_firms, display=False)
-glue("city_n_key", counts["survive"], display=False)
-glue("city_fields", " and ".join(fields), display=False)
-Markdown(prose.corpus_notice(data, short=True))
+page = city.chapter(CITY, **parameters)
+glue("city_n_firms", page.report.n_firms, display=False)
+glue("city_n_key", page.key_counts["survive"], display=False)
+glue("city_fields", " and ".join(page.fields), display=False)
+Markdown(prose.corpus_notice(page.corpus, short=True))
 
 # %% [markdown]
 # ## What this corpus shows
@@ -71,7 +65,7 @@ Markdown(prose.corpus_notice(data, short=True))
 # In summary:
 
 # %% tags=["remove-input"]
-Markdown(prose.city_findings(report, adjust=keyness_adjust))
+Markdown(prose.city_findings(page.report, adjust=keyness_adjust))
 
 # %% [markdown]
 # The shares behind these lines, for all three cities side by side, are in the comparison
@@ -100,17 +94,11 @@ Markdown(prose.city_findings(report, adjust=keyness_adjust))
 # book is called over-used because of it.
 
 # %% tags=["remove-input"]
-Markdown(prose.key_terms_sentence(report.keyness, CITY, keyness_adjust))
+Markdown(prose.key_terms_sentence(page.report.keyness, CITY, keyness_adjust))
 
 # %% tags=["remove-input"]
-fig = figures.keyness_bars(report.keyness, CITY, n=12, simulated=data.simulated)
-glue("fig_keyness", fig, display=False)
-figures.close(fig)
-cloud = tables.cloud_weights(report.keyness, n=40)
-survivors = tables.top_terms(report.keyness, n=len(cloud))
-fig = figures.city_wordcloud(cloud, CITY, seed=int(seed), survivors=survivors, simulated=data.simulated)
-glue("fig_cloud", fig, display=False)
-figures.close(fig)
+glue("fig_keyness", page.keyness_figure, display=False)
+glue("fig_cloud", page.cloud_figure, display=False)
 
 # %% [markdown]
 # {numref}`fig-beijing-keyness` shows the terms with the strongest evidence in each direction:
@@ -141,8 +129,7 @@ figures.close(fig)
 # ```
 
 # %% tags=["remove-input"]
-tables.html(tables.save(tables.keyness_display(report.keyness, int(top_n)), "keyness_beijing", tables_dir,
-                        corpus=data))
+tables.html(page.keyness_table)
 
 # %% [markdown]
 # ## The brief's own examples
@@ -152,7 +139,7 @@ tables.html(tables.save(tables.keyness_display(report.keyness, int(top_n)), "key
 # computed from them:
 
 # %% tags=["remove-input"]
-Markdown(prose.named_firms(facts.named_firms(CITY)))
+Markdown(prose.named_firms(page.named_firms))
 
 # %% [markdown]
 # ## Three typical firms of this corpus
@@ -164,4 +151,4 @@ Markdown(prose.named_firms(facts.named_firms(CITY)))
 # {numref}`tbl-beijing-examples` lists them.
 
 # %% tags=["remove-input"]
-tables.html(tables.save(report.examples, "beijing_examples", tables_dir, corpus=data))
+tables.html(page.examples)

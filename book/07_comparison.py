@@ -37,7 +37,8 @@ seed: int = 20220804  # seed every random step derives from (an integer, 0 or mo
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-globals().update(_check_parameters("07_comparison", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, keyness_adjust=keyness_adjust, seed=seed))
+parameters = _check_parameters("07_comparison", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, keyness_adjust=keyness_adjust, seed=seed)
+globals().update(parameters)
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown
