@@ -36,12 +36,12 @@ globals().update(parameters)
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis.data import corpus
+from analysis.chapters import introduction
 from analysis.present import prose
 
-data = corpus.load(corpus_path, website_snapshot)
-glue("intro_n_firms", len(data.firms), display=False)
-Markdown(prose.corpus_notice(data))
+page = introduction.chapter(**parameters)
+glue("intro_n_firms", page.n_firms, display=False)
+Markdown(prose.corpus_notice(page.corpus))
 
 # %% [markdown]
 # ## The question

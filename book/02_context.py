@@ -35,24 +35,19 @@ globals().update(parameters)
 # %% tags=["remove-input"]
 from myst_nb import glue
 
-from analysis.data import facts
-from analysis.present import figures, tables
+from analysis.chapters import context
+from analysis.present import tables
 
-events = facts.policy_events()
-by_level = tables.save(facts.stance_by_level(events), "policy_events_by_level", tables_dir)
-marked = tables.save(facts.marked_events(events), "policy_events_marked", tables_dir)
-full = tables.save(facts.events_table(events), "policy_events", tables_dir)
-glue("ctx_n_events", len(events), display=False)
-glue("ctx_first_year", int(events["year"].min()), display=False)
-glue("ctx_last_year", int(events["year"].max()), display=False)
-glue("ctx_n_restrict", int((events["stance"] == "restrict").sum()), display=False)
-glue("ctx_n_support", int((events["stance"] == "support").sum()), display=False)
-glue("ctx_n_central", int((events["level"] == "central").sum()), display=False)
-glue("ctx_n_marked_dates", int(marked["date"].nunique()), display=False)
-glue("ctx_n_marked_rows", len(marked), display=False)
-fig = figures.policy_timeline(events, facts.MARKED)
-glue("fig_policy_timeline", fig, display=False)
-figures.close(fig)
+page = context.chapter(**parameters)
+glue("ctx_n_events", page.n_events, display=False)
+glue("ctx_first_year", page.first_year, display=False)
+glue("ctx_last_year", page.last_year, display=False)
+glue("ctx_n_restrict", page.n_restrict, display=False)
+glue("ctx_n_support", page.n_support, display=False)
+glue("ctx_n_central", page.n_central, display=False)
+glue("ctx_n_marked_dates", page.n_marked_dates, display=False)
+glue("ctx_n_marked_rows", page.n_marked_rows, display=False)
+glue("fig_policy_timeline", page.timeline, display=False)
 
 # %% [markdown]
 # ## A strategic technology
@@ -143,7 +138,7 @@ figures.close(fig)
 # {numref}`tbl-policy-events-by-level` counts the events by level and stance.
 
 # %% tags=["remove-input"]
-tables.html(by_level, index=True)
+tables.html(page.by_level, index=True)
 
 # %% [markdown]
 # The events on the {glue:text}`ctx_n_marked_dates` marked dates ({glue:text}`ctx_n_marked_rows`
@@ -151,7 +146,7 @@ tables.html(by_level, index=True)
 # {numref}`tbl-policy-events-marked`.
 
 # %% tags=["remove-input"]
-tables.html(marked)
+tables.html(page.marked)
 
 # %% [markdown]
 # ## Every event
@@ -160,7 +155,7 @@ tables.html(marked)
 # (click a heading) and searched; on a phone it scrolls sideways inside its box.
 
 # %% tags=["remove-input"]
-tables.html(full, name="policy_events")
+tables.html(page.full, name="policy_events")
 
 # %% [markdown]
 # ## How many blockchain firms are there?
@@ -180,5 +175,4 @@ tables.html(full, name="policy_events")
 # :::
 
 # %% tags=["remove-input"]
-counts = tables.save(facts.city_counts(facts.external_counts()), "published_counts", tables_dir)
-tables.html(counts, digits=2)
+tables.html(page.counts, digits=2)

@@ -39,23 +39,19 @@ globals().update(parameters)
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis.data import corpus
-from analysis.present import figures, prose, tables
+from analysis.chapters import dataset
+from analysis.present import prose, tables
 
-data = corpus.load(corpus_path, website_snapshot)
-firms = data.firms
-Markdown(prose.corpus_notice(data))
+page = dataset.chapter(**parameters)
+Markdown(prose.corpus_notice(page.corpus))
 
 # %% tags=["remove-input"]
-per_city = tables.save(tables.firms_per_city(firms), "firms_per_city", tables_dir, corpus=data)
-coverage = tables.save(tables.text_coverage(firms), "text_coverage", tables_dir, corpus=data)
-exclusions = tables.save(data.exclusions, "exclusions", tables_dir, corpus=data)
-glue("data_n_firms", len(firms), display=False)
-glue("data_n_excluded", len(exclusions), display=False)
-for row in per_city.itertuples():
-    glue(f"data_n_{row.city.replace(' ', '_')}", int(row.firms), display=False)
-glue("data_share_web", tables.pct(firms["website_text"].fillna("").str.strip().ne("").mean()), display=False)
-Markdown(prose.provenance(data))
+glue("data_n_firms", page.n_firms, display=False)
+glue("data_n_excluded", len(page.exclusions), display=False)
+for name, n in page.n_per_city.items():
+    glue(f"data_n_{name}", n, display=False)
+glue("data_share_web", tables.pct(page.share_with_website), display=False)
+Markdown(prose.provenance(page.corpus))
 
 # %% [markdown]
 # ## Firms per city
@@ -67,7 +63,7 @@ Markdown(prose.provenance(data))
 # brief's ({numref}`tbl-firms-per-city`).
 
 # %% tags=["remove-input"]
-tables.html(per_city)
+tables.html(page.per_city)
 
 # %% [markdown]
 # ## Founding years
@@ -75,12 +71,10 @@ tables.html(per_city)
 # The convergence chapter compares firms by the year they were founded.
 
 # %% tags=["remove-input"]
-Markdown(prose.founding_years(firms))
+Markdown(prose.founding_years(page.corpus.firms))
 
 # %% tags=["remove-input"]
-fig = figures.year_histogram(firms, simulated=data.simulated)
-glue("fig_years", fig, display=False)
-figures.close(fig)
+glue("fig_years", page.years_figure, display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_years
@@ -104,7 +98,7 @@ figures.close(fig)
 # {numref}`tbl-text-coverage` gives the amount of text per city.
 
 # %% tags=["remove-input"]
-tables.html(coverage, digits=2)
+tables.html(page.coverage, digits=2)
 
 # %% [markdown]
 # ### Collecting website text
@@ -130,7 +124,7 @@ tables.html(coverage, digits=2)
 # corpus file's own. A new snapshot re-runs every chapter.
 
 # %% tags=["remove-input"]
-Markdown(prose.website_snapshot_note(data))
+Markdown(prose.website_snapshot_note(page.corpus))
 
 # %% [markdown]
 # ## Firms left out
@@ -140,7 +134,7 @@ Markdown(prose.website_snapshot_note(data))
 # {glue:text}`data_n_excluded` rows were left out.
 
 # %% tags=["remove-input"]
-tables.html(exclusions) if len(exclusions) else Markdown("*No row was left out.*")
+tables.html(page.exclusions) if len(page.exclusions) else Markdown("*No row was left out.*")
 
 # %% [markdown]
 # ## Every firm
@@ -154,13 +148,8 @@ tables.html(exclusions) if len(exclusions) else Markdown("*No row was left out.*
 from itables import init_notebook_mode, show
 
 init_notebook_mode(all_interactive=False, connected=False)
-firm_table = tables.save(tables.firm_table(firms), "firms", tables_dir, corpus=data)
-shown = firm_table[["name", "city", "founded_year", "description"]].rename(columns={"founded_year": "founded"})
-MAX_SHOWN = 2000  # a page lists at most this many firms; firms.csv has them all
-if len(shown) > MAX_SHOWN:
-    display(Markdown(f"This corpus has {len(shown):,} firms; the table shows the first {MAX_SHOWN:,} by city and "
-                     "name, and `firms.csv` has every one."))
-    shown = shown.sort_values(["city", "name"], kind="stable").head(MAX_SHOWN)
-show(shown, table_id="firm-table", caption=tables.catalogue.caption("firms"), lengthMenu=[10, 25, 100],
+if note := prose.firm_list_note(page.n_firms, len(page.shown)):
+    display(Markdown(note))
+show(page.shown, table_id="firm-table", caption=tables.catalogue.caption("firms"), lengthMenu=[10, 25, 100],
      pageLength=10, classes="display compact",
      autoWidth=False, columnDefs=[{"targets": [3], "width": "60%"}])

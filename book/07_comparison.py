@@ -44,23 +44,14 @@ globals().update(parameters)
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis.chapters import shared
-from analysis.data import corpus, facts
-from analysis.present import figures, prose, tables
-from analysis.params import as_list
+from analysis.chapters import comparison
+from analysis.present import prose, tables
 
-data = corpus.load(corpus_path, website_snapshot)
-fields = as_list(text_fields, name="text_fields")
-coded = shared.code(data.firms, fields, coder=coder)
-keyness_tables = shared.city_keyness_tables(data.firms, fields, min_df=int(min_df), adjust=keyness_adjust)
-t1 = tables.save(tables.table1(coded, keyness_tables), "table1_long", tables_dir, corpus=data)
-t1_wide = tables.save(tables.table1_display(t1), "table1", tables_dir, corpus=data)
-brief_t1 = tables.save(facts.brief_table1(), "table1_brief", tables_dir)
-tested = t1[t1["agree"] != "not tested"]
-glue("cmp_n_agree", int((tested["agree"] == "yes").sum()), display=False)
-glue("cmp_n_tie", int((tested["agree"] == "tie").sum()), display=False)
-glue("cmp_n_tested", len(tested), display=False)
-Markdown(prose.corpus_notice(data, short=True) + prose.absent_cities(data.firms))
+page = comparison.chapter(**parameters)
+glue("cmp_n_agree", page.n_agree, display=False)
+glue("cmp_n_tie", page.n_tie, display=False)
+glue("cmp_n_tested", page.n_tested, display=False)
+Markdown(prose.corpus_notice(page.corpus, short=True) + prose.absent_cities(page.corpus.firms))
 
 # %% [markdown]
 # ## Table 1, rebuilt
@@ -75,10 +66,10 @@ Markdown(prose.corpus_notice(data, short=True) + prose.absent_cities(data.firms)
 # transcribed into {download}`data/brief_table1.csv </files/data/brief_table1.csv>`, to read beside it.
 
 # %% tags=["remove-input"]
-tables.html(t1_wide, index=True, name="table1")
+tables.html(page.table1_wide, index=True, name="table1")
 
 # %% tags=["remove-input"]
-tables.html(brief_t1, index=True, name="table1_brief")
+tables.html(page.brief_table1, index=True, name="table1_brief")
 
 # %% [markdown]
 # The business-type row is not coded on its own: each firm's type is read off its customer and
@@ -88,9 +79,8 @@ tables.html(brief_t1, index=True, name="table1_brief")
 # table applied to the brief's own cells:
 
 # %% tags=["remove-input"]
-bt_check = tables.save(tables.brief_business_type_check(), "brief_business_type_check", tables_dir)
-display(tables.html(bt_check))
-Markdown(prose.brief_business_type_note(bt_check))
+display(tables.html(page.business_type_check))
+Markdown(prose.brief_business_type_note(page.business_type_check))
 
 # %% [markdown]
 # Set beside the brief's cells, {glue:text}`cmp_n_agree` of the {glue:text}`cmp_n_tested`
@@ -99,10 +89,10 @@ Markdown(prose.brief_business_type_note(bt_check))
 # {numref}`tbl-table1-long` scores every cell.
 
 # %% tags=["remove-input"]
-Markdown(prose.agreement_note(data, t1))
+Markdown(prose.agreement_note(page.corpus, page.table1))
 
 # %% tags=["remove-input"]
-tables.html(tables.agreement_display(t1), name="table1_long")
+tables.html(tables.agreement_display(page.table1), name="table1_long")
 
 # %% [markdown]
 # ## The coded profiles, city by city
@@ -112,9 +102,8 @@ tables.html(tables.agreement_display(t1), name="table1_long")
 # tied or cannot code shown as such. The city chapters link here rather than repeat them.
 
 # %% tags=["remove-input"]
-for dim in ("application", "customer", "geography", "investor"):
-    shares = tables.save(tables.shares_by_city(coded, dim), f"shares_{dim}", tables_dir, corpus=data)
-    display(tables.html((shares * 100).round(1), index=True, digits=1, name=f"shares_{dim}"))
+for dim, shares in page.shares.items():
+    display(tables.html(tables.as_percent(shares), index=True, digits=1, name=f"shares_{dim}"))
 
 # %% [markdown]
 # ## Figure 1, rebuilt
@@ -133,12 +122,9 @@ for dim in ("application", "customer", "geography", "investor"):
 # table.
 
 # %% tags=["remove-input"]
-weights = tables.save(tables.comparison_weights(keyness_tables, n=40), "figure1_terms", tables_dir, corpus=data)
-fig = figures.comparison_wordcloud(weights, seed=int(seed), simulated=data.simulated)
-glue("fig_comparison_cloud", fig, display=False)
-figures.close(fig)
-glue("cmp_n_terms", len(weights), display=False)
-Markdown(prose.figure1_reading(weights))
+glue("fig_comparison_cloud", page.cloud, display=False)
+glue("cmp_n_terms", len(page.weights), display=False)
+Markdown(prose.figure1_reading(page.weights))
 
 # %% [markdown]
 # ```{glue:figure} fig_comparison_cloud
@@ -164,12 +150,10 @@ Markdown(prose.figure1_reading(weights))
 # ({numref}`tbl-city-similarity`).
 
 # %% tags=["remove-input"]
-similarity = tables.save(tables.group_similarity(data.firms, fields), "city_similarity", tables_dir,
-                         corpus=data)
-tables.html(similarity, index=True, digits=2, name="city_similarity")
+tables.html(page.similarity, index=True, digits=2, name="city_similarity")
 
 # %% tags=["remove-input"]
-Markdown(prose.similarity_sentence(similarity))
+Markdown(prose.similarity_sentence(page.similarity))
 
 # %% [markdown]
 # These are whole-corpus figures; whether the cities grow more alike over time is the subject of

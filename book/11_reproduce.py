@@ -53,10 +53,11 @@ globals().update(parameters)
 from IPython.display import HTML, Markdown
 from myst_nb import glue
 
+from analysis.chapters import reproduction
 from analysis.present import reproduce, tables
 
-params = reproduce.build_values(globals())  # every parameter of the schema, as this build received it
-glue("repro_python", reproduce.interpreter(), display=False)
+page = reproduction.chapter(**parameters)  # every parameter of the schema, as this build received it
+glue("repro_python", page.interpreter, display=False)
 
 # %% [markdown]
 # ## Parameters of this build
@@ -69,8 +70,7 @@ glue("repro_python", reproduce.interpreter(), display=False)
 # string). The same table, without this build's values, is in the README.
 
 # %% tags=["remove-input"]
-tables.html(tables.save(reproduce.parameter_table(params), "parameters", tables_dir),
-            code=reproduce.PARAMETER_CODE_COLUMNS)
+tables.html(page.parameter_table, code=reproduce.PARAMETER_CODE_COLUMNS)
 
 # %% [markdown]
 # ## Inputs
@@ -79,7 +79,7 @@ tables.html(tables.save(reproduce.parameter_table(params), "parameters", tables_
 # its parameters and the `analysis` source). SHA-256 of each:
 
 # %% tags=["remove-input"]
-tables.html(tables.save(reproduce.input_hashes(corpus_path, website_snapshot), "input_hashes", tables_dir))
+tables.html(page.input_hashes)
 
 # %% [markdown]
 # ## Software
@@ -88,7 +88,7 @@ tables.html(tables.save(reproduce.input_hashes(corpus_path, website_snapshot), "
 # in `requirements.lock`, which `make` installs; the main ones:
 
 # %% tags=["remove-input"]
-tables.html(tables.save(reproduce.package_versions(), "package_versions", tables_dir))
+tables.html(page.package_versions)
 
 # %% [markdown]
 # ## Re-running one chapter
@@ -105,9 +105,7 @@ tables.html(tables.save(reproduce.package_versions(), "package_versions", tables
 # same commands, one per line, are in the table `papermill_commands.csv`.
 
 # %% tags=["remove-input"]
-commands = reproduce.chapter_commands(params)
-tables.save(reproduce.papermill_commands(params), "papermill_commands", tables_dir)
-Markdown(reproduce.commands_markdown(commands))
+Markdown(reproduce.commands_markdown(page.commands))
 
 # %% [markdown]
 # ## Running the book on your own export

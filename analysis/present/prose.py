@@ -382,3 +382,12 @@ def simulated_sizes_note(what: str, used, corpus_sizes, scaled: bool) -> str:
     return (f"To keep the build fast, the simulated corpora for {what} have {sizes(used)} firms per city, "
             f"scaled down in proportion from this corpus's {sizes(corpus_sizes)}: the figures below describe "
             "the method at that smaller size.")
+
+
+def firm_list_note(n_firms: int, n_shown: int) -> str:
+    """Said above the data chapter's firm list when the page lists fewer firms than the corpus
+    holds; empty otherwise."""
+    if n_shown >= n_firms:
+        return ""
+    return (f"This corpus has {n_firms:,} firms; the table shows the first {n_shown:,} by city and "
+            "name, and `firms.csv` has every one.")

@@ -686,3 +686,8 @@ def policy_evidence(coded: Coded) -> pd.DataFrame:
             "state_investor": float((coded.labels("investor")[mine] == "state").mean()) if mine.any() else np.nan,
         })
     return pd.DataFrame(rows)
+
+
+def as_percent(shares: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
+    """Shares (0 to 1) as percentages rounded to ``digits``, as the comparison chapter lists them."""
+    return (shares * 100).round(digits)
