@@ -67,7 +67,7 @@ def kill(processes: list[psutil.Process]) -> None:
     psutil.wait_procs(processes, timeout=STOP_WITHIN)
 
 
-class Children:
+class ChildProcesses:
     """The runner's children and the signals that stop them.
 
     The first SIGINT/SIGTERM raises :class:`Interrupted` in the runner (deferred while a

@@ -337,7 +337,7 @@ def prose_is_current(chapter: Chapter) -> bool:
     return read_record(chapter.name).get("source") == inputs.file_digest(chapter.source)
 
 
-def update_prose(chapter: Chapter, children: processes.Children | None = None) -> bool:
+def update_prose(chapter: Chapter, children: processes.ChildProcesses | None = None) -> bool:
     """Carry an edit of a chapter's markdown into its executed notebook without running it: the
     chapter's present cells, each code cell with the outputs it had (its source is unchanged: the
     key holds every code cell), papermill's injected cell after the parameters cell. The result is
@@ -464,7 +464,7 @@ def execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path, env:
     return time.perf_counter() - start
 
 
-def commit(chapter: Chapter, key: dict[str, str], work: Path, children: processes.Children,
+def commit(chapter: Chapter, key: dict[str, str], work: Path, children: processes.ChildProcesses,
            seconds: float) -> None:
     """Move a finished chapter's notebook and tables into place, then write its record: the
     record is the commit point, and it holds the digests the next build checks."""
@@ -663,7 +663,7 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
                 f"unknown chapter(s) {', '.join(unknown)}; chapters: {', '.join(c.name for c in book.chapters)}"
             )
     try:
-        with processes.folder_lock(BUILD_DIR / "build.lock"), processes.Children() as children:
+        with processes.folder_lock(BUILD_DIR / "build.lock"), processes.ChildProcesses() as children:
             for note in discard_old_state() + recover():
                 _log(note)
             if sphinx:  # Sphinx imports itself while the chapters run; stopped unused if the site stands
@@ -682,7 +682,7 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
                          f"a writable {BUILD_DIR}") from None
 
 
-def _build_locked(p: Plan, jobs, only, sphinx, children: processes.Children, stamp: dict) -> BuildReport:
+def _build_locked(p: Plan, jobs, only, sphinx, children: processes.ChildProcesses, stamp: dict) -> BuildReport:
     report = BuildReport()
     todo: dict[str, tuple[Chapter, dict, dict[str, str]]] = {}
     by_name = {c.name: c for c in p.book.chapters}
@@ -747,7 +747,7 @@ def site_is_published(digest: str | None = None) -> bool:
             and record.get("key") == (digest or _site_digest()) and record.get("html") == site.html_digest())
 
 
-def _run_chapters(todo: dict, jobs: int | None, report: BuildReport, children: processes.Children,
+def _run_chapters(todo: dict, jobs: int | None, report: BuildReport, children: processes.ChildProcesses,
                   params: dict) -> list[str]:
     """Run chapters, at most ``jobs`` at a time, each in a thread of the runner that drives its
     kernel through papermill (the kernels do the work, in their own processes); commit each as
@@ -793,7 +793,7 @@ def _longest_first(todo: dict) -> list[str]:
     return sorted(todo, key=lambda name: cost[name], reverse=True)
 
 
-def _run_queue(todo: dict, jobs: int, report: BuildReport, children: processes.Children, env: dict) -> list[str]:
+def _run_queue(todo: dict, jobs: int, report: BuildReport, children: processes.ChildProcesses, env: dict) -> list[str]:
     waiting = _longest_first(todo)
     done: queue.Queue = queue.Queue()
     failures: list[str] = []

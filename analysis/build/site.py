@@ -181,7 +181,7 @@ def yaml_config() -> dict:
     return yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8")) or {}
 
 
-def stop_standby(children: processes.Children) -> None:
+def stop_standby(children: processes.ChildProcesses) -> None:
     """The site is unchanged: the waiting Sphinx ends without building, its output goes."""
     proc = children.procs.pop("sphinx", None)
     if proc is not None:
@@ -191,7 +191,7 @@ def stop_standby(children: processes.Children) -> None:
         SPHINX_LOG_NEW.unlink(missing_ok=True)
 
 
-def run_sphinx(children: processes.Children, record: dict) -> tuple[Path, dict]:
+def run_sphinx(children: processes.ChildProcesses, record: dict) -> tuple[Path, dict]:
     """Build the stage into :data:`SPHINX_DIR` with the waiting Sphinx (started anew if there is
     none, or it ended); the HTML folder and the record to keep."""
     key = sphinx_key()
@@ -221,7 +221,7 @@ def run_sphinx(children: processes.Children, record: dict) -> tuple[Path, dict]:
     return SPHINX_DIR / "html", {"key": key, "tree": inputs.tree_digest(SPHINX_DIR)}
 
 
-def _wait(proc: subprocess.Popen, children: processes.Children) -> int:
+def _wait(proc: subprocess.Popen, children: processes.ChildProcesses) -> int:
     """Wait for a child in short steps, so that a signal to the runner acts at once."""
     while True:
         try:
@@ -248,7 +248,7 @@ def add_tables(new_html: Path) -> None:
     (target / "index.html").write_text(catalogue.index_html(rows), encoding="utf-8")
 
 
-def publish(built_html: Path, children: processes.Children) -> Path:
+def publish(built_html: Path, children: processes.ChildProcesses) -> Path:
     """Copy the built site and the tables next to the published one, then swap it in."""
     new = BUILD_DIR / "site-new"
     old = BUILD_DIR / "html-old"
