@@ -682,20 +682,10 @@ def read_file(path: str | Path | None) -> tuple[Path, bytes]:
         raise CorpusError(f"{path}: cannot be read ({exc.strerror or exc}); {expected}") from None
 
 
-def load(path: str | Path | None = None, website_snapshot: str | Path | None = None) -> Corpus:
-    """Read, check and normalise a corpus file (canonical CSV or Crunchbase export).
-
-    ``website_snapshot`` (a ``website_text.csv`` written by ``python -m analysis collect``, or
-    its folder; empty for none) fills ``website_text`` per firm before firms without text are
-    excluded; see :func:`analysis.data.snapshot.merge` for the order."""
-    path, data = read_file(path)
-    text, encoding = _decode(data, path)
-    delim = _detect_delimiter(text)
-    header, records = _read_records(text, path, delim)
-    if header is None:
-        raise CorpusError(f"{path}: the file is empty; expected a header line and one row per firm")
-
-    # header: kind and duplicates
+def _read_header(header: list[str], path: Path, encoding: str, delim: str) -> tuple[str, list[str], list[str]]:
+    """The file's kind ("crunchbase" or "canonical"), its columns under canonical spellings and
+    the columns its kind requires; a CorpusError for a column named twice or a header of
+    neither kind."""
     folded = [h.casefold() for h in header]
     dupes = sorted({h for h in header if folded.count(h.casefold()) > 1})
     if dupes:
@@ -704,26 +694,22 @@ def load(path: str | Path | None = None, website_snapshot: str | Path | None = N
     cb_names = {c.casefold(): c for c in CRUNCHBASE_COLUMNS}
     canon_names = {c.casefold(): c for c in CANONICAL_COLUMNS + TRUTH_COLUMNS}
     if "organization name" in folded or "headquarters location" in folded:
-        kind = "crunchbase"
-        columns = [cb_names.get(h.casefold(), h) for h in header]
-        expected = CRUNCHBASE_REQUIRED
-    elif any(h in canon_names for h in folded):
-        kind = "canonical"
-        columns = [canon_names.get(h.casefold(), h) for h in header]
-        expected = CANONICAL_REQUIRED
-    else:
-        shown = ", ".join(header[:8]) + (" ..." if len(header) > 8 else "")
-        raise CorpusError(
-            f"{path}: the header (line 1) has none of the expected columns (found: {shown}); "
-            f"expected the canonical columns {', '.join(CANONICAL_REQUIRED)} or a Crunchbase "
-            f"export with {', '.join(CRUNCHBASE_REQUIRED)} (read as "
-            f"{encoding}, delimiter {delim!r})")
-    if not records:
-        raise CorpusError(f"{path}: the file has a header but no data rows; expected one row "
-                          f"per firm after the header")
+        return "crunchbase", [cb_names.get(h.casefold(), h) for h in header], CRUNCHBASE_REQUIRED
+    if any(h in canon_names for h in folded):
+        return "canonical", [canon_names.get(h.casefold(), h) for h in header], CANONICAL_REQUIRED
+    shown = ", ".join(header[:8]) + (" ..." if len(header) > 8 else "")
+    raise CorpusError(
+        f"{path}: the header (line 1) has none of the expected columns (found: {shown}); "
+        f"expected the canonical columns {', '.join(CANONICAL_REQUIRED)} or a Crunchbase "
+        f"export with {', '.join(CRUNCHBASE_REQUIRED)} (read as "
+        f"{encoding}, delimiter {delim!r})")
 
+
+def _raw_frame(records: list, columns: list[str], path: Path, delim: str) -> tuple[pd.DataFrame, list]:
+    """The records as a frame of cleaned strings indexed by data row, and the control characters
+    removed (data row, column, count); a CorpusError listing every row whose field count differs
+    from the header's (empty trailing fields are dropped first)."""
     width = len(columns)
-    lines = {row: line for row, line, _ in records}
     rows, index, problems, removed = [], [], [], []
     for row, line, rec in records:
         if len(rec) > width and not any(f.strip() for f in rec[width:]):
@@ -744,39 +730,48 @@ def load(path: str | Path | None = None, website_snapshot: str | Path | None = N
         index.append(row)
     _raise_problems(path, problems)
     raw = pd.DataFrame(rows, columns=columns, index=pd.Index(index, name="row"), dtype="str")
-    _validate(_raw_schema(kind), raw, path, lines, {}, expected)
-    notices = _control_notice(removed, lines)
+    return raw, removed
 
-    # map onto canonical columns
-    if kind == "crunchbase":
-        names = {v: k for k, v in CRUNCHBASE_COLUMNS.items()}
-        frame = pd.DataFrame(index=raw.index)
-        url = raw["Organization Name URL"] if "Organization Name URL" in raw else \
-            pd.Series(None, index=raw.index, dtype="str")
-        frame["company_id"] = [_slug(u, n) for u, n in zip(url, raw["Organization Name"])]
-        frame["name"] = raw["Organization Name"]
-        frame["_place"] = raw["Headquarters Location"]
-        frame["city"] = raw["Headquarters Location"]
-        for cb, canon in CRUNCHBASE_COLUMNS.items():
-            if canon in ("name", "city", "_url"):
-                continue
-            frame[canon] = raw[cb] if cb in raw else None
-        frame["investors"] = frame["investors"].map(_split_list)
-        frame["industries"] = frame["industries"].map(_split_list)
-        frame["website_text"] = None
-        frame["investor_types"] = None
-        frame["source"] = "crunchbase"
-        names["company_id"] = "Organization Name URL"
-    else:
-        names = {}
-        frame = raw.copy()
-        frame["_place"] = raw["city"]
-        for c in CANONICAL_COLUMNS:
-            if c not in frame:
-                frame[c] = None
-        frame["source"] = frame["source"].fillna("user")
-    frame["founded_year"] = frame["founded_year"].map(parse_year)
-    frame, snapshot_info = _merge_snapshot(frame, website_snapshot)
+
+def _from_crunchbase(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """A Crunchbase export mapped onto the canonical columns (id from the organisation URL, lists
+    ';'-joined), and the file's name of each canonical column."""
+    names = {v: k for k, v in CRUNCHBASE_COLUMNS.items()}
+    frame = pd.DataFrame(index=raw.index)
+    url = raw["Organization Name URL"] if "Organization Name URL" in raw else \
+        pd.Series(None, index=raw.index, dtype="str")
+    frame["company_id"] = [_slug(u, n) for u, n in zip(url, raw["Organization Name"])]
+    frame["name"] = raw["Organization Name"]
+    frame["_place"] = raw["Headquarters Location"]
+    frame["city"] = raw["Headquarters Location"]
+    for cb, canon in CRUNCHBASE_COLUMNS.items():
+        if canon in ("name", "city", "_url"):
+            continue
+        frame[canon] = raw[cb] if cb in raw else None
+    frame["investors"] = frame["investors"].map(_split_list)
+    frame["industries"] = frame["industries"].map(_split_list)
+    frame["website_text"] = None
+    frame["investor_types"] = None
+    frame["source"] = "crunchbase"
+    names["company_id"] = "Organization Name URL"
+    return frame, names
+
+
+def _from_canonical(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """A canonical file with every canonical column (absent ones empty) and ``source`` "user"
+    where blank; no column renamed."""
+    frame = raw.copy()
+    frame["_place"] = raw["city"]
+    for c in CANONICAL_COLUMNS:
+        if c not in frame:
+            frame[c] = None
+    frame["source"] = frame["source"].fillna("user")
+    return frame, {}
+
+
+def _normalise_columns(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The frame in column order (canonical, truth, a canonical file's extra columns, ``_place``)
+    as strings, cities normalised; and its truth and extra columns."""
     extra = [c for c in frame.columns if c not in CANONICAL_COLUMNS + TRUTH_COLUMNS + ["_place"]]
     if kind == "crunchbase":
         extra = []
@@ -785,9 +780,11 @@ def load(path: str | Path | None = None, website_snapshot: str | Path | None = N
     frame["city"] = frame["_place"].map(normalise_city).astype("str")
     # place key for the id/city check: the normalised city, else the raw location
     frame["_place"] = frame["city"].fillna(frame["_place"]).astype("str")
+    return frame, truth, extra
 
-    # exact duplicates first (they are excluded, not errors)
-    compare = CANONICAL_COLUMNS + truth + extra
+
+def _exact_duplicates(frame: pd.DataFrame, compare: list[str]) -> dict:
+    """Data row -> the earlier data row it repeats exactly in the ``compare`` columns."""
     key = frame[compare].astype(object).where(frame[compare].notna(), "\x00")
     dup_of = {}
     first_seen: dict = {}
@@ -796,12 +793,14 @@ def load(path: str | Path | None = None, website_snapshot: str | Path | None = N
             dup_of[row] = first_seen[values]
         else:
             first_seen[values] = row
-    unique = frame.drop(index=list(dup_of)).copy()
-    unique["investor_types"], investor_notices = _code_investor_types(unique, lines, names)
-    notices += investor_notices
-    _validate(_input_schema(), unique, path, lines, names)
+    return dup_of
 
-    # exclusions
+
+def _exclude(frame: pd.DataFrame, unique: pd.DataFrame, dup_of: dict, path: Path, names: dict,
+             kind: str) -> tuple[pd.DataFrame, list[tuple]]:
+    """The firms kept, and the records left out (reason, data row, name, id, detail): exact
+    duplicates, firms outside the three cities, firms without text.  A CorpusError when no firm
+    is in the three cities, or none of them has text."""
     excl = []
     loc_col = names.get("city", "city")
     for row, orig in dup_of.items():
@@ -829,17 +828,82 @@ def load(path: str | Path | None = None, website_snapshot: str | Path | None = N
         raise CorpusError(f"{path}: every firm in the three cities lacks text (columns "
                           f"{', '.join(names.get(c, c) for c in TEXT_COLUMNS if c in names or kind == 'canonical')}); "
                           f"expected a description for at least one firm")
+    return firms, excl
+
+
+def _exclusion_report(excl: list[tuple], lines: dict) -> pd.DataFrame:
+    """The exclusions as a table in data-row order, with each record's line."""
     exclusions = pd.DataFrame(excl, columns=["reason", "row", "name", "company_id", "detail"])
     exclusions["line"] = exclusions["row"].map(lines)
     exclusions = exclusions.sort_values("row", kind="stable").reset_index(drop=True)
-    exclusions = exclusions[["reason", "row", "line", "name", "company_id", "detail"]]
+    return exclusions[["reason", "row", "line", "name", "company_id", "detail"]]
 
+
+def _final_firms(firms: pd.DataFrame, path: Path, lines: dict, names: dict) -> pd.DataFrame:
+    """The firms kept, with years as Int64, checked against :func:`final_schema`, indexed 0..n-1."""
     firms = firms.drop(columns=["_place"]).copy()
     firms["founded_year"] = pd.array(pd.to_numeric(firms["founded_year"]), dtype="Int64")
     if "truth_year" in firms:
         firms["truth_year"] = pd.array(pd.to_numeric(firms["truth_year"]), dtype="Int64")
     firms = _validate(final_schema(), firms, path, lines, names)
-    firms = firms.reset_index(drop=True)
+    return firms.reset_index(drop=True)
+
+
+def load(path: str | Path | None = None, website_snapshot: str | Path | None = None) -> Corpus:
+    """Read, check and normalise a corpus file (canonical CSV or Crunchbase export).
+
+    ``website_snapshot`` (a ``website_text.csv`` written by ``python -m analysis collect``, or
+    its folder; empty for none) fills ``website_text`` per firm before firms without text are
+    excluded; see :func:`analysis.data.snapshot.merge` for the order.
+
+    Parameters
+    ----------
+    path : str, Path or None
+        The corpus file; None or empty for the bundled corpus (``data/companies.csv``).
+    website_snapshot : str, Path or None
+        A collected snapshot (``website_text.csv`` or its folder); None or empty for none.
+
+    Returns
+    -------
+    Corpus
+        The firms kept, every record left out with its reason, and how the file was read.
+
+    Raises
+    ------
+    CorpusError
+        The file cannot be read or decoded, breaks the corpus contract (the message names the
+        file, data row, line and column), or leaves no firm with text in the three cities.
+    """
+    path, data = read_file(path)
+    text, encoding = _decode(data, path)
+    delim = _detect_delimiter(text)
+    header, records = _read_records(text, path, delim)
+    if header is None:
+        raise CorpusError(f"{path}: the file is empty; expected a header line and one row per firm")
+    kind, columns, expected = _read_header(header, path, encoding, delim)
+    if not records:
+        raise CorpusError(f"{path}: the file has a header but no data rows; expected one row "
+                          f"per firm after the header")
+    lines = {row: line for row, line, _ in records}
+    raw, removed = _raw_frame(records, columns, path, delim)
+    _validate(_raw_schema(kind), raw, path, lines, {}, expected)
+    notices = _control_notice(removed, lines)
+
+    frame, names = _from_crunchbase(raw) if kind == "crunchbase" else _from_canonical(raw)
+    frame["founded_year"] = frame["founded_year"].map(parse_year)
+    frame, snapshot_info = _merge_snapshot(frame, website_snapshot)
+    frame, truth, extra = _normalise_columns(frame, kind)
+
+    # exact duplicates first (they are excluded, not errors)
+    dup_of = _exact_duplicates(frame, CANONICAL_COLUMNS + truth + extra)
+    unique = frame.drop(index=list(dup_of)).copy()
+    unique["investor_types"], investor_notices = _code_investor_types(unique, lines, names)
+    notices += investor_notices
+    _validate(_input_schema(), unique, path, lines, names)
+
+    firms, excl = _exclude(frame, unique, dup_of, path, names, kind)
+    exclusions = _exclusion_report(excl, lines)
+    firms = _final_firms(firms, path, lines, names)
     simulated = bool(truth) or bool((firms["source"] == "simulated").all())
     return Corpus(firms=firms, exclusions=exclusions, path=path, source_kind=kind,
                   simulated=simulated, encoding=encoding, delimiter=delim,
