@@ -484,71 +484,85 @@ def _where(row, lines) -> str:
     return f"data row {int(row)} (line {lines.get(int(row), '?')})"
 
 
+_ID_CHECKS = ("one_city_per_id", "one_record_per_id")
+
+
+def _missing_columns_error(missing: pd.DataFrame, path: Path, frame: pd.DataFrame | None,
+                           expected_columns: list[str] | None) -> CorpusError:
+    """The error for required columns absent from the header (pandera's column_in_dataframe)."""
+    cols = [str(c) for c in missing["failure_case"]]
+    found = list(frame.columns) if frame is not None else []
+    return CorpusError(
+        f"{path}: missing required column{'s' if len(cols) > 1 else ''} "
+        f"{', '.join(repr(c) for c in cols)} in the header (line 1); expected columns "
+        f"{', '.join(expected_columns or cols)}; found {', '.join(found) or 'none'}")
+
+
+def _failures_in_row_order(fc: pd.DataFrame) -> pd.DataFrame:
+    """pandera's failure cases by data row, a row's cell checks before its frame-level checks."""
+    fc["row_number"] = pd.to_numeric(fc["index"], errors="coerce")
+    fc["frame_level"] = (fc["schema_context"].astype(str) == "DataFrameSchema").astype(int)
+    return fc.sort_values(["row_number", "frame_level", "check_number"], kind="stable", na_position="last")
+
+
+def _id_problem(check: str, cid, frame: pd.DataFrame, lines: dict, names: dict) -> str:
+    """The problem of a firm id on two cities (``one_city_per_id``) or two different records."""
+    rows = frame.index[frame["company_id"] == cid].tolist()
+    if check == "one_city_per_id":
+        detail = "; ".join(f"'{frame.loc[r, '_place']}' in {_where(r, lines)}" for r in rows)
+        label = "company_id" + (f" (from '{names.get('company_id', 'company_id')}')" if "company_id" in names else "")
+        return (f"{label} '{cid}' has two different cities in column "
+                f"'{names.get('city', 'city')}': {detail}; expected one city per firm")
+    return (f"company_id '{cid}' appears in "
+            f"{' and '.join(_where(r, lines) for r in rows[:3])} with different "
+            f"content (column '{names.get('company_id', 'company_id')}'); expected one record "
+            f"per firm (exact duplicates are excluded, not errors)")
+
+
+def _cell_problem(check: str, where: str, column, value, names: dict) -> str:
+    """The problem of one cell that fails ``check``, with what was expected."""
+    if check.startswith("year_form"):
+        return (f"{where}, column '{names.get(column, column)}': '{value}' is not a year; expected "
+                f"a year such as 2017, a date such as 2017-03-01 or Mar 2017, or an empty cell")
+    if check.startswith("year_range"):
+        return (f"{where}, column '{names.get(column, column)}': year {value} is impossible; "
+                f"expected a year from {EARLIEST_YEAR} to {current_year()}")
+    if check.startswith("label_code"):
+        dim = check.split(":", 1)[1]
+        return (f"{where}, column '{column}': unknown label code '{value}'; expected one "
+                f"of {', '.join(_labels.categories(dim))} (data/labels.yml)")
+    if check == "profile_code":
+        return f"{where}, column '{column}': '{value}'; expected own or beijing"
+    if check == "not_nullable":
+        return f"{where}, column '{names.get(column, column)}' is empty; expected a value in every row"
+    return f"{where}, column '{names.get(column, column)}': value '{value}' fails the check {check}"
+
+
 def _translate(err, path: Path, lines: dict, names: dict, frame: pd.DataFrame | None,
                expected_columns: list[str] | None = None) -> CorpusError:
     """pandera's failure cases as one CorpusError: every problem (up to MAX_PROBLEMS) with its
     row and column, in row order."""
     fc = err.failure_cases.copy()
-
-    def col_name(c):
-        return names.get(c, c)
-
     missing = fc[fc["check"].astype(str) == "column_in_dataframe"]
     if len(missing):
-        cols = [str(c) for c in missing["failure_case"]]
-        found = list(frame.columns) if frame is not None else []
-        return CorpusError(
-            f"{path}: missing required column{'s' if len(cols) > 1 else ''} "
-            f"{', '.join(repr(c) for c in cols)} in the header (line 1); expected columns "
-            f"{', '.join(expected_columns or cols)}; found {', '.join(found) or 'none'}")
-    fc["row_number"] = pd.to_numeric(fc["index"], errors="coerce")
-    fc["frame_level"] = (fc["schema_context"].astype(str) == "DataFrameSchema").astype(int)
-    fc = fc.sort_values(["row_number", "frame_level", "check_number"], kind="stable", na_position="last")
+        return _missing_columns_error(missing, path, frame, expected_columns)
     problems: list[str] = []
     seen_ids: set = set()
     seen_cells: set = set()
-    for case in fc.itertuples(index=False):
+    for case in _failures_in_row_order(fc).itertuples(index=False):
         check, column, row, value = str(case.check), case.column, case.row_number, case.failure_case
-        if check not in ("one_city_per_id", "one_record_per_id"):
-            if (row, column) in seen_cells:  # one problem per cell ('18': not a year, and too early)
-                continue
-            seen_cells.add((row, column))
-        where = _where(row, lines) if pd.notna(row) else "all rows"
-        if check in ("one_city_per_id", "one_record_per_id"):
+        if check in _ID_CHECKS:
             cid = frame.loc[int(row), "company_id"]
             if cid in seen_ids:  # one problem per firm id (two cities implies two records)
                 continue
             seen_ids.add(cid)
-            rows = frame.index[frame["company_id"] == cid].tolist()
-            if check == "one_city_per_id":
-                detail = "; ".join(f"'{frame.loc[r, '_place']}' in {_where(r, lines)}" for r in rows)
-                label = "company_id" + (f" (from '{col_name('company_id')}')" if "company_id" in names else "")
-                problems.append(f"{label} '{cid}' has two different cities in column "
-                                f"'{col_name('city')}': {detail}; expected one city per firm")
-            else:
-                problems.append(f"company_id '{cid}' appears in "
-                                f"{' and '.join(_where(r, lines) for r in rows[:3])} with different "
-                                f"content (column '{col_name('company_id')}'); expected one record "
-                                f"per firm (exact duplicates are excluded, not errors)")
-        elif check.startswith("year_form"):
-            problems.append(f"{where}, column '{col_name(column)}': '{value}' is not a year; expected "
-                            f"a year such as 2017, a date such as 2017-03-01 or Mar 2017, or an "
-                            f"empty cell")
-        elif check.startswith("year_range"):
-            problems.append(f"{where}, column '{col_name(column)}': year {value} is impossible; "
-                            f"expected a year from {EARLIEST_YEAR} to {current_year()}")
-        elif check.startswith("label_code"):
-            dim = check.split(":", 1)[1]
-            problems.append(f"{where}, column '{column}': unknown label code '{value}'; expected one "
-                            f"of {', '.join(_labels.categories(dim))} (data/labels.yml)")
-        elif check == "profile_code":
-            problems.append(f"{where}, column '{column}': '{value}'; expected own or beijing")
-        elif check == "not_nullable":
-            problems.append(f"{where}, column '{col_name(column)}' is empty; expected a value in "
-                            f"every row")
-        else:
-            problems.append(f"{where}, column '{col_name(column)}': value '{value}' fails the check "
-                            f"{check}")
+            problems.append(_id_problem(check, cid, frame, lines, names))
+            continue
+        if (row, column) in seen_cells:  # one problem per cell ('18': not a year, and too early)
+            continue
+        seen_cells.add((row, column))
+        where = _where(row, lines) if pd.notna(row) else "all rows"
+        problems.append(_cell_problem(check, where, column, value, names))
     try:
         _raise_problems(path, list(dict.fromkeys(problems)))
     except CorpusError as exc:
