@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+
+#: commands that parse their own arguments: their first words -> (module, function) that runs them
+_SELF_PARSING = {
+    ("registry",): ("analysis.present.catalogue", "main"),
+    ("params",): ("analysis.params", "main"),
+    ("collect",): ("analysis.data.collect", "main"),
+    ("simulate",): ("analysis.data.simulate", "main"),
+    ("validate",): ("analysis.data.corpus", "validate_main"),
+    ("bench", "text"): ("analysis.build.bench_text", "main"),  # python -m analysis bench text [--sizes ...]
+    ("bench", "build"): ("analysis.build.bench_build", "main"),
+}
 
 
 def _build_args(p: argparse.ArgumentParser) -> None:
@@ -13,8 +25,8 @@ def _build_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=None, help="chapters run in parallel (default: all cores)")
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _parser() -> argparse.ArgumentParser:
+    """The parser of every command; those of :data:`_SELF_PARSING` are listed only (for --help)."""
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     build_parser = sub.add_parser("build", help="execute the chapters and build the site")
@@ -35,67 +47,87 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("collect", help="fetch firms' website text into a snapshot (network)", add_help=False)
     bench = sub.add_parser("bench", help="benchmarks: build | text")
     bench.add_argument("what", choices=["build", "text"])
-    if argv and argv[0] == "registry":
-        from analysis.present.catalogue import main as registry_main
+    return parser
 
-        return registry_main(argv[1:])
-    if argv and argv[0] == "params":
-        from analysis.params import main as params_main
 
-        return params_main(argv[1:])
-    if argv and argv[0] == "collect":
-        from analysis.data.collect import main as collect_main
+def _self_parsing(argv: list[str]):
+    """The main function of a command that parses its own arguments and the arguments to hand
+    it, or None for a command of this parser."""
+    for words, (module, function) in _SELF_PARSING.items():
+        if tuple(argv[:len(words)]) == words:
+            return getattr(importlib.import_module(module), function), argv[len(words):]
+    return None
 
-        return collect_main(argv[1:])
-    if argv and argv[0] in ("simulate", "validate"):
-        if argv[0] == "simulate":
-            from analysis.data.simulate import main as simulate_main
 
-            return simulate_main(argv[1:])
-        from analysis.data.corpus import validate_main
+def _run(args: argparse.Namespace) -> None:
+    """Carry out build (or explain it), pdf, publish or run."""
+    from analysis.build.runner import build, explain, site_is_published
+    from analysis.build.pdf import build_pdf
 
-        return validate_main(argv[1:])
-    if len(argv) >= 2 and argv[0] == "bench":
-        rest = argv[2:]
-        if argv[1] == "text":  # python -m analysis bench text [--sizes ...]
-            from analysis.build.bench_text import main as bench_text
+    if args.command == "build" and args.explain:
+        for name, why in explain(args.params, args.overrides):
+            print(f"{name:<18} {why}")
+    elif args.command == "build":
+        report = build(args.params, args.overrides, jobs=args.jobs)
+        print(f"Open the book: {report.index}")
+    elif args.command == "pdf":
+        if not site_is_published():  # no site yet, or it changed: build it (the PDF is its twin)
+            build(args.params, args.overrides, jobs=args.jobs)
+        build_pdf(site=False)
+    elif args.command == "publish":
+        report = build(args.params, args.overrides, jobs=args.jobs, pdf_link=True)
+        build_pdf(site=True)
+        print(f"Open the book: {report.index} (PDF: _build/html/book.pdf)")
+    elif args.command == "run":
+        report = build(args.params, args.overrides, jobs=1, only=[args.chapter], sphinx=False)
+        print(f"executed notebook: _build/executed/{args.chapter}.ipynb"
+              + (" (unchanged, not re-run)" if report.skipped else ""))
 
-            return bench_text(rest)
-        if argv[1] == "build":
-            from analysis.build.bench_build import main as bench_build
 
-            return bench_build(rest)
+def _build_failed(exc: Exception) -> int:
+    """Report a failed build or PDF on standard error; the exit status."""
+    text = str(exc)
+    if "\n" in text:  # one problem per line
+        text = "\n" + "\n".join("  " + ln if not ln.startswith(" ") else ln for ln in text.splitlines())
+    print(f"build failed: {text}", file=sys.stderr)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command of ``python -m analysis`` (see the module's docstring and ``--help``).
+
+    Parameters
+    ----------
+    argv : list of str or None
+        The arguments after ``python -m analysis``; None for ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 when done, 1 when the build or PDF failed, 128 + the signal's number
+        when a signal stopped the build, 130 on Ctrl-C; a self-parsing command's own status.
+
+    Raises
+    ------
+    SystemExit
+        From argparse, for ``--help`` and for arguments it cannot parse.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    delegated = _self_parsing(argv)
+    if delegated is not None:
+        command_main, rest = delegated
+        return command_main(rest)
     args = parser.parse_args(argv)
 
-    from analysis.build.runner import BuildError, build, explain, site_is_published
-    from analysis.build.pdf import PdfError, build_pdf
+    from analysis.build.runner import BuildError
+    from analysis.build.pdf import PdfError
     from analysis.build.processes import Interrupted
 
     try:
-        if args.command == "build" and args.explain:
-            for name, why in explain(args.params, args.overrides):
-                print(f"{name:<18} {why}")
-        elif args.command == "build":
-            report = build(args.params, args.overrides, jobs=args.jobs)
-            print(f"Open the book: {report.index}")
-        elif args.command == "pdf":
-            if not site_is_published():  # no site yet, or it changed: build it (the PDF is its twin)
-                build(args.params, args.overrides, jobs=args.jobs)
-            build_pdf(site=False)
-        elif args.command == "publish":
-            report = build(args.params, args.overrides, jobs=args.jobs, pdf_link=True)
-            build_pdf(site=True)
-            print(f"Open the book: {report.index} (PDF: _build/html/book.pdf)")
-        elif args.command == "run":
-            report = build(args.params, args.overrides, jobs=1, only=[args.chapter], sphinx=False)
-            print(f"executed notebook: _build/executed/{args.chapter}.ipynb"
-                  + (" (unchanged, not re-run)" if report.skipped else ""))
+        _run(args)
     except (BuildError, PdfError) as exc:
-        text = str(exc)
-        if "\n" in text:  # one problem per line
-            text = "\n" + "\n".join("  " + ln if not ln.startswith(" ") else ln for ln in text.splitlines())
-        print(f"build failed: {text}", file=sys.stderr)
-        return 1
+        return _build_failed(exc)
     except Interrupted as exc:
         print(f"interrupted ({exc}): every chapter stopped, nothing published; the previous site "
               f"is unchanged", file=sys.stderr)

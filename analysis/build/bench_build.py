@@ -186,7 +186,7 @@ def large_corpus(path: Path, n: int, seed: int = 1) -> Path:
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m analysis bench build", description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--chapter", default="04_beijing", help="chapter whose markdown is edited")
@@ -197,52 +197,76 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"also time a cold build on a simulated corpus of this many firms (default {LARGE_FIRMS}; 0 skips)")
     parser.add_argument("--stock", action="store_true",
                         help="also time plain Jupyter Book 1 on the same book, interleaved (ratios printed)")
-    args = parser.parse_args(argv)
-    extra = ["--params", str(Path(args.params).resolve())] if args.params else []
-    cases = ["cold build", "no-op rebuild", f"edit one chapter ({args.chapter})", "one firm changed in companies.csv"]
-    ours: dict[str, list] = {c: [] for c in cases}
-    stock: dict[str, list] = {c: [] for c in cases}
+    return parser.parse_args(argv)
+
+
+def _time_edits(target: Path, times: dict[str, list], cases: list[str], chapter: str, i: int, timed) -> None:
+    """Round ``i`` on ``target`` up to the data change: a cold build, a no-op rebuild and a rebuild
+    after editing ``chapter`` (timed by ``timed``), then one firm changed (not built yet)."""
+    shutil.rmtree(target / "_build", ignore_errors=True)
+    times[cases[0]].append(timed())
+    times[cases[1]].append(timed())
+    _edit_markdown(target, chapter, f"Benchmark edit {i}.")
+    times[cases[2]].append(timed())
+    _change_one_firm(target, i)
+
+
+def _time_data_change(repo: Path, extra: list[str], log: Path) -> tuple[tuple[float, int], list[str], list[str]]:
+    """Our rebuild after the data change: its seconds and peak memory, the chapters it ran, and the
+    pages whose outputs it changed."""
+    executed = {p.name: p.read_bytes() for p in (repo / "_build" / "executed").glob("*.ipynb")}
+    timing = _timed_build(repo, extra, log=log)
+    ran_after_data = [ln.split()[1] for ln in log.read_text().splitlines() if ln.strip().startswith("ran ")]
+    # the pages whose outputs the change altered: stale on a site that re-ran nothing
+    stale = sorted(n for n, b in executed.items() if (repo / "_build" / "executed" / n).read_bytes() != b)
+    return timing, ran_after_data, stale
+
+
+def _time_rounds(args: argparse.Namespace, tmp: Path, repo: Path, plain: Path | None, extra: list[str],
+                 cases: list[str], ours: dict[str, list], stock: dict[str, list]) -> tuple[list[str], list[str]]:
+    """``--repeat`` rounds of the four cases, ours then stock's in each round, each copy's edited
+    files restored after its round; what ours ran after the data change and the pages it changed
+    (in the last round)."""
     ran_after_data: list[str] = []
     stale: list[str] = []
+    originals = {p: p.read_bytes() for r in filter(None, (repo, plain)) for p in
+                 [r / "data" / "companies.csv", *(r / "book").glob(f"{args.chapter}.*")]}
+    for i in range(args.repeat):
+        for target, times in ((repo, ours), (plain, stock)):
+            if target is None:
+                continue
+            timed = (lambda r=target: _timed_build(r, extra)) if target is repo else (lambda r=target: _timed_stock(r))
+            _time_edits(target, times, cases, args.chapter, i, timed)
+            if target is repo:
+                timing, ran_after_data, stale = _time_data_change(repo, extra, tmp / "data.log")
+                times[cases[3]].append(timing)
+            else:
+                times[cases[3]].append(timed())
+            for path, data in originals.items():
+                if path.is_relative_to(target):
+                    path.write_bytes(data)
+    return ran_after_data, stale
+
+
+def _time_once(args: argparse.Namespace, tmp: Path, repo: Path, extra: list[str]) -> list[tuple[str, tuple]]:
+    """The cases run once: a cold build with params/full.yml (``--full``) and one on a simulated
+    corpus of ``--large`` firms."""
     once = []
-    with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
-        repo = Path(tmp) / "repo"
-        shutil.copytree(ROOT, repo, ignore=IGNORE)
-        plain = stock_copy(repo, Path(tmp) / "stock") if args.stock else None
-        originals = {p: p.read_bytes() for r in filter(None, (repo, plain)) for p in
-                     [r / "data" / "companies.csv", *(r / "book").glob(f"{args.chapter}.*")]}
-        for i in range(args.repeat):
-            for target, times in ((repo, ours), (plain, stock)):
-                if target is None:
-                    continue
-                timed = (lambda r=target: _timed_build(r, extra)) if target is repo else (lambda r=target: _timed_stock(r))
-                shutil.rmtree(target / "_build", ignore_errors=True)
-                times[cases[0]].append(timed())
-                times[cases[1]].append(timed())
-                _edit_markdown(target, args.chapter, f"Benchmark edit {i}.")
-                times[cases[2]].append(timed())
-                _change_one_firm(target, i)
-                if target is repo:
-                    log = Path(tmp) / "data.log"
-                    executed = {p.name: p.read_bytes() for p in (repo / "_build" / "executed").glob("*.ipynb")}
-                    times[cases[3]].append(_timed_build(repo, extra, log=log))
-                    ran_after_data = [ln.split()[1] for ln in log.read_text().splitlines() if ln.strip().startswith("ran ")]
-                    # the pages whose outputs the change altered: stale on a site that re-ran nothing
-                    stale = sorted(n for n, b in executed.items() if (repo / "_build" / "executed" / n).read_bytes() != b)
-                else:
-                    times[cases[3]].append(timed())
-                for path, data in originals.items():
-                    if path.is_relative_to(target):
-                        path.write_bytes(data)
-        if args.full:
-            shutil.rmtree(repo / "_build", ignore_errors=True)
-            once.append(("cold build, params/full.yml", _timed_build(repo, ["--params", str(repo / "params" / "full.yml")])))
-        if args.large:
-            corpus = large_corpus(repo / "bench_large.csv", args.large)
-            shutil.rmtree(repo / "_build", ignore_errors=True)
-            print(f"building on a simulated corpus of {args.large:,} firms ...", flush=True)
-            once.append((f"cold build, {args.large:,} simulated firms",
-                         _timed_build(repo, [*extra, "-p", f"corpus_path={corpus}"], log=Path(tmp) / "large.log")))
+    if args.full:
+        shutil.rmtree(repo / "_build", ignore_errors=True)
+        once.append(("cold build, params/full.yml", _timed_build(repo, ["--params", str(repo / "params" / "full.yml")])))
+    if args.large:
+        corpus = large_corpus(repo / "bench_large.csv", args.large)
+        shutil.rmtree(repo / "_build", ignore_errors=True)
+        print(f"building on a simulated corpus of {args.large:,} firms ...", flush=True)
+        once.append((f"cold build, {args.large:,} simulated firms",
+                     _timed_build(repo, [*extra, "-p", f"corpus_path={corpus}"], log=tmp / "large.log")))
+    return once
+
+
+def _print_report(cases: list[str], ours: dict[str, list], stock: dict[str, list], ran_after_data: list[str],
+                  stale: list[str], once: list[tuple[str, tuple]], with_stock: bool) -> None:
+    """The table: per case the medians (and ratio to stock), the peak memory and every run."""
     median = lambda values: statistics.median(v[0] for v in values)  # noqa: E731
     print(f"{'case':<40}{'ours s':>8}{'stock s':>9}{'ratio':>7}{'peak GB':>9}   runs (ours | stock)")
     for name in (c for c in cases if ours[c]):
@@ -255,9 +279,44 @@ def main(argv: list[str] | None = None) -> int:
     if ours[cases[3]]:
         print(f"after the data change ours ran: {', '.join(ran_after_data) or 'nothing'}; their outputs changed on "
               f"{len(stale)} page(s) ({', '.join(s.removesuffix('.ipynb') for s in stale)})"
-              + ("; stock re-runs no notebook when a data file changes, so those pages stay stale there" if args.stock else ""))
+              + ("; stock re-runs no notebook when a data file changes, so those pages stay stale there" if with_stock else ""))
     for name, (seconds, peak) in once:
         print(f"{name:<40}{seconds:8.1f}{'':>16}{peak / 1e9:9.2f}   1 run")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"(machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; load average {load} at the end)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Time the build in a throw-away copy of the repository and print the table (see the
+    module's docstring).
+
+    Parameters
+    ----------
+    argv : list of str or None
+        The arguments after ``python -m analysis bench build`` (``--repeat``, ``--chapter``,
+        ``--params``, ``--full``/``--no-full``, ``--large``, ``--stock``); None for ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+
+    Raises
+    ------
+    SystemExit
+        A build failed during the benchmark (the message ends with its output), or argparse
+        exits for ``--help`` and for arguments it cannot parse.
+    """
+    args = _parse_args(argv)
+    extra = ["--params", str(Path(args.params).resolve())] if args.params else []
+    cases = ["cold build", "no-op rebuild", f"edit one chapter ({args.chapter})", "one firm changed in companies.csv"]
+    ours: dict[str, list] = {c: [] for c in cases}
+    stock: dict[str, list] = {c: [] for c in cases}
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
+        repo = Path(tmp) / "repo"
+        shutil.copytree(ROOT, repo, ignore=IGNORE)
+        plain = stock_copy(repo, Path(tmp) / "stock") if args.stock else None
+        ran_after_data, stale = _time_rounds(args, Path(tmp), repo, plain, extra, cases, ours, stock)
+        once = _time_once(args, Path(tmp), repo, extra)
+    _print_report(cases, ours, stock, ran_after_data, stale, once, args.stock)
     return 0

@@ -50,8 +50,8 @@ from urllib.robotparser import RobotFileParser
 
 import pandas as pd
 
-from analysis.data.snapshot import SNAPSHOT_COLUMNS, SNAPSHOT_FILE
 from analysis.data.corpus import CorpusError, load
+from analysis.data.snapshot import SNAPSHOT_COLUMNS, SNAPSHOT_FILE
 
 TOOL = "analysis-collect"
 #: the token robots.txt rules are matched against
@@ -669,67 +669,127 @@ MANIFEST_COLUMNS = ["company_id", "kind", "url", "final_url", "status", "fetched
 FAILURE_COLUMNS = ["company_id", "kind", "url", "reason", "detail"]
 
 
-def collect(corpus_path, out_dir, settings: Settings = Settings(), refresh: bool = False,
-            progress: bool = True) -> Summary:
-    """Collect the website text of every firm of the corpus at ``corpus_path`` into
-    ``out_dir`` (see the module's docstring).  KeyboardInterrupt stops the run; what was
-    fetched stays cached and the next run resumes from it."""
+def _collect_one(fetcher: Fetcher, company_id, website) -> tuple[list[Page], list[dict]]:
+    """One firm's pages and failures; an unexpected exception becomes the firm's failure."""
+    try:
+        return collect_firm(fetcher, str(company_id), website)
+    except Exception as exc:  # one bad site never stops the run
+        return [], [dict(company_id=company_id, kind="home", url=str(website),
+                         reason=UNEXPECTED, detail=f"{type(exc).__name__}: {exc}"[:300])]
+
+
+def _manifest_rows(company_id, pages: list[Page], log: list) -> list[dict]:
+    """One manifest row per URL one firm asked for (``log``: its part of the fetcher's log)."""
+    encodings = {id(p.fetch): p.encoding for p in pages}
+    return [dict(company_id=company_id, kind=kind, url=f.url, final_url=f.final_url,
+                 status=f.status, fetched_at=f.fetched_at, sha256=f.sha256,
+                 bytes=f.n_bytes, content_type=f.content_type,
+                 encoding=encodings.get(id(f)), reason=f.reason, detail=f.detail,
+                 source=f.origin) for kind, f in log]
+
+
+def _collect_firms(fetcher: Fetcher, firms: pd.DataFrame,
+                   progress: bool) -> tuple[list[Page], list[dict], list[dict]]:
+    """Every firm's pages, failures and manifest rows, firm by firm in corpus order."""
     from tqdm import tqdm
 
-    corpus = load(corpus_path)
-    firms = corpus.firms
-    out = Path(out_dir).expanduser().resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    fetcher = Fetcher(Cache(out / "cache"), settings, refresh=refresh)
-    started = now_utc()
     all_pages: list[Page] = []
     failures: list[dict] = []
     manifest: list[dict] = []
-    try:
-        bar = tqdm(list(zip(firms["company_id"], firms["website"])), desc="firms", unit="firm",
-                   disable=not progress, file=sys.stderr)
-        for company_id, website in bar:
-            first_log = len(fetcher.log)
-            try:
-                pages, failed = collect_firm(fetcher, str(company_id), website)
-            except Exception as exc:  # one bad site never stops the run
-                pages, failed = [], [dict(company_id=company_id, kind="home", url=str(website),
-                                          reason=UNEXPECTED, detail=f"{type(exc).__name__}: {exc}"[:300])]
-            all_pages += pages
-            failures += failed
-            encodings = {id(p.fetch): p.encoding for p in pages}
-            for kind, f in fetcher.log[first_log:]:
-                manifest.append(dict(company_id=company_id, kind=kind, url=f.url, final_url=f.final_url,
-                                     status=f.status, fetched_at=f.fetched_at, sha256=f.sha256,
-                                     bytes=f.n_bytes, content_type=f.content_type,
-                                     encoding=encodings.get(id(f)), reason=f.reason, detail=f.detail,
-                                     source=f.origin))
-    finally:
-        fetcher.close()
+    bar = tqdm(list(zip(firms["company_id"], firms["website"])), desc="firms", unit="firm",
+               disable=not progress, file=sys.stderr)
+    for company_id, website in bar:
+        first_log = len(fetcher.log)
+        pages, failed = _collect_one(fetcher, company_id, website)
+        all_pages += pages
+        failures += failed
+        manifest += _manifest_rows(company_id, pages, fetcher.log[first_log:])
+    return all_pages, failures, manifest
 
+
+def _snapshot_table(pages: list[Page]) -> pd.DataFrame:
+    """The snapshot: one row per page with an answer, its final URL and text."""
     rows = [dict(company_id=p.company_id, url=p.fetch.final_url or p.fetch.url,
                  fetched_at=p.fetch.fetched_at, status=p.fetch.status, sha256=p.fetch.sha256 or "",
-                 text=p.text) for p in all_pages]
-    snapshot = pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS)
+                 text=p.text) for p in pages]
+    return pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS)
+
+
+def _summarise(out: Path, firms: pd.DataFrame, snapshot: pd.DataFrame, failures: list[dict],
+               manifest: list[dict], fetcher: Fetcher, started: str) -> Summary:
+    """The run's counts (finished now)."""
     with_text = set(snapshot.loc[snapshot["text"].str.len() > 0, "company_id"]) if len(snapshot) else set()
     page_kinds = [m for m in manifest if m["kind"] != "robots"]
     counts = Counter(f["reason"] for f in failures)
     n_site = int(firms["website"].map(normalise_website).notna().sum())
-    summary = Summary(
+    return Summary(
         out_dir=out, n_firms=len(firms), n_with_website=n_site, n_firms_with_text=len(with_text),
         n_pages=len(snapshot), n_pages_with_text=int((snapshot["text"].str.len() > 0).sum()),
         pages_fetched=sum(1 for m in page_kinds if m["source"] == "network"),
         pages_cached=sum(1 for m in page_kinds if m["source"] == "cache"),
         requests_made=fetcher.requests_made, failures=dict(counts),
         firms_without_text=len(firms) - len(with_text), started=started, finished=now_utc())
+
+
+def _write_outputs(out: Path, snapshot: pd.DataFrame, failures: list[dict], manifest: list[dict],
+                   summary: Summary, corpus_file: Path, refresh: bool, settings: Settings) -> None:
+    """The snapshot, ``failures.csv``, ``manifest.csv`` and ``summary.json`` (with the corpus's and
+    the snapshot's SHA-256) into ``out``."""
     _write_csv(out / SNAPSHOT_FILE, snapshot)
     _write_csv(out / "failures.csv", pd.DataFrame(failures, columns=FAILURE_COLUMNS))
     _write_csv(out / "manifest.csv", pd.DataFrame(manifest, columns=MANIFEST_COLUMNS))
     info = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(summary).items()}
-    info.update(corpus=str(corpus.path), corpus_sha256=hashlib.sha256(corpus.path.read_bytes()).hexdigest(),
+    info.update(corpus=str(corpus_file), corpus_sha256=hashlib.sha256(corpus_file.read_bytes()).hexdigest(),
                 snapshot_sha256=hashlib.sha256((out / SNAPSHOT_FILE).read_bytes()).hexdigest(),
                 refresh=refresh, settings=asdict(settings))
     _atomic_write(out / "summary.json", json.dumps(info, ensure_ascii=False, indent=1).encode())
+
+
+def collect(corpus_path, out_dir, settings: Settings = Settings(), refresh: bool = False,
+            progress: bool = True) -> Summary:
+    """Collect the website text of every firm of the corpus at ``corpus_path`` into
+    ``out_dir`` (see the module's docstring).  KeyboardInterrupt stops the run; what was
+    fetched stays cached and the next run resumes from it.
+
+    Parameters
+    ----------
+    corpus_path : str or Path
+        The corpus (canonical columns or a Crunchbase export) with a ``website`` column.
+    out_dir : str or Path
+        Output folder; its ``cache/`` makes reruns free.
+    settings : Settings
+        Politeness, time-outs and limits of the fetcher.
+    refresh : bool
+        Fetch again even what is cached.
+    progress : bool
+        Show a progress bar (on standard error).
+
+    Returns
+    -------
+    Summary
+        Firms, pages and requests counted, failures by reason.
+
+    Raises
+    ------
+    CorpusError
+        The corpus cannot be loaded.
+    KeyboardInterrupt
+        The run was interrupted (nothing written but the cache).
+    """
+    corpus = load(corpus_path)
+    firms = corpus.firms
+    out = Path(out_dir).expanduser().resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    fetcher = Fetcher(Cache(out / "cache"), settings, refresh=refresh)
+    started = now_utc()
+    try:
+        all_pages, failures, manifest = _collect_firms(fetcher, firms, progress)
+    finally:
+        fetcher.close()
+
+    snapshot = _snapshot_table(all_pages)
+    summary = _summarise(out, firms, snapshot, failures, manifest, fetcher, started)
+    _write_outputs(out, snapshot, failures, manifest, summary, corpus.path, refresh, settings)
     return summary
 
 
@@ -759,7 +819,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--contact", default="", help="an e-mail or URL added to the user agent, so site owners can reach you")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
-
     try:
         settings = Settings(delay=args.delay, timeout=args.timeout, max_pages=args.max_pages,
                             max_bytes=args.max_bytes, retries=args.retries, backoff=args.backoff,

@@ -486,71 +486,85 @@ def _where(row, lines) -> str:
     return f"data row {int(row)} (line {lines.get(int(row), '?')})"
 
 
+_ID_CHECKS = ("one_city_per_id", "one_record_per_id")
+
+
+def _missing_columns_error(missing: pd.DataFrame, path: Path, frame: pd.DataFrame | None,
+                           expected_columns: list[str] | None) -> CorpusError:
+    """The error for required columns absent from the header (pandera's column_in_dataframe)."""
+    cols = [str(c) for c in missing["failure_case"]]
+    found = list(frame.columns) if frame is not None else []
+    return CorpusError(
+        f"{path}: missing required column{'s' if len(cols) > 1 else ''} "
+        f"{', '.join(repr(c) for c in cols)} in the header (line 1); expected columns "
+        f"{', '.join(expected_columns or cols)}; found {', '.join(found) or 'none'}")
+
+
+def _failures_in_row_order(fc: pd.DataFrame) -> pd.DataFrame:
+    """pandera's failure cases by data row, a row's cell checks before its frame-level checks."""
+    fc["row_number"] = pd.to_numeric(fc["index"], errors="coerce")
+    fc["frame_level"] = (fc["schema_context"].astype(str) == "DataFrameSchema").astype(int)
+    return fc.sort_values(["row_number", "frame_level", "check_number"], kind="stable", na_position="last")
+
+
+def _id_problem(check: str, cid, frame: pd.DataFrame, lines: dict, names: dict) -> str:
+    """The problem of a firm id on two cities (``one_city_per_id``) or two different records."""
+    rows = frame.index[frame["company_id"] == cid].tolist()
+    if check == "one_city_per_id":
+        detail = "; ".join(f"'{frame.loc[r, '_place']}' in {_where(r, lines)}" for r in rows)
+        label = "company_id" + (f" (from '{names.get('company_id', 'company_id')}')" if "company_id" in names else "")
+        return (f"{label} '{cid}' has two different cities in column "
+                f"'{names.get('city', 'city')}': {detail}; expected one city per firm")
+    return (f"company_id '{cid}' appears in "
+            f"{' and '.join(_where(r, lines) for r in rows[:3])} with different "
+            f"content (column '{names.get('company_id', 'company_id')}'); expected one record "
+            f"per firm (exact duplicates are excluded, not errors)")
+
+
+def _cell_problem(check: str, where: str, column, value, names: dict) -> str:
+    """The problem of one cell that fails ``check``, with what was expected."""
+    if check.startswith("year_form"):
+        return (f"{where}, column '{names.get(column, column)}': '{value}' is not a year; expected "
+                f"a year such as 2017, a date such as 2017-03-01 or Mar 2017, or an empty cell")
+    if check.startswith("year_range"):
+        return (f"{where}, column '{names.get(column, column)}': year {value} is impossible; "
+                f"expected a year from {EARLIEST_YEAR} to {current_year()}")
+    if check.startswith("label_code"):
+        dim = check.split(":", 1)[1]
+        return (f"{where}, column '{column}': unknown label code '{value}'; expected one "
+                f"of {', '.join(_labels.categories(dim))} (data/labels.yml)")
+    if check == "profile_code":
+        return f"{where}, column '{column}': '{value}'; expected own or beijing"
+    if check == "not_nullable":
+        return f"{where}, column '{names.get(column, column)}' is empty; expected a value in every row"
+    return f"{where}, column '{names.get(column, column)}': value '{value}' fails the check {check}"
+
+
 def _translate(err, path: Path, lines: dict, names: dict, frame: pd.DataFrame | None,
                expected_columns: list[str] | None = None) -> CorpusError:
     """pandera's failure cases as one CorpusError: every problem (up to MAX_PROBLEMS) with its
     row and column, in row order."""
     fc = err.failure_cases.copy()
-
-    def col_name(c):
-        return names.get(c, c)
-
     missing = fc[fc["check"].astype(str) == "column_in_dataframe"]
     if len(missing):
-        cols = [str(c) for c in missing["failure_case"]]
-        found = list(frame.columns) if frame is not None else []
-        return CorpusError(
-            f"{path}: missing required column{'s' if len(cols) > 1 else ''} "
-            f"{', '.join(repr(c) for c in cols)} in the header (line 1); expected columns "
-            f"{', '.join(expected_columns or cols)}; found {', '.join(found) or 'none'}")
-    fc["row_number"] = pd.to_numeric(fc["index"], errors="coerce")
-    fc["frame_level"] = (fc["schema_context"].astype(str) == "DataFrameSchema").astype(int)
-    fc = fc.sort_values(["row_number", "frame_level", "check_number"], kind="stable", na_position="last")
+        return _missing_columns_error(missing, path, frame, expected_columns)
     problems: list[str] = []
     seen_ids: set = set()
     seen_cells: set = set()
-    for case in fc.itertuples(index=False):
+    for case in _failures_in_row_order(fc).itertuples(index=False):
         check, column, row, value = str(case.check), case.column, case.row_number, case.failure_case
-        if check not in ("one_city_per_id", "one_record_per_id"):
-            if (row, column) in seen_cells:  # one problem per cell ('18': not a year, and too early)
-                continue
-            seen_cells.add((row, column))
-        where = _where(row, lines) if pd.notna(row) else "all rows"
-        if check in ("one_city_per_id", "one_record_per_id"):
+        if check in _ID_CHECKS:
             cid = frame.loc[int(row), "company_id"]
             if cid in seen_ids:  # one problem per firm id (two cities implies two records)
                 continue
             seen_ids.add(cid)
-            rows = frame.index[frame["company_id"] == cid].tolist()
-            if check == "one_city_per_id":
-                detail = "; ".join(f"'{frame.loc[r, '_place']}' in {_where(r, lines)}" for r in rows)
-                label = "company_id" + (f" (from '{col_name('company_id')}')" if "company_id" in names else "")
-                problems.append(f"{label} '{cid}' has two different cities in column "
-                                f"'{col_name('city')}': {detail}; expected one city per firm")
-            else:
-                problems.append(f"company_id '{cid}' appears in "
-                                f"{' and '.join(_where(r, lines) for r in rows[:3])} with different "
-                                f"content (column '{col_name('company_id')}'); expected one record "
-                                f"per firm (exact duplicates are excluded, not errors)")
-        elif check.startswith("year_form"):
-            problems.append(f"{where}, column '{col_name(column)}': '{value}' is not a year; expected "
-                            f"a year such as 2017, a date such as 2017-03-01 or Mar 2017, or an "
-                            f"empty cell")
-        elif check.startswith("year_range"):
-            problems.append(f"{where}, column '{col_name(column)}': year {value} is impossible; "
-                            f"expected a year from {EARLIEST_YEAR} to {current_year()}")
-        elif check.startswith("label_code"):
-            dim = check.split(":", 1)[1]
-            problems.append(f"{where}, column '{column}': unknown label code '{value}'; expected one "
-                            f"of {', '.join(_labels.categories(dim))} (data/labels.yml)")
-        elif check == "profile_code":
-            problems.append(f"{where}, column '{column}': '{value}'; expected own or beijing")
-        elif check == "not_nullable":
-            problems.append(f"{where}, column '{col_name(column)}' is empty; expected a value in "
-                            f"every row")
-        else:
-            problems.append(f"{where}, column '{col_name(column)}': value '{value}' fails the check "
-                            f"{check}")
+            problems.append(_id_problem(check, cid, frame, lines, names))
+            continue
+        if (row, column) in seen_cells:  # one problem per cell ('18': not a year, and too early)
+            continue
+        seen_cells.add((row, column))
+        where = _where(row, lines) if pd.notna(row) else "all rows"
+        problems.append(_cell_problem(check, where, column, value, names))
     try:
         _raise_problems(path, list(dict.fromkeys(problems)))
     except CorpusError as exc:
@@ -682,20 +696,10 @@ def read_file(path: str | Path | None) -> tuple[Path, bytes]:
         raise CorpusError(f"{path}: cannot be read ({exc.strerror or exc}); {expected}") from None
 
 
-def load(path: str | Path | None = None, website_snapshot: str | Path | None = None) -> Corpus:
-    """Read, check and normalise a corpus file (canonical CSV or Crunchbase export).
-
-    ``website_snapshot`` (a ``website_text.csv`` written by ``python -m analysis collect``, or
-    its folder; empty for none) fills ``website_text`` per firm before firms without text are
-    excluded; see :func:`analysis.data.snapshot.merge` for the order."""
-    path, data = read_file(path)
-    text, encoding = _decode(data, path)
-    delim = _detect_delimiter(text)
-    header, records = _read_records(text, path, delim)
-    if header is None:
-        raise CorpusError(f"{path}: the file is empty; expected a header line and one row per firm")
-
-    # header: kind and duplicates
+def _read_header(header: list[str], path: Path, encoding: str, delim: str) -> tuple[str, list[str], list[str]]:
+    """The file's kind ("crunchbase" or "canonical"), its columns under canonical spellings and
+    the columns its kind requires; a CorpusError for a column named twice or a header of
+    neither kind."""
     folded = [h.casefold() for h in header]
     dupes = sorted({h for h in header if folded.count(h.casefold()) > 1})
     if dupes:
@@ -704,26 +708,22 @@ def load(path: str | Path | None = None, website_snapshot: str | Path | None = N
     cb_names = {c.casefold(): c for c in CRUNCHBASE_COLUMNS}
     canon_names = {c.casefold(): c for c in CANONICAL_COLUMNS + TRUTH_COLUMNS}
     if "organization name" in folded or "headquarters location" in folded:
-        kind = "crunchbase"
-        columns = [cb_names.get(h.casefold(), h) for h in header]
-        expected = CRUNCHBASE_REQUIRED
-    elif any(h in canon_names for h in folded):
-        kind = "canonical"
-        columns = [canon_names.get(h.casefold(), h) for h in header]
-        expected = CANONICAL_REQUIRED
-    else:
-        shown = ", ".join(header[:8]) + (" ..." if len(header) > 8 else "")
-        raise CorpusError(
-            f"{path}: the header (line 1) has none of the expected columns (found: {shown}); "
-            f"expected the canonical columns {', '.join(CANONICAL_REQUIRED)} or a Crunchbase "
-            f"export with {', '.join(CRUNCHBASE_REQUIRED)} (read as "
-            f"{encoding}, delimiter {delim!r})")
-    if not records:
-        raise CorpusError(f"{path}: the file has a header but no data rows; expected one row "
-                          f"per firm after the header")
+        return "crunchbase", [cb_names.get(h.casefold(), h) for h in header], CRUNCHBASE_REQUIRED
+    if any(h in canon_names for h in folded):
+        return "canonical", [canon_names.get(h.casefold(), h) for h in header], CANONICAL_REQUIRED
+    shown = ", ".join(header[:8]) + (" ..." if len(header) > 8 else "")
+    raise CorpusError(
+        f"{path}: the header (line 1) has none of the expected columns (found: {shown}); "
+        f"expected the canonical columns {', '.join(CANONICAL_REQUIRED)} or a Crunchbase "
+        f"export with {', '.join(CRUNCHBASE_REQUIRED)} (read as "
+        f"{encoding}, delimiter {delim!r})")
 
+
+def _raw_frame(records: list, columns: list[str], path: Path, delim: str) -> tuple[pd.DataFrame, list]:
+    """The records as a frame of cleaned strings indexed by data row, and the control characters
+    removed (data row, column, count); a CorpusError listing every row whose field count differs
+    from the header's (empty trailing fields are dropped first)."""
     width = len(columns)
-    lines = {row: line for row, line, _ in records}
     rows, index, problems, removed = [], [], [], []
     for row, line, rec in records:
         if len(rec) > width and not any(f.strip() for f in rec[width:]):
@@ -744,39 +744,48 @@ def load(path: str | Path | None = None, website_snapshot: str | Path | None = N
         index.append(row)
     _raise_problems(path, problems)
     raw = pd.DataFrame(rows, columns=columns, index=pd.Index(index, name="row"), dtype="str")
-    _validate(_raw_schema(kind), raw, path, lines, {}, expected)
-    notices = _control_notice(removed, lines)
+    return raw, removed
 
-    # map onto canonical columns
-    if kind == "crunchbase":
-        names = {v: k for k, v in CRUNCHBASE_COLUMNS.items()}
-        frame = pd.DataFrame(index=raw.index)
-        url = raw["Organization Name URL"] if "Organization Name URL" in raw else \
-            pd.Series(None, index=raw.index, dtype="str")
-        frame["company_id"] = [_slug(u, n) for u, n in zip(url, raw["Organization Name"])]
-        frame["name"] = raw["Organization Name"]
-        frame["_place"] = raw["Headquarters Location"]
-        frame["city"] = raw["Headquarters Location"]
-        for cb, canon in CRUNCHBASE_COLUMNS.items():
-            if canon in ("name", "city", "_url"):
-                continue
-            frame[canon] = raw[cb] if cb in raw else None
-        frame["investors"] = frame["investors"].map(_split_list)
-        frame["industries"] = frame["industries"].map(_split_list)
-        frame["website_text"] = None
-        frame["investor_types"] = None
-        frame["source"] = "crunchbase"
-        names["company_id"] = "Organization Name URL"
-    else:
-        names = {}
-        frame = raw.copy()
-        frame["_place"] = raw["city"]
-        for c in CANONICAL_COLUMNS:
-            if c not in frame:
-                frame[c] = None
-        frame["source"] = frame["source"].fillna("user")
-    frame["founded_year"] = frame["founded_year"].map(parse_year)
-    frame, snapshot_info = _merge_snapshot(frame, website_snapshot)
+
+def _from_crunchbase(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """A Crunchbase export mapped onto the canonical columns (id from the organisation URL, lists
+    ';'-joined), and the file's name of each canonical column."""
+    names = {v: k for k, v in CRUNCHBASE_COLUMNS.items()}
+    frame = pd.DataFrame(index=raw.index)
+    url = raw["Organization Name URL"] if "Organization Name URL" in raw else \
+        pd.Series(None, index=raw.index, dtype="str")
+    frame["company_id"] = [_slug(u, n) for u, n in zip(url, raw["Organization Name"])]
+    frame["name"] = raw["Organization Name"]
+    frame["_place"] = raw["Headquarters Location"]
+    frame["city"] = raw["Headquarters Location"]
+    for cb, canon in CRUNCHBASE_COLUMNS.items():
+        if canon in ("name", "city", "_url"):
+            continue
+        frame[canon] = raw[cb] if cb in raw else None
+    frame["investors"] = frame["investors"].map(_split_list)
+    frame["industries"] = frame["industries"].map(_split_list)
+    frame["website_text"] = None
+    frame["investor_types"] = None
+    frame["source"] = "crunchbase"
+    names["company_id"] = "Organization Name URL"
+    return frame, names
+
+
+def _from_canonical(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """A canonical file with every canonical column (absent ones empty) and ``source`` "user"
+    where blank; no column renamed."""
+    frame = raw.copy()
+    frame["_place"] = raw["city"]
+    for c in CANONICAL_COLUMNS:
+        if c not in frame:
+            frame[c] = None
+    frame["source"] = frame["source"].fillna("user")
+    return frame, {}
+
+
+def _normalise_columns(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The frame in column order (canonical, truth, a canonical file's extra columns, ``_place``)
+    as strings, cities normalised; and its truth and extra columns."""
     extra = [c for c in frame.columns if c not in CANONICAL_COLUMNS + TRUTH_COLUMNS + ["_place"]]
     if kind == "crunchbase":
         extra = []
@@ -785,9 +794,11 @@ def load(path: str | Path | None = None, website_snapshot: str | Path | None = N
     frame["city"] = frame["_place"].map(normalise_city).astype("str")
     # place key for the id/city check: the normalised city, else the raw location
     frame["_place"] = frame["city"].fillna(frame["_place"]).astype("str")
+    return frame, truth, extra
 
-    # exact duplicates first (they are excluded, not errors)
-    compare = CANONICAL_COLUMNS + truth + extra
+
+def _exact_duplicates(frame: pd.DataFrame, compare: list[str]) -> dict:
+    """Data row -> the earlier data row it repeats exactly in the ``compare`` columns."""
     key = frame[compare].astype(object).where(frame[compare].notna(), "\x00")
     dup_of = {}
     first_seen: dict = {}
@@ -796,12 +807,14 @@ def load(path: str | Path | None = None, website_snapshot: str | Path | None = N
             dup_of[row] = first_seen[values]
         else:
             first_seen[values] = row
-    unique = frame.drop(index=list(dup_of)).copy()
-    unique["investor_types"], investor_notices = _code_investor_types(unique, lines, names)
-    notices += investor_notices
-    _validate(_input_schema(), unique, path, lines, names)
+    return dup_of
 
-    # exclusions
+
+def _exclude(frame: pd.DataFrame, unique: pd.DataFrame, dup_of: dict, path: Path, names: dict,
+             kind: str) -> tuple[pd.DataFrame, list[tuple]]:
+    """The firms kept, and the records left out (reason, data row, name, id, detail): exact
+    duplicates, firms outside the three cities, firms without text.  A CorpusError when no firm
+    is in the three cities, or none of them has text."""
     excl = []
     loc_col = names.get("city", "city")
     for row, orig in dup_of.items():
@@ -829,17 +842,82 @@ def load(path: str | Path | None = None, website_snapshot: str | Path | None = N
         raise CorpusError(f"{path}: every firm in the three cities lacks text (columns "
                           f"{', '.join(names.get(c, c) for c in TEXT_COLUMNS if c in names or kind == 'canonical')}); "
                           f"expected a description for at least one firm")
+    return firms, excl
+
+
+def _exclusion_report(excl: list[tuple], lines: dict) -> pd.DataFrame:
+    """The exclusions as a table in data-row order, with each record's line."""
     exclusions = pd.DataFrame(excl, columns=["reason", "row", "name", "company_id", "detail"])
     exclusions["line"] = exclusions["row"].map(lines)
     exclusions = exclusions.sort_values("row", kind="stable").reset_index(drop=True)
-    exclusions = exclusions[["reason", "row", "line", "name", "company_id", "detail"]]
+    return exclusions[["reason", "row", "line", "name", "company_id", "detail"]]
 
+
+def _final_firms(firms: pd.DataFrame, path: Path, lines: dict, names: dict) -> pd.DataFrame:
+    """The firms kept, with years as Int64, checked against :func:`final_schema`, indexed 0..n-1."""
     firms = firms.drop(columns=["_place"]).copy()
     firms["founded_year"] = pd.array(pd.to_numeric(firms["founded_year"]), dtype="Int64")
     if "truth_year" in firms:
         firms["truth_year"] = pd.array(pd.to_numeric(firms["truth_year"]), dtype="Int64")
     firms = _validate(final_schema(), firms, path, lines, names)
-    firms = firms.reset_index(drop=True)
+    return firms.reset_index(drop=True)
+
+
+def load(path: str | Path | None = None, website_snapshot: str | Path | None = None) -> Corpus:
+    """Read, check and normalise a corpus file (canonical CSV or Crunchbase export).
+
+    ``website_snapshot`` (a ``website_text.csv`` written by ``python -m analysis collect``, or
+    its folder; empty for none) fills ``website_text`` per firm before firms without text are
+    excluded; see :func:`analysis.data.snapshot.merge` for the order.
+
+    Parameters
+    ----------
+    path : str, Path or None
+        The corpus file; None or empty for the bundled corpus (``data/companies.csv``).
+    website_snapshot : str, Path or None
+        A collected snapshot (``website_text.csv`` or its folder); None or empty for none.
+
+    Returns
+    -------
+    Corpus
+        The firms kept, every record left out with its reason, and how the file was read.
+
+    Raises
+    ------
+    CorpusError
+        The file cannot be read or decoded, breaks the corpus contract (the message names the
+        file, data row, line and column), or leaves no firm with text in the three cities.
+    """
+    path, data = read_file(path)
+    text, encoding = _decode(data, path)
+    delim = _detect_delimiter(text)
+    header, records = _read_records(text, path, delim)
+    if header is None:
+        raise CorpusError(f"{path}: the file is empty; expected a header line and one row per firm")
+    kind, columns, expected = _read_header(header, path, encoding, delim)
+    if not records:
+        raise CorpusError(f"{path}: the file has a header but no data rows; expected one row "
+                          f"per firm after the header")
+    lines = {row: line for row, line, _ in records}
+    raw, removed = _raw_frame(records, columns, path, delim)
+    _validate(_raw_schema(kind), raw, path, lines, {}, expected)
+    notices = _control_notice(removed, lines)
+
+    frame, names = _from_crunchbase(raw) if kind == "crunchbase" else _from_canonical(raw)
+    frame["founded_year"] = frame["founded_year"].map(parse_year)
+    frame, snapshot_info = _merge_snapshot(frame, website_snapshot)
+    frame, truth, extra = _normalise_columns(frame, kind)
+
+    # exact duplicates first (they are excluded, not errors)
+    dup_of = _exact_duplicates(frame, CANONICAL_COLUMNS + truth + extra)
+    unique = frame.drop(index=list(dup_of)).copy()
+    unique["investor_types"], investor_notices = _code_investor_types(unique, lines, names)
+    notices += investor_notices
+    _validate(_input_schema(), unique, path, lines, names)
+
+    firms, excl = _exclude(frame, unique, dup_of, path, names, kind)
+    exclusions = _exclusion_report(excl, lines)
+    firms = _final_firms(firms, path, lines, names)
     simulated = bool(truth) or bool((firms["source"] == "simulated").all())
     return Corpus(firms=firms, exclusions=exclusions, path=path, source_kind=kind,
                   simulated=simulated, encoding=encoding, delimiter=delim,

@@ -276,67 +276,64 @@ def _unique_names(first: np.ndarray, rng: np.random.Generator) -> list[str]:
     return [f"{b} (simulated)" for b in names]
 
 
-def simulate(
-    n_per_city: Sequence[int] = DEFAULT_N,
-    seed: int = DEFAULT_SEED,
-    convergence: float = DEFAULT_CONVERGENCE,
-    phrasebank: str = "a",
-    years: Sequence[int] = DEFAULT_YEARS,
-    missing_year_rate: float = DEFAULT_MISSING_YEAR_RATE,
-    full_description_rate: float = DEFAULT_FULL_DESCRIPTION_RATE,
-    website_text_rate: float = DEFAULT_WEBSITE_TEXT_RATE,
-    website_rate: float = DEFAULT_WEBSITE_RATE,
-    profiles_path: str | Path = PROFILES_FILE,
-    national_drift: float = 0.0,
-    beijing_drift: float = 0.0,
-    year_weights: dict | None = None,
-) -> pd.DataFrame:
-    """Generate a corpus in the canonical schema with ``truth_*`` columns (see module doc).
+_RATE_NAMES = ("missing_year_rate", "full_description_rate", "website_text_rate", "website_rate")
 
-    ``n_per_city`` gives Beijing, Shanghai, Shenzhen counts (or a dict city -> count).
-    ``national_drift`` / ``beijing_drift``: see :func:`shifted_public`; the planted
-    settings are kept in ``frame.attrs["truth"]`` (and :func:`planted_gap` gives the expected
-    public-share gap they imply).  ``year_weights`` (year -> relative weight) replaces the
-    founding-year distribution, e.g. to match a real export's cohorts.
-    """
+
+def _city_counts(n_per_city) -> list[int]:
+    """``n_per_city`` (a sequence, or a dict city -> count) as three checked counts in the order
+    Beijing, Shanghai, Shenzhen."""
     if isinstance(n_per_city, dict):
         n_per_city = [int(n_per_city.get(c, 0)) for c in CITIES]
     n_per_city = [int(x) for x in n_per_city]
     if len(n_per_city) != 3 or min(n_per_city) < 0 or sum(n_per_city) == 0:
         raise ValueError("n_per_city: three non-negative counts (Beijing, Shanghai, Shenzhen), not all 0")
+    return n_per_city
+
+
+def _check_settings(convergence, years, rates) -> tuple[int, int]:
+    """Check the convergence, the year range and the four rates (named in ``_RATE_NAMES``);
+    the year range as two ints."""
     if not 0.0 <= float(convergence) <= 1.0:
         raise ValueError(f"convergence must lie in [0, 1], got {convergence}")
     y_min, y_max = int(years[0]), int(years[1])
     if y_max < y_min:
         raise ValueError(f"years: {y_min} > {y_max}")
-    for name, rate in (("missing_year_rate", missing_year_rate),
-                       ("full_description_rate", full_description_rate),
-                       ("website_text_rate", website_text_rate), ("website_rate", website_rate)):
+    for name, rate in zip(_RATE_NAMES, rates):
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"{name} must lie in [0, 1], got {rate}")
-    spec = load_profiles(str(profiles_path))
-    bank = load_phrasebank(phrasebank)
-    profiles = spec["profiles"]
-    _check_drift(profiles, float(national_drift), float(beijing_drift))
+    return y_min, y_max
 
-    n = sum(n_per_city)
-    city_idx = np.repeat(np.arange(3), n_per_city)
-    rng = np.random.default_rng(np.random.PCG64(int(seed)))
 
-    # 1. latent founding year
+def _draw_years(rng: np.random.Generator, spec: dict, y_min: int, y_max: int, year_weights: dict | None,
+                n: int) -> np.ndarray:
+    """Step 1: each firm's latent founding year (one uniform per firm)."""
     year_values = np.arange(y_min, y_max + 1)
     p = _year_weights(spec, y_min, y_max, year_weights)
     cum_year = np.cumsum(p / p.sum())
-    latent_year = year_values[_choice(rng.random(n), cum_year[None, :])]
+    return year_values[_choice(rng.random(n), cum_year[None, :])]
 
-    # 2. which profile each firm draws from
+
+def _draw_profiles(rng: np.random.Generator, latent_year: np.ndarray, city_idx: np.ndarray, convergence: float,
+                   y_min: int, y_max: int) -> tuple[np.ndarray, np.ndarray]:
+    """Step 2: which profile each firm draws from (one uniform per firm): Beijing's with
+    probability w(y), else its own city's.  The profile index (0 = Beijing) and ``truth_profile``."""
+    n = len(latent_year)
     span = y_max - y_min
-    w = float(convergence) * (latent_year - y_min) / span if span > 0 else np.zeros(n)
+    w = convergence * (latent_year - y_min) / span if span > 0 else np.zeros(n)
     switched = rng.random(n) < w
     profile_idx = np.where(switched, 0, city_idx)  # 0 = Beijing
     truth_profile = np.where(switched & (city_idx != 0), "beijing", "own")
+    return profile_idx, truth_profile
 
-    # 3. labels, one uniform per dimension
+
+def _draw_labels(rng: np.random.Generator, profiles: dict, profile_idx: np.ndarray, city_idx: np.ndarray,
+                 latent_year: np.ndarray, years: tuple[int, int], national_drift: float,
+                 beijing_drift: float) -> dict[str, np.ndarray]:
+    """Step 3: the four labels from each firm's profile, one uniform per firm and dimension; the
+    public-customer probability moved by the drifts."""
+    n = len(profile_idx)
+    y_min, y_max = years
+    span = y_max - y_min
     u_lab = rng.random((n, len(DIMENSIONS)))
     drawn: dict[str, np.ndarray] = {}
     for j, dim in enumerate(DIMENSIONS):
@@ -351,51 +348,78 @@ def simulate(
             cum_firm = np.where(np.array(cats) == "public", p_pub[:, None], 1.0 - p_pub[:, None])
             cum_firm = np.cumsum(cum_firm, axis=1)
         drawn[dim] = np.array(cats, dtype=object)[_choice(u_lab[:, j], cum_firm)]
+    return drawn
 
-    # 4. missingness and optional fields
+
+def _draw_optional(rng: np.random.Generator, n: int, rates) -> tuple[np.ndarray, ...]:
+    """Step 4: missingness and optional fields, one uniform each per firm: blank founding year,
+    full description, website text, website (the rates in ``_RATE_NAMES`` order)."""
     u_opt = rng.random((n, 4))
-    missing_year = u_opt[:, 0] < missing_year_rate
-    has_full = u_opt[:, 1] < full_description_rate
-    has_zh = u_opt[:, 2] < website_text_rate
-    has_site = u_opt[:, 3] < website_rate
+    missing_year = u_opt[:, 0] < rates[0]
+    has_full = u_opt[:, 1] < rates[1]
+    has_zh = u_opt[:, 2] < rates[2]
+    has_site = u_opt[:, 3] < rates[3]
+    return missing_year, has_full, has_zh, has_site
 
-    # 5. names, investors, text
-    names = _unique_names((rng.random(n) * len(_NAME_STEMS) * len(_NAME_ROOTS)
-                           * len(_NAME_TAILS)).astype(np.int64), rng)
-    u_inv = rng.random((n, 9))
-    u_text = rng.random((n, _N_TEXT_DRAWS))
 
+def _draw_names(rng: np.random.Generator, n: int) -> list[str]:
+    """Step 5a: unique firm names (one uniform per firm, and more for a name already taken)."""
+    return _unique_names((rng.random(n) * len(_NAME_STEMS) * len(_NAME_ROOTS)
+                          * len(_NAME_TAILS)).astype(np.int64), rng)
+
+
+def _firm_investors(k: int, dominant: str, inv_cats: list, u: np.ndarray) -> tuple[list[str], list[str]]:
+    """One firm's ``k`` investor names and types: ``dominant`` (its investor label) for all
+    but one when ``k`` > 2, the rest other types; names and types picked by the uniforms ``u``."""
+    n_dom = k if k <= 2 else k - 1
+    others = [c for c in inv_cats if c != dominant]
+    types = [dominant] * n_dom + [others[min(int(u[1 + j] * 3), 2)] for j in range(k - n_dom)]
+    inv_names = []
+    for j, t in enumerate(types):
+        stem = _INVESTOR_STEMS[min(int(u[5 + j % 4] * len(_INVESTOR_STEMS)), len(_INVESTOR_STEMS) - 1)]
+        kinds = _INVESTOR_KINDS[t]
+        kind = kinds[min(int(u[1 + (j + 2) % 4] * len(kinds)), len(kinds) - 1)]
+        nm = f"{stem} {kind}"
+        while nm in inv_names:
+            nm += " II"
+        inv_names.append(nm)
+    return inv_names, types
+
+
+def _investor_columns(spec: dict, investor: np.ndarray, u_inv: np.ndarray) -> tuple[list[str], list[str]]:
+    """Step 5b: the ``investors`` and ``investor_types`` columns (';'-joined) from the investor
+    labels and the firms' rows of 9 uniforms ``u_inv`` (the first draws the number of investors)."""
     inv_cats = _labels.categories("investor")
     count_p = spec.get("investor_count_probabilities") or {1: 1.0}
     count_vals = np.array(sorted(int(k) for k in count_p))
     cum_count = np.cumsum([float(count_p[k]) for k in sorted(count_p, key=int)])
     n_inv = count_vals[_choice(u_inv[:, 0], cum_count[None, :])]
-
     investors_col, types_col = [], []
-    for i in range(n):
-        k = int(n_inv[i])
-        dominant = drawn["investor"][i]
-        n_dom = k if k <= 2 else k - 1
-        others = [c for c in inv_cats if c != dominant]
-        types = [dominant] * n_dom + [others[min(int(u_inv[i, 1 + j] * 3), 2)]
-                                      for j in range(k - n_dom)]
-        inv_names = []
-        for j, t in enumerate(types):
-            stem = _INVESTOR_STEMS[min(int(u_inv[i, 5 + j % 4] * len(_INVESTOR_STEMS)),
-                                       len(_INVESTOR_STEMS) - 1)]
-            kinds = _INVESTOR_KINDS[t]
-            kind = kinds[min(int(u_inv[i, 1 + (j + 2) % 4] * len(kinds)), len(kinds) - 1)]
-            nm = f"{stem} {kind}"
-            while nm in inv_names:
-                nm += " II"
-            inv_names.append(nm)
+    for i in range(len(u_inv)):
+        inv_names, types = _firm_investors(int(n_inv[i]), investor[i], inv_cats, u_inv[i])
         investors_col.append(";".join(inv_names))
         types_col.append(";".join(types))
+    return investors_col, types_col
 
+
+def _industry_tags(ind: dict, application: str, row: list[float]) -> str:
+    """A firm's ``industries``: the bank's tags for every firm plus one or two of its
+    application's, picked by the first and last of its text uniforms."""
+    pool = ind[application]
+    a = pool[min(int(row[0] * len(pool)), len(pool) - 1)]
+    b = pool[min(int(row[-1] * len(pool)), len(pool) - 1)]
+    tags = list(ind["always"]) + [a] + ([b] if b != a else [])
+    return ";".join(tags)
+
+
+def _text_columns(bank: dict, drawn: dict, u_text: np.ndarray, has_full: np.ndarray,
+                  has_zh: np.ndarray) -> tuple[list, list, list, list]:
+    """Step 5c: description, full description (where ``has_full``), website text (where
+    ``has_zh``) and industries of every firm, from its labels and its row of ``u_text`` (read
+    forwards, backwards and rotated by half for the three texts)."""
     drawn_lists = {dim: drawn[dim].tolist() for dim in DIMENSIONS}
     descriptions, fulls, zh_texts, industries = [], [], [], []
-    ind = bank["industries"]
-    for i in range(n):
+    for i in range(len(u_text)):
         lab = {dim: drawn_lists[dim][i] for dim in DIMENSIONS}
         row = u_text[i].tolist()
         d = _Draws(row)
@@ -404,15 +428,15 @@ def simulate(
         fulls.append(_full_description(bank, lab, d2) if has_full[i] else None)
         d3 = _Draws(row[_N_TEXT_DRAWS // 2:] + row[:_N_TEXT_DRAWS // 2])
         zh_texts.append(_website_text(bank, lab, d3) if has_zh[i] else None)
-        pool = ind[lab["application"]]
-        a = pool[min(int(row[0] * len(pool)), len(pool) - 1)]
-        b = pool[min(int(row[-1] * len(pool)), len(pool) - 1)]
-        tags = list(ind["always"]) + [a] + ([b] if b != a else [])
-        industries.append(";".join(tags))
+        industries.append(_industry_tags(bank["industries"], lab["application"], row))
+    return descriptions, fulls, zh_texts, industries
 
-    # 6. no two firms share a description: redraw later duplicates (deterministic order)
+
+def _unique_descriptions(descriptions: list[str], drawn: dict, bank: dict, rng: np.random.Generator) -> None:
+    """Step 6: no two firms share a description: redraw later duplicates (deterministic order),
+    in place."""
     seen: dict[str, int] = {}
-    for i in range(n):
+    for i in range(len(descriptions)):
         tries = 0
         while descriptions[i] in seen and tries < 50:
             lab = {dim: drawn[dim][i] for dim in DIMENSIONS}
@@ -426,15 +450,33 @@ def simulate(
                 k += 1
         seen[descriptions[i]] = i
 
+
+def _draw_columns(rng: np.random.Generator, spec: dict, bank: dict, n_per_city: list[int],
+                  years: tuple[int, int], convergence: float, rates: tuple, drifts: tuple[float, float],
+                  year_weights: dict | None) -> dict:
+    """The corpus's columns, drawn from ``rng``: steps 1 to 6 consume the generator one after
+    the other, so their order is part of the output."""
+    y_min, y_max = years
+    n = sum(n_per_city)
+    city_idx = np.repeat(np.arange(3), n_per_city)
+    latent_year = _draw_years(rng, spec, y_min, y_max, year_weights, n)
+    profile_idx, truth_profile = _draw_profiles(rng, latent_year, city_idx, convergence, y_min, y_max)
+    drawn = _draw_labels(rng, spec["profiles"], profile_idx, city_idx, latent_year, years, *drifts)
+    missing_year, has_full, has_zh, has_site = _draw_optional(rng, n, rates)
+    names = _draw_names(rng, n)
+    u_inv = rng.random((n, 9))
+    u_text = rng.random((n, _N_TEXT_DRAWS))
+    investors_col, types_col = _investor_columns(spec, drawn["investor"], u_inv)
+    descriptions, fulls, zh_texts, industries = _text_columns(bank, drawn, u_text, has_full, has_zh)
+    _unique_descriptions(descriptions, drawn, bank, rng)
+
     width = max(4, len(str(n)))
-    ids = [f"sim-{i + 1:0{width}d}" for i in range(n)]
     slugs = [re.sub(r"[^a-z0-9]+", "-", nm.replace(" (simulated)", "").lower()).strip("-")
              for nm in names]
     founded = pd.array(np.where(missing_year, 0, latent_year), dtype="Int64")
     founded[missing_year] = pd.NA
-
-    frame = pd.DataFrame({
-        "company_id": ids,
+    return {
+        "company_id": [f"sim-{i + 1:0{width}d}" for i in range(n)],
         "name": names,
         "city": np.array(CITIES, dtype=object)[city_idx],
         "founded_year": founded,
@@ -453,15 +495,86 @@ def simulate(
         "truth_investor": drawn["investor"],
         "truth_profile": truth_profile,
         "truth_year": pd.array(latent_year, dtype="Int64"),
-    })
+    }
+
+
+def _corpus_frame(columns: dict) -> pd.DataFrame:
+    """The drawn columns as a frame in :data:`COLUMNS` order, text columns of dtype str."""
+    frame = pd.DataFrame(columns)
     for col in COLUMNS:
         if col not in ("founded_year", "truth_year"):
             frame[col] = pd.Series(list(frame[col]), index=frame.index, dtype="str")
-    frame = frame[COLUMNS]
-    frame.attrs["truth"] = {"convergence": float(convergence), "national_drift": float(national_drift),
-                            "beijing_drift": float(beijing_drift), "years": (y_min, y_max),
-                            "year_weights": dict(year_weights) if year_weights else None,
-                            "n_per_city": tuple(n_per_city)}
+    return frame[COLUMNS]
+
+
+def _planted_settings(convergence, national_drift, beijing_drift, years: tuple[int, int],
+                      year_weights: dict | None, n_per_city: list[int]) -> dict:
+    """The settings a simulated corpus was drawn with (its ``attrs["truth"]``)."""
+    return {"convergence": float(convergence), "national_drift": float(national_drift),
+            "beijing_drift": float(beijing_drift), "years": years,
+            "year_weights": dict(year_weights) if year_weights else None,
+            "n_per_city": tuple(n_per_city)}
+
+
+def simulate(n_per_city: Sequence[int] = DEFAULT_N, seed: int = DEFAULT_SEED,
+             convergence: float = DEFAULT_CONVERGENCE, phrasebank: str = "a",
+             years: Sequence[int] = DEFAULT_YEARS, missing_year_rate: float = DEFAULT_MISSING_YEAR_RATE,
+             full_description_rate: float = DEFAULT_FULL_DESCRIPTION_RATE,
+             website_text_rate: float = DEFAULT_WEBSITE_TEXT_RATE, website_rate: float = DEFAULT_WEBSITE_RATE,
+             profiles_path: str | Path = PROFILES_FILE, national_drift: float = 0.0, beijing_drift: float = 0.0,
+             year_weights: dict | None = None) -> pd.DataFrame:
+    """Generate a corpus in the canonical schema with ``truth_*`` columns (see module doc).
+
+    ``n_per_city`` gives Beijing, Shanghai, Shenzhen counts (or a dict city -> count).
+    ``national_drift`` / ``beijing_drift``: see :func:`shifted_public`; the planted
+    settings are kept in ``frame.attrs["truth"]`` (and :func:`planted_gap` gives the expected
+    public-share gap they imply).  ``year_weights`` (year -> relative weight) replaces the
+    founding-year distribution, e.g. to match a real export's cohorts.
+
+    Parameters
+    ----------
+    n_per_city : sequence of three int, or dict
+        Firms in Beijing, Shanghai and Shenzhen (or city -> count).
+    seed : int
+        Seed of the one PCG64 generator all draws come from.
+    convergence : float
+        Planted convergence X in [0, 1].
+    phrasebank : {"a", "b"}
+        Phrase bank of the text.
+    years : (int, int)
+        First and last founding year.
+    missing_year_rate, full_description_rate, website_text_rate, website_rate : float
+        Shares of firms (each in [0, 1]) with a blank founding year, a full description,
+        website text, a website.
+    profiles_path : str or Path
+        The city profiles (``data/city_profiles.yml``).
+    national_drift, beijing_drift : float
+        Change over the year range of every city's (Beijing's alone) public-customer probability.
+    year_weights : dict or None
+        Year -> relative weight of the founding years (None: the profiles' or uniform).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per firm, columns :data:`COLUMNS`; the settings in ``attrs["truth"]``.
+
+    Raises
+    ------
+    ValueError
+        A count, convergence, year range, rate, drift or year weights out of range; a phrase bank unknown.
+    """
+    n_per_city = _city_counts(n_per_city)
+    rates = (missing_year_rate, full_description_rate, website_text_rate, website_rate)
+    y_min, y_max = _check_settings(convergence, years, rates)
+    spec = load_profiles(str(profiles_path))
+    bank = load_phrasebank(phrasebank)
+    _check_drift(spec["profiles"], float(national_drift), float(beijing_drift))
+    rng = np.random.default_rng(np.random.PCG64(int(seed)))
+    columns = _draw_columns(rng, spec, bank, n_per_city, (y_min, y_max), float(convergence), rates,
+                            (national_drift, beijing_drift), year_weights)
+    frame = _corpus_frame(columns)
+    frame.attrs["truth"] = _planted_settings(convergence, national_drift, beijing_drift, (y_min, y_max),
+                                             year_weights, n_per_city)
     return frame
 
 

@@ -390,81 +390,105 @@ class _Hit:
     sovereign: bool = False  # in a sentence about the state's digital currency (A3)
 
 
+class _Scope:
+    """The scopes open while :func:`_scope_flags` walks one sentence, and the three flags per raw
+    token it sets (negated, excluded, outside)."""
+
+    __slots__ = ("neg", "excl", "out", "neg_on", "excl_on", "out_on", "pivot_seen", "pivot_on",
+                 "zh_open", "zh_from", "clause_start")
+
+    def __init__(self, n: int):
+        self.neg, self.excl, self.out = [False] * n, [False] * n, [False] * n
+        self.clause_break(0)
+
+    def clause_break(self, i: int) -> None:
+        """A hard break before token ``i`` (a Chinese comma, a colon, a bracket) ends every scope."""
+        self.neg_on = self.excl_on = self.out_on = self.pivot_seen = self.pivot_on = False
+        self.zh_open = self.zh_from = None
+        self.clause_start = i
+
+    def carry(self, i: int) -> None:
+        """Token ``i`` takes the flags of the scopes open over it."""
+        self.neg[i] = self.neg[i] or self.neg_on or self.pivot_on
+        self.excl[i] = self.excl[i] or self.excl_on
+        self.out[i] = self.out[i] or self.out_on
+
+    def consume(self, tokens: list[str], i: int, r: Rules) -> int:
+        """The rules whose phrase at token ``i`` opens or closes a scope and is passed over
+        ("not only", negation and contrast, scope end, pivot from … to, except, outside): the
+        number of tokens to move on, 0 when none applies."""
+        step = r["not_only"].match(tokens, i)
+        if step:
+            return step
+        step = max(r["negation"].match(tokens, i), r["contrast"].match(tokens, i))
+        if step:
+            self.neg_on = True
+            for j in range(i, min(len(tokens), i + step)):
+                self.neg[j] = True
+            return step
+        step = r["scope_end"].match(tokens, i)
+        if step:
+            self.neg_on = self.excl_on = self.out_on = self.pivot_on = False
+            return step
+        if self.pivot_on and r["pivot_to"].match(tokens, i):
+            self.pivot_on = self.pivot_seen = False
+            return 1
+        if r["pivot"].match(tokens, i):
+            self.pivot_seen = True
+        elif self.pivot_seen and r["pivot_from"].match(tokens, i):
+            self.pivot_on = True
+            return 1
+        step = r["exclude"].match(tokens, i)
+        if step:
+            self.excl_on = self.out_on = True
+            return step
+        step = r["outside"].match(tokens, i)
+        if step:  # the word itself may be a cue ("abroad"): flag what follows only
+            self.neg[i], self.excl[i], self.out[i] = self.neg_on or self.pivot_on, self.excl_on, self.out_on
+            self.out_on = True
+            return step
+        return 0
+
+    def bracket(self, tokens: list[str], i: int, r: Rules) -> None:
+        """The Chinese scopes that close at token ``i`` and flag the tokens back to where they
+        opened: 除 … 以外 (excluded and outside; from the clause's start without 除) and 从 … 转型
+        (negated: the former business)."""
+        if r["zh_except_open"].match(tokens, i):
+            self.zh_open = i
+        elif r["zh_outside_close"].match(tokens, i):
+            start = (self.zh_open + 1) if self.zh_open is not None else self.clause_start
+            for j in range(start, i):
+                self.out[j] = self.excl[j] = True
+            self.zh_open = None
+        if r["zh_pivot_from"].match(tokens, i):
+            self.zh_from = i
+        elif self.zh_from is not None and r["zh_pivot"].match(tokens, i):
+            for j in range(self.zh_from + 1, i):
+                self.neg[j] = True
+            self.zh_from = None
+
+
 def _scope_flags(tokens: list[str], hard: set[int], r: Rules):
     """Per raw token of one sentence: negated, excluded, outside (rule 3)."""
     n = len(tokens)
-    neg, excl, out = [False] * n, [False] * n, [False] * n
-    neg_on = excl_on = out_on = pivot_seen = pivot_on = False
-    zh_open = zh_from = None
-    clause_start = 0
+    scope = _Scope(n)
     starters = r.starters
     i = 0
     while i < n:
         if i in hard:
-            neg_on = excl_on = out_on = pivot_seen = pivot_on = False
-            zh_open = zh_from = None
-            clause_start = i
+            scope.clause_break(i)
         if not starters(tokens[i]):  # no rule's phrase starts here: every test below fails
-            neg[i] = neg[i] or neg_on or pivot_on
-            excl[i] = excl[i] or excl_on
-            out[i] = out[i] or out_on
+            scope.carry(i)
             i += 1
             continue
-        step = r["not_only"].match(tokens, i)
+        step = scope.consume(tokens, i, r)
         if step:
             i += step
             continue
-        step = max(r["negation"].match(tokens, i), r["contrast"].match(tokens, i))
-        if step:
-            neg_on = True
-            for j in range(i, min(n, i + step)):
-                neg[j] = True
-            i += step
-            continue
-        step = r["scope_end"].match(tokens, i)
-        if step:
-            neg_on = excl_on = out_on = pivot_on = False
-            i += step
-            continue
-        if pivot_on and r["pivot_to"].match(tokens, i):
-            pivot_on = pivot_seen = False
-            i += 1
-            continue
-        if r["pivot"].match(tokens, i):
-            pivot_seen = True
-        elif pivot_seen and r["pivot_from"].match(tokens, i):
-            pivot_on = True
-            i += 1
-            continue
-        step = r["exclude"].match(tokens, i)
-        if step:
-            excl_on = out_on = True
-            i += step
-            continue
-        step = r["outside"].match(tokens, i)
-        if step:  # the word itself may be a cue ("abroad"): flag what follows only
-            neg[i], excl[i], out[i] = neg_on or pivot_on, excl_on, out_on
-            out_on = True
-            i += step
-            continue
-        if r["zh_except_open"].match(tokens, i):
-            zh_open = i
-        elif r["zh_outside_close"].match(tokens, i):
-            start = (zh_open + 1) if zh_open is not None else clause_start
-            for j in range(start, i):
-                out[j] = excl[j] = True
-            zh_open = None
-        if r["zh_pivot_from"].match(tokens, i):
-            zh_from = i
-        elif zh_from is not None and r["zh_pivot"].match(tokens, i):
-            for j in range(zh_from + 1, i):
-                neg[j] = True
-            zh_from = None
-        neg[i] = neg[i] or neg_on or pivot_on
-        excl[i] = excl[i] or excl_on
-        out[i] = out[i] or out_on
+        scope.bracket(tokens, i, r)
+        scope.carry(i)
         i += 1
-    return neg, excl, out
+    return scope.neg, scope.excl, scope.out
 
 
 def _has(phrases: _Phrases, tokens: list[str], present: frozenset) -> bool:

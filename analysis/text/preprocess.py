@@ -358,6 +358,84 @@ def _count_block(cols: array, lengths: array, n_types: int):
     return per_row, (key - rows * max(n_types, 1)).astype(np.int32), counts.astype(np.int64)
 
 
+class _Blocks:
+    """What :func:`document_term_matrix` holds while it streams: the type map (type -> column id
+    in first-seen order), which types are kept and their ids among the kept, the token buffer
+    of the current block and the blocks counted so far."""
+
+    def __init__(self, removal: frozenset[str]):
+        self.removal = removal
+        self.vocab: defaultdict = defaultdict()
+        self.vocab.default_factory = self.vocab.__len__
+        self.types: list[str] = []
+        self.keep = np.zeros(0, dtype=bool)
+        self.new_id = np.zeros(0, dtype=np.int32)
+        self.per_row, self.col_blocks, self.count_blocks = [], [], []
+        self.cols, self.lengths = array("i"), array("q")
+
+    def flush(self) -> None:
+        """Count the buffered documents as one block, keeping the kept types' columns only."""
+        if len(self.vocab) > len(self.types):  # types first seen in this block: removed or kept, for good
+            fresh = list(self.vocab)[len(self.types):]
+            self.types.extend(fresh)
+            self.keep = np.concatenate([self.keep, ~_removed(fresh, self.removal)])
+            self.new_id = (np.cumsum(self.keep, dtype=np.int64) - 1).astype(np.int32)  # stable for old types
+        nnz, col, counts = _count_block(self.cols, self.lengths, len(self.types))
+        ok = self.keep[col]
+        row = np.repeat(np.arange(len(nnz), dtype=np.int32), nnz)
+        self.per_row.append(np.bincount(row[ok], minlength=len(nnz)).astype(np.int64))
+        self.col_blocks.append(self.new_id[col[ok]])
+        self.count_blocks.append(counts[ok])
+        self.cols, self.lengths = array("i"), array("q")
+
+    def matrix(self) -> tuple[sp.csr_matrix, list[str]]:
+        """The blocks as one CSR matrix (rows in order, columns sorted) and the kept features."""
+        nnz_row = np.concatenate(self.per_row)
+        n_docs = len(nnz_row)
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(nnz_row, out=indptr[1:])
+        indices = np.empty(int(indptr[-1]), dtype=np.int32)
+        data = np.empty(int(indptr[-1]), dtype=np.int64)
+        pos = 0
+        while self.col_blocks:  # move block by block into the final arrays, freeing as we go
+            c, d = self.col_blocks.pop(0), self.count_blocks.pop(0)
+            indices[pos:pos + len(c)] = c
+            data[pos:pos + len(d)] = d
+            pos += len(c)
+            del c, d
+        n_feat = int(self.keep.sum())
+        features = [t for t, k in zip(self.types, self.keep) if k]
+        mat = sp.csr_matrix((data, indices, indptr), shape=(n_docs, n_feat))
+        mat.has_sorted_indices = True
+        return mat, features
+
+
+def _count_documents(texts: Iterable[str], language: str, removal: frozenset[str]) -> _Blocks:
+    """Every document's raw tokens counted, in blocks of ``_DTM_CHUNK`` documents."""
+    blocks = _Blocks(removal)
+    lookup = blocks.vocab.__getitem__
+    for text in texts:
+        raw = _raw_tokens(text, language)
+        blocks.cols.extend(map(lookup, raw))
+        blocks.lengths.append(len(raw))
+        if len(blocks.lengths) == _DTM_CHUNK:
+            blocks.flush()
+    if len(blocks.lengths) or not blocks.per_row:
+        blocks.flush()
+    blocks.vocab.clear()  # the type map is no longer needed (types holds the kept order)
+    return blocks
+
+
+def _trim_rare(mat: sp.csr_matrix, features: list[str], min_df: int) -> tuple[sp.csr_matrix, list[str]]:
+    """The features in at least ``min_df`` documents (dfm_trim's min_docfreq)."""
+    if min_df > 1:
+        df = np.bincount(mat.indices, minlength=len(features))
+        cols_kept = np.flatnonzero(df >= min_df)
+        mat = mat[:, cols_kept].tocsr()
+        features = [features[i] for i in cols_kept]
+    return mat, features
+
+
 def document_term_matrix(
     texts: Iterable[str],
     language: str = "en",
@@ -368,65 +446,35 @@ def document_term_matrix(
     occurrence; features in fewer than ``min_df`` documents are trimmed (dfm_trim's
     min_docfreq).  ``texts`` may be any iterable (a generator reading a file streams).
     Documents are counted in blocks of 50,000 and removed types (stopwords, numbers, URLs)
-    dropped block by block, so memory grows with the kept non-zeros, not the running words."""
+    dropped block by block, so memory grows with the kept non-zeros, not the running words.
+
+    Parameters
+    ----------
+    texts : iterable of str
+        The documents, one string each (None counts as an empty document).
+    language : {"en", "zh", "auto"}
+        The tokeniser (see the module's docstring).
+    min_df : int
+        Fewest documents a feature must occur in to be kept.
+    domain_stoplist : bool
+        Also remove the words of ``resources/domain_stoplist.txt``.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Counts, one row per document, int64, column indices sorted within each row.
+    list of str
+        The features (the matrix's columns), in order of first occurrence.
+
+    Raises
+    ------
+    ValueError
+        ``language`` is not one of :data:`LANGUAGES`.
+    """
     _check_language(language)
-    removal = _removal_set(language, domain_stoplist)
-    vocab: defaultdict = defaultdict()
-    vocab.default_factory = vocab.__len__
-    lookup = vocab.__getitem__
-    types: list[str] = []
-    keep = np.zeros(0, dtype=bool)
-    new_id = np.zeros(0, dtype=np.int32)
-    per_row, col_blocks, count_blocks = [], [], []
-    cols, lengths = array("i"), array("q")
-
-    def flush():
-        nonlocal keep, new_id, cols, lengths
-        if len(vocab) > len(types):  # types first seen in this block: removed or kept, for good
-            fresh = list(vocab)[len(types):]
-            types.extend(fresh)
-            keep = np.concatenate([keep, ~_removed(fresh, removal)])
-            new_id = (np.cumsum(keep, dtype=np.int64) - 1).astype(np.int32)  # stable for old types
-        nnz, col, counts = _count_block(cols, lengths, len(types))
-        ok = keep[col]
-        row = np.repeat(np.arange(len(nnz), dtype=np.int32), nnz)
-        per_row.append(np.bincount(row[ok], minlength=len(nnz)).astype(np.int64))
-        col_blocks.append(new_id[col[ok]])
-        count_blocks.append(counts[ok])
-        cols, lengths = array("i"), array("q")
-
-    for text in texts:
-        raw = _raw_tokens(text, language)
-        cols.extend(map(lookup, raw))
-        lengths.append(len(raw))
-        if len(lengths) == _DTM_CHUNK:
-            flush()
-    if len(lengths) or not per_row:
-        flush()
-    vocab.clear()  # the type map is no longer needed (types holds the kept order)
-    nnz_row = np.concatenate(per_row)
-    n_docs = len(nnz_row)
-    indptr = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(nnz_row, out=indptr[1:])
-    indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    data = np.empty(int(indptr[-1]), dtype=np.int64)
-    pos = 0
-    while col_blocks:  # move block by block into the final arrays, freeing as we go
-        c, d = col_blocks.pop(0), count_blocks.pop(0)
-        indices[pos:pos + len(c)] = c
-        data[pos:pos + len(d)] = d
-        pos += len(c)
-        del c, d
-    n_feat = int(keep.sum())
-    features = [t for t, k in zip(types, keep) if k]
-    mat = sp.csr_matrix((data, indices, indptr), shape=(n_docs, n_feat))
-    mat.has_sorted_indices = True
-    if min_df > 1:
-        df = np.bincount(mat.indices, minlength=n_feat)
-        cols_kept = np.flatnonzero(df >= min_df)
-        mat = mat[:, cols_kept].tocsr()
-        features = [features[i] for i in cols_kept]
-    return mat, features
+    blocks = _count_documents(texts, language, _removal_set(language, domain_stoplist))
+    mat, features = blocks.matrix()
+    return _trim_rare(mat, features, min_df)
 
 
 def group_rows(matrix, groups, order=None) -> tuple[sp.csr_matrix, list]:
