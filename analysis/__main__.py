@@ -1,4 +1,7 @@
-"""Command line: ``python -m analysis {build,run,pdf,publish,simulate,validate,params,registry,collect,bench}``."""
+"""Command line: ``python -m analysis {build,run,pdf,publish,simulate,validate,params,registry,collect,bench}``.
+
+Each command imports the modules it needs when it runs (deliberately, inside the functions
+below): ``python -m analysis params`` should not pay for the runner, Sphinx or pandas."""
 
 from __future__ import annotations
 
