@@ -30,7 +30,7 @@ def _build_args(p: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     """The parser of every command; those of :data:`_SELF_PARSING` are listed only (for --help)."""
-    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     build_parser = sub.add_parser("build", help="execute the chapters and build the site")
     _build_args(build_parser)
