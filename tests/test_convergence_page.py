@@ -1,9 +1,10 @@
 """What the convergence page (08) takes from the package instead of computing it in its cells:
 the year window, the primary decomposition and its paragraph, the weights and notes in words, the
-columns shown of each table, the cohort figures."""
+columns shown of each table, the cohort figures; and the chapter function itself."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -151,3 +152,28 @@ def test_cohort_figures_one_per_measure_with_its_axis():
         for f in made.values():
             figures.close(f)
 
+
+@pytest.mark.slow
+def test_chapter_returns_its_tables_and_closed_figures(tmp_path):
+    """The chapter function at small settings: every table written, figures closed (a figure left
+    open would show a second time at the end of the notebook's cell), the window from the edges."""
+    from analysis.chapters import convergence as chapter_convergence
+
+    params = dict(corpus_path="", website_snapshot="", tables_dir=str(tmp_path), text_fields=["description"],
+                  coder="", seed=1, cohort_edges=[2014, 2018, 2023], n_subsamples=1, n_boot=0, n_perm=0,
+                  n_perm_shares=0, alpha=0.05, equivalence_margin=3.0, replicates=2, text_replicates=0)
+    before = set(plt.get_fignums())
+    page = chapter_convergence.chapter(**params)
+    assert set(plt.get_fignums()) == before
+    assert list(page.figures) == [name for name, *_ in figures.COHORT_FIGURES]
+    assert (page.first_year, page.last_year) == (2014, 2022)
+    assert page.row["primary"] and page.row.equals(page.result.primary_row())
+    written = sorted(p.stem for p in tmp_path.glob("*.csv"))
+    assert written == sorted(["convergence_power", "convergence_power_by_size", "convergence_rates", "verdict",
+                              "convergence_by_cohort", "convergence_gaps", "convergence_trends",
+                              "convergence_decomposition", "convergence_firms_per_cohort", "convergence_corrected",
+                              "convergence_power_misspecified", "convergence_sensitivity"])
+    assert page.verdict_table.attrs["table_name"] == "verdict"
+    assert page.sensitivity["change"].iloc[0] == "main specification"
+    assert page.sensitivity["cohort_edges"].iloc[0] == "2014, 2018, 2023"
+    assert isinstance(page.post_hoc, list)
