@@ -686,3 +686,9 @@ def policy_evidence(coded: Coded) -> pd.DataFrame:
             "state_investor": float((coded.labels("investor")[mine] == "state").mean()) if mine.any() else np.nan,
         })
     return pd.DataFrame(rows)
+
+
+def policy_percentages(evidence: pd.DataFrame) -> pd.DataFrame:
+    """The shares of :func:`policy_evidence` as the policy page quotes them: one row per city,
+    the public, crypto and state_investor shares as percentages (:func:`pct`)."""
+    return evidence.set_index("city")[["public", "crypto", "state_investor"]].map(pct)
