@@ -4,7 +4,10 @@ columns shown of each table, the cohort figures; and the chapter function itself
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -156,8 +159,10 @@ def test_cohort_figures_one_per_measure_with_its_axis():
 @pytest.mark.slow
 def test_chapter_returns_its_tables_and_closed_figures(tmp_path):
     """The chapter function at small settings: every table written, figures closed (a figure left
-    open would show a second time at the end of the notebook's cell), the window from the edges."""
+    open would show a second time at the end of the notebook's cell), the window from the edges,
+    and the verdict the policy chapter states."""
     from analysis.chapters import convergence as chapter_convergence
+    from analysis.chapters import policy
 
     params = dict(corpus_path="", website_snapshot="", tables_dir=str(tmp_path), text_fields=["description"],
                   coder="", seed=1, cohort_edges=[2014, 2018, 2023], n_subsamples=1, n_boot=0, n_perm=0,
@@ -177,3 +182,7 @@ def test_chapter_returns_its_tables_and_closed_figures(tmp_path):
     assert page.sensitivity["change"].iloc[0] == "main specification"
     assert page.sensitivity["cohort_edges"].iloc[0] == "2014, 2018, 2023"
     assert isinstance(page.post_hoc, list)
+    other = policy.chapter(**params)
+    assert other.verdict.row["decision"] == page.row["decision"]
+    assert math.isclose(other.verdict.row["estimate"], page.row["estimate"]) or (
+        np.isnan(other.verdict.row["estimate"]) and np.isnan(page.row["estimate"]))
