@@ -55,46 +55,27 @@ globals().update(parameters)
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis.chapters import verdict
-from analysis.method import convergence, validation
-from analysis.present import convergence_prose, figures, prose, tables
-from analysis.data import corpus
+from analysis.chapters import convergence
+from analysis.present import convergence_prose, convergence_tables, prose, tables
 
-data = corpus.load(corpus_path, website_snapshot)
-found = verdict.convergence_verdict(
-    data.firms, text_fields=text_fields, coder=coder, cohort_edges=cohort_edges, n_subsamples=n_subsamples,
-    n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, margin=equivalence_margin, seed=seed,
-    replicates=replicates, text_replicates=text_replicates, strength=verdict.planted_strength(data))
-result, study = found.result, found.study
-power = tables.save(found.power, "convergence_power", tables_dir, corpus=data)
-by_size = tables.save(found.design, "convergence_power_by_size", tables_dir, corpus=data)
-rates = tables.save(validation.rates_table(study), "convergence_rates", tables_dir, corpus=data)
-verdict_table = tables.save(result.verdict_table, "verdict", tables_dir, corpus=data)
-cohort_table = tables.save(result.cohort_table, "convergence_by_cohort", tables_dir, corpus=data)
-gap_table = tables.save(result.gap_table, "convergence_gaps", tables_dir, corpus=data)
-trend_table = tables.save(result.trend_table, "convergence_trends", tables_dir, corpus=data)
-decomposition = tables.save(result.decomposition, "convergence_decomposition", tables_dir, corpus=data)
-per_cohort = tables.save(result.n_per_cohort, "convergence_firms_per_cohort", tables_dir, corpus=data)
-corrected = tables.save(result.corrected, "convergence_corrected", tables_dir, corpus=data)
-power_worse = tables.save(found.power_misspecified, "convergence_power_misspecified", tables_dir, corpus=data)
-prow = result.primary_row()
-glue("conv_n_missing", result.n_missing_year, display=False)
-glue("conv_n_outside", result.n_outside_edges, display=False)
-glue("conv_cohorts", ", ".join(result.cohorts), display=False)
-glue("conv_n_cohorts", len(result.cohorts), display=False)
-glue("conv_first_year", cohort_edges[0], display=False)
-glue("conv_last_year", cohort_edges[-1] - 1, display=False)
-glue("conv_weights", ", ".join(f"{city} {w:.2f}" for city, w in result.weights.items()), display=False)
+page = convergence.chapter(**parameters)
+glue("conv_n_missing", page.result.n_missing_year, display=False)
+glue("conv_n_outside", page.result.n_outside_edges, display=False)
+glue("conv_cohorts", ", ".join(page.result.cohorts), display=False)
+glue("conv_n_cohorts", len(page.result.cohorts), display=False)
+glue("conv_first_year", page.first_year, display=False)
+glue("conv_last_year", page.last_year, display=False)
+glue("conv_weights", convergence_prose.weights_text(page.result.weights), display=False)
 glue("conv_margin", f"{equivalence_margin:g}", display=False)
 glue("conv_n_perm", n_perm, display=False)
 glue("conv_n_perm_shares", f"{n_perm_shares:,}", display=False)
 glue("conv_n_boot", n_boot, display=False)
 glue("conv_n_subsamples", n_subsamples, display=False)
 glue("conv_alpha", f"{alpha:g}", display=False)
-glue("conv_decision", str(prow["decision"]), display=False)
+glue("conv_decision", page.result.decision, display=False)
 glue("conv_replicates", f"{replicates:,}", display=False)
 glue("conv_text_replicates", text_replicates, display=False)
-Markdown(prose.corpus_notice(data, short=True) + prose.absent_cities(data.firms))
+Markdown(prose.corpus_notice(page.corpus, short=True) + prose.absent_cities(page.corpus.firms))
 
 # %% [markdown]
 # ## Cohorts
@@ -105,9 +86,8 @@ Markdown(prose.corpus_notice(data, short=True) + prose.absent_cities(data.firms)
 # ({glue:text}`conv_n_outside`) are left out of this chapter. Firms per city and cohort:
 
 # %% tags=["remove-input"]
-if result.notes:
-    display(Markdown("\n".join(f"- {prose.escape(note)}" for note in result.notes)))
-tables.html(per_cohort, index=True)
+display(*prose.shown(convergence_prose.notes_list(page.result.notes)))
+tables.html(page.per_cohort, index=True)
 
 # %% [markdown]
 # ## The gap to Beijing
@@ -153,19 +133,11 @@ tables.html(per_cohort, index=True)
 # percentile bootstrap intervals ({glue:text}`conv_n_boot` resamples of firms within city).
 
 # %% tags=["remove-input"]
-gap_plot = gap_table[gap_table["measure"] == "public_share"].assign(
-    city=lambda d: d["comparison"].str.replace("Beijing − ", "", regex=False), measure="gap")
-plots = [  # name, table, measure, y label, reference line, y range
-    ("public_share", cohort_table, "public_share", "share of firms", None, (0, 1)),
-    ("public_gap", gap_plot, "gap", "Beijing's share minus the city's", 0.0, (-1, 1)),
-    ("infrastructure_share", cohort_table, "infrastructure_share", "share of firms", None, (0, 1)),
-    ("cosine_to_beijing", cohort_table, "cosine_to_beijing", "similarity to Beijing (1 = as to own city)", 1.0, (0, 1.6)),
-    ("distinctiveness", cohort_table, "distinctiveness", "balanced accuracy − 1/3", 0.0, (-0.34, 0.67)),
-]
-for name, table, measure, ylabel, line, ylim in plots:
-    fig = figures.cohort_plot(table, measure, ylabel, chance=line, ylim=ylim, simulated=data.simulated)
-    glue(f"fig_{name}", fig, display=False)
-    figures.close(fig)
+glue("fig_public_share", page.figures["public_share"], display=False)
+glue("fig_public_gap", page.figures["public_gap"], display=False)
+glue("fig_infrastructure_share", page.figures["infrastructure_share"], display=False)
+glue("fig_cosine_to_beijing", page.figures["cosine_to_beijing"], display=False)
+glue("fig_distinctiveness", page.figures["distinctiveness"], display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_public_share
@@ -189,15 +161,8 @@ for name, table, measure, ylabel, line, ylim in plots:
 # gap):
 
 # %% tags=["remove-input"]
-main = decomposition[(decomposition["measure"] == "public_share")
-                     & (decomposition["comparison"] == convergence.PRIMARY_COMPARISON)]
-if len(main) and prow["reason"] not in ("no_dated_firms", "no_beijing", "no_other_city"):
-    display(Markdown(convergence_prose.decomposition_sentence(main.iloc[0])))
-else:
-    display(Markdown(f"No decomposition: {convergence_prose.reason_text(prow['reason'])}."))
-tables.html(decomposition[["measure", "comparison", "gap_slope", "gap_lo", "gap_hi", "beijing_slope", "beijing_lo",
-                           "beijing_hi", "others_slope", "others_lo", "others_hi", "others_move", "beijing_move",
-                           "overshoot"]], digits=3)
+display(Markdown(convergence_prose.decomposition_paragraph(page.decomposition, page.row)))
+tables.html(convergence_tables.decomposition_shown(page.decomposition), digits=3)
 
 # %% [markdown]
 # ## Corrected for the coder's error
@@ -209,9 +174,9 @@ tables.html(decomposition[["measure", "comparison", "gap_slope", "gap_lo", "gap_
 # the rates come from this corpus's own text):
 
 # %% tags=["remove-input"]
-display(Markdown(convergence_prose.correction_sentence(result, found.error)))
-display(Markdown(convergence_prose.tipping_sentence(result.tipping, found.error)))
-tables.html(corrected[["measure", "kind", "quantity", "observed", "corrected", "lo", "hi", "replicates"]], digits=3)
+display(Markdown(convergence_prose.correction_sentence(page.result, page.verdict.error)))
+display(Markdown(convergence_prose.tipping_sentence(page.result.tipping, page.verdict.error)))
+tables.html(convergence_tables.corrected_shown(page.corrected), digits=3)
 
 # %% [markdown]
 # ```{glue:figure} fig_infrastructure_share
@@ -248,10 +213,7 @@ tables.html(corrected[["measure", "kind", "quantity", "observed", "corrected", "
 # {glue:text}`conv_alpha`. Exactly one row is the primary decision.
 
 # %% tags=["remove-input"]
-tables.html(verdict_table[["measure", "comparison", "unit", "estimate", "lo", "hi", "corrected", "corrected_lo",
-                           "corrected_hi", "planted", "others_slope", "others_upper", "p", "p_mcse", "power",
-                           "power_planted", "mde", "mde_bound", "coder_validated", "primary", "decision", "reason"]],
-            digits=3)
+tables.html(convergence_tables.verdict_shown(page.verdict_table), digits=3)
 
 # %% [markdown]
 # ## Verdict
@@ -259,13 +221,13 @@ tables.html(verdict_table[["measure", "comparison", "unit", "estimate", "lo", "h
 # Generated from the primary row of the table above:
 
 # %% tags=["remove-input"]
-Markdown(convergence_prose.verdict_box(found, data, verdict.post_hoc_entries()))
+Markdown(convergence_prose.verdict_box(page.verdict, page.corpus, page.post_hoc))
 
 # %% [markdown]
 # The secondary tests, each on its own (a rejection here does not change the verdict):
 
 # %% tags=["remove-input"]
-Markdown(convergence_prose.secondary_summary(result))
+Markdown(convergence_prose.secondary_summary(page.result))
 
 # %% [markdown]
 # ## How much could this rule detect?
@@ -281,7 +243,7 @@ Markdown(convergence_prose.secondary_summary(result))
 # the whole study. How often each decision is taken, world by world:
 
 # %% tags=["remove-input"]
-tables.html(rates.drop(columns=["kind", "no convergence"]), digits=3)
+tables.html(convergence_tables.rates_shown(page.rates), digits=3)
 
 # %% [markdown]
 # Power and the minimum detectable effect of the rule, per measure and comparison (the effect is
@@ -290,11 +252,10 @@ tables.html(rates.drop(columns=["kind", "no convergence"]), digits=3)
 # against full convergence as the corpus grows:
 
 # %% tags=["remove-input"]
-display(tables.html(power, digits=3))
-display(tables.html(by_size, digits=3))
-display(Markdown(convergence_prose.misspecified_sentence(power, power_worse, found.error)))
-tables.html(power_worse[["measure", "comparison", "power", "power_mcse", "power_replicates", "fpr", "fpr_mcse"]],
-            digits=3)
+display(tables.html(page.power, digits=3))
+display(tables.html(page.by_size, digits=3))
+display(Markdown(convergence_prose.misspecified_sentence(page.power, page.power_misspecified, page.verdict.error)))
+tables.html(convergence_tables.misspecified_shown(page.power_misspecified), digits=3)
 
 # ## Sensitivity
 #
@@ -305,11 +266,8 @@ tables.html(power_worse[["measure", "comparison", "power", "power_mcse", "power_
 # and has no row.
 
 # %% tags=["remove-input"]
-sens = tables.save(convergence.sensitivity(data.firms, text_fields, cohort_edges, alpha=alpha, seed=seed,
-                                           n_perm_shares=n_perm_shares, coder=coder, margin=equivalence_margin),
-                   "convergence_sensitivity", tables_dir, corpus=data)
-display(Markdown(convergence_prose.sensitivity_sentence(sens, str(prow["decision"]))))
-tables.html(sens, digits=3)
+display(Markdown(convergence_prose.sensitivity_sentence(page.sensitivity, page.result.decision)))
+tables.html(page.sensitivity, digits=3)
 
 # %% [markdown]
 # ## Threats to validity
@@ -338,4 +296,4 @@ tables.html(sens, digits=3)
 # in the earliest cohort with its present description, which blurs any change over time.
 
 # %% tags=["remove-input"]
-Markdown(convergence_prose.coder_error_sentence(found.error))
+Markdown(convergence_prose.coder_error_sentence(page.verdict.error))

@@ -51,34 +51,29 @@ globals().update(parameters)
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis.chapters import shared, verdict
+from analysis.chapters import policy
 from analysis.present import convergence_prose, prose, tables
-from analysis.data import corpus, facts
 
-data = corpus.load(corpus_path, website_snapshot)
-coded = shared.code(data.firms, text_fields, coder=coder)
-evidence = tables.save(tables.policy_evidence(coded), "policy_evidence", tables_dir, corpus=data)
-found = verdict.convergence_verdict(  # the same shared call as the convergence chapter's: the same verdict
-    data.firms, text_fields=text_fields, coder=coder, cohort_edges=cohort_edges, n_subsamples=n_subsamples,
-    n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, margin=equivalence_margin, seed=seed,
-    replicates=replicates, text_replicates=text_replicates, strength=verdict.planted_strength(data))
-events = facts.policy_events()
-frag = tables.save(facts.fragmentation(events), "policy_fragmentation", tables_dir)
-for row in evidence.itertuples():
-    glue(f"pol_public_{row.city}", tables.pct(row.public), display=False)
-    glue(f"pol_crypto_{row.city}", tables.pct(row.crypto), display=False)
-    glue(f"pol_state_{row.city}", tables.pct(row.state_investor), display=False)
-glue("pol_public_trend", convergence_prose.policy_sentence(found.row), display=False)
-last = frag.iloc[-1]
-glue("pol_frag_year", int(last["year"]), display=False)
-glue("pol_frag_bodies", int(last["distinct lead bodies so far"]), display=False)
-glue("pol_frag_in_force", int(last["restrictive measures in force"]), display=False)
-glue("pol_frag_busiest", int(frag.loc[frag["central measures"].idxmax(), "year"]), display=False)
-glue("pol_frag_busiest_n", int(frag["central measures"].max()), display=False)
-Markdown(prose.corpus_notice(data, short=True))
+page = policy.chapter(**parameters)  # its verdict is the convergence chapter's (one shared call)
+glue("pol_public_Beijing", page.percentages.at["Beijing", "public"], display=False)
+glue("pol_crypto_Beijing", page.percentages.at["Beijing", "crypto"], display=False)
+glue("pol_state_Beijing", page.percentages.at["Beijing", "state_investor"], display=False)
+glue("pol_public_Shanghai", page.percentages.at["Shanghai", "public"], display=False)
+glue("pol_crypto_Shanghai", page.percentages.at["Shanghai", "crypto"], display=False)
+glue("pol_state_Shanghai", page.percentages.at["Shanghai", "state_investor"], display=False)
+glue("pol_public_Shenzhen", page.percentages.at["Shenzhen", "public"], display=False)
+glue("pol_crypto_Shenzhen", page.percentages.at["Shenzhen", "crypto"], display=False)
+glue("pol_state_Shenzhen", page.percentages.at["Shenzhen", "state_investor"], display=False)
+glue("pol_public_trend", convergence_prose.policy_sentence(page.verdict.row), display=False)
+glue("pol_frag_year", page.fragmentation_summary.year, display=False)
+glue("pol_frag_bodies", page.fragmentation_summary.bodies, display=False)
+glue("pol_frag_in_force", page.fragmentation_summary.in_force, display=False)
+glue("pol_frag_busiest", page.fragmentation_summary.busiest_year, display=False)
+glue("pol_frag_busiest_n", page.fragmentation_summary.busiest_measures, display=False)
+Markdown(prose.corpus_notice(page.corpus, short=True))
 
 # %% tags=["remove-input"]
-Markdown(prose.evidence_notice(data))
+Markdown(prose.evidence_notice(page.corpus))
 
 # %% [markdown]
 # ## 1. Put economic opportunity first
@@ -121,7 +116,7 @@ Markdown(prose.evidence_notice(data))
 # is more than thirty central bodies by early 2022 {cite:p}`hai2022chinese`.
 
 # %% tags=["remove-input"]
-tables.html(frag)
+tables.html(page.fragmentation)
 
 # %% [markdown]
 # **What would have to be true.** That uncertainty from uncoordinated agencies, rather than the
@@ -146,4 +141,4 @@ tables.html(frag)
 # it.
 
 # %% tags=["remove-input"]
-tables.html(evidence, digits=3)
+tables.html(page.evidence, digits=3)

@@ -5,6 +5,8 @@ Transcribed, with sources per row, from the project's compiled fact sheets; see 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from analysis.defaults import CITIES
@@ -142,6 +144,29 @@ def fragmentation(events: pd.DataFrame) -> pd.DataFrame:
             "restrictive measures in force": int(((central["year"] <= year) & (central["stance"] == "restrict")).sum()),
         })
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class FragmentationSummary:
+    """The fragmentation table (:func:`fragmentation`) in the few numbers the policy page quotes:
+    its last year, the distinct lead bodies so far and the restrictive measures in force then,
+    and the year with most central measures (the first such year) with their number."""
+
+    year: int
+    bodies: int
+    in_force: int
+    busiest_year: int
+    busiest_measures: int
+
+
+def fragmentation_summary(fragmentation: pd.DataFrame) -> FragmentationSummary:
+    """What the policy page quotes of :func:`fragmentation` (see :class:`FragmentationSummary`)."""
+    last = fragmentation.iloc[-1]
+    return FragmentationSummary(
+        year=int(last["year"]), bodies=int(last["distinct lead bodies so far"]),
+        in_force=int(last["restrictive measures in force"]),
+        busiest_year=int(fragmentation.loc[fragmentation["central measures"].idxmax(), "year"]),
+        busiest_measures=int(fragmentation["central measures"].max()))
 
 
 def lead_body(actor: str) -> str:

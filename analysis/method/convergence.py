@@ -63,6 +63,7 @@ __all__ = [
     "DEFAULT_COHORT_EDGES", "DEFAULT_SEED", "PRIMARY_MEASURE", "PRIMARY_COMPARISON", "MEASURES",
     "SHARE_MEASURES", "DECISIONS", "REASONS", "ConvergenceResult", "cohort_labels", "assign_cohorts",
     "cohort_codes", "distinctiveness", "alignment_shares", "centroid_cosine", "gap_statistics", "analyse",
+    "year_window", "primary_decomposition",
 ]
 
 DEFAULT_COHORT_EDGES = (2014, 2017, 2020, 2023)
@@ -105,6 +106,13 @@ def cohort_labels(edges: Iterable) -> list[str]:
     ``["2014–2016", "2017–2019"]`` (en dash; a one-year cohort is just ``"2014"``)."""
     e = _check_edges(edges)
     return [f"{a}" if b - a == 1 else f"{a}\u2013{b - 1}" for a, b in zip(e, e[1:])]
+
+
+def year_window(edges: Iterable) -> tuple[int, int]:
+    """The window of founding years the cohorts cover, its first and last year (the bins are
+    half-open): ``(2014, 2017, 2020)`` -> ``(2014, 2019)``."""
+    e = _check_edges(edges)
+    return e[0], e[-1] - 1
 
 
 def _years_as_float(years) -> np.ndarray:
@@ -967,6 +975,14 @@ def with_power(result: ConvergenceResult, power: pd.DataFrame | None,
     t["coder_validated"] = "" if validated is None else ("yes" if validated else "no")
     result.verdict_table = t[VERDICT_COLUMNS]
     return result
+
+
+def primary_decomposition(decomposition: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :attr:`ConvergenceResult.decomposition` for the primary measure and the
+    primary comparison (:data:`PRIMARY_MEASURE`, :data:`PRIMARY_COMPARISON`): one row, or none
+    when the measure could not be computed."""
+    return decomposition[(decomposition["measure"] == PRIMARY_MEASURE)
+                         & (decomposition["comparison"] == PRIMARY_COMPARISON)]
 
 
 # ---------------------------------------------------------------------------------------

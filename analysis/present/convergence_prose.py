@@ -14,6 +14,7 @@ import pandas as pd
 from analysis.method import convergence as conv
 from analysis.method.validation import NULL_KINDS
 from analysis.method.coder_error import CODING_SAMPLE, MISSPECIFIED, sample_size
+from analysis.present.markdown import escape
 
 MEASURE_WORDS = {
     "public_share": "share of firms coded as serving public customers",
@@ -95,6 +96,31 @@ def decomposition_sentence(row: pd.Series) -> str:
         text += (" In the last cohort the gap has changed sign, with an interval that excludes zero: "
                  f"{others} overshoots Beijing rather than meeting it.")
     return text
+
+
+#: primary reasons that leave no gap to decompose
+NO_DECOMPOSITION = ("no_dated_firms", "no_beijing", "no_other_city")
+
+
+def decomposition_paragraph(decomposition: pd.DataFrame, row: pd.Series) -> str:
+    """How the primary gap changed (:func:`decomposition_sentence` on the decomposition's row for
+    the primary measure and comparison), or, when there is no such row or the primary decision
+    ``row`` found no gap to measure, why there is no decomposition."""
+    main = conv.primary_decomposition(decomposition)
+    if len(main) and row["reason"] not in NO_DECOMPOSITION:
+        return decomposition_sentence(main.iloc[0])
+    return f"No decomposition: {reason_text(row['reason'])}."
+
+
+def weights_text(weights: dict) -> str:
+    """The standardisation weights in words: ``{"Shanghai": 0.6, "Shenzhen": 0.4}`` ->
+    ``Shanghai 0.60, Shenzhen 0.40``."""
+    return ", ".join(f"{city} {w:.2f}" for city, w in weights.items())
+
+
+def notes_list(notes: list[str]) -> str:
+    """The analysis's notes as a markdown list, each note escaped; empty without notes."""
+    return "\n".join(f"- {escape(note)}" for note in notes)
 
 
 PLAIN = {

@@ -248,6 +248,35 @@ def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | 
     return mark_simulated(fig, simulated)
 
 
+def gap_lines(gap_table: pd.DataFrame, measure: str = "public_share") -> pd.DataFrame:
+    """The gaps of ``measure`` (:attr:`analysis.method.convergence.ConvergenceResult.gap_table`) as
+    :func:`cohort_plot` draws them: one line per compared city (``Beijing − Shanghai`` ->
+    ``Shanghai``), under the measure ``gap``."""
+    return gap_table[gap_table["measure"] == measure].assign(
+        city=lambda d: d["comparison"].str.replace("Beijing − ", "", regex=False), measure="gap")
+
+
+#: the convergence page's cohort figures: name (glued as ``fig_NAME``), the measure drawn (``gap``: the
+#: public share's gaps of :func:`gap_lines`), y label, reference line, y range
+COHORT_FIGURES = (
+    ("public_share", "public_share", "share of firms", None, (0, 1)),
+    ("public_gap", "gap", "Beijing's share minus the city's", 0.0, (-1, 1)),
+    ("infrastructure_share", "infrastructure_share", "share of firms", None, (0, 1)),
+    ("cosine_to_beijing", "cosine_to_beijing", "similarity to Beijing (1 = as to own city)", 1.0, (0, 1.6)),
+    ("distinctiveness", "distinctiveness", "balanced accuracy − 1/3", 0.0, (-0.34, 0.67)),
+)
+
+
+def cohort_figures(cohort_table: pd.DataFrame, gap_table: pd.DataFrame, simulated: bool = False) -> dict:
+    """The figures of :data:`COHORT_FIGURES` by name, drawn by :func:`cohort_plot` from the levels by
+    cohort (``cohort_table``) and the public share's gaps (``gap_table``); open, for the caller to
+    close."""
+    gaps = gap_lines(gap_table, "public_share")
+    return {name: cohort_plot(gaps if measure == "gap" else cohort_table, measure, ylabel, chance=line, ylim=ylim,
+                              simulated=simulated)
+            for name, measure, ylabel, line, ylim in COHORT_FIGURES}
+
+
 def power_plot(rates: pd.DataFrame, alpha: float):
     """The rates table of :func:`analysis.method.validation.rates_table` in two panels: left, the worlds
     without convergence (one column each; there the rate is a false-positive rate); right, the
@@ -307,5 +336,5 @@ def close(fig) -> None:
 
 __all__ = [
     "setup", "cjk_font_path", "mark_simulated", "tint", "city_wordcloud", "comparison_wordcloud", "keyness_bars",
-    "policy_timeline", "cohort_plot", "power_plot", "year_histogram",
+    "policy_timeline", "cohort_plot", "cohort_figures", "gap_lines", "power_plot", "year_histogram",
 ]

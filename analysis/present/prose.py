@@ -18,6 +18,14 @@ from analysis.present.tables import agreement, KEY_ALPHA, key_counts, pct, top_t
 from analysis import labels
 
 
+def shown(text: str) -> list:
+    """``[Markdown(text)]``, or nothing for an empty text: ``display(*shown(text))`` shows a
+    paragraph only when there is one."""
+    from IPython.display import Markdown
+
+    return [Markdown(text)] if text else []
+
+
 def file_link(rel: str) -> str:
     """A link to a repository file shipped with the site (see ``build.SHIPPED_FILES``)."""
     return f"{{download}}`{rel} </files/{rel}>`"

@@ -691,3 +691,9 @@ def policy_evidence(coded: Coded) -> pd.DataFrame:
 def as_percent(shares: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
     """Shares (0 to 1) as percentages rounded to ``digits``, as the comparison chapter lists them."""
     return (shares * 100).round(digits)
+
+
+def policy_percentages(evidence: pd.DataFrame) -> pd.DataFrame:
+    """The shares of :func:`policy_evidence` as the policy page quotes them: one row per city,
+    the public, crypto and state_investor shares as percentages (:func:`pct`)."""
+    return evidence.set_index("city")[["public", "crypto", "state_investor"]].map(pct)

@@ -1,0 +1,143 @@
+"""The convergence chapter (08): one function computes what it shows, the book's verdict (shared
+with the policy chapter, :func:`verdict_of`), its tables, the sensitivity of the primary
+decision and the cohort figures, so that the page only narrates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis.chapters import verdict
+from analysis.data import corpus as corpus_io
+from analysis.method import convergence, validation
+from analysis.present import figures, tables
+
+
+@dataclass
+class ConvergenceChapter:
+    """What the convergence chapter shows.
+
+    Attributes
+    ----------
+    corpus : analysis.data.corpus.Corpus
+        The corpus read (its notice says whether it is simulated).
+    verdict : analysis.chapters.verdict.Verdict
+        The book's verdict (:func:`verdict_of`): the analysis, the simulation study, power and the
+        coder's error.
+    result : analysis.method.convergence.ConvergenceResult
+        ``verdict.result``: the cohorts, weights, notes and firms left out, the corrected shares
+        and the tipping point.
+    row : pandas.Series
+        The primary row of the verdict table.
+    first_year, last_year : int
+        The window of founding years the rule reads (:func:`analysis.method.convergence.year_window`).
+    per_cohort : pandas.DataFrame
+        Firms per city and cohort, as saved to ``convergence_firms_per_cohort.csv``.
+    cohort_table, gap_table, trend_table : pandas.DataFrame
+        The measures by cohort, the gaps to Beijing by cohort and the slopes per year, as saved to
+        ``convergence_by_cohort.csv``, ``convergence_gaps.csv`` and ``convergence_trends.csv``.
+    decomposition, corrected, verdict_table : pandas.DataFrame
+        As saved to ``convergence_decomposition.csv``, ``convergence_corrected.csv`` and ``verdict.csv``
+        (the page shows the columns of :mod:`analysis.present.convergence_tables`).
+    rates, power, by_size, power_misspecified : pandas.DataFrame
+        The simulation study's rates world by world, power and the minimum detectable effect, power
+        by corpus size, and power with a coder worse than measured, as saved to
+        ``convergence_rates.csv``, ``convergence_power.csv``, ``convergence_power_by_size.csv`` and
+        ``convergence_power_misspecified.csv``.
+    sensitivity : pandas.DataFrame
+        The primary decision under other analytic choices, as saved to ``convergence_sensitivity.csv``.
+    figures : dict of str to matplotlib.figure.Figure
+        The cohort figures by name (:data:`analysis.present.figures.COHORT_FIGURES`), closed; the
+        chapter glues each as ``fig_NAME``.
+    post_hoc : list of int
+        The entries of ``data/analysis_plan.md`` chosen after results had been seen.
+    """
+
+    corpus: corpus_io.Corpus
+    verdict: verdict.Verdict
+    result: convergence.ConvergenceResult
+    row: pd.Series
+    first_year: int
+    last_year: int
+    per_cohort: pd.DataFrame
+    cohort_table: pd.DataFrame
+    gap_table: pd.DataFrame
+    trend_table: pd.DataFrame
+    decomposition: pd.DataFrame
+    corrected: pd.DataFrame
+    verdict_table: pd.DataFrame
+    rates: pd.DataFrame
+    power: pd.DataFrame
+    by_size: pd.DataFrame
+    power_misspecified: pd.DataFrame
+    sensitivity: pd.DataFrame
+    figures: dict[str, Figure]
+    post_hoc: list[int]
+
+
+def verdict_of(data: corpus_io.Corpus, *, text_fields: list[str], coder: str, seed: int, cohort_edges: list[int],
+               n_subsamples: int, n_boot: int, n_perm: int, n_perm_shares: int, alpha: float,
+               equivalence_margin: float, replicates: int, text_replicates: int) -> verdict.Verdict:
+    """The book's verdict on the corpus ``data`` under the chapters' parameters: one shared call
+    (:func:`analysis.chapters.verdict.convergence_verdict`), so that the convergence and the policy
+    pages state the same verdict; the planted strength is known only for the bundled corpus."""
+    return verdict.convergence_verdict(
+        data.firms, text_fields=text_fields, coder=coder, cohort_edges=cohort_edges, n_subsamples=n_subsamples,
+        n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, margin=equivalence_margin, seed=seed,
+        replicates=replicates, text_replicates=text_replicates, strength=verdict.planted_strength(data))
+
+
+def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fields: list[str], coder: str,
+            seed: int, cohort_edges: list[int], n_subsamples: int, n_boot: int, n_perm: int, n_perm_shares: int,
+            alpha: float, equivalence_margin: float, replicates: int, text_replicates: int) -> ConvergenceChapter:
+    """Compute the convergence chapter from its checked parameters (:func:`analysis.params.check`).
+
+    Parameters
+    ----------
+    corpus_path, website_snapshot, tables_dir, text_fields, coder, seed, cohort_edges, n_subsamples, n_boot, n_perm, n_perm_shares, alpha, equivalence_margin, replicates, text_replicates
+        The chapter's parameters (README, "Parameters").
+
+    Returns
+    -------
+    ConvergenceChapter
+        Its numbers, tables (written to ``tables_dir``) and figures.
+    """
+    data = corpus_io.load(corpus_path, website_snapshot)
+    found = verdict_of(data, text_fields=text_fields, coder=coder, seed=seed, cohort_edges=cohort_edges,
+                       n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares,
+                       alpha=alpha, equivalence_margin=equivalence_margin, replicates=replicates,
+                       text_replicates=text_replicates)
+    result = found.result
+
+    def save(table: pd.DataFrame, name: str) -> pd.DataFrame:
+        return tables.save(table, name, tables_dir, corpus=data)
+
+    power = save(found.power, "convergence_power")
+    by_size = save(found.design, "convergence_power_by_size")
+    rates = save(validation.rates_table(found.study), "convergence_rates")
+    verdict_table = save(result.verdict_table, "verdict")
+    cohort_table = save(result.cohort_table, "convergence_by_cohort")
+    gap_table = save(result.gap_table, "convergence_gaps")
+    trend_table = save(result.trend_table, "convergence_trends")
+    decomposition = save(result.decomposition, "convergence_decomposition")
+    per_cohort = save(result.n_per_cohort, "convergence_firms_per_cohort")
+    corrected = save(result.corrected, "convergence_corrected")
+    power_misspecified = save(found.power_misspecified, "convergence_power_misspecified")
+    cohort_figures = figures.cohort_figures(cohort_table, gap_table, simulated=data.simulated)
+    for figure in cohort_figures.values():
+        figures.close(figure)  # the notebook shows an open figure at the end of the cell that made it
+    sensitivity = save(convergence.sensitivity(data.firms, text_fields, cohort_edges, alpha=alpha, seed=seed,
+                                               n_perm_shares=n_perm_shares, coder=coder, margin=equivalence_margin),
+                       "convergence_sensitivity")
+    first_year, last_year = convergence.year_window(cohort_edges)
+    return ConvergenceChapter(
+        corpus=data, verdict=found, result=result, row=result.primary_row(), first_year=first_year,
+        last_year=last_year, per_cohort=per_cohort, cohort_table=cohort_table, gap_table=gap_table,
+        trend_table=trend_table, decomposition=decomposition, corrected=corrected, verdict_table=verdict_table,
+        rates=rates, power=power, by_size=by_size, power_misspecified=power_misspecified, sensitivity=sensitivity,
+        figures=cohort_figures, post_hoc=verdict.post_hoc_entries())
+
+
+__all__ = ["ConvergenceChapter", "chapter", "verdict_of"]

@@ -1,0 +1,76 @@
+"""The policy chapter (10): one function computes the evidence the page sets beside the brief's
+three recommendations (shares of firms per city, the convergence verdict, the fragmentation of
+central policy), so that the page only narrates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analysis.chapters import shared, verdict
+from analysis.chapters.convergence import verdict_of
+from analysis.data import corpus as corpus_io
+from analysis.data import facts
+from analysis.present import tables
+
+
+@dataclass
+class PolicyChapter:
+    """What the policy chapter shows.
+
+    Attributes
+    ----------
+    corpus : analysis.data.corpus.Corpus
+        The corpus read (its notices say whether it is simulated and what it can show).
+    evidence : pandas.DataFrame
+        Per city, the shares of firms coded public-customer, crypto and mainly state-backed, as
+        saved to ``policy_evidence.csv``.
+    percentages : pandas.DataFrame
+        The same shares as the text quotes them, by city (:func:`analysis.present.tables.policy_percentages`).
+    verdict : analysis.chapters.verdict.Verdict
+        The convergence verdict, the same as the convergence chapter's
+        (:func:`analysis.chapters.convergence.verdict_of`).
+    fragmentation : pandas.DataFrame
+        Central measures by year, as saved to ``policy_fragmentation.csv``.
+    fragmentation_summary : analysis.data.facts.FragmentationSummary
+        What the text quotes of it.
+    """
+
+    corpus: corpus_io.Corpus
+    evidence: pd.DataFrame
+    percentages: pd.DataFrame
+    verdict: verdict.Verdict
+    fragmentation: pd.DataFrame
+    fragmentation_summary: facts.FragmentationSummary
+
+
+def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fields: list[str], coder: str,
+            seed: int, cohort_edges: list[int], n_subsamples: int, n_boot: int, n_perm: int, n_perm_shares: int,
+            alpha: float, equivalence_margin: float, replicates: int, text_replicates: int) -> PolicyChapter:
+    """Compute the policy chapter from its checked parameters (:func:`analysis.params.check`).
+
+    Parameters
+    ----------
+    corpus_path, website_snapshot, tables_dir, text_fields, coder, seed, cohort_edges, n_subsamples, n_boot, n_perm, n_perm_shares, alpha, equivalence_margin, replicates, text_replicates
+        The chapter's parameters (README, "Parameters"); all but the first five are the verdict's.
+
+    Returns
+    -------
+    PolicyChapter
+        Its numbers and tables (written to ``tables_dir``).
+    """
+    data = corpus_io.load(corpus_path, website_snapshot)
+    coded = shared.code(data.firms, text_fields, coder=coder)
+    evidence = tables.save(tables.policy_evidence(coded), "policy_evidence", tables_dir, corpus=data)
+    found = verdict_of(data, text_fields=text_fields, coder=coder, seed=seed, cohort_edges=cohort_edges,
+                       n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares,
+                       alpha=alpha, equivalence_margin=equivalence_margin, replicates=replicates,
+                       text_replicates=text_replicates)
+    fragmentation = tables.save(facts.fragmentation(facts.policy_events()), "policy_fragmentation", tables_dir)
+    return PolicyChapter(corpus=data, evidence=evidence, percentages=tables.policy_percentages(evidence),
+                         verdict=found, fragmentation=fragmentation,
+                         fragmentation_summary=facts.fragmentation_summary(fragmentation))
+
+
+__all__ = ["PolicyChapter", "chapter"]

@@ -1,0 +1,54 @@
+"""What the convergence page shows of its tables (presentation layer).
+
+The CSVs keep every column (:func:`analysis.present.tables.save`); the page shows the columns
+below. Each function returns the table cut to them, still carrying the name ``save`` gave it,
+so that :func:`analysis.present.tables.html` captions it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+#: convergence_decomposition: the gap's, Beijing's and the others' slopes per year, and how each side moved
+DECOMPOSITION_COLUMNS = ["measure", "comparison", "gap_slope", "gap_lo", "gap_hi", "beijing_slope", "beijing_lo",
+                         "beijing_hi", "others_slope", "others_lo", "others_hi", "others_move", "beijing_move",
+                         "overshoot"]
+#: convergence_corrected: the shares and the gap's slope as coded and corrected for the coder's error
+CORRECTED_COLUMNS = ["measure", "kind", "quantity", "observed", "corrected", "lo", "hi", "replicates"]
+#: verdict: one row per measure and comparison
+VERDICT_COLUMNS = ["measure", "comparison", "unit", "estimate", "lo", "hi", "corrected", "corrected_lo",
+                   "corrected_hi", "planted", "others_slope", "others_upper", "p", "p_mcse", "power",
+                   "power_planted", "mde", "mde_bound", "coder_validated", "primary", "decision", "reason"]
+#: convergence_power_misspecified: power and the false-positive rate with a coder worse than measured
+MISSPECIFIED_COLUMNS = ["measure", "comparison", "power", "power_mcse", "power_replicates", "fpr", "fpr_mcse"]
+#: convergence_rates: the columns left out (the world's kind and whether it plants convergence)
+RATES_HIDDEN = ["kind", "no convergence"]
+
+
+def decomposition_shown(decomposition: pd.DataFrame) -> pd.DataFrame:
+    """The decomposition as the page shows it (:data:`DECOMPOSITION_COLUMNS`)."""
+    return decomposition[DECOMPOSITION_COLUMNS]
+
+
+def corrected_shown(corrected: pd.DataFrame) -> pd.DataFrame:
+    """The corrected shares and slopes as the page shows them (:data:`CORRECTED_COLUMNS`)."""
+    return corrected[CORRECTED_COLUMNS]
+
+
+def verdict_shown(verdict_table: pd.DataFrame) -> pd.DataFrame:
+    """The verdict table as the page shows it (:data:`VERDICT_COLUMNS`)."""
+    return verdict_table[VERDICT_COLUMNS]
+
+
+def rates_shown(rates: pd.DataFrame) -> pd.DataFrame:
+    """The rates of the simulation study, world by world, without :data:`RATES_HIDDEN`."""
+    return rates.drop(columns=RATES_HIDDEN)
+
+
+def misspecified_shown(power_misspecified: pd.DataFrame) -> pd.DataFrame:
+    """Power with the misspecified coder as the page shows it (:data:`MISSPECIFIED_COLUMNS`)."""
+    return power_misspecified[MISSPECIFIED_COLUMNS]
+
+
+__all__ = ["CORRECTED_COLUMNS", "DECOMPOSITION_COLUMNS", "MISSPECIFIED_COLUMNS", "RATES_HIDDEN", "VERDICT_COLUMNS",
+           "corrected_shown", "decomposition_shown", "misspecified_shown", "rates_shown", "verdict_shown"]
