@@ -257,6 +257,7 @@ display(tables.html(page.by_size, digits=3))
 display(Markdown(convergence_prose.misspecified_sentence(page.power, page.power_misspecified, page.verdict.error)))
 tables.html(convergence_tables.misspecified_shown(page.power_misspecified), digits=3)
 
+# %% [markdown]
 # ## Sensitivity
 #
 # The primary decision again, changing one analytic choice at a time: three other sets of cohort
