@@ -1,0 +1,102 @@
+"""What the validation chapter (book/09_validation.py) shows, computed by named functions of the
+package: the rows and tables it picks from the simulation study and label recovery, the check-set
+tables, and the confusion matrices it saves. Each on a tiny frame, against values by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.method import validation
+from analysis.method.convergence import PRIMARY_COMPARISON, PRIMARY_MEASURE
+
+# --------------------------------------------------------------------- the simulation study
+
+
+def test_primary_power_is_the_row_of_the_primary_measure_and_comparison():
+    power = pd.DataFrame({"measure": ["centroid", PRIMARY_MEASURE, PRIMARY_MEASURE],
+                          "comparison": [PRIMARY_COMPARISON, "Beijing − Shanghai", PRIMARY_COMPARISON],
+                          "power": [0.1, 0.2, 0.9]})
+    row = validation.primary_power(power)
+    assert row.name == 2 and row["power"] == 0.9
+
+
+def rates_frame():
+    """Five worlds of rates_table: two without convergence, two threats, one convergence."""
+    return pd.DataFrame({
+        "world": ["no change", "national drift +0.25", "early firms die (0.5)", "incumbents pivot to the state (0.3)",
+                  "convergence 1"],
+        "kind": [validation.NO_CHANGE, validation.NATIONAL_DRIFT, validation.DEATHS, validation.PIVOT,
+                 validation.CONVERGENCE],
+        "planted gap slope": [0.0, 0.0, 0.0, 0.0, -2.5],
+        "gap test": [0.05, 0.04, 0.10, 0.30, 0.80], "gap test MCSE": [0.011, 0.010, 0.015, 0.023, 0.020],
+        "supports": [0.02, 0.03, 0.01, 0.20, 0.70], "supports MCSE": [0.007, 0.009, 0.005, 0.020, 0.023],
+        "supports 95% upper": [0.04, 0.05, 0.03, 0.24, 0.74],
+        "rules out": [0.50, 0.40, 0.60, 0.10, 0.00], "rules out MCSE": [0.025, 0.024, 0.024, 0.015, 0.0],
+        "no convergence": [True, True, True, True, False]})
+
+
+def test_null_worlds_are_the_worlds_without_convergence_but_not_the_threats():
+    nulls = validation.null_worlds(rates_frame())
+    assert list(nulls["world"]) == ["no change", "national drift +0.25"]
+    assert list(nulls.index) == [0, 1]
+
+
+def test_threats_table_keeps_the_threat_worlds_and_their_rates_renumbered():
+    t = validation.threats_table(rates_frame())
+    assert list(t.columns) == ["world", "gap test", "gap test MCSE", "supports", "supports MCSE", "rules out",
+                               "rules out MCSE"]
+    assert list(t.index) == [0, 1]
+    assert list(t["world"]) == ["early firms die (0.5)", "incumbents pivot to the state (0.3)"]
+    assert list(t["supports"]) == [0.01, 0.20] and list(t["rules out MCSE"]) == [0.024, 0.015]
+
+
+def test_rates_shown_drop_the_sorting_columns_and_keep_the_table_name():
+    rates = rates_frame()
+    rates.attrs["table_name"] = "validation_rates"  # as tables.save leaves it: the caption is found by it
+    shown = validation.rates_shown(rates)
+    assert "kind" not in shown.columns and "no convergence" not in shown.columns
+    assert list(shown.columns) == ["world", "planted gap slope", "gap test", "gap test MCSE", "supports",
+                                   "supports MCSE", "supports 95% upper", "rules out", "rules out MCSE"]
+    assert shown.attrs["table_name"] == "validation_rates"
+    assert "kind" in rates.columns  # the table itself is left as it was
+
+# --------------------------------------------------------------------- label recovery
+
+
+def recovery_summary():
+    rows = []
+    f1 = {("a", "dictionary"): (0.91234, 0.88), ("b", "dictionary"): (0.8714, 0.9),
+          ("a", "supervised"): (0.79444, 0.95), ("b", "supervised"): (0.8, 0.81)}
+    for (bank, coder), (app, cust) in f1.items():
+        rows += [{"phrasebank": bank, "dimension": "customer", "coder": coder, "macro_f1": cust},
+                 {"phrasebank": bank, "dimension": "application", "coder": coder, "macro_f1": app}]
+    return pd.DataFrame(rows)
+
+
+def test_macro_f1_table_one_row_per_dimension_one_column_per_coder_and_bank():
+    wide = validation.macro_f1_table(recovery_summary())
+    assert list(wide.index) == ["application", "customer"]
+    assert list(wide.columns) == [("dictionary", "a"), ("dictionary", "b"), ("supervised", "a"), ("supervised", "b")]
+    assert wide.loc["application", ("dictionary", "a")] == 0.912  # rounded to 3 digits
+    assert wide.loc["application", ("supervised", "a")] == 0.794
+    assert wide.loc["customer", ("supervised", "b")] == 0.81
+
+
+def test_lowest_macro_f1_of_a_coder_on_a_bank_or_on_all():
+    s = recovery_summary()
+    assert validation.lowest_macro_f1(s, "dictionary", "b") == 0.8714
+    assert validation.lowest_macro_f1(s, "dictionary") == 0.8714
+    assert validation.lowest_macro_f1(s, "supervised") == 0.79444
+    assert validation.lowest_macro_f1(s, "supervised", "b") == 0.8
+
+
+def test_confusion_matrices_of_a_bank_and_coder_in_dimension_order():
+    m = {key: pd.DataFrame({"x": [i]}) for i, key in enumerate(
+        [("b", "geography", "dictionary"), ("b", "application", "dictionary"), ("a", "application", "dictionary"),
+         ("b", "customer", "dictionary"), ("b", "customer", "supervised")])}
+    recovery = validation.LabelRecovery(summary=pd.DataFrame(), confusion=m)
+    got = validation.confusion_matrices(recovery, "b", "dictionary")
+    assert list(got) == ["application", "customer", "geography"]
+    assert [int(v["x"].iloc[0]) for v in got.values()] == [1, 3, 0]
+    assert got["customer"] is m[("b", "customer", "dictionary")]
+    assert list(validation.confusion_matrices(recovery, "b", "dictionary", dimensions=("customer",))) == ["customer"]
