@@ -4,10 +4,14 @@ tables, and the confusion matrices it saves. Each on a tiny frame, against value
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
+import pytest
 
 from analysis.method import validation
 from analysis.method.convergence import PRIMARY_COMPARISON, PRIMARY_MEASURE
+from analysis.text import checkset, checkset_scores
 
 # --------------------------------------------------------------------- the simulation study
 
@@ -100,3 +104,62 @@ def test_confusion_matrices_of_a_bank_and_coder_in_dimension_order():
     assert [int(v["x"].iloc[0]) for v in got.values()] == [1, 3, 0]
     assert got["customer"] is m[("b", "customer", "dictionary")]
     assert list(validation.confusion_matrices(recovery, "b", "dictionary", dimensions=("customer",))) == ["customer"]
+
+
+# --------------------------------------------------------------------- the check sets
+
+
+def test_kappa_table_stacks_the_sets_with_their_name_first():
+    k1 = pd.DataFrame({"dimension": ["application", "customer"], "n": [6, 6], "kappa": [0.75, 1.0],
+                       "agreement": [5 / 6, 1.0], "disagreements": [1, 0]})
+    k2 = pd.DataFrame({"dimension": ["application"], "n": [4], "kappa": [0.5], "agreement": [0.75],
+                       "disagreements": [1]})
+    t = checkset.kappa_table({"check_set": k1, "check_set_fresh": k2})
+    assert list(t.columns) == ["set", "dimension", "n", "kappa", "agreement", "disagreements"]
+    assert list(t.index) == [0, 1, 2]
+    assert list(t["set"]) == ["check_set", "check_set", "check_set_fresh"]
+    assert list(t["kappa"]) == [0.75, 1.0, 0.5] and list(t["n"]) == [6, 6, 4]
+
+
+def test_kappas_of_the_sets_found():
+    tiny = Path(__file__).parent / "fixtures" / "check_set_tiny.csv"
+    got = checkset.kappas({"tiny": tiny})
+    assert list(got) == ["tiny"]
+    assert got["tiny"].set_index("dimension").loc["application", "kappa"] == pytest.approx(0.75)  # as test_checkset
+    assert checkset.kappas({}) == {}
+
+
+def check_set_figures():
+    """Figures of checkset_scores.figures: one set, the dictionary and the supervised coder, two
+    languages (zh before all, to see the order kept), three dimensions."""
+    rows = []
+    acc = {("dictionary", "zh"): (0.66666, 0.5, 1.0), ("dictionary", "all"): (0.83333, 0.75, 0.91666),
+           ("supervised", "zh"): (0.33333, 1.0, 0.5), ("supervised", "all"): (0.5, 0.5, 0.5)}
+    n = {"zh": 3, "all": 12}
+    for (coder, lang), values in acc.items():
+        how = "codebook" if coder == "dictionary" else "5-fold cross-validation"
+        for dim, a in zip(("geography", "application", "customer"), values):
+            rows.append({"set": "s", "coder": coder, "evaluation": how, "held_out": False, "language": lang,
+                         "dimension": dim, "n": n[lang], "accuracy": a,
+                         "abstention": round(1 - a, 5) if coder == "dictionary" else 0.0})
+    return pd.DataFrame(rows)
+
+
+def test_accuracy_table_per_set_coder_evaluation_and_language_in_order():
+    t = checkset_scores.accuracy_table(check_set_figures())
+    assert list(t.index.names) == ["set", "coder", "evaluation", "language"]
+    assert [i[1:] for i in t.index] == [("dictionary", "codebook", "zh"), ("dictionary", "codebook", "all"),
+                                        ("supervised", "5-fold cross-validation", "zh"),
+                                        ("supervised", "5-fold cross-validation", "all")]
+    assert list(t.columns) == ["n", "application", "customer", "geography"]
+    assert list(t["n"]) == [3, 12, 3, 12]
+    assert list(t.loc[("s", "dictionary", "codebook", "all")]) == [12, 0.75, 0.917, 0.833]
+    assert list(t["geography"]) == [0.667, 0.833, 0.333, 0.5]
+
+
+def test_abstention_table_of_the_dictionary_only():
+    t = checkset_scores.abstention_table(check_set_figures())
+    assert list(t.index) == [("s", "zh"), ("s", "all")]
+    assert list(t.columns) == ["geography", "application", "customer"]  # as the figures list them
+    assert list(t.loc[("s", "zh")]) == [0.333, 0.5, 0.0]
+    assert list(t.loc[("s", "all")]) == [0.167, 0.25, 0.083]
