@@ -11,6 +11,7 @@ import pytest
 
 from analysis.method import validation
 from analysis.method.convergence import PRIMARY_COMPARISON, PRIMARY_MEASURE
+from analysis.present import prose
 from analysis.text import checkset, checkset_scores
 
 # --------------------------------------------------------------------- the simulation study
@@ -163,3 +164,12 @@ def test_abstention_table_of_the_dictionary_only():
     assert list(t.columns) == ["geography", "application", "customer"]  # as the figures list them
     assert list(t.loc[("s", "zh")]) == [0.333, 0.5, 0.0]
     assert list(t.loc[("s", "all")]) == [0.167, 0.25, 0.083]
+
+# --------------------------------------------------------------------- this corpus
+
+
+def test_coder_checks_note_names_the_reasons_escaped():
+    note = prose.coder_checks_note(["no truth_* columns", "no data/coding_sample.csv"])
+    assert note.startswith(":::{note}\nLabel recovery on this corpus needs truth columns or a hand-coded sample")
+    assert note.endswith("). The simulation study above does not depend on it.\n:::")
+    assert "(no truth\\_\\* columns; no data\\/coding\\_sample\\.csv)" in note
