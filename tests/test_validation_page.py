@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis.chapters.validation import save_confusions
 from analysis.method import validation
 from analysis.method.convergence import PRIMARY_COMPARISON, PRIMARY_MEASURE
 from analysis.present import prose
@@ -106,6 +107,14 @@ def test_confusion_matrices_of_a_bank_and_coder_in_dimension_order():
     assert got["customer"] is m[("b", "customer", "dictionary")]
     assert list(validation.confusion_matrices(recovery, "b", "dictionary", dimensions=("customer",))) == ["customer"]
 
+
+def test_save_confusions_names_and_writes_each_matrix(tmp_path):
+    matrix = pd.DataFrame({"public": [3, 1], "private": [0, 2]}, index=["public", "private"])
+    saved = save_confusions({"customer": matrix}, "check_set_fresh", "dictionary", tmp_path)
+    assert saved["customer"] is matrix and matrix.attrs["table_name"] == "confusion_check_set_fresh_customer_dictionary"
+    assert (tmp_path / "confusion_check_set_fresh_customer_dictionary.csv").read_text() == (
+        ",public,private\npublic,3,0\nprivate,1,2\n")
+    assert save_confusions({}, "b", "dictionary", tmp_path) == {}
 
 # --------------------------------------------------------------------- the check sets
 
