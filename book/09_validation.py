@@ -46,35 +46,20 @@ parameters = _check_parameters("09_validation", corpus_path=corpus_path, website
 globals().update(parameters)
 
 # %% tags=["remove-input"]
-import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue
 
-from analysis.chapters import verdict
-from analysis.method import convergence, validation
-from analysis.present import convergence_prose, figures, prose, tables
-from analysis.data import corpus
+from analysis.chapters import validation
+from analysis.present import convergence_prose, prose, tables
 
-data = corpus.load(corpus_path, website_snapshot)
-design = validation.corpus_design(data.firms, cohort_edges)
-sizes = design["n_per_city"]
-study = tables.save(verdict.study_for(data.firms, text_fields=text_fields, coder=coder, cohort_edges=cohort_edges,
-                                      n_subsamples=n_subsamples, n_perm=n_perm, alpha=alpha, margin=equivalence_margin,
-                                      seed=seed, replicates=replicates, text_replicates=text_replicates),
-                    "validation_power", tables_dir, corpus=data)
-rates = tables.save(validation.rates_table(study), "validation_rates", tables_dir, corpus=data)
-power = tables.save(validation.power_summary(study), "validation_power_summary", tables_dir, corpus=data)
-primary = power[(power["measure"] == convergence.PRIMARY_MEASURE)
-                & (power["comparison"] == convergence.PRIMARY_COMPARISON)].iloc[0]
-nulls = rates[rates["kind"].isin(validation.NULL_KINDS)]
-threats = rates[rates["kind"].isin([kind for kind, _, _ in validation.THREATS])]
+page = validation.chapter(**parameters)
 glue("val_replicates", f"{replicates:,}", display=False)
 glue("val_text_replicates", text_replicates, display=False)
-glue("val_sizes", f"{sizes[0]}, {sizes[1]} and {sizes[2]}", display=False)
+glue("val_sizes", f"{page.sizes[0]}, {page.sizes[1]} and {page.sizes[2]}", display=False)
 glue("val_alpha", f"{alpha:g}", display=False)
 glue("val_margin", f"{equivalence_margin:g}", display=False)
-glue("val_n_null", len(nulls), display=False)
-Markdown(prose.corpus_notice(data, short=True))
+glue("val_n_null", page.n_null, display=False)
+Markdown(prose.corpus_notice(page.corpus, short=True))
 
 # %% [markdown]
 # ## How often each decision is taken
@@ -101,11 +86,9 @@ Markdown(prose.corpus_notice(data, short=True))
 # below); where convergence is planted, it is the rule's power.
 
 # %% tags=["remove-input"]
-display(Markdown(convergence_prose.rates_sentence(rates, primary, alpha)))
-fig = figures.power_plot(rates, alpha)
-glue("fig_power", fig, display=False)
-figures.close(fig)
-tables.html(rates.drop(columns=["kind", "no convergence"]), digits=3)
+display(Markdown(convergence_prose.rates_sentence(page.rates, page.primary, alpha)))
+glue("fig_power", page.power_figure, display=False)
+tables.html(page.rates_shown, digits=3)
 
 # %% [markdown]
 # ```{glue:figure} fig_power
@@ -129,16 +112,12 @@ tables.html(rates.drop(columns=["kind", "no convergence"]), digits=3)
 # cannot tell these worlds from the ones it was built for.
 
 # %% tags=["remove-input"]
-display(Markdown(convergence_prose.threats_sentence(threats)))
-threat_table = tables.save(threats[["world", "gap test", "gap test MCSE", "supports", "supports MCSE", "rules out",
-                                    "rules out MCSE"]].reset_index(drop=True), "validation_threats", tables_dir,
-                           corpus=data)
-tables.html(threat_table, digits=3)
+display(Markdown(convergence_prose.threats_sentence(page.threats)))
+tables.html(page.threats, digits=3)
 
 # %% tags=["remove-input"]
-if study.attrs["text_replicates"]:  # no full-text corpora, nothing to say about their size
-    display(Markdown(prose.simulated_sizes_note("the text measures", study.attrs["text_n_per_city"], sizes,
-                                                study.attrs["scaled"])))
+if page.text_sizes is not None:  # no full-text corpora, nothing to say about their size
+    display(Markdown(prose.simulated_sizes_note("the text measures", page.text_sizes, page.sizes, page.text_scaled)))
 
 # %% [markdown]
 # ## Do the coders recover the planted labels?
@@ -151,15 +130,11 @@ if study.attrs["text_replicates"]:  # no full-text corpora, nothing to say about
 # dictionary "tie" or "no hit" counts as an error.
 
 # %% tags=["remove-input"]
-recovery = validation.label_recovery(("a", "b"), n_per_city=sizes, seed=seed, text_fields=text_fields)
-summary = tables.save(recovery.summary, "validation_label_recovery", tables_dir)
-wide = summary.pivot_table(index=["dimension"], columns=["coder", "phrasebank"], values="macro_f1")
-dict_b = summary[(summary["coder"] == "dictionary") & (summary["phrasebank"] == "b")]
-supervised = summary[summary["coder"] == "supervised"]
-glue("val_min_dict_b", f"{dict_b['macro_f1'].min():.2f}", display=False)
-display(Markdown(prose.simulated_sizes_note("label recovery", recovery.n_per_city, sizes, recovery.scaled)))
-glue("val_min_sup", f"{supervised['macro_f1'].min():.2f}", display=False)
-tables.html(wide.round(3), index=True)
+glue("val_min_dict_b", f"{page.min_dictionary_new_bank:.2f}", display=False)
+display(Markdown(prose.simulated_sizes_note("label recovery", page.recovery.n_per_city, page.sizes,
+                                            page.recovery.scaled)))
+glue("val_min_sup", f"{page.min_supervised:.2f}", display=False)
+tables.html(page.macro_f1, index=True)
 
 # %% [markdown]
 # The lowest macro-F1 of the dictionary on bank `b` is {glue:text}`val_min_dict_b`; the lowest
@@ -168,9 +143,7 @@ tables.html(wide.round(3), index=True)
 # errors fall:
 
 # %% tags=["hide-input"]
-for dim in ("application", "customer", "geography"):
-    matrix = recovery.confusion[("b", dim, "dictionary")]
-    tables.save(matrix, f"confusion_b_{dim}_dictionary", tables_dir)
+for dim, matrix in page.recovery_confusion.items():
     display(Markdown(f"**{dim}**"))
     display(tables.html(matrix, index=True))
 
@@ -190,40 +163,21 @@ for dim in ("application", "customer", "geography"):
 # trained on the other set and tested on the held-out one.
 
 # %% tags=["remove-input"]
-from analysis.text import checkset, checkset_scores
-
-cs_found = checkset.available()
-cs_held = checkset.held_out(cs_found)
-cs_kappa = {name: checkset.kappa(checkset.load(path)) for name, path in cs_found.items()}
-cs_figures = tables.save(checkset_scores.figures(seed=seed), "validation_check_sets", tables_dir)
-Markdown(prose.checkset_note(list(cs_found), cs_held, cs_kappa))
+Markdown(prose.checkset_note(list(page.check_sets), page.held_out, page.kappas))
 
 # %% tags=["hide-input"]
-if cs_kappa:
-    kappa_table = pd.concat([k.assign(set=name) for name, k in cs_kappa.items()], ignore_index=True)
-    kappa_table = tables.save(kappa_table[["set", "dimension", "n", "kappa", "agreement", "disagreements"]],
-                              "validation_check_set_kappa", tables_dir)
+if page.kappa_table is not None:
     display(Markdown("**Agreement between the two model coders on the invented descriptions** (Cohen's kappa, "
                      "raw agreement). It says how determinate the codebook is for such coders; it is not the "
                      "dictionary's or the supervised coder's accuracy, which the next table gives."))
-    display(tables.html(kappa_table, digits=3))
-if len(cs_figures):
-    acc = cs_figures.pivot_table(index=["set", "coder", "evaluation", "language"], columns="dimension",
-                                 values="accuracy", sort=False)
-    n = cs_figures.pivot_table(index=["set", "coder", "evaluation", "language"], values="n",
-                               aggfunc="first", sort=False)
-    acc = acc.join(n)[["n", "application", "customer", "geography"]]
+    display(tables.html(page.kappa_table, digits=3))
+if page.accuracy is not None:
     display(Markdown("**Accuracy against the adjudicated codes**, per set, coder and language "
                      "(`all`, and `en`, `zh`, `mixed` where the set has them); abstentions count as errors"))
-    acc = tables.save(acc.round(3), "validation_check_set_accuracy", tables_dir)
-    display(tables.html(acc, index=True))
-    dict_fig = cs_figures[cs_figures["coder"] == "dictionary"]
-    abst = dict_fig.pivot_table(index=["set", "language"], columns="dimension", values="abstention",
-                                sort=False)
+    display(tables.html(page.accuracy, index=True))
     display(Markdown("**Abstention rate of the dictionary coder** (`none`: no text; `tie`: its rules "
                      "cannot separate two categories)"))
-    abst = tables.save(abst.round(3), "validation_check_set_abstention", tables_dir)
-    display(tables.html(abst, index=True))
+    display(tables.html(page.abstention, index=True))
 
 # %% [markdown]
 # The convergence verdict needs two rates of the coder per share measure: its sensitivity (of the
@@ -233,20 +187,13 @@ if len(cs_figures):
 # simulated corpus's coder from the pooled counts; its corpora are labels without a language):
 
 # %% tags=["remove-input"]
-from analysis.text import classify
-from analysis.method import coder_error
-
-error_rates = tables.save(coder_error.check_set_rates(coder or classify.DEFAULT_CODER, seed=seed),
-                          "validation_coder_error", tables_dir)
-tables.html(error_rates, digits=3)
+tables.html(page.coder_error, digits=3)
 
 # %% tags=["hide-input"]
-if cs_held:
-    held_score = checkset_scores.score_dictionary(checkset.load(cs_found[cs_held]))
-    display(Markdown(f"**Dictionary coder on the held-out set `{cs_held}`**: confusion matrices "
+if page.held_out:
+    display(Markdown(f"**Dictionary coder on the held-out set `{page.held_out}`**: confusion matrices "
                      "(rows: adjudicated code; columns: the coder's code)"))
-    for dim, matrix in held_score.confusion.items():
-        tables.save(matrix, f"confusion_{cs_held}_{dim}_dictionary", tables_dir)
+    for dim, matrix in page.held_out_confusion.items():
         display(Markdown(f"*{dim}*"))
         display(tables.html(matrix, index=True))
 
@@ -258,11 +205,7 @@ if cs_held:
 # firms in `data/coding_sample.csv` (format in `data/README.md`).
 
 # %% tags=["remove-input"]
-checks, reasons = tables.coder_checks(data.firms, text_fields, seed=seed)
-tables.save(checks, "validation_this_corpus", tables_dir, corpus=data)
-if len(checks):
-    display(tables.html(checks))
+if len(page.this_corpus):
+    display(tables.html(page.this_corpus))
 else:
-    display(Markdown(":::{note}\nLabel recovery on this corpus needs truth columns or a hand-coded "
-                     "sample, and this corpus has neither (" + "; ".join(prose.escape(r) for r in reasons)
-                     + "). The simulation study above does not depend on it.\n:::"))
+    display(Markdown(prose.coder_checks_note(page.this_corpus_reasons)))

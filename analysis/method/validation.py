@@ -55,7 +55,8 @@ from analysis.params import as_list
 
 __all__ = ["DEFAULT_SEED", "DEFAULT_STRENGTHS", "DEFAULT_DRIFT", "POWER_TARGET", "replicate_seeds", "scenarios",
            "simulation_study", "design_power", "firms_for_power", "planted_values", "rates_table", "power_summary",
-           "mcse", "binomial_interval", "label_recovery", "LabelRecovery"]
+           "mcse", "binomial_interval", "label_recovery", "LabelRecovery", "primary_power", "null_worlds",
+           "threats_table", "rates_shown", "macro_f1_table", "lowest_macro_f1", "confusion_matrices"]
 
 DEFAULT_STRENGTHS = (0.25, 0.5, 0.75, 1.0)
 # The largest upward national drift the city profiles allow (Beijing's public share 0.75 + 0.25 = 1).
@@ -626,6 +627,38 @@ def rates_table(study: pd.DataFrame, measure: str = conv.PRIMARY_MEASURE,
     return out
 
 
+#: the columns of :func:`rates_table` that sort its rows rather than being read (not shown)
+RATES_HIDDEN = ("kind", "no convergence")
+#: the columns of a threat world's row that the threats table shows, in order
+THREAT_COLUMNS = ("world", "gap test", "gap test MCSE", "supports", "supports MCSE", "rules out", "rules out MCSE")
+
+
+def primary_power(power: pd.DataFrame) -> pd.Series:
+    """The row of :func:`power_summary` of the primary measure and comparison
+    (:data:`analysis.method.convergence.PRIMARY_MEASURE`, ``PRIMARY_COMPARISON``)."""
+    return power[(power["measure"] == conv.PRIMARY_MEASURE) & (power["comparison"] == conv.PRIMARY_COMPARISON)].iloc[0]
+
+
+def null_worlds(rates: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`rates_table` of the worlds without convergence in the brief's sense
+    (:data:`NULL_KINDS`; the threats aside)."""
+    return rates[rates["kind"].isin(NULL_KINDS)]
+
+
+def threats_table(rates: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`rates_table` of the threat worlds (:data:`THREATS`), with the rates of
+    the earlier gap test and of the rule's two decisions and their Monte Carlo SEs
+    (:data:`THREAT_COLUMNS`), numbered from 0."""
+    threats = rates[rates["kind"].isin([kind for kind, _, _ in THREATS])]
+    return threats[list(THREAT_COLUMNS)].reset_index(drop=True)
+
+
+def rates_shown(rates: pd.DataFrame) -> pd.DataFrame:
+    """:func:`rates_table` as the validation page shows it: without the columns that only sort
+    its rows (:data:`RATES_HIDDEN`)."""
+    return rates.drop(columns=list(RATES_HIDDEN))
+
+
 # ---------------------------------------------------------------------------------------
 # Label recovery
 # ---------------------------------------------------------------------------------------
@@ -685,3 +718,25 @@ def label_recovery(
                              "accuracy": float(res.accuracy), "n": int(res.n)})
     return LabelRecovery(summary=pd.DataFrame(rows), confusion=conf, notes=notes, n_per_city=sizes,
                          scaled=scaled)
+
+
+def macro_f1_table(summary: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """The macro-F1 of :class:`LabelRecovery`'s ``summary`` as the validation page shows it: one
+    row per dimension, one column per (coder, phrase bank), rounded to ``digits``."""
+    return summary.pivot_table(index=["dimension"], columns=["coder", "phrasebank"], values="macro_f1").round(digits)
+
+
+def lowest_macro_f1(summary: pd.DataFrame, coder: str, phrasebank: str | None = None) -> float:
+    """The lowest macro-F1 in :class:`LabelRecovery`'s ``summary`` of ``coder`` over the
+    dimensions, on ``phrasebank`` (None: on every bank)."""
+    rows = summary["coder"] == coder
+    if phrasebank is not None:
+        rows &= summary["phrasebank"] == phrasebank
+    return summary.loc[rows, "macro_f1"].min()
+
+
+def confusion_matrices(recovery: LabelRecovery, phrasebank: str, coder: str,
+                       dimensions: Sequence[str] = CODED_DIMENSIONS) -> dict[str, pd.DataFrame]:
+    """Dimension -> the confusion matrix of ``coder`` on the corpus written with ``phrasebank``
+    (rows planted, columns coded), for each of ``dimensions`` in that order."""
+    return {dim: recovery.confusion[(phrasebank, dim, coder)] for dim in dimensions}

@@ -361,6 +361,14 @@ def checkset_note(names, held: str | None, kappa_by_set: dict) -> str:
     return " ".join(parts)
 
 
+def coder_checks_note(reasons) -> str:
+    """A note that the coders cannot be scored on this build's corpus, with the reasons
+    (:func:`analysis.present.tables.coder_checks`), escaped."""
+    return (":::{note}\nLabel recovery on this corpus needs truth columns or a hand-coded "
+            "sample, and this corpus has neither (" + "; ".join(escape(r) for r in reasons)
+            + "). The simulation study above does not depend on it.\n:::")
+
+
 def brief_business_type_note(check) -> str:
     """Where the brief's business-type cells do not follow from its own customer and geography
     cells by the codebook's derived table, said plainly (``check``: tables.brief_business_type_check)."""

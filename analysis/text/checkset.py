@@ -119,6 +119,18 @@ def kappa(check: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def kappas(paths: dict) -> dict[str, pd.DataFrame]:
+    """Set name -> :func:`kappa` of the check set at its path (``paths``: as :func:`available`)."""
+    return {name: kappa(load(path)) for name, path in paths.items()}
+
+
+def kappa_table(kappa_by_set: dict) -> pd.DataFrame:
+    """The :func:`kappa` tables of several sets (set name -> table) in one, set by set: set,
+    dimension, n, kappa, agreement, disagreements."""
+    table = pd.concat([k.assign(set=name) for name, k in kappa_by_set.items()], ignore_index=True)
+    return table[["set", "dimension", "n", "kappa", "agreement", "disagreements"]]
+
+
 # ----------------------------------------------------------------------------- scoring
 
 

@@ -62,3 +62,24 @@ def figures(seed: int, paths: dict | None = None, folds: int = 5) -> pd.DataFram
     df = pd.concat(out, ignore_index=True)
     return df[["set", "coder", "evaluation", "held_out", "language", "dimension", "n", "correct",
                "accuracy", "abstained", "abstention"]]
+
+
+#: the rows of the accuracy and abstention tables: one per set, coder, evaluation and language
+FIGURE_KEYS = ["set", "coder", "evaluation", "language"]
+
+
+def accuracy_table(figures: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """The accuracy of :func:`figures` as the validation page shows it: one row per set, coder,
+    evaluation and language (in the order of ``figures``), its ``n`` and one column per
+    dimension, rounded to ``digits``."""
+    acc = figures.pivot_table(index=FIGURE_KEYS, columns="dimension", values="accuracy", sort=False)
+    n = figures.pivot_table(index=FIGURE_KEYS, values="n", aggfunc="first", sort=False)
+    return acc.join(n)[["n", *DIMENSIONS]].round(digits)
+
+
+def abstention_table(figures: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """The dictionary coder's abstention rate of :func:`figures`: one row per set and language
+    (in the order of ``figures``), one column per dimension, rounded to ``digits``."""
+    dictionary = figures[figures["coder"] == "dictionary"]
+    return dictionary.pivot_table(index=["set", "language"], columns="dimension", values="abstention",
+                                  sort=False).round(digits)
