@@ -143,22 +143,45 @@ def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fi
     """
     data = corpus_io.load(corpus_path, website_snapshot)
     sizes = validation.corpus_design(data.firms, cohort_edges)["n_per_city"]
-    study = tables.save(verdict.study_for(data.firms, text_fields=text_fields, coder=coder, cohort_edges=cohort_edges,
-                                          n_subsamples=n_subsamples, n_perm=n_perm, alpha=alpha,
-                                          margin=equivalence_margin, seed=seed, replicates=replicates,
-                                          text_replicates=text_replicates),
-                        "validation_power", tables_dir, corpus=data)
+    study = verdict.study_for(data.firms, text_fields=text_fields, coder=coder, cohort_edges=cohort_edges,
+                              n_subsamples=n_subsamples, n_perm=n_perm, alpha=alpha, margin=equivalence_margin,
+                              seed=seed, replicates=replicates, text_replicates=text_replicates)
+    return ValidationChapter(corpus=data, sizes=sizes, **_power_study(study, data, alpha, tables_dir),
+                             **_label_recovery(sizes, seed, text_fields, tables_dir),
+                             **_check_sets(coder, seed, tables_dir),
+                             **_this_corpus(data, text_fields, seed, tables_dir))
+
+
+def _power_study(study: pd.DataFrame, data, alpha: float, tables_dir: str) -> dict:
+    """The simulation study at the corpus's design, its rates, power and threats, and the power figure."""
+    study = tables.save(study, "validation_power", tables_dir, corpus=data)
     rates = tables.save(validation.rates_table(study), "validation_rates", tables_dir, corpus=data)
     power = tables.save(validation.power_summary(study), "validation_power_summary", tables_dir, corpus=data)
     power_figure = figures.power_plot(rates, alpha)
     figures.close(power_figure)  # the notebook shows an open figure at the end of the cell that made it
     threats = tables.save(validation.threats_table(rates), "validation_threats", tables_dir, corpus=data)
+    return dict(study=study, rates=rates, power=power, primary=validation.primary_power(power),
+                n_null=len(validation.null_worlds(rates)), rates_shown=validation.rates_shown(rates),
+                power_figure=power_figure, threats=threats,
+                text_sizes=study.attrs["text_n_per_city"] if study.attrs["text_replicates"] else None,
+                text_scaled=study.attrs["scaled"])
 
+
+def _label_recovery(sizes, seed: int, text_fields: list[str], tables_dir: str) -> dict:
+    """Label recovery on simulated corpora written from both phrase banks, and its confusion matrices."""
     recovery = validation.label_recovery(PHRASEBANKS, n_per_city=sizes, seed=seed, text_fields=text_fields)
     summary = tables.save(recovery.summary, "validation_label_recovery", tables_dir)
     recovery_confusion = save_confusions(validation.confusion_matrices(recovery, NEW_BANK, CONFUSION_CODER), NEW_BANK,
                                          CONFUSION_CODER, tables_dir)
+    return dict(recovery=recovery, macro_f1=validation.macro_f1_table(summary),
+                min_dictionary_new_bank=validation.lowest_macro_f1(summary, "dictionary", NEW_BANK),
+                min_supervised=validation.lowest_macro_f1(summary, "supervised"),
+                recovery_confusion=recovery_confusion)
 
+
+def _check_sets(coder: str, seed: int, tables_dir: str) -> dict:
+    """The coders on the check sets: agreement of the two model coders, accuracy, abstentions, the
+    coder's error rates and the held-out set's confusion matrices."""
     found = checkset.available()
     held = checkset.held_out(found)
     kappas = checkset.kappas(found)
@@ -177,22 +200,15 @@ def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fi
     if held:
         held_out_confusion = save_confusions(checkset_scores.score_dictionary(checkset.load(found[held])).confusion,
                                              held, CONFUSION_CODER, tables_dir)
+    return dict(check_sets=found, held_out=held, kappas=kappas, check_set_figures=check_set_figures,
+                kappa_table=kappa_table, accuracy=accuracy, abstention=abstention, coder_error=error_rates,
+                held_out_confusion=held_out_confusion)
 
+
+def _this_corpus(data, text_fields: list[str], seed: int, tables_dir: str) -> dict:
+    """Label recovery on the corpus itself, where it carries truth columns or a coding sample."""
     checks, reasons = tables.coder_checks(data.firms, text_fields, seed=seed)
     tables.save(checks, "validation_this_corpus", tables_dir, corpus=data)
-    return ValidationChapter(
-        corpus=data, sizes=sizes, study=study, rates=rates, power=power, primary=validation.primary_power(power),
-        n_null=len(validation.null_worlds(rates)), rates_shown=validation.rates_shown(rates),
-        power_figure=power_figure, threats=threats,
-        text_sizes=study.attrs["text_n_per_city"] if study.attrs["text_replicates"] else None,
-        text_scaled=study.attrs["scaled"],
-        recovery=recovery, macro_f1=validation.macro_f1_table(summary),
-        min_dictionary_new_bank=validation.lowest_macro_f1(summary, "dictionary", NEW_BANK),
-        min_supervised=validation.lowest_macro_f1(summary, "supervised"),
-        recovery_confusion=recovery_confusion, check_sets=found, held_out=held, kappas=kappas,
-        check_set_figures=check_set_figures, kappa_table=kappa_table, accuracy=accuracy, abstention=abstention,
-        coder_error=error_rates, held_out_confusion=held_out_confusion, this_corpus=checks,
-        this_corpus_reasons=reasons)
-
+    return dict(this_corpus=checks, this_corpus_reasons=reasons)
 
 __all__ = ["ValidationChapter", "chapter", "save_confusions"]
