@@ -25,7 +25,7 @@ def test_declared_parameters_and_filtering():
     book = B.read_toc()
     names = {c.name for c in book.chapters}
     assert {"01_introduction", "03_data"} <= names
-    declared = {c.name: B.declared_parameters(B.read_chapter(c), c.name) for c in book.chapters}
+    declared = {c.name: B.declared_in(B.parameters_cell(B.read_chapter(c), c.name)) for c in book.chapters}
     assert "corpus_path" in declared["03_data"]
     params = {"corpus_path": "/x.csv", "unrelated": 1}
     mine = B.chapter_parameters({"corpus_path": ""}, params)

@@ -426,7 +426,7 @@ def test_every_chapter_that_loads_the_corpus_reads_the_snapshot(tmp_path):
     book = runner.read_toc()
     for chapter in book.chapters:
         source = chapter.source.read_text(encoding="utf-8")
-        declared = runner.declared_parameters(runner.read_chapter(chapter), chapter.name)
+        declared = runner.declared_in(runner.parameters_cell(runner.read_chapter(chapter), chapter.name))
         if "corpus.load(" in source:
             assert "website_snapshot" in declared, chapter.name
             assert "corpus.load(corpus_path)" not in source, chapter.name

@@ -82,7 +82,7 @@ def test_schema_matches_the_corpus_and_the_parameter_files():
 def test_chapters_declare_what_the_schema_says():
     book = B.read_toc()
     for chapter in book.chapters:
-        declared = B.declared_parameters(B.read_chapter(chapter), chapter.name)
+        declared = B.declared_in(B.parameters_cell(B.read_chapter(chapter), chapter.name))
         assert list(declared) == params.declared_by(chapter.name), chapter.name
         for name, value in declared.items():
             assert value == params.defaults()[name], (chapter.name, name)

@@ -81,12 +81,6 @@ def build_stamp(params_file: str | Path | None, corpus_path: str | Path | None, 
             "pdf": bool(pdf_link)}
 
 
-def write_stamp(stage_dir: Path, stamp: dict[str, Any]) -> Path:
-    path = Path(stage_dir) / STAMP_FILE
-    path.write_text(json.dumps(stamp, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return path
-
-
 def stamp_text(stamp: dict[str, Any]) -> str:
     commit = stamp.get("commit") or "not available (no git)"
     return f"Built with {stamp['params_file']}; corpus: {stamp['corpus']}; commit: {commit}."

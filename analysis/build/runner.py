@@ -134,11 +134,6 @@ def parameters_cell(nb, name: str = "chapter") -> str:
     return cells[0].source
 
 
-def declared_parameters(nb, name: str = "chapter") -> dict[str, Any]:
-    """Names (and default values, where literal) assigned in the cell tagged ``parameters``."""
-    return declared_in(parameters_cell(nb, name))
-
-
 def declared_in(source: str) -> dict[str, Any]:
     """Names (and default values, where literal) assigned in a parameters cell's source."""
     declared: dict[str, Any] = {}

@@ -146,11 +146,6 @@ def chapter_command(chapter: str, declared, values: dict) -> Command:
     return Command(chapter, tuple(groups))
 
 
-def papermill_command(chapter: str, declared, values: dict) -> str:
-    """The one-line command of :func:`chapter_command`."""
-    return chapter_command(chapter, declared, values).line()
-
-
 def chapter_commands(values: dict) -> list[Command]:
     """One command per chapter, in book order, each with the parameters the schema gives it (the
     chapters' parameter cells are generated from the schema, and a test holds them to it). The
