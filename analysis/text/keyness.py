@@ -106,6 +106,8 @@ def _two_rows(counts, target) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _yates_delta(a, b, c, d, n):
+    # a, b, c, d: the 2x2 table per term (target with it, reference with it, target without,
+    # reference without), n its total: the notation of quanteda's textstat_keyness
     cond = (np.abs(a * d - b * c) >= n / 2) & (
         ((a + b) * (a + c) / n < 5)
         | ((a + b) * (b + d) / n < 5)

@@ -4,6 +4,10 @@ The engine behind :func:`analysis.method.convergence.distinctiveness`: each held
 the model fitted on all other firms of its training set, in closed form (its counts are taken
 out of its own class's totals), which equals scikit-learn's ``MultinomialNB`` under
 ``LeaveOneOut`` (tested) and runs thousands of subsamples at once.
+
+Notation, as in scikit-learn and the formulas: ``X`` the document-term matrix (firms x terms),
+``y`` the class (city) code of each firm, ``K`` the number of classes, ``alpha`` the additive
+smoothing; ``B`` independent training sets are scored at once.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-__all__ = ["loo_multinomial_nb", "balanced_accuracy", "as_csr"]
+__all__ = ["loo_multinomial_nb", "balanced_accuracy"]
 
 # Largest dense block (floats) the batched computations build at once (~24 MB).
 BLOCK = 3_000_000
