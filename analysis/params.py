@@ -184,13 +184,13 @@ def user_names() -> list[str]:
     return [n for n in FIELDS if n not in RUNNER_PARAMS]
 
 
-def chapters_of(name: str) -> list[str]:
+def _chapters_of(name: str) -> list[str]:
     return list(FIELDS[name].json_schema_extra["chapters"])  # type: ignore[index]
 
 
 def declared_by(chapter: str) -> list[str]:
     """The parameters a chapter declares, in schema order."""
-    return [n for n in FIELDS if chapter in chapters_of(n)]
+    return [n for n in FIELDS if chapter in _chapters_of(n)]
 
 
 def defaults() -> dict[str, Any]:
@@ -285,7 +285,7 @@ def parameters_cell(chapter: str) -> str:
     return "\n".join(lines)
 
 
-def check_cell(chapter: str) -> str:
+def _check_cell(chapter: str) -> str:
     """The source of the cell right after the parameters cell (and papermill's injected one)."""
     args = ", ".join(f"{n}={n}" for n in declared_by(chapter))
     return (f"{GENERATED_NOTE}\nfrom analysis.params import check as _check_parameters\n\n"
@@ -298,7 +298,7 @@ def table_rows() -> list[dict[str, str]]:
     ``all``). The README's table and the Reproduce chapter's table both come from here."""
     rows = []
     for n in user_names():
-        chapters = chapters_of(n)
+        chapters = _chapters_of(n)
         shown = "all" if len(chapters) == len(CHAPTERS) else ", ".join(c[:2] for c in chapters)
         rows.append({"parameter": n, "type": type_name(n), "default": yaml_text(FIELDS[n].default),
                      "meaning": description(n), "chapters": shown})
@@ -322,10 +322,10 @@ _CHECK = re.compile(r'^# %% tags=\["remove-cell"\]\n' + re.escape(GENERATED_NOTE
 
 def _generated_cells(chapter: str) -> str:
     return (f'# %% tags=["parameters", "hide-input"]\n{parameters_cell(chapter)}\n\n'
-            f'# %% tags=["remove-cell"]\n{check_cell(chapter)}\n\n')
+            f'# %% tags=["remove-cell"]\n{_check_cell(chapter)}\n\n')
 
 
-def chapter_text(chapter: str, text: str) -> str:
+def _chapter_text(chapter: str, text: str) -> str:
     """A chapter's py:percent text with its parameters cell and check cell as the schema makes them."""
     match = _CELL.search(text)
     if match is None:
@@ -337,7 +337,7 @@ def chapter_text(chapter: str, text: str) -> str:
     return text[:match.start()] + _generated_cells(chapter) + text[end:]
 
 
-def readme_text(text: str) -> str:
+def _readme_text(text: str) -> str:
     """README text with the generated parameter table between its markers (added at the end if absent)."""
     block = f"{README_START}\n{markdown_table()}\n{README_END}"
     if README_START in text and README_END in text:
@@ -355,10 +355,10 @@ def generated_files(root) -> dict:
     for chapter in CHAPTERS:
         py = root / "book" / f"{chapter}.py"
         if py.exists():
-            out[py] = chapter_text(chapter, py.read_text(encoding="utf-8"))
+            out[py] = _chapter_text(chapter, py.read_text(encoding="utf-8"))
     readme = root / "README.md"
     if readme.exists():
-        out[readme] = readme_text(readme.read_text(encoding="utf-8"))
+        out[readme] = _readme_text(readme.read_text(encoding="utf-8"))
     return out
 
 

@@ -119,7 +119,7 @@ def _timed_stock(repo: Path) -> tuple[float, int]:
     return seconds, peak[0]
 
 
-def stock_copy(repo: Path, dest: Path) -> Path:
+def _stock_copy(repo: Path, dest: Path) -> Path:
     """Plain Jupyter Book 1 on the same book: notebooks executed by jupyter-book itself (cached by
     jupyter-cache), the edition stamp the book's extension asks for, ``files/`` staged."""
     import json
@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         repo = Path(tmp) / "repo"
         shutil.copytree(ROOT, repo, ignore=IGNORE)
-        plain = stock_copy(repo, Path(tmp) / "stock") if args.stock else None
+        plain = _stock_copy(repo, Path(tmp) / "stock") if args.stock else None
         ran_after_data, stale = _time_rounds(args, Path(tmp), repo, plain, extra, cases, ours, stock)
         once = _time_once(args, Path(tmp), repo, extra)
     _print_report(cases, ours, stock, ran_after_data, stale, once, args.stock)

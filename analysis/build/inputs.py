@@ -100,7 +100,7 @@ def _absolute(stored: str) -> Path:
     return p if p.is_absolute() else ROOT / p
 
 
-def digest_of(stored: str) -> str:
+def _digest_of(stored: str) -> str:
     """The digest of a recorded path now: a file's SHA-256, a folder's sorted listing, or
     :data:`MISSING`."""
     path = _absolute(stored)
@@ -111,12 +111,12 @@ def digest_of(stored: str) -> str:
 
 def digests(paths: Iterable[str]) -> dict[str, str]:
     """Recorded paths (as :func:`shown` gives them) with their digests now."""
-    return {p: digest_of(p) for p in sorted(set(paths))}
+    return {p: _digest_of(p) for p in sorted(set(paths))}
 
 
 def changed(recorded: dict[str, str]) -> list[str]:
     """The recorded paths whose digest is no longer the recorded one."""
-    return [p for p, d in sorted(recorded.items()) if digest_of(p) != d]
+    return [p for p, d in sorted(recorded.items()) if _digest_of(p) != d]
 
 
 # --------------------------------------------------------------------------- recording reads

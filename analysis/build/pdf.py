@@ -29,7 +29,7 @@ class PdfError(RuntimeError):
     """A PDF build failure with a message for the user."""
 
 
-def print_css(cjk_font: Path) -> str:
+def _print_css(cjk_font: Path) -> str:
     """The print stylesheet: A4 pages, numbered; Latin text in DejaVu, CJK in Noto Sans CJK SC."""
     return f"""
 @font-face {{ font-family: "Noto Sans CJK SC"; src: url("{cjk_font.as_uri()}"); }}
@@ -57,7 +57,7 @@ a {{ color: inherit; text-decoration: none; }}
 """
 
 
-def print_document(html_file: Path) -> str:
+def _print_document(html_file: Path) -> str:
     """The book's content from the single-page HTML, without the site's navigation, scripts and
     theme: the article, then the footer's licence and build stamp, as one plain HTML document."""
     from bs4 import BeautifulSoup
@@ -117,13 +117,13 @@ def render_pdf(html_file: Path, output: Path) -> Path:
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
-    css = CSS(string=print_css(cjk_font_path()), font_config=fonts)
+    css = CSS(string=_print_css(cjk_font_path()), font_config=fonts)
     # Sphinx's singlehtml writes links relative to its top folder, even for a root document in book/
     top = html_file.resolve().parent
     while top.name != "singlehtml" and top != top.parent:
         top = top.parent
     base = top if top.name == "singlehtml" else html_file.resolve().parent
-    document = HTML(string=print_document(html_file), base_url=base.as_uri() + "/").render(
+    document = HTML(string=_print_document(html_file), base_url=base.as_uri() + "/").render(
         stylesheets=[css], font_config=fonts)
     stamp = _epoch().strftime("%Y-%m-%dT%H:%M:%SZ")
     document.metadata.created = stamp

@@ -86,7 +86,7 @@ def stamp_text(stamp: dict[str, Any]) -> str:
     return f"Built with {stamp['params_file']}; corpus: {stamp['corpus']}; commit: {commit}."
 
 
-def stamp_html(stamp: dict[str, Any]) -> str:
+def _stamp_html(stamp: dict[str, Any]) -> str:
     return f'<p class="build-stamp">{html.escape(stamp_text(stamp))}</p>'
 
 
@@ -103,7 +103,7 @@ PLACEHOLDER_MARKS = ("PLACEHOLDER", "example.org", "example.com")
 REPOSITORY_BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
 
 
-def is_placeholder(url: str | None) -> bool:
+def _is_placeholder(url: str | None) -> bool:
     """Whether an address of ``_config.yml`` is still the placeholder (or empty)."""
     return not url or any(mark in url for mark in PLACEHOLDER_MARKS)
 
@@ -114,10 +114,10 @@ def working_buttons(options: dict) -> dict:
     address no JupyterHub button."""
     options = dict(options)
     launch = dict(options.get("launch_buttons") or {})
-    if is_placeholder(str(options.get("repository_url") or "")):
+    if _is_placeholder(str(options.get("repository_url") or "")):
         options.update({key: False for key in REPOSITORY_BUTTONS})
         launch.update(binderhub_url="", jupyterhub_url="")
-    if is_placeholder(launch.get("jupyterhub_url")):
+    if _is_placeholder(launch.get("jupyterhub_url")):
         launch["jupyterhub_url"] = ""
     options["launch_buttons"] = launch
     return options
@@ -127,7 +127,7 @@ def _config_inited(app, config) -> None:
     stamp = _read_stamp(app.srcdir)
     app.edition_stamp = stamp  # type: ignore[attr-defined]
     options = working_buttons(config.html_theme_options or {})
-    options["extra_footer"] = (options.get("extra_footer") or "") + stamp_html(stamp)
+    options["extra_footer"] = (options.get("extra_footer") or "") + _stamp_html(stamp)
     config.html_theme_options = options
     # the edit button opens book/NAME.py (the jupytext source authors edit), not the notebook
     repo = str(options.get("repository_url") or "").rstrip("/")

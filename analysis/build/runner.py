@@ -3,7 +3,7 @@
 It knows chapters, parameters and the corpus check, never the analysis (DESIGN §5, §8):
 
 1. read ``_toc.yml``; every entry with a ``book/NAME.py`` is a chapter, every ``book/NAME.md`` a page;
-2. read each chapter's ``.py`` with jupytext (only those changed since the last build: :func:`read_sources`)
+2. read each chapter's ``.py`` with jupytext (only those changed since the last build: :func:`_read_sources`)
    and the names its ``parameters`` cell declares;
 3. merge the parameter file with ``-p`` overrides (values parsed as YAML) and check them against the
    schema of ``analysis/params.py``: every bad or unknown parameter is reported, and nothing runs;
@@ -60,7 +60,7 @@ WORK_DIR = BUILD_DIR / "work"  # scratch of the running build: one folder per ru
 LOGS_DIR = BUILD_DIR / "logs"  # each chapter's kernel output of its last run
 RECORDS_DIR = BUILD_DIR / "cache"  # one JSON record per chapter, and for the corpus check and the site
 WAITING = "waiting"  # in a running chapter's work folder while it waits for another's result (analysis.build.shared_results)
-SOURCES_RECORD = "_chapters"  # what the build needs of each chapter's .py, by its digest (read_sources)
+SOURCES_RECORD = "_chapters"  # what the build needs of each chapter's .py, by its digest (_read_sources)
 PROGRESS_EVERY = 20.0  # seconds without a finished chapter before the runner says what is running
 MEMO_DIR = BUILD_DIR / "memo"  # results chapters share, within a build and with the next (analysis.build.shared_results)
 FORMAT_FILE = BUILD_DIR / "FORMAT"  # the runner format (analysis.build.inputs.FORMAT) of what _build/ holds
@@ -153,7 +153,7 @@ def declared_in(source: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- parameters
-def parse_override(text: str) -> tuple[str, Any]:
+def _parse_override(text: str) -> tuple[str, Any]:
     """``key=value`` with the value parsed as YAML (``-p cohort_edges=[2014,2018,2023]``)."""
     if "=" not in text:
         raise BuildError(f"-p {text!r}: expected key=value")
@@ -166,7 +166,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def read_params_file(path: Path) -> dict[str, Any]:
+def _read_params_file(path: Path) -> dict[str, Any]:
     """A parameter file as a mapping, or a BuildError that says what is wrong with it."""
     if not path.exists():
         raise BuildError(f"parameter file {path} does not exist")
@@ -203,9 +203,9 @@ def load_parameters(params_file: Path | None, overrides: list[str] | None) -> di
         path = (Path.cwd() / path).resolve()
         if not path.exists() and (ROOT / params_file).exists():
             path = ROOT / params_file
-    params = read_params_file(path)
+    params = _read_params_file(path)
     for text in overrides or []:
-        key, value = parse_override(text)
+        key, value = _parse_override(text)
         params[key] = value
     return params
 
@@ -255,7 +255,7 @@ def chapter_parameters(declared: dict[str, Any], params: dict[str, Any]) -> dict
 def code_digest(nb) -> str:
     """What running a chapter depends on in the chapter itself: its notebook metadata and its
     code cells (source and metadata), in order. Its markdown is not part of it: an edit of the
-    prose alone is carried into the executed notebook without running it (:func:`update_prose`)."""
+    prose alone is carried into the executed notebook without running it (:func:`_update_prose`)."""
     h = hashlib.sha256()
     h.update(json.dumps(nb.metadata, sort_keys=True, default=str).encode())
     for cell in nb.cells:
@@ -278,7 +278,7 @@ def _record_file(name: str) -> Path:
     return RECORDS_DIR / f"{name}.json"
 
 
-def read_record(name: str) -> dict[str, Any]:
+def _read_record(name: str) -> dict[str, Any]:
     """A record; an unreadable or corrupt one reads as empty (so it never matches)."""
     try:
         record = json.loads(_record_file(name).read_text())
@@ -296,13 +296,13 @@ def write_record(name: str, record: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def forget(name: str) -> None:
+def _forget(name: str) -> None:
     _record_file(name).unlink(missing_ok=True)
 
 
 def why_not_current(chapter: Chapter, key: dict[str, str]) -> str | None:
     """Why a chapter must run (one line), or None when its record says it is current."""
-    record = read_record(chapter.name)
+    record = _read_record(chapter.name)
     if not record:
         return "never run (no record)"
     for part, reason in (("code", "its code cells changed"), ("params", "its parameters changed"),
@@ -327,12 +327,12 @@ def why_not_current(chapter: Chapter, key: dict[str, str]) -> str | None:
     return None
 
 
-def prose_is_current(chapter: Chapter) -> bool:
+def _prose_is_current(chapter: Chapter) -> bool:
     """Whether the executed notebook carries the chapter's present text (markdown included)."""
-    return read_record(chapter.name).get("source") == inputs.file_digest(chapter.source)
+    return _read_record(chapter.name).get("source") == inputs.file_digest(chapter.source)
 
 
-def update_prose(chapter: Chapter, children: processes.ChildProcesses | None = None) -> bool:
+def _update_prose(chapter: Chapter, children: processes.ChildProcesses | None = None) -> bool:
     """Carry an edit of a chapter's markdown into its executed notebook without running it: the
     chapter's present cells, each code cell with the outputs it had (its source is unchanged: the
     key holds every code cell), papermill's injected cell after the parameters cell. The result is
@@ -359,19 +359,19 @@ def update_prose(chapter: Chapter, children: processes.ChildProcesses | None = N
         if "parameters" in cell.get("metadata", {}).get("tags", []):
             cells.extend(injected)
     executed.cells = cells
-    clean_notebook(executed)
+    _clean_notebook(executed)
     tmp = chapter.executed.with_suffix(".ipynb.tmp")
     nbformat.write(executed, tmp)
     with children.critical() if children else contextlib.nullcontext():
         os.replace(tmp, chapter.executed)
-        record = read_record(chapter.name)
+        record = _read_record(chapter.name)
         write_record(chapter.name, {**record, "notebook": inputs.file_digest(chapter.executed),
                                     "source": inputs.file_digest(chapter.source)})
     return True
 
 
 # --------------------------------------------------------------------------- executing one chapter
-def clean_notebook(nb) -> None:
+def _clean_notebook(nb) -> None:
     """Remove what differs between two runs of the same inputs: timestamps, papermill
     metadata, random cell ids and absolute paths of this checkout; hide the injected cell."""
     nb.metadata.pop("papermill", None)
@@ -398,7 +398,7 @@ class ChapterFailed(Exception):
     pass
 
 
-def chapter_kernel(env: dict[str, str], log) -> type:
+def _chapter_kernel(env: dict[str, str], log) -> type:
     """A kernel manager class (for papermill's ``kernel_manager_class``) whose kernels start with
     ``env`` (the chapter's read-log, the memo folder) and write their output to ``log``, through
     jupyter_client's documented ``start_kernel(**kw)`` launch arguments. The kernel watches the
@@ -415,7 +415,7 @@ def chapter_kernel(env: dict[str, str], log) -> type:
     return ChapterKernelManager
 
 
-def execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path, env: dict[str, str] | None = None,
+def _execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path, env: dict[str, str] | None = None,
                     log=None) -> float:
     """Run one chapter with papermill and write the cleaned notebook atomically to ``output``;
     its kernel gets ``env`` (default: this process's) and writes to ``log`` (default: inherited)."""
@@ -436,7 +436,7 @@ def execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path, env:
             cwd=str(chapter.source.parent),
             record_timing=False,
             shutdown_kernel="immediate",  # nbclient: the kernel is killed once the last cell ran
-            kernel_manager_class=chapter_kernel(dict(os.environ) if env is None else env, log),
+            kernel_manager_class=_chapter_kernel(dict(os.environ) if env is None else env, log),
         )
     except PapermillExecutionError as exc:
         # papermill's counts include its injected parameters cell; name the cell as the author
@@ -451,7 +451,7 @@ def execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path, env:
         ) from None
     except Exception as exc:  # kernel died, bad parameters, ...
         raise ChapterFailed(f"chapter {chapter.name} could not run: {type(exc).__name__}: {exc}") from None
-    clean_notebook(result)
+    _clean_notebook(result)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_suffix(".ipynb.tmp")
     nbformat.write(result, tmp)
@@ -468,7 +468,7 @@ def commit(chapter: Chapter, key: dict[str, str], work: Path, children: processe
     reads = inputs.digests(ln for ln in lines if ln)
     tables = work / "tables"
     with children.critical():
-        forget(chapter.name)
+        _forget(chapter.name)
         digests = {}
         TABLES_DIR.mkdir(parents=True, exist_ok=True)
         for csv in sorted(tables.glob("*.csv")) if tables.exists() else []:
@@ -487,7 +487,7 @@ def commit(chapter: Chapter, key: dict[str, str], work: Path, children: processe
 
 
 # --------------------------------------------------------------------------- the build folder
-def old_state() -> list[Path]:
+def _old_state() -> list[Path]:
     """What a runner of another format (or one from before formats were written) left in
     ``_build/``; empty when the format is this runner's."""
     try:
@@ -503,7 +503,7 @@ def old_state() -> list[Path]:
 def discard_old_state() -> list[str]:
     """Drop what a runner of another format left in ``_build/`` (never trusted); the published
     site stays until a new one replaces it."""
-    old = old_state()
+    old = _old_state()
     for path in old:
         shutil.rmtree(path, ignore_errors=True)
     if not FORMAT_FILE.exists() or FORMAT_FILE.read_text().strip() != str(inputs.FORMAT):
@@ -544,13 +544,13 @@ class Plan:
     codes: dict[str, str]  # chapter name -> code_digest
 
 
-def read_sources(book: Book, remember: bool = False) -> dict[str, dict[str, str]]:
+def _read_sources(book: Book, remember: bool = False) -> dict[str, dict[str, str]]:
     """Per chapter, what the build needs of its ``.py``: its digest (``source``), its parameters
     cell (``parameters``) and its :func:`code_digest` (``code``). Only the chapters whose ``.py``
     changed since the last build are parsed by jupytext: the record ``_chapters`` keeps these
     three for each ``.py`` digest (and environment, which holds jupytext's version); ``remember``
     writes it (the build does, under its lock)."""
-    record = read_record(SOURCES_RECORD)
+    record = _read_record(SOURCES_RECORD)
     environment = inputs.environment_digest()
     kept = record.get("chapters") if record.get("environment") == environment else None
     kept = kept if isinstance(kept, dict) else {}
@@ -571,7 +571,7 @@ def read_sources(book: Book, remember: bool = False) -> dict[str, dict[str, str]
 
 def plan(params_file=None, overrides=None, book: Book | None = None, remember: bool = False) -> Plan:
     book = book or read_toc()
-    sources = read_sources(book, remember)
+    sources = _read_sources(book, remember)
     declared = {name: declared_in(entry["parameters"]) for name, entry in sources.items()}
     params = load_parameters(params_file, overrides)
     checked = check_parameters(params, declared)
@@ -581,7 +581,7 @@ def plan(params_file=None, overrides=None, book: Book | None = None, remember: b
     return Plan(book, declared, params, {n: entry["code"] for n, entry in sources.items()})
 
 
-def check_corpus(params: dict[str, Any]) -> None:
+def _check_corpus(params: dict[str, Any]) -> None:
     """The corpus check of ``analysis validate``, once, before any chapter starts; and the
     parameters that depend on the corpus (text in ``text_fields``, ``min_df`` within its size).
     Skipped when these parameters and every file the last check read are unchanged."""
@@ -589,7 +589,7 @@ def check_corpus(params: dict[str, Any]) -> None:
         return
     relevant = {k: params.get(k) for k in ("corpus_path", "website_snapshot", "text_fields", "min_df")}
     key = inputs.key(json.dumps(relevant, sort_keys=True, default=str), inputs.environment_digest())
-    record = read_record("_corpus")
+    record = _read_record("_corpus")
     if record.get("key") == key and isinstance(record.get("reads"), dict) and not inputs.changed(record["reads"]):
         return
     inputs.install_recorder(log="", roots=inputs.roots_for(params))
@@ -631,7 +631,7 @@ def _chapter_states(p: Plan, only: list[str] | None) -> dict[str, tuple[dict, di
 def explain(params_file=None, overrides=None, book: Book | None = None) -> list[tuple[str, str]]:
     """Per chapter, whether the next build runs it and why, and whether Sphinx runs; runs nothing."""
     p = plan(params_file, overrides, book)
-    found = old_state()
+    found = _old_state()
     lines = []
     for chapter in p.book.chapters:
         _, _, why = _chapter_states(p, [chapter.name])[chapter.name]
@@ -639,7 +639,7 @@ def explain(params_file=None, overrides=None, book: Book | None = None) -> list[
             lines.append((chapter.name, "runs: the build folder holds an older runner's state"))
         elif why:
             lines.append((chapter.name, f"runs: {why}"))
-        elif not prose_is_current(chapter):
+        elif not _prose_is_current(chapter):
             lines.append((chapter.name, "markdown only: the new text is put around the kept outputs"))
         else:
             lines.append((chapter.name, "current: not run"))
@@ -662,9 +662,9 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
             for note in discard_old_state() + recover():
                 _log(note)
             if sphinx:  # Sphinx imports itself while the chapters run; stopped unused if the site stands
-                children.procs["sphinx"] = site.standby(read_record("_conf"))
+                children.procs["sphinx"] = site.standby(_read_record("_conf"))
             p = plan(params_file, overrides, book, remember=True)
-            check_corpus(p.params)
+            _check_corpus(p.params)
             stamp = publication.build_stamp(params_file, p.params.get("corpus_path") or None, pdf_link=pdf_link)
             return _build_locked(p, jobs, only, sphinx, children, stamp)
     except processes.LockHeld as exc:
@@ -684,10 +684,10 @@ def _build_locked(p: Plan, jobs, only, sphinx, children: processes.ChildProcesse
     for name, (mine, key, why) in _chapter_states(p, only).items():
         chapter = by_name[name]
         if why is None:
-            if prose_is_current(chapter):
+            if _prose_is_current(chapter):
                 report.skipped.append(name)
                 continue
-            if update_prose(chapter, children):
+            if _update_prose(chapter, children):
                 report.prose_only.append(name)
                 continue
         todo[name] = (chapter, mine, key)
@@ -704,7 +704,7 @@ def _build_locked(p: Plan, jobs, only, sphinx, children: processes.ChildProcesse
     missing = [c.name for c in p.book.chapters if not c.executed.exists()]
     if missing:
         raise BuildError(f"not yet executed: {', '.join(missing)} (run the whole build)")
-    conf, conf_record = site.sphinx_conf(read_record("_conf"))
+    conf, conf_record = site.sphinx_conf(_read_record("_conf"))
     write_record("_conf", conf_record)
     site.stage(p.book, stamp, conf)
     digest = _site_digest()
@@ -714,9 +714,9 @@ def _build_locked(p: Plan, jobs, only, sphinx, children: processes.ChildProcesse
     else:
         t0 = time.perf_counter()
         _log("Sphinx, with jupyter-book's configuration (warnings are errors) ...")
-        forget("_site")
-        sphinx_record = read_record("_sphinx")
-        forget("_sphinx")  # a run cut short leaves Sphinx's folder in no known state
+        _forget("_site")
+        sphinx_record = _read_record("_sphinx")
+        _forget("_sphinx")  # a run cut short leaves Sphinx's folder in no known state
         built, sphinx_record = site.run_sphinx(children, sphinx_record)
         write_record("_sphinx", sphinx_record)
         site.publish(built, children)
@@ -737,7 +737,7 @@ def _site_digest() -> str:
 def site_is_published(digest: str | None = None) -> bool:
     """Whether ``_build/html`` is the site of the present stage, untouched since it was built
     (then the PDF can be made from the stage as it is)."""
-    record = read_record("_site")
+    record = _read_record("_site")
     return ((site.HTML_DIR / "index.html").exists() and (site.STAGE_DIR / "_config.yml").exists()
             and record.get("key") == (digest or _site_digest()) and record.get("html") == site.html_digest())
 
@@ -770,7 +770,7 @@ def _run_one(chapter: Chapter, mine: dict, env: dict, done: queue.Queue) -> None
     env = {**env, inputs.LOG_VAR: str(work / "reads.log"), shared_results.WAITING_VAR: str(work / WAITING)}
     try:
         with open(LOGS_DIR / f"{chapter.name}.log", "wb") as log:
-            result = {"seconds": execute_chapter(chapter, mine, work / f"{chapter.name}.ipynb", env, log)}
+            result = {"seconds": _execute_chapter(chapter, mine, work / f"{chapter.name}.ipynb", env, log)}
     except ChapterFailed as exc:
         result = {"error": str(exc)}
     except Exception as exc:  # noqa: BLE001 - reported as the chapter's failure, never lost in a thread
@@ -782,7 +782,7 @@ def _longest_first(todo: dict) -> list[str]:
     """The order chapters start in: the longest first, so that the short ones fill the cores at
     the end; by their last runs' durations when every one has been timed, else by the size of
     their code."""
-    cost = {name: read_record(name).get("seconds") for name in todo}
+    cost = {name: _read_record(name).get("seconds") for name in todo}
     if not all(isinstance(v, (int, float)) for v in cost.values()):
         cost = {name: todo[name][0].source.stat().st_size for name in todo}
     return sorted(todo, key=lambda name: cost[name], reverse=True)

@@ -47,7 +47,7 @@ class SiteError(RuntimeError):
     """Sphinx failed; the message names the problems (the previous site is unchanged)."""
 
 
-def staged_files(book, stamp: dict, conf: bytes) -> dict[str, Path | bytes]:
+def _staged_files(book, stamp: dict, conf: bytes) -> dict[str, Path | bytes]:
     """What the stage holds: its relative path → the file it is copied from (or its bytes)."""
     import json
 
@@ -74,7 +74,7 @@ def staged_files(book, stamp: dict, conf: bytes) -> dict[str, Path | bytes]:
 
 def stage(book, stamp: dict, conf: bytes) -> Path:
     """Bring :data:`STAGE_DIR` in step with the book, touching only files whose bytes changed."""
-    wanted = staged_files(book, stamp, conf)
+    wanted = _staged_files(book, stamp, conf)
     STAGE_DIR.mkdir(parents=True, exist_ok=True)
     for path in inputs.tree_files(STAGE_DIR):
         if path.relative_to(STAGE_DIR).as_posix() not in wanted:
@@ -91,7 +91,7 @@ def stage(book, stamp: dict, conf: bytes) -> Path:
     return STAGE_DIR
 
 
-def sphinx_key() -> str:
+def _sphinx_key() -> str:
     """What decides whether Sphinx's kept state can be reused: the environment, the book's
     extension and stylesheets, the configuration and the table of contents."""
     return inputs.key(inputs.environment_digest(), inputs.tree_digest(ROOT / "_ext"),
@@ -141,7 +141,7 @@ def sphinx_command(source: Path, output: Path, builder: str = "html") -> list[st
 def sphinx_env(source: Path) -> dict[str, str]:
     """The environment Sphinx runs in: fixed hash seed, and the book's local extensions
     (``sphinx.local_extensions`` of ``_config.yml``, folders relative to the book) importable."""
-    local = ((yaml_config().get("sphinx") or {}).get("local_extensions") or {}).values()
+    local = ((_yaml_config().get("sphinx") or {}).get("local_extensions") or {}).values()
     path = [str((source / folder).resolve()) for folder in dict.fromkeys(local)]
     if os.environ.get("PYTHONPATH"):
         path.append(os.environ["PYTHONPATH"])
@@ -165,7 +165,7 @@ def standby(conf_record: dict) -> subprocess.Popen:
             exec(compile(conf, "conf.py", "exec"), namespace)  # jupyter-book's generated settings
         except Exception:  # noqa: BLE001 - then nothing is imported ahead; the build reports it
             namespace = {}
-        local = set(((yaml_config().get("sphinx") or {}).get("local_extensions") or {}))
+        local = set(((_yaml_config().get("sphinx") or {}).get("local_extensions") or {}))
         extensions = [e for e in namespace.get("extensions", []) if isinstance(e, str) and e not in local]
         if isinstance(namespace.get("html_theme"), str):
             extensions.append(namespace["html_theme"])
@@ -175,7 +175,7 @@ def standby(conf_record: dict) -> subprocess.Popen:
                            env=sphinx_env(STAGE_DIR), cwd=ROOT, stdin=subprocess.PIPE)
 
 
-def yaml_config() -> dict:
+def _yaml_config() -> dict:
     import yaml
 
     return yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8")) or {}
@@ -194,7 +194,7 @@ def stop_standby(children: processes.ChildProcesses) -> None:
 def run_sphinx(children: processes.ChildProcesses, record: dict) -> tuple[Path, dict]:
     """Build the stage into :data:`SPHINX_DIR` with the waiting Sphinx (started anew if there is
     none, or it ended); the HTML folder and the record to keep."""
-    key = sphinx_key()
+    key = _sphinx_key()
     if record.get("key") != key or record.get("tree") != inputs.tree_digest(SPHINX_DIR):
         shutil.rmtree(SPHINX_DIR, ignore_errors=True)  # another environment, or touched since
     SPHINX_DIR.mkdir(parents=True, exist_ok=True)
@@ -230,7 +230,7 @@ def _wait(proc: subprocess.Popen, children: processes.ChildProcesses) -> int:
             children.remember()
 
 
-def add_tables(new_html: Path) -> None:
+def _add_tables(new_html: Path) -> None:
     """Copy the chapters' CSV tables into the site (``tables/``) with an index page and
     ``PROVENANCE.csv`` (caption, chapter, corpus of each), both from the table registry."""
     target = new_html / "tables"
@@ -255,7 +255,7 @@ def publish(built_html: Path, children: processes.ChildProcesses) -> Path:
     for leftover in (new, old):
         shutil.rmtree(leftover, ignore_errors=True)
     shutil.copytree(built_html, new)
-    add_tables(new)
+    _add_tables(new)
     with children.critical():
         if HTML_DIR.exists():
             os.replace(HTML_DIR, old)

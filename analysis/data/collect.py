@@ -7,7 +7,7 @@ repeatable.  For every firm of a corpus with a ``website``:
    describe the business, chosen from the home page's links by their text and path, in
    English and Chinese (:data:`BUSINESS_PAGES`: about, products, solutions, in that order);
 2. each page's bytes are decoded as the site serves them (:func:`decode_html`) and its main
-   text is extracted with trafilatura (:func:`extract_text`);
+   text is extracted with trafilatura (:func:`_extract_text`);
 3. everything is written to ``--out DIR``: ``website_text.csv`` (the snapshot the book
    reads, one row per fetched page, see :mod:`analysis.data.snapshot`), ``failures.csv`` (every
    failure, per firm and page, with its reason), ``manifest.csv`` (every URL asked for, what
@@ -124,7 +124,7 @@ class Settings:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
 
-def now_utc() -> str:
+def _now_utc() -> str:
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -149,12 +149,12 @@ def _codec(name: str | None) -> str | None:
         return None
 
 
-def header_charset(content_type: str | None) -> str | None:
+def _header_charset(content_type: str | None) -> str | None:
     m = _HEADER_CHARSET.search(content_type or "")
     return m.group(1) if m else None
 
 
-def meta_charset(body: bytes) -> str | None:
+def _meta_charset(body: bytes) -> str | None:
     m = _META_CHARSET.search(body[:8192])
     return m.group(1).decode("ascii", "replace") if m else None
 
@@ -186,7 +186,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
         except (UnicodeDecodeError, LookupError, TypeError):
             return None
 
-    header, meta = _codec(header_charset(content_type)), _codec(meta_charset(body))
+    header, meta = _codec(_header_charset(content_type)), _codec(_meta_charset(body))
     weak = header in _WEAK
     for enc in ([meta] if weak else [header, meta]):
         if enc and enc != "utf-8" and (text := attempt(enc)) is not None:
@@ -210,7 +210,7 @@ def _guess(body: bytes) -> str | None:
     return _codec(best.encoding) if best is not None and best.encoding else None
 
 
-def extract_text(html: str, url: str | None = None) -> str:
+def _extract_text(html: str, url: str | None = None) -> str:
     """The main text of a page (trafilatura, favouring precision: menus, footers and comments
     left out, tables kept), or "" when there is none, e.g. a page whose text only JavaScript
     adds."""
@@ -298,7 +298,7 @@ def business_links(html: str, base_url: str, limit: int) -> list[tuple[str, str]
     return chosen
 
 
-def normalise_website(value) -> str | None:
+def _normalise_website(value) -> str | None:
     """A corpus ``website`` cell as a URL to fetch (``http://`` added when the scheme is
     missing; the first of several addresses), or None when empty."""
     if value is None or (isinstance(value, float) and value != value):
@@ -522,7 +522,7 @@ class Fetcher:
             response, failed = self._request(current)
             if failed is not None:
                 failed.url, failed.final_url, failed.redirects = url, current, redirects
-                failed.fetched_at = now_utc()
+                failed.fetched_at = _now_utc()
                 return failed
             location = response.headers.get("Location")
             if response.status_code in REDIRECT_STATUSES and location:
@@ -530,11 +530,11 @@ class Fetcher:
                 redirects.append(current)
                 current = urljoin(current, location.strip())
                 if urlsplit(current).scheme not in ("http", "https"):
-                    return Fetch(url=url, final_url=current, redirects=redirects, fetched_at=now_utc(),
+                    return Fetch(url=url, final_url=current, redirects=redirects, fetched_at=_now_utc(),
                                  reason=INVALID_URL, detail=f"redirected to {current}")
                 continue
             return self._read(url, current, redirects, response)
-        return Fetch(url=url, final_url=current, redirects=redirects, fetched_at=now_utc(),
+        return Fetch(url=url, final_url=current, redirects=redirects, fetched_at=_now_utc(),
                      reason=TOO_MANY_REDIRECTS, detail=f"more than {s.max_redirects} redirects")
 
     def _read(self, url: str, final: str, redirects: list[str], response) -> Fetch:
@@ -542,7 +542,7 @@ class Fetcher:
         import requests
 
         s = self.settings
-        fetch = Fetch(url=url, final_url=final, status=response.status_code, fetched_at=now_utc(),
+        fetch = Fetch(url=url, final_url=final, status=response.status_code, fetched_at=_now_utc(),
                       content_type=response.headers.get("Content-Type"), redirects=redirects)
         try:
             if response.status_code >= 400:
@@ -595,11 +595,11 @@ class Page:
     encoding: str | None = None
 
 
-def collect_firm(fetcher: Fetcher, company_id: str, website) -> tuple[list[Page], list[dict]]:
+def _collect_firm(fetcher: Fetcher, company_id: str, website) -> tuple[list[Page], list[dict]]:
     """The pages of one firm and its failures (dicts with company_id, kind, url, reason,
     detail).  Never raises for a bad site."""
     failures: list[dict] = []
-    url = normalise_website(website)
+    url = _normalise_website(website)
     if url is None:
         return [], [dict(company_id=company_id, kind="home", url="", reason=NO_WEBSITE, detail="")]
     if not urlsplit(url).hostname:
@@ -615,7 +615,7 @@ def collect_firm(fetcher: Fetcher, company_id: str, website) -> tuple[list[Page]
         final = fetch.final_url or target
         if fetch.reason is None and fetch.body is not None:
             html, page.encoding = decode_html(fetch.body, fetch.content_type)
-            page.text = extract_text(html, final)
+            page.text = _extract_text(html, final)
             if not page.text:
                 failures.append(dict(company_id=company_id, kind=kind, url=final, reason=EMPTY_TEXT,
                                      detail="no main text after extraction (text added by JavaScript?)"))
@@ -672,7 +672,7 @@ FAILURE_COLUMNS = ["company_id", "kind", "url", "reason", "detail"]
 def _collect_one(fetcher: Fetcher, company_id, website) -> tuple[list[Page], list[dict]]:
     """One firm's pages and failures; an unexpected exception becomes the firm's failure."""
     try:
-        return collect_firm(fetcher, str(company_id), website)
+        return _collect_firm(fetcher, str(company_id), website)
     except Exception as exc:  # one bad site never stops the run
         return [], [dict(company_id=company_id, kind="home", url=str(website),
                          reason=UNEXPECTED, detail=f"{type(exc).__name__}: {exc}"[:300])]
@@ -721,14 +721,14 @@ def _summarise(out: Path, firms: pd.DataFrame, snapshot: pd.DataFrame, failures:
     with_text = set(snapshot.loc[snapshot["text"].str.len() > 0, "company_id"]) if len(snapshot) else set()
     page_kinds = [m for m in manifest if m["kind"] != "robots"]
     counts = Counter(f["reason"] for f in failures)
-    n_site = int(firms["website"].map(normalise_website).notna().sum())
+    n_site = int(firms["website"].map(_normalise_website).notna().sum())
     return Summary(
         out_dir=out, n_firms=len(firms), n_with_website=n_site, n_firms_with_text=len(with_text),
         n_pages=len(snapshot), n_pages_with_text=int((snapshot["text"].str.len() > 0).sum()),
         pages_fetched=sum(1 for m in page_kinds if m["source"] == "network"),
         pages_cached=sum(1 for m in page_kinds if m["source"] == "cache"),
         requests_made=fetcher.requests_made, failures=dict(counts),
-        firms_without_text=len(firms) - len(with_text), started=started, finished=now_utc())
+        firms_without_text=len(firms) - len(with_text), started=started, finished=_now_utc())
 
 
 def _write_outputs(out: Path, snapshot: pd.DataFrame, failures: list[dict], manifest: list[dict],
@@ -781,7 +781,7 @@ def collect(corpus_path, out_dir, settings: Settings = Settings(), refresh: bool
     out = Path(out_dir).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
     fetcher = Fetcher(Cache(out / "cache"), settings, refresh=refresh)
-    started = now_utc()
+    started = _now_utc()
     try:
         all_pages, failures, manifest = _collect_firms(fetcher, firms, progress)
     finally:

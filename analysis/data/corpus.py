@@ -670,7 +670,7 @@ def _raise_problems(path: Path, problems: list[str]) -> None:
                       + "\n  ".join(shown) + more)
 
 
-def read_file(path: str | Path | None) -> tuple[Path, bytes]:
+def _read_file(path: str | Path | None) -> tuple[Path, bytes]:
     """The corpus file's path and bytes, or a CorpusError saying why it cannot be read."""
     import errno
 
@@ -888,7 +888,7 @@ def load(path: str | Path | None = None, website_snapshot: str | Path | None = N
         The file cannot be read or decoded, breaks the corpus contract (the message names the
         file, data row, line and column), or leaves no firm with text in the three cities.
     """
-    path, data = read_file(path)
+    path, data = _read_file(path)
     text, encoding = _decode(data, path)
     delim = _detect_delimiter(text)
     header, records = _read_records(text, path, delim)

@@ -139,7 +139,7 @@ def _compile(template: str) -> tuple:
 
 
 @lru_cache(maxsize=4)
-def load_phrasebank(name: str = "a") -> dict:
+def _load_phrasebank(name: str = "a") -> dict:
     """A phrase bank with its templates compiled; raises ValueError for unknown names or
     for a template slot that the bank does not define."""
     if name not in PHRASEBANKS:
@@ -344,7 +344,7 @@ def _draw_labels(rng: np.random.Generator, profiles: dict, profile_idx: np.ndarr
             w0 = (latent_year - y_min) / span if span > 0 else np.zeros(n)
             p_pub = cum_firm[:, cats.index("public")] - (cum_firm[:, cats.index("public") - 1]
                                                          if cats.index("public") else 0.0)
-            p_pub = shifted_public(p_pub, w0, city_idx == 0, national_drift, beijing_drift)
+            p_pub = _shifted_public(p_pub, w0, city_idx == 0, national_drift, beijing_drift)
             cum_firm = np.where(np.array(cats) == "public", p_pub[:, None], 1.0 - p_pub[:, None])
             cum_firm = np.cumsum(cum_firm, axis=1)
         drawn[dim] = np.array(cats, dtype=object)[_choice(u_lab[:, j], cum_firm)]
@@ -526,7 +526,7 @@ def simulate(n_per_city: Sequence[int] = DEFAULT_N, seed: int = DEFAULT_SEED,
     """Generate a corpus in the canonical schema with ``truth_*`` columns (see module doc).
 
     ``n_per_city`` gives Beijing, Shanghai, Shenzhen counts (or a dict city -> count).
-    ``national_drift`` / ``beijing_drift``: see :func:`shifted_public`; the planted
+    ``national_drift`` / ``beijing_drift``: see :func:`_shifted_public`; the planted
     settings are kept in ``frame.attrs["truth"]`` (and :func:`planted_gap` gives the expected
     public-share gap they imply).  ``year_weights`` (year -> relative weight) replaces the
     founding-year distribution, e.g. to match a real export's cohorts.
@@ -567,7 +567,7 @@ def simulate(n_per_city: Sequence[int] = DEFAULT_N, seed: int = DEFAULT_SEED,
     rates = (missing_year_rate, full_description_rate, website_text_rate, website_rate)
     y_min, y_max = _check_settings(convergence, years, rates)
     spec = load_profiles(str(profiles_path))
-    bank = load_phrasebank(phrasebank)
+    bank = _load_phrasebank(phrasebank)
     _check_drift(spec["profiles"], float(national_drift), float(beijing_drift))
     rng = np.random.default_rng(np.random.PCG64(int(seed)))
     columns = _draw_columns(rng, spec, bank, n_per_city, (y_min, y_max), float(convergence), rates,
@@ -705,7 +705,7 @@ def simulate_labels(replicates: int, rng: np.random.Generator, n_per_city: Seque
     ``logit_drift`` adds ``w0 * logit_drift`` to every firm's public-customer log-odds (a drift
     common to the three cities on the log-odds scale: the odds ratios between them stay fixed),
     and ``mix_shift`` (in [0, 1)) tilts the founding years of Shanghai's firms towards the last
-    years and Shenzhen's towards the first (see :func:`city_year_weights`), so the two cities'
+    years and Shenzhen's towards the first (see :func:`_city_year_weights`), so the two cities'
     mix changes over cohorts while no city changes.
 
     Returns arrays of shape (replicates, n): ``city`` (index into CITIES), ``year`` (latent
@@ -719,7 +719,7 @@ def simulate_labels(replicates: int, rng: np.random.Generator, n_per_city: Seque
     y_min, y_max = int(years[0]), int(years[1])
     span = y_max - y_min
     city = np.broadcast_to(np.repeat(np.arange(3), n_per_city), (R, n))
-    wy = city_year_weights(_year_weights(spec, y_min, y_max, year_weights), mix_shift)  # (3, Y)
+    wy = _city_year_weights(_year_weights(spec, y_min, y_max, year_weights), mix_shift)  # (3, Y)
     cum_year = np.cumsum(wy / wy.sum(axis=1, keepdims=True), axis=1)[city]  # (R, n, Y)
     year = y_min + np.minimum((rng.random((R, n))[..., None] >= cum_year).sum(axis=-1), wy.shape[1] - 1)
     w0 = (year - y_min) / span if span > 0 else np.zeros((R, n))
@@ -731,14 +731,14 @@ def simulate_labels(replicates: int, rng: np.random.Generator, n_per_city: Seque
         probs = np.array([[float(profiles[c][dim][k]) for k in cats] for c in CITIES])[profile]  # (R, n, C)
         if dim == "customer" and (national_drift or beijing_drift or logit_drift):
             j = cats.index("public")
-            pub = shifted_public(probs[..., j], w0, city == 0, national_drift, beijing_drift, logit_drift)
+            pub = _shifted_public(probs[..., j], w0, city == 0, national_drift, beijing_drift, logit_drift)
             probs = np.stack([pub if k == j else 1.0 - pub for k in range(len(cats))], axis=-1)
         cum = np.cumsum(probs, axis=-1)
         out[dim] = np.minimum((rng.random((R, n))[..., None] >= cum).sum(axis=-1), len(cats) - 1)
     return out
 
 
-def shifted_public(p, w0, is_beijing, national_drift: float = 0.0, beijing_drift: float = 0.0,
+def _shifted_public(p, w0, is_beijing, national_drift: float = 0.0, beijing_drift: float = 0.0,
                    logit_drift: float = 0.0):
     """Public-customer probability after the drifts, for a firm whose profile gives ``p``,
     founded at relative year ``w0`` = (y - y_min) / (y_max - y_min): ``w0 * logit_drift`` added
@@ -752,7 +752,7 @@ def shifted_public(p, w0, is_beijing, national_drift: float = 0.0, beijing_drift
     return np.clip(p + np.asarray(w0) * (float(national_drift) + float(beijing_drift) * np.asarray(is_beijing)), 0, 1)
 
 
-def city_year_weights(weights, mix_shift: float = 0.0) -> np.ndarray:
+def _city_year_weights(weights, mix_shift: float = 0.0) -> np.ndarray:
     """Founding-year weights per city (3, Y) from the common ``weights`` (Y,): the same for
     every city unless ``mix_shift`` m is set, which multiplies Shanghai's by 1 + m (2 u - 1) and
     Shenzhen's by 1 - m (2 u - 1), u the relative year from 0 (first) to 1 (last)."""
@@ -780,13 +780,13 @@ def planted_public_table(convergence: float = DEFAULT_CONVERGENCE, national_drif
     yrs = np.arange(y_min, y_max + 1)
     span = y_max - y_min
     w0 = (yrs - y_min) / span if span > 0 else np.zeros(len(yrs))
-    wy = city_year_weights(_year_weights(spec, y_min, y_max, year_weights), mix_shift)
+    wy = _city_year_weights(_year_weights(spec, y_min, y_max, year_weights), mix_shift)
     firms = np.asarray(n_per_city, dtype=float)[:, None] * wy / wy.sum(axis=1, keepdims=True)
     prob = np.zeros((len(CITIES), len(yrs)))
     for k, city in enumerate(CITIES):
-        own = shifted_public(float(profiles[city]["customer"]["public"]), w0, k == 0, national_drift,
+        own = _shifted_public(float(profiles[city]["customer"]["public"]), w0, k == 0, national_drift,
                              beijing_drift, logit_drift)
-        bj = shifted_public(float(profiles["Beijing"]["customer"]["public"]), w0, k == 0, national_drift,
+        bj = _shifted_public(float(profiles["Beijing"]["customer"]["public"]), w0, k == 0, national_drift,
                             beijing_drift, logit_drift)
         switch = float(convergence) * w0
         prob[k] = (1 - switch) * own + switch * bj

@@ -207,7 +207,7 @@ def check_set_rates(coder: str = "dictionary", seed: int = 0, paths: dict | None
     return pd.DataFrame(rows)
 
 
-def sample_error(firms: pd.DataFrame, coder: str = "dictionary", text_fields=("description", "full_description"),
+def _sample_error(firms: pd.DataFrame, coder: str = "dictionary", text_fields=("description", "full_description"),
                  seed: int = 0, sample_path=None) -> CoderError | None:
     """The coder's error on the firms of ``firms`` that a coding sample codes (None when there is
     no sample, or it codes none of these firms on the measures' dimensions). Simulated truth
@@ -230,7 +230,7 @@ def for_corpus(firms: pd.DataFrame, coder: str = "dictionary", text_fields=("des
                seed: int = 0) -> CoderError:
     """The error the verdict uses: the corpus's coding sample where one is supplied and scored,
     else the check sets."""
-    return sample_error(firms, coder, text_fields, seed) or check_set_error(coder, seed)
+    return _sample_error(firms, coder, text_fields, seed) or check_set_error(coder, seed)
 
 
 def misspecified(coder: str = "dictionary") -> CoderError:
@@ -331,5 +331,5 @@ def sample_size(share: float, guess: tuple[float, float] = SAMPLE_GUESS,
 
 
 __all__ = ["MEASURE_CATEGORIES", "MISSPECIFIED", "MIN_SEPARATION", "Rates", "Fixed", "CoderError", "from_confusion",
-           "check_set_error", "check_set_rates", "sample_error", "for_corpus", "misspecified", "corrected",
+           "check_set_error", "check_set_rates", "for_corpus", "misspecified", "corrected",
            "correction", "tipping_point", "sample_size"]

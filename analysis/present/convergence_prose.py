@@ -65,7 +65,7 @@ def _interval(lo: float, hi: float) -> str:
     return f"95% interval {lo:+.1f} to {hi:+.1f}"
 
 
-def reason_text(code: str) -> str:
+def _reason_text(code: str) -> str:
     return REASON_TEXT.get(code, code)
 
 
@@ -109,7 +109,7 @@ def decomposition_paragraph(decomposition: pd.DataFrame, row: pd.Series) -> str:
     main = conv.primary_decomposition(decomposition)
     if len(main) and row["reason"] not in NO_DECOMPOSITION:
         return decomposition_sentence(main.iloc[0])
-    return f"No decomposition: {reason_text(row['reason'])}."
+    return f"No decomposition: {_reason_text(row['reason'])}."
 
 
 def weights_text(weights: dict) -> str:
@@ -143,7 +143,7 @@ def plain_decision(row: pd.Series, simulated: bool) -> str:
 def rule_sentence(row: pd.Series, alpha: float) -> str:
     """The three parts of the rule with their estimates and p-values, and the equivalence bound."""
     if row["decision"] == conv.INCONCLUSIVE and row["reason"] not in ("", "unstable"):
-        return f"Inconclusive: {reason_text(row['reason'])}."
+        return f"Inconclusive: {_reason_text(row['reason'])}."
     others = row["comparison"].split(" − ", 1)[1]
     text = (f"With founding year, the gap between Beijing and {others} changes by {_ppy(row['estimate'])} "
             f"({_interval(row['lo'], row['hi'])}). Against the null that no city's share changes with founding "
@@ -153,14 +153,14 @@ def rule_sentence(row: pd.Series, alpha: float) -> str:
             f"(founding years permuted within {others} only), p = {fmt_p(row['p_others'])}. The rule needs all "
             f"three below alpha = {alpha:g}, so its p-value is the largest, {fmt_p(row['p'], row['p_mcse'])}, from "
             f"{int(row['n_perm']):,} permutations")
-    text += f", and {reason_text('unstable')}." if row["reason"] == "unstable" else "."
+    text += f", and {_reason_text('unstable')}." if row["reason"] == "unstable" else "."
     text += (f" At most, {others} moves towards Beijing by {row['others_upper']:+.1f} points a year (one-sided "
              f"{1 - alpha:.0%} bound); below the equivalence margin of {row['margin']:g} points a year the rule "
              "would rule convergence out.")
     return text
 
 
-def power_sentence(row: pd.Series, study_attrs: dict | None = None) -> str:
+def _power_sentence(row: pd.Series, study_attrs: dict | None = None) -> str:
     """Power, power at the planted strength, MDE, exaggeration and the corpus size for 80% power."""
     if "power" not in row or row["power"] is None or np.isnan(row["power"]):
         return "No simulation study was run, so the power of this rule is not known."
@@ -188,7 +188,7 @@ def power_sentence(row: pd.Series, study_attrs: dict | None = None) -> str:
     return text
 
 
-def planted_sentence(row: pd.Series) -> str:
+def _planted_sentence(row: pd.Series) -> str:
     """The estimate beside its planted value (simulated corpora whose truth is known)."""
     if row["planted"] != row["planted"]:
         return ""
@@ -196,7 +196,7 @@ def planted_sentence(row: pd.Series) -> str:
             "(in the planted labels, before coder error).")
 
 
-def post_hoc_sentence(entries: list[int]) -> str:
+def _post_hoc_sentence(entries: list[int]) -> str:
     """Flags the analysis-plan entries made after results were seen."""
     if not entries:
         return ""
@@ -217,8 +217,8 @@ def verdict_box(verdict, corpus, post_hoc: list[int] | None = None) -> str:
          f"share, {row['comparison']}).",
          rule_sentence(row, verdict.result.alpha)],
         ["How large the move is remains uncertain; see the interval." if row["decision"] == conv.SUPPORTS else "",
-         planted_sentence(row)],
-        [power_sentence(row, verdict.study.attrs)],
+         _planted_sentence(row)],
+        [_power_sentence(row, verdict.study.attrs)],
         [],
     ]
     if verdict.planted_strength is not None and row["power_planted"] == row["power_planted"]:
@@ -227,9 +227,9 @@ def verdict_box(verdict, corpus, post_hoc: list[int] | None = None) -> str:
             "full), so this run checks the method against a known answer, but only as far as its power at that "
             f"strength, {row['power_planted']:.2f}, allows: one corpus says little, and the simulation study of the "
             "validation chapter is the real check. It says nothing about Chinese firms.")
-    paragraphs.insert(1, [coder_status(verdict.error, verdict.result.tipping.get("coded_share", 0.5),
+    paragraphs.insert(1, [_coder_status(verdict.error, verdict.result.tipping.get("coded_share", 0.5),
                                        len(conv.CITIES) * len(verdict.result.cohorts))])
-    paragraphs[-1] += [post_hoc_sentence(post_hoc or []), correction_sentence(verdict.result, verdict.error)]
+    paragraphs[-1] += [_post_hoc_sentence(post_hoc or []), correction_sentence(verdict.result, verdict.error)]
     body = "\n\n".join(" ".join(x for x in para if x) for para in paragraphs if any(para))
     return f":::{{admonition}} Verdict\n:class: note\n{body}\n:::\n"
 
@@ -281,7 +281,7 @@ def secondary_summary(result) -> str:
     t = result.verdict_table
     lines = []
     for r in t[~t["primary"]].itertuples(index=False):
-        why = f" ({reason_text(r.reason)})" if r.decision == conv.INCONCLUSIVE and r.reason else ""
+        why = f" ({_reason_text(r.reason)})" if r.decision == conv.INCONCLUSIVE and r.reason else ""
         lines.append(f"- {MEASURE_WORDS.get(r.measure, r.measure)}, {r.comparison}: {r.decision}{why}.")
     return "\n".join(lines) + "\n"
 
@@ -300,22 +300,22 @@ def _rates_words(rates, measure: str = "public_share") -> str:
             f"(false-positive rate {rates.false_positive_rate:.3f})")
 
 
-def error_source_words(error) -> str:
+def _error_source_words(error) -> str:
     """Where the coder's error was measured, in words."""
     if error.source == CODING_SAMPLE:
         return "a coding sample of this corpus (`data/coding_sample.csv`)"
     return f"the check sets ({CHECK_SET_AUTHORS})"
 
 
-def coder_status(error, share: float, n_strata: int) -> str:
+def _coder_status(error, share: float, n_strata: int) -> str:
     """Whether the verdict is provisional: the coder checked on this corpus's own text or not;
     if not, how to make a coding sample (how many firms, stratified by city and cohort)."""
     if error.validated:
-        return (f"**Coder validated on this corpus.** The coder was scored on {error_source_words(error)}: "
+        return (f"**Coder validated on this corpus.** The coder was scored on {_error_source_words(error)}: "
                 f"{_rates_words(error['public_share'])}. The correction below uses these rates.")
     n = sample_size(share, strata=n_strata)
     return (f"**Provisional.** The coder has not been checked against this corpus's own text: its error rates "
-            f"come from {error_source_words(error)}. To settle the verdict, code a sample of about {n} firms of this "
+            f"come from {_error_source_words(error)}. To settle the verdict, code a sample of about {n} firms of this "
             f"corpus, stratified by city and cohort (about {n // max(n_strata, 1)} in each of the {n_strata} city × "
             f"cohort cells), blind to the coder's labels and with `data/codebook.md` only, and save it as "
             f"`data/coding_sample.csv` (format in `data/README.md`). That many firms measure the sensitivity to about "
@@ -339,7 +339,7 @@ def correction_sentence(result, error, measure: str = conv.PRIMARY_MEASURE) -> s
     shares = part[part["kind"] == "share"]
     share_words = "; ".join(f"{r.quantity} {r.observed:.2f} coded, {r.corrected:.2f} corrected "
                             f"({r.lo:.2f} to {r.hi:.2f})" for r in shares.itertuples())
-    return (f"On {error_source_words(error)} {_rates_words(rates, measure)}. Corrected for these rates (the "
+    return (f"On {_error_source_words(error)} {_rates_words(rates, measure)}. Corrected for these rates (the "
             f"Rogan–Gladen estimator, which assumes the same rates in every city and founding year; the interval "
             f"resamples the firms and the items the rates were measured on), the gap's slope is "
             f"{_ppy(e['corrected'])} ({_interval(e['lo'], e['hi'])}) against {_ppy(e['observed'])} as coded. "
@@ -375,7 +375,7 @@ def coder_error_sentence(error) -> str:
         return ("**Coder error.** Misclassified firms feed the shares directly. The coder's error rates are **not "
                 "measured** in this edition (no check set or coding sample ships), so how much error the shares "
                 "carry is unknown here.")
-    return (f"**Coder error.** Misclassified firms feed the shares directly. On {error_source_words(error)} "
+    return (f"**Coder error.** Misclassified firms feed the shares directly. On {_error_source_words(error)} "
             f"{_rates_words(rates)}. The power study draws each simulated corpus's coder from these counts, and "
             "the estimate is shown corrected for them above. Errors that are the same in every city and year only "
             "shrink the slopes; errors that change with founding year (for example newer firms writing in a "
@@ -399,7 +399,7 @@ def misspecified_sentence(power: pd.DataFrame, worse: pd.DataFrame, error) -> st
     else:
         change = "lower" if diff < 0 else "higher"
     return (f"Against full convergence the rule has power {a['power']:.2f} (SE {a['power_mcse']:.2f}) with the coder's "
-            f"error as measured on {error_source_words(error)}. If the coder were worse than measured (sensitivity "
+            f"error as measured on {_error_source_words(error)}. If the coder were worse than measured (sensitivity "
             f"{sens:.2f}, false-positive rate {fpr:.2f}) while the analysis still corrects with the measured rates, "
             f"power would be {b['power']:.2f} (SE {b['power_mcse']:.2f}), {change}, and the rule would support "
             f"convergence in {b['fpr']:.3f} of corpora with no change (SE {b['fpr_mcse']:.3f}).")

@@ -26,7 +26,7 @@ DPI = 200  # pages show figures at about 100 px per inch: PNGs at twice the disp
 SIMULATED_MARK = "simulated data"
 
 
-def mark_simulated(fig, simulated: bool = True):
+def _mark_simulated(fig, simulated: bool = True):
     """Stamp a figure drawn from the simulated corpus with a visible "simulated data" mark."""
     if simulated:
         fig.text(0.995, 0.005, SIMULATED_MARK, ha="right", va="bottom", fontsize=11, color="#a0301f",
@@ -74,7 +74,7 @@ def setup() -> None:
     })
 
 
-def city_legend(ax, cities=CITIES, **kwargs):
+def _city_legend(ax, cities=CITIES, **kwargs):
     handles = [Patch(color=CITY_COLOURS[c], label=c) for c in cities]
     return ax.legend(handles=handles, frameon=False, **kwargs)
 
@@ -117,7 +117,7 @@ def city_wordcloud(frequencies: dict[str, float], city: str, seed: int = 1, titl
     if title:
         ax.set_title(title)
     fig.tight_layout()
-    return mark_simulated(fig, simulated)
+    return _mark_simulated(fig, simulated)
 
 
 def comparison_wordcloud(weights: pd.DataFrame, seed: int = 1, simulated: bool = False):
@@ -139,7 +139,7 @@ def comparison_wordcloud(weights: pd.DataFrame, seed: int = 1, simulated: bool =
     ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2,
               fontsize=11)
     fig.tight_layout()
-    return mark_simulated(fig, simulated)
+    return _mark_simulated(fig, simulated)
 
 
 # ----------------------------------------------------------------------------- keyness
@@ -174,7 +174,7 @@ def keyness_bars(table: pd.DataFrame, city: str, n: int = 12, reference: str = "
     ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1,
               fontsize=11)
     fig.tight_layout()
-    return mark_simulated(fig, simulated)
+    return _mark_simulated(fig, simulated)
 
 
 # ----------------------------------------------------------------------------- context
@@ -213,7 +213,7 @@ def policy_timeline(events: pd.DataFrame, marks: dict[str, str]):
 
 
 # ----------------------------------------------------------------------------- convergence
-def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | None = None,
+def _cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | None = None,
                 ylim: tuple[float, float] | None = None, simulated: bool = False):
     """Estimates with bootstrap intervals by cohort; one line per city (or one pooled line).
     With ``ylim``, intervals are clipped to that range (the caption should say so)."""
@@ -245,12 +245,12 @@ def cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float | 
     if len(groups) > 1:
         ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
-    return mark_simulated(fig, simulated)
+    return _mark_simulated(fig, simulated)
 
 
 def gap_lines(gap_table: pd.DataFrame, measure: str = "public_share") -> pd.DataFrame:
     """The gaps of ``measure`` (:attr:`analysis.method.convergence.ConvergenceResult.gap_table`) as
-    :func:`cohort_plot` draws them: one line per compared city (``Beijing − Shanghai`` ->
+    :func:`_cohort_plot` draws them: one line per compared city (``Beijing − Shanghai`` ->
     ``Shanghai``), under the measure ``gap``."""
     return gap_table[gap_table["measure"] == measure].assign(
         city=lambda d: d["comparison"].str.replace("Beijing − ", "", regex=False), measure="gap")
@@ -268,11 +268,11 @@ COHORT_FIGURES = (
 
 
 def cohort_figures(cohort_table: pd.DataFrame, gap_table: pd.DataFrame, simulated: bool = False) -> dict:
-    """The figures of :data:`COHORT_FIGURES` by name, drawn by :func:`cohort_plot` from the levels by
+    """The figures of :data:`COHORT_FIGURES` by name, drawn by :func:`_cohort_plot` from the levels by
     cohort (``cohort_table``) and the public share's gaps (``gap_table``); open, for the caller to
     close."""
     gaps = gap_lines(gap_table, "public_share")
-    return {name: cohort_plot(gaps if measure == "gap" else cohort_table, measure, ylabel, chance=line, ylim=ylim,
+    return {name: _cohort_plot(gaps if measure == "gap" else cohort_table, measure, ylabel, chance=line, ylim=ylim,
                               simulated=simulated)
             for name, measure, ylabel, line, ylim in COHORT_FIGURES}
 
@@ -306,7 +306,7 @@ def power_plot(rates: pd.DataFrame, alpha: float):
     right.legend(frameon=False, fontsize=7.5, loc="upper left")
     left.set_ylim(-0.03, 1.03)
     fig.tight_layout()
-    return mark_simulated(fig)  # a simulation study: every point comes from simulated corpora
+    return _mark_simulated(fig)  # a simulation study: every point comes from simulated corpora
 
 
 def year_histogram(firms: pd.DataFrame, simulated: bool = False):
@@ -325,9 +325,9 @@ def year_histogram(firms: pd.DataFrame, simulated: bool = False):
     ax.set_xlabel("founding year")
     ax.set_ylabel("firms")
     ax.xaxis.get_major_locator().set_params(integer=True)
-    city_legend(ax, fontsize=8)
+    _city_legend(ax, fontsize=8)
     fig.tight_layout()
-    return mark_simulated(fig, simulated)
+    return _mark_simulated(fig, simulated)
 
 
 def close(fig) -> None:
@@ -335,6 +335,6 @@ def close(fig) -> None:
 
 
 __all__ = [
-    "setup", "cjk_font_path", "mark_simulated", "tint", "city_wordcloud", "comparison_wordcloud", "keyness_bars",
-    "policy_timeline", "cohort_plot", "cohort_figures", "gap_lines", "power_plot", "year_histogram",
+    "setup", "cjk_font_path", "tint", "city_wordcloud", "comparison_wordcloud", "keyness_bars",
+    "policy_timeline", "cohort_figures", "gap_lines", "power_plot", "year_histogram",
 ]

@@ -39,7 +39,7 @@ def save(df: pd.DataFrame, name: str, tables_dir: str | Path | None, corpus=None
     if tables_dir:
         folder = Path(tables_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        csv_safe(df).to_csv(folder / f"{name}.csv", index=not isinstance(df.index, pd.RangeIndex),
+        _csv_safe(df).to_csv(folder / f"{name}.csv", index=not isinstance(df.index, pd.RangeIndex),
                             lineterminator="\n")
         kind, file = corpus_kind(corpus) if corpus is not None else ("none (no corpus read)", "")
         catalogue.record(folder, name, kind, file)
@@ -61,7 +61,7 @@ def _inert(value):
         return "'" + value
 
 
-def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     """A copy for CSV export whose text cells cannot run as spreadsheet formulas: a text cell
     starting with = + - @ (or a tab or carriage return) gets a leading apostrophe. Numeric
     columns are left alone, so negative keyness and gaps stay numbers."""
@@ -136,7 +136,7 @@ def modal(coded: Coded, dimension: str) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("city")
 
 
-def modal_text(dimension: str, row) -> str:
+def _modal_text(dimension: str, row) -> str:
     """A modal cell in words: ``Public``, or ``tie: Domestic / Global`` for a tie."""
     if row["code"] is None or pd.isna(row["code"]):
         return "no coded firm"
@@ -186,7 +186,7 @@ def city_keyness_tables(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT
     return out
 
 
-def over_used(table: pd.DataFrame) -> pd.DataFrame:
+def _over_used(table: pd.DataFrame) -> pd.DataFrame:
     """The rows whose term the target's firms use more often than the reference's (positive log
     ratio), surviving or not, in the table's order (strongest evidence of over-use first)."""
     return table[table["log_ratio"] > 0]
@@ -202,10 +202,10 @@ def top_terms(table: pd.DataFrame, n: int = 5, alpha: float = KEY_ALPHA) -> list
     return kn.key_terms(table, alpha).head(n)["feature"].tolist()
 
 
-def focus_terms(table: pd.DataFrame, n: int = 4, alpha: float = KEY_ALPHA) -> pd.DataFrame:
+def _focus_terms(table: pd.DataFrame, n: int = 4, alpha: float = KEY_ALPHA) -> pd.DataFrame:
     """The ``n`` terms with the strongest evidence that the target's firms over-use them
     (surviving or not), with a ``survives`` column: whether the firm-level q < ``alpha``."""
-    top = over_used(table).head(n)
+    top = _over_used(table).head(n)
     return pd.DataFrame({"term": top["feature"].to_numpy(), "survives": survives(top, alpha).to_numpy()})
 
 
@@ -227,11 +227,11 @@ def key_counts(table: pd.DataFrame, alpha: float = KEY_ALPHA) -> dict[str, int]:
 def cloud_weights(table: pd.DataFrame, n: int = 40) -> dict[str, float]:
     """A city cloud's terms: the ``n`` over-used terms with the strongest evidence (the table's
     order), each sized by its log ratio (effect size)."""
-    top = over_used(table).head(n)
+    top = _over_used(table).head(n)
     return dict(zip(top["feature"], top["log_ratio"]))
 
 
-def focus_cell(terms: pd.DataFrame) -> str:
+def _focus_cell(terms: pd.DataFrame) -> str:
     """Table 1's focus cell in words: surviving terms plain, the rest of the top terms after
     them in parentheses, so that no term is presented as key that is not."""
     kept = [preprocess.with_gloss(t) for t, ok in zip(terms["term"], terms["survives"]) if ok]
@@ -312,7 +312,7 @@ BRIEF_BUSINESS_TYPE = {"Beijing": "public_procurement", "Shanghai": "internation
                        "Shenzhen": "domestic_commercial"}
 
 
-def business_types(coded: Coded) -> pd.Series:
+def _business_types(coded: Coded) -> pd.Series:
     """Each firm's derived business type code (None where customer or geography is none/tie)."""
     return pd.Series([classify.business_type(c, g) for c, g in
                       zip(coded.labels("customer"), coded.labels("geography"))],
@@ -320,7 +320,7 @@ def business_types(coded: Coded) -> pd.Series:
 
 
 def _modal_business_type(coded: Coded, city: str):
-    bt = business_types(coded)[(coded.firms["city"] == city).to_numpy()]
+    bt = _business_types(coded)[(coded.firms["city"] == city).to_numpy()]
     counts = bt.dropna().value_counts()
     if counts.empty:
         return None, np.nan
@@ -361,7 +361,7 @@ def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int =
             if row in ("application", "customer", "geography", "investor"):
                 m = modal(coded, row).loc[city]
                 brief = labels.brief_value(row, city)
-                rec.update(corpus=modal_text(row, m), share=m["share"], brief=labels.display(row, brief),
+                rec.update(corpus=_modal_text(row, m), share=m["share"], brief=labels.display(row, brief),
                            agree=agreement(m, brief))
             elif row == "business_type":
                 code, share = _modal_business_type(coded, city)
@@ -373,9 +373,9 @@ def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int =
                 rec.update(corpus=str(n), share=np.nan, brief=str(brief_counts[city]),
                            agree="yes" if n == brief_counts[city] else "no")
             else:
-                terms = (focus_terms(keyness_tables[city], n_terms) if city in keyness_tables
+                terms = (_focus_terms(keyness_tables[city], n_terms) if city in keyness_tables
                          else pd.DataFrame({"term": [], "survives": []}))
-                rec.update(corpus=focus_cell(terms), share=np.nan, brief=BRIEF_FOCUS[city],
+                rec.update(corpus=_focus_cell(terms), share=np.nan, brief=BRIEF_FOCUS[city],
                            agree="not tested")
             records.append(rec)
     return pd.DataFrame(records)
@@ -463,7 +463,7 @@ def keyness_display(table: pd.DataFrame, n: int = 15) -> pd.DataFrame:
     chi2 with its q, its counts and the term's rank by chi2 among all terms (the brief's order;
     the page's table sorts by any column)."""
     chi2_rank = table["chi2"].rank(ascending=False, method="min")
-    top = over_used(table).head(n)
+    top = _over_used(table).head(n)
     fmt_p = lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}"  # noqa: E731
     shown = pd.DataFrame({
         "term": top["feature"].to_numpy(),

@@ -26,7 +26,7 @@ def score_supervised_cv(check: pd.DataFrame, seed: int, folds: int = 5) -> Score
     return score(check, predicted)
 
 
-def score_supervised_transfer(train: pd.DataFrame, test: pd.DataFrame, seed: int) -> Score:
+def _score_supervised_transfer(train: pd.DataFrame, test: pd.DataFrame, seed: int) -> Score:
     """The supervised coder trained on one set and scored on another."""
     predicted = pd.DataFrame(index=test.index)
     for dim in DIMENSIONS:
@@ -51,7 +51,7 @@ def figures(seed: int, paths: dict | None = None, folds: int = 5) -> pd.DataFram
         if name == hold and others:
             train = pd.concat([sets[o] for o in others], ignore_index=True)
             parts.append(("supervised", "trained on " + ", ".join(others),
-                          score_supervised_transfer(train, check, seed=seed)))
+                          _score_supervised_transfer(train, check, seed=seed)))
         for coder, how, sc in parts:
             out.append(sc.summary.assign(set=name, coder=coder, evaluation=how,
                                          held_out=(name == hold)))

@@ -961,7 +961,7 @@ def _pipeline(seed: int, classifier: str = "logistic"):
         clf = LinearSVC(random_state=seed)
     else:
         raise ValueError("classifier must be 'logistic' or 'svm'")
-    return make_pipeline(CountVectorizer(analyzer=_identity, lowercase=False), QuantedaTfidf(), clf)
+    return make_pipeline(CountVectorizer(analyzer=_identity, lowercase=False), _QuantedaTfidf(), clf)
 
 
 def cross_validated_codes(texts, labels, seed: int = DEFAULT_SEED, folds: int = 5) -> list[str]:
@@ -1081,7 +1081,7 @@ def _tfidf_class():
     import scikit-learn (about a second, paid by every chapter otherwise)."""
     from sklearn.base import BaseEstimator, TransformerMixin
 
-    class QuantedaTfidf(TransformerMixin, BaseEstimator):
+    class _QuantedaTfidf(TransformerMixin, BaseEstimator):
         """count x log10(N/df), N and df learnt on the data passed to fit (the training
         fold), as quanteda's dfm_tfidf; features unseen in training get weight 0."""
 
@@ -1101,11 +1101,11 @@ def _tfidf_class():
             x.data = x.data * self.idf_[x.indices]
             return x
 
-    QuantedaTfidf.__module__ = __name__
-    return QuantedaTfidf
+    _QuantedaTfidf.__module__ = __name__
+    return _QuantedaTfidf
 
 
-def QuantedaTfidf():  # noqa: N802 - reads like the class it builds
+def _QuantedaTfidf():  # noqa: N802 - reads like the class it builds
     return _tfidf_class()()
 
 

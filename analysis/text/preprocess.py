@@ -99,7 +99,7 @@ def stopwords(language: str = "en") -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def domain_stopwords() -> frozenset[str]:
+def _domain_stopwords() -> frozenset[str]:
     """Words nearly every firm in this field uses (``resources/domain_stoplist.txt``)."""
     return frozenset(w.lower() for w in _read_list("domain_stoplist.txt"))
 
@@ -310,7 +310,7 @@ def _removal_set(language: str, domain_stoplist: bool) -> frozenset[str]:
     if language in ("zh", "auto"):
         words |= stopwords("zh")
     if domain_stoplist:
-        words |= domain_stopwords()
+        words |= _domain_stopwords()
     return frozenset(words)
 
 
