@@ -170,7 +170,7 @@ def test_the_recorder_counts_inputs_and_nothing_else(tmp_path):
     log = tmp_path / "reads.log"
     code = f"""
 import os, json
-from analysis import inputs
+from analysis.build import inputs
 from analysis.paths import BUILD_DIR, DATA_DIR, ROOT
 inputs.install_recorder(log={str(log)!r}, roots={str(corpus)!r})
 open(DATA_DIR / "labels.yml").read()

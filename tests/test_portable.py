@@ -213,7 +213,7 @@ def test_coder_in_spawned_workers_equals_default_path(tmp_path):
 
     script = _RECORD_POOLS + r'''
 import pickle, sys
-from analysis import classify
+from analysis.text import classify
 from analysis.data.simulate import simulate
 
 firms = simulate(n_per_city=%r, seed=11)
@@ -276,7 +276,7 @@ _REPLAY = r'''
 import json, multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 import threadpoolctl
-from analysis import text
+from analysis.text import preprocess as text
 
 run = "链改票据通平台"
 before = text._segment(run)
