@@ -179,10 +179,39 @@ PROVENANCE_DIR = "_provenance"  # inside tables_dir: one small JSON per written 
 
 
 def get(name: str) -> Entry | None:
+    """The registry's entry of a table, or None when it has none.
+
+    Parameters
+    ----------
+    name : str
+        The table's name (its CSV's stem).
+
+    Returns
+    -------
+    Entry or None
+        Its entry in :data:`TABLES`; None for a name the registry does not know.
+    """
     return _BY_NAME.get(name)
 
 
 def caption(name: str) -> str:
+    """A registered table's caption.
+
+    Parameters
+    ----------
+    name : str
+        The table's name.
+
+    Returns
+    -------
+    str
+        Its caption.
+
+    Raises
+    ------
+    KeyError
+        When the registry has no table of that name.
+    """
     entry = get(name)
     if entry is None:
         raise KeyError(f"table {name!r} is not in analysis/present/catalogue.py; add it there with its caption")
@@ -190,11 +219,35 @@ def caption(name: str) -> str:
 
 
 def label(name: str) -> str:
+    """The label of a shown table: ``tbl-NAME``, its underscores made hyphens.
+
+    Parameters
+    ----------
+    name : str
+        The table's name (not checked against the registry).
+
+    Returns
+    -------
+    str
+        The label: ``convergence_rates`` -> ``tbl-convergence-rates``.
+    """
     return "tbl-" + name.replace("_", "-")
 
 
 def record(tables_dir: str | Path, name: str, corpus_kind: str, corpus_file: str) -> None:
-    """Note which corpus made ``tables_dir/NAME.csv`` (read back by :func:`index_rows`)."""
+    """Note which corpus made ``tables_dir/NAME.csv`` (read back by :func:`index_rows`).
+
+    Parameters
+    ----------
+    tables_dir : str or pathlib.Path
+        The tables folder; the note goes to ``tables_dir/_provenance/NAME.json`` (written to a
+        temporary file, then moved into place).
+    name : str
+        The table's name.
+    corpus_kind, corpus_file : str
+        Which corpus made the table, in words, and its file name
+        (:func:`analysis.present.tables.corpus_kind`).
+    """
     folder = Path(tables_dir) / PROVENANCE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{name}.json.tmp"
@@ -204,7 +257,20 @@ def record(tables_dir: str | Path, name: str, corpus_kind: str, corpus_file: str
 
 def index_rows(tables_dir: str | Path) -> list[dict]:
     """One row per CSV in ``tables_dir``: name, file, caption, chapter, corpus, corpus file.
-    A CSV the registry does not know gets an empty caption (and is still listed)."""
+    A CSV the registry does not know gets an empty caption (and is still listed).
+
+    Parameters
+    ----------
+    tables_dir : str or pathlib.Path
+        The tables folder.
+
+    Returns
+    -------
+    list of dict
+        One dict per CSV but ``PROVENANCE.csv``, by file name, with keys ``name``, ``file``,
+        ``caption``, ``chapter``, ``corpus`` and ``corpus_file`` (corpus
+        ``not recorded (no corpus read)`` when the CSV has no note).
+    """
     folder = Path(tables_dir)
     rows = []
     for csv in sorted(folder.glob("*.csv")):
@@ -224,7 +290,14 @@ def index_rows(tables_dir: str | Path) -> list[dict]:
 
 
 def readme_section() -> str:
-    """The README's generated list of tables and figures (between its markers)."""
+    """The README's generated list of tables and figures (between its markers).
+
+    Returns
+    -------
+    str
+        Two markdown tables: every table of :data:`TABLES` (CSV, chapter, caption), then every
+        figure of :data:`FIGURES` (label, chapter, title).
+    """
     lines = ["| Table (CSV in `_build/tables/`) | Chapter | Caption |", "| --- | --- | --- |"]
     for e in TABLES:
         lines.append(f"| `{e.name}.csv` | {e.chapter} | {e.caption} |")
@@ -240,7 +313,18 @@ README_END = "<!-- /tables-and-figures -->"
 
 def write_readme(readme: str | Path) -> bool:
     """Put :func:`readme_section` between the README's markers (appended under a heading when
-    the markers are missing). Returns whether the file changed."""
+    the markers are missing). Returns whether the file changed.
+
+    Parameters
+    ----------
+    readme : str or pathlib.Path
+        The README file.
+
+    Returns
+    -------
+    bool
+        Whether the text changed (the file is written only then).
+    """
     path = Path(readme)
     text = path.read_text(encoding="utf-8")
     block = f"{README_BEGIN}\n{readme_section()}{README_END}"
@@ -255,7 +339,18 @@ def write_readme(readme: str | Path) -> bool:
 
 
 def index_html(rows: list[dict]) -> str:
-    """The site's tables index: every CSV with its caption, chapter and the corpus that made it."""
+    """The site's tables index: every CSV with its caption, chapter and the corpus that made it.
+
+    Parameters
+    ----------
+    rows : list of dict
+        :func:`index_rows`.
+
+    Returns
+    -------
+    str
+        A whole HTML page, every value taken from ``rows`` escaped.
+    """
     import html
 
     def esc(x) -> str:
@@ -286,10 +381,21 @@ def index_html(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m analysis registry [--write]``: print (or write into README.md) the list of
-    tables and figures."""
+    tables and figures.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        The command-line arguments; None: ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+    """
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m analysis registry", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m analysis registry", description=main.__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="update README.md's generated section")
     args = parser.parse_args(argv)
     if args.write:

@@ -45,7 +45,20 @@ MOVE_WORDS = {"towards": "moved towards", "away": "moved away from", "unclear": 
 
 
 def fmt_p(p: float, mcse: float | None = None) -> str:
-    """``0.012 (MCSE 0.001)``; ``not computed`` for NaN."""
+    """``0.012 (Monte Carlo SE 0.001)``; ``not computed`` for None or NaN.
+
+    Parameters
+    ----------
+    p : float or None
+        The p-value.
+    mcse : float or None
+        Its Monte Carlo standard error; None or NaN: not shown.
+
+    Returns
+    -------
+    str
+        ``p`` to 3 decimals (below 0.001 as ``1.0e-04``), its standard error in parentheses.
+    """
     if p is None or np.isnan(p):
         return "not computed"
     text = f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
@@ -71,7 +84,18 @@ def _reason_text(code: str) -> str:
 
 def decomposition_sentence(row: pd.Series) -> str:
     """How the gap changed: Beijing's and the others' own slopes with intervals, which side
-    moved, and an overshoot when there is one."""
+    moved, and an overshoot when there is one.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        A row of :attr:`analysis.method.convergence.ConvergenceResult.decomposition`.
+
+    Returns
+    -------
+    str
+        The sentences, or ``There is no gap to decompose.`` when the overall gap is 0 or NaN.
+    """
     if np.isnan(row["overall_gap"]) or row["overall_gap"] == 0:
         return "There is no gap to decompose."
     others = row["others"]
@@ -105,7 +129,20 @@ NO_DECOMPOSITION = ("no_dated_firms", "no_beijing", "no_other_city")
 def decomposition_paragraph(decomposition: pd.DataFrame, row: pd.Series) -> str:
     """How the primary gap changed (:func:`decomposition_sentence` on the decomposition's row for
     the primary measure and comparison), or, when there is no such row or the primary decision
-    ``row`` found no gap to measure, why there is no decomposition."""
+    ``row`` found no gap to measure, why there is no decomposition.
+
+    Parameters
+    ----------
+    decomposition : pandas.DataFrame
+        :attr:`analysis.method.convergence.ConvergenceResult.decomposition`.
+    row : pandas.Series
+        The verdict table's primary row (its ``reason``).
+
+    Returns
+    -------
+    str
+        The paragraph.
+    """
     main = conv.primary_decomposition(decomposition)
     if len(main) and row["reason"] not in NO_DECOMPOSITION:
         return decomposition_sentence(main.iloc[0])
@@ -114,12 +151,34 @@ def decomposition_paragraph(decomposition: pd.DataFrame, row: pd.Series) -> str:
 
 def weights_text(weights: dict) -> str:
     """The standardisation weights in words: ``{"Shanghai": 0.6, "Shenzhen": 0.4}`` ->
-    ``Shanghai 0.60, Shenzhen 0.40``."""
+    ``Shanghai 0.60, Shenzhen 0.40``.
+
+    Parameters
+    ----------
+    weights : dict of str to float
+        City -> weight (:attr:`analysis.method.convergence.ConvergenceResult.weights`).
+
+    Returns
+    -------
+    str
+        The cities and their weights, in the dict's order.
+    """
     return ", ".join(f"{city} {w:.2f}" for city, w in weights.items())
 
 
 def notes_list(notes: list[str]) -> str:
-    """The analysis's notes as a markdown list, each note escaped; empty without notes."""
+    """The analysis's notes as a markdown list, each note escaped; empty without notes.
+
+    Parameters
+    ----------
+    notes : list of str
+        :attr:`analysis.method.convergence.ConvergenceResult.notes`.
+
+    Returns
+    -------
+    str
+        One ``- note`` line per note, or ``""``.
+    """
     return "\n".join(f"- {escape(note)}" for note in notes)
 
 
@@ -134,14 +193,41 @@ PLAIN = {
 
 
 def plain_decision(row: pd.Series, simulated: bool) -> str:
-    """The decision in one line of plain words (the verdict box's first line)."""
+    """The decision in one line of plain words (the verdict box's first line).
+
+    Parameters
+    ----------
+    row : pandas.Series
+        The verdict table's primary row (``decision``, ``margin``).
+    simulated : bool
+        Whether the corpus is simulated.
+
+    Returns
+    -------
+    str
+        The line (from :data:`PLAIN`).
+    """
     where = "In this simulated corpus" if simulated else "In this corpus"
     text = PLAIN[row["decision"]].format(margin=float(row["margin"]) if row["margin"] == row["margin"] else 0.0)
     return f"{where}: {text}"
 
 
 def rule_sentence(row: pd.Series, alpha: float) -> str:
-    """The three parts of the rule with their estimates and p-values, and the equivalence bound."""
+    """The three parts of the rule with their estimates and p-values, and the equivalence bound.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        The verdict table's primary row.
+    alpha : float
+        The level each of the three parts must be below.
+
+    Returns
+    -------
+    str
+        The sentences; only the reason when the test is inconclusive for any reason but an
+        unstable p-value.
+    """
     if row["decision"] == conv.INCONCLUSIVE and row["reason"] not in ("", "unstable"):
         return f"Inconclusive: {_reason_text(row['reason'])}."
     others = row["comparison"].split(" − ", 1)[1]
@@ -209,7 +295,22 @@ def _post_hoc_sentence(entries: list[int]) -> str:
 
 def verdict_box(verdict, corpus, post_hoc: list[int] | None = None) -> str:
     """The verdict in a neutral box: a one-line decision in plain words, then the detail in
-    short paragraphs (the rule, the estimate, power, what the run can and cannot show)."""
+    short paragraphs (the rule, the estimate, power, what the run can and cannot show).
+
+    Parameters
+    ----------
+    verdict : analysis.chapters.verdict.Verdict
+        The analysis, its power study and the coder's error.
+    corpus : analysis.data.corpus.Corpus
+        The loaded corpus.
+    post_hoc : list of int or None
+        The entries of ``data/analysis_plan.md`` made after results were seen.
+
+    Returns
+    -------
+    str
+        A MyST admonition.
+    """
     row = verdict.row
     paragraphs = [
         [f"**{plain_decision(row, corpus.simulated)}**"],
@@ -235,7 +336,18 @@ def verdict_box(verdict, corpus, post_hoc: list[int] | None = None) -> str:
 
 
 def policy_sentence(row: pd.Series) -> str:
-    """The primary slope as the policy page quotes it: with its interval, decision and power."""
+    """The primary slope as the policy page quotes it: with its interval, decision and power.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        The verdict table's primary row, with its power columns.
+
+    Returns
+    -------
+    str
+        A clause (not capitalised) for the policy page to quote.
+    """
     power = (f"power {row['power']:.2f} against full convergence" if row["power"] == row["power"]
              else "power not known")
     provisional = (", provisional: the coder has not been checked against this corpus's own text"
@@ -247,7 +359,22 @@ def policy_sentence(row: pd.Series) -> str:
 
 def rates_sentence(rates: pd.DataFrame, power_row: pd.Series, alpha: float) -> str:
     """The validation study in words: the largest "supports" rate of the rule and the largest
-    rejection rate of the gap test over the worlds without convergence, and the rule's power."""
+    rejection rate of the gap test over the worlds without convergence, and the rule's power.
+
+    Parameters
+    ----------
+    rates : pandas.DataFrame
+        :func:`analysis.method.validation.rates_table`.
+    power_row : pandas.Series
+        The power summary's primary row (``power``, ``power_mcse``).
+    alpha : float
+        The level.
+
+    Returns
+    -------
+    str
+        The sentences, or one that no world without convergence was simulated.
+    """
     null = rates[rates["kind"].isin(NULL_KINDS)]
     if not len(null):
         return "No world without convergence was simulated."
@@ -266,7 +393,18 @@ def rates_sentence(rates: pd.DataFrame, power_row: pd.Series, alpha: float) -> s
 
 
 def threats_sentence(threats: pd.DataFrame) -> str:
-    """The threat worlds in words: the range of the rule's "supports" and "rules out" rates."""
+    """The threat worlds in words: the range of the rule's "supports" and "rules out" rates.
+
+    Parameters
+    ----------
+    threats : pandas.DataFrame
+        The rates in the threat worlds (``world``, ``supports``, ``rules out``).
+
+    Returns
+    -------
+    str
+        Two sentences, or ``""`` without threat worlds.
+    """
     if not len(threats):
         return ""
     hi_s = threats.loc[threats["supports"].idxmax()]
@@ -277,7 +415,18 @@ def threats_sentence(threats: pd.DataFrame) -> str:
 
 
 def secondary_summary(result) -> str:
-    """One line per secondary test: its decision in a few words (no p-value reading across tests)."""
+    """One line per secondary test: its decision in a few words (no p-value reading across tests).
+
+    Parameters
+    ----------
+    result : analysis.method.convergence.ConvergenceResult
+        The analysis (its verdict table).
+
+    Returns
+    -------
+    str
+        A markdown list, one line per row that is not primary.
+    """
     t = result.verdict_table
     lines = []
     for r in t[~t["primary"]].itertuples(index=False):
@@ -323,7 +472,22 @@ def _coder_status(error, share: float, n_strata: int) -> str:
 
 
 def correction_sentence(result, error, measure: str = conv.PRIMARY_MEASURE) -> str:
-    """The primary estimate and the shares corrected for the coder's error, in words."""
+    """The primary estimate and the shares corrected for the coder's error, in words.
+
+    Parameters
+    ----------
+    result : analysis.method.convergence.ConvergenceResult
+        The analysis (its ``corrected`` table).
+    error : analysis.method.coder_error.CoderError
+        The coder's error the correction used.
+    measure : str
+        The share measure.
+
+    Returns
+    -------
+    str
+        The sentences; or that no correction was computed, or why none can be made.
+    """
     table = result.corrected
     if not len(table):
         return "No correction for the coder's error was computed."
@@ -348,7 +512,22 @@ def correction_sentence(result, error, measure: str = conv.PRIMARY_MEASURE) -> s
 
 def tipping_sentence(tipping: dict, error, measure: str = conv.PRIMARY_MEASURE) -> str:
     """How far the other cities' false-positive rate would have to drift between their earliest
-    and latest cohorts to produce the estimate with no true change."""
+    and latest cohorts to produce the estimate with no true change.
+
+    Parameters
+    ----------
+    tipping : dict
+        :attr:`analysis.method.convergence.ConvergenceResult.tipping`.
+    error : analysis.method.coder_error.CoderError
+        The coder's error (its false-positive rate for ``measure``).
+    measure : str
+        The share measure.
+
+    Returns
+    -------
+    str
+        A paragraph, or ``""`` without a tipping point.
+    """
     if not tipping or tipping.get("points") != tipping.get("points"):
         return ""
     points, fpr = float(tipping["points"]), float(error[measure].false_positive_rate)
@@ -369,7 +548,18 @@ def tipping_sentence(tipping: dict, error, measure: str = conv.PRIMARY_MEASURE) 
 
 
 def coder_error_sentence(error) -> str:
-    """Threat to validity from coder error, with the coder's measured rates."""
+    """Threat to validity from coder error, with the coder's measured rates.
+
+    Parameters
+    ----------
+    error : analysis.method.coder_error.CoderError
+        The coder's error (its ``public_share`` rates).
+
+    Returns
+    -------
+    str
+        A paragraph; that the rates are not measured when they rest on no items.
+    """
     rates = error["public_share"]
     if not rates.positives or not rates.negatives:
         return ("**Coder error.** Misclassified firms feed the shares directly. The coder's error rates are **not "
@@ -384,7 +574,21 @@ def coder_error_sentence(error) -> str:
 
 
 def misspecified_sentence(power: pd.DataFrame, worse: pd.DataFrame, error) -> str:
-    """Power with the coder's measured error against power with the worse coder."""
+    """Power with the coder's measured error against power with the worse coder.
+
+    Parameters
+    ----------
+    power, worse : pandas.DataFrame
+        :func:`analysis.method.validation.power_summary` with the coder's measured error, and with
+        the worse coder of :data:`analysis.method.coder_error.MISSPECIFIED`.
+    error : analysis.method.coder_error.CoderError
+        The coder's measured error.
+
+    Returns
+    -------
+    str
+        Two sentences, or ``""`` when either summary lacks the primary test's power.
+    """
     def primary(table):
         hit = table[(table["measure"] == conv.PRIMARY_MEASURE) & (table["comparison"] == conv.PRIMARY_COMPARISON)]
         return hit.iloc[0] if len(hit) else None
@@ -406,7 +610,20 @@ def misspecified_sentence(power: pd.DataFrame, worse: pd.DataFrame, error) -> st
 
 
 def sensitivity_sentence(table: pd.DataFrame, main_decision: str) -> str:
-    """How many specifications agree with the main verdict."""
+    """How many specifications agree with the main verdict.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per specification (its ``decision``).
+    main_decision : str
+        The main analysis's decision.
+
+    Returns
+    -------
+    str
+        One sentence.
+    """
     n = len(table)
     agree = int((table["decision"] == main_decision).sum())
     return (f"{agree} of {n} specifications ({agree / n:.0%}) reach the main decision, "

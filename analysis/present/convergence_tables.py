@@ -26,27 +26,83 @@ RATES_HIDDEN = ["kind", "no convergence"]
 
 
 def decomposition_shown(decomposition: pd.DataFrame) -> pd.DataFrame:
-    """The decomposition as the page shows it (:data:`DECOMPOSITION_COLUMNS`)."""
+    """The decomposition as the page shows it (:data:`DECOMPOSITION_COLUMNS`).
+
+    Parameters
+    ----------
+    decomposition : pandas.DataFrame
+        :attr:`analysis.method.convergence.ConvergenceResult.decomposition`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Its columns :data:`DECOMPOSITION_COLUMNS`, in that order.
+    """
     return decomposition[DECOMPOSITION_COLUMNS]
 
 
 def corrected_shown(corrected: pd.DataFrame) -> pd.DataFrame:
-    """The corrected shares and slopes as the page shows them (:data:`CORRECTED_COLUMNS`)."""
+    """The corrected shares and slopes as the page shows them (:data:`CORRECTED_COLUMNS`).
+
+    Parameters
+    ----------
+    corrected : pandas.DataFrame
+        :attr:`analysis.method.convergence.ConvergenceResult.corrected`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Its columns :data:`CORRECTED_COLUMNS`, in that order.
+    """
     return corrected[CORRECTED_COLUMNS]
 
 
 def verdict_shown(verdict_table: pd.DataFrame) -> pd.DataFrame:
-    """The verdict table as the page shows it (:data:`VERDICT_COLUMNS`)."""
+    """The verdict table as the page shows it (:data:`VERDICT_COLUMNS`).
+
+    Parameters
+    ----------
+    verdict_table : pandas.DataFrame
+        :attr:`analysis.method.convergence.ConvergenceResult.verdict_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Its columns :data:`VERDICT_COLUMNS`, in that order.
+    """
     return verdict_table[VERDICT_COLUMNS]
 
 
 def rates_shown(rates: pd.DataFrame) -> pd.DataFrame:
-    """The rates of the simulation study, world by world, without :data:`RATES_HIDDEN`."""
+    """The rates of the simulation study, world by world, without :data:`RATES_HIDDEN`.
+
+    Parameters
+    ----------
+    rates : pandas.DataFrame
+        :func:`analysis.method.validation.rates_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table without the columns :data:`RATES_HIDDEN`.
+    """
     return rates.drop(columns=RATES_HIDDEN)
 
 
 def misspecified_shown(power_misspecified: pd.DataFrame) -> pd.DataFrame:
-    """Power with the misspecified coder as the page shows it (:data:`MISSPECIFIED_COLUMNS`)."""
+    """Power with the misspecified coder as the page shows it (:data:`MISSPECIFIED_COLUMNS`).
+
+    Parameters
+    ----------
+    power_misspecified : pandas.DataFrame
+        :func:`analysis.method.validation.power_summary` with the worse coder of
+        :data:`analysis.method.coder_error.MISSPECIFIED`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Its columns :data:`MISSPECIFIED_COLUMNS`, in that order.
+    """
     return power_misspecified[MISSPECIFIED_COLUMNS]
 
 

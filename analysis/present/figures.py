@@ -35,7 +35,20 @@ def _mark_simulated(fig, simulated: bool = True):
 
 
 def tint(hex_colour: str, amount: float = 0.72) -> str:
-    """A pale tint of a colour (``amount`` of the way to white), for terms that do not survive."""
+    """A pale tint of a colour (``amount`` of the way to white), for terms that do not survive.
+
+    Parameters
+    ----------
+    hex_colour : str
+        The colour, as matplotlib reads it (``#1F5FBF``).
+    amount : float
+        How far towards white, from 0 (the colour itself) to 1 (white).
+
+    Returns
+    -------
+    str
+        The tint, ``#rrggbb``.
+    """
     from matplotlib.colors import to_hex, to_rgb
 
     r, g, b = to_rgb(hex_colour)
@@ -44,7 +57,18 @@ def tint(hex_colour: str, amount: float = 0.72) -> str:
 
 @lru_cache(maxsize=1)
 def cjk_font_path() -> Path:
-    """Noto Sans CJK SC (SIL Open Font License), shipped inside the ``mplfonts`` wheel."""
+    """Noto Sans CJK SC (SIL Open Font License), shipped inside the ``mplfonts`` wheel.
+
+    Returns
+    -------
+    pathlib.Path
+        The font file, ``NotoSansCJKsc-Regular.otf`` (found once, then cached).
+
+    Raises
+    ------
+    FileNotFoundError
+        When the installed ``mplfonts`` does not hold the font.
+    """
     import mplfonts
 
     path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
@@ -99,7 +123,29 @@ def city_wordcloud(frequencies: dict[str, float], city: str, seed: int = 1, titl
                    survivors=None, simulated: bool = False):
     """One city's cloud (terms sized by their weight, the log ratio). With ``survivors`` (the
     terms that survive the multiplicity correction), those are drawn in the city's full colour
-    and the other terms in a pale tint of it, with a legend saying so."""
+    and the other terms in a pale tint of it, with a legend saying so.
+
+    Parameters
+    ----------
+    frequencies : dict of str to float
+        Term -> weight (:func:`analysis.present.tables.cloud_weights`); a term of weight 0 or
+        less is not drawn.
+    city : str
+        The city, whose colour the terms take.
+    seed : int
+        Seed of the cloud's layout and colours.
+    title : str or None
+        The figure's title; None: no title.
+    survivors : iterable of str or None
+        The terms that survive the correction; None: every term in full colour, no legend.
+    simulated : bool
+        Whether to stamp the figure "simulated data".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The cloud (a note that no term is over-used when ``frequencies`` is empty), open.
+    """
     setup()
     fig, ax = plt.subplots(figsize=(6, 4.4))
     full, pale = CITY_COLOURS[city], tint(CITY_COLOURS[city])
@@ -123,7 +169,22 @@ def city_wordcloud(frequencies: dict[str, float], city: str, seed: int = 1, titl
 def comparison_wordcloud(weights: pd.DataFrame, seed: int = 1, simulated: bool = False):
     """Figure 1 rebuilt: ``weights`` has columns term, city, weight (the term's log ratio for the
     city it is most key for) and, optionally, survives; each term coloured by that city, in full
-    colour when it survives the correction and in a pale tint when not, with a legend."""
+    colour when it survives the correction and in a pale tint when not, with a legend.
+
+    Parameters
+    ----------
+    weights : pandas.DataFrame
+        :func:`analysis.present.tables.comparison_weights`.
+    seed : int
+        Seed of the cloud's layout and colours.
+    simulated : bool
+        Whether to stamp the figure "simulated data".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The cloud and its legend (the legend alone when ``weights`` is empty), open.
+    """
     setup()
     survives = (dict(zip(weights["term"], weights["survives"])) if "survives" in weights.columns
                 else dict.fromkeys(weights["term"], True))
@@ -149,7 +210,28 @@ def keyness_bars(table: pd.DataFrame, city: str, n: int = 12, reference: str = "
     strongest evidence of over-use by the target's firms (smallest over-use p, city colour) and
     the ``n`` with the strongest evidence of under-use (smallest ``p_under``, grey), each bar as
     long as the term's log2 ratio of firm shares. A bar is solid when its direction's q is below
-    ``alpha`` (``q`` for over-use, ``q_under`` for under-use), hatched when not."""
+    ``alpha`` (``q`` for over-use, ``q_under`` for under-use), hatched when not.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The city's keyness table (:func:`analysis.present.tables.city_keyness_tables`).
+    city : str
+        The target city, whose colour the over-used terms take.
+    n : int
+        How many over-used terms, and how many under-used ones, at most.
+    reference : str
+        The other cities in words, for the axis label and the legend.
+    alpha : float
+        The level below which a bar's q makes it solid.
+    simulated : bool
+        Whether to stamp the figure "simulated data".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The bar chart, open.
+    """
     setup()
     top = table[table["log_ratio"] > 0].sort_values(["p", "log_ratio"], ascending=[True, False]).head(n)
     bottom = table[table["log_ratio"] < 0].sort_values(["p_under", "log_ratio"]).head(n)
@@ -185,7 +267,22 @@ STANCE_STYLE = {"support": ("^", "#2a7f3f"), "restrict": ("v", "#b8322a"), "mixe
 def policy_timeline(events: pd.DataFrame, marks: dict[str, str]):
     """Events by level (central, the three cities, other) and stance; ``marks`` maps an ISO date
     to a short label drawn as a vertical line (the 2017 token-sale ban, 1024, the 2021 ban).
-    Drawn narrow with large type, so that it stays readable scaled to a phone's width."""
+    Drawn narrow with large type, so that it stays readable scaled to a phone's width.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        One row per event: ``date`` (ISO; a month alone, ``YYYY-MM``, is drawn at its 15th),
+        ``level`` (``central``, a city, or anything else, drawn as ``other``) and ``stance``
+        (``support``, ``restrict`` or ``mixed``).
+    marks : dict of str to str
+        ISO date -> label of a dashed vertical line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The timeline (not stamped "simulated data": the events are not simulated), open.
+    """
     setup()
     ev = events.copy()
     ev["when"] = pd.to_datetime(ev["date"].where(ev["date"].str.len() > 7, ev["date"] + "-15"))
@@ -251,7 +348,22 @@ def _cohort_plot(table: pd.DataFrame, measure: str, ylabel: str, chance: float |
 def gap_lines(gap_table: pd.DataFrame, measure: str = "public_share") -> pd.DataFrame:
     """The gaps of ``measure`` (:attr:`analysis.method.convergence.ConvergenceResult.gap_table`) as
     :func:`_cohort_plot` draws them: one line per compared city (``Beijing − Shanghai`` ->
-    ``Shanghai``), under the measure ``gap``."""
+    ``Shanghai``), under the measure ``gap``.
+
+    Parameters
+    ----------
+    gap_table : pandas.DataFrame
+        The signed gaps to Beijing by cohort (columns measure, comparison, cohort, estimate, lo,
+        hi).
+    measure : str
+        The measure whose gaps are kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Its rows of ``measure``, with a column ``city`` (the compared city) and ``measure`` set
+        to ``gap``.
+    """
     return gap_table[gap_table["measure"] == measure].assign(
         city=lambda d: d["comparison"].str.replace("Beijing − ", "", regex=False), measure="gap")
 
@@ -270,7 +382,22 @@ COHORT_FIGURES = (
 def cohort_figures(cohort_table: pd.DataFrame, gap_table: pd.DataFrame, simulated: bool = False) -> dict:
     """The figures of :data:`COHORT_FIGURES` by name, drawn by :func:`_cohort_plot` from the levels by
     cohort (``cohort_table``) and the public share's gaps (``gap_table``); open, for the caller to
-    close."""
+    close.
+
+    Parameters
+    ----------
+    cohort_table : pandas.DataFrame
+        :attr:`analysis.method.convergence.ConvergenceResult.cohort_table`.
+    gap_table : pandas.DataFrame
+        :attr:`analysis.method.convergence.ConvergenceResult.gap_table`.
+    simulated : bool
+        Whether to stamp the figures "simulated data".
+
+    Returns
+    -------
+    dict of str to matplotlib.figure.Figure
+        Name -> figure, in the order of :data:`COHORT_FIGURES`.
+    """
     gaps = gap_lines(gap_table, "public_share")
     return {name: _cohort_plot(gaps if measure == "gap" else cohort_table, measure, ylabel, chance=line, ylim=ylim,
                               simulated=simulated)
@@ -281,7 +408,21 @@ def power_plot(rates: pd.DataFrame, alpha: float):
     """The rates table of :func:`analysis.method.validation.rates_table` in two panels: left, the worlds
     without convergence (one column each; there the rate is a false-positive rate); right, the
     rate against the planted closing of the gap (share points per year).  Black: the rule's
-    "supports convergence"; grey: the earlier gap test; bars ±2 Monte Carlo standard errors."""
+    "supports convergence"; grey: the earlier gap test; bars ±2 Monte Carlo standard errors.
+
+    Parameters
+    ----------
+    rates : pandas.DataFrame
+        :func:`analysis.method.validation.rates_table`, with its columns ``kind`` and
+        ``no convergence``.
+    alpha : float
+        The level, drawn as a dashed line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The two panels, always stamped "simulated data", open.
+    """
     setup()
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.9), sharey=True, width_ratios=(1.25, 1))
     null = rates[rates["no convergence"]].reset_index(drop=True)
@@ -310,7 +451,20 @@ def power_plot(rates: pd.DataFrame, alpha: float):
 
 
 def year_histogram(firms: pd.DataFrame, simulated: bool = False):
-    """Founding years by city (stacked counts)."""
+    """Founding years by city (stacked counts).
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The corpus's firms (``city``, ``founded_year``); those without a year are left out.
+    simulated : bool
+        Whether to stamp the figure "simulated data".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The histogram, open; when no firm has a founding year, a note saying so (not stamped).
+    """
     setup()
     years = firms.dropna(subset=["founded_year"])
     fig, ax = plt.subplots(figsize=(6, 2.8))
@@ -331,6 +485,13 @@ def year_histogram(firms: pd.DataFrame, simulated: bool = False):
 
 
 def close(fig) -> None:
+    """Close a figure (``matplotlib.pyplot.close``) once it is shown or saved.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    """
     plt.close(fig)
 
 

@@ -20,7 +20,18 @@ from analysis import labels
 
 def shown(text: str) -> list:
     """``[Markdown(text)]``, or nothing for an empty text: ``display(*shown(text))`` shows a
-    paragraph only when there is one."""
+    paragraph only when there is one.
+
+    Parameters
+    ----------
+    text : str
+        Markdown, possibly empty.
+
+    Returns
+    -------
+    list
+        ``[IPython.display.Markdown(text)]``, or ``[]``.
+    """
     from IPython.display import Markdown
 
     return [Markdown(text)] if text else []
@@ -32,6 +43,18 @@ def _file_link(rel: str) -> str:
 
 
 def sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes (read in blocks of 1 MiB).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+
+    Returns
+    -------
+    str
+        The digest, 64 hex digits.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -40,7 +63,21 @@ def sha256(path: str | Path) -> str:
 
 
 def corpus_notice(corpus, short: bool = False) -> str:
-    """The notice every chapter opens with: simulated data, or the user's file and its size."""
+    """The notice every chapter opens with: simulated data, or the user's file and its size.
+
+    Parameters
+    ----------
+    corpus : analysis.data.corpus.Corpus
+        The loaded corpus.
+    short : bool
+        One sentence instead of the paragraph.
+
+    Returns
+    -------
+    str
+        A MyST admonition: a warning for a simulated corpus; for a user's file a note (with its
+        size and SHA-256 unless ``short``).
+    """
     n = len(corpus.firms)
     path = Path(corpus.path)
     if corpus.simulated:
@@ -68,7 +105,19 @@ def corpus_notice(corpus, short: bool = False) -> str:
 
 
 def provenance(corpus) -> str:
-    """Where this build's corpus comes from, in one paragraph of markdown."""
+    """Where this build's corpus comes from, in one paragraph of markdown.
+
+    Parameters
+    ----------
+    corpus : analysis.data.corpus.Corpus
+        The loaded corpus.
+
+    Returns
+    -------
+    str
+        The paragraph: how the bundled corpus was made; where another simulated one's kind is
+        described; or how a user's file was read, with its SHA-256.
+    """
     path = Path(corpus.path)
     if corpus.simulated and is_bundled(path):
         return (
@@ -91,7 +140,18 @@ def provenance(corpus) -> str:
 
 
 def absent_cities(firms) -> str:
-    """Which of the three cities have no firm in this corpus (empty when all are present)."""
+    """Which of the three cities have no firm in this corpus (empty when all are present).
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The corpus's firms.
+
+    Returns
+    -------
+    str
+        A paragraph after a blank line, or ``""``.
+    """
     present = set(firms["city"])
     absent = [c for c in CITIES if c not in present]
     if not absent:
@@ -104,7 +164,18 @@ def absent_cities(firms) -> str:
 
 def similarity_sentence(similarity) -> str:
     """The pairwise similarities of the city profiles in words; a pair with an absent city is
-    said to be not estimable."""
+    said to be not estimable.
+
+    Parameters
+    ----------
+    similarity : pandas.DataFrame
+        :func:`analysis.present.tables.group_similarity`.
+
+    Returns
+    -------
+    str
+        One sentence, each pair's similarity to 2 decimals.
+    """
     import itertools
 
     import pandas as pd
@@ -118,7 +189,18 @@ def similarity_sentence(similarity) -> str:
 
 
 def founding_years(firms) -> str:
-    """The range of founding years and how many firms have none (said as such when none has one)."""
+    """The range of founding years and how many firms have none (said as such when none has one).
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The corpus's firms.
+
+    Returns
+    -------
+    str
+        One sentence.
+    """
     years = firms["founded_year"].dropna()
     missing = int(firms["founded_year"].isna().sum())
     if years.empty:
@@ -142,7 +224,24 @@ def key_terms_sentence(table, city: str, adjust: str = "bh", alpha: float | None
     """How many terms the city's firms over-use by the firm-level test (the one that decides),
     before and after the multiplicity correction, in words; then, for comparison with the
     brief, how many quanteda's token-level chi-squared would call over-used and how many of
-    those the firm-level test keeps."""
+    those the firm-level test keeps.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The city's keyness table (:func:`analysis.present.tables.city_keyness_tables`).
+    city : str
+        The city.
+    adjust : str
+        The parameter ``keyness_adjust``, ``bh`` or ``none``.
+    alpha : float or None
+        The level; None: :data:`analysis.present.tables.KEY_ALPHA`.
+
+    Returns
+    -------
+    str
+        The sentences.
+    """
     alpha = KEY_ALPHA if alpha is None else alpha
     k = key_counts(table, alpha)
     level = f"{100 * alpha:g}%"
@@ -193,7 +292,22 @@ def _modal_phrase(dim: str, m) -> str:
 def city_findings(report, dims=("application", "customer", "geography", "investor"),
                   adjust: str = "bh") -> str:
     """Bullet list: per dimension, this corpus's modal category with its share (ties said as
-    ties), the brief's value, and whether they agree; then the key terms that survive."""
+    ties), the brief's value, and whether they agree; then the key terms that survive.
+
+    Parameters
+    ----------
+    report : analysis.present.tables.CityReport
+        :func:`analysis.present.tables.city_report`.
+    dims : tuple of str
+        The dimensions listed, in order.
+    adjust : str
+        The parameter ``keyness_adjust``, for the words when no term is key.
+
+    Returns
+    -------
+    str
+        The markdown list, or a sentence that the corpus has no firm in the city.
+    """
     import pandas as pd
 
     if report.n_firms == 0:
@@ -228,7 +342,20 @@ def city_findings(report, dims=("application", "customer", "geography", "investo
 
 
 def agreement_note(corpus, table1_long) -> str:
-    """What agreement with the brief's Table 1 means for this corpus."""
+    """What agreement with the brief's Table 1 means for this corpus.
+
+    Parameters
+    ----------
+    corpus : analysis.data.corpus.Corpus
+        The loaded corpus.
+    table1_long : pandas.DataFrame
+        :func:`analysis.present.tables.table1`.
+
+    Returns
+    -------
+    str
+        A paragraph, naming the cells that differ and those that tie.
+    """
     tested = table1_long[table1_long["agree"] != "not tested"]
     disagree = tested[tested["agree"] == "no"]
     tied = tested[tested["agree"] == "tie"]
@@ -254,7 +381,18 @@ def agreement_note(corpus, table1_long) -> str:
 
 
 def named_firms(firms) -> str:
-    """The brief's named examples for a page, as a list set apart from the corpus."""
+    """The brief's named examples for a page, as a list set apart from the corpus.
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The firms the brief names for the page (``name``, ``city``, ``description``).
+
+    Returns
+    -------
+    str
+        A MyST admonition listing them, or a sentence when there are none.
+    """
     if not len(firms):
         return "*The brief names no firm for this city.*\n"
     lines = [f"- **{escape(r.name)}** ({escape(r.city)}): {escape(r.description.rstrip('.'))}." for r in firms.itertuples()]
@@ -266,7 +404,18 @@ def named_firms(firms) -> str:
 def figure1_reading(weights) -> str:
     """What the rebuilt Figure 1 shows, computed from its terms: per city how many terms it is
     given, how many survive the correction, its share of the summed log ratio, its strongest
-    surviving terms; and which city dominates the cloud (ties said as ties)."""
+    surviving terms; and which city dominates the cloud (ties said as ties).
+
+    Parameters
+    ----------
+    weights : pandas.DataFrame
+        :func:`analysis.present.tables.comparison_weights`.
+
+    Returns
+    -------
+    str
+        A paragraph, or a sentence that the cloud is empty.
+    """
     if not len(weights):
         return "No city over-uses any term, so the cloud is empty.\n"
     total = float(weights["weight"].sum())
@@ -295,7 +444,18 @@ def figure1_reading(weights) -> str:
 
 
 def evidence_notice(corpus) -> str:
-    """What the policy chapter's evidence paragraphs are, given the corpus."""
+    """What the policy chapter's evidence paragraphs are, given the corpus.
+
+    Parameters
+    ----------
+    corpus : analysis.data.corpus.Corpus
+        The loaded corpus.
+
+    Returns
+    -------
+    str
+        A MyST admonition: a warning for a simulated corpus, else a note naming the file.
+    """
     if corpus.simulated:
         return (":::{admonition} Illustration, not evidence\n:class: warning\n"
                 "This build runs on simulated firms. The paragraphs headed *What the evidence would "
@@ -319,7 +479,19 @@ def _timestamp(value) -> str:
 
 
 def website_snapshot_note(corpus) -> str:
-    """Where this build's website text comes from: a collected snapshot, or the corpus alone."""
+    """Where this build's website text comes from: a collected snapshot, or the corpus alone.
+
+    Parameters
+    ----------
+    corpus : analysis.data.corpus.Corpus
+        The loaded corpus; its ``website_snapshot`` is the merged snapshot's
+        :class:`analysis.data.snapshot.SnapshotInfo`, or None.
+
+    Returns
+    -------
+    str
+        One paragraph; for a snapshot its file, SHA-256, pages, fetch times and firms given text.
+    """
     info = getattr(corpus, "website_snapshot", None)
     if info is None:
         return ("This build reads no collected website snapshot (parameter `website_snapshot` is "
@@ -335,7 +507,22 @@ def website_snapshot_note(corpus) -> str:
 
 def checkset_note(names, held: str | None, kappa_by_set: dict) -> str:
     """Which check sets this build found, who wrote and coded them, which one is held out, and
-    how far their two model coders agreed (Cohen's kappa), in words."""
+    how far their two model coders agreed (Cohen's kappa), in words.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The check sets found (their file stems in ``data/``).
+    held : str or None
+        The held-out set.
+    kappa_by_set : dict of str to pandas.DataFrame
+        Set name -> :func:`analysis.text.checkset.kappa`.
+
+    Returns
+    -------
+    str
+        One paragraph.
+    """
     if not names:
         return ("No check set ships with this build (`data/check_set.csv`, "
                 "`data/check_set_fresh.csv`), so the coders' accuracy on independent text cannot be "
@@ -363,7 +550,18 @@ def checkset_note(names, held: str | None, kappa_by_set: dict) -> str:
 
 def coder_checks_note(reasons) -> str:
     """A note that the coders cannot be scored on this build's corpus, with the reasons
-    (:func:`analysis.present.tables.coder_checks`), escaped."""
+    (:func:`analysis.present.tables.coder_checks`), escaped.
+
+    Parameters
+    ----------
+    reasons : iterable of str
+        The reasons (second value of :func:`analysis.present.tables.coder_checks`).
+
+    Returns
+    -------
+    str
+        A MyST note.
+    """
     return (":::{note}\nLabel recovery on this corpus needs truth columns or a hand-coded "
             "sample, and this corpus has neither (" + "; ".join(escape(r) for r in reasons)
             + "). The simulation study above does not depend on it.\n:::")
@@ -371,7 +569,18 @@ def coder_checks_note(reasons) -> str:
 
 def brief_business_type_note(check) -> str:
     """Where the brief's business-type cells do not follow from its own customer and geography
-    cells by the codebook's derived table, said plainly (``check``: tables.brief_business_type_check)."""
+    cells by the codebook's derived table, said plainly (``check``: tables.brief_business_type_check).
+
+    Parameters
+    ----------
+    check : pandas.DataFrame
+        :func:`analysis.present.tables.brief_business_type_check`.
+
+    Returns
+    -------
+    str
+        A paragraph: that the cells agree, or where they do not.
+    """
     bad = check[check["consistent"] == "no"]
     if bad.empty:
         return ("The brief's business-type cells follow from its own customer and geography cells by "
@@ -388,7 +597,22 @@ def brief_business_type_note(check) -> str:
 
 def simulated_sizes_note(what: str, used, corpus_sizes, scaled: bool) -> str:
     """Which city sizes simulated corpora of ``what`` had: the corpus's own, or sizes scaled
-    down from them (said, with both sets of numbers)."""
+    down from them (said, with both sets of numbers).
+
+    Parameters
+    ----------
+    what : str
+        What the corpora were simulated for, in words (``the text measures``).
+    used, corpus_sizes : sequence of int
+        Firms per city in the simulated corpora, and in this corpus.
+    scaled : bool
+        Whether ``used`` is scaled down from ``corpus_sizes``.
+
+    Returns
+    -------
+    str
+        One sentence.
+    """
     def sizes(n):
         n = [f"{int(x):,}" for x in n]
         return f"{n[0]}, {n[1]} and {n[2]}" if len(n) == 3 else ", ".join(n)
@@ -402,7 +626,18 @@ def simulated_sizes_note(what: str, used, corpus_sizes, scaled: bool) -> str:
 
 def firm_list_note(n_firms: int, n_shown: int) -> str:
     """Said above the data chapter's firm list when the page lists fewer firms than the corpus
-    holds; empty otherwise."""
+    holds; empty otherwise.
+
+    Parameters
+    ----------
+    n_firms, n_shown : int
+        Firms in the corpus, and in the page's list.
+
+    Returns
+    -------
+    str
+        One sentence, or ``""`` when the list shows every firm.
+    """
     if n_shown >= n_firms:
         return ""
     return (f"This corpus has {n_firms:,} firms; the table shows the first {n_shown:,} by city and "

@@ -32,7 +32,23 @@ PATH_PARAMS = ("corpus_path", "website_snapshot")
 def build_values(namespace: dict) -> dict[str, Any]:
     """Every parameter a user may set (the whole schema, in its order) with the value this run
     received, read from the chapter's namespace. The Reproduce chapter declares them all, so a
-    missing one is an error here, not a silent gap in the page."""
+    missing one is an error here, not a silent gap in the page.
+
+    Parameters
+    ----------
+    namespace : dict
+        The chapter's namespace (its ``globals()``).
+
+    Returns
+    -------
+    dict of str to object
+        Parameter name -> value, in schema order.
+
+    Raises
+    ------
+    KeyError
+        When the namespace lacks a parameter a user may set.
+    """
     missing = [n for n in _params.user_names() if n not in namespace]
     if missing:
         raise KeyError(f"the Reproduce chapter does not declare {', '.join(missing)}; "
@@ -43,7 +59,21 @@ def build_values(namespace: dict) -> dict[str, Any]:
 def as_given(name: str, value: Any) -> Any:
     """A value as the page and the commands show it: a path parameter that points inside the
     repository is written relative to its root (where the commands run; the runner had made it
-    absolute), any other value as it is."""
+    absolute), any other value as it is.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name.
+    value : object
+        Its value.
+
+    Returns
+    -------
+    object
+        ``value``; for a path parameter (:data:`PATH_PARAMS`) inside the repository, its path
+        relative to the root as POSIX text.
+    """
     if name in PATH_PARAMS and isinstance(value, str) and value.strip():
         path = Path(value)
         if path.is_absolute():
@@ -57,7 +87,18 @@ def parameter_table(values: dict) -> pd.DataFrame:
     """Every parameter of the schema: its type, default, the value this build used, its range
     and meaning, and the chapters that declare it (the rows of the README's generated table,
     from :func:`analysis.params.table_rows`, with this build's value added). Values and
-    defaults are flow YAML, as a parameter file takes them."""
+    defaults are flow YAML, as a parameter file takes them.
+
+    Parameters
+    ----------
+    values : dict
+        Parameter name -> this build's value (:func:`build_values`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per parameter; columns parameter, type, default, value, meaning, chapters.
+    """
     rows = []
     for row in _params.table_rows():
         name = row["parameter"]
@@ -73,7 +114,21 @@ PARAMETER_CODE_COLUMNS = ("parameter", "type", "default", "value")
 
 def input_hashes(corpus_path: str = "", website_snapshot: str = "") -> pd.DataFrame:
     """SHA-256 of every file in data/, the corpus (if outside data/), the website-text
-    snapshot (when one is given) and the lock file."""
+    snapshot (when one is given) and the lock file.
+
+    Parameters
+    ----------
+    corpus_path : str
+        The parameter ``corpus_path`` (empty: the bundled corpus).
+    website_snapshot : str
+        The parameter ``website_snapshot`` (empty: none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per file, in the order above (data/ sorted): ``file`` (relative to the repository
+        root, or its name alone outside it), ``bytes`` and ``sha256``.
+    """
     files = sorted(p for p in DATA_DIR.rglob("*") if p.is_file())
     corpus = resolve_corpus(corpus_path)
     if corpus not in files:
@@ -89,6 +144,14 @@ def input_hashes(corpus_path: str = "", website_snapshot: str = "") -> pd.DataFr
 
 
 def package_versions() -> pd.DataFrame:
+    """The installed version of Python and of each package in :data:`PACKAGES`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``package`` and ``version``: ``python`` first, then :data:`PACKAGES` in order,
+        ``not installed`` for a missing one.
+    """
     rows = [{"package": "python", "version": platform.python_version()}]
     for name in PACKAGES:
         try:
@@ -122,7 +185,20 @@ class Command:
 def option(name: str, value: Any) -> tuple[str, ...]:
     """The papermill option that passes ``value`` unchanged: a list (or any other structure) as
     YAML with ``-y``, a string raw with ``-r`` (so ``''``, ``True`` or ``2020`` stay strings), a
-    number with ``-p`` (which papermill reads back as int or float)."""
+    number with ``-p`` (which papermill reads back as int or float).
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name.
+    value : object
+        Its value.
+
+    Returns
+    -------
+    tuple of str
+        ``("-r", name, value)``, ``("-p", name, repr(value))`` or ``("-y", "NAME: YAML")``.
+    """
     if isinstance(value, str):
         return ("-r", name, value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -136,7 +212,22 @@ def chapter_command(chapter: str, declared, values: dict) -> Command:
     """The command that re-runs ``chapter`` from the repository root with this build's values of
     the parameters it declares (all of them, defaults included, as the runner passes them),
     writing the executed notebook to ``_build/rerun/`` and its tables to ``_build/rerun/tables/``
-    (beside the build's ``_build/tables/``, to compare)."""
+    (beside the build's ``_build/tables/``, to compare).
+
+    Parameters
+    ----------
+    chapter : str
+        The chapter's file stem (``08_convergence``).
+    declared : collection of str
+        The parameters the chapter declares.
+    values : dict
+        Parameter name -> this build's value.
+
+    Returns
+    -------
+    Command
+        The command; ``tables_dir`` is :data:`RERUN_TABLES` when the chapter declares it.
+    """
     groups: list[tuple[str, ...]] = [(f"book/{chapter}.ipynb", f"{RERUN_DIR}/{chapter}.ipynb")]
     if "tables_dir" in declared:
         groups.append(("-r", "tables_dir", RERUN_TABLES))
@@ -149,12 +240,34 @@ def chapter_command(chapter: str, declared, values: dict) -> Command:
 def chapter_commands(values: dict) -> list[Command]:
     """One command per chapter, in book order, each with the parameters the schema gives it (the
     chapters' parameter cells are generated from the schema, and a test holds them to it). The
-    chapters' files are not read: this chapter does not depend on the others' text."""
+    chapters' files are not read: this chapter does not depend on the others' text.
+
+    Parameters
+    ----------
+    values : dict
+        Parameter name -> this build's value.
+
+    Returns
+    -------
+    list of Command
+        One per chapter of :data:`analysis.params.CHAPTERS`.
+    """
     return [chapter_command(name, _params.declared_by(name), values) for name in _params.CHAPTERS]
 
 
 def papermill_commands(values: dict) -> pd.DataFrame:
-    """The table ``papermill_commands``: ``chapter`` and ``command`` (one line, as a shell reads it)."""
+    """The table ``papermill_commands``: ``chapter`` and ``command`` (one line, as a shell reads it).
+
+    Parameters
+    ----------
+    values : dict
+        Parameter name -> this build's value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per chapter (:func:`chapter_commands`).
+    """
     return pd.DataFrame([{"chapter": c.chapter, "command": c.line()} for c in chapter_commands(values)],
                         columns=["chapter", "command"])
 
@@ -162,7 +275,18 @@ def papermill_commands(values: dict) -> pd.DataFrame:
 def commands_markdown(commands: list[Command]) -> str:
     """The commands for the page: per chapter its file, then the command in a fenced
     code block, which the site shows verbatim (Sphinx's smart quotes skip literal blocks, so
-    ``''`` stays two straight quotes) and which a copy button copies whole."""
+    ``''`` stays two straight quotes) and which a copy button copies whole.
+
+    Parameters
+    ----------
+    commands : list of Command
+        :func:`chapter_commands`.
+
+    Returns
+    -------
+    str
+        Markdown: per command its notebook as a code span, then a ``bash`` fenced block.
+    """
     out = []
     for c in commands:
         text = c.block()
@@ -174,4 +298,11 @@ def commands_markdown(commands: list[Command]) -> str:
 
 
 def interpreter() -> str:
+    """The Python that runs this build, in words.
+
+    Returns
+    -------
+    str
+        Implementation, version and platform, e.g. ``CPython 3.11.9 on linux``.
+    """
     return f"{platform.python_implementation()} {platform.python_version()} on {sys.platform}"

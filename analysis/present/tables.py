@@ -23,7 +23,19 @@ TEXT_DIMENSIONS = ("application", "customer", "geography")
 
 
 def corpus_kind(corpus) -> tuple[str, str]:
-    """Which corpus made a table, in words, and its file name (for provenance)."""
+    """Which corpus made a table, in words, and its file name (for provenance).
+
+    Parameters
+    ----------
+    corpus : analysis.data.corpus.Corpus
+        The loaded corpus.
+
+    Returns
+    -------
+    tuple of (str, str)
+        ``simulated (the bundled corpus)``, ``simulated`` or ``user export (not simulated)``;
+        and the corpus file's name.
+    """
     path = Path(corpus.path)
     if corpus.simulated:
         kind = "simulated (the bundled corpus)" if is_bundled(path) else "simulated"
@@ -35,7 +47,25 @@ def corpus_kind(corpus) -> tuple[str, str]:
 def save(df: pd.DataFrame, name: str, tables_dir: str | Path | None, corpus=None) -> pd.DataFrame:
     """Write ``df`` as ``tables_dir/name.csv`` when a tables folder is given, noting which corpus
     made it (``corpus``: the loaded corpus, or None for tables that read no corpus); return
-    ``df`` tagged with its name, so that :func:`html` finds its caption in the registry."""
+    ``df`` tagged with its name, so that :func:`html` finds its caption in the registry.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table; its CSV makes text cells inert as spreadsheet formulas, and keeps the index
+        unless it is a plain range.
+    name : str
+        Its name in the registry, and the CSV's stem.
+    tables_dir : str, pathlib.Path or None
+        The tables folder (made when missing); None or empty: nothing is written.
+    corpus : analysis.data.corpus.Corpus or None
+        The corpus that made it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` itself (not a copy), with ``df.attrs["table_name"]`` set to ``name``.
+    """
     if tables_dir:
         folder = Path(tables_dir)
         folder.mkdir(parents=True, exist_ok=True)
@@ -76,6 +106,20 @@ def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def pct(x: float, digits: int = 0) -> str:
+    """A share as a percentage, in words.
+
+    Parameters
+    ----------
+    x : float or None
+        The share, 0 to 1.
+    digits : int
+        Decimals shown.
+
+    Returns
+    -------
+    str
+        ``62%`` (with ``digits`` decimals), or ``n/a`` for None or NaN.
+    """
     return "n/a" if x is None or pd.isna(x) else f"{100 * x:.{digits}f}%"
 
 
@@ -92,7 +136,23 @@ class Coded:
 
 
 def code(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT_FIELDS, coder: str | None = None) -> Coded:
-    """Every firm coded by ``coder`` (dictionary | supervised; empty: the package default)."""
+    """Every firm coded by ``coder`` (dictionary | supervised; empty: the package default).
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The corpus's firms.
+    text_fields : sequence of str
+        The text columns read (parameter ``text_fields``).
+    coder : str or None
+        ``dictionary`` or ``supervised``; None or empty: the package default.
+
+    Returns
+    -------
+    Coded
+        The firms and their codes (a ``<dimension>_label`` column per text dimension, and
+        ``investor_label``), both with a fresh range index.
+    """
     codes = classify.code_with(firms, text_fields=text_fields, coder=coder).reset_index(drop=True)
     codes["investor_label"] = classify.investor_portrait(firms).reset_index(drop=True).to_numpy()
     return Coded(firms.reset_index(drop=True), codes)
@@ -100,7 +160,22 @@ def code(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT_FIELDS, coder:
 
 def shares_by_city(coded: Coded, dimension: str) -> pd.DataFrame:
     """Share of each city's firms in each category (rows: display names incl. tie/none, columns:
-    cities), plus a row ``n`` for the number of firms."""
+    cities).
+
+    Parameters
+    ----------
+    coded : Coded
+        The coded firms (:func:`code`).
+    dimension : str
+        ``application``, ``customer``, ``geography`` or ``investor``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Shares of the city's firms, indexed by the categories' display names in label order, then
+        ``tie`` and ``none`` where any firm has them; one column per city with firms, in
+        :data:`~analysis.defaults.CITIES` order.
+    """
     lab = coded.labels(dimension)
     cats = labels.categories(dimension)
     extra = [c for c in ("tie", "none") if (lab == c).any()]
@@ -119,7 +194,22 @@ def modal(coded: Coded, dimension: str) -> pd.DataFrame:
 
     A tie for the top count is kept as a tie: ``code`` is ``"tie"`` and ``tied`` lists every
     category sharing the top count (in label order); with a unique mode ``tied`` holds just it.
-    A city with no coded firm has ``code`` None."""
+    A city with no coded firm has ``code`` None.
+
+    Parameters
+    ----------
+    coded : Coded
+        The coded firms.
+    dimension : str
+        The dimension, as for :func:`shares_by_city`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by city (every one of :data:`~analysis.defaults.CITIES`): ``code``, ``tied``
+        (a tuple of codes), ``share`` (of all the city's firms; NaN without a coded firm) and
+        ``n`` (the city's firms).
+    """
     lab, city = coded.labels(dimension), coded.firms["city"]
     order = labels.categories(dimension)
     rows = []
@@ -146,7 +236,20 @@ def _modal_text(dimension: str, row) -> str:
 
 def agreement(row, brief: str) -> str:
     """Score a modal cell against the brief's value: ``yes``, ``no``, or ``tie`` when the cell
-    is a tie that includes the brief's value (neither agreement nor disagreement)."""
+    is a tie that includes the brief's value (neither agreement nor disagreement).
+
+    Parameters
+    ----------
+    row : pandas.Series
+        A city's row of :func:`modal`.
+    brief : str
+        The brief's category code for that cell.
+
+    Returns
+    -------
+    str
+        ``yes``, ``no`` or ``tie``; ``no`` for a city without a coded firm.
+    """
     if row["code"] is None or pd.isna(row["code"]):
         return "no"
     if len(row["tied"]) > 1:
@@ -169,7 +272,30 @@ def city_keyness_tables(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT
     (:func:`analysis.text.keyness.keyness_table`): the firm-level Fisher test on the number of firms
     using each term, which decides what is key and orders the rows (over-use p ascending, then
     log ratio), with quanteda's token-level chi2 beside it for comparison with the brief
-    (``adjust`` is the parameter ``keyness_adjust``: ``bh`` or ``none``, for both q columns)."""
+    (``adjust`` is the parameter ``keyness_adjust``: ``bh`` or ``none``, for both q columns).
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The corpus's firms.
+    text_fields : sequence of str
+        The text columns read (parameter ``text_fields``).
+    min_df : int
+        The fewest firms whose text must hold a term for it to be kept.
+    adjust : str
+        ``bh`` or ``none``.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        City -> its keyness table; an empty one with the columns of :data:`KEYNESS_COLUMNS` for a
+        city with no firm or every firm, or when there is no term.
+
+    Raises
+    ------
+    ValueError
+        When ``adjust`` is not one of :data:`analysis.text.keyness.ADJUSTMENTS`.
+    """
     lang = preprocess.text_language(text_fields)
     mat, feats = preprocess.document_term_matrix(preprocess.firm_texts(firms, text_fields), language=lang,
                                            min_df=min_df)
@@ -193,12 +319,40 @@ def _over_used(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def survives(table: pd.DataFrame, alpha: float = KEY_ALPHA) -> pd.Series:
-    """Per row, whether the firm-level over-use test survives: q < ``alpha`` (p without q)."""
+    """Per row, whether the firm-level over-use test survives: q < ``alpha`` (p without q).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A keyness table.
+    alpha : float
+        The level.
+
+    Returns
+    -------
+    pandas.Series of bool
+        One value per row of ``table``.
+    """
     return table["q" if "q" in table.columns else "p"] < alpha
 
 
 def top_terms(table: pd.DataFrame, n: int = 5, alpha: float = KEY_ALPHA) -> list[str]:
-    """The ``n`` most key terms of the target among those that survive (q < ``alpha``)."""
+    """The ``n`` most key terms of the target among those that survive (q < ``alpha``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A city's keyness table.
+    n : int
+        How many terms at most.
+    alpha : float
+        The level.
+
+    Returns
+    -------
+    list of str
+        The terms, in the table's order (strongest evidence first).
+    """
     return kn.key_terms(table, alpha).head(n)["feature"].tolist()
 
 
@@ -213,7 +367,21 @@ def key_counts(table: pd.DataFrame, alpha: float = KEY_ALPHA) -> dict[str, int]:
     """How many terms the target's firms over-use at p < alpha before correction
     (``uncorrected``), how many survive the correction (``survive``), both by the firm-level
     test; and, for comparison, how many quanteda's token-level chi2 calls over-used at q <
-    alpha (``chi2``) and how many of those the firm-level test keeps (``chi2_and_firm``)."""
+    alpha (``chi2``) and how many of those the firm-level test keeps (``chi2_and_firm``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A city's keyness table.
+    alpha : float
+        The level.
+
+    Returns
+    -------
+    dict of str to int
+        ``uncorrected`` and ``survive``; ``chi2`` and ``chi2_and_firm`` too when the table has a
+        ``chi2`` column.
+    """
     key = kn.key_terms(table, alpha)
     out = {"uncorrected": int((table["p"] < alpha).sum()), "survive": int(len(key))}
     if "chi2" in table.columns:
@@ -226,7 +394,20 @@ def key_counts(table: pd.DataFrame, alpha: float = KEY_ALPHA) -> dict[str, int]:
 
 def cloud_weights(table: pd.DataFrame, n: int = 40) -> dict[str, float]:
     """A city cloud's terms: the ``n`` over-used terms with the strongest evidence (the table's
-    order), each sized by its log ratio (effect size)."""
+    order), each sized by its log ratio (effect size).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A city's keyness table.
+    n : int
+        How many terms at most.
+
+    Returns
+    -------
+    dict of str to float
+        Term -> log ratio, in the table's order.
+    """
     top = _over_used(table).head(n)
     return dict(zip(top["feature"], top["log_ratio"]))
 
@@ -250,7 +431,24 @@ def comparison_weights(tables: dict[str, pd.DataFrame], n: int = 40,
     largest (ties: the city first in CITIES); each city keeps its ``n`` terms with the strongest
     evidence of over-use (smallest firm-level p, then largest log ratio). Columns term, city,
     weight (the log ratio, the term's size in the cloud), p, q, survives (q < alpha for that
-    city)."""
+    city).
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        City -> keyness table (:func:`city_keyness_tables`).
+    n : int
+        How many terms each city keeps at most.
+    alpha : float
+        The level for ``survives``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per term, with the columns above (q is p for a table without q); cities in
+        :data:`~analysis.defaults.CITIES` order, each city's terms in its table's order; no row
+        (but the columns) without tables.
+    """
     parts = []
     for c, t in tables.items():
         q = t["q"] if "q" in t.columns else t["p"]
@@ -273,7 +471,21 @@ def group_similarity(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT_FI
     """Cosine similarity of the cities' term profiles: each firm's tf-idf row (idf over the
     firms, so that a term most firms use weighs little but a term shared by the cities still
     counts), summed per city. Two cities that use terms in the same proportions score 1; two
-    that share no term score 0."""
+    that share no term score 0.
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The corpus's firms.
+    text_fields : sequence of str
+        The text columns read (parameter ``text_fields``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        City by city (all of :data:`~analysis.defaults.CITIES`), to 3 decimals; NaN in the row
+        and the column of a city with no firm.
+    """
     lang = preprocess.text_language(text_fields)
     mat, _ = preprocess.document_term_matrix(preprocess.firm_texts(firms, text_fields), language=lang)
     grouped, groups = preprocess.group_rows(preprocess.tfidf(mat), firms["city"].to_numpy(), order=list(CITIES))
@@ -332,7 +544,14 @@ def _modal_business_type(coded: Coded, city: str):
 def brief_business_type_check() -> pd.DataFrame:
     """The brief's own cells against each other: per city its customer and geography cells,
     the business type the codebook derives from them, the brief's business-type cell, and
-    whether the two agree."""
+    whether the two agree.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per city: ``city``, ``brief customer``, ``brief geography``, ``derived business
+        type``, ``brief business type`` and ``consistent`` (``yes`` or ``no``).
+    """
     rows = []
     for city in CITIES:
         cust, geo = labels.brief_value("customer", city), labels.brief_value("geography", city)
@@ -351,7 +570,24 @@ def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int =
     Category rows give the modal dictionary code and its share of the city's firms (a tie is
     shown and scored as a tie); the firm count row compares counts; business focus lists the
     ``n_terms`` most key terms, those that survive the correction apart from those that do not
-    (no agreement test, as the brief's focus is an interpretation, not a count)."""
+    (no agreement test, as the brief's focus is an interpretation, not a count).
+
+    Parameters
+    ----------
+    coded : Coded
+        The coded firms.
+    keyness_tables : dict of str to pandas.DataFrame
+        City -> keyness table (:func:`city_keyness_tables`); a city without one has no focus term.
+    n_terms : int
+        How many top terms the focus row lists.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per Table 1 row (in :data:`ROWS` order) and city: ``row`` (its name in
+        :data:`ROW_NAMES`), ``city``, ``corpus``, ``share`` (NaN where there is none), ``brief``
+        and ``agree`` (``yes``, ``no``, ``tie`` or ``not tested``).
+    """
     records = []
     counts = coded.firms["city"].value_counts()
     brief_counts = labels.brief_firm_counts()
@@ -383,7 +619,19 @@ def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int =
 
 def table1_display(long: pd.DataFrame) -> pd.DataFrame:
     """Wide form for the page: one row per Table 1 row, one column per city, cell text
-    ``value (share)``."""
+    ``value (share)``.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        :func:`table1`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the row names in :data:`ROWS` order, one column per city; a tie's share is
+        marked ``each``.
+    """
     def fmt(r):
         if pd.isna(r["share"]):
             return r["corpus"]
@@ -399,6 +647,18 @@ def table1_display(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def agreement_display(long: pd.DataFrame) -> pd.DataFrame:
+    """Table 1's cells beside the brief's, for the page, with headings in words.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        :func:`table1`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``Table 1 row``, ``city``, ``this corpus``, ``the brief`` and ``agree``.
+    """
     shown = long[["row", "city", "corpus", "brief", "agree"]].copy()
     shown.columns = ["Table 1 row", "city", "this corpus", "the brief", "agree"]
     return shown
@@ -419,9 +679,29 @@ def typical_firms(coded: Coded, city: str, keyness_table: pd.DataFrame, k: int =
                   text_fields=preprocess.DEFAULT_TEXT_FIELDS) -> pd.DataFrame:
     """Example firms by a stated rule: among the city's firms whose dictionary codes match the
     city's modal application, customer and geography (as many of the three as possible; a tied
-    mode matches any of its tied categories), those whose description carries the largest
+    mode matches any of its tied categories), those whose text carries the largest
     summed log ratio of the city's key terms (those that survive the firm-level correction);
-    ties broken by company_id."""
+    ties broken by company_id.
+
+    Parameters
+    ----------
+    coded : Coded
+        The coded firms.
+    city : str
+        The city.
+    keyness_table : pandas.DataFrame
+        The city's keyness table.
+    k : int
+        How many firms at most.
+    text_fields : sequence of str
+        The text columns read (parameter ``text_fields``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per chosen firm, best first: ``name``, ``founded`` (``unknown`` when missing),
+        ``description`` and ``codes matching the city's modal profile`` (``2 of 3``).
+    """
     in_city = (coded.firms["city"] == city).to_numpy()
     firms, codes = coded.firms[in_city], coded.codes[in_city]
     match = np.zeros(len(firms), dtype=int)
@@ -448,6 +728,26 @@ def typical_firms(coded: Coded, city: str, keyness_table: pd.DataFrame, k: int =
 
 def city_report(coded: Coded, city: str, keyness_tables: dict[str, pd.DataFrame],
                 text_fields=preprocess.DEFAULT_TEXT_FIELDS) -> CityReport:
+    """What a city's chapter shows of it: its number of firms, keyness table, shares and modal
+    category per dimension (the three text dimensions and the investor), example firms.
+
+    Parameters
+    ----------
+    coded : Coded
+        The coded firms.
+    city : str
+        The city.
+    keyness_tables : dict of str to pandas.DataFrame
+        City -> keyness table (:func:`city_keyness_tables`).
+    text_fields : sequence of str
+        The text columns read (parameter ``text_fields``).
+
+    Returns
+    -------
+    CityReport
+        The report; its ``shares`` are every city's (:func:`shares_by_city`), its ``modal`` the
+        city's rows of :func:`modal`, its ``examples`` :func:`typical_firms`.
+    """
     report = CityReport(city, int((coded.firms["city"] == city).sum()), keyness_tables[city])
     for dim in (*TEXT_DIMENSIONS, "investor"):
         report.shares[dim] = shares_by_city(coded, dim)
@@ -461,7 +761,22 @@ def keyness_display(table: pd.DataFrame, n: int = 15) -> pd.DataFrame:
     table's order), for the page: firms using the term in the city and in the other two, the
     log ratio, the firm-level p and q and whether the term survives; then quanteda's token-level
     chi2 with its q, its counts and the term's rank by chi2 among all terms (the brief's order;
-    the page's table sorts by any column)."""
+    the page's table sorts by any column).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A city's keyness table.
+    n : int
+        How many terms at most.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per term: ``term``, ``gloss``, ``firms in city``, ``firms in other two``,
+        ``log2 ratio``, ``p (firms)`` (text), ``q (firms)``, ``key``, ``chi2 (tokens)``,
+        ``q (chi2)``, ``count in city``, ``count in other two`` and ``rank by chi2``.
+    """
     chi2_rank = table["chi2"].rank(ascending=False, method="min")
     top = _over_used(table).head(n)
     fmt_p = lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}"  # noqa: E731
@@ -488,6 +803,19 @@ FIRM_COLUMNS = ["company_id", "name", "city", "founded_year", "description", "in
 
 
 def firm_table(firms: pd.DataFrame) -> pd.DataFrame:
+    """The data chapter's firm list: the columns of :data:`FIRM_COLUMNS` the firms have,
+    missing cells empty.
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The corpus's firms.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of those columns, the founding year as text.
+    """
     cols = [c for c in FIRM_COLUMNS if c in firms.columns]
     out = firms[cols].copy()
     out["founded_year"] = out["founded_year"].astype("string").fillna("")
@@ -516,7 +844,18 @@ CODED_CELLS = {"measure"}  # text columns whose cells are code names, shown in w
 
 def heading(col) -> str:
     """A column's heading in words; a column of several levels (a pivot's) joins its non-empty
-    levels: ("dictionary", "a") reads "dictionary, a"."""
+    levels: ("dictionary", "a") reads "dictionary, a".
+
+    Parameters
+    ----------
+    col : object
+        The column's name, or a tuple of its levels.
+
+    Returns
+    -------
+    str
+        Its heading in :data:`HEADINGS`, else the name with underscores as spaces.
+    """
     if isinstance(col, tuple):
         return ", ".join(heading(c) for c in col if str(c) != "")
     col = str(col)
@@ -537,7 +876,22 @@ def _cell(x, digits) -> str:
 
 def display_frame(df: pd.DataFrame, index: bool = False, digits: int | None = 3):
     """The frame as a reader sees it: cells as text (booleans as yes/no, missing as a dash),
-    human headings, and per column whether it is numeric (right-aligned) or text (left)."""
+    human headings, and per column whether it is numeric (right-aligned) or text (left).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    index : bool
+        Whether to show the index, as the first column(s).
+    digits : int or None
+        Decimals of float cells (trailing zeros dropped); None: as Python writes them.
+
+    Returns
+    -------
+    tuple of (list of str, list of list of str, list of bool)
+        The headings, the rows of cell texts, and per column whether it is numeric.
+    """
     frame = df.reset_index() if index else df
     if index and frame.columns[0] == "index":
         frame = frame.rename(columns={"index": ""})
@@ -577,7 +931,31 @@ def table_markdown(df: pd.DataFrame, name: str, index: bool = False, digits: int
                    code: tuple[str, ...] = ()) -> str:
     """A numbered, captioned, referenceable MyST table (label ``tbl-NAME``) with its caption
     from the registry; text from data is escaped, source URLs become links, and the columns
-    named in ``code`` are shown as code literals (values a reader copies: YAML, commands)."""
+    named in ``code`` are shown as code literals (values a reader copies: YAML, commands).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    name : str
+        Its name in the registry (sortable when in :data:`SORTABLE`).
+    index : bool
+        Whether to show the index (:func:`display_frame`).
+    digits : int or None
+        Decimals of float cells (:func:`display_frame`).
+    code : tuple of str
+        The columns shown as code literals.
+
+    Returns
+    -------
+    str
+        The ``{table}`` directive, ending in a newline.
+
+    Raises
+    ------
+    KeyError
+        When the registry has no table ``name``.
+    """
     heads, rows, numeric = display_frame(df, index, digits)
     esc = lambda v: markdown.escape(str(v).replace("\n", " ").replace("\r", " "))  # noqa: E731
     cols = list(df.reset_index().columns if index else df.columns)
@@ -599,7 +977,26 @@ def html(df: pd.DataFrame, index: bool = False, digits: int | None = 3, name: st
          code: tuple[str, ...] = ()):
     """A table for the page. A table the registry knows (by ``name``, or the name
     :func:`save` gave it) is shown numbered and captioned, the columns in ``code`` as code
-    literals; any other as plain escaped HTML."""
+    literals; any other as plain escaped HTML.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    index : bool
+        Whether to show the index.
+    digits : int or None
+        Decimals of float cells (:func:`display_frame`).
+    name : str or None
+        Its name in the registry; None: the name :func:`save` gave it, if any.
+    code : tuple of str
+        The columns shown as code literals (in a registered table).
+
+    Returns
+    -------
+    IPython.display.Markdown or IPython.display.HTML
+        A registered table as MyST (:func:`table_markdown`), any other as an HTML table.
+    """
     from IPython.display import HTML, Markdown
 
     name = name or df.attrs.get("table_name")
@@ -611,7 +1008,19 @@ def html(df: pd.DataFrame, index: bool = False, digits: int | None = 3, name: st
 
 
 def firms_per_city(firms: pd.DataFrame) -> pd.DataFrame:
-    """Firms per city beside the brief's counts (its Table 1 'Number of firms' row)."""
+    """Firms per city beside the brief's counts (its Table 1 'Number of firms' row).
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The corpus's firms.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per city, then ``all three``: ``city``, ``firms``, ``share`` (of the three
+        cities' firms, to 3 decimals) and ``brief (Crunchbase, May 2022)``.
+    """
     brief = labels.brief_firm_counts()
     n = firms["city"].value_counts().reindex(list(CITIES), fill_value=0)
     out = pd.DataFrame({"city": list(CITIES), "firms": n.to_numpy(),
@@ -627,7 +1036,20 @@ _CJK = r"[\u4e00-\u9fff]"
 
 def text_coverage(firms: pd.DataFrame) -> pd.DataFrame:
     """Per city: words per short description (median and range), and the share of firms with a
-    full description, with website text, and with any Chinese characters in their text."""
+    full description, with website text, and with any Chinese characters in their text.
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The corpus's firms (``description``, ``full_description`` and ``website_text``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per city: ``city``, ``firms``, ``words per description (median)``, ``min``,
+        ``max``, and the shares ``with full description``, ``with website text`` and
+        ``with Chinese text`` (NaN for a city without firms).
+    """
     rows = []
     for c in CITIES:
         f = firms[firms["city"] == c]
@@ -651,7 +1073,24 @@ def coder_checks(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT_FIELDS
     sample: the dictionary, and the supervised coder trained on the hand-coded check sets
     (which share no text with the corpus); without check sets, the supervised coder
     cross-validated on the corpus's own labels. Returns (summary table, reasons when
-    unavailable)."""
+    unavailable).
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The corpus's firms.
+    text_fields : sequence of str
+        The text columns read (parameter ``text_fields``).
+    seed : int
+        Seed of the supervised coder.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, list of str)
+        One row per dimension and coder scored (``dimension``, ``coder``, ``reference``,
+        ``firms``, ``macro-F1``, ``accuracy``), and the distinct reasons of the checks that were
+        unavailable, sorted.
+    """
     rows, reasons = [], []
     trained = None
     coded = classify.code_with(firms, text_fields, coder="dictionary")  # once, not once per dimension
@@ -675,7 +1114,19 @@ def coder_checks(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT_FIELDS
 
 
 def policy_evidence(coded: Coded) -> pd.DataFrame:
-    """Per city: share of firms coded public-customer, crypto, and mainly state-backed."""
+    """Per city: share of firms coded public-customer, crypto, and mainly state-backed.
+
+    Parameters
+    ----------
+    coded : Coded
+        The coded firms.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per city: ``city``, ``firms``, and the shares ``public``, ``crypto`` and
+        ``state_investor`` (0 to 1; NaN for a city without firms).
+    """
     rows = []
     for c in CITIES:
         mine = (coded.firms["city"] == c).to_numpy()
@@ -689,11 +1140,36 @@ def policy_evidence(coded: Coded) -> pd.DataFrame:
 
 
 def as_percent(shares: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
-    """Shares (0 to 1) as percentages rounded to ``digits``, as the comparison chapter lists them."""
+    """Shares (0 to 1) as percentages rounded to ``digits``, as the comparison chapter lists them.
+
+    Parameters
+    ----------
+    shares : pandas.DataFrame
+        Shares, 0 to 1.
+    digits : int
+        Decimals kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The shares times 100, rounded.
+    """
     return (shares * 100).round(digits)
 
 
 def policy_percentages(evidence: pd.DataFrame) -> pd.DataFrame:
     """The shares of :func:`policy_evidence` as the policy page quotes them: one row per city,
-    the public, crypto and state_investor shares as percentages (:func:`pct`)."""
+    the public, crypto and state_investor shares as percentages (:func:`pct`).
+
+    Parameters
+    ----------
+    evidence : pandas.DataFrame
+        :func:`policy_evidence`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by city; ``public``, ``crypto`` and ``state_investor`` as text (``62%``; ``n/a``
+        for NaN).
+    """
     return evidence.set_index("city")[["public", "crypto", "state_investor"]].map(pct)
