@@ -170,6 +170,20 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     charset-normalizer also takes the bytes for Chinese, to GB18030.  With nothing declared,
     bytes that are valid GB18030 are read as such (these are Chinese firms' sites), else as
     charset-normalizer guesses; as a last resort GB18030 with undecodable bytes replaced.
+
+    Parameters
+    ----------
+    body : bytes
+        The page as served.
+    content_type : str or None
+        The HTTP ``Content-Type`` header, whose ``charset`` is read when present.
+
+    Returns
+    -------
+    str
+        The page's text.
+    str
+        The encoding used: a Python codec name such as ``"utf-8"``, ``"gb18030"``, ``"cp1252"``.
     """
     for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
                      (codecs.BOM_UTF16_BE, "utf-16")):
@@ -245,7 +259,23 @@ def business_links(html: str, base_url: str, limit: int) -> list[tuple[str, str]
     business.  Per category (about, products, solutions) links are ranked by whether their
     text names it (best), else their path does, then by order on the page; the categories
     take turns, best link first, so the first three pages are one of each where a site has
-    them."""
+    them.
+
+    Parameters
+    ----------
+    html : str
+        The page.
+    base_url : str
+        The page's URL: relative links are resolved against it, and only its site is followed.
+    limit : int
+        Most links returned.
+
+    Returns
+    -------
+    list of (str, str)
+        (category, absolute URL) pairs in the order to fetch; empty when ``limit`` < 1 or the
+        page cannot be parsed.
+    """
     import lxml.html
 
     if limit <= 0 or not html.strip():
@@ -282,6 +312,13 @@ def business_links(html: str, base_url: str, limit: int) -> list[tuple[str, str]
                 ranked[category].append((-score, order, url))
     for links in ranked.values():
         links.sort()
+    return _take_turns(ranked, limit)
+
+
+def _take_turns(ranked: dict[str, list[tuple[int, int, str]]], limit: int) -> list[tuple[str, str]]:
+    """Up to ``limit`` (category, url) pairs from each category's sorted (-score, order, url)
+    links, in rounds: in round d each category in turn gives the first of its links from
+    position d on that is not taken yet."""
     chosen: list[tuple[str, str]] = []
     taken: set[str] = set()
     depth = 0
@@ -801,6 +838,23 @@ def _write_csv(path: Path, frame: pd.DataFrame) -> None:
 
 # --------------------------------------------------------------------------- CLI
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m analysis collect CORPUS --out DIR``: run :func:`collect` and print its summary.
+
+    Parameters
+    ----------
+    argv : sequence of str or None
+        The command-line arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 collected, 1 the corpus cannot be loaded, 130 interrupted.
+
+    Raises
+    ------
+    SystemExit
+        Bad arguments or settings (argparse's message, status 2), or ``--help``.
+    """
     d = Settings()
     p = argparse.ArgumentParser(
         prog="python -m analysis collect",

@@ -107,6 +107,13 @@ class Corpus:
 
 
 def current_year() -> int:
+    """The current year by the local date: the latest founding year a corpus may hold.
+
+    Returns
+    -------
+    int
+        This year.
+    """
     return _dt.date.today().year
 
 
@@ -317,7 +324,18 @@ def _aliases(path: str = str(ALIASES_FILE)) -> tuple[dict, list]:
 
 def normalise_city(location) -> str | None:
     """One of Beijing/Shanghai/Shenzhen, or None when the location is elsewhere or
-    cannot be placed.  Uses data/city_aliases.csv."""
+    cannot be placed.  Uses data/city_aliases.csv.
+
+    Parameters
+    ----------
+    location : str or None
+        A location as written, e.g. "Haidian, Beijing, China" or "深圳市" (NaN as None).
+
+    Returns
+    -------
+    str or None
+        The city; None for a place elsewhere, two cities, or a location it cannot place.
+    """
     if location is None or (isinstance(location, float) and location != location):
         return None
     lookup, cjk = _aliases()
@@ -367,7 +385,19 @@ def normalise_city(location) -> str | None:
 # --------------------------------------------------------------------------- years
 def parse_year(value) -> str | None:
     """A founded date as Crunchbase writes it -> "YYYY"; empty -> None; anything else is
-    returned unchanged (the schema then reports it)."""
+    returned unchanged (the schema then reports it).
+
+    Parameters
+    ----------
+    value : object
+        A founded-date cell: a year (2017, "2017.0"), a date ("2017-03-01", "Mar 2017",
+        "1 March 2017", "03/01/2017", "2017年3月"), empty or NaN.
+
+    Returns
+    -------
+    str or None
+        The four-digit year; None for an empty cell; else the value as text, stripped.
+    """
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
         return None
     s = str(value).strip()
@@ -453,7 +483,16 @@ def _input_schema():
 
 
 def final_schema():
-    """The contract of ``Corpus.firms``."""
+    """The contract of ``Corpus.firms``.
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+        A unique ``company_id``, a ``name``, ``city`` one of the three, ``founded_year`` (Int64)
+        from :data:`EARLIEST_YEAR` to this year or missing, the text and list columns (empty
+        allowed), a ``source``, codes of data/labels.yml in the optional ``truth_*`` columns, and
+        some text (description, full description or website text) for every firm.
+    """
     pa = _pa()
     this_year = current_year()
     text = {c: pa.Column(str, nullable=True) for c in
@@ -938,6 +977,20 @@ def _merge_snapshot(frame: pd.DataFrame, website_snapshot):
 
 # --------------------------------------------------------------------------- CLI
 def report(corpus: Corpus) -> str:
+    """What ``python -m analysis validate`` prints about a loaded corpus.
+
+    Parameters
+    ----------
+    corpus : Corpus
+        A corpus from :func:`load`.
+
+    Returns
+    -------
+    str
+        Lines: the file, its kind, encoding and delimiter, records read, firms kept and
+        excluded, firms per city, founding years missing, the exclusions (by reason, then
+        record by record) and the notices.
+    """
     firms = corpus.firms
     lines = [f"corpus: {corpus.path}",
              f"kind: {corpus.source_kind}{' (simulated)' if corpus.simulated else ''}; "
@@ -963,7 +1016,24 @@ def report(corpus: Corpus) -> str:
 
 
 def validate_main(argv: Sequence[str] | None = None) -> int:
-    """``python -m analysis validate PATH``: counts and exclusions, or the error (exit 1)."""
+    """``python -m analysis validate PATH``: counts and exclusions, or the error (exit 1).
+
+    Parameters
+    ----------
+    argv : sequence of str or None
+        The command-line arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 the corpus loads (its :func:`report` printed), 1 it does not (the error
+        printed on standard error).
+
+    Raises
+    ------
+    SystemExit
+        Bad arguments (argparse's message, status 2), or ``--help``.
+    """
     p = argparse.ArgumentParser(prog="python -m analysis validate",
                                 description="Check a corpus file and report firms per city and "
                                             "exclusions.")

@@ -28,7 +28,25 @@ MARKED = {
 
 
 def policy_events(path=POLICY_FILE) -> pd.DataFrame:
-    """Policy timeline, checked: known levels and stances, dates YYYY-MM or YYYY-MM-DD."""
+    """Policy timeline, checked: known levels and stances, dates YYYY-MM or YYYY-MM-DD.
+
+    Parameters
+    ----------
+    path : str or Path
+        The timeline file (default ``data/policy_events.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The file's columns as text (date, level, actor, kind, stance, summary, source) and
+        ``year`` (int), sorted by date.
+
+    Raises
+    ------
+    ValueError
+        A level not in :data:`LEVELS`, a stance not in :data:`STANCES`, or a date of another
+        form; the message names the data row and column.
+    """
     events = pd.read_csv(path, dtype=str, keep_default_na=False)
     bad = ~events["date"].str.fullmatch(r"\d{4}-\d{2}(-\d{2})?")
     for column, allowed in (("level", LEVELS), ("stance", STANCES)):
@@ -46,12 +64,38 @@ def policy_events(path=POLICY_FILE) -> pd.DataFrame:
 
 
 def marked_events(events: pd.DataFrame) -> pd.DataFrame:
+    """The events the context chapter marks on its timeline (:data:`MARKED`).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The policy timeline, as :func:`policy_events` returns it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns marker (the event's short name), date, actor, stance, summary; in the order of
+        ``events``.
+    """
     rows = events[events["date"].isin(MARKED)].copy()
     rows.insert(0, "marker", rows["date"].map(MARKED))
     return rows[["marker", "date", "actor", "stance", "summary"]].reset_index(drop=True)
 
 
 def stance_by_level(events: pd.DataFrame) -> pd.DataFrame:
+    """The events counted by level and stance.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The policy timeline, as :func:`policy_events` returns it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per level present, in :data:`LEVELS` order (index ``level``); columns support,
+        restrict, mixed and total.
+    """
     table = pd.crosstab(events["level"], events["stance"]).reindex(
         index=[lv for lv in LEVELS if lv in set(events["level"])], columns=list(STANCES), fill_value=0)
     table["total"] = table.sum(axis=1)
@@ -62,7 +106,21 @@ def stance_by_level(events: pd.DataFrame) -> pd.DataFrame:
 
 def basis(measure: str, unit: str = "") -> str:
     """What a published count counts, from its description and unit: the bases are not
-    comparable. A value in index points is an index score; a count of firms never is."""
+    comparable. A value in index points is an index score; a count of firms never is.
+
+    Parameters
+    ----------
+    measure : str
+        What the count counts, as the ``measure`` column describes it.
+    unit : str
+        Its unit (e.g. "firms", "index points").
+
+    Returns
+    -------
+    str
+        The basis, e.g. "business registry", "funding events", "index score"; "industry survey"
+        when no rule applies.
+    """
     m = measure.lower()
     if unit.lower().startswith("index"):
         return "index score"
@@ -86,6 +144,19 @@ def basis(measure: str, unit: str = "") -> str:
 
 
 def external_counts(path=COUNTS_FILE) -> pd.DataFrame:
+    """Published counts, each with what it counts (:func:`basis`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The counts file (default ``data/external_counts.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The file's columns (source, year, measure, geography, value as float, unit, note) and
+        ``basis``.
+    """
     counts = pd.read_csv(path, dtype={"value": float}, keep_default_na=False)
     counts["basis"] = [basis(m, u) for m, u in zip(counts["measure"], counts["unit"])]
     return counts
@@ -93,7 +164,19 @@ def external_counts(path=COUNTS_FILE) -> pd.DataFrame:
 
 def city_counts(counts: pd.DataFrame) -> pd.DataFrame:
     """Published per-city numbers for the three cities, one row per measure, with its basis,
-    beside the brief's Crunchbase counts (first row)."""
+    beside the brief's Crunchbase counts (first row).
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Published counts, as :func:`external_counts` returns them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns year, measure, basis, unit, Beijing, Shanghai, Shenzhen (NaN where a city has no
+        value); the brief's rows first, then the others by basis, year and measure.
+    """
     part = counts[counts["geography"].isin(CITIES)]
     wide = part.pivot_table(index=["year", "measure", "basis", "unit"], columns="geography",
                             values="value", aggfunc="first")
@@ -106,7 +189,27 @@ def city_counts(counts: pd.DataFrame) -> pd.DataFrame:
 
 def named_firms(city: str | None = None, path=NAMED_FIRMS_FILE, brief_only: bool = True) -> pd.DataFrame:
     """Firms the brief (and the other seed texts) name, from ``data/named_firms.csv``. With a
-    ``city``, the rows whose location mentions it (e.g. "Caribbean (moved from Shenzhen)")."""
+    ``city``, the rows whose location mentions it (e.g. "Caribbean (moved from Shenzhen)").
+
+    Parameters
+    ----------
+    city : str or None
+        Keep the rows whose ``city`` contains it (case-insensitive); None keeps all.
+    path : str or Path
+        The file (default ``data/named_firms.csv``).
+    brief_only : bool
+        Keep only the firms the brief names (``seed_file`` starting with :data:`BRIEF_SOURCE`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows kept, as text: name, city, description, seed_file.
+
+    Raises
+    ------
+    ValueError
+        The file lacks one of those columns.
+    """
     firms = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = {"name", "city", "description", "seed_file"} - set(firms.columns)
     if missing:
@@ -119,7 +222,23 @@ def named_firms(city: str | None = None, path=NAMED_FIRMS_FILE, brief_only: bool
 
 
 def brief_table1(path=BRIEF_TABLE1_FILE) -> pd.DataFrame:
-    """The brief's Table 1 as published: one row per Table 1 row, one column per city."""
+    """The brief's Table 1 as published: one row per Table 1 row, one column per city.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (default ``data/brief_table1.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``row`` (the Table 1 row); columns Beijing, Shanghai, Shenzhen, as text.
+
+    Raises
+    ------
+    ValueError
+        The columns are not row, Beijing, Shanghai, Shenzhen in that order.
+    """
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     expected = ["row", *CITIES]
     if list(table.columns) != expected:
@@ -131,7 +250,19 @@ def fragmentation(events: pd.DataFrame) -> pd.DataFrame:
     """Central measures by year: how many were issued, how many distinct bodies led them so far
     (the first actor named; co-issuers are not always listed), and how many restrictive
     measures were in force together (a restriction stays in force once issued; the data
-    record no repeal)."""
+    record no repeal).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The policy timeline, as :func:`policy_events` returns it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per year from the first event's to the last's: year, central measures, distinct
+        lead bodies so far, restrictive measures in force.
+    """
     central = events[events["level"] == "central"].copy()
     lead = central["actor"].map(lead_body)
     rows = []
@@ -160,7 +291,18 @@ class FragmentationSummary:
 
 
 def fragmentation_summary(fragmentation: pd.DataFrame) -> FragmentationSummary:
-    """What the policy page quotes of :func:`fragmentation` (see :class:`FragmentationSummary`)."""
+    """What the policy page quotes of :func:`fragmentation` (see :class:`FragmentationSummary`).
+
+    Parameters
+    ----------
+    fragmentation : pandas.DataFrame
+        The table :func:`fragmentation` returns.
+
+    Returns
+    -------
+    FragmentationSummary
+        Its last year's figures and its busiest year.
+    """
     last = fragmentation.iloc[-1]
     return FragmentationSummary(
         year=int(last["year"]), bodies=int(last["distinct lead bodies so far"]),
@@ -171,7 +313,19 @@ def fragmentation_summary(fragmentation: pd.DataFrame) -> FragmentationSummary:
 
 def lead_body(actor: str) -> str:
     """The body that leads a measure: the first actor named ("PBOC with MIIT, CBRC" -> PBOC;
-    "CSRC (Science and Technology Regulation Bureau)" -> CSRC)."""
+    "CSRC (Science and Technology Regulation Bureau)" -> CSRC).
+
+    Parameters
+    ----------
+    actor : str
+        An event's ``actor`` field.
+
+    Returns
+    -------
+    str
+        The text before the first bracket, comma, semicolon, slash, " with " or " and ",
+        stripped.
+    """
     import re
 
     return re.split(r"\(|,|;| with | and |/", actor, maxsplit=1)[0].strip()
@@ -179,7 +333,18 @@ def lead_body(actor: str) -> str:
 
 def events_table(events: pd.DataFrame) -> pd.DataFrame:
     """Every event for the page: date, level, actor, stance, summary and its sources (the
-    ``source`` field's `` | ``-separated URLs or seed files, kept as a list)."""
+    ``source`` field's `` | ``-separated URLs or seed files, trimmed and joined again by `` | ``).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The policy timeline, as :func:`policy_events` returns it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns date, level, actor, stance, summary, source; in the order of ``events``.
+    """
     out = events[["date", "level", "actor", "stance", "summary"]].copy()
     out["source"] = events["source"].map(lambda s: " | ".join(p.strip() for p in str(s).split("|") if p.strip()))
     return out.reset_index(drop=True)

@@ -37,7 +37,19 @@ def _name_rules(path: str | Path = NAMES_FILE) -> tuple:
 
 
 def investor_type_of_name(name: str) -> str | None:
-    """Type of one investor name by the first matching rule, or None."""
+    """Type of one investor name by the first matching rule, or None.
+
+    Parameters
+    ----------
+    name : str
+        An investor's name.
+
+    Returns
+    -------
+    str or None
+        The investor code (data/labels.yml) of the first rule of ``dictionaries/investors.yml``
+        with a glob pattern matching the whole name, case-insensitively; None when none does.
+    """
     name = str(name).strip()
     for rx, typ in _name_rules():
         if rx.fullmatch(name):
@@ -69,7 +81,22 @@ def _word_table(path: str | Path = WORDS_FILE) -> tuple[dict, frozenset]:
 def code_of_type(word: str, investor: str | None = None) -> tuple[str | None, str]:
     """The investor code for one investor-type word, and how it was decided:
     ``"code"``/``"word"`` (the word decides), ``"name"`` (the investor's name decided a word that
-    does not), ``"undecided"`` (a known word, and the name does not decide), ``"unknown"``."""
+    does not), ``"undecided"`` (a known word, and the name does not decide), ``"unknown"``.
+
+    Parameters
+    ----------
+    word : str
+        An investor-type word as a corpus writes it (e.g. "Venture Capital"), or a code.
+    investor : str or None
+        The investor's name, read when the word alone does not decide.
+
+    Returns
+    -------
+    str or None
+        The investor code, None when undecided or unknown.
+    str
+        How it was decided (see above).
+    """
     decides, by_name = _word_table()
     key = _key(word)
     if key in decides:

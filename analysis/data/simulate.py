@@ -109,7 +109,25 @@ _SLOT = re.compile(r"\{([A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)?)\}")
 # --------------------------------------------------------------------------- inputs
 @lru_cache(maxsize=4)
 def load_profiles(path: str | Path = PROFILES_FILE) -> dict:
-    """City profiles, checked against data/labels.yml (codes, sums to 1, every city)."""
+    """City profiles, checked against data/labels.yml (codes, sums to 1, every city).
+
+    Parameters
+    ----------
+    path : str or Path
+        The profiles file (default ``data/city_profiles.yml``).
+
+    Returns
+    -------
+    dict
+        The file's content: ``profiles`` (city -> dimension -> category -> probability),
+        ``founding_year_weights`` and ``investor_count_probabilities`` where the file has them.
+
+    Raises
+    ------
+    ValueError
+        A city without a profile, categories other than data/labels.yml's, or probabilities that
+        do not sum to 1.
+    """
     with open(path, encoding="utf-8") as fh:
         spec = yaml.safe_load(fh)
     profiles = spec["profiles"]
@@ -612,7 +630,33 @@ def planted_gap(cohort_edges: Sequence[int], convergence: float = DEFAULT_CONVER
     """Expected public-customer share of Beijing minus that of Shanghai and Shenzhen pooled
     (weighted by their firms), per cohort ``[a, b)`` of ``cohort_edges``: the planted truth in
     planted labels (before any coder error), from :func:`planted_public_table`.  NaN for a
-    cohort outside the simulated years."""
+    cohort outside the simulated years.
+
+    Parameters
+    ----------
+    cohort_edges : sequence of int
+        Cohort boundaries: cohort k holds the founding years from ``cohort_edges[k]`` up to, not
+        including, ``cohort_edges[k + 1]``.
+    convergence, national_drift, beijing_drift : float
+        As in :func:`simulate`.
+    n_per_city, years : sequence of int
+        Firms in Beijing, Shanghai and Shenzhen; first and last founding year.
+    profiles_path : str or Path
+        The city profiles (``data/city_profiles.yml``).
+    year_weights : dict or None
+        Year -> relative weight of the founding years (None: the profiles' or uniform).
+
+    Returns
+    -------
+    numpy.ndarray
+        The expected gap per cohort (``len(cohort_edges) - 1`` values), each year weighted by
+        its founding-year weight.
+
+    Raises
+    ------
+    ValueError
+        ``year_weights`` negative, or not positive in total over the years.
+    """
     _, prob, yrs = planted_public_table(convergence, national_drift, beijing_drift, n_per_city=n_per_city,
                                         years=years, year_weights=year_weights, profiles_path=profiles_path)
     wy = _year_weights(load_profiles(str(profiles_path)), int(years[0]), int(years[1]), year_weights)
@@ -629,7 +673,20 @@ def planted_gap(cohort_edges: Sequence[int], convergence: float = DEFAULT_CONVER
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a corpus with a fixed format: UTF-8 without BOM, "\\n" line ends, minimal
-    quoting, missing values as empty fields, integers without decimals."""
+    quoting, missing values as empty fields, integers without decimals.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The corpus (e.g. from :func:`simulate`), written with its header, without the index.
+    path : str or Path
+        The file; missing folders are created, an existing file is replaced.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     cols = list(frame.columns)
@@ -645,6 +702,14 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
 
 # --------------------------------------------------------------------------- CLI
 def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m analysis simulate``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Options --out (required), --seed, --convergence, --phrasebank, --n, --years,
+        --missing-year-rate, --national-drift, --beijing-drift, with :func:`simulate`'s defaults.
+    """
     p = argparse.ArgumentParser(
         prog="python -m analysis simulate",
         description="Write a simulated corpus (canonical schema + truth_* columns).")
@@ -669,6 +734,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m analysis simulate --out PATH ...``: write a simulated corpus, say what was written.
+
+    Parameters
+    ----------
+    argv : sequence of str or None
+        The command-line arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 written, 2 a setting out of range (the message on standard error).
+
+    Raises
+    ------
+    SystemExit
+        Bad arguments (argparse's message, status 2), or ``--help``.
+    """
     args = build_parser().parse_args(argv)
     try:
         frame = simulate(n_per_city=args.n, seed=args.seed, convergence=args.convergence,
@@ -701,16 +783,39 @@ def simulate_labels(replicates: int, rng: np.random.Generator, n_per_city: Seque
     missing years), drawn independently for ``replicates`` corpora with ``rng`` (not the same
     draws as :func:`simulate`, the same distribution).
 
-    Two worlds exist only here (the validation study's threats, no convergence in either):
-    ``logit_drift`` adds ``w0 * logit_drift`` to every firm's public-customer log-odds (a drift
-    common to the three cities on the log-odds scale: the odds ratios between them stay fixed),
-    and ``mix_shift`` (in [0, 1)) tilts the founding years of Shanghai's firms towards the last
-    years and Shenzhen's towards the first (see :func:`_city_year_weights`), so the two cities'
-    mix changes over cohorts while no city changes.
+    Parameters
+    ----------
+    replicates : int
+        Corpora drawn.
+    rng : numpy.random.Generator
+        The source of every draw.
+    n_per_city, years : sequence of int
+        Firms in Beijing, Shanghai and Shenzhen; first and last founding year.
+    convergence, national_drift, beijing_drift, missing_year_rate : float
+        As in :func:`simulate`.
+    year_weights : dict or None
+        Year -> relative weight of the founding years (None: the profiles' or uniform).
+    profiles_path : str or Path
+        The city profiles (``data/city_profiles.yml``).
+    logit_drift, mix_shift : float
+        Two worlds that exist only here (the validation study's threats, no convergence in either):
+        ``logit_drift`` adds ``w0 * logit_drift`` to every firm's public-customer log-odds (a drift common
+        to the three cities on the log-odds scale: the odds ratios between them stay fixed), and
+        ``mix_shift`` (in [0, 1)) tilts the founding years of Shanghai's firms towards the last years and
+        Shenzhen's towards the first (see :func:`_city_year_weights`), so the two cities' mix changes
+        over cohorts while no city changes.
 
-    Returns arrays of shape (replicates, n): ``city`` (index into CITIES), ``year`` (latent
-    founding year), ``observed`` (False where the year is blank), ``application`` and
-    ``customer`` (indices into the categories of data/labels.yml)."""
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Arrays of shape (replicates, n): ``city`` (index into CITIES), ``year`` (latent founding year),
+        ``observed`` (False where the year is blank), ``application`` and ``customer`` (category indices).
+
+    Raises
+    ------
+    ValueError
+        Drifts taking a public-customer probability outside [0, 1]; mix_shift or year_weights out of range.
+    """
     spec = load_profiles(str(profiles_path))
     profiles = spec["profiles"]
     _check_drift(profiles, float(national_drift), float(beijing_drift))
@@ -725,7 +830,18 @@ def simulate_labels(replicates: int, rng: np.random.Generator, n_per_city: Seque
     w0 = (year - y_min) / span if span > 0 else np.zeros((R, n))
     switched = rng.random((R, n)) < float(convergence) * w0
     profile = np.where(switched, 0, city)
-    out = {"city": np.array(city), "year": year, "observed": rng.random((R, n)) >= missing_year_rate}
+    return {"city": np.array(city), "year": year, "observed": rng.random((R, n)) >= missing_year_rate,
+            **_label_indices(rng, profiles, profile, city, w0, national_drift, beijing_drift, logit_drift)}
+
+
+def _label_indices(rng: np.random.Generator, profiles: dict, profile: np.ndarray, city: np.ndarray,
+                   w0: np.ndarray, national_drift: float, beijing_drift: float,
+                   logit_drift: float) -> dict[str, np.ndarray]:
+    """The application and customer labels of :func:`simulate_labels` (indices into the
+    categories), one uniform per firm and dimension, from the profile each firm draws from
+    (``profile``, 0 = Beijing, shape (R, n)); the public-customer probability moved by the drifts."""
+    R, n = profile.shape
+    out = {}
     for dim in ("application", "customer"):
         cats = _labels.categories(dim)
         probs = np.array([[float(profiles[c][dim][k]) for k in cats] for c in CITIES])[profile]  # (R, n, C)
@@ -773,7 +889,35 @@ def planted_public_table(convergence: float = DEFAULT_CONVERGENCE, national_drif
     """The planted truth of a world as expected tables: ``(expected firms (3, Y), public-customer
     probability (3, Y), years (Y,))`` per city and founding year, in planted labels (before any
     coder error and before years go missing).  :mod:`analysis.method.convergence_rule` turns them
-    into the planted slopes per year."""
+    into the planted slopes per year.
+
+    Parameters
+    ----------
+    convergence, national_drift, beijing_drift : float
+        As in :func:`simulate`.
+    logit_drift, mix_shift : float
+        As in :func:`simulate_labels`.
+    n_per_city, years : sequence of int
+        Firms in Beijing, Shanghai and Shenzhen; first and last founding year.
+    year_weights : dict or None
+        Year -> relative weight of the founding years (None: the profiles' or uniform).
+    profiles_path : str or Path
+        The city profiles (``data/city_profiles.yml``).
+
+    Returns
+    -------
+    firms : numpy.ndarray
+        Expected firms per city (Beijing, Shanghai, Shenzhen) and founding year, shape (3, Y).
+    prob : numpy.ndarray
+        Public-customer probability per city and founding year, shape (3, Y).
+    years : numpy.ndarray
+        The founding years, first to last, shape (Y,).
+
+    Raises
+    ------
+    ValueError
+        ``mix_shift`` outside [0, 1), or ``year_weights`` negative or not positive in total.
+    """
     spec = load_profiles(str(profiles_path))
     profiles = spec["profiles"]
     y_min, y_max = int(years[0]), int(years[1])

@@ -44,13 +44,41 @@ class SnapshotInfo:
 
 def snapshot_path(value: str | Path) -> Path:
     """The snapshot file a parameter names: the CSV itself, or the folder ``collect --out``
-    wrote (which holds ``website_text.csv``)."""
+    wrote (which holds ``website_text.csv``).
+
+    Parameters
+    ----------
+    value : str or Path
+        The snapshot file or its folder (``~`` expanded).
+
+    Returns
+    -------
+    Path
+        The file, as an absolute path (it need not exist).
+    """
     path = Path(value).expanduser().resolve()
     return path / SNAPSHOT_FILE if path.is_dir() else path
 
 
 def read(value: str | Path) -> pd.DataFrame:
-    """Read and check a snapshot; a bad file raises :class:`SnapshotError`."""
+    """Read and check a snapshot; a bad file raises :class:`SnapshotError`.
+
+    Parameters
+    ----------
+    value : str or Path
+        The snapshot file or its folder (see :func:`snapshot_path`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows in file order, columns :data:`SNAPSHOT_COLUMNS` as text (extra columns dropped).
+
+    Raises
+    ------
+    SnapshotError
+        No such file, not UTF-8 CSV, a column missing, an empty ``company_id``, or a ``status``
+        that is neither empty nor three digits.
+    """
     path = snapshot_path(value)
     if not path.is_file():
         raise SnapshotError(f"{path}: no such snapshot file; expected the {SNAPSHOT_FILE} written "
@@ -82,7 +110,19 @@ def read(value: str | Path) -> pd.DataFrame:
 
 def firm_texts(table: pd.DataFrame) -> dict[str, str]:
     """One text per firm: its non-empty page texts in file order, lines already seen on an
-    earlier page of the firm dropped, pages joined by a blank line."""
+    earlier page of the firm dropped, pages joined by a blank line.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Snapshot rows (``company_id`` and ``text`` are read), as :func:`read` returns them.
+
+    Returns
+    -------
+    dict of str to str
+        company_id -> the firm's text, in order of first appearance; lines are stripped, and
+        firms without any text are left out.
+    """
     out: dict[str, str] = {}
     for cid, rows in table.groupby("company_id", sort=False):
         seen: set[str] = set()
@@ -105,7 +145,27 @@ def merge(frame: pd.DataFrame, value: str | Path) -> tuple[pd.DataFrame, Snapsho
     """``frame`` (one row per firm, with ``company_id`` and ``website_text``) with the snapshot's
     text in ``website_text`` for every firm that has some; other firms keep theirs.
 
-    A snapshot none of whose firms is in ``frame`` belongs to another corpus: an error."""
+    A snapshot none of whose firms is in ``frame`` belongs to another corpus: an error.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The firms, with ``company_id`` and ``website_text``.
+    value : str or Path
+        The snapshot file or its folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``frame`` with the snapshot's text merged in (:func:`firm_texts`).
+    SnapshotInfo
+        The snapshot's path, pages, firms given text, and first and last fetch times.
+
+    Raises
+    ------
+    SnapshotError
+        The snapshot is bad (see :func:`read`), or has rows but none of ``frame``'s firms.
+    """
     path = snapshot_path(value)
     table = read(path)
     texts = firm_texts(table)

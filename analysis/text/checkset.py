@@ -44,8 +44,24 @@ class CheckSetError(ValueError):
 def load(path: str | Path) -> pd.DataFrame:
     """Read and validate one check-set file; the rows in file order, all columns as text.
 
-    Raises CheckSetError naming the file, and where it applies the data row (1-based, with
-    the row's id) and the column."""
+    Parameters
+    ----------
+    path : str or Path
+        The check-set file (UTF-8 CSV).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS` (others dropped), values stripped, indexed 0..n-1.
+
+    Raises
+    ------
+    CheckSetError
+        No such file, not a readable UTF-8 CSV file, a column missing, no data rows, an empty
+        or repeated id, an empty text, an unknown language, or a code not of data/labels.yml;
+        the message names the file, and where it applies the data row (1-based, with the row's
+        id) and the column.
+    """
     path = Path(path)
     if not path.exists():
         raise CheckSetError(f"{path}: no such file")
@@ -85,7 +101,18 @@ def load(path: str | Path) -> pd.DataFrame:
 
 
 def available(paths: dict | None = None) -> dict[str, Path]:
-    """The shipped check sets that exist, name -> path, first set first."""
+    """The shipped check sets that exist, name -> path, first set first.
+
+    Parameters
+    ----------
+    paths : dict or None
+        Set name -> path of the sets to look for (None: :data:`CHECK_SETS`, the shipped ones).
+
+    Returns
+    -------
+    dict of str to Path
+        The sets whose file exists, in the order of ``paths``.
+    """
     paths = CHECK_SETS if paths is None else paths
     return {name: Path(p) for name, p in paths.items() if Path(p).exists()}
 
@@ -93,7 +120,18 @@ def available(paths: dict | None = None) -> dict[str, Path]:
 def held_out(names) -> str | None:
     """Which set is held out: the fresh set when it exists (the coder may have been changed
     after the first set was measured, so the first set's figure is a training figure),
-    else the first set (the coder was written from the codebook before it existed)."""
+    else the first set (the coder was written from the codebook before it existed).
+
+    Parameters
+    ----------
+    names : iterable of str
+        The names of the sets there are, first set first.
+
+    Returns
+    -------
+    str or None
+        ``"check_set_fresh"`` when among ``names``, else the first name; None when there is none.
+    """
     names = list(names)
     if "check_set_fresh" in names:
         return "check_set_fresh"
@@ -105,8 +143,19 @@ def held_out(names) -> str | None:
 
 def kappa(check: pd.DataFrame) -> pd.DataFrame:
     """Per dimension: Cohen's kappa between coder 1 and coder 2 (scikit-learn's
-    ``cohen_kappa_score``), their raw agreement, and how often the adjudicated code
-    differs from coder 1 and from coder 2."""
+    ``cohen_kappa_score``), their raw agreement, and how often they disagree.
+
+    Parameters
+    ----------
+    check : pandas.DataFrame
+        A check set, as :func:`load` returns it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dimension (application, customer, geography): dimension, n (rows), kappa,
+        agreement (share of rows where the coders agree), disagreements (rows where they do not).
+    """
     from sklearn.metrics import cohen_kappa_score
 
     rows = []
@@ -120,13 +169,40 @@ def kappa(check: pd.DataFrame) -> pd.DataFrame:
 
 
 def kappas(paths: dict) -> dict[str, pd.DataFrame]:
-    """Set name -> :func:`kappa` of the check set at its path (``paths``: as :func:`available`)."""
+    """Set name -> :func:`kappa` of the check set at its path (``paths``: as :func:`available`).
+
+    Parameters
+    ----------
+    paths : dict
+        Set name -> path of its check-set file.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Set name -> its :func:`kappa` table, in the order of ``paths``.
+
+    Raises
+    ------
+    CheckSetError
+        A file is not a valid check set (see :func:`load`).
+    """
     return {name: kappa(load(path)) for name, path in paths.items()}
 
 
 def kappa_table(kappa_by_set: dict) -> pd.DataFrame:
     """The :func:`kappa` tables of several sets (set name -> table) in one, set by set: set,
-    dimension, n, kappa, agreement, disagreements."""
+    dimension, n, kappa, agreement, disagreements.
+
+    Parameters
+    ----------
+    kappa_by_set : dict of str to pandas.DataFrame
+        Set name -> its :func:`kappa` table, as :func:`kappas` returns them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Those columns, the sets' rows one after the other, indexed 0..n-1.
+    """
     table = pd.concat([k.assign(set=name) for name, k in kappa_by_set.items()], ignore_index=True)
     return table[["set", "dimension", "n", "kappa", "agreement", "disagreements"]]
 
@@ -146,7 +222,23 @@ class Score:
 def score(check: pd.DataFrame, predicted: pd.DataFrame) -> Score:
     """Score predicted codes (``<dimension>_label`` columns, rows as ``check``): accuracy with
     ``none`` and ``tie`` counted as errors, abstentions (``none``/``tie``) and their rate, for
-    all rows and per language (languages absent from the set are left out)."""
+    all rows and per language (languages absent from the set are left out).
+
+    Parameters
+    ----------
+    check : pandas.DataFrame
+        A check set, as :func:`load` returns it.
+    predicted : pandas.DataFrame
+        A ``<dimension>_label`` column per dimension, one row per row of ``check``, in its order.
+
+    Returns
+    -------
+    Score
+        ``summary``: per dimension, a row for all rows ("all") and one per language present,
+        with n, correct, accuracy, abstained, abstention; ``confusion``: dimension -> hand code
+        x coder counts; ``predictions``: id, language, and per dimension the hand code and the
+        ``<dimension>_label``.
+    """
     rows, confusion = [], {}
     groups = [("all", np.ones(len(check), dtype=bool))]
     groups += [(lang, (check["language"] == lang).to_numpy()) for lang in LANGUAGES
@@ -175,13 +267,40 @@ def score(check: pd.DataFrame, predicted: pd.DataFrame) -> Score:
 
 
 def as_firms(check: pd.DataFrame) -> pd.DataFrame:
-    """A check set as a firm table the coders read: its text as the one text field."""
+    """A check set as a firm table the coders read: its text as the one text field.
+
+    Parameters
+    ----------
+    check : pandas.DataFrame
+        A check set, as :func:`load` returns it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns company_id (the row's id) and text, indexed 0..n-1.
+    """
     return pd.DataFrame({"company_id": check["id"].to_numpy(), "text": check["text"].to_numpy()})
 
 
 def training_data(paths: dict | None = None) -> pd.DataFrame:
-    """All shipped check sets stacked (id, text, language and the adjudicated codes), the set
-    named in column ``set``; empty when none exists."""
+    """All shipped check sets stacked (each with every column of :data:`COLUMNS`), the set
+    named in column ``set``; empty when none exists.
+
+    Parameters
+    ----------
+    paths : dict or None
+        Set name -> path of the sets to look for (None: the shipped ones; see :func:`available`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS` and ``set``, the sets one after the other, indexed 0..n-1.
+
+    Raises
+    ------
+    CheckSetError
+        A file is not a valid check set (see :func:`load`).
+    """
     frames = []
     for name, path in available(paths).items():
         df = load(path)

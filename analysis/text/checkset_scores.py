@@ -11,14 +11,52 @@ from analysis.text.checkset import DIMENSIONS, Score, as_firms, available, held_
 
 
 def score_dictionary(check: pd.DataFrame, dictionary=None) -> Score:
-    """The dictionary coder (:func:`analysis.text.classify.code_firms`) on a check set."""
+    """The dictionary coder (:func:`analysis.text.classify.code_firms`) on a check set.
+
+    Parameters
+    ----------
+    check : pandas.DataFrame
+        A check set, as :func:`analysis.text.checkset.load` returns it.
+    dictionary : Dictionary, str, Path or None
+        The dictionary or its file (None: the packaged one).
+
+    Returns
+    -------
+    Score
+        The codes scored against the set's adjudicated codes (:func:`analysis.text.checkset.score`).
+
+    Raises
+    ------
+    ValueError
+        ``dictionary`` names a file that is not a valid dictionary.
+    """
     coded = classify.code_firms(as_firms(check), text_fields=["text"], dictionary=dictionary)
     return score(check, coded.reset_index(drop=True))
 
 
 def score_supervised_cv(check: pd.DataFrame, seed: int, folds: int = 5) -> Score:
     """The supervised coder on a check set by stratified k-fold cross-validation: every
-    description is coded by a model that did not see it."""
+    description is coded by a model that did not see it.
+
+    Parameters
+    ----------
+    check : pandas.DataFrame
+        A check set, as :func:`analysis.text.checkset.load` returns it.
+    seed : int
+        Seed of the fold split and of the classifier.
+    folds : int
+        Number of folds k (at most the number of descriptions).
+
+    Returns
+    -------
+    Score
+        The codes scored against the set's adjudicated codes.
+
+    Raises
+    ------
+    ValueError
+        The set has fewer than two descriptions.
+    """
     predicted = pd.DataFrame(index=check.index)
     for dim in DIMENSIONS:
         predicted[f"{dim}_label"] = classify.cross_validated_codes(
@@ -38,8 +76,30 @@ def _score_supervised_transfer(train: pd.DataFrame, test: pd.DataFrame, seed: in
 def figures(seed: int, paths: dict | None = None, folds: int = 5) -> pd.DataFrame:
     """The check-set figures the validation chapter shows: per set, coder, language and
     dimension, n, accuracy, abstentions and their rate; column ``evaluation`` says how the
-    figure was obtained (``codebook`` for the dictionary, ``cross-validation`` or ``trained on
-    <set>``for the supervised coder), ``held_out`` whether the set is the held-out one."""
+    figure was obtained (``codebook`` for the dictionary, ``<k>-fold cross-validation`` or
+    ``trained on <sets>`` for the supervised coder), ``held_out`` whether the set is the held-out
+    one.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the supervised coder's folds and classifier.
+    paths : dict or None
+        Set name -> path of the check sets (None: the shipped ones that exist).
+    folds : int
+        Number of cross-validation folds k.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns set, coder, evaluation, held_out, language, dimension, n, correct, accuracy,
+        abstained, abstention; no rows when no check set exists.
+
+    Raises
+    ------
+    CheckSetError
+        A file is not a valid check set (see :func:`analysis.text.checkset.load`).
+    """
     sets = {name: load(p) for name, p in available(paths).items()}
     out = []
     hold = held_out(sets)
@@ -71,7 +131,21 @@ FIGURE_KEYS = ["set", "coder", "evaluation", "language"]
 def accuracy_table(figures: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     """The accuracy of :func:`figures` as the validation page shows it: one row per set, coder,
     evaluation and language (in the order of ``figures``), its ``n`` and one column per
-    dimension, rounded to ``digits``."""
+    dimension, rounded to ``digits``.
+
+    Parameters
+    ----------
+    figures : pandas.DataFrame
+        The table :func:`figures` returns.
+    digits : int
+        Decimal places kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by set, coder, evaluation and language; columns n, application, customer,
+        geography.
+    """
     acc = figures.pivot_table(index=FIGURE_KEYS, columns="dimension", values="accuracy", sort=False)
     n = figures.pivot_table(index=FIGURE_KEYS, values="n", aggfunc="first", sort=False)
     return acc.join(n)[["n", *DIMENSIONS]].round(digits)
@@ -79,7 +153,20 @@ def accuracy_table(figures: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
 
 def abstention_table(figures: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     """The dictionary coder's abstention rate of :func:`figures`: one row per set and language
-    (in the order of ``figures``), one column per dimension, rounded to ``digits``."""
+    (in the order of ``figures``), one column per dimension, rounded to ``digits``.
+
+    Parameters
+    ----------
+    figures : pandas.DataFrame
+        The table :func:`figures` returns.
+    digits : int
+        Decimal places kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by set and language; one column per dimension.
+    """
     dictionary = figures[figures["coder"] == "dictionary"]
     return dictionary.pivot_table(index=["set", "language"], columns="dimension", values="abstention",
                                   sort=False).round(digits)

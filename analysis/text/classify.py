@@ -260,7 +260,24 @@ def load_dictionary(path: str | Path = DICTIONARY_FILE) -> Dictionary:
     """Read and check the dictionary file: its dimensions and categories must be those of
     data/labels.yml (plus an optional ``ignore`` list per dimension), and no phrase may
     contain a stopword (stopwords are removed before matching, so such an entry could never
-    match).  The optional ``rules`` section holds the words of the codebook's decision rules."""
+    match).  The optional ``rules`` section holds the words of the codebook's decision rules.
+
+    Parameters
+    ----------
+    path : str or Path
+        The dictionary file (default ``dictionaries/business_model.yml``).
+
+    Returns
+    -------
+    Dictionary
+        Its categories and compiled entries per dimension, and its rules.
+
+    Raises
+    ------
+    ValueError
+        A dimension missing, other categories or another order, a category without entries, an
+        entry with a stopword, or an unknown key under ``rules``.
+    """
     path = Path(path)
     with open(path, encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
@@ -675,14 +692,40 @@ def _matchers(d: Dictionary) -> _DictionaryMatchers:
 def code_text(text: str, dictionary: Dictionary | None = None) -> dict:
     """Counts and label per dimension for one text (any language):
     {dim: {"counts": {category: n}, "label": code|"tie"|"none"}}; "none" only for an
-    empty text."""
+    empty text.
+
+    Parameters
+    ----------
+    text : str
+        The text.
+    dictionary : Dictionary or None
+        The dictionary (None: the packaged one, :func:`load_dictionary`).
+
+    Returns
+    -------
+    dict
+        Dimension (application, customer, geography) -> its cue counts and label, as above.
+    """
     d = dictionary or load_dictionary()
     return _code_text(text, d, _matchers(d))
 
 
 def code_tokens(tokens: list[str], dictionary: Dictionary | None = None) -> dict:
     """Cue counts per dimension and category in a token list (no decision rules: those need
-    sentences; see :func:`code_text`)."""
+    sentences; see :func:`code_text`).
+
+    Parameters
+    ----------
+    tokens : list of str
+        The tokens, in text order.
+    dictionary : Dictionary or None
+        The dictionary (None: the packaged one, :func:`load_dictionary`).
+
+    Returns
+    -------
+    dict
+        Dimension -> {"counts": {category: matched spans}}.
+    """
     d = dictionary or load_dictionary()
     matchers = _matchers(d)
     return {dim: {"counts": matchers[dim].count(tokens, d.categories[dim])} for dim in CODED_DIMENSIONS}
@@ -735,7 +778,30 @@ def code_firms(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
     the dictionary and its share of the texts by pickle (so a script calling this needs the
     usual ``if __name__ == "__main__":`` guard).  Each text's codes depend on that text alone,
     and a worker tokenizes as this process does, so the result does not depend on the number
-    of workers."""
+    of workers.
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The firms: their text fields, and ``company_id`` where there is one.
+    text_fields : str or sequence of str
+        The text columns (see :func:`analysis.text.preprocess.firm_texts`).
+    dictionary : Dictionary, str, Path or None
+        The dictionary or its file (None: the packaged one).
+    workers : int or None
+        Processes from ``PARALLEL_MIN_FIRMS`` firms on (None: one per core; 1: this one alone).
+
+    Returns
+    -------
+    pandas.DataFrame
+        company_id (None without that column), then per dimension "<dim>_label" and its
+        "<dim>:<category>" counts.
+
+    Raises
+    ------
+    ValueError
+        A text field that is not a column, or a dictionary file that is not valid.
+    """
     d = dictionary if isinstance(dictionary, Dictionary) else load_dictionary(
         dictionary or DICTIONARY_FILE)
     texts = _text.firm_texts(firms, text_fields, sep="\n")
@@ -810,8 +876,25 @@ def _score(dimension: str, coder: str, truth: pd.Series, pred: pd.Series, source
 
 def load_coding_sample(path: str | Path = CODING_SAMPLE) -> pd.DataFrame | None:
     """The hand-coded sample, or None when the file does not exist.  Several coders per
-    firm and dimension: the majority label is used; firms whose coders split evenly are
-    left out."""
+    firm and dimension: the checks use the majority label and leave out firms whose coders
+    split evenly; this returns every row.
+
+    Parameters
+    ----------
+    path : str or Path
+        The sample file (default ``data/coding_sample.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        The file's rows, as text: company_id, dimension, label, coder (and any other column).
+
+    Raises
+    ------
+    ValueError
+        A column missing, an unknown dimension, or a label that is not a category of its
+        dimension; the message names the data row and column.
+    """
     path = Path(path)
     if not path.exists():
         return None
@@ -865,7 +948,35 @@ def dictionary_check(firms: pd.DataFrame, dimension: str, text_fields=_text.DEFA
                      labels=None, coded: pd.DataFrame | None = None,
                      sample_path: str | Path = CODING_SAMPLE) -> CheckResult:
     """Score the dictionary coder against the truth / hand-coded sample ("tie" and "none"
-    count as errors)."""
+    count as errors).
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The firms: company_id, their text fields, ``truth_<dimension>`` in a simulated corpus.
+    dimension : str
+        application, customer or geography.
+    text_fields : str or sequence of str
+        The text columns (see :func:`analysis.text.preprocess.firm_texts`).
+    labels : array_like, pandas.Series or None
+        Reference labels, one per firm or a Series on ``firms``' index (missing ones left out);
+        None: the ``truth_<dimension>`` column, else the coding sample.
+    coded : pandas.DataFrame or None
+        The firms' codes already computed (:func:`code_firms`, indexed like ``firms``).
+    sample_path : str or Path
+        The hand-coded sample (:func:`load_coding_sample`).
+
+    Returns
+    -------
+    CheckResult
+        Macro-F1, accuracy, per-class scores and confusion; unavailable, with the reason, when
+        no reference labels are found.
+
+    Raises
+    ------
+    ValueError
+        ``dimension`` is not a coded dimension.
+    """
     if dimension not in CODED_DIMENSIONS:
         raise ValueError(f"dimension must be one of {CODED_DIMENSIONS}, got {dimension!r}")
     truth, source = _reference_labels(firms, dimension, labels, sample_path)
@@ -880,7 +991,37 @@ def supervised_check(firms: pd.DataFrame, dimension: str, text_fields=_text.DEFA
                      seed: int = DEFAULT_SEED, folds: int = 5, labels=None,
                      classifier: str = "logistic",
                      sample_path: str | Path = CODING_SAMPLE) -> CheckResult:
-    """Cross-validated tf-idf + linear classifier against the truth / hand-coded sample."""
+    """Cross-validated tf-idf + linear classifier against the truth / hand-coded sample.
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        As in :func:`dictionary_check`.
+    dimension : str
+        A dimension of data/labels.yml.
+    text_fields : str or sequence of str
+        The text columns (see :func:`analysis.text.preprocess.firm_texts`).
+    seed : int
+        Seed of the fold split and of the classifier.
+    folds : int
+        Most folds (at most the smallest class's number of firms).
+    labels : array_like, pandas.Series or None
+        Reference labels, as in :func:`dictionary_check`.
+    classifier : {"logistic", "svm"}
+        Logistic regression or a linear support-vector machine.
+    sample_path : str or Path
+        The hand-coded sample (:func:`load_coding_sample`).
+
+    Returns
+    -------
+    CheckResult
+        As in :func:`dictionary_check`; also unavailable with one class, or a class of one firm.
+
+    Raises
+    ------
+    ValueError
+        ``dimension`` unknown, or another ``classifier``.
+    """
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     if dimension not in _labels.dimensions():
@@ -966,7 +1107,29 @@ def _pipeline(seed: int, classifier: str = "logistic"):
 
 def cross_validated_codes(texts, labels, seed: int = DEFAULT_SEED, folds: int = 5) -> list[str]:
     """Stratified k-fold predictions (fixed seed): each text coded by a model that did not
-    see it.  k is at most the number of texts."""
+    see it.  k is at most the number of texts.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The hand-coded texts.
+    labels : sequence
+        Their codes, one per text.
+    seed : int
+        Seed of the fold split and of the classifier.
+    folds : int
+        Number of folds k.
+
+    Returns
+    -------
+    list of str
+        The predicted code of each text, in order.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two texts.
+    """
     import warnings
 
     from sklearn.model_selection import StratifiedKFold
@@ -992,7 +1155,31 @@ def supervised_training(firms: pd.DataFrame | None = None, text_fields=_text.DEF
     """The hand-coded texts the supervised coder learns from: every shipped check set, plus
     the firms of ``firms`` that ``coding_sample.csv`` codes (majority of its coders; their
     text from ``text_fields``).  Columns text, application, customer, geography (a firm
-    coded on some dimensions only has NaN on the others), source."""
+    coded on some dimensions only has NaN on the others), source.
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame or None
+        The corpus whose firms the coding sample may code (None: the check sets alone).
+    text_fields : str or sequence of str
+        The text columns (see :func:`analysis.text.preprocess.firm_texts`).
+    check_paths : dict or None
+        Check-set name -> path (None: the shipped ones; see :func:`analysis.text.checkset.available`).
+    sample_path : str or Path
+        The coding sample.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Those columns, source being the check set's name or "coding sample"; no rows when there
+        is nothing to learn from.
+
+    Raises
+    ------
+    ValueError
+        A check set or the coding sample is not valid (:class:`CheckSetError` for a check set),
+        or a text field is not a column of ``firms``.
+    """
     parts = []
     sets = checkset.training_data(check_paths)
     if len(sets):
@@ -1029,7 +1216,34 @@ def code_with(firms: pd.DataFrame, text_fields=_text.DEFAULT_TEXT_FIELDS,
     ``"supervised"`` (trained on the hand-coded texts of :func:`supervised_training`).
     An empty ``coder`` means ``DEFAULT_CODER``.
     Always company_id and one ``<dimension>_label`` column per dimension, indexed like
-    ``firms``; the dictionary adds its cue counts."""
+    ``firms``; the dictionary adds its cue counts.
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The firms: their text fields, and ``company_id`` where there is one.
+    text_fields : str or sequence of str
+        The text columns (see :func:`analysis.text.preprocess.firm_texts`).
+    coder : str or None
+        "dictionary", "supervised", or empty for ``DEFAULT_CODER``.
+    seed : int
+        Seed of the supervised coder's classifier.
+    check_paths : dict or None
+        Check-set name -> path, for the supervised coder (see :func:`supervised_training`).
+    sample_path : str or Path
+        The coding sample, for the supervised coder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The codes, as above.
+
+    Raises
+    ------
+    ValueError
+        An unknown coder, a text field the corpus lacks, or the supervised coder without
+        hand-coded texts.
+    """
     coder = coder or DEFAULT_CODER
     if coder not in CODERS:
         raise ValueError(f"coder must be one of {', '.join(CODERS)}, got {coder!r}")
@@ -1118,7 +1332,18 @@ BUSINESS_TYPES = ("public_procurement", "domestic_commercial", "international_co
 def business_type(customer, geography) -> str | None:
     """The derived business type of one firm, or None when either code is not a category
     (none/tie): public -> public_procurement; private + domestic -> domestic_commercial;
-    private + mixed/global -> international_commercial."""
+    private + mixed/global -> international_commercial.
+
+    Parameters
+    ----------
+    customer, geography : str
+        The firm's customer and geography codes (``none``/``tie`` where the coder gave none).
+
+    Returns
+    -------
+    str or None
+        One of :data:`BUSINESS_TYPES`, or None.
+    """
     if customer == "public" and geography in _labels.categories("geography"):
         return "public_procurement"
     if customer == "private":
@@ -1150,7 +1375,19 @@ def investor_portrait(firms: pd.DataFrame) -> pd.Series:
     From ``investor_types`` (';'-joined codes; the most frequent, ties by the order of
     data/labels.yml); when a firm has no usable types, from its ``investors`` names via
     dictionaries/investors.yml.  "none": no investors listed; "unknown": investors listed
-    but none of their types known or recognisable."""
+    but none of their types known or recognisable.
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The firms, with ``investor_types`` and ``investors`` (';'-joined; a column absent
+        counts as empty).
+
+    Returns
+    -------
+    pandas.Series
+        Named ``investor``: an investor code, "none" or "unknown" per firm.
+    """
     order = _labels.categories("investor")
     types = firms["investor_types"] if "investor_types" in firms.columns else pd.Series(
         [None] * len(firms), index=firms.index)

@@ -172,7 +172,18 @@ def _byte_key(features: Sequence[str]) -> np.ndarray:
 def bh_adjust(p) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (R's ``p.adjust(p, "BH")``): for the i-th smallest
     of m p-values, min over j >= i of m p_(j) / j, capped at 1. NaN stays NaN and does not
-    count towards m."""
+    count towards m.
+
+    Parameters
+    ----------
+    p : array_like
+        The p-values (NaN allowed).
+
+    Returns
+    -------
+    numpy.ndarray
+        The adjusted p-values (float), in the same places.
+    """
     p = np.asarray(p, dtype=np.float64)
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
@@ -193,7 +204,20 @@ def key_terms(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """The rows of a keyness table whose term the target over-uses with q < ``alpha`` (p without
     a ``q`` column), in the table's order.  On a firm-level table (:func:`firm_keyness`, with a
     ``log_ratio`` column) q is the one-sided over-use test and decides alone; on quanteda's
-    token table (:func:`keyness`) the statistic's sign gives the direction."""
+    token table (:func:`keyness`) the statistic's sign gives the direction.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A keyness table (:func:`firm_keyness`, :func:`keyness_table` or :func:`keyness`).
+    alpha : float
+        The level q (or p) must stay below.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows kept, with the table's columns and index.
+    """
     col = "q" if "q" in table.columns else "p"
     if "log_ratio" in table.columns:
         return table[table[col] < alpha]
@@ -221,8 +245,38 @@ def keyness(counts, target, features, measure: str = "chi2", correction: str = "
             sort: bool = True, adjust: str = "bh") -> pd.DataFrame:
     """Keyness of the ``target`` rows against all other rows (textstat_keyness).
 
-    Returns columns feature, statistic, p, q (p adjusted by ``adjust``), n_target,
-    n_reference."""
+    Parameters
+    ----------
+    counts : array_like or scipy.sparse matrix
+        Token counts, rows (documents) x features.
+    target : array_like of bool
+        True for the target rows: some, not all.
+    features : sequence of str
+        A name per column.
+    measure : {"chi2", "lr", "pmi"}
+        The statistic (see the module's docstring).
+    correction : {"default", "yates", "williams", "none"}
+        Its correction.
+    sort : bool
+        Rows by statistic, descending (see the module's docstring); else in column order.
+    adjust : {"bh", "none"}
+        How ``q`` adjusts p for testing every feature.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns feature, statistic, p, q (p adjusted by ``adjust``), n_target, n_reference (the
+        two groups' counts; integers when the counts are).
+
+    Raises
+    ------
+    ValueError
+        ``measure``, ``correction`` or ``adjust`` unknown; counts not a 2-D matrix of at least
+        two rows with some count; a target of all or none of the rows, or of another length;
+        not one feature name per column.
+    TypeError
+        ``target`` is not boolean.
+    """
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
     if correction not in CORRECTIONS:
@@ -253,7 +307,30 @@ def frequency_table(counts, features, groups=None, n: int | None = None,
     """Feature frequencies (textstat_frequency): columns feature, frequency, rank (ties get
     the minimum rank), docfreq (documents with the feature), group ("all" without groups).
     Only features present in a group are listed; within a group, by rank, ties in feature
-    order; ``n`` keeps the first n rows of each group."""
+    order; ``n`` keeps the first n rows of each group.
+
+    Parameters
+    ----------
+    counts : array_like or scipy.sparse matrix
+        Counts, documents x features.
+    features : sequence of str
+        A name per column.
+    groups, order : sequence or None
+        A group label per row, and the groups in order, as in :func:`analysis.text.preprocess.group_rows`
+        (``groups`` None: one group, "all").
+    n : int or None
+        Rows kept per group (None: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns feature, frequency, rank, docfreq, group; the groups one after the other.
+
+    Raises
+    ------
+    ValueError
+        Not one feature name per column, or not one group label per row.
+    """
     mat = sp.csr_matrix(counts)
     features = [str(f) for f in features]
     if len(features) != mat.shape[1]:
@@ -289,7 +366,18 @@ def frequency_table(counts, features, groups=None, n: int | None = None,
 
 def cosine_similarity(matrix) -> np.ndarray:
     """Cosine similarity between rows (e.g. the grouped tf-idf rows of the cities).
-    A row of zeros has similarity 0 with everything (NaN is never returned)."""
+    A row of zeros has similarity 0 with everything (NaN is never returned).
+
+    Parameters
+    ----------
+    matrix : array_like or scipy.sparse matrix
+        The rows to compare.
+
+    Returns
+    -------
+    numpy.ndarray
+        Rows x rows similarities.
+    """
     if sp.issparse(matrix):
         m = sp.csr_matrix(matrix, dtype=np.float64)
         gram = np.asarray((m @ m.T).todense())
@@ -318,14 +406,40 @@ def _binary_rows(docs) -> sp.csr_matrix:
 def over_use_p(a, k, n, total) -> np.ndarray:
     """One-sided Fisher exact p for over-use: P(X >= a) for X ~ hypergeometric(``total`` rows,
     ``k`` of them with the feature, ``n`` target rows drawn).  Broadcasts, so a matrix of target
-    counts (one row per shuffle of the labels) is tested in one call."""
+    counts (one row per shuffle of the labels) is tested in one call.
+
+    Parameters
+    ----------
+    a, k : array_like
+        Target rows with the feature, and all rows with it.
+    n, total : int or array_like
+        Target rows, and all rows.
+
+    Returns
+    -------
+    numpy.ndarray
+        The p-values, in the broadcast shape of the arguments.
+    """
     from scipy.stats import hypergeom  # imported here: scipy.stats takes over half a second to import
 
     return hypergeom.sf(np.asarray(a) - 1, total, k, n)
 
 
 def under_use_p(a, k, n, total) -> np.ndarray:
-    """One-sided Fisher exact p for under-use: P(X <= a), X as in :func:`over_use_p`."""
+    """One-sided Fisher exact p for under-use: P(X <= a), X as in :func:`over_use_p`.
+
+    Parameters
+    ----------
+    a, k : array_like
+        Target rows with the feature, and all rows with it.
+    n, total : int or array_like
+        Target rows, and all rows.
+
+    Returns
+    -------
+    numpy.ndarray
+        The p-values, in the broadcast shape of the arguments.
+    """
     from scipy.stats import hypergeom
 
     return hypergeom.cdf(a, total, k, n)
@@ -333,7 +447,22 @@ def under_use_p(a, k, n, total) -> np.ndarray:
 
 def log_ratio(a, b, n_target, n_reference, smoothing: float = LOG_RATIO_SMOOTHING) -> np.ndarray:
     """log2 of the target's share of rows with the feature over the reference's, ``smoothing``
-    added to each of the four cells: log2(((a + s) / (n_t + 2s)) / ((b + s) / (n_r + 2s)))."""
+    added to each of the four cells: log2(((a + s) / (n_t + 2s)) / ((b + s) / (n_r + 2s))).
+
+    Parameters
+    ----------
+    a, b : array_like
+        Target rows and reference rows with the feature.
+    n_target, n_reference : int or array_like
+        Rows in the target and in the reference.
+    smoothing : float
+        s, added to each cell.
+
+    Returns
+    -------
+    numpy.ndarray
+        The log ratios (float), in the broadcast shape of the arguments.
+    """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     s = smoothing
     return np.log2((a + s) / (n_target + 2 * s)) - np.log2((b + s) / (n_reference + 2 * s))
@@ -341,8 +470,35 @@ def log_ratio(a, b, n_target, n_reference, smoothing: float = LOG_RATIO_SMOOTHIN
 
 def firm_keyness(docs, target, features, adjust: str = "bh", sort: bool = True) -> pd.DataFrame:
     """Keyness of the ``target`` rows (firms) against all other rows, with the firm as the
-    unit (see the module's docstring).  Returns columns feature, firms_target,
-    firms_reference, log_ratio, p, q, p_under, q_under."""
+    unit (see the module's docstring).
+
+    Parameters
+    ----------
+    docs : array_like or scipy.sparse matrix
+        Counts, firms x features (only whether a count is non-zero matters).
+    target : array_like of bool
+        True for the target rows: some, not all.
+    features : sequence of str
+        A name per column.
+    adjust : {"bh", "none"}
+        How ``q`` and ``q_under`` adjust p and p_under for testing every feature.
+    sort : bool
+        Rows in the order the module's docstring gives; else in column order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns feature, firms_target, firms_reference, log_ratio, p, q, p_under, q_under (NaN
+        log_ratio and p-values for a feature no firm uses).
+
+    Raises
+    ------
+    ValueError
+        ``adjust`` unknown; ``docs`` of fewer than two rows or without any count; a target of all
+        or none of the rows, or of another length; not one feature name per column.
+    TypeError
+        ``target`` is not boolean.
+    """
     features, a, b = _group_sums(_binary_rows(docs), target, features, adjust)
     target = np.asarray(target)
     n_t, n_r = int(target.sum()), int((~target).sum())
@@ -378,7 +534,35 @@ def keyness_table(docs, target, features, adjust: str = "bh", correction: str = 
     """The table the book shows for one target: :func:`firm_keyness` (which decides what is
     key, and sets the order) with quanteda's token-level chi2 beside it (:func:`keyness`,
     ``measure="chi2"``), renamed chi2, p_chi2, q_chi2, with its token counts n_target and
-    n_reference."""
+    n_reference.
+
+    Parameters
+    ----------
+    docs : array_like or scipy.sparse matrix
+        Token counts, firms x features.
+    target : array_like of bool
+        True for the target rows: some, not all.
+    features : sequence of str
+        A name per column.
+    adjust : {"bh", "none"}
+        How every q adjusts its p for testing every feature.
+    correction : {"default", "yates", "williams", "none"}
+        The chi2's correction (see :func:`keyness`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`firm_keyness` and chi2, p_chi2, q_chi2, n_target, n_reference, in
+        :func:`firm_keyness`'s order.
+
+    Raises
+    ------
+    ValueError
+        ``adjust`` or ``correction`` unknown; ``docs`` of fewer than two rows or without any count;
+        a target of all or none of the rows, or of another length; not one feature name per column.
+    TypeError
+        ``target`` is not boolean.
+    """
     firm = firm_keyness(docs, target, features, adjust=adjust, sort=False)
     token = keyness(docs, target, features, measure="chi2", correction=correction, adjust=adjust, sort=False)
     token = token.drop(columns="feature").rename(columns=TOKEN_COLUMNS)

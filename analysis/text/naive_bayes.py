@@ -114,7 +114,24 @@ def loo_multinomial_nb(X, y, *, alpha: float = 1.0, weights=None) -> np.ndarray:
     ``MultinomialNB(alpha=alpha)`` with empirical class priors; equal to
     ``cross_val_predict(MultinomialNB(alpha), X, y, cv=LeaveOneOut())``).  With integer
     ``weights`` a row stands for that many identical copies, all held out together.
-    Returns the predicted class labels.
+
+    Parameters
+    ----------
+    X : array_like or scipy.sparse matrix
+        Document-term counts (rows x terms).
+    y : array_like
+        The class of each row.
+    alpha : float
+        Additive (Laplace) smoothing.
+    weights : array_like or None
+        Copies each row stands for (None: one each); a row of weight 0 is neither fitted nor
+        predicted.
+
+    Returns
+    -------
+    numpy.ndarray
+        The predicted class label of each row; with rows of weight 0, an object array holding
+        None at those rows.
     """
     y = np.asarray(y)
     classes, yc = np.unique(y, return_inverse=True)
@@ -144,7 +161,20 @@ def _balanced_accuracy_batch(pred, yc, pb, pw, K, n_batch):
 
 
 def balanced_accuracy(y_true, y_pred, weights=None) -> float:
-    """Mean recall over the classes present in ``y_true`` (as scikit-learn's)."""
+    """Mean recall over the classes present in ``y_true`` (as scikit-learn's).
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        The true and the predicted class of each row.
+    weights : array_like or None
+        A weight per row (None: one each); a class is present when its weight is positive.
+
+    Returns
+    -------
+    float
+        The balanced accuracy; NaN when no class is present.
+    """
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
     classes, yc = np.unique(y_true, return_inverse=True)

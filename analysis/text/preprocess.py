@@ -90,7 +90,23 @@ def _read_list(name: str) -> list[str]:
 
 @lru_cache(maxsize=None)
 def stopwords(language: str = "en") -> frozenset[str]:
-    """The stop list of one language: "en" (Snowball, 175 words) or "zh"."""
+    """The stop list of one language: "en" (Snowball, 175 words) or "zh".
+
+    Parameters
+    ----------
+    language : {"en", "zh"}
+        The language.
+
+    Returns
+    -------
+    frozenset of str
+        The stopwords (``resources/stopwords_en.txt`` or ``resources/zh_stopwords.txt``).
+
+    Raises
+    ------
+    ValueError
+        Another language.
+    """
     if language == "en":
         return frozenset(_read_list("stopwords_en.txt"))
     if language == "zh":
@@ -106,6 +122,13 @@ def _domain_stopwords() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def zh_terms() -> tuple[str, ...]:
+    """The field's Chinese terms that jieba keeps whole (``resources/zh_terms.txt``).
+
+    Returns
+    -------
+    tuple of str
+        The terms, in file order.
+    """
     return tuple(_read_list("zh_terms.txt"))
 
 
@@ -116,7 +139,24 @@ ZH_GLOSSES = DATA_DIR / "zh_glosses.csv"
 def zh_glosses(path=ZH_GLOSSES) -> dict[str, str]:
     """English glosses of Chinese terms (``data/zh_glosses.csv``: term, gloss), for readers
     of key-term tables and clouds; distinct from the book's reader glossary.  A bad file
-    fails naming the file, row and column."""
+    fails naming the file, row and column.
+
+    Parameters
+    ----------
+    path : str or Path
+        The glosses file (default ``data/zh_glosses.csv``).
+
+    Returns
+    -------
+    dict of str to str
+        Term -> gloss, both stripped, in file order.
+
+    Raises
+    ------
+    ValueError
+        A header other than term,gloss, a term without a Chinese character, an empty gloss, or a
+        term glossed twice.
+    """
     import csv
     from pathlib import Path
 
@@ -139,14 +179,36 @@ def zh_glosses(path=ZH_GLOSSES) -> dict[str, str]:
 
 
 def gloss(term: str) -> str | None:
-    """The English gloss of a Chinese term, or None (no Chinese character, or not glossed)."""
+    """The English gloss of a Chinese term, or None (no Chinese character, or not glossed).
+
+    Parameters
+    ----------
+    term : str
+        A term, as a key-term table shows it.
+
+    Returns
+    -------
+    str or None
+        Its gloss in ``data/zh_glosses.csv``, or None.
+    """
     if not _HAN_RE.search(str(term)):
         return None
     return zh_glosses().get(str(term))
 
 
 def with_gloss(term: str) -> str:
-    """``term`` followed by its gloss in brackets where it has one: "钱包 (wallet)"."""
+    """``term`` followed by its gloss in brackets where it has one: "钱包 (wallet)".
+
+    Parameters
+    ----------
+    term : str
+        A term, as a key-term table shows it.
+
+    Returns
+    -------
+    str
+        The term with its gloss, or the term alone (as text).
+    """
     g = gloss(term)
     return f"{term} ({g})" if g else str(term)
 
@@ -242,7 +304,14 @@ _ADDED_TERMS: list[str] = []  # what add_zh_terms gave this process's tokenizer,
 
 
 def add_zh_terms(terms: Iterable[str]) -> None:
-    """Add further Chinese terms (e.g. dictionary entries) so jieba keeps them whole."""
+    """Add further Chinese terms (e.g. dictionary entries) so jieba keeps them whole.
+
+    Parameters
+    ----------
+    terms : iterable of str
+        The terms; those without a Chinese character, and those jieba already knows, are
+        passed over.
+    """
     terms = [t for t in terms if _HAN_RE.search(t)]
     if not terms:
         return  # jieba is not loaded for nothing (a worker process replaying no terms)
@@ -258,7 +327,13 @@ def added_zh_terms() -> tuple[str, ...]:
     """The terms :func:`add_zh_terms` has added to this process's tokenizer, in the order added.
     A worker process started afresh (the spawn start method) has jieba without them; given to
     :func:`add_zh_terms` there in this order, they make its tokenizer this one's (the same words
-    and frequencies), so the worker segments Chinese text exactly as this process does."""
+    and frequencies), so the worker segments Chinese text exactly as this process does.
+
+    Returns
+    -------
+    tuple of str
+        The added terms, oldest first (empty when none was added).
+    """
     return tuple(_ADDED_TERMS)
 
 
@@ -331,7 +406,27 @@ def _removed(tokens: Sequence[str], removal: frozenset[str]) -> np.ndarray:
 
 
 def tokenize(text: str, language: str = "en", *, domain_stoplist: bool = False) -> list[str]:
-    """Tokens of one text after all removals, lower case, in text order."""
+    """Tokens of one text after all removals, lower case, in text order.
+
+    Parameters
+    ----------
+    text : str or None
+        The text (None or NaN: no tokens).
+    language : {"en", "zh", "auto"}
+        The tokeniser (see the module's docstring).
+    domain_stoplist : bool
+        Also remove the words of ``resources/domain_stoplist.txt``.
+
+    Returns
+    -------
+    list of str
+        The tokens.
+
+    Raises
+    ------
+    ValueError
+        ``language`` is not one of :data:`LANGUAGES`.
+    """
     _check_language(language)
     raw = _raw_tokens(text, language)
     if not raw:
@@ -480,7 +575,29 @@ def document_term_matrix(
 def group_rows(matrix, groups, order=None) -> tuple[sp.csr_matrix, list]:
     """Sum rows by group label (quanteda's dfm_group).  Rows whose group is missing are
     left out.  ``order`` fixes the group order (groups not in it are left out); by
-    default the sorted distinct labels."""
+    default the sorted distinct labels.
+
+    Parameters
+    ----------
+    matrix : array_like or scipy.sparse matrix
+        The rows to sum (e.g. documents x features).
+    groups : sequence or pandas.Series
+        A group label per row (missing: the row is left out).
+    order : sequence or None
+        The groups, in order (None: the distinct labels, sorted as text).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        One summed row per group, in the order of the groups.
+    list
+        The groups.
+
+    Raises
+    ------
+    ValueError
+        ``groups`` does not have one label per row.
+    """
     mat = sp.csr_matrix(matrix)
     g = pd.Series(list(groups) if not isinstance(groups, pd.Series) else groups.to_numpy())
     if len(g) != mat.shape[0]:
@@ -500,7 +617,18 @@ def group_rows(matrix, groups, order=None) -> tuple[sp.csr_matrix, list]:
 
 
 def tfidf(matrix) -> sp.csr_matrix:
-    """quanteda's dfm_tfidf default: count x log10(N / document frequency)."""
+    """quanteda's dfm_tfidf default: count x log10(N / document frequency).
+
+    Parameters
+    ----------
+    matrix : array_like or scipy.sparse matrix
+        Counts, documents x features.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        The weights (float64), same shape; a feature in every document weighs 0.
+    """
     mat = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
     n = mat.shape[0]
     df = np.bincount(mat.indices[mat.data != 0], minlength=mat.shape[1]).astype(np.float64)
@@ -521,7 +649,30 @@ def firm_texts(firms: pd.DataFrame, text_fields=DEFAULT_TEXT_FIELDS, sep: str = 
     """One text per firm: the non-empty values of ``text_fields`` joined with ``sep``.
 
     The canonical corpus's nullable text columns (``full_description``, ``website_text``)
-    count as empty where a table lacks them; any other field must be a column."""
+    count as empty where a table lacks them; any other field must be a column.
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The firms, one per row.
+    text_fields : str or sequence of str
+        Column names: a list, or a comma-separated or YAML-list string (empty or None:
+        :data:`DEFAULT_TEXT_FIELDS`).
+    sep : str
+        What joins a firm's fields.
+
+    Returns
+    -------
+    list of str
+        One text per row of ``firms``, in order; "" for a firm without text.
+
+    Raises
+    ------
+    ValueError
+        A field that is not a column of ``firms`` (other than the nullable ones).
+    TypeError
+        ``text_fields`` is neither a string nor a list or tuple.
+    """
     fields = _fields(text_fields)
     fields = [f for f in fields if f in firms.columns or f not in NULLABLE_TEXT_FIELDS]
     missing = [f for f in fields if f not in firms.columns]
@@ -543,5 +694,22 @@ def firm_texts(firms: pd.DataFrame, text_fields=DEFAULT_TEXT_FIELDS, sep: str = 
 
 
 def text_language(text_fields) -> str:
-    """"auto" when website text (often Chinese) is among the fields, else "en"."""
+    """"auto" when website text (often Chinese) is among the fields, else "en".
+
+    Parameters
+    ----------
+    text_fields : str or sequence of str
+        Column names: a list, or a comma-separated or YAML-list string (empty or None:
+        :data:`DEFAULT_TEXT_FIELDS`).
+
+    Returns
+    -------
+    str
+        The ``language`` to tokenise the fields' text with.
+
+    Raises
+    ------
+    TypeError
+        ``text_fields`` is neither a string nor a list or tuple.
+    """
     return "auto" if "website_text" in _fields(text_fields) else "en"
