@@ -145,7 +145,7 @@ def shown(path: str | Path) -> str:
     Parameters
     ----------
     path : str or pathlib.Path
-        The path, absolute for a path inside the repository to be made relative.
+        The path; an absolute one inside the repository is made relative.
 
     Returns
     -------

@@ -136,7 +136,7 @@ def shared(func):
     Parameters
     ----------
     func : callable
-        A function whose result depends only on its arguments and the files it reads, and pickles.
+        A function whose result depends only on its arguments and the files it reads, and can be pickled.
 
     Returns
     -------
