@@ -51,6 +51,24 @@ def as_list(value: Any, *, name: str = "parameter") -> list:
     comma-separated string (``"description,full_description"``).
 
     papermill's ``-y`` passes real lists; ``-p`` passes strings; both work.
+
+    Parameters
+    ----------
+    value : list, tuple, str or None
+        The value given; None or an empty string is the empty list.
+    name : str
+        The parameter's name, for the error message.
+
+    Returns
+    -------
+    list
+        The items: a list or tuple as a list, a YAML list as parsed, a comma-separated string
+        split at the commas (parts stripped, empty ones dropped), anything else as one item.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is none of a list, a tuple, a string or None.
     """
     if value is None:
         return []
@@ -106,7 +124,29 @@ TextField = Literal[TEXT_COLUMNS]  # type: ignore[valid-type]
 
 def param(default: Any, description: str, chapters: tuple[str, ...], **constraints: Any) -> Any:
     """One parameter: its default, a one-line description, the chapters that declare it, and
-    its range (pydantic ``Field`` constraints such as ``ge``, ``gt``, ``min_length``)."""
+    its range (pydantic ``Field`` constraints such as ``ge``, ``gt``, ``min_length``).
+
+    Parameters
+    ----------
+    default : Any
+        The default value.
+    description : str
+        One line saying what the parameter means (no ``=``, no line break).
+    chapters : tuple of str
+        The chapters that declare it, names from :data:`CHAPTERS`.
+    **constraints : Any
+        pydantic ``Field`` constraints (``ge``, ``gt``, ``min_length``, ...).
+
+    Returns
+    -------
+    pydantic.fields.FieldInfo
+        The field, with the chapters in its ``json_schema_extra``.
+
+    Raises
+    ------
+    ValueError
+        If a chapter is unknown, or the description holds ``=`` or a line break.
+    """
     unknown = set(chapters) - set(CHAPTERS)
     if unknown:
         raise ValueError(f"param: unknown chapter(s) {sorted(unknown)}")
@@ -180,7 +220,13 @@ FIELDS = Parameters.model_fields
 
 
 def user_names() -> list[str]:
-    """Parameters a parameter file or ``-p`` may set."""
+    """Parameters a parameter file or ``-p`` may set.
+
+    Returns
+    -------
+    list of str
+        Every parameter's name but the runner's own (:data:`RUNNER_PARAMS`), in schema order.
+    """
     return [n for n in FIELDS if n not in RUNNER_PARAMS]
 
 
@@ -189,20 +235,71 @@ def _chapters_of(name: str) -> list[str]:
 
 
 def declared_by(chapter: str) -> list[str]:
-    """The parameters a chapter declares, in schema order."""
+    """The parameters a chapter declares, in schema order.
+
+    Parameters
+    ----------
+    chapter : str
+        A chapter's name, such as ``"08_convergence"``.
+
+    Returns
+    -------
+    list of str
+        The names of the parameters declared by ``chapter`` (empty for an unknown chapter).
+    """
     return [n for n in FIELDS if chapter in _chapters_of(n)]
 
 
 def defaults() -> dict[str, Any]:
+    """Every parameter's default.
+
+    Returns
+    -------
+    dict
+        Parameter name -> default value, in schema order, runner parameters included.
+    """
     return Parameters().model_dump()
 
 
 def description(name: str) -> str:
+    """A parameter's one-line description.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name.
+
+    Returns
+    -------
+    str
+        Its description (empty if it has none).
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a parameter.
+    """
     return FIELDS[name].description or ""
 
 
 def type_name(name: str) -> str:
-    """The annotation written into a parameters cell: ``str``, ``int``, ``float``, ``list[int]``."""
+    """The annotation written into a parameters cell: ``str``, ``int``, ``float``, ``list[int]``.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name.
+
+    Returns
+    -------
+    str
+        The type with its constraints stripped; a ``Literal`` is the type of its first value.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a parameter.
+    """
 
     def simple(tp) -> str:
         while typing.get_origin(tp) is Annotated:
@@ -221,7 +318,18 @@ def type_name(name: str) -> str:
 # --------------------------------------------------------------------------- checking
 def yaml_text(value: Any) -> str:
     """A value as one line of flow-style YAML, as a parameter file or ``-y`` takes it:
-    ``''`` for an empty string, ``[2014, 2017]`` for a list."""
+    ``''`` for an empty string, ``[2014, 2017]`` for a list.
+
+    Parameters
+    ----------
+    value : Any
+        A value YAML can represent.
+
+    Returns
+    -------
+    str
+        The value as flow-style YAML on one line, without a document-end marker.
+    """
     text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=2**31 - 1).strip()
     return text.removesuffix("...").strip()
 
@@ -254,7 +362,23 @@ def _problems(error: ValidationError, given: dict[str, Any]) -> list[str]:
 
 def validate(values: dict[str, Any]) -> dict[str, Any]:
     """Check parameter values against the schema; return them complete (defaults filled in)
-    and normalised (lists as lists).  Raises :class:`ParameterError`, one line per bad parameter."""
+    and normalised (lists as lists).
+
+    Parameters
+    ----------
+    values : dict
+        Parameter name -> value, for any subset of the parameters.
+
+    Returns
+    -------
+    dict
+        Every parameter's value, in schema order: the checked values and the defaults of the rest.
+
+    Raises
+    ------
+    ParameterError
+        If a value is out of its type or range, or a name is unknown; one line per bad parameter.
+    """
     try:
         return Parameters(**values).model_dump()
     except ValidationError as exc:
@@ -263,7 +387,25 @@ def validate(values: dict[str, Any]) -> dict[str, Any]:
 
 def check(chapter: str, **values: Any) -> dict[str, Any]:
     """What a chapter's check cell calls: validate the values of its declared parameters and
-    return them normalised (the cell puts them back into the notebook's namespace)."""
+    return them normalised (the cell puts them back into the notebook's namespace).
+
+    Parameters
+    ----------
+    chapter : str
+        The chapter's name (the check does not depend on it).
+    **values : Any
+        The chapter's parameters, name=value.
+
+    Returns
+    -------
+    dict
+        The given parameters only, name -> normalised value.
+
+    Raises
+    ------
+    ParameterError
+        If a name is not a parameter, or a value is out of its type or range.
+    """
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
         raise ParameterError([f"{n}: unknown parameter; valid: {', '.join(user_names())}"
@@ -278,7 +420,19 @@ def _literal(value: Any) -> str:
 
 
 def parameters_cell(chapter: str) -> str:
-    """The source of a chapter's ``parameters`` cell, from the schema."""
+    """The source of a chapter's ``parameters`` cell, from the schema.
+
+    Parameters
+    ----------
+    chapter : str
+        The chapter's name.
+
+    Returns
+    -------
+    str
+        :data:`GENERATED_NOTE`, then one line ``name: type = default  # description`` per
+        parameter the chapter declares.
+    """
     lines = [GENERATED_NOTE]
     for n in declared_by(chapter):
         lines.append(f"{n}: {type_name(n)} = {_literal(FIELDS[n].default)}  # {description(n)}")
@@ -295,7 +449,13 @@ def _check_cell(chapter: str) -> str:
 def table_rows() -> list[dict[str, str]]:
     """One row per parameter a user may set, in schema order: ``parameter``, ``type``,
     ``default`` (flow YAML), ``meaning`` (range and meaning) and ``chapters`` (their numbers, or
-    ``all``). The README's table and the Reproduce chapter's table both come from here."""
+    ``all``). The README's table and the Reproduce chapter's table both come from here.
+
+    Returns
+    -------
+    list of dict
+        One ``{column: text}`` per parameter, columns as above.
+    """
     rows = []
     for n in user_names():
         chapters = _chapters_of(n)
@@ -306,6 +466,13 @@ def table_rows() -> list[dict[str, str]]:
 
 
 def markdown_table() -> str:
+    """The README's parameter table, from :func:`table_rows`.
+
+    Returns
+    -------
+    str
+        A Markdown table, one row per parameter a user may set (long defaults clipped).
+    """
     rows = ["| parameter | type | default | range and meaning | chapters |", "|---|---|---|---|---|"]
     for r in table_rows():
         rows.append(f"| `{r['parameter']}` | `{r['type']}` | `{_clip(r['default'])}` | {r['meaning']} "
@@ -347,7 +514,24 @@ def _readme_text(text: str) -> str:
 
 
 def generated_files(root) -> dict:
-    """{path: text as the schema makes it} for every chapter's .py and the README."""
+    """{path: text as the schema makes it} for every chapter's .py and the README.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The repository root (holding ``book/`` and ``README.md``).
+
+    Returns
+    -------
+    dict
+        Path -> its full text with the generated parts as the schema makes them, for each
+        chapter's ``.py`` and the README that exist.
+
+    Raises
+    ------
+    ValueError
+        If a chapter's ``.py`` has no cell tagged ``parameters``.
+    """
     from pathlib import Path
 
     root = Path(root)
@@ -364,13 +548,35 @@ def generated_files(root) -> dict:
 
 def drift(root) -> list[str]:
     """Files whose generated parts differ from the schema (the .ipynb of each pair is held to
-    its .py by tests/test_pairs.py)."""
+    its .py by tests/test_pairs.py).
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The repository root.
+
+    Returns
+    -------
+    list of str
+        The paths, sorted, of the files that :func:`write` would change.
+    """
     return sorted(str(p) for p, text in generated_files(root).items()
                   if p.read_text(encoding="utf-8") != text)
 
 
 def write(root) -> list:
-    """Regenerate: each chapter's .py, its paired .ipynb (cell ids of unchanged cells kept), the README."""
+    """Regenerate: each chapter's .py, its paired .ipynb (cell ids of unchanged cells kept), the README.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The repository root.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written (only those that changed), each ``.py`` followed by its ``.ipynb``.
+    """
     from pathlib import Path
 
     import jupytext
@@ -393,11 +599,22 @@ def write(root) -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis params [--write | --check]``: the parameter table, or regenerate."""
+    """``python -m analysis params [--write | --check]``: the parameter table, or regenerate.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The command's arguments; None reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit status: 1 if ``--check`` finds a drifted file, else 0.
+    """
     import argparse
     from pathlib import Path
 
-    p = argparse.ArgumentParser(prog="python -m analysis params", description=main.__doc__)
+    p = argparse.ArgumentParser(prog="python -m analysis params", description=main.__doc__.split("\n\n")[0])
     p.add_argument("--write", action="store_true",
                    help="regenerate the chapters' parameters cells and the README table")
     p.add_argument("--check", action="store_true", help="exit 1 if a chapter or the README drifted")

@@ -23,6 +23,16 @@ def corpus_path(value: str | Path | None) -> Path:
 
     A relative path is taken relative to the working directory of the process (the
     runner makes paths absolute before passing them on, so chapters see absolute ones).
+
+    Parameters
+    ----------
+    value : str, pathlib.Path or None
+        The ``corpus_path`` parameter; None or blank means the bundled corpus.
+
+    Returns
+    -------
+    pathlib.Path
+        :data:`DEFAULT_CORPUS`, or ``value`` with ``~`` expanded, made absolute and resolved.
     """
     if value is None or str(value).strip() == "":
         return DEFAULT_CORPUS
@@ -30,4 +40,16 @@ def corpus_path(value: str | Path | None) -> Path:
 
 
 def is_bundled(path: str | Path | None) -> bool:
+    """Whether a ``corpus_path`` value names the bundled simulated corpus.
+
+    Parameters
+    ----------
+    path : str, pathlib.Path or None
+        A ``corpus_path`` value, as :func:`corpus_path` takes it.
+
+    Returns
+    -------
+    bool
+        True if it resolves to :data:`DEFAULT_CORPUS` (empty and None included).
+    """
     return corpus_path(path) == DEFAULT_CORPUS.resolve()

@@ -166,7 +166,22 @@ def large_corpus(path: Path, n: int, seed: int = 1) -> Path:
     """Write a simulated corpus of ``n`` firms in the brief's city proportions (110:53:34) whose
     text is realistic in size and vocabulary: the simulator's labelled phrases, plus for every
     firm the long-tailed English of :func:`analysis.build.bench_text.realistic_texts` in
-    ``full_description`` and, for about a third, its Chinese in ``website_text``."""
+    ``full_description`` and, for about a third, its Chinese in ``website_text``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The CSV to write.
+    n : int
+        The number of firms.
+    seed : int
+        Seed of the simulator and of the added text.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     import pandas as pd
 
     total = sum(BRIEF_CITY_SIZES)

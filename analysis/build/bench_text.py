@@ -172,19 +172,46 @@ def _draw(cdf: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
     return np.minimum(np.searchsorted(cdf, rng.random(size)), len(cdf) - 1)
 
 
+def _chinese_words(rng: np.random.Generator, m: int, vocab: np.ndarray, cdf: np.ndarray):
+    """For a chunk of ``m`` firms: how many Chinese words each gets (0 for those without website
+    text), and all their words in a row, about 15% of them followed by Chinese punctuation."""
+    zh_punct = np.array(["，", "。", "、", "；"], dtype=object)
+    has_zh = rng.random(m) < ZH_SHARE
+    n_zh = np.where(has_zh, rng.integers(12, 50, size=m), 0)
+    zh_idx = _draw(cdf, rng, int(n_zh.sum()))
+    zh_words = vocab[zh_idx]
+    breaks = rng.random(len(zh_words)) < 0.15
+    zh_words[breaks] = zh_words[breaks] + zh_punct[rng.integers(0, 4, size=int(breaks.sum()))]
+    return n_zh, zh_words
+
+
 def realistic_texts(n: int, seed: int, cities: np.ndarray | None = None):
     """Yield, per firm, ``(city_index, description, long_description, chinese, words)`` drawn as
     the module docstring describes (``long_description`` and ``chinese`` may be ``""``; ``words``
     counts the English and Chinese words drawn).  ``cities``
     (indices into CITIES) fixes each firm's city, e.g. to add long-tailed text to a simulated
-    corpus; by default cities are drawn in the brief's proportions."""
+    corpus; by default cities are drawn in the brief's proportions.
+
+    Parameters
+    ----------
+    n : int
+        The number of firms.
+    seed : int
+        The seed of every draw.
+    cities : numpy.ndarray, optional
+        Each firm's city, as an index into CITIES (at least ``n`` of them); None draws them.
+
+    Yields
+    ------
+    tuple of (int, str, str, str, int)
+        One firm's ``(city_index, description, long_description, chinese, words)``.
+    """
     rng = np.random.default_rng(seed)
     en_vocab = np.array(_english_vocabulary(EN_VOCAB, rng), dtype=object)
     zh_vocab = np.array(_chinese_vocabulary(ZH_VOCAB), dtype=object)
     stop = np.array(sorted(stopwords("en")), dtype=object)
     en_cdf, zh_cdf, stop_cdf = _zipf_cdf(len(en_vocab)), _zipf_cdf(len(zh_vocab)), _zipf_cdf(len(stop))
     city_cdf = np.cumsum(np.array(_SHARES) / sum(_SHARES))
-    zh_punct = np.array(["，", "。", "、", "；"], dtype=object)
     done = 0
     while done < n:
         m = min(_CHUNK, n - done)
@@ -205,12 +232,7 @@ def realistic_texts(n: int, seed: int, cities: np.ndarray | None = None):
         words[is_stop] = stop[_draw(stop_cdf, rng, int(is_stop.sum()))]
         numbers = rng.random(tot) < 0.01
         words[numbers] = [str(x) for x in rng.integers(1, 3000, size=int(numbers.sum()))]
-        has_zh = rng.random(m) < ZH_SHARE
-        n_zh = np.where(has_zh, rng.integers(12, 50, size=m), 0)
-        zh_idx = _draw(zh_cdf, rng, int(n_zh.sum()))
-        zh_words = zh_vocab[zh_idx]
-        breaks = rng.random(len(zh_words)) < 0.15
-        zh_words[breaks] = zh_words[breaks] + zh_punct[rng.integers(0, 4, size=int(breaks.sum()))]
+        n_zh, zh_words = _chinese_words(rng, m, zh_vocab, zh_cdf)
         pos = zh_pos = 0
         for i in range(m):
             k = int(n_en[i])
@@ -226,7 +248,22 @@ def realistic_texts(n: int, seed: int, cities: np.ndarray | None = None):
 
 
 def write_corpus(path: Path, n: int, seed: int) -> dict:
-    """Write n firms as JSON lines [text, city]; return corpus facts (n, tokens drawn)."""
+    """Write n firms as JSON lines [text, city]; return corpus facts (n, tokens drawn).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to write.
+    n : int
+        The number of firms.
+    seed : int
+        The seed of :func:`realistic_texts`.
+
+    Returns
+    -------
+    dict
+        ``n`` and ``tokens_drawn`` (the words drawn, English and Chinese).
+    """
     n_tokens = 0
     with open(path, "w", encoding="utf-8") as fh:
         for city, desc, long, zh, words in realistic_texts(n, seed):
@@ -300,6 +337,30 @@ def _worker(path: str, impl: str) -> dict:
 
 
 def run(sizes=DEFAULT_SIZES, seed: int = 1, impls=("ours", "sklearn"), echo=print) -> list[dict]:
+    """Draw a corpus of each size and time each pipeline on it, each in a fresh subprocess.
+
+    Parameters
+    ----------
+    sizes : iterable of int
+        The numbers of firms.
+    seed : int
+        The corpus seed.
+    impls : iterable of str
+        The pipelines: ``"ours"``, ``"sklearn"``.
+    echo : callable
+        Called with each line of the report as it comes.
+
+    Returns
+    -------
+    list of dict
+        One per size and pipeline: ``impl``, ``n``, ``features``, ``zh_features``, ``nnz``,
+        ``seconds``, ``matrix_seconds``, ``peak_mb``, ``increase_mb``, ``base_mb``.
+
+    Raises
+    ------
+    RuntimeError
+        If a pipeline's subprocess fails (an unknown pipeline name among the causes).
+    """
     results = []
     with tempfile.TemporaryDirectory(prefix="bench_text_") as tmp:
         for n in sizes:
@@ -332,6 +393,18 @@ def run(sizes=DEFAULT_SIZES, seed: int = 1, impls=("ours", "sklearn"), echo=prin
 
 
 def main(argv=None) -> int:
+    """``python -m analysis bench text``: run the benchmark and print its report.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (``--sizes``, ``--seed``, ``--only``, ``--json``); None for ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+    """
     parser = argparse.ArgumentParser(prog="python -m analysis bench text", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES),

@@ -40,7 +40,18 @@ _SKIPPED_PARTS = frozenset({".git", ".venv", "venv", "__pycache__", "node_module
 
 # --------------------------------------------------------------------------- digests
 def file_digest(path: Path) -> str | None:
-    """SHA-256 of a file's bytes; None when it cannot be read."""
+    """SHA-256 of a file's bytes; None when it cannot be read.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+
+    Returns
+    -------
+    str or None
+        The hex digest, or None if opening or reading raised :class:`OSError`.
+    """
     try:
         with open(path, "rb") as fh:
             return hashlib.file_digest(fh, "sha256").hexdigest()
@@ -49,7 +60,19 @@ def file_digest(path: Path) -> str | None:
 
 
 def tree_files(folder: Path) -> list[Path]:
-    """Every file under ``folder``, sorted, without caches of Python's."""
+    """Every file under ``folder``, sorted, without caches of Python's.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The folder to walk, recursively.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files, sorted, but those in ``__pycache__`` and ``.pyc`` files; empty when
+        ``folder`` is not a directory.
+    """
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.rglob("*")
@@ -58,7 +81,20 @@ def tree_files(folder: Path) -> list[Path]:
 
 def tree_digest(folder: Path, skip: frozenset[str] = frozenset()) -> str | None:
     """Digest of every file under ``folder`` (relative path and bytes), but for those whose
-    relative path is in ``skip``; None when the folder does not exist."""
+    relative path is in ``skip``; None when the folder does not exist.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The folder, walked as :func:`tree_files` does.
+    skip : frozenset of str
+        Relative POSIX paths left out of the digest.
+
+    Returns
+    -------
+    str or None
+        The SHA-256 hex digest, or None if ``folder`` is not a directory.
+    """
     if not folder.is_dir():
         return None
     h = hashlib.sha256()
@@ -71,7 +107,13 @@ def tree_digest(folder: Path, skip: frozenset[str] = frozenset()) -> str | None:
 
 @functools.lru_cache(maxsize=1)
 def environment_digest() -> str:
-    """The Python version and platform, the lock file and every file of the ``analysis`` package."""
+    """The Python version and platform, the lock file and every file of the ``analysis`` package.
+
+    Returns
+    -------
+    str
+        A SHA-256 hex digest over those (and :data:`FORMAT`), computed once per process.
+    """
     h = hashlib.sha256(f"{sys.version}\0{sys.platform}\0format {FORMAT}\0".encode())
     h.update(f"lock\0{file_digest(LOCK_FILE)}\0".encode())
     h.update(f"analysis\0{tree_digest(PACKAGE_DIR)}\0".encode())
@@ -79,7 +121,18 @@ def environment_digest() -> str:
 
 
 def key(*parts: object) -> str:
-    """SHA-256 over parts given as text (``repr`` of anything else, so give plain data)."""
+    """SHA-256 over parts given as text (``repr`` of anything else, so give plain data).
+
+    Parameters
+    ----------
+    *parts : object
+        The parts, in order: strings as they are, anything else by its ``repr``.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
     h = hashlib.sha256()
     for part in parts:
         h.update((part if isinstance(part, str) else repr(part)).encode() + b"\0")
@@ -87,7 +140,18 @@ def key(*parts: object) -> str:
 
 
 def shown(path: str | Path) -> str:
-    """How a recorded path is stored: relative to the repository (POSIX) when inside it."""
+    """How a recorded path is stored: relative to the repository (POSIX) when inside it.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The path; an absolute one inside the repository is made relative.
+
+    Returns
+    -------
+    str
+        The POSIX path relative to the repository root, or the path unchanged outside it.
+    """
     p = Path(path)
     try:
         return p.relative_to(ROOT).as_posix()
@@ -110,12 +174,35 @@ def _digest_of(stored: str) -> str:
 
 
 def digests(paths: Iterable[str]) -> dict[str, str]:
-    """Recorded paths (as :func:`shown` gives them) with their digests now."""
+    """Recorded paths (as :func:`shown` gives them) with their digests now.
+
+    Parameters
+    ----------
+    paths : iterable of str
+        The recorded paths; repeats count once.
+
+    Returns
+    -------
+    dict of str to str
+        Path -> its digest now, sorted by path: a file's SHA-256, a folder's listing
+        (``dir:`` and a digest), or :data:`MISSING`.
+    """
     return {p: _digest_of(p) for p in sorted(set(paths))}
 
 
 def changed(recorded: dict[str, str]) -> list[str]:
-    """The recorded paths whose digest is no longer the recorded one."""
+    """The recorded paths whose digest is no longer the recorded one.
+
+    Parameters
+    ----------
+    recorded : dict of str to str
+        Path -> digest, as :func:`digests` gave them.
+
+    Returns
+    -------
+    list of str
+        The paths whose digest now differs, sorted.
+    """
     return [p for p, d in sorted(recorded.items()) if _digest_of(p) != d]
 
 
@@ -131,7 +218,20 @@ _excluded: tuple[str, ...] = ()
 def counts(path: str) -> bool:
     """Whether an opened path is an input worth recording (see the module's docstring). The
     entries of the import path are not: the import system and ``importlib.metadata`` list and
-    probe them whenever a module or a package's metadata is looked up."""
+    probe them whenever a module or a package's metadata is looked up.
+
+    Parameters
+    ----------
+    path : str
+        An absolute path.
+
+    Returns
+    -------
+    bool
+        True for a file a parameter names, or a path under a recorded root that is outside
+        ``_build/`` and the package, not an import-path entry and not in a skipped folder
+        (``.git``, virtual environments, caches).
+    """
     if path in _root_files:
         return True
     if not path.startswith(_roots) or path.startswith(_excluded) or path == str(PACKAGE_DIR):
@@ -171,7 +271,16 @@ _installed = False
 def install_recorder(log: str | None = None, roots: str | None = None) -> None:
     """Record the inputs this process reads from now on: into the file named by :data:`LOG_VAR`
     (appended, one path per line) and into any open :func:`capture` block. Idempotent; an audit
-    hook cannot be removed, so call it only in a process that runs a chapter or a build."""
+    hook cannot be removed, so call it only in a process that runs a chapter or a build.
+
+    Parameters
+    ----------
+    log : str, optional
+        The log file to append to; None reads :data:`LOG_VAR` (empty: no log).
+    roots : str, optional
+        Further folders or files whose reads count, :data:`os.pathsep`-separated; None reads
+        :data:`ROOTS_VAR`.
+    """
     global _installed, _log_file, _roots, _root_files, _excluded
     if _installed and log is None and roots is None:
         return  # already recording as asked when it was installed
@@ -190,7 +299,13 @@ def install_recorder(log: str | None = None, roots: str | None = None) -> None:
 
 @contextlib.contextmanager
 def capture() -> Iterator[set[str]]:
-    """Collect the inputs read inside the block (the recorder must be installed to see any)."""
+    """Collect the inputs read inside the block (the recorder must be installed to see any).
+
+    Yields
+    ------
+    set of str
+        The paths read inside the block, as :func:`shown` gives them; filled as the block runs.
+    """
     found: set[str] = set()
     _captures.append(found)
     before = set(_seen)
@@ -204,7 +319,13 @@ def capture() -> Iterator[set[str]]:
 
 
 def note(paths: Iterable[str]) -> None:
-    """Count paths as read now (a shared result read back counts the inputs it was made from)."""
+    """Count paths as read now (a shared result read back counts the inputs it was made from).
+
+    Parameters
+    ----------
+    paths : iterable of str
+        Recorded paths, as :func:`shown` gives them; each is recorded as if it were opened.
+    """
     for stored in paths:
         _record(str(_absolute(stored)))
 
@@ -212,7 +333,19 @@ def note(paths: Iterable[str]) -> None:
 def roots_for(params: dict) -> str:
     """:data:`ROOTS_VAR` for these parameters: every path a parameter names outside the
     repository (a corpus file, a website-text snapshot's folder). A file counts alone, not its
-    folder: a corpus in ``/tmp`` does not make every temporary file an input."""
+    folder: a corpus in ``/tmp`` does not make every temporary file an input.
+
+    Parameters
+    ----------
+    params : dict
+        Parameter name -> value; only absolute path strings are looked at.
+
+    Returns
+    -------
+    str
+        The existing paths outside the repository (symlinks resolved, each once),
+        :data:`os.pathsep`-separated; empty when there are none.
+    """
     paths = []
     for value in params.values():
         if isinstance(value, str) and value.strip() and os.path.isabs(value):

@@ -112,7 +112,25 @@ def _epoch() -> datetime:
 
 
 def render_pdf(html_file: Path, output: Path) -> Path:
-    """Write ``html_file`` as a PDF, atomically, with fixed metadata."""
+    """Write ``html_file`` as a PDF, atomically, with fixed metadata.
+
+    Parameters
+    ----------
+    html_file : pathlib.Path
+        The single-page HTML of the book (its article and footer are printed).
+    output : pathlib.Path
+        The PDF to write (its folder is created if need be).
+
+    Returns
+    -------
+    pathlib.Path
+        ``output``.
+
+    Raises
+    ------
+    PdfError
+        If the HTML has no article to print.
+    """
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -137,7 +155,25 @@ def render_pdf(html_file: Path, output: Path) -> Path:
 
 def build_pdf(output: Path = PDF_FILE, site: bool = False) -> Path:
     """The PDF of the book the runner last built, from its stage; ``site``: copied into the site
-    too (``make publish``; the site's record leaves it out, so the next build keeps it)."""
+    too (``make publish``; the site's record leaves it out, so the next build keeps it).
+
+    Parameters
+    ----------
+    output : pathlib.Path
+        The PDF to write.
+    site : bool
+        Whether to copy it into ``_build/html`` too (when that folder exists).
+
+    Returns
+    -------
+    pathlib.Path
+        ``output``.
+
+    Raises
+    ------
+    PdfError
+        If no book is staged, or the single-page HTML build fails or writes no root document.
+    """
     if not (stage_dir / "_config.yml").exists():
         raise PdfError("no staged book in _build/stage: build the book first (`make book`)")
     t0 = time.perf_counter()

@@ -39,7 +39,26 @@ class LockHeld(RuntimeError):
 
 def spawn(cmd: list[str], log: Path, *, env: dict | None = None, cwd: Path | None = None,
           stdin: int | None = subprocess.DEVNULL) -> subprocess.Popen:
-    """Start ``cmd`` with its output in ``log``, in its own session or process group."""
+    """Start ``cmd`` with its output in ``log``, in its own session or process group.
+
+    Parameters
+    ----------
+    cmd : list of str
+        The command and its arguments.
+    log : pathlib.Path
+        The file its stdout and stderr go to (overwritten).
+    env : dict, optional
+        Its environment; None inherits the runner's.
+    cwd : pathlib.Path, optional
+        Its working directory; None inherits the runner's.
+    stdin : int, optional
+        Its standard input (default: ``subprocess.DEVNULL``).
+
+    Returns
+    -------
+    subprocess.Popen
+        The started process.
+    """
     options: dict[str, Any] = {}
     if sys.platform == "win32":
         options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
@@ -51,7 +70,18 @@ def spawn(cmd: list[str], log: Path, *, env: dict | None = None, cwd: Path | Non
 
 
 def tree(pid: int) -> list[psutil.Process]:
-    """A process and all its descendants (an empty list when it has gone)."""
+    """A process and all its descendants (an empty list when it has gone).
+
+    Parameters
+    ----------
+    pid : int
+        The process's id.
+
+    Returns
+    -------
+    list of psutil.Process
+        The process first, then its descendants, recursively.
+    """
     try:
         proc = psutil.Process(pid)
         return [proc, *proc.children(recursive=True)]
@@ -60,7 +90,13 @@ def tree(pid: int) -> list[psutil.Process]:
 
 
 def kill(processes: list[psutil.Process]) -> None:
-    """Kill every process given and wait (at most :data:`STOP_WITHIN`) until they have gone."""
+    """Kill every process given and wait (at most :data:`STOP_WITHIN`) until they have gone.
+
+    Parameters
+    ----------
+    processes : list of psutil.Process
+        The processes; those already gone are skipped.
+    """
     for proc in processes:
         with contextlib.suppress(psutil.Error):
             proc.kill()
@@ -148,7 +184,23 @@ class ChildProcesses:
 def folder_lock(path: Path):
     """One build per folder: an exclusive lock on ``path`` (``filelock``; the operating system
     releases it when its holder exits, however it exits, so a killed build never blocks the
-    next). The holder's pid and start time are in ``path`` + ``.owner``."""
+    next). The holder's pid and start time are in ``path`` + ``.owner``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The lock file (its folder is created if need be).
+
+    Yields
+    ------
+    filelock.FileLock
+        The lock, held until the block ends.
+
+    Raises
+    ------
+    LockHeld
+        If another process holds the lock.
+    """
     from filelock import FileLock, Timeout
 
     path.parent.mkdir(parents=True, exist_ok=True)

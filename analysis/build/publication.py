@@ -39,7 +39,23 @@ class PlainBuildError(Exception):
 
 # --------------------------------------------------------------------------- the stamp
 def corpus_identity(corpus_path: str | Path | None) -> str:
-    """``bundled simulated corpus`` or the SHA-256 of the user's file."""
+    """``bundled simulated corpus`` or the SHA-256 of the user's file.
+
+    Parameters
+    ----------
+    corpus_path : str, pathlib.Path or None
+        The ``corpus_path`` parameter; empty or None is the bundled corpus.
+
+    Returns
+    -------
+    str
+        ``bundled simulated corpus (data/companies.csv)``, or ``user export NAME, SHA-256 HEX``.
+
+    Raises
+    ------
+    OSError
+        If the user's file cannot be read.
+    """
     if is_bundled(corpus_path):
         return "bundled simulated corpus (data/companies.csv)"
     path = Path(str(corpus_path)).expanduser()
@@ -51,7 +67,19 @@ def corpus_identity(corpus_path: str | Path | None) -> str:
 
 
 def git_commit(root: Path = ROOT) -> str | None:
-    """The checked-out commit (short), marked when the tree has uncommitted changes; None without git."""
+    """The checked-out commit (short), marked when the tree has uncommitted changes; None without git.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The repository's folder.
+
+    Returns
+    -------
+    str or None
+        The 12-digit commit, with `` (with uncommitted changes)`` when tracked files changed; None
+        when git is missing, fails or times out.
+    """
     try:
         head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
                               text=True, timeout=20)
@@ -68,7 +96,25 @@ def git_commit(root: Path = ROOT) -> str | None:
 def build_stamp(params_file: str | Path | None, corpus_path: str | Path | None, root: Path = ROOT,
                 pdf_link: bool = False) -> dict[str, Any]:
     """What this build was made from: the parameter file, the corpus and the commit (and whether
-    the site links the PDF edition, which ``make publish`` puts beside it)."""
+    the site links the PDF edition, which ``make publish`` puts beside it).
+
+    Parameters
+    ----------
+    params_file : str, pathlib.Path or None
+        The parameter file; empty or None is ``params/default.yml``.
+    corpus_path : str, pathlib.Path or None
+        The ``corpus_path`` parameter, as :func:`corpus_identity` takes it.
+    root : pathlib.Path
+        The repository's folder (paths inside it are shown relative to it).
+    pdf_link : bool
+        Whether the site links the PDF edition.
+
+    Returns
+    -------
+    dict
+        ``params_file`` (relative to ``root``, or the file's name outside it), ``corpus``
+        (:func:`corpus_identity`), ``commit`` (:func:`git_commit`) and ``pdf`` (bool).
+    """
     if params_file:
         p = Path(params_file)
         try:
@@ -82,6 +128,18 @@ def build_stamp(params_file: str | Path | None, corpus_path: str | Path | None, 
 
 
 def stamp_text(stamp: dict[str, Any]) -> str:
+    """The build stamp as the footer's sentence.
+
+    Parameters
+    ----------
+    stamp : dict
+        A stamp as :func:`build_stamp` makes it (``params_file``, ``corpus``, optional ``commit``).
+
+    Returns
+    -------
+    str
+        ``Built with ...; corpus: ...; commit: ....``, the commit "not available (no git)" when unset.
+    """
     commit = stamp.get("commit") or "not available (no git)"
     return f"Built with {stamp['params_file']}; corpus: {stamp['corpus']}; commit: {commit}."
 
@@ -111,7 +169,19 @@ def _is_placeholder(url: str | None) -> bool:
 def working_buttons(options: dict) -> dict:
     """The theme options with only the buttons that lead somewhere: without a real repository
     address no repository, issue, edit, Binder or JupyterHub button; without a real JupyterHub
-    address no JupyterHub button."""
+    address no JupyterHub button.
+
+    Parameters
+    ----------
+    options : dict
+        The theme's options (``html_theme_options``); not modified.
+
+    Returns
+    -------
+    dict
+        A copy with the repository buttons switched off and the Binder/JupyterHub addresses
+        emptied as above, and ``launch_buttons`` always a dict.
+    """
     options = dict(options)
     launch = dict(options.get("launch_buttons") or {})
     if _is_placeholder(str(options.get("repository_url") or "")):
@@ -159,6 +229,18 @@ def _page_context(app, pagename, templatename, context, doctree) -> None:
 
 
 def setup(app):
+    """Register the extension with Sphinx: the stamp, the buttons and the plain-build guard.
+
+    Parameters
+    ----------
+    app : sphinx.application.Sphinx
+        The Sphinx application.
+
+    Returns
+    -------
+    dict
+        The extension's metadata: safe for parallel reading and writing.
+    """
     # config-inited runs before any document is read: a plain build stops here
     app.connect("config-inited", _config_inited)
     app.connect("html-page-context", _page_context)

@@ -91,6 +91,26 @@ class Book:
 
 
 def read_toc(toc_file: Path = TOC_FILE, root: Path = ROOT) -> Book:
+    """The book as ``_toc.yml`` lists it: its entries in order, its chapters and its pages.
+
+    Parameters
+    ----------
+    toc_file : pathlib.Path
+        The table of contents.
+    root : pathlib.Path
+        The folder its entries are relative to.
+
+    Returns
+    -------
+    Book
+        The root entry, every entry in order, the chapters (entries with a ``.py``) and the
+        pages (entries with only a ``.md``).
+
+    Raises
+    ------
+    BuildError
+        If an entry has neither a ``.py`` nor a ``.md``.
+    """
     with open(toc_file, encoding="utf-8") as fh:
         toc = yaml.safe_load(fh)
     entries = [toc["root"]]
@@ -120,14 +140,45 @@ def read_toc(toc_file: Path = TOC_FILE, root: Path = ROOT) -> Book:
 
 
 def read_chapter(chapter: Chapter, text: str | None = None):
-    """A chapter's notebook, from its ``.py`` (or from ``text``, its content as read already)."""
+    """A chapter's notebook, from its ``.py`` (or from ``text``, its content as read already).
+
+    Parameters
+    ----------
+    chapter : Chapter
+        The chapter.
+    text : str, optional
+        The ``.py``'s content, if read already; None reads the file.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The notebook jupytext makes of it (no outputs).
+    """
     import jupytext
 
     return jupytext.reads(chapter.source.read_text(encoding="utf-8") if text is None else text, fmt="py")
 
 
 def parameters_cell(nb, name: str = "chapter") -> str:
-    """The source of the chapter's one cell tagged ``parameters``."""
+    """The source of the chapter's one cell tagged ``parameters``.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The chapter's notebook.
+    name : str
+        The chapter's name, for the error message.
+
+    Returns
+    -------
+    str
+        The cell's source.
+
+    Raises
+    ------
+    BuildError
+        If not exactly one cell is tagged ``parameters``.
+    """
     cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(cells) != 1:
         raise BuildError(f"{name}: expected exactly one cell tagged 'parameters', found {len(cells)}")
@@ -135,7 +186,24 @@ def parameters_cell(nb, name: str = "chapter") -> str:
 
 
 def declared_in(source: str) -> dict[str, Any]:
-    """Names (and default values, where literal) assigned in a parameters cell's source."""
+    """Names (and default values, where literal) assigned in a parameters cell's source.
+
+    Parameters
+    ----------
+    source : str
+        The cell's source.
+
+    Returns
+    -------
+    dict
+        Each name assigned at the top level (plain or annotated assignment) -> its value, or
+        None where the value is not a literal.
+
+    Raises
+    ------
+    SyntaxError
+        If ``source`` is not valid Python.
+    """
     declared: dict[str, Any] = {}
     for node in ast.parse(source).body:
         targets = []
@@ -198,6 +266,27 @@ def _read_params_file(path: Path) -> dict[str, Any]:
 
 
 def load_parameters(params_file: Path | None, overrides: list[str] | None) -> dict[str, Any]:
+    """The parameter file's values with the ``-p`` overrides applied (not yet checked).
+
+    Parameters
+    ----------
+    params_file : str or pathlib.Path or None
+        The parameter file: a relative path is looked for in the working directory, then in the
+        repository; None is ``params/default.yml``.
+    overrides : list of str or None
+        ``key=value`` overrides, each value parsed as YAML; later ones win.
+
+    Returns
+    -------
+    dict
+        Parameter name -> value.
+
+    Raises
+    ------
+    BuildError
+        If the file is missing, a folder, unreadable, binary, not YAML or not a mapping, or an
+        override is not ``key=value`` with a YAML value.
+    """
     path = Path(params_file) if params_file else DEFAULT_PARAMS
     if not path.is_absolute():
         path = (Path.cwd() / path).resolve()
@@ -212,7 +301,26 @@ def load_parameters(params_file: Path | None, overrides: list[str] | None) -> di
 
 def check_parameters(params: dict[str, Any], declared: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Validate against the schema (analysis/params.py): unknown keys, types and ranges, one line
-    per bad parameter.  Returns the values complete and normalised."""
+    per bad parameter.
+
+    Parameters
+    ----------
+    params : dict
+        Parameter name -> value, as :func:`load_parameters` gives them.
+    declared : dict
+        Chapter name -> the parameters it declares (as :func:`declared_in` gives them).
+
+    Returns
+    -------
+    dict
+        Every parameter of the schema, complete (defaults filled in) and normalised.
+
+    Raises
+    ------
+    BuildError
+        If a key no chapter declares or a runner parameter is given, or a value is out of its
+        type or range; one line per problem.
+    """
     valid = sorted({k for names in declared.values() for k in names} - set(RUNNER_PARAMS))
     problems = []
     unknown = sorted(set(params) - set(valid))
@@ -234,7 +342,19 @@ def check_parameters(params: dict[str, Any], declared: dict[str, dict[str, Any]]
 
 
 def normalise_parameters(params: dict[str, Any]) -> dict[str, Any]:
-    """Make ``corpus_path`` absolute (relative to the working directory the command started in)."""
+    """Make ``corpus_path`` and ``website_snapshot`` absolute (relative to the working directory
+    the command started in).
+
+    Parameters
+    ----------
+    params : dict
+        Parameter name -> value.
+
+    Returns
+    -------
+    dict
+        A copy, with those two paths, where not empty, made absolute (``~`` expanded).
+    """
     out = dict(params)
     for key in ("corpus_path", "website_snapshot"):
         value = out.get(key)
@@ -244,7 +364,21 @@ def normalise_parameters(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def chapter_parameters(declared: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters one chapter receives: only those it declares (plus ``tables_dir``)."""
+    """The parameters one chapter receives: only those it declares (plus ``tables_dir``).
+
+    Parameters
+    ----------
+    declared : dict
+        The chapter's declared parameters, name -> default.
+    params : dict
+        The build's checked parameters.
+
+    Returns
+    -------
+    dict
+        The values of the declared parameters, with ``tables_dir`` set to :data:`TABLES_DIR` if
+        the chapter declares it.
+    """
     mine = {k: v for k, v in params.items() if k in declared}
     if "tables_dir" in declared:
         mine["tables_dir"] = str(TABLES_DIR)
@@ -255,7 +389,18 @@ def chapter_parameters(declared: dict[str, Any], params: dict[str, Any]) -> dict
 def code_digest(nb) -> str:
     """What running a chapter depends on in the chapter itself: its notebook metadata and its
     code cells (source and metadata), in order. Its markdown is not part of it: an edit of the
-    prose alone is carried into the executed notebook without running it (:func:`_update_prose`)."""
+    prose alone is carried into the executed notebook without running it (:func:`_update_prose`).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The chapter's notebook, as :func:`read_chapter` gives it.
+
+    Returns
+    -------
+    str
+        A SHA-256 hex digest.
+    """
     h = hashlib.sha256()
     h.update(json.dumps(nb.metadata, sort_keys=True, default=str).encode())
     for cell in nb.cells:
@@ -268,7 +413,21 @@ def code_digest(nb) -> str:
 def static_key(code: str, params: dict[str, Any]) -> dict[str, str]:
     """The parts of a chapter's key known before it runs (the files it reads come after). The
     runner's own parameters (``tables_dir``, an absolute path of this checkout) are left out: a
-    moved or copied repository keeps its results."""
+    moved or copied repository keeps its results.
+
+    Parameters
+    ----------
+    code : str
+        The chapter's :func:`code_digest`.
+    params : dict
+        The parameters the chapter receives.
+
+    Returns
+    -------
+    dict of str to str
+        ``code``, ``params`` (a digest of the parameters) and ``environment``
+        (:func:`analysis.build.inputs.environment_digest`).
+    """
     mine = {k: v for k, v in params.items() if k not in RUNNER_PARAMS}
     return {"code": code, "params": inputs.key(json.dumps(mine, sort_keys=True, default=str)),
             "environment": inputs.environment_digest()}
@@ -288,7 +447,15 @@ def _read_record(name: str) -> dict[str, Any]:
 
 
 def write_record(name: str, record: dict[str, Any]) -> None:
-    """Write a record atomically (a crash leaves the old record or the new one, never half)."""
+    """Write a record atomically (a crash leaves the old record or the new one, never half).
+
+    Parameters
+    ----------
+    name : str
+        The record's name (a chapter's, or ``_site``, ``_corpus``, ...).
+    record : dict
+        What to keep, JSON-serialisable.
+    """
     path = _record_file(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -301,7 +468,21 @@ def _forget(name: str) -> None:
 
 
 def why_not_current(chapter: Chapter, key: dict[str, str]) -> str | None:
-    """Why a chapter must run (one line), or None when its record says it is current."""
+    """Why a chapter must run (one line), or None when its record says it is current.
+
+    Parameters
+    ----------
+    chapter : Chapter
+        The chapter.
+    key : dict of str to str
+        Its :func:`static_key` for this build.
+
+    Returns
+    -------
+    str or None
+        The first reason found (no record, code, parameters, environment, an input file, its
+        notebook or a table changed), or None.
+    """
     record = _read_record(chapter.name)
     if not record:
         return "never run (no record)"
@@ -462,7 +643,21 @@ def _execute_chapter(chapter: Chapter, params: dict[str, Any], output: Path, env
 def commit(chapter: Chapter, key: dict[str, str], work: Path, children: processes.ChildProcesses,
            seconds: float) -> None:
     """Move a finished chapter's notebook and tables into place, then write its record: the
-    record is the commit point, and it holds the digests the next build checks."""
+    record is the commit point, and it holds the digests the next build checks.
+
+    Parameters
+    ----------
+    chapter : Chapter
+        The chapter that ran.
+    key : dict of str to str
+        Its :func:`static_key`.
+    work : pathlib.Path
+        Its work folder (the notebook, ``tables/`` and ``reads.log``).
+    children : processes.ChildProcesses
+        The runner's children (a first signal waits until the commit is done).
+    seconds : float
+        How long it ran, kept for the order of the next build.
+    """
     reads_log = work / "reads.log"
     lines = reads_log.read_text(encoding="utf-8").splitlines() if reads_log.exists() else []
     reads = inputs.digests(ln for ln in lines if ln)
@@ -502,7 +697,13 @@ def _old_state() -> list[Path]:
 
 def discard_old_state() -> list[str]:
     """Drop what a runner of another format left in ``_build/`` (never trusted); the published
-    site stays until a new one replaces it."""
+    site stays until a new one replaces it.
+
+    Returns
+    -------
+    list of str
+        A note saying what was discarded, or nothing when ``_build/`` was this runner's.
+    """
     old = _old_state()
     for path in old:
         shutil.rmtree(path, ignore_errors=True)
@@ -514,7 +715,13 @@ def discard_old_state() -> list[str]:
 
 
 def recover() -> list[str]:
-    """Undo what an interrupted build left behind (called under the lock)."""
+    """Undo what an interrupted build left behind (called under the lock).
+
+    Returns
+    -------
+    list of str
+        A note for each thing restored or removed.
+    """
     notes = site.recover()
     if WORK_DIR.exists():
         shutil.rmtree(WORK_DIR)
@@ -570,6 +777,31 @@ def _read_sources(book: Book, remember: bool = False) -> dict[str, dict[str, str
 
 
 def plan(params_file=None, overrides=None, book: Book | None = None, remember: bool = False) -> Plan:
+    """What a build would do, decided before anything runs: the chapters, what each declares, the
+    checked parameters and each chapter's code digest.
+
+    Parameters
+    ----------
+    params_file : str or pathlib.Path, optional
+        The parameter file, as :func:`load_parameters` takes it.
+    overrides : list of str, optional
+        ``-p`` overrides, ``key=value``.
+    book : Book, optional
+        The book; None reads ``_toc.yml``.
+    remember : bool
+        Whether to write what was read of the chapters' ``.py`` for the next build.
+
+    Returns
+    -------
+    Plan
+        The book, the parameters declared per chapter, the checked and normalised parameters
+        some chapter declares, and each chapter's :func:`code_digest`.
+
+    Raises
+    ------
+    BuildError
+        If the table of contents, a parameters cell, the parameter file or a value is bad.
+    """
     book = book or read_toc()
     sources = _read_sources(book, remember)
     declared = {name: declared_in(entry["parameters"]) for name, entry in sources.items()}
@@ -629,7 +861,27 @@ def _chapter_states(p: Plan, only: list[str] | None) -> dict[str, tuple[dict, di
 
 
 def explain(params_file=None, overrides=None, book: Book | None = None) -> list[tuple[str, str]]:
-    """Per chapter, whether the next build runs it and why, and whether Sphinx runs; runs nothing."""
+    """Per chapter, whether the next build runs it and why, and whether Sphinx runs; runs nothing.
+
+    Parameters
+    ----------
+    params_file : str or pathlib.Path, optional
+        The parameter file, as :func:`load_parameters` takes it.
+    overrides : list of str, optional
+        ``-p`` overrides, ``key=value``.
+    book : Book, optional
+        The book; None reads ``_toc.yml``.
+
+    Returns
+    -------
+    list of tuple of str
+        ``(chapter, what the build does with it and why)``, in book order.
+
+    Raises
+    ------
+    BuildError
+        As :func:`plan` does.
+    """
     p = plan(params_file, overrides, book)
     found = _old_state()
     lines = []
@@ -649,7 +901,36 @@ def explain(params_file=None, overrides=None, book: Book | None = None) -> list[
 def build(params_file=None, overrides=None, jobs: int | None = None, only: list[str] | None = None,
           sphinx: bool = True, book: Book | None = None, pdf_link: bool = False) -> BuildReport:
     """Check everything, then (under the folder lock) run what changed and publish the site.
-    ``pdf_link``: the site links the PDF edition (``make publish`` puts it beside the pages)."""
+
+    Parameters
+    ----------
+    params_file : str or pathlib.Path, optional
+        The parameter file, as :func:`load_parameters` takes it.
+    overrides : list of str, optional
+        ``-p`` overrides, ``key=value``.
+    jobs : int, optional
+        Chapters run at once; None: one per core.
+    only : list of str, optional
+        Consider only these chapters; None: all.
+    sphinx : bool
+        Whether to build and publish the site after the chapters.
+    book : Book, optional
+        The book; None reads ``_toc.yml``.
+    pdf_link : bool
+        Whether the site links the PDF edition (``make publish`` puts it beside the pages).
+
+    Returns
+    -------
+    BuildReport
+        The chapters run, kept and given new markdown only; whether Sphinx ran; the site's index
+        page (None when ``sphinx`` is False).
+
+    Raises
+    ------
+    BuildError
+        If a chapter in ``only`` is unknown, a parameter or the corpus is bad, a chapter or Sphinx
+        fails, another build holds the lock, or ``_build/`` cannot be written.
+    """
     book = book or read_toc()
     if only:
         unknown = sorted(set(only) - {c.name for c in book.chapters})
@@ -736,7 +1017,18 @@ def _site_digest() -> str:
 
 def site_is_published(digest: str | None = None) -> bool:
     """Whether ``_build/html`` is the site of the present stage, untouched since it was built
-    (then the PDF can be made from the stage as it is)."""
+    (then the PDF can be made from the stage as it is).
+
+    Parameters
+    ----------
+    digest : str, optional
+        What the site is made from now (stage, tables, environment), if computed already.
+
+    Returns
+    -------
+    bool
+        True if the site and the stage exist and match the site's record.
+    """
     record = _read_record("_site")
     return ((site.HTML_DIR / "index.html").exists() and (site.STAGE_DIR / "_config.yml").exists()
             and record.get("key") == (digest or _site_digest()) and record.get("html") == site.html_digest())

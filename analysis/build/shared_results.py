@@ -52,7 +52,20 @@ MAX_BYTES = 1 << 30  # what the runner keeps in the memo folder after a build (l
 
 def prune(where: Path, max_bytes: int = MAX_BYTES) -> list[Path]:
     """Delete the least recently used results in ``where`` until they take at most ``max_bytes``,
-    and any leftover temporary or lock file; return what was deleted."""
+    and any leftover temporary or lock file.
+
+    Parameters
+    ----------
+    where : pathlib.Path
+        The memo folder.
+    max_bytes : int
+        The most the kept results (``.pkl``) may take.
+
+    Returns
+    -------
+    list of pathlib.Path
+        What was deleted; empty when ``where`` is not a folder.
+    """
     if not where.is_dir():
         return []
     gone = [p for p in where.iterdir() if p.suffix in (".tmp", ".lock")]
@@ -68,7 +81,13 @@ def prune(where: Path, max_bytes: int = MAX_BYTES) -> list[Path]:
 
 
 def folder() -> Path | None:
-    """The memo folder of the running build, or None when sharing is off."""
+    """The memo folder of the running build, or None when sharing is off.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The folder :data:`ENV_VAR` names, or None when it is unset or empty.
+    """
     value = os.environ.get(ENV_VAR, "")
     return Path(value) if value else None
 
@@ -80,7 +99,28 @@ def _plain(value):
 
 def key(func, args: tuple, kwargs: dict) -> str:
     """The key of ``func(*args, **kwargs)``: arguments bound to their names, defaults filled in,
-    so a positional and a keyword call, or a default left out and given, are one call."""
+    so a positional and a keyword call, or a default left out and given, are one call.
+
+    Parameters
+    ----------
+    func : callable
+        The function.
+    args : tuple
+        Its positional arguments.
+    kwargs : dict
+        Its keyword arguments.
+
+    Returns
+    -------
+    str
+        A SHA-256 hex digest of its qualified name, its arguments (lists as tuples) and the
+        environment.
+
+    Raises
+    ------
+    TypeError
+        If the arguments do not fit ``func``'s signature.
+    """
     import joblib
 
     bound = inspect.signature(func).bind(*args, **kwargs)
@@ -91,7 +131,19 @@ def key(func, args: tuple, kwargs: dict) -> str:
 
 
 def shared(func):
-    """Decorate ``func`` so that, inside a build, equal calls from different chapters compute once."""
+    """Decorate ``func`` so that, inside a build, equal calls from different chapters compute once.
+
+    Parameters
+    ----------
+    func : callable
+        A function whose result depends only on its arguments and the files it reads, and can be pickled.
+
+    Returns
+    -------
+    callable
+        The wrapper: the stored result when there is one whose input files are unchanged, else
+        ``func``'s, stored; a plain call when sharing is off or an argument is an iterator.
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):

@@ -73,7 +73,22 @@ def _staged_files(book, stamp: dict, conf: bytes) -> dict[str, Path | bytes]:
 
 
 def stage(book, stamp: dict, conf: bytes) -> Path:
-    """Bring :data:`STAGE_DIR` in step with the book, touching only files whose bytes changed."""
+    """Bring :data:`STAGE_DIR` in step with the book, touching only files whose bytes changed.
+
+    Parameters
+    ----------
+    book : analysis.build.runner.Book
+        The book: its pages and its chapters' executed notebooks are staged.
+    stamp : dict
+        The build stamp (:func:`analysis.build.publication.build_stamp`), written as :data:`STAMP_FILE`.
+    conf : bytes
+        The ``conf.py`` to stage (:func:`sphinx_conf`).
+
+    Returns
+    -------
+    pathlib.Path
+        :data:`STAGE_DIR`; files it held that the book no longer has are deleted.
+    """
     wanted = _staged_files(book, stamp, conf)
     STAGE_DIR.mkdir(parents=True, exist_ok=True)
     for path in inputs.tree_files(STAGE_DIR):
@@ -99,7 +114,22 @@ def _sphinx_key() -> str:
 
 
 def jupyter_book_command(source: Path, output: Path, builder: str = "html") -> list[str]:
-    """``jupyter-book build`` through its command-line entry point, with warnings as errors."""
+    """``jupyter-book build`` through its command-line entry point, with warnings as errors.
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        The book's folder.
+    output : pathlib.Path
+        The folder jupyter-book writes its ``_build/`` into.
+    builder : str
+        The Sphinx builder.
+
+    Returns
+    -------
+    list of str
+        The command, run with this interpreter.
+    """
     return [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(source),
             "--builder", builder, "--path-output", str(output), "-W", "-n", "--keep-going"]
 
@@ -107,8 +137,25 @@ def jupyter_book_command(source: Path, output: Path, builder: str = "html") -> l
 def sphinx_conf(record: dict) -> tuple[bytes, dict]:
     """The ``conf.py`` that ``jupyter-book config sphinx`` writes for ``_config.yml``, ``_toc.yml``
     and ``_static/`` (whose stylesheets and scripts it lists): jupyter-book's documented way to run
-    Sphinx on a book. Made again only when they or the environment changed; its bytes and the
-    record to keep."""
+    Sphinx on a book. Made again only when they or the environment changed.
+
+    Parameters
+    ----------
+    record : dict
+        The record of the last call (``key`` and ``conf``); empty when there is none.
+
+    Returns
+    -------
+    conf : bytes
+        The ``conf.py``.
+    record : dict
+        The record to keep for the next call.
+
+    Raises
+    ------
+    SiteError
+        If ``jupyter-book config sphinx`` fails or writes no ``conf.py``.
+    """
     import tempfile
 
     static = ROOT / "_static"
@@ -133,14 +180,41 @@ def sphinx_conf(record: dict) -> tuple[bytes, dict]:
 
 def sphinx_command(source: Path, output: Path, builder: str = "html") -> list[str]:
     """Sphinx's own command line on a staged book (with its ``conf.py``), warnings as errors;
-    the pages go to ``output/builder``, what Sphinx parsed to ``output/doctrees``."""
+    the pages go to ``output/builder``, what Sphinx parsed to ``output/doctrees``.
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        The staged book (with its ``conf.py``).
+    output : pathlib.Path
+        Sphinx's output folder.
+    builder : str
+        The Sphinx builder (``html``, ``singlehtml``, ...).
+
+    Returns
+    -------
+    list of str
+        The command, ``python -m sphinx`` with this interpreter.
+    """
     return [sys.executable, "-m", "sphinx", "-b", builder, str(source), str(output / builder),
             "-d", str(output / "doctrees"), "-W", "-n", "--keep-going"]
 
 
 def sphinx_env(source: Path) -> dict[str, str]:
     """The environment Sphinx runs in: fixed hash seed, and the book's local extensions
-    (``sphinx.local_extensions`` of ``_config.yml``, folders relative to the book) importable."""
+    (``sphinx.local_extensions`` of ``_config.yml``, folders relative to the book) importable.
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        The book's folder, which the extensions' folders are relative to.
+
+    Returns
+    -------
+    dict of str to str
+        This process's environment with ``PYTHONHASHSEED=0`` and the extensions' folders put
+        before any ``PYTHONPATH``.
+    """
     local = ((_yaml_config().get("sphinx") or {}).get("local_extensions") or {}).values()
     path = [str((source / folder).resolve()) for folder in dict.fromkeys(local)]
     if os.environ.get("PYTHONPATH"):
@@ -156,7 +230,18 @@ SPHINX_MODULES = BUILD_DIR / "cache" / "_sphinx_modules.json"
 def standby(conf_record: dict) -> subprocess.Popen:
     """Start Sphinx now, importing itself and the extensions of the last build's ``conf.py``
     (:mod:`analysis.build.sphinx_ready`) while the chapters run; :func:`run_sphinx` hands it the build.
-    The book's local extensions are left to the build, which imports the staged copy."""
+    The book's local extensions are left to the build, which imports the staged copy.
+
+    Parameters
+    ----------
+    conf_record : dict
+        The record of :func:`sphinx_conf` (its ``conf`` names the extensions); empty: none.
+
+    Returns
+    -------
+    subprocess.Popen
+        The waiting process (:mod:`analysis.build.sphinx_ready`), its standard input a pipe.
+    """
     extensions: list[str] = []
     conf = conf_record.get("conf")
     if isinstance(conf, str):
@@ -182,7 +267,13 @@ def _yaml_config() -> dict:
 
 
 def stop_standby(children: processes.ChildProcesses) -> None:
-    """The site is unchanged: the waiting Sphinx ends without building, its output goes."""
+    """The site is unchanged: the waiting Sphinx ends without building, its output goes.
+
+    Parameters
+    ----------
+    children : processes.ChildProcesses
+        The runner's children; their ``sphinx`` entry, if any, is killed and removed.
+    """
     proc = children.procs.pop("sphinx", None)
     if proc is not None:
         processes.kill(processes.tree(proc.pid))  # no need to wait for its imports
@@ -193,7 +284,27 @@ def stop_standby(children: processes.ChildProcesses) -> None:
 
 def run_sphinx(children: processes.ChildProcesses, record: dict) -> tuple[Path, dict]:
     """Build the stage into :data:`SPHINX_DIR` with the waiting Sphinx (started anew if there is
-    none, or it ended); the HTML folder and the record to keep."""
+    none, or it ended).
+
+    Parameters
+    ----------
+    children : processes.ChildProcesses
+        The runner's children, holding the waiting Sphinx as ``sphinx``.
+    record : dict
+        The record of the last run; Sphinx's kept state is dropped when it does not match.
+
+    Returns
+    -------
+    html : pathlib.Path
+        The built HTML folder.
+    record : dict
+        The record to keep for the next run.
+
+    Raises
+    ------
+    SiteError
+        If Sphinx fails (a warning included); the message lists the problems.
+    """
     key = _sphinx_key()
     if record.get("key") != key or record.get("tree") != inputs.tree_digest(SPHINX_DIR):
         shutil.rmtree(SPHINX_DIR, ignore_errors=True)  # another environment, or touched since
@@ -249,7 +360,20 @@ def _add_tables(new_html: Path) -> None:
 
 
 def publish(built_html: Path, children: processes.ChildProcesses) -> Path:
-    """Copy the built site and the tables next to the published one, then swap it in."""
+    """Copy the built site and the tables next to the published one, then swap it in.
+
+    Parameters
+    ----------
+    built_html : pathlib.Path
+        The HTML Sphinx built.
+    children : processes.ChildProcesses
+        The runner's children (a first signal waits until the swap is done).
+
+    Returns
+    -------
+    pathlib.Path
+        :data:`HTML_DIR`.
+    """
     new = BUILD_DIR / "site-new"
     old = BUILD_DIR / "html-old"
     for leftover in (new, old):
@@ -265,13 +389,25 @@ def publish(built_html: Path, children: processes.ChildProcesses) -> Path:
 
 
 def html_digest() -> str | None:
-    """The published site's digest (the PDF that ``make publish`` adds beside it left out)."""
+    """The published site's digest (the PDF that ``make publish`` adds beside it left out).
+
+    Returns
+    -------
+    str or None
+        The digest of :data:`HTML_DIR`, or None when there is no site.
+    """
     return inputs.tree_digest(HTML_DIR, skip=frozenset({PDF_NAME}))
 
 
 def recover() -> list[str]:
     """Undo what an interrupted build left behind: a site swap cut between its two renames,
-    a half-copied site, Sphinx's output of a run that was cut short."""
+    a half-copied site, Sphinx's output of a run that was cut short.
+
+    Returns
+    -------
+    list of str
+        A note if the previous site was restored; else empty.
+    """
     notes = []
     old = BUILD_DIR / "html-old"
     if old.exists():

@@ -43,6 +43,21 @@ def _imported(exclude: Path) -> list[str]:
 
 
 def main(modules_file: str, modules: list[str]) -> int:
+    """Import Sphinx ahead, then run the build the line on standard input asks for.
+
+    Parameters
+    ----------
+    modules_file : str
+        The file listing the modules the last run imported (read, then rewritten after a
+        successful run).
+    modules : list of str
+        Further modules to import ahead (the extensions of the last ``conf.py``).
+
+    Returns
+    -------
+    int
+        Sphinx's exit code, or 0 when standard input ended without a line.
+    """
     listed = Path(modules_file)
     try:
         remembered = json.loads(listed.read_text(encoding="utf-8")) if listed.is_file() else []

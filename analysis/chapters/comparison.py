@@ -62,12 +62,23 @@ def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fi
 
     Parameters
     ----------
-    corpus_path, website_snapshot, tables_dir, text_fields, coder, min_df, keyness_adjust, seed
-        The chapter's parameters (README, "Parameters").
+    corpus_path, website_snapshot, tables_dir, coder, keyness_adjust : str
+        The chapter's parameters (README, "Parameters"): the corpus and the website snapshot,
+        the tables' folder, the coder and the keyness correction.
+    text_fields : list of str
+        The text columns analysed.
+    min_df, seed : int
+        The least firms a term is used by, and the seed (of the word cloud).
 
     Returns
     -------
     ComparisonChapter
+        Its numbers, tables (written to ``tables_dir``) and word cloud.
+
+    Raises
+    ------
+    analysis.data.corpus.CorpusError
+        If the corpus or the website snapshot cannot be read or breaks the corpus contract.
     """
     data = corpus_io.load(corpus_path, website_snapshot)
     coded = shared.code(data.firms, text_fields, coder=coder)

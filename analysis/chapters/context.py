@@ -59,6 +59,7 @@ def chapter(*, tables_dir: str) -> ContextChapter:
     Returns
     -------
     ContextChapter
+        Its counts, tables (written to ``tables_dir``) and timeline.
     """
     events = facts.policy_events()
     marked = tables.save(facts.marked_events(events), "policy_events_marked", tables_dir)

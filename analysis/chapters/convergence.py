@@ -82,7 +82,29 @@ def verdict_of(data: corpus_io.Corpus, *, text_fields: list[str], coder: str, se
                equivalence_margin: float, replicates: int, text_replicates: int) -> verdict.Verdict:
     """The book's verdict on the corpus ``data`` under the chapters' parameters: one shared call
     (:func:`analysis.chapters.verdict.convergence_verdict`), so that the convergence and the policy
-    pages state the same verdict; the planted strength is known only for the bundled corpus."""
+    pages state the same verdict; the planted strength is known only for the bundled corpus.
+
+    Parameters
+    ----------
+    data : analysis.data.corpus.Corpus
+        The corpus.
+    text_fields : list of str
+        The text columns analysed.
+    coder : str
+        The business-model coder; empty: the package default.
+    cohort_edges : list of int
+        The founding-year bin edges.
+    seed, n_subsamples, n_boot, n_perm, n_perm_shares, replicates, text_replicates : int
+        The seed, and the subsamples, bootstrap draws, permutations and simulated corpora (README,
+        "Parameters").
+    alpha, equivalence_margin : float
+        The tests' significance level, and the equivalence margin in share points a year.
+
+    Returns
+    -------
+    analysis.chapters.verdict.Verdict
+        The analysis with its power, the simulation study, power by size and the coder's error.
+    """
     return verdict.convergence_verdict(
         data.firms, text_fields=text_fields, coder=coder, cohort_edges=cohort_edges, n_subsamples=n_subsamples,
         n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, margin=equivalence_margin, seed=seed,
@@ -96,13 +118,24 @@ def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fi
 
     Parameters
     ----------
-    corpus_path, website_snapshot, tables_dir, text_fields, coder, seed, cohort_edges, n_subsamples, n_boot, n_perm, n_perm_shares, alpha, equivalence_margin, replicates, text_replicates
-        The chapter's parameters (README, "Parameters").
+    corpus_path, website_snapshot, tables_dir, coder : str
+        The chapter's parameters (README, "Parameters"): the corpus, the snapshot, the tables' folder, the coder.
+    text_fields, cohort_edges : list
+        The text columns analysed (str) and the founding-year bin edges (int).
+    seed, n_subsamples, n_boot, n_perm, n_perm_shares, replicates, text_replicates : int
+        The seed, and the subsamples, bootstrap draws, permutations and simulated corpora.
+    alpha, equivalence_margin : float
+        The tests' significance level, and the equivalence margin in share points a year.
 
     Returns
     -------
     ConvergenceChapter
         Its numbers, tables (written to ``tables_dir``) and figures.
+
+    Raises
+    ------
+    analysis.data.corpus.CorpusError
+        If the corpus or the website snapshot cannot be read or breaks the corpus contract.
     """
     data = corpus_io.load(corpus_path, website_snapshot)
     found = verdict_of(data, text_fields=text_fields, coder=coder, seed=seed, cohort_edges=cohort_edges,

@@ -52,7 +52,26 @@ class DataChapter:
 
 def shown_firms(firm_table: pd.DataFrame, max_shown: int = MAX_SHOWN) -> pd.DataFrame:
     """The firms a page lists: name, city, founding year (as ``founded``) and description; all of
-    them when there are at most ``max_shown``, else the first ``max_shown`` by city and name."""
+    them when there are at most ``max_shown``, else the first ``max_shown`` by city and name.
+
+    Parameters
+    ----------
+    firm_table : pandas.DataFrame
+        Every firm, with the columns ``name``, ``city``, ``founded_year`` and ``description``.
+    max_shown : int
+        The most firms listed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Those four columns (``founded_year`` renamed ``founded``), in the table's order when
+        not cut.
+
+    Raises
+    ------
+    KeyError
+        If ``firm_table`` lacks one of the four columns.
+    """
     shown = firm_table[list(SHOWN_COLUMNS)].rename(columns=SHOWN_COLUMNS)
     if len(shown) > max_shown:
         shown = shown.sort_values(["city", "name"], kind="stable").head(max_shown)
@@ -70,6 +89,12 @@ def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str) -> Data
     Returns
     -------
     DataChapter
+        Its numbers, tables (written to ``tables_dir``) and figure.
+
+    Raises
+    ------
+    analysis.data.corpus.CorpusError
+        If the corpus or the website snapshot cannot be read or breaks the corpus contract.
     """
     data = corpus_io.load(corpus_path, website_snapshot)
     firms = data.firms

@@ -29,11 +29,18 @@ def chapter(*, corpus_path: str, website_snapshot: str) -> IntroductionChapter:
     Parameters
     ----------
     corpus_path, website_snapshot : str
-        The corpus and the website snapshot (README, "Parameters"); empty: the bundled ones.
+        The corpus and the website snapshot (README, "Parameters"); empty: the bundled corpus, no
+        snapshot.
 
     Returns
     -------
     IntroductionChapter
+        The corpus read and its number of firms.
+
+    Raises
+    ------
+    analysis.data.corpus.CorpusError
+        If the corpus or the website snapshot cannot be read or breaks the corpus contract.
     """
     data = corpus_io.load(corpus_path, website_snapshot)
     return IntroductionChapter(corpus=data, n_firms=len(data.firms))

@@ -52,13 +52,28 @@ def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fi
 
     Parameters
     ----------
-    corpus_path, website_snapshot, tables_dir, text_fields, coder, seed, cohort_edges, n_subsamples, n_boot, n_perm, n_perm_shares, alpha, equivalence_margin, replicates, text_replicates
-        The chapter's parameters (README, "Parameters"); all but the first five are the verdict's.
+    corpus_path, website_snapshot, tables_dir, coder : str
+        The chapter's parameters (README, "Parameters"): the corpus and the website snapshot,
+        the tables' folder and the coder.
+    text_fields : list of str
+        The text columns analysed.
+    seed, n_subsamples, n_boot, n_perm, n_perm_shares, replicates, text_replicates : int
+        The seed, and the subsamples, bootstrap draws, permutations and simulated corpora of the
+        verdict (:func:`analysis.chapters.convergence.verdict_of`).
+    cohort_edges : list of int
+        The founding-year bin edges.
+    alpha, equivalence_margin : float
+        The tests' significance level, and the equivalence margin in share points a year.
 
     Returns
     -------
     PolicyChapter
         Its numbers and tables (written to ``tables_dir``).
+
+    Raises
+    ------
+    analysis.data.corpus.CorpusError
+        If the corpus or the website snapshot cannot be read or breaks the corpus contract.
     """
     data = corpus_io.load(corpus_path, website_snapshot)
     coded = shared.code(data.firms, text_fields, coder=coder)

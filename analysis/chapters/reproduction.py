@@ -41,12 +41,14 @@ def chapter(**parameters: Any) -> ReproduceChapter:
 
     Parameters
     ----------
-    **parameters
+    **parameters : Any
         The chapter's parameters (:func:`analysis.params.check`), ``tables_dir`` among them.
 
     Returns
     -------
     ReproduceChapter
+        The values received, the interpreter, the tables (written to ``tables_dir``) and the
+        papermill commands.
 
     Raises
     ------

@@ -121,7 +121,22 @@ class ValidationChapter:
 
 def save_confusions(matrices: dict, source: str, coder: str, tables_dir: str | None) -> dict:
     """Save each confusion matrix of ``matrices`` (dimension -> matrix) as
-    ``confusion_SOURCE_DIMENSION_CODER.csv`` in ``tables_dir`` (no corpus read); return them, named."""
+    ``confusion_SOURCE_DIMENSION_CODER.csv`` in ``tables_dir`` (no corpus read); return them, named.
+
+    Parameters
+    ----------
+    matrices : dict
+        Dimension -> confusion matrix (pandas.DataFrame).
+    source, coder : str
+        What was scored (a phrase bank or a check set) and by which coder, for the file names.
+    tables_dir : str or None
+        The tables' folder; empty or None: nothing written.
+
+    Returns
+    -------
+    dict
+        Dimension -> the same matrix, tagged with its table name.
+    """
     return {dim: tables.save(matrix, f"confusion_{source}_{dim}_{coder}", tables_dir)
             for dim, matrix in matrices.items()}
 
@@ -133,13 +148,27 @@ def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fi
 
     Parameters
     ----------
-    corpus_path, website_snapshot, tables_dir, text_fields, coder, seed, cohort_edges, n_subsamples, n_perm, alpha, equivalence_margin, replicates, text_replicates
-        The chapter's parameters (README, "Parameters").
+    corpus_path, website_snapshot, tables_dir, coder : str
+        The chapter's parameters (README, "Parameters"): the corpus and the website snapshot,
+        the tables' folder and the coder.
+    text_fields : list of str
+        The text columns analysed.
+    seed, n_subsamples, n_perm, replicates, text_replicates : int
+        The seed, and the subsamples, permutations and simulated corpora of the simulation study.
+    cohort_edges : list of int
+        The founding-year bin edges.
+    alpha, equivalence_margin : float
+        The tests' significance level, and the equivalence margin in share points a year.
 
     Returns
     -------
     ValidationChapter
         Its numbers, tables (written to ``tables_dir``) and figure.
+
+    Raises
+    ------
+    analysis.data.corpus.CorpusError
+        If the corpus or the website snapshot cannot be read or breaks the corpus contract.
     """
     data = corpus_io.load(corpus_path, website_snapshot)
     sizes = validation.corpus_design(data.firms, cohort_edges)["n_per_city"]

@@ -50,14 +50,41 @@ class Verdict:
 
 def planted_strength(corpus) -> float | None:
     """The planted convergence strength of the bundled simulated corpus; None for any other
-    corpus (its truth is not known to the book)."""
+    corpus (its truth is not known to the book).
+
+    Parameters
+    ----------
+    corpus : analysis.data.corpus.Corpus
+        A loaded corpus.
+
+    Returns
+    -------
+    float or None
+        :data:`analysis.data.simulate.DEFAULT_CONVERGENCE` for the bundled simulated corpus, else None.
+    """
     return float(DEFAULT_CONVERGENCE) if corpus.simulated and is_bundled(corpus.path) else None
 
 
 def post_hoc_entries(path=None) -> list[int]:
     """Numbers of the entries of ``data/analysis_plan.md`` whose choice was made after results
     had been seen: their "Before or after results" cell starts with a bold **After** (an entry
-    that only records a measurement says "After" in plain type and is not a choice)."""
+    that only records a measurement says "After" in plain type and is not a choice).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        The analysis plan; None: ``data/analysis_plan.md``.
+
+    Returns
+    -------
+    list of int
+        The entries' numbers, in the order of the plan's table.
+
+    Raises
+    ------
+    OSError
+        If the plan cannot be read.
+    """
     rows = []
     for line in Path(path or DATA_DIR / "analysis_plan.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -71,7 +98,30 @@ def study_for(firms: pd.DataFrame, *, text_fields, coder: str, cohort_edges, n_s
               error: coder_error.CoderError | None = None) -> pd.DataFrame:
     """The simulation study at the design of the corpus ``firms`` (its city sizes and founding
     years) and with its coder's error (``error``, else :func:`analysis.method.coder_error.for_corpus`),
-    as the convergence and validation pages both show it (one shared computation)."""
+    as the convergence and validation pages both show it (one shared computation).
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The corpus's firms.
+    text_fields : list of str
+        The text columns analysed.
+    coder : str
+        The business-model coder; empty: :data:`analysis.text.classify.DEFAULT_CODER`.
+    cohort_edges : list of int
+        The founding-year bin edges.
+    n_subsamples, n_perm, seed, replicates, text_replicates : int
+        As the book's parameters of the same names (README, "Parameters").
+    alpha, margin : float
+        The tests' significance level, and the equivalence margin in share points a year.
+    error : analysis.method.coder_error.CoderError, optional
+        The coder's error; None: measured for ``firms`` and ``coder``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rates of every decision per world (:func:`analysis.method.validation.simulation_study`).
+    """
     edges = [int(e) for e in cohort_edges]
     fields = [str(f) for f in text_fields]
     coder = coder or DEFAULT_CODER
@@ -87,7 +137,31 @@ def convergence_verdict(firms: pd.DataFrame, *, text_fields, coder: str, cohort_
                         n_perm: int, n_perm_shares: int, alpha: float, margin: float, seed: int, replicates: int,
                         text_replicates: int, strength: float | None = None) -> Verdict:
     """The verdict of the corpus ``firms`` under the book's parameters (see the module
-    docstring); ``strength``: the planted strength when the truth is known."""
+    docstring); ``strength``: the planted strength when the truth is known.
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The corpus's firms.
+    text_fields : list of str
+        The text columns analysed.
+    coder : str
+        The business-model coder; empty: :data:`analysis.text.classify.DEFAULT_CODER`.
+    cohort_edges : list of int
+        The founding-year bin edges.
+    n_subsamples, n_boot, n_perm, n_perm_shares, seed, replicates, text_replicates : int
+        As the book's parameters of the same names (README, "Parameters").
+    alpha, margin : float
+        The tests' significance level, and the equivalence margin in share points a year.
+    strength : float, optional
+        The planted strength; None when the truth is not known.
+
+    Returns
+    -------
+    Verdict
+        The analysis with its power columns, the simulation study, power (also with the
+        misspecified coder), power by size, the coder's error and the planted values.
+    """
     fields = [str(f) for f in text_fields]
     edges = [int(e) for e in cohort_edges]
     coder = coder or DEFAULT_CODER
