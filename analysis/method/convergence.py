@@ -54,7 +54,7 @@ from analysis.defaults import DEFAULT_SEED
 from analysis.text.naive_bayes import BLOCK as _BLOCK
 from analysis.text.naive_bayes import _as_csr, _balanced_accuracy_batch, _loo_nb_batch
 from analysis.defaults import CITIES
-from analysis.method.resampling import (bootstrap_counts, bootstrap_designs, bootstrap_year_draws, decision_stable, ols_slope, p_mcse, percentile_interval, permutation_p, permuted_counts_batch, permuted_designs)
+from analysis.method.resampling import (CohortDesign, bootstrap_counts, bootstrap_designs, bootstrap_year_draws, decision_stable, ols_slope, p_mcse, percentile_interval, permutation_p, permuted_counts_batch, permuted_designs)
 from analysis.text import preprocess as text_mod
 from analysis.text.classify import code_with, CODERS, DEFAULT_CODER, supervised_training
 from analysis.params import as_list
@@ -134,24 +134,22 @@ def assign_cohorts(years, edges) -> pd.Categorical:
 # ---------------------------------------------------------------------------------------
 # Distinctiveness
 # ---------------------------------------------------------------------------------------
-def _cohort_sizes(y, g, K, Q):
-    """(K, Q) firm counts per city x cohort (g < 0 ignored)."""
-    ok = g >= 0
-    return np.bincount(y[ok] * Q + g[ok], minlength=K * Q).reshape(K, Q)
+def _distinctiveness_designs(X, design: CohortDesign, resamples, per_city, n_subsamples: int, rng, nb_alpha):
+    """Distinctiveness per cohort for each resampled design.
 
-
-def _distinctiveness_designs(X, y, K, Q, designs, m, S, rng, alpha):
-    """Distinctiveness per cohort for each design.
-
-    ``designs`` is a list of (cohort codes per firm, multiplicity per firm or None).  ``m``
-    (length Q) is the per-city subsample size of each cohort (0 = no estimate).  Returns an
-    array (len(designs), Q) of mean balanced accuracy minus 1/K.
+    ``resamples`` is a list of (cohort codes per firm, multiplicity per firm or None) of the
+    firms of ``design`` (its cities).  ``per_city`` (length Q) is the per-city subsample size of
+    each cohort (0 = no estimate); ``n_subsamples`` subsamples per cohort and design.  Returns an
+    array (len(resamples), Q) of mean balanced accuracy minus 1/K.
     """
-    R = len(designs)
+    # the paper's notation: y city codes, K cities, Q cohorts, m subsample sizes, S subsamples
+    y, K, Q = design.city, design.n_cities, design.n_cohorts
+    m, S, alpha = per_city, n_subsamples, nb_alpha
+    R = len(resamples)
     n = X.shape[0]
     keys = []
     active = [q for q in range(Q) if m[q] > 0]
-    for r, (g, mult) in enumerate(designs):
+    for r, (g, mult) in enumerate(resamples):
         order = np.argsort(y * (Q + 1) + np.where(g >= 0, g, Q), kind="stable")
         cell = (y * (Q + 1) + np.where(g >= 0, g, Q))[order]
         bounds = np.searchsorted(cell, np.arange(K * (Q + 1) + 1))
@@ -219,12 +217,12 @@ def distinctiveness(
     K, Q = len(order), len(labels)
     keep = np.flatnonzero((y >= 0) & (g >= 0))
     Xk = _prune(X, keep, min_df)
-    yk, gk = y[keep], g[keep]
-    sizes = _cohort_sizes(yk, gk, K, Q)
+    design = CohortDesign(y[keep], g[keep], K, Q)
+    sizes = design.sizes
     m = sizes.min(axis=0)
     m = np.where(m >= min_per_city, m, 0)
     rng = np.random.default_rng(seed)
-    est = _distinctiveness_designs(Xk, yk, K, Q, [(gk, None)], m, n_subsamples, rng, nb_alpha)[0]
+    est = _distinctiveness_designs(Xk, design, [(design.cohort, None)], m, n_subsamples, rng, nb_alpha)[0]
     return pd.DataFrame({"cohort": labels, "estimate": est, "n_per_city": m, "n": sizes.sum(axis=0)})
 
 
@@ -245,12 +243,13 @@ def _cohort_input(cohorts):
 # ---------------------------------------------------------------------------------------
 # Alignment
 # ---------------------------------------------------------------------------------------
-def _cell_sums(values, y, K, Q, designs):
-    """Weighted sums and weights of ``values`` (n,) per design x city x cohort."""
-    R = len(designs)
+def _cell_sums(values, design: CohortDesign, resamples):
+    """Weighted sums and weights of ``values`` (n,) per resampled design x city x cohort."""
+    y, K, Q = design.city, design.n_cities, design.n_cohorts  # city codes, K cities, Q cohorts
+    R = len(resamples)
     sums = np.zeros(R * K * Q)
     wts = np.zeros(R * K * Q)
-    for r, (g, mult) in enumerate(designs):
+    for r, (g, mult) in enumerate(resamples):
         ok = g >= 0
         w = np.ones(ok.sum()) if mult is None else mult[ok].astype(float)
         idx = r * K * Q + y[ok] * Q + g[ok]
@@ -259,14 +258,15 @@ def _cell_sums(values, y, K, Q, designs):
     return sums.reshape(R, K, Q), wts.reshape(R, K, Q)
 
 
-def _shares_designs(flags, y, K, Q, designs):
-    s, w = _cell_sums(np.asarray(flags, dtype=float), y, K, Q, designs)
+def _shares_designs(flags, design: CohortDesign, resamples):
+    s, w = _cell_sums(np.asarray(flags, dtype=float), design, resamples)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(w > 0, s / np.where(w > 0, w, 1), np.nan)
 
 
-def _cosine_designs(Z, y, K, Q, designs, ref=0):
-    """Cross-firm cosine of each city to city ``ref`` per cohort: (R, K, Q).
+def _cosine_designs(Z, design: CohortDesign, resamples, ref=0):
+    """Cross-firm cosine of each city to city ``ref`` per cohort, for each resampled design of
+    the firms of ``design``: (R, K, Q).
 
     With unit-length rows x_i and firm weights w_i, a cell's centroid direction is
     C = sum w_i x_i.  The plain cosine of two centroids is biased towards 0 in small cells
@@ -278,14 +278,15 @@ def _cosine_designs(Z, y, K, Q, designs, ref=0):
     ``between / sqrt(within_c within_ref)``: 1 when a city's firms resemble Beijing's as much
     as firms of each city resemble each other.  It can slightly exceed 1 by chance.
     """
+    y, K, Q = design.city, design.n_cities, design.n_cohorts  # city codes, K cities, Q cohorts
     Z = _as_csr(Z)
     n, V = Z.shape
     sq = np.asarray(Z.multiply(Z).sum(axis=1)).ravel()
-    R = len(designs)
+    R = len(resamples)
     out = np.full((R, K, Q), np.nan)
     step = max(1, int(_BLOCK // max(K * Q * V, 1)))
     for r0 in range(0, R, step):
-        chunk = designs[r0 : r0 + step]
+        chunk = resamples[r0 : r0 + step]
         rows, cols, vals = [], [], []
         for j, (g, mult) in enumerate(chunk):
             ok = np.flatnonzero(g >= 0)
@@ -319,17 +320,18 @@ def _unit_rows(Z):
     return _as_csr(sparse.diags(inv) @ Z)
 
 
-def _cells(cities, cohorts, city_order):
-    """City and cohort codes of the analysed firms (others get cohort -1)."""
+def _cells(cities, cohorts, city_order) -> tuple[CohortDesign, list, list[str]]:
+    """The design of the firms (cities and cohorts; a firm not analysed gets cohort -1), the
+    cities' order and the cohorts' labels."""
     y, order = _encode(cities, city_order)
     g, labels = _cohort_input(cohorts)
     keep = (y >= 0) & (g >= 0)
-    return np.where(keep, y, 0), np.where(keep, g, -1), order, labels
+    return CohortDesign(np.where(keep, y, 0), np.where(keep, g, -1), len(order), len(labels)), order, labels
 
 
-def _cell_frame(est, y, g, order, labels, skip=None) -> pd.DataFrame:
+def _cell_frame(est, design: CohortDesign, order, labels, skip=None) -> pd.DataFrame:
     """One row per city x cohort: city, cohort, estimate, n (firms in the cell)."""
-    n = _cohort_sizes(y, g, len(order), len(labels))
+    n = design.sizes
     return pd.DataFrame(
         [
             {"city": order[c], "cohort": labels[q], "estimate": est[c, q], "n": int(n[c, q])}
@@ -344,19 +346,18 @@ def alignment_shares(flags, cities, cohorts, *, city_order: Sequence[str] | None
     """Share of flagged firms per city and cohort (a hand-checkable building block).
 
     Returns columns city, cohort, estimate, n (firms in the cell)."""
-    yy, g, order, labels = _cells(cities, cohorts, city_order)
-    est = _shares_designs(np.asarray(flags, dtype=float), yy, len(order), len(labels), [(g, None)])[0]
-    return _cell_frame(est, yy, g, order, labels)
+    design, order, labels = _cells(cities, cohorts, city_order)
+    est = _shares_designs(np.asarray(flags, dtype=float), design, [(design.cohort, None)])[0]
+    return _cell_frame(est, design, order, labels)
 
 
 def centroid_cosine(Z, cities, cohorts, *, reference: str = "Beijing", city_order=None) -> pd.DataFrame:
     """Cosine similarity of each city's centroid (of unit-length rows of ``Z``, self-pairs
     left out of the norms; see :func:`_cosine_designs`) to the ``reference`` city's
     centroid, per cohort.  Columns city, cohort, estimate, n."""
-    yy, g, order, labels = _cells(cities, cohorts, city_order)
-    est = _cosine_designs(_unit_rows(Z), yy, len(order), len(labels), [(g, None)],
-                          ref=order.index(reference))[0]
-    return _cell_frame(est, yy, g, order, labels, skip=reference)
+    design, order, labels = _cells(cities, cohorts, city_order)
+    est = _cosine_designs(_unit_rows(Z), design, [(design.cohort, None)], ref=order.index(reference))[0]
+    return _cell_frame(est, design, order, labels, skip=reference)
 
 
 # ---------------------------------------------------------------------------------------
@@ -415,13 +416,12 @@ def gap_statistics(flags, cities, cohorts, *, city_order: Sequence[str] | None =
 
     A hand-checkable building block of :func:`analyse`.  Columns comparison, cohort, gap,
     overall_gap, direction."""
-    yy, g, order, labels = _cells(cities, cohorts, city_order or list(CITIES))
+    design, order, labels = _cells(cities, cohorts, city_order or list(CITIES))
     if list(order) != list(CITIES):
         raise ValueError(f"city_order must be {CITIES}")
-    K, Q = len(order), len(labels)
-    ok = g >= 0
-    sizes = _cohort_sizes(yy[ok], g[ok], K, Q)
-    counts = np.bincount(yy[ok] * Q + g[ok], weights=np.asarray(flags, dtype=float)[ok], minlength=K * Q).reshape(K, Q)
+    Q = len(labels)
+    sizes = design.sizes
+    counts = design.cell_sums(flags)
     series = _share_series(counts[None], sizes)
     overall = _overall_gaps(counts, sizes)
     rows = []
@@ -566,15 +566,13 @@ def _dictionary_flags(firms: pd.DataFrame, text_fields, coder: str | None = None
 
 @dataclass
 class _Dated:
-    """The analysed firms: city codes ``city`` and cohort codes ``cohort`` of the dated firms
-    inside the cohort edges (rows ``keep`` of the firm table), their founding ``years``, the firms
-    per city x cohort ``sizes`` and the firms-per-cohort table shown on the page."""
+    """The analysed firms: the ``design`` (city and cohort codes, firms per city x cohort) of the
+    dated firms inside the cohort edges (rows ``keep`` of the firm table), their founding
+    ``years``, the cohorts' ``labels`` and the firms-per-cohort table shown on the page."""
 
     keep: np.ndarray
-    city: np.ndarray
-    cohort: np.ndarray
+    design: CohortDesign
     years: np.ndarray
-    sizes: np.ndarray
     labels: list
     per_cohort: pd.DataFrame
     n_missing: int
@@ -592,15 +590,14 @@ def _dated_firms(firms: pd.DataFrame, cohort_edges: list[int]) -> _Dated:
     if n_other_city:
         notes.append(f"{n_other_city} firms outside {', '.join(CITIES)} left out.")
     keep = np.flatnonzero((y_all >= 0) & (g_all >= 0))
-    y, g = y_all[keep], g_all[keep]
-    sizes = _cohort_sizes(y, g, K, Q)
-    npc = pd.DataFrame(sizes, index=list(CITIES), columns=labels)
+    design = CohortDesign(y_all[keep], g_all[keep], K, Q)
+    npc = pd.DataFrame(design.sizes, index=list(CITIES), columns=labels)
     for name, code in (("no founding year", -1), ("outside cohorts", -2)):
         npc[name] = [int(np.sum((y_all == c) & (g_all == code))) for c in range(K)]
     npc.loc["all"] = npc.sum(axis=0)
     npc.index.name = "city"
     years = _years_as_float(firms["founded_year"])[keep]
-    return _Dated(keep, y, g, years, sizes, labels, npc, int(np.sum(g_all == -1)), int(np.sum(g_all == -2)), notes)
+    return _Dated(keep, design, years, labels, npc, int(np.sum(g_all == -1)), int(np.sum(g_all == -2)), notes)
 
 
 def _check_inputs(firms, text_fields, wanted_unknown, counts):
@@ -621,9 +618,9 @@ def _share_cohorts(measure, counts, d: _Dated, weights, n_boot, ci_level, rng):
     """Display rows of one share measure: levels and gaps per cohort with bootstrap intervals,
     and per comparison the interval of the last cohort's gap (None without bootstrap or cohort),
     from which :func:`_share_measure` flags an overshoot."""
-    Q = len(d.labels)
-    est = _share_series(counts[None], d.sizes, weights)
-    boot = _share_series(bootstrap_counts(counts, d.sizes, n_boot, rng), d.sizes, weights) if n_boot else None
+    Q, sizes = len(d.labels), d.design.sizes
+    est = _share_series(counts[None], sizes, weights)
+    boot = _share_series(bootstrap_counts(counts, sizes, n_boot, rng), sizes, weights) if n_boot else None
     levels, gaps, last_gap = [], [], {}
     for (kind, comp), values in est.items():
         if comp == OLD_TEST:
@@ -633,7 +630,7 @@ def _share_cohorts(measure, counts, d: _Dated, weights, n_boot, ci_level, rng):
         for q in range(Q):
             row = {"measure": measure, "cohort": d.labels[q], "estimate": values[0, q], "lo": lo_q[q], "hi": hi_q[q]}
             if kind == "level":
-                n_cell = int(d.sizes[CITIES.index(comp), q]) if comp in CITIES else int(d.sizes[1:, q].sum())
+                n_cell = int(sizes[CITIES.index(comp), q]) if comp in CITIES else int(sizes[1:, q].sum())
                 levels.append({**row, "city": comp, "n": n_cell, "n_compared": n_cell})
             else:
                 gaps.append({**row, "comparison": comp})
@@ -649,15 +646,16 @@ def _corrected(measure, flags, d: _Dated, cohort_edges, rates, n_boot: int, rng)
     and its tipping point: the change in the others' false-positive rate between their first and
     last cohorts (mean founding years) that would alone produce the pooled estimate."""
     first, last = int(cohort_edges[0]), int(cohort_edges[-1]) - 1
-    n_y, _, _ = rule.year_table(d.city, d.years, flags, first, last)
+    city, cohort = d.design.city, d.design.cohort
+    n_y, _, _ = rule.year_table(city, d.years, flags, first, last)
     comps = rule.comparisons(n_y.sum(axis=1))
-    table = _correction(d.city, d.years, flags, first, last, comps, rates, n_boot, rng)
+    table = _correction(city, d.years, flags, first, last, comps, rates, n_boot, rng)
     pooled = comps[0]
     share = table[table["kind"] == "share"].set_index("quantity")["corrected"]
     others_share = float(sum(w * share[CITIES[k]] for k, w in zip(pooled.others, pooled.weights)))
-    others = np.isin(d.city, pooled.others)
-    firsts = d.years[others & (d.cohort == 0)]
-    lasts = d.years[others & (d.cohort == len(d.labels) - 1)]
+    others = np.isin(city, pooled.others)
+    firsts = d.years[others & (cohort == 0)]
+    lasts = d.years[others & (cohort == len(d.labels) - 1)]
     tip = {}
     if len(firsts) and len(lasts):
         estimate = float(table.loc[(table["kind"] == "estimate") & (table["quantity"] == pooled.name),
@@ -675,11 +673,10 @@ def _share_measure(measure, flags, d: _Dated, cohort_edges, settings, rngs, erro
     each gap and its verdict rows under the decision rule (:mod:`analysis.method.convergence_rule`;
     ``error``: the coder's measured sensitivity and false-positive rate, or None)."""
     first, last = int(cohort_edges[0]), int(cohort_edges[-1]) - 1
-    n_y, x_y, t = rule.year_table(d.city, d.years, flags, first, last)
+    n_y, x_y, t = rule.year_table(d.design.city, d.years, flags, first, last)
     comps = rule.comparisons(n_y.sum(axis=1))
     weights = comps[0].weights
-    counts = np.bincount(d.city * len(d.labels) + d.cohort, weights=flags,
-                         minlength=d.sizes.size).reshape(d.sizes.shape)
+    counts = d.design.cell_sums(flags)
     levels, gaps, last_gap = _share_cohorts(measure, counts, d, weights, settings["n_boot"], settings["ci_level"],
                                             rngs["boot_cohorts"])
     decided = rule.decide(x_y, n_y, t, alpha=settings["alpha"], margin=settings["margin"],
@@ -749,23 +746,22 @@ def _text_measures(firms, wanted, d: _Dated, text_fields, cohort_edges, settings
     over the cohorts' middle years, and their verdict rows (supports or inconclusive: these
     measures have no equivalence test)."""
     K, Q = len(CITIES), len(d.labels)
-    y, g = d.city, d.cohort
-    tsel = _cap_cells(y, g, K, Q, int(settings["max_text_per_cell"]), np.random.default_rng(ss[0].spawn(1)[0]))
-    if len(tsel) < len(y):
+    tsel = _cap_cells(d.design, int(settings["max_text_per_cell"]), np.random.default_rng(ss[0].spawn(1)[0]))
+    if len(tsel) < d.design.n_firms:
         notes.append(f"The text measures use a random subsample of at most {int(settings['max_text_per_cell']):,} "
-                     f"firms per city and cohort ({len(tsel):,} of {len(y):,} firms).")
-    y, g = y[tsel], g[tsel]
-    sizes = _cohort_sizes(y, g, K, Q)
+                     f"firms per city and cohort ({len(tsel):,} of {d.design.n_firms:,} firms).")
+    sample = d.design.take(tsel)
+    sizes = sample.sizes
     X, Z = _document_terms(firms.iloc[d.keep[tsel]], text_fields)
     n_perm, n_boot, alpha, ci = settings["n_perm"], settings["n_boot"], settings["alpha"], settings["ci_level"]
-    perm_designs = permuted_designs(y, g, K, n_perm, np.random.default_rng(ss[2])) if n_perm else []
-    boot_designs = bootstrap_designs(y, g, K, Q, n_boot, np.random.default_rng(ss[1])) if n_boot else []
-    base = [(g, None)]
+    perm_designs = permuted_designs(sample, n_perm, np.random.default_rng(ss[2])) if n_perm else []
+    boot_designs = bootstrap_designs(sample, n_boot, np.random.default_rng(ss[1])) if n_boot else []
+    base = [(sample.cohort, None)]
     series: dict[tuple[str, str], tuple] = {}
     m = np.zeros(Q, dtype=int)
     if "cosine_to_beijing" in wanted:
         Zn = _unit_rows(Z)
-        vals = [(_cosine_designs(Zn, y, K, Q, dd, ref=0) if dd else None) for dd in (base, boot_designs, perm_designs)]
+        vals = [(_cosine_designs(Zn, sample, dd, ref=0) if dd else None) for dd in (base, boot_designs, perm_designs)]
         for k, city in enumerate(CITIES[1:], start=1):
             series[("cosine_to_beijing", city)] = tuple(None if v is None else v[:, k] for v in vals)
         series[("cosine_to_beijing", POOLED)] = tuple(None if v is None else v[:, 1:].mean(axis=1) for v in vals)
@@ -774,7 +770,7 @@ def _text_measures(firms, wanted, d: _Dated, text_fields, cohort_edges, settings
         m = np.minimum(sizes.min(axis=0), int(settings["max_per_city"]))
         m = np.where(m >= settings["min_per_city"], m, 0)
         sub_rng = np.random.default_rng(ss[0])
-        vals = [(_distinctiveness_designs(Xd, y, K, Q, dd, m, settings["n_subsamples"], sub_rng, settings["nb_alpha"])
+        vals = [(_distinctiveness_designs(Xd, sample, dd, m, settings["n_subsamples"], sub_rng, settings["nb_alpha"])
                  if dd else None) for dd in (base, boot_designs, perm_designs)]
         series[("distinctiveness", ALL_CITIES)] = tuple(vals)
         if (m == 0).any():
@@ -786,11 +782,11 @@ def _text_measures(firms, wanted, d: _Dated, text_fields, cohort_edges, settings
         lo_q, hi_q = percentile_interval(b, ci) if b is not None else (np.full(Q, np.nan), np.full(Q, np.nan))
         for q in range(Q):
             if comp == ALL_CITIES:
-                n_cell, n_cmp = int(d.sizes[:, q].sum()), int(m[q]) * K
+                n_cell, n_cmp = int(d.design.sizes[:, q].sum()), int(m[q]) * K
             elif comp == POOLED:
-                n_cell, n_cmp = int(d.sizes[1:, q].sum()), int(sizes[1:, q].sum())
+                n_cell, n_cmp = int(d.design.sizes[1:, q].sum()), int(sizes[1:, q].sum())
             else:
-                n_cell, n_cmp = int(d.sizes[CITIES.index(comp), q]), int(sizes[CITIES.index(comp), q])
+                n_cell, n_cmp = int(d.design.sizes[CITIES.index(comp), q]), int(sizes[CITIES.index(comp), q])
             levels.append({"measure": measure, "city": comp, "cohort": d.labels[q], "estimate": e[0, q],
                            "lo": lo_q[q], "hi": hi_q[q], "n": n_cell, "n_compared": n_cmp})
         direction = "decrease" if measure == "distinctiveness" else "increase"
@@ -932,16 +928,15 @@ def analyse(
     return result
 
 
-def _cap_cells(y, g, K, Q, cap: int, rng) -> np.ndarray:
+def _cap_cells(design: CohortDesign, cap: int, rng) -> np.ndarray:
     """Indices of the firms kept when every city x cohort cell is cut to at most ``cap``
     firms at random (all firms when no cell is larger), in their original order."""
-    sizes = _cohort_sizes(y, g, K, Q)
-    if sizes.max(initial=0) <= cap:
-        return np.arange(len(y))
+    if design.sizes.max(initial=0) <= cap:
+        return np.arange(design.n_firms)
     keep = []
-    for c in range(K):
-        for q in range(Q):
-            idx = np.flatnonzero((y == c) & (g == q))
+    for c in range(design.n_cities):
+        for q in range(design.n_cohorts):
+            idx = design.members(c, q)
             keep.append(idx if len(idx) <= cap else rng.choice(idx, cap, replace=False))
     return np.sort(np.concatenate(keep))
 
