@@ -668,6 +668,84 @@ def _corrected(measure, flags, d: _Dated, cohort_edges, rates, n_boot: int, rng)
     return table.assign(measure=measure), tip
 
 
+def _year_slopes(x_y, n_y, t, n_boot: int, rng):
+    """The cities' slopes per year on the year table ``x_y``, ``n_y`` (K, Y) and, with
+    ``n_boot``, on as many tables with firms resampled within city ((n_boot, K); None without)."""
+    _, slope, _ = rule.lpm_slopes(x_y, n_y, t)
+    boot_slope = None
+    if n_boot:
+        bx, bn = bootstrap_year_draws(x_y, n_y, n_boot, rng)
+        _, boot_slope, _ = rule.lpm_slopes(bx, bn, t)  # (B, K)
+    return slope, boot_slope
+
+
+def _points_interval(values, ci_level):
+    """Percentile interval of per-draw slopes, in share points per year; NaN without draws."""
+    if values is None:
+        return np.nan, np.nan
+    return tuple(100 * float(v) for v in percentile_interval(values, ci_level))
+
+
+def _decomposition_row(measure, comp, others_name, r, others_slope, intervals, towards, last_gap) -> dict:
+    """How one comparison's gap moved: the gap's, Beijing's and the others' slopes with their
+    ``intervals`` (gap, others, Beijing), which way each side moved, and whether the last cohort
+    overshoots (``last_gap``: the interval of its gap, or None)."""
+    (g_lo, g_hi), (o_lo, o_hi), (b_lo, b_hi) = intervals
+    # overshoot: the last cohort's gap has the sign opposite to the overall (standardised) gap,
+    # its interval excluding zero
+    overshoot = bool(last_gap is not None and ((towards > 0 and last_gap[1] < 0) or (towards < 0 and last_gap[0] > 0)))
+    return {
+        "measure": measure, "comparison": comp.name, "overall_gap": float(r["gap"]),
+        "gap_slope": float(r["estimate"]), "gap_lo": g_lo, "gap_hi": g_hi,
+        "beijing_slope": float(r["beijing"]), "beijing_lo": b_lo, "beijing_hi": b_hi,
+        "others": others_name, "others_slope": others_slope,
+        "others_lo": o_lo, "others_hi": o_hi,
+        "others_move": _move(o_lo, o_hi, towards) if towards else "unclear",
+        "beijing_move": _move(b_lo, b_hi, -towards) if towards else "unclear",
+        "overshoot": overshoot,
+    }
+
+
+def _share_verdict_row(measure, comp, r, gap_interval, towards, n_y, settings) -> dict:
+    """The verdict row of one comparison of a share measure from the rule's result ``r``."""
+    g_lo, g_hi = gap_interval
+    stable = bool(r["decision"] != INCONCLUSIVE or r["reason"] == "")
+    return {
+        "measure": measure, "comparison": comp.name, "statistic": "gap", "unit": rule.UNIT,
+        "estimate": float(r["estimate"]), "lo": g_lo, "hi": g_hi,
+        "estimate_logodds": float(r["estimate_logodds"]), "others_slope": float(r["others"]),
+        "others_upper": float(r["others_upper"]), "margin": float(settings["margin"]),
+        "direction": ("decrease" if towards > 0 else "increase") if towards else "",
+        "p_gap": float(r["p_gap"]), "p_gap_logodds": float(r["p_gap_logodds"]), "p_others": float(r["p_others"]),
+        "p": float(r["p"]), "p_mcse": float(r["p_mcse"]), "n_perm": settings["n_perm_shares"],
+        "n_years": int((n_y[[0, *comp.others]].sum(axis=0) > 0).sum()),
+        "decision": str(r["decision"]), "reason": str(r["reason"]), "stable": stable}
+
+
+def _comparison_rows(measure, comp, pooled: bool, r, slope, boot_slope, last_gap, n_y, settings):
+    """Trend rows (the others' standardised level when ``pooled``, the gap), the decomposition
+    row and the verdict row of one comparison, from the rule's result ``r``, the cities' slopes
+    and their bootstrap draws (None without)."""
+    ci = settings["ci_level"]
+    gap_b = others_b = None
+    if boot_slope is not None:
+        gap_b, others_b = rule.standardised(boot_slope, comp)
+    others_slope = 100 * float(rule.standardised(slope, comp)[1])
+    trend = []
+    if pooled:
+        trend.append({"measure": measure, "comparison": POOLED, "statistic": "level (standardised)",
+                      "unit": rule.UNIT, "slope": others_slope, **dict(zip(("lo", "hi"), _points_interval(others_b, ci)))})
+    g_lo, g_hi = _points_interval(gap_b, ci)
+    trend.append({"measure": measure, "comparison": comp.name, "statistic": "gap", "unit": rule.UNIT,
+                  "slope": float(r["estimate"]), "lo": g_lo, "hi": g_hi})
+    towards = float(np.sign(r["gap"])) if r["gap"] == r["gap"] else 0.0
+    intervals = ((g_lo, g_hi), _points_interval(others_b, ci),
+                 _points_interval(boot_slope[:, 0] if boot_slope is not None else None, ci))
+    decomp = _decomposition_row(measure, comp, POOLED if pooled else CITIES[comp.others[0]], r, others_slope,
+                                intervals, towards, last_gap)
+    return trend, decomp, _share_verdict_row(measure, comp, r, (g_lo, g_hi), towards, n_y, settings)
+
+
 def _share_measure(measure, flags, d: _Dated, cohort_edges, settings, rngs, error=None):
     """One share measure: display rows, per-year slopes with intervals, the decomposition of
     each gap and its verdict rows under the decision rule (:mod:`analysis.method.convergence_rule`;
@@ -681,63 +759,18 @@ def _share_measure(measure, flags, d: _Dated, cohort_edges, settings, rngs, erro
                                             rngs["boot_cohorts"])
     decided = rule.decide(x_y, n_y, t, alpha=settings["alpha"], margin=settings["margin"],
                           n_perm=settings["n_perm_shares"], rng=rngs["perm"], comps=comps, error=error)
-    _, slope, _ = rule.lpm_slopes(x_y, n_y, t)
-    boot_slope = None
-    if settings["n_boot"]:
-        bx, bn = bootstrap_year_draws(x_y, n_y, settings["n_boot"], rngs["boot_years"])
-        _, boot_slope, _ = rule.lpm_slopes(bx, bn, t)  # (B, K)
-    def interval(values):  # noqa: E306  percentile interval of per-draw values, in points per year
-        if boot_slope is None:
-            return np.nan, np.nan
-        return tuple(100 * float(v) for v in percentile_interval(values, settings["ci_level"]))
-
-    trend, decomp, verdict = [], [], []
-    for k, city in enumerate(CITIES):
-        trend.append({"measure": measure, "comparison": city, "statistic": "level", "unit": rule.UNIT,
-                      "slope": 100 * float(slope[k]), **dict(zip(("lo", "hi"), interval(
-                          boot_slope[:, k] if boot_slope is not None else None)))})
+    slope, boot_slope = _year_slopes(x_y, n_y, t, settings["n_boot"], rngs["boot_years"])
+    trend = [{"measure": measure, "comparison": city, "statistic": "level", "unit": rule.UNIT,
+              "slope": 100 * float(slope[k]), **dict(zip(("lo", "hi"), _points_interval(
+                  boot_slope[:, k] if boot_slope is not None else None, settings["ci_level"])))}
+             for k, city in enumerate(CITIES)]
+    decomp, verdict = [], []
     for comp in comps:
-        r = decided[comp.name]
-        gap_b = others_b = None
-        if boot_slope is not None:
-            gap_b, others_b = rule.standardised(boot_slope, comp)
-        others_name = POOLED if comp is comps[0] else CITIES[comp.others[0]]
-        if comp is comps[0]:
-            trend.append({"measure": measure, "comparison": POOLED, "statistic": "level (standardised)",
-                          "unit": rule.UNIT, "slope": 100 * float(rule.standardised(slope, comp)[1]),
-                          **dict(zip(("lo", "hi"), interval(others_b)))})
-        g_lo, g_hi = interval(gap_b)
-        trend.append({"measure": measure, "comparison": comp.name, "statistic": "gap", "unit": rule.UNIT,
-                      "slope": float(r["estimate"]), "lo": g_lo, "hi": g_hi})
-        towards = float(np.sign(r["gap"])) if r["gap"] == r["gap"] else 0.0
-        # overshoot: the last cohort's gap has the sign opposite to the overall (standardised) gap,
-        # its interval excluding zero
-        interval_last = last_gap.get(comp.name)
-        overshoot = bool(interval_last is not None and ((towards > 0 and interval_last[1] < 0)
-                                                        or (towards < 0 and interval_last[0] > 0)))
-        o_lo, o_hi = interval(others_b)
-        b_lo, b_hi = interval(boot_slope[:, 0] if boot_slope is not None else None)
-        decomp.append({
-            "measure": measure, "comparison": comp.name, "overall_gap": float(r["gap"]),
-            "gap_slope": float(r["estimate"]), "gap_lo": g_lo, "gap_hi": g_hi,
-            "beijing_slope": float(r["beijing"]), "beijing_lo": b_lo, "beijing_hi": b_hi,
-            "others": others_name, "others_slope": 100 * float(rule.standardised(slope, comp)[1]),
-            "others_lo": o_lo, "others_hi": o_hi,
-            "others_move": _move(o_lo, o_hi, towards) if towards else "unclear",
-            "beijing_move": _move(b_lo, b_hi, -towards) if towards else "unclear",
-            "overshoot": overshoot,
-        })
-        stable = bool(r["decision"] != INCONCLUSIVE or r["reason"] == "")
-        verdict.append({
-            "measure": measure, "comparison": comp.name, "statistic": "gap", "unit": rule.UNIT,
-            "estimate": float(r["estimate"]), "lo": g_lo, "hi": g_hi,
-            "estimate_logodds": float(r["estimate_logodds"]), "others_slope": float(r["others"]),
-            "others_upper": float(r["others_upper"]), "margin": float(settings["margin"]),
-            "direction": ("decrease" if towards > 0 else "increase") if towards else "",
-            "p_gap": float(r["p_gap"]), "p_gap_logodds": float(r["p_gap_logodds"]), "p_others": float(r["p_others"]),
-            "p": float(r["p"]), "p_mcse": float(r["p_mcse"]), "n_perm": settings["n_perm_shares"],
-            "n_years": int((n_y[[0, *comp.others]].sum(axis=0) > 0).sum()),
-            "decision": str(r["decision"]), "reason": str(r["reason"]), "stable": stable})
+        tr, dc, vd = _comparison_rows(measure, comp, comp is comps[0], decided[comp.name], slope, boot_slope,
+                                      last_gap.get(comp.name), n_y, settings)
+        trend += tr
+        decomp.append(dc)
+        verdict.append(vd)
     return levels, gaps, trend, decomp, verdict, dict(zip((CITIES[k] for k in comps[0].others), weights))
 
 
