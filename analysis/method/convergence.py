@@ -774,75 +774,118 @@ def _share_measure(measure, flags, d: _Dated, cohort_edges, settings, rngs, erro
     return levels, gaps, trend, decomp, verdict, dict(zip((CITIES[k] for k in comps[0].others), weights))
 
 
+def _text_sample(d: _Dated, settings, ss, notes) -> tuple[np.ndarray, CohortDesign]:
+    """The firms the text measures use: positions among the dated firms when every city x cohort
+    cell is cut to at most ``max_text_per_cell`` firms at random (noted when a cell is cut), and
+    their design."""
+    cap = int(settings["max_text_per_cell"])
+    rows = _cap_cells(d.design, cap, np.random.default_rng(ss[0].spawn(1)[0]))
+    if len(rows) < d.design.n_firms:
+        notes.append(f"The text measures use a random subsample of at most {cap:,} "
+                     f"firms per city and cohort ({len(rows):,} of {d.design.n_firms:,} firms).")
+    return rows, d.design.take(rows)
+
+
+def _cosine_series(Z, sample: CohortDesign, resamples) -> dict[tuple[str, str], tuple]:
+    """Centroid cosine to Beijing per cohort, of each other city and of the two (their mean),
+    on each of ``resamples`` (the observed design, the bootstrap and the permuted designs; an
+    empty list gives None): (measure, comparison) -> (observed (1, Q), bootstrap, permuted)."""
+    Zn = _unit_rows(Z)
+    vals = [(_cosine_designs(Zn, sample, dd, ref=0) if dd else None) for dd in resamples]
+    series = {}
+    for k, city in enumerate(CITIES[1:], start=1):
+        series[("cosine_to_beijing", city)] = tuple(None if v is None else v[:, k] for v in vals)
+    series[("cosine_to_beijing", POOLED)] = tuple(None if v is None else v[:, 1:].mean(axis=1) for v in vals)
+    return series
+
+
+def _distinctiveness_series(X, sample: CohortDesign, resamples, settings, ss) -> tuple[dict, np.ndarray]:
+    """Distinctiveness of the three cities per cohort on each of ``resamples`` (as
+    :func:`_cosine_series`), and the per-city subsample size of each cohort (0: no estimate)."""
+    Xd = _prune(X, np.arange(X.shape[0]), settings["min_df"])
+    per_city = np.minimum(sample.sizes.min(axis=0), int(settings["max_per_city"]))
+    per_city = np.where(per_city >= settings["min_per_city"], per_city, 0)
+    sub_rng = np.random.default_rng(ss[0])
+    vals = [(_distinctiveness_designs(Xd, sample, dd, per_city, settings["n_subsamples"], sub_rng,
+                                      settings["nb_alpha"]) if dd else None) for dd in resamples]
+    return {("distinctiveness", ALL_CITIES): tuple(vals)}, per_city
+
+
+def _text_levels(measure, comp, estimate, boot, d: _Dated, sample: CohortDesign, per_city, ci_level) -> list[dict]:
+    """Display rows of one text series: its level per cohort with a bootstrap interval, the
+    firms of the cell (``n``) and those compared (``n_compared``, after the cap)."""
+    K, Q = len(CITIES), len(d.labels)
+    sizes = sample.sizes
+    lo_q, hi_q = percentile_interval(boot, ci_level) if boot is not None else (np.full(Q, np.nan), np.full(Q, np.nan))
+    levels = []
+    for q in range(Q):
+        if comp == ALL_CITIES:
+            n_cell, n_cmp = int(d.design.sizes[:, q].sum()), int(per_city[q]) * K
+        elif comp == POOLED:
+            n_cell, n_cmp = int(d.design.sizes[1:, q].sum()), int(sizes[1:, q].sum())
+        else:
+            n_cell, n_cmp = int(d.design.sizes[CITIES.index(comp), q]), int(sizes[CITIES.index(comp), q])
+        levels.append({"measure": measure, "city": comp, "cohort": d.labels[q], "estimate": estimate[0, q],
+                       "lo": lo_q[q], "hi": hi_q[q], "n": n_cell, "n_compared": n_cmp})
+    return levels
+
+
+def _text_test(measure, comp, estimate, boot, perm, mid, settings) -> tuple[dict, dict]:
+    """The trend row and the verdict row of one text series: its slope per year over the cohorts'
+    middle years ``mid`` with a bootstrap interval and a permutation p-value; it supports
+    convergence or is inconclusive (no equivalence test)."""
+    n_perm, alpha, ci = settings["n_perm"], settings["alpha"], settings["ci_level"]
+    direction = "decrease" if measure == "distinctiveness" else "increase"
+    slope = float(ols_slope(estimate[0], mid))
+    lo = hi = p = float("nan")
+    if boot is not None:
+        lo, hi = (float(v) for v in percentile_interval(ols_slope(boot, mid), ci))
+    if perm is not None and not np.isnan(slope):
+        p = permutation_p(slope, ols_slope(perm, mid), direction)
+    statistic = "similarity" if measure == "cosine_to_beijing" else "distinctiveness"
+    trend = {"measure": measure, "comparison": comp, "statistic": statistic, "unit": TEXT_UNITS[measure],
+             "slope": slope, "lo": lo, "hi": hi}
+    mc = p_mcse(p, n_perm)
+    reason = "few_cohorts" if np.isnan(slope) else ("no_permutations" if not n_perm else "")
+    if not reason and 1.0 / (1 + n_perm) >= alpha:
+        reason = "too_few_permutations"
+    if not reason and not decision_stable(p, mc, alpha):
+        reason = "unstable"
+    decision = SUPPORTS if not reason and p < alpha else INCONCLUSIVE
+    verdict = {"measure": measure, "comparison": comp, "statistic": statistic, "unit": TEXT_UNITS[measure],
+               "estimate": slope, "lo": lo, "hi": hi, "direction": direction, "p": p, "p_mcse": mc,
+               "n_perm": n_perm, "decision": decision, "reason": reason, "stable": reason == ""}
+    return trend, verdict
+
+
 def _text_measures(firms, wanted, d: _Dated, text_fields, cohort_edges, settings, ss, notes):
     """Centroid cosine and distinctiveness by cohort (firm-level designs), their slopes per year
     over the cohorts' middle years, and their verdict rows (supports or inconclusive: these
     measures have no equivalence test)."""
-    K, Q = len(CITIES), len(d.labels)
-    tsel = _cap_cells(d.design, int(settings["max_text_per_cell"]), np.random.default_rng(ss[0].spawn(1)[0]))
-    if len(tsel) < d.design.n_firms:
-        notes.append(f"The text measures use a random subsample of at most {int(settings['max_text_per_cell']):,} "
-                     f"firms per city and cohort ({len(tsel):,} of {d.design.n_firms:,} firms).")
-    sample = d.design.take(tsel)
-    sizes = sample.sizes
-    X, Z = _document_terms(firms.iloc[d.keep[tsel]], text_fields)
-    n_perm, n_boot, alpha, ci = settings["n_perm"], settings["n_boot"], settings["alpha"], settings["ci_level"]
+    rows, sample = _text_sample(d, settings, ss, notes)
+    X, Z = _document_terms(firms.iloc[d.keep[rows]], text_fields)
+    n_perm, n_boot = settings["n_perm"], settings["n_boot"]
     perm_designs = permuted_designs(sample, n_perm, np.random.default_rng(ss[2])) if n_perm else []
     boot_designs = bootstrap_designs(sample, n_boot, np.random.default_rng(ss[1])) if n_boot else []
-    base = [(sample.cohort, None)]
+    resamples = ([(sample.cohort, None)], boot_designs, perm_designs)
     series: dict[tuple[str, str], tuple] = {}
-    m = np.zeros(Q, dtype=int)
+    per_city = np.zeros(len(d.labels), dtype=int)
     if "cosine_to_beijing" in wanted:
-        Zn = _unit_rows(Z)
-        vals = [(_cosine_designs(Zn, sample, dd, ref=0) if dd else None) for dd in (base, boot_designs, perm_designs)]
-        for k, city in enumerate(CITIES[1:], start=1):
-            series[("cosine_to_beijing", city)] = tuple(None if v is None else v[:, k] for v in vals)
-        series[("cosine_to_beijing", POOLED)] = tuple(None if v is None else v[:, 1:].mean(axis=1) for v in vals)
+        series.update(_cosine_series(Z, sample, resamples))
     if "distinctiveness" in wanted:
-        Xd = _prune(X, np.arange(X.shape[0]), settings["min_df"])
-        m = np.minimum(sizes.min(axis=0), int(settings["max_per_city"]))
-        m = np.where(m >= settings["min_per_city"], m, 0)
-        sub_rng = np.random.default_rng(ss[0])
-        vals = [(_distinctiveness_designs(Xd, sample, dd, m, settings["n_subsamples"], sub_rng, settings["nb_alpha"])
-                 if dd else None) for dd in (base, boot_designs, perm_designs)]
-        series[("distinctiveness", ALL_CITIES)] = tuple(vals)
-        if (m == 0).any():
-            notes.append("No distinctiveness estimate for cohort(s) " + ", ".join(d.labels[q] for q in range(Q) if m[q] == 0)
+        found, per_city = _distinctiveness_series(X, sample, resamples, settings, ss)
+        series.update(found)
+        if (per_city == 0).any():
+            notes.append("No distinctiveness estimate for cohort(s) "
+                         + ", ".join(label for label, m in zip(d.labels, per_city) if m == 0)
                          + f": a city has fewer than {settings['min_per_city']} firms there.")
     mid = np.array([(a + b - 1) / 2 for a, b in zip(cohort_edges, cohort_edges[1:])], dtype=float)
     levels, trend, verdict = [], [], []
-    for (measure, comp), (e, b, pm) in series.items():
-        lo_q, hi_q = percentile_interval(b, ci) if b is not None else (np.full(Q, np.nan), np.full(Q, np.nan))
-        for q in range(Q):
-            if comp == ALL_CITIES:
-                n_cell, n_cmp = int(d.design.sizes[:, q].sum()), int(m[q]) * K
-            elif comp == POOLED:
-                n_cell, n_cmp = int(d.design.sizes[1:, q].sum()), int(sizes[1:, q].sum())
-            else:
-                n_cell, n_cmp = int(d.design.sizes[CITIES.index(comp), q]), int(sizes[CITIES.index(comp), q])
-            levels.append({"measure": measure, "city": comp, "cohort": d.labels[q], "estimate": e[0, q],
-                           "lo": lo_q[q], "hi": hi_q[q], "n": n_cell, "n_compared": n_cmp})
-        direction = "decrease" if measure == "distinctiveness" else "increase"
-        slope = float(ols_slope(e[0], mid))
-        lo = hi = p = float("nan")
-        if b is not None:
-            lo, hi = (float(v) for v in percentile_interval(ols_slope(b, mid), ci))
-        if pm is not None and not np.isnan(slope):
-            p = permutation_p(slope, ols_slope(pm, mid), direction)
-        statistic = "similarity" if measure == "cosine_to_beijing" else "distinctiveness"
-        trend.append({"measure": measure, "comparison": comp, "statistic": statistic, "unit": TEXT_UNITS[measure],
-                      "slope": slope, "lo": lo, "hi": hi})
-        mc = p_mcse(p, n_perm)
-        reason = "few_cohorts" if np.isnan(slope) else ("no_permutations" if not n_perm else "")
-        if not reason and 1.0 / (1 + n_perm) >= alpha:
-            reason = "too_few_permutations"
-        if not reason and not decision_stable(p, mc, alpha):
-            reason = "unstable"
-        decision = SUPPORTS if not reason and p < alpha else INCONCLUSIVE
-        verdict.append({"measure": measure, "comparison": comp, "statistic": statistic, "unit": TEXT_UNITS[measure],
-                        "estimate": slope, "lo": lo, "hi": hi, "direction": direction, "p": p, "p_mcse": mc,
-                        "n_perm": n_perm, "decision": decision,
-                        "reason": reason, "stable": reason == ""})
+    for (measure, comp), (estimate, boot, perm) in series.items():
+        levels += _text_levels(measure, comp, estimate, boot, d, sample, per_city, settings["ci_level"])
+        tr, vd = _text_test(measure, comp, estimate, boot, perm, mid, settings)
+        trend.append(tr)
+        verdict.append(vd)
     return levels, trend, verdict
 
 
