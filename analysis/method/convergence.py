@@ -889,99 +889,98 @@ def _text_measures(firms, wanted, d: _Dated, text_fields, cohort_edges, settings
     return levels, trend, verdict
 
 
-def analyse(
-    firms: pd.DataFrame,
-    text_fields: Sequence[str] = ("description", "full_description"),
-    cohort_edges: Sequence[int] = DEFAULT_COHORT_EDGES,
-    n_subsamples: int = 5,
-    n_boot: int = 200,
-    n_perm: int = 200,
-    alpha: float = 0.05,
-    seed: int = DEFAULT_SEED,
-    *,
-    n_perm_shares: int = DEFAULT_N_PERM_SHARES,
-    margin: float = rule.DEFAULT_MARGIN,
-    measures: Sequence[str] | None = None,
-    ci_level: float = 0.95,
-    nb_alpha: float = 1.0,
-    min_per_city: int = 3,
-    max_per_city: int = DEFAULT_MAX_PER_CITY,
-    max_text_per_cell: int = DEFAULT_MAX_TEXT_PER_CELL,
-    min_df: int = 2,
-    coder: str | None = None,
-    flags: dict | None = None,
-    coder_error=None,
-) -> ConvergenceResult:
-    """Run the convergence analysis on a firm table (canonical corpus columns).
-
-    Uses ``city``, ``founded_year`` and the ``text_fields`` only; ``truth_*`` columns are
-    dropped on entry.  The share measures are decided by :mod:`analysis.method.convergence_rule` on
-    every dated firm inside the cohort edges (founding year as a number, ``n_perm_shares``
-    permutations, equivalence ``margin`` in share points per year); cohorts serve the tables and
-    figures.  ``measures`` restricts what is computed; ``n_boot=0`` skips intervals,
-    ``n_perm``/``n_perm_shares`` = 0 skip the tests.  ``flags`` (``{"public_share": 0/1 per firm,
-    ...}``) replaces the coder's labels (the sensitivity table, tests).  With ``coder_error``
-    (:class:`analysis.method.coder_error.CoderError`) the share measures are also corrected for the
-    coder's error (``corrected``, ``tipping``; ``n_boot`` bootstrap replicates, at least
-    :data:`MIN_CORRECTION_BOOT`).  The text measures use at
-    most ``max_text_per_cell`` firms per city and cohort (a seeded random subsample, noted).
-    The power columns are filled by :func:`with_power`."""
-    t0 = time.perf_counter()
-
-    text_fields = [str(f) for f in as_list(text_fields, name="text_fields")]
-    cohort_edges = [int(e) for e in as_list(cohort_edges, name="cohort_edges")]
+def _checked_settings(firms, measures, **given) -> tuple[list[str], dict]:
+    """The measures wanted and the settings of :func:`analyse` (``given``: its other arguments),
+    each of the wrong kind or out of range raising ValueError."""
+    text_fields = [str(f) for f in as_list(given["text_fields"], name="text_fields")]
+    cohort_edges = [int(e) for e in as_list(given["cohort_edges"], name="cohort_edges")]
     _check_inputs(firms, text_fields, set(measures or ()) - set(MEASURES),
-                  (("n_subsamples", n_subsamples, 1), ("n_boot", n_boot, 0), ("n_perm", n_perm, 0),
-                   ("n_perm_shares", n_perm_shares, 0), ("max_per_city", max_per_city, 1)))
-    if not float(margin) > 0:
-        raise ValueError(f"margin must be > 0 share points per year, got {margin}")
+                  tuple((name, given[name], low) for name, low in
+                        (("n_subsamples", 1), ("n_boot", 0), ("n_perm", 0), ("n_perm_shares", 0), ("max_per_city", 1))))
+    if not float(given["margin"]) > 0:
+        raise ValueError(f"margin must be > 0 share points per year, got {given['margin']}")
     wanted = list(MEASURES) if measures is None else [m for m in MEASURES if m in set(measures)]
-    settings = {"text_fields": text_fields, "cohort_edges": cohort_edges, "n_subsamples": int(n_subsamples),
-                "n_boot": int(n_boot), "n_perm": int(n_perm), "n_perm_shares": int(n_perm_shares), "alpha": float(alpha),
-                "margin": float(margin), "seed": int(seed), "ci_level": ci_level, "nb_alpha": nb_alpha,
-                "min_per_city": min_per_city, "max_per_city": int(max_per_city),
-                "max_text_per_cell": int(max_text_per_cell), "min_df": min_df, "coder": coder or "dictionary"}
-    firms = firms.loc[:, [c for c in firms.columns if not str(c).startswith("truth_")]].reset_index(drop=True)
-    d = _dated_firms(firms, cohort_edges)
-    notes = list(d.notes)
-    ss = np.random.SeedSequence(int(seed)).spawn(7)  # subsamples, boot designs, perm designs, share perms, boots,
-    # year boots, the coder-error correction
-    levels, gaps, trend, decomp, verdict, weights = [], [], [], [], [], {}
-    corrected_parts, tipping = [], {}
-    share_wanted = [m for m in SHARE_MEASURES if m in wanted]
-    if share_wanted:
-        if flags is None:
-            flags = _dictionary_flags(firms.iloc[d.keep], text_fields, coder)
-        else:
-            flags = {k: np.asarray(v, dtype=float)[d.keep] for k, v in flags.items()}
-    for i, measure in enumerate(share_wanted):
-        rngs = {"perm": np.random.default_rng(ss[3].spawn(len(SHARE_MEASURES))[i]),
-                "boot_cohorts": np.random.default_rng(ss[4].spawn(len(SHARE_MEASURES))[i]),
-                "boot_years": np.random.default_rng(ss[5].spawn(len(SHARE_MEASURES))[i])}
-        lv, gp, tr, dc, vd, weights = _share_measure(measure, flags[measure], d, cohort_edges, settings, rngs,
-                                                     coder_error.candidates(measure) if coder_error is not None else None)
+    settings = {"text_fields": text_fields, "cohort_edges": cohort_edges,
+                "n_subsamples": int(given["n_subsamples"]), "n_boot": int(given["n_boot"]),
+                "n_perm": int(given["n_perm"]), "n_perm_shares": int(given["n_perm_shares"]),
+                "alpha": float(given["alpha"]), "margin": float(given["margin"]), "seed": int(given["seed"]),
+                "ci_level": given["ci_level"], "nb_alpha": given["nb_alpha"], "min_per_city": given["min_per_city"],
+                "max_per_city": int(given["max_per_city"]), "max_text_per_cell": int(given["max_text_per_cell"]),
+                "min_df": given["min_df"], "coder": given["coder"] or "dictionary"}
+    return wanted, settings
+
+
+@dataclass
+class _Rows:
+    """The rows of the result's tables as the measures add them, the pooled comparison's city
+    ``weights``, the ``corrected`` tables and the primary measure's ``tipping`` point."""
+
+    levels: list = field(default_factory=list)
+    gaps: list = field(default_factory=list)
+    trend: list = field(default_factory=list)
+    decomposition: list = field(default_factory=list)
+    verdict: list = field(default_factory=list)
+    weights: dict = field(default_factory=dict)
+    corrected: list = field(default_factory=list)
+    tipping: dict = field(default_factory=dict)
+
+
+def _share_flags(firms, d: _Dated, text_fields, coder, flags) -> dict[str, np.ndarray]:
+    """0/1 per dated firm for each share measure: the coder's labels, or ``flags`` (one value per
+    firm of the table) when given."""
+    if flags is None:
+        return _dictionary_flags(firms.iloc[d.keep], text_fields, coder)
+    return {k: np.asarray(v, dtype=float)[d.keep] for k, v in flags.items()}
+
+
+def _share_rngs(ss, i: int) -> dict:
+    """The generators of the ``i``-th share measure: permutations, bootstrap by cohort, by year."""
+    return {"perm": np.random.default_rng(ss[3].spawn(len(SHARE_MEASURES))[i]),
+            "boot_cohorts": np.random.default_rng(ss[4].spawn(len(SHARE_MEASURES))[i]),
+            "boot_years": np.random.default_rng(ss[5].spawn(len(SHARE_MEASURES))[i])}
+
+
+def _correct_rows(measure, flags, d: _Dated, cohort_edges, rates, n_boot, rng, verdict) -> tuple[pd.DataFrame, dict]:
+    """The correction of one share measure for the coder's error and its tipping point
+    (:func:`_corrected`), its corrected estimates and intervals written into the ``verdict`` rows."""
+    table, tip = _corrected(measure, flags, d, cohort_edges, rates, n_boot, rng)
+    for row in verdict:
+        hit = table[(table["kind"] == "estimate") & (table["quantity"] == row["comparison"])]
+        if len(hit):
+            row.update(corrected=float(hit["corrected"].iloc[0]), corrected_lo=float(hit["lo"].iloc[0]),
+                       corrected_hi=float(hit["hi"].iloc[0]))
+    return table, tip
+
+
+def _share_rows(firms, wanted, d: _Dated, settings, ss, coder, flags, coder_error) -> _Rows:
+    """The rows of the share measures ``wanted`` (:func:`_share_measure`), each corrected for
+    ``coder_error`` when given."""
+    rows = _Rows()
+    if not wanted:
+        return rows
+    cohort_edges = settings["cohort_edges"]
+    flags = _share_flags(firms, d, settings["text_fields"], coder, flags)
+    for i, measure in enumerate(wanted):
+        lv, gp, tr, dc, vd, rows.weights = _share_measure(
+            measure, flags[measure], d, cohort_edges, settings, _share_rngs(ss, i),
+            coder_error.candidates(measure) if coder_error is not None else None)
         if coder_error is not None:
             rng = np.random.default_rng(ss[6].spawn(len(SHARE_MEASURES))[i])
-            table, tip = _corrected(measure, flags[measure], d, cohort_edges, coder_error[measure],
-                                    max(int(n_boot), MIN_CORRECTION_BOOT), rng)
-            corrected_parts.append(table)
-            tipping = tip if measure == PRIMARY_MEASURE else tipping
-            for row in vd:
-                hit = table[(table["kind"] == "estimate") & (table["quantity"] == row["comparison"])]
-                if len(hit):
-                    row.update(corrected=float(hit["corrected"].iloc[0]), corrected_lo=float(hit["lo"].iloc[0]),
-                               corrected_hi=float(hit["hi"].iloc[0]))
-        levels += lv
-        gaps += gp
-        trend += tr
-        decomp += dc
-        verdict += vd
-    text_wanted = [m for m in TEXT_MEASURES if m in wanted]
-    if text_wanted:
-        lv, tr, vd = _text_measures(firms, text_wanted, d, text_fields, cohort_edges, settings, ss, notes)
-        levels += lv
-        trend += tr
-        verdict += vd
+            table, tip = _correct_rows(measure, flags[measure], d, cohort_edges, coder_error[measure],
+                                       max(settings["n_boot"], MIN_CORRECTION_BOOT), rng, vd)
+            rows.corrected.append(table)
+            rows.tipping = tip if measure == PRIMARY_MEASURE else rows.tipping
+        rows.levels += lv
+        rows.gaps += gp
+        rows.trend += tr
+        rows.decomposition += dc
+        rows.verdict += vd
+    return rows
+
+
+def _verdict_frame(verdict: list[dict]) -> pd.DataFrame:
+    """The verdict table: one row per measure and comparison, :data:`VERDICT_COLUMNS`, the
+    primary row marked, the power columns empty."""
     verdict_table = pd.DataFrame(verdict)
     if len(verdict_table):
         verdict_table["primary"] = ((verdict_table["measure"] == PRIMARY_MEASURE)
@@ -991,15 +990,82 @@ def analyse(
                "planted", "corrected", "corrected_lo", "corrected_hi", *(c for c in POWER_COLUMNS if c != "mde_bound")]
     verdict_table[numeric] = verdict_table[numeric].apply(pd.to_numeric, errors="coerce")
     verdict_table["mde_bound"] = verdict_table["mde_bound"].astype(object).fillna("")
-    result = ConvergenceResult(
-        cohort_table=pd.DataFrame(levels, columns=["measure", "city", "cohort", "estimate", "lo", "hi", "n", "n_compared"]),
-        gap_table=pd.DataFrame(gaps, columns=["measure", "comparison", "cohort", "estimate", "lo", "hi"]),
-        trend_table=pd.DataFrame(trend, columns=["measure", "comparison", "statistic", "unit", "slope", "lo", "hi"]),
-        decomposition=pd.DataFrame(decomp), verdict_table=verdict_table, primary=PRIMARY_MEASURE, alpha=float(alpha),
-        n_missing_year=d.n_missing, n_outside_edges=d.n_outside, n_per_cohort=d.per_cohort, cohorts=d.labels,
-        weights=weights, settings=settings, notes=notes,
-        corrected=pd.concat(corrected_parts, ignore_index=True) if corrected_parts else pd.DataFrame(),
-        tipping=tipping)
+    return verdict_table
+
+
+def _assemble_result(rows: _Rows, d: _Dated, settings: dict, notes: list, alpha) -> ConvergenceResult:
+    """The result of :func:`analyse` from the measures' rows."""
+    verdict_table = _verdict_frame(rows.verdict)
+    return ConvergenceResult(
+        cohort_table=pd.DataFrame(rows.levels,
+                                  columns=["measure", "city", "cohort", "estimate", "lo", "hi", "n", "n_compared"]),
+        gap_table=pd.DataFrame(rows.gaps, columns=["measure", "comparison", "cohort", "estimate", "lo", "hi"]),
+        trend_table=pd.DataFrame(rows.trend,
+                                 columns=["measure", "comparison", "statistic", "unit", "slope", "lo", "hi"]),
+        decomposition=pd.DataFrame(rows.decomposition), verdict_table=verdict_table, primary=PRIMARY_MEASURE,
+        alpha=float(alpha), n_missing_year=d.n_missing, n_outside_edges=d.n_outside, n_per_cohort=d.per_cohort,
+        cohorts=d.labels, weights=rows.weights, settings=settings, notes=notes,
+        corrected=pd.concat(rows.corrected, ignore_index=True) if rows.corrected else pd.DataFrame(),
+        tipping=rows.tipping)
+
+
+def analyse(firms: pd.DataFrame, text_fields: Sequence[str] = ("description", "full_description"),
+            cohort_edges: Sequence[int] = DEFAULT_COHORT_EDGES, n_subsamples: int = 5, n_boot: int = 200,
+            n_perm: int = 200, alpha: float = 0.05, seed: int = DEFAULT_SEED, *,
+            n_perm_shares: int = DEFAULT_N_PERM_SHARES, margin: float = rule.DEFAULT_MARGIN,
+            measures: Sequence[str] | None = None, ci_level: float = 0.95, nb_alpha: float = 1.0,
+            min_per_city: int = 3, max_per_city: int = DEFAULT_MAX_PER_CITY,
+            max_text_per_cell: int = DEFAULT_MAX_TEXT_PER_CELL, min_df: int = 2, coder: str | None = None,
+            flags: dict | None = None, coder_error=None) -> ConvergenceResult:
+    """Run the convergence analysis (module docstring) on a firm table (canonical corpus columns).
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        Its ``city``, ``founded_year`` and ``text_fields`` are used (``truth_*`` columns dropped).
+    text_fields, cohort_edges : sequence
+        The text columns coded and compared; the cohorts ``[a, b)`` of the tables and figures,
+        also the window of founding years analysed (the share measures use every year inside).
+    n_boot, n_perm, n_perm_shares : int
+        Bootstrap replicates, permutations of the text measures and of the share measures' rule
+        (0 skips the intervals, the tests).
+    alpha, margin, ci_level, seed
+        The tests' level, the equivalence margin (share points per year), the intervals' level, the seed.
+    measures : sequence of str, optional
+        Restricts what is computed (default :data:`MEASURES`).
+    n_subsamples, nb_alpha, min_per_city, max_per_city, max_text_per_cell, min_df
+        The text measures: distinctiveness's subsamples per cohort, smoothing, fewest firms per
+        city (else no estimate) and subsample cap per city; at most ``max_text_per_cell`` firms
+        per city and cohort (a seeded subsample, noted); terms used by at least ``min_df`` firms.
+    coder, flags
+        The share measures' coder, or ``flags`` (``{"public_share": 0/1 per firm, ...}``) instead.
+    coder_error : analysis.method.coder_error.CoderError, optional
+        Also corrects the share measures for the coder's error (``corrected``, ``tipping``; at
+        least :data:`MIN_CORRECTION_BOOT` bootstrap replicates).
+
+    Returns
+    -------
+    ConvergenceResult
+        With empty power columns (:func:`with_power` fills them).
+    """
+    t0 = time.perf_counter()
+    wanted, settings = _checked_settings(
+        firms, measures, text_fields=text_fields, cohort_edges=cohort_edges, n_subsamples=n_subsamples,
+        n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, margin=margin, seed=seed,
+        ci_level=ci_level, nb_alpha=nb_alpha, min_per_city=min_per_city, max_per_city=max_per_city,
+        max_text_per_cell=max_text_per_cell, min_df=min_df, coder=coder)
+    firms = firms.loc[:, [c for c in firms.columns if not str(c).startswith("truth_")]].reset_index(drop=True)
+    d = _dated_firms(firms, settings["cohort_edges"])
+    notes = list(d.notes)
+    # subsamples, boot designs, perm designs, share perms, boots, year boots, the coder-error correction
+    ss = np.random.SeedSequence(int(seed)).spawn(7)
+    rows = _share_rows(firms, [m for m in SHARE_MEASURES if m in wanted], d, settings, ss, coder, flags, coder_error)
+    text_wanted = [m for m in TEXT_MEASURES if m in wanted]
+    if text_wanted:
+        lv, tr, vd = _text_measures(firms, text_wanted, d, settings["text_fields"], settings["cohort_edges"],
+                                    settings, ss, notes)
+        rows.levels, rows.trend, rows.verdict = rows.levels + lv, rows.trend + tr, rows.verdict + vd
+    result = _assemble_result(rows, d, settings, notes, alpha)
     result.seconds = time.perf_counter() - t0
     return result
 
