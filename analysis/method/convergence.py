@@ -206,11 +206,28 @@ def distinctiveness(
 ) -> pd.DataFrame:
     """Distinctiveness of the cities in each cohort (see module docstring).
 
-    ``X`` document-term counts (firms x terms); ``cities`` a label per firm; ``cohorts``
-    an integer cohort code per firm (negative or NaN = left out) or cohort labels (a
-    :class:`pandas.Categorical` keeps its category order).  A cohort in which a city has
-    fewer than ``min_per_city`` firms gets no estimate.  Returns a DataFrame with columns
-    cohort, estimate, n_per_city (subsample size per city), n (firms in the cohort).
+    Parameters
+    ----------
+    X : array_like or scipy.sparse matrix
+        Document-term counts (firms x terms).
+    cities : array_like
+        A city label per firm (in ``city_order`` when given; others left out).
+    cohorts : array_like
+        An integer cohort code per firm (negative or NaN = left out) or cohort labels (a
+        :class:`pandas.Categorical` keeps its category order).
+    n_subsamples, nb_alpha, min_df, seed
+        Subsamples per cohort, the classifier's smoothing, the fewest analysed firms using a
+        term it keeps, the seed of the subsamples.
+    min_per_city : int
+        A cohort in which a city has fewer firms gets no estimate.
+    city_order : sequence of str, optional
+        The cities, in order (default: as they first appear).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns cohort, estimate (mean balanced accuracy minus 1/K), n_per_city (subsample
+        size per city), n (firms in the cohort).
     """
     y, order = _encode(cities, city_order)
     g, labels = _cohort_input(cohorts)
@@ -345,16 +362,42 @@ def _cell_frame(est, design: CohortDesign, order, labels, skip=None) -> pd.DataF
 def alignment_shares(flags, cities, cohorts, *, city_order: Sequence[str] | None = None) -> pd.DataFrame:
     """Share of flagged firms per city and cohort (a hand-checkable building block).
 
-    Returns columns city, cohort, estimate, n (firms in the cell)."""
+    Parameters
+    ----------
+    flags : array_like
+        1 for a flagged firm, else 0.
+    cities, cohorts, city_order
+        As in :func:`distinctiveness`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns city, cohort, estimate, n (firms in the cell).
+    """
     design, order, labels = _cells(cities, cohorts, city_order)
     est = _shares_designs(np.asarray(flags, dtype=float), design, [(design.cohort, None)])[0]
     return _cell_frame(est, design, order, labels)
 
 
 def centroid_cosine(Z, cities, cohorts, *, reference: str = "Beijing", city_order=None) -> pd.DataFrame:
-    """Cosine similarity of each city's centroid (of unit-length rows of ``Z``, self-pairs
-    left out of the norms; see :func:`_cosine_designs`) to the ``reference`` city's
-    centroid, per cohort.  Columns city, cohort, estimate, n."""
+    """Cosine similarity of each city's centroid to the ``reference`` city's centroid, per cohort
+    (the centroids of unit-length rows, self-pairs left out of the norms; see
+    :func:`_cosine_designs`).
+
+    Parameters
+    ----------
+    Z : array_like or scipy.sparse matrix
+        A row per firm (e.g. tf-idf weights).
+    cities, cohorts, city_order
+        As in :func:`distinctiveness`.
+    reference : str
+        The city compared with.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns city, cohort, estimate, n (firms in the cell); no row for the reference city.
+    """
     design, order, labels = _cells(cities, cohorts, city_order)
     est = _cosine_designs(_unit_rows(Z), design, [(design.cohort, None)], ref=order.index(reference))[0]
     return _cell_frame(est, design, order, labels, skip=reference)
@@ -414,8 +457,20 @@ def gap_statistics(flags, cities, cohorts, *, city_order: Sequence[str] | None =
     """Signed gap per cohort, Beijing's share of flagged firms minus the others' (pooled
     firm-weighted, and each city), with the overall gap and the closing direction.
 
-    A hand-checkable building block of :func:`analyse`.  Columns comparison, cohort, gap,
-    overall_gap, direction."""
+    A hand-checkable building block of :func:`analyse`.
+
+    Parameters
+    ----------
+    flags, cities, cohorts
+        As in :func:`alignment_shares`.
+    city_order : sequence of str, optional
+        Must be :data:`analysis.defaults.CITIES` (the default) when given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns comparison, cohort, gap, overall_gap, direction.
+    """
     design, order, labels = _cells(cities, cohorts, city_order or list(CITIES))
     if list(order) != list(CITIES):
         raise ValueError(f"city_order must be {CITIES}")
