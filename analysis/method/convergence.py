@@ -741,7 +741,7 @@ def _points_interval(values, ci_level):
     return tuple(100 * float(v) for v in percentile_interval(values, ci_level))
 
 
-def _decomposition_row(measure, comp, others_name, r, others_slope, intervals, towards, last_gap) -> dict:
+def _decomposition_row(measure, comp, others_name, decided, others_slope, intervals, towards, last_gap) -> dict:
     """How one comparison's gap moved: the gap's, Beijing's and the others' slopes with their
     ``intervals`` (gap, others, Beijing), which way each side moved, and whether the last cohort
     overshoots (``last_gap``: the interval of its gap, or None)."""
@@ -750,9 +750,9 @@ def _decomposition_row(measure, comp, others_name, r, others_slope, intervals, t
     # its interval excluding zero
     overshoot = bool(last_gap is not None and ((towards > 0 and last_gap[1] < 0) or (towards < 0 and last_gap[0] > 0)))
     return {
-        "measure": measure, "comparison": comp.name, "overall_gap": float(r["gap"]),
-        "gap_slope": float(r["estimate"]), "gap_lo": g_lo, "gap_hi": g_hi,
-        "beijing_slope": float(r["beijing"]), "beijing_lo": b_lo, "beijing_hi": b_hi,
+        "measure": measure, "comparison": comp.name, "overall_gap": float(decided["gap"]),
+        "gap_slope": float(decided["estimate"]), "gap_lo": g_lo, "gap_hi": g_hi,
+        "beijing_slope": float(decided["beijing"]), "beijing_lo": b_lo, "beijing_hi": b_hi,
         "others": others_name, "others_slope": others_slope,
         "others_lo": o_lo, "others_hi": o_hi,
         "others_move": _move(o_lo, o_hi, towards) if towards else "unclear",
@@ -761,26 +761,27 @@ def _decomposition_row(measure, comp, others_name, r, others_slope, intervals, t
     }
 
 
-def _share_verdict_row(measure, comp, r, gap_interval, towards, n_y, settings) -> dict:
-    """The verdict row of one comparison of a share measure from the rule's result ``r``."""
+def _share_verdict_row(measure, comp, decided, gap_interval, towards, n_y, settings) -> dict:
+    """The verdict row of one comparison of a share measure from the rule's result ``decided``."""
     g_lo, g_hi = gap_interval
-    stable = bool(r["decision"] != INCONCLUSIVE or r["reason"] == "")
+    stable = bool(decided["decision"] != INCONCLUSIVE or decided["reason"] == "")
     return {
         "measure": measure, "comparison": comp.name, "statistic": "gap", "unit": rule.UNIT,
-        "estimate": float(r["estimate"]), "lo": g_lo, "hi": g_hi,
-        "estimate_logodds": float(r["estimate_logodds"]), "others_slope": float(r["others"]),
-        "others_upper": float(r["others_upper"]), "margin": float(settings["margin"]),
+        "estimate": float(decided["estimate"]), "lo": g_lo, "hi": g_hi,
+        "estimate_logodds": float(decided["estimate_logodds"]), "others_slope": float(decided["others"]),
+        "others_upper": float(decided["others_upper"]), "margin": float(settings["margin"]),
         "direction": ("decrease" if towards > 0 else "increase") if towards else "",
-        "p_gap": float(r["p_gap"]), "p_gap_logodds": float(r["p_gap_logodds"]), "p_others": float(r["p_others"]),
-        "p": float(r["p"]), "p_mcse": float(r["p_mcse"]), "n_perm": settings["n_perm_shares"],
+        "p_gap": float(decided["p_gap"]), "p_gap_logodds": float(decided["p_gap_logodds"]),
+        "p_others": float(decided["p_others"]),
+        "p": float(decided["p"]), "p_mcse": float(decided["p_mcse"]), "n_perm": settings["n_perm_shares"],
         "n_years": int((n_y[[0, *comp.others]].sum(axis=0) > 0).sum()),
-        "decision": str(r["decision"]), "reason": str(r["reason"]), "stable": stable}
+        "decision": str(decided["decision"]), "reason": str(decided["reason"]), "stable": stable}
 
 
-def _comparison_rows(measure, comp, pooled: bool, r, slope, boot_slope, last_gap, n_y, settings):
+def _comparison_rows(measure, comp, pooled: bool, decided, slope, boot_slope, last_gap, n_y, settings):
     """Trend rows (the others' standardised level when ``pooled``, the gap), the decomposition
-    row and the verdict row of one comparison, from the rule's result ``r``, the cities' slopes
-    and their bootstrap draws (None without)."""
+    row and the verdict row of one comparison, from the rule's result ``decided``, the cities'
+    slopes and their bootstrap draws (None without)."""
     ci = settings["ci_level"]
     gap_b = others_b = None
     if boot_slope is not None:
@@ -788,17 +789,17 @@ def _comparison_rows(measure, comp, pooled: bool, r, slope, boot_slope, last_gap
     others_slope = 100 * float(rule.standardised(slope, comp)[1])
     trend = []
     if pooled:
-        trend.append({"measure": measure, "comparison": POOLED, "statistic": "level (standardised)",
-                      "unit": rule.UNIT, "slope": others_slope, **dict(zip(("lo", "hi"), _points_interval(others_b, ci)))})
+        trend.append({"measure": measure, "comparison": POOLED, "statistic": "level (standardised)", "unit": rule.UNIT,
+                      "slope": others_slope, **dict(zip(("lo", "hi"), _points_interval(others_b, ci)))})
     g_lo, g_hi = _points_interval(gap_b, ci)
     trend.append({"measure": measure, "comparison": comp.name, "statistic": "gap", "unit": rule.UNIT,
-                  "slope": float(r["estimate"]), "lo": g_lo, "hi": g_hi})
-    towards = float(np.sign(r["gap"])) if r["gap"] == r["gap"] else 0.0
+                  "slope": float(decided["estimate"]), "lo": g_lo, "hi": g_hi})
+    towards = float(np.sign(decided["gap"])) if decided["gap"] == decided["gap"] else 0.0
     intervals = ((g_lo, g_hi), _points_interval(others_b, ci),
                  _points_interval(boot_slope[:, 0] if boot_slope is not None else None, ci))
-    decomp = _decomposition_row(measure, comp, POOLED if pooled else CITIES[comp.others[0]], r, others_slope,
+    decomp = _decomposition_row(measure, comp, POOLED if pooled else CITIES[comp.others[0]], decided, others_slope,
                                 intervals, towards, last_gap)
-    return trend, decomp, _share_verdict_row(measure, comp, r, (g_lo, g_hi), towards, n_y, settings)
+    return trend, decomp, _share_verdict_row(measure, comp, decided, (g_lo, g_hi), towards, n_y, settings)
 
 
 def _share_measure(measure, flags, d: _Dated, cohort_edges, settings, rngs, error=None):
@@ -988,8 +989,10 @@ def _share_flags(firms, d: _Dated, text_fields, coder, flags) -> dict[str, np.nd
     return {k: np.asarray(v, dtype=float)[d.keep] for k, v in flags.items()}
 
 
-def _share_rngs(ss, i: int) -> dict:
-    """The generators of the ``i``-th share measure: permutations, bootstrap by cohort, by year."""
+def _share_rngs(ss, measure_index: int) -> dict:
+    """The generators of the share measure at ``measure_index`` among those wanted, from the
+    analysis's seed sequences ``ss``: permutations, bootstrap by cohort, bootstrap by year."""
+    i = measure_index
     return {"perm": np.random.default_rng(ss[3].spawn(len(SHARE_MEASURES))[i]),
             "boot_cohorts": np.random.default_rng(ss[4].spawn(len(SHARE_MEASURES))[i]),
             "boot_years": np.random.default_rng(ss[5].spawn(len(SHARE_MEASURES))[i])}

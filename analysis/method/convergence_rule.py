@@ -310,19 +310,21 @@ def _error_candidates(error) -> list:
     return [None] if error is None else ([error] if np.isscalar(error[0]) else list(error))
 
 
-def _permuted_slopes(x, n, t, n_perm: int, rng):
+def _permuted_slopes(coded, firms, years, n_perm: int, rng):
     """Coded counts with founding years permuted within every city, (B, P, K, Y), and the
     cities' slopes on them, (B, P, K)."""
+    x, n, t = coded, firms, years  # the paper's notation
     rng = rng if rng is not None else np.random.default_rng()
     px = permuted_counts_batch(np.rint(x.sum(axis=-1)).astype(np.int64), n, int(n_perm), rng)  # (B, P, K, Y)
     _, pslope, _ = lpm_slopes(px, n[:, None], t)
     return px, pslope
 
 
-def _logodds_p(px, n, t, comp: Comparison, sign, gaps_lo, errors, todo, alpha: float, complete: bool):
-    """p-value of the log-odds part (a), per table: under every correction of ``errors`` the
-    largest; NaN for the tables not in ``todo`` (and, with ``complete=False``, for those a
-    previous correction already failed)."""
+def _logodds_p(permuted, firms, years, comp: Comparison, sign, gaps_lo, errors, todo, alpha: float, complete: bool):
+    """p-value of the log-odds part (a), per table, from the ``permuted`` coded counts (B, P, K, Y):
+    under every correction of ``errors`` the largest; NaN for the tables not in ``todo`` (and,
+    with ``complete=False``, for those a previous correction already failed)."""
+    px, n, t = permuted, firms, years  # the paper's notation
     p_gap_lo = np.full(len(sign), np.nan)
     cities = [0, *comp.others]
     if len(todo):
@@ -344,14 +346,14 @@ def _logodds_p(px, n, t, comp: Comparison, sign, gaps_lo, errors, todo, alpha: f
     return p_gap_lo
 
 
-def _decision(reason, p, mc, upper, *, alpha: float, margin: float, stability: bool):
-    """The decision per table from the reasons, the largest p-value, its Monte Carlo error
-    ``mc`` and the upper end of the others' move; and the reasons, with ``stability``
-    ``unstable`` added where p lies within two Monte Carlo errors of alpha."""
+def _decision(reason, p_value, mcse, upper, *, alpha: float, margin: float, stability: bool):
+    """The decision per table from the reasons, the largest p-value, its Monte Carlo error and
+    the upper end of the others' move; and the reasons, with ``stability`` ``unstable`` added
+    where the p-value lies within two Monte Carlo errors of alpha."""
     clean = reason == ""
-    rejected = clean & (p < alpha)
+    rejected = clean & (p_value < alpha)
     if stability:
-        unstable = clean & (np.abs(p - alpha) <= 2 * mc)
+        unstable = clean & (np.abs(p_value - alpha) <= 2 * mcse)
         reason = np.where(unstable, "unstable", reason)
         rejected &= ~unstable
     ruled_out = (reason == "") & ~rejected & (upper < margin / 100)
@@ -359,11 +361,12 @@ def _decision(reason, p, mc, upper, *, alpha: float, margin: float, stability: b
     return decision, reason
 
 
-def _decide_comparison(x, n, t, comp: Comparison, fit: _Fit, perm, *, alpha: float, margin: float, n_perm: int,
-                       stability: bool, complete: bool) -> dict[str, np.ndarray]:
-    """:func:`decide` for one comparison of tables ``x``, ``n`` (B, K, Y) over years ``t``:
-    ``fit`` the per-city estimates, ``perm`` the permuted counts and slopes
-    (:func:`_permuted_slopes`; None without permutations)."""
+def _decide_comparison(coded, firms, years, comp: Comparison, fit: _Fit, perm, *, alpha: float, margin: float,
+                       n_perm: int, stability: bool, complete: bool) -> dict[str, np.ndarray]:
+    """:func:`decide` for one comparison of the tables ``coded``, ``firms`` (B, K, Y): ``fit`` the
+    per-city estimates, ``perm`` the permuted counts and slopes (:func:`_permuted_slopes`; None
+    without permutations)."""
+    x, n, t = coded, firms, years  # the paper's notation
     B = x.shape[0]
     gap, _ = standardised(fit.level, comp)
     sign = np.sign(gap)  # > 0: Beijing above the others; closing = gap slope < 0, others' slope > 0
