@@ -489,8 +489,9 @@ def simulation_study(strengths: Sequence[float] = DEFAULT_STRENGTHS, replicates:
     strengths : sequence of float
         The planted convergence strengths (distinct) of the convergence worlds.
     replicates, n_perm, seed, alpha, margin
-        Label-level corpora per world, permutations each (at most :data:`LABEL_PERM_CAP`), the
-        seed, the rule's level and its equivalence margin (share points per year).
+        Label-level corpora per world (:func:`analysis.data.simulate.simulate_labels`),
+        permutations each (at most :data:`LABEL_PERM_CAP`), the seed, the rule's level and its
+        equivalence margin (share points per year).
     n_per_city, cohort_edges, years, year_weights, missing_year_rate
         The simulated corpora's shape (:func:`corpus_design`).
     coder_error, true_error : analysis.method.coder_error.CoderError, optional
@@ -502,7 +503,8 @@ def simulation_study(strengths: Sequence[float] = DEFAULT_STRENGTHS, replicates:
         the primary measure and comparison, the rule only).
     text_replicates, text_n_perm, n_subsamples, text_fields, phrasebank, drift, workers, max_firms
         The text measures: ``text_replicates`` full corpora per world (no change, national drift
-        ``drift``, convergence) of at most ``max_firms`` firms, in ``workers`` processes.
+        ``drift``, convergence) of at most ``max_firms`` firms, ``text_n_perm`` permutations each,
+        in ``workers`` processes.
     details, progress : bool
         Keep the per-replicate rows in ``attrs["details"]``; report progress on stderr.
     **analyse_kwargs
