@@ -54,7 +54,7 @@ from analysis.defaults import DEFAULT_SEED
 from analysis.text.naive_bayes import BLOCK as _BLOCK
 from analysis.text.naive_bayes import _as_csr, _balanced_accuracy_batch, _loo_nb_batch
 from analysis.defaults import CITIES
-from analysis.method.resampling import (bootstrap_counts, bootstrap_designs, bootstrap_year_draws, decision_stable, ols_slope, p_mcse, percentile_interval, permutation_p, permuted_counts_batch, permuted_designs)
+from analysis.method.resampling import (CohortDesign, bootstrap_counts, bootstrap_designs, bootstrap_year_draws, decision_stable, ols_slope, p_mcse, percentile_interval, permutation_p, permuted_counts_batch, permuted_designs)
 from analysis.text import preprocess as text_mod
 from analysis.text.classify import code_with, CODERS, DEFAULT_CODER, supervised_training
 from analysis.params import as_list
@@ -142,24 +142,22 @@ def assign_cohorts(years, edges) -> pd.Categorical:
 # ---------------------------------------------------------------------------------------
 # Distinctiveness
 # ---------------------------------------------------------------------------------------
-def _cohort_sizes(y, g, K, Q):
-    """(K, Q) firm counts per city x cohort (g < 0 ignored)."""
-    ok = g >= 0
-    return np.bincount(y[ok] * Q + g[ok], minlength=K * Q).reshape(K, Q)
+def _distinctiveness_designs(X, design: CohortDesign, resamples, per_city, n_subsamples: int, rng, nb_alpha):
+    """Distinctiveness per cohort for each resampled design.
 
-
-def _distinctiveness_designs(X, y, K, Q, designs, m, S, rng, alpha):
-    """Distinctiveness per cohort for each design.
-
-    ``designs`` is a list of (cohort codes per firm, multiplicity per firm or None).  ``m``
-    (length Q) is the per-city subsample size of each cohort (0 = no estimate).  Returns an
-    array (len(designs), Q) of mean balanced accuracy minus 1/K.
+    ``resamples`` is a list of (cohort codes per firm, multiplicity per firm or None) of the
+    firms of ``design`` (its cities).  ``per_city`` (length Q) is the per-city subsample size of
+    each cohort (0 = no estimate); ``n_subsamples`` subsamples per cohort and design.  Returns an
+    array (len(resamples), Q) of mean balanced accuracy minus 1/K.
     """
-    R = len(designs)
+    # the paper's notation: y city codes, K cities, Q cohorts, m subsample sizes, S subsamples
+    y, K, Q = design.city, design.n_cities, design.n_cohorts
+    m, S, alpha = per_city, n_subsamples, nb_alpha
+    R = len(resamples)
     n = X.shape[0]
     keys = []
     active = [q for q in range(Q) if m[q] > 0]
-    for r, (g, mult) in enumerate(designs):
+    for r, (g, mult) in enumerate(resamples):
         order = np.argsort(y * (Q + 1) + np.where(g >= 0, g, Q), kind="stable")
         cell = (y * (Q + 1) + np.where(g >= 0, g, Q))[order]
         bounds = np.searchsorted(cell, np.arange(K * (Q + 1) + 1))
@@ -216,23 +214,40 @@ def distinctiveness(
 ) -> pd.DataFrame:
     """Distinctiveness of the cities in each cohort (see module docstring).
 
-    ``X`` document-term counts (firms x terms); ``cities`` a label per firm; ``cohorts``
-    an integer cohort code per firm (negative or NaN = left out) or cohort labels (a
-    :class:`pandas.Categorical` keeps its category order).  A cohort in which a city has
-    fewer than ``min_per_city`` firms gets no estimate.  Returns a DataFrame with columns
-    cohort, estimate, n_per_city (subsample size per city), n (firms in the cohort).
+    Parameters
+    ----------
+    X : array_like or scipy.sparse matrix
+        Document-term counts (firms x terms).
+    cities : array_like
+        A city label per firm (in ``city_order`` when given; others left out).
+    cohorts : array_like
+        An integer cohort code per firm (negative or NaN = left out) or cohort labels (a
+        :class:`pandas.Categorical` keeps its category order).
+    n_subsamples, nb_alpha, min_df, seed
+        Subsamples per cohort, the classifier's smoothing, the fewest analysed firms using a
+        term it keeps, the seed of the subsamples.
+    min_per_city : int
+        A cohort in which a city has fewer firms gets no estimate.
+    city_order : sequence of str, optional
+        The cities, in order (default: as they first appear).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns cohort, estimate (mean balanced accuracy minus 1/K), n_per_city (subsample
+        size per city), n (firms in the cohort).
     """
     y, order = _encode(cities, city_order)
     g, labels = _cohort_input(cohorts)
     K, Q = len(order), len(labels)
     keep = np.flatnonzero((y >= 0) & (g >= 0))
     Xk = _prune(X, keep, min_df)
-    yk, gk = y[keep], g[keep]
-    sizes = _cohort_sizes(yk, gk, K, Q)
+    design = CohortDesign(y[keep], g[keep], K, Q)
+    sizes = design.sizes
     m = sizes.min(axis=0)
     m = np.where(m >= min_per_city, m, 0)
     rng = np.random.default_rng(seed)
-    est = _distinctiveness_designs(Xk, yk, K, Q, [(gk, None)], m, n_subsamples, rng, nb_alpha)[0]
+    est = _distinctiveness_designs(Xk, design, [(design.cohort, None)], m, n_subsamples, rng, nb_alpha)[0]
     return pd.DataFrame({"cohort": labels, "estimate": est, "n_per_city": m, "n": sizes.sum(axis=0)})
 
 
@@ -253,12 +268,13 @@ def _cohort_input(cohorts):
 # ---------------------------------------------------------------------------------------
 # Alignment
 # ---------------------------------------------------------------------------------------
-def _cell_sums(values, y, K, Q, designs):
-    """Weighted sums and weights of ``values`` (n,) per design x city x cohort."""
-    R = len(designs)
+def _cell_sums(values, design: CohortDesign, resamples):
+    """Weighted sums and weights of ``values`` (n,) per resampled design x city x cohort."""
+    y, K, Q = design.city, design.n_cities, design.n_cohorts  # city codes, K cities, Q cohorts
+    R = len(resamples)
     sums = np.zeros(R * K * Q)
     wts = np.zeros(R * K * Q)
-    for r, (g, mult) in enumerate(designs):
+    for r, (g, mult) in enumerate(resamples):
         ok = g >= 0
         w = np.ones(ok.sum()) if mult is None else mult[ok].astype(float)
         idx = r * K * Q + y[ok] * Q + g[ok]
@@ -267,14 +283,15 @@ def _cell_sums(values, y, K, Q, designs):
     return sums.reshape(R, K, Q), wts.reshape(R, K, Q)
 
 
-def _shares_designs(flags, y, K, Q, designs):
-    s, w = _cell_sums(np.asarray(flags, dtype=float), y, K, Q, designs)
+def _shares_designs(flags, design: CohortDesign, resamples):
+    s, w = _cell_sums(np.asarray(flags, dtype=float), design, resamples)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(w > 0, s / np.where(w > 0, w, 1), np.nan)
 
 
-def _cosine_designs(Z, y, K, Q, designs, ref=0):
-    """Cross-firm cosine of each city to city ``ref`` per cohort: (R, K, Q).
+def _cosine_designs(Z, design: CohortDesign, resamples, ref=0):
+    """Cross-firm cosine of each city to city ``ref`` per cohort, for each resampled design of
+    the firms of ``design``: (R, K, Q).
 
     With unit-length rows x_i and firm weights w_i, a cell's centroid direction is
     C = sum w_i x_i.  The plain cosine of two centroids is biased towards 0 in small cells
@@ -286,14 +303,15 @@ def _cosine_designs(Z, y, K, Q, designs, ref=0):
     ``between / sqrt(within_c within_ref)``: 1 when a city's firms resemble Beijing's as much
     as firms of each city resemble each other.  It can slightly exceed 1 by chance.
     """
+    y, K, Q = design.city, design.n_cities, design.n_cohorts  # city codes, K cities, Q cohorts
     Z = _as_csr(Z)
     n, V = Z.shape
     sq = np.asarray(Z.multiply(Z).sum(axis=1)).ravel()
-    R = len(designs)
+    R = len(resamples)
     out = np.full((R, K, Q), np.nan)
     step = max(1, int(_BLOCK // max(K * Q * V, 1)))
     for r0 in range(0, R, step):
-        chunk = designs[r0 : r0 + step]
+        chunk = resamples[r0 : r0 + step]
         rows, cols, vals = [], [], []
         for j, (g, mult) in enumerate(chunk):
             ok = np.flatnonzero(g >= 0)
@@ -327,17 +345,18 @@ def _unit_rows(Z):
     return _as_csr(sparse.diags(inv) @ Z)
 
 
-def _cells(cities, cohorts, city_order):
-    """City and cohort codes of the analysed firms (others get cohort -1)."""
+def _cells(cities, cohorts, city_order) -> tuple[CohortDesign, list, list[str]]:
+    """The design of the firms (cities and cohorts; a firm not analysed gets cohort -1), the
+    cities' order and the cohorts' labels."""
     y, order = _encode(cities, city_order)
     g, labels = _cohort_input(cohorts)
     keep = (y >= 0) & (g >= 0)
-    return np.where(keep, y, 0), np.where(keep, g, -1), order, labels
+    return CohortDesign(np.where(keep, y, 0), np.where(keep, g, -1), len(order), len(labels)), order, labels
 
 
-def _cell_frame(est, y, g, order, labels, skip=None) -> pd.DataFrame:
+def _cell_frame(est, design: CohortDesign, order, labels, skip=None) -> pd.DataFrame:
     """One row per city x cohort: city, cohort, estimate, n (firms in the cell)."""
-    n = _cohort_sizes(y, g, len(order), len(labels))
+    n = design.sizes
     return pd.DataFrame(
         [
             {"city": order[c], "cohort": labels[q], "estimate": est[c, q], "n": int(n[c, q])}
@@ -351,20 +370,45 @@ def _cell_frame(est, y, g, order, labels, skip=None) -> pd.DataFrame:
 def alignment_shares(flags, cities, cohorts, *, city_order: Sequence[str] | None = None) -> pd.DataFrame:
     """Share of flagged firms per city and cohort (a hand-checkable building block).
 
-    Returns columns city, cohort, estimate, n (firms in the cell)."""
-    yy, g, order, labels = _cells(cities, cohorts, city_order)
-    est = _shares_designs(np.asarray(flags, dtype=float), yy, len(order), len(labels), [(g, None)])[0]
-    return _cell_frame(est, yy, g, order, labels)
+    Parameters
+    ----------
+    flags : array_like
+        1 for a flagged firm, else 0.
+    cities, cohorts, city_order
+        As in :func:`distinctiveness`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns city, cohort, estimate, n (firms in the cell).
+    """
+    design, order, labels = _cells(cities, cohorts, city_order)
+    est = _shares_designs(np.asarray(flags, dtype=float), design, [(design.cohort, None)])[0]
+    return _cell_frame(est, design, order, labels)
 
 
 def centroid_cosine(Z, cities, cohorts, *, reference: str = "Beijing", city_order=None) -> pd.DataFrame:
-    """Cosine similarity of each city's centroid (of unit-length rows of ``Z``, self-pairs
-    left out of the norms; see :func:`_cosine_designs`) to the ``reference`` city's
-    centroid, per cohort.  Columns city, cohort, estimate, n."""
-    yy, g, order, labels = _cells(cities, cohorts, city_order)
-    est = _cosine_designs(_unit_rows(Z), yy, len(order), len(labels), [(g, None)],
-                          ref=order.index(reference))[0]
-    return _cell_frame(est, yy, g, order, labels, skip=reference)
+    """Cosine similarity of each city's centroid to the ``reference`` city's centroid, per cohort
+    (the centroids of unit-length rows, self-pairs left out of the norms; see
+    :func:`_cosine_designs`).
+
+    Parameters
+    ----------
+    Z : array_like or scipy.sparse matrix
+        A row per firm (e.g. tf-idf weights).
+    cities, cohorts, city_order
+        As in :func:`distinctiveness`.
+    reference : str
+        The city compared with.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns city, cohort, estimate, n (firms in the cell); no row for the reference city.
+    """
+    design, order, labels = _cells(cities, cohorts, city_order)
+    est = _cosine_designs(_unit_rows(Z), design, [(design.cohort, None)], ref=order.index(reference))[0]
+    return _cell_frame(est, design, order, labels, skip=reference)
 
 
 # ---------------------------------------------------------------------------------------
@@ -421,15 +465,26 @@ def gap_statistics(flags, cities, cohorts, *, city_order: Sequence[str] | None =
     """Signed gap per cohort, Beijing's share of flagged firms minus the others' (pooled
     firm-weighted, and each city), with the overall gap and the closing direction.
 
-    A hand-checkable building block of :func:`analyse`.  Columns comparison, cohort, gap,
-    overall_gap, direction."""
-    yy, g, order, labels = _cells(cities, cohorts, city_order or list(CITIES))
+    A hand-checkable building block of :func:`analyse`.
+
+    Parameters
+    ----------
+    flags, cities, cohorts
+        As in :func:`alignment_shares`.
+    city_order : sequence of str, optional
+        Must be :data:`analysis.defaults.CITIES` (the default) when given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns comparison, cohort, gap, overall_gap, direction.
+    """
+    design, order, labels = _cells(cities, cohorts, city_order or list(CITIES))
     if list(order) != list(CITIES):
         raise ValueError(f"city_order must be {CITIES}")
-    K, Q = len(order), len(labels)
-    ok = g >= 0
-    sizes = _cohort_sizes(yy[ok], g[ok], K, Q)
-    counts = np.bincount(yy[ok] * Q + g[ok], weights=np.asarray(flags, dtype=float)[ok], minlength=K * Q).reshape(K, Q)
+    Q = len(labels)
+    sizes = design.sizes
+    counts = design.cell_sums(flags)
     series = _share_series(counts[None], sizes)
     overall = _overall_gaps(counts, sizes)
     rows = []
@@ -574,15 +629,13 @@ def _dictionary_flags(firms: pd.DataFrame, text_fields, coder: str | None = None
 
 @dataclass
 class _Dated:
-    """The analysed firms: city codes ``city`` and cohort codes ``cohort`` of the dated firms
-    inside the cohort edges (rows ``keep`` of the firm table), their founding ``years``, the firms
-    per city x cohort ``sizes`` and the firms-per-cohort table shown on the page."""
+    """The analysed firms: the ``design`` (city and cohort codes, firms per city x cohort) of the
+    dated firms inside the cohort edges (rows ``keep`` of the firm table), their founding
+    ``years``, the cohorts' ``labels`` and the firms-per-cohort table shown on the page."""
 
     keep: np.ndarray
-    city: np.ndarray
-    cohort: np.ndarray
+    design: CohortDesign
     years: np.ndarray
-    sizes: np.ndarray
     labels: list
     per_cohort: pd.DataFrame
     n_missing: int
@@ -600,15 +653,14 @@ def _dated_firms(firms: pd.DataFrame, cohort_edges: list[int]) -> _Dated:
     if n_other_city:
         notes.append(f"{n_other_city} firms outside {', '.join(CITIES)} left out.")
     keep = np.flatnonzero((y_all >= 0) & (g_all >= 0))
-    y, g = y_all[keep], g_all[keep]
-    sizes = _cohort_sizes(y, g, K, Q)
-    npc = pd.DataFrame(sizes, index=list(CITIES), columns=labels)
+    design = CohortDesign(y_all[keep], g_all[keep], K, Q)
+    npc = pd.DataFrame(design.sizes, index=list(CITIES), columns=labels)
     for name, code in (("no founding year", -1), ("outside cohorts", -2)):
         npc[name] = [int(np.sum((y_all == c) & (g_all == code))) for c in range(K)]
     npc.loc["all"] = npc.sum(axis=0)
     npc.index.name = "city"
     years = _years_as_float(firms["founded_year"])[keep]
-    return _Dated(keep, y, g, years, sizes, labels, npc, int(np.sum(g_all == -1)), int(np.sum(g_all == -2)), notes)
+    return _Dated(keep, design, years, labels, npc, int(np.sum(g_all == -1)), int(np.sum(g_all == -2)), notes)
 
 
 def _check_inputs(firms, text_fields, wanted_unknown, counts):
@@ -629,9 +681,9 @@ def _share_cohorts(measure, counts, d: _Dated, weights, n_boot, ci_level, rng):
     """Display rows of one share measure: levels and gaps per cohort with bootstrap intervals,
     and per comparison the interval of the last cohort's gap (None without bootstrap or cohort),
     from which :func:`_share_measure` flags an overshoot."""
-    Q = len(d.labels)
-    est = _share_series(counts[None], d.sizes, weights)
-    boot = _share_series(bootstrap_counts(counts, d.sizes, n_boot, rng), d.sizes, weights) if n_boot else None
+    Q, sizes = len(d.labels), d.design.sizes
+    est = _share_series(counts[None], sizes, weights)
+    boot = _share_series(bootstrap_counts(counts, sizes, n_boot, rng), sizes, weights) if n_boot else None
     levels, gaps, last_gap = [], [], {}
     for (kind, comp), values in est.items():
         if comp == OLD_TEST:
@@ -641,7 +693,7 @@ def _share_cohorts(measure, counts, d: _Dated, weights, n_boot, ci_level, rng):
         for q in range(Q):
             row = {"measure": measure, "cohort": d.labels[q], "estimate": values[0, q], "lo": lo_q[q], "hi": hi_q[q]}
             if kind == "level":
-                n_cell = int(d.sizes[CITIES.index(comp), q]) if comp in CITIES else int(d.sizes[1:, q].sum())
+                n_cell = int(sizes[CITIES.index(comp), q]) if comp in CITIES else int(sizes[1:, q].sum())
                 levels.append({**row, "city": comp, "n": n_cell, "n_compared": n_cell})
             else:
                 gaps.append({**row, "comparison": comp})
@@ -657,15 +709,16 @@ def _corrected(measure, flags, d: _Dated, cohort_edges, rates, n_boot: int, rng)
     and its tipping point: the change in the others' false-positive rate between their first and
     last cohorts (mean founding years) that would alone produce the pooled estimate."""
     first, last = int(cohort_edges[0]), int(cohort_edges[-1]) - 1
-    n_y, _, _ = rule.year_table(d.city, d.years, flags, first, last)
+    city, cohort = d.design.city, d.design.cohort
+    n_y, _, _ = rule.year_table(city, d.years, flags, first, last)
     comps = rule.comparisons(n_y.sum(axis=1))
-    table = _correction(d.city, d.years, flags, first, last, comps, rates, n_boot, rng)
+    table = _correction(city, d.years, flags, first, last, comps, rates, n_boot, rng)
     pooled = comps[0]
     share = table[table["kind"] == "share"].set_index("quantity")["corrected"]
     others_share = float(sum(w * share[CITIES[k]] for k, w in zip(pooled.others, pooled.weights)))
-    others = np.isin(d.city, pooled.others)
-    firsts = d.years[others & (d.cohort == 0)]
-    lasts = d.years[others & (d.cohort == len(d.labels) - 1)]
+    others = np.isin(city, pooled.others)
+    firsts = d.years[others & (cohort == 0)]
+    lasts = d.years[others & (cohort == len(d.labels) - 1)]
     tip = {}
     if len(firsts) and len(lasts):
         estimate = float(table.loc[(table["kind"] == "estimate") & (table["quantity"] == pooled.name),
@@ -678,246 +731,322 @@ def _corrected(measure, flags, d: _Dated, cohort_edges, rates, n_boot: int, rng)
     return table.assign(measure=measure), tip
 
 
+def _year_slopes(x_y, n_y, t, n_boot: int, rng):
+    """The cities' slopes per year on the year table ``x_y``, ``n_y`` (K, Y) and, with
+    ``n_boot``, on as many tables with firms resampled within city ((n_boot, K); None without)."""
+    _, slope, _ = rule.lpm_slopes(x_y, n_y, t)
+    boot_slope = None
+    if n_boot:
+        bx, bn = bootstrap_year_draws(x_y, n_y, n_boot, rng)
+        _, boot_slope, _ = rule.lpm_slopes(bx, bn, t)  # (B, K)
+    return slope, boot_slope
+
+
+def _points_interval(values, ci_level):
+    """Percentile interval of per-draw slopes, in share points per year; NaN without draws."""
+    if values is None:
+        return np.nan, np.nan
+    return tuple(100 * float(v) for v in percentile_interval(values, ci_level))
+
+
+def _decomposition_row(measure, comp, others_name, decided, others_slope, intervals, towards, last_gap) -> dict:
+    """How one comparison's gap moved: the gap's, Beijing's and the others' slopes with their
+    ``intervals`` (gap, others, Beijing), which way each side moved, and whether the last cohort
+    overshoots (``last_gap``: the interval of its gap, or None)."""
+    (g_lo, g_hi), (o_lo, o_hi), (b_lo, b_hi) = intervals
+    # overshoot: the last cohort's gap has the sign opposite to the overall (standardised) gap,
+    # its interval excluding zero
+    overshoot = bool(last_gap is not None and ((towards > 0 and last_gap[1] < 0) or (towards < 0 and last_gap[0] > 0)))
+    return {
+        "measure": measure, "comparison": comp.name, "overall_gap": float(decided["gap"]),
+        "gap_slope": float(decided["estimate"]), "gap_lo": g_lo, "gap_hi": g_hi,
+        "beijing_slope": float(decided["beijing"]), "beijing_lo": b_lo, "beijing_hi": b_hi,
+        "others": others_name, "others_slope": others_slope,
+        "others_lo": o_lo, "others_hi": o_hi,
+        "others_move": _move(o_lo, o_hi, towards) if towards else "unclear",
+        "beijing_move": _move(b_lo, b_hi, -towards) if towards else "unclear",
+        "overshoot": overshoot,
+    }
+
+
+def _share_verdict_row(measure, comp, decided, gap_interval, towards, n_y, settings) -> dict:
+    """The verdict row of one comparison of a share measure from the rule's result ``decided``."""
+    g_lo, g_hi = gap_interval
+    stable = bool(decided["decision"] != INCONCLUSIVE or decided["reason"] == "")
+    return {
+        "measure": measure, "comparison": comp.name, "statistic": "gap", "unit": rule.UNIT,
+        "estimate": float(decided["estimate"]), "lo": g_lo, "hi": g_hi,
+        "estimate_logodds": float(decided["estimate_logodds"]), "others_slope": float(decided["others"]),
+        "others_upper": float(decided["others_upper"]), "margin": float(settings["margin"]),
+        "direction": ("decrease" if towards > 0 else "increase") if towards else "",
+        "p_gap": float(decided["p_gap"]), "p_gap_logodds": float(decided["p_gap_logodds"]),
+        "p_others": float(decided["p_others"]),
+        "p": float(decided["p"]), "p_mcse": float(decided["p_mcse"]), "n_perm": settings["n_perm_shares"],
+        "n_years": int((n_y[[0, *comp.others]].sum(axis=0) > 0).sum()),
+        "decision": str(decided["decision"]), "reason": str(decided["reason"]), "stable": stable}
+
+
+def _comparison_rows(measure, comp, pooled: bool, decided, slope, boot_slope, last_gap, n_y, settings):
+    """Trend rows (the others' standardised level when ``pooled``, the gap), the decomposition
+    row and the verdict row of one comparison, from the rule's result ``decided``, the cities'
+    slopes and their bootstrap draws (None without)."""
+    ci = settings["ci_level"]
+    gap_b = others_b = None
+    if boot_slope is not None:
+        gap_b, others_b = rule.standardised(boot_slope, comp)
+    others_slope = 100 * float(rule.standardised(slope, comp)[1])
+    trend = []
+    if pooled:
+        trend.append({"measure": measure, "comparison": POOLED, "statistic": "level (standardised)", "unit": rule.UNIT,
+                      "slope": others_slope, **dict(zip(("lo", "hi"), _points_interval(others_b, ci)))})
+    g_lo, g_hi = _points_interval(gap_b, ci)
+    trend.append({"measure": measure, "comparison": comp.name, "statistic": "gap", "unit": rule.UNIT,
+                  "slope": float(decided["estimate"]), "lo": g_lo, "hi": g_hi})
+    towards = float(np.sign(decided["gap"])) if decided["gap"] == decided["gap"] else 0.0
+    intervals = ((g_lo, g_hi), _points_interval(others_b, ci),
+                 _points_interval(boot_slope[:, 0] if boot_slope is not None else None, ci))
+    decomp = _decomposition_row(measure, comp, POOLED if pooled else CITIES[comp.others[0]], decided, others_slope,
+                                intervals, towards, last_gap)
+    return trend, decomp, _share_verdict_row(measure, comp, decided, (g_lo, g_hi), towards, n_y, settings)
+
+
 def _share_measure(measure, flags, d: _Dated, cohort_edges, settings, rngs, error=None):
     """One share measure: display rows, per-year slopes with intervals, the decomposition of
     each gap and its verdict rows under the decision rule (:mod:`analysis.method.convergence_rule`;
     ``error``: the coder's measured sensitivity and false-positive rate, or None)."""
     first, last = int(cohort_edges[0]), int(cohort_edges[-1]) - 1
-    n_y, x_y, t = rule.year_table(d.city, d.years, flags, first, last)
+    n_y, x_y, t = rule.year_table(d.design.city, d.years, flags, first, last)
     comps = rule.comparisons(n_y.sum(axis=1))
     weights = comps[0].weights
-    counts = np.bincount(d.city * len(d.labels) + d.cohort, weights=flags,
-                         minlength=d.sizes.size).reshape(d.sizes.shape)
+    counts = d.design.cell_sums(flags)
     levels, gaps, last_gap = _share_cohorts(measure, counts, d, weights, settings["n_boot"], settings["ci_level"],
                                             rngs["boot_cohorts"])
     decided = rule.decide(x_y, n_y, t, alpha=settings["alpha"], margin=settings["margin"],
                           n_perm=settings["n_perm_shares"], rng=rngs["perm"], comps=comps, error=error)
-    _, slope, _ = rule.lpm_slopes(x_y, n_y, t)
-    boot_slope = None
-    if settings["n_boot"]:
-        bx, bn = bootstrap_year_draws(x_y, n_y, settings["n_boot"], rngs["boot_years"])
-        _, boot_slope, _ = rule.lpm_slopes(bx, bn, t)  # (B, K)
-    def interval(values):  # noqa: E306  percentile interval of per-draw values, in points per year
-        if boot_slope is None:
-            return np.nan, np.nan
-        return tuple(100 * float(v) for v in percentile_interval(values, settings["ci_level"]))
-
-    trend, decomp, verdict = [], [], []
-    for k, city in enumerate(CITIES):
-        trend.append({"measure": measure, "comparison": city, "statistic": "level", "unit": rule.UNIT,
-                      "slope": 100 * float(slope[k]), **dict(zip(("lo", "hi"), interval(
-                          boot_slope[:, k] if boot_slope is not None else None)))})
+    slope, boot_slope = _year_slopes(x_y, n_y, t, settings["n_boot"], rngs["boot_years"])
+    trend = [{"measure": measure, "comparison": city, "statistic": "level", "unit": rule.UNIT,
+              "slope": 100 * float(slope[k]), **dict(zip(("lo", "hi"), _points_interval(
+                  boot_slope[:, k] if boot_slope is not None else None, settings["ci_level"])))}
+             for k, city in enumerate(CITIES)]
+    decomp, verdict = [], []
     for comp in comps:
-        r = decided[comp.name]
-        gap_b = others_b = None
-        if boot_slope is not None:
-            gap_b, others_b = rule.standardised(boot_slope, comp)
-        others_name = POOLED if comp is comps[0] else CITIES[comp.others[0]]
-        if comp is comps[0]:
-            trend.append({"measure": measure, "comparison": POOLED, "statistic": "level (standardised)",
-                          "unit": rule.UNIT, "slope": 100 * float(rule.standardised(slope, comp)[1]),
-                          **dict(zip(("lo", "hi"), interval(others_b)))})
-        g_lo, g_hi = interval(gap_b)
-        trend.append({"measure": measure, "comparison": comp.name, "statistic": "gap", "unit": rule.UNIT,
-                      "slope": float(r["estimate"]), "lo": g_lo, "hi": g_hi})
-        towards = float(np.sign(r["gap"])) if r["gap"] == r["gap"] else 0.0
-        # overshoot: the last cohort's gap has the sign opposite to the overall (standardised) gap,
-        # its interval excluding zero
-        interval_last = last_gap.get(comp.name)
-        overshoot = bool(interval_last is not None and ((towards > 0 and interval_last[1] < 0)
-                                                        or (towards < 0 and interval_last[0] > 0)))
-        o_lo, o_hi = interval(others_b)
-        b_lo, b_hi = interval(boot_slope[:, 0] if boot_slope is not None else None)
-        decomp.append({
-            "measure": measure, "comparison": comp.name, "overall_gap": float(r["gap"]),
-            "gap_slope": float(r["estimate"]), "gap_lo": g_lo, "gap_hi": g_hi,
-            "beijing_slope": float(r["beijing"]), "beijing_lo": b_lo, "beijing_hi": b_hi,
-            "others": others_name, "others_slope": 100 * float(rule.standardised(slope, comp)[1]),
-            "others_lo": o_lo, "others_hi": o_hi,
-            "others_move": _move(o_lo, o_hi, towards) if towards else "unclear",
-            "beijing_move": _move(b_lo, b_hi, -towards) if towards else "unclear",
-            "overshoot": overshoot,
-        })
-        stable = bool(r["decision"] != INCONCLUSIVE or r["reason"] == "")
-        verdict.append({
-            "measure": measure, "comparison": comp.name, "statistic": "gap", "unit": rule.UNIT,
-            "estimate": float(r["estimate"]), "lo": g_lo, "hi": g_hi,
-            "estimate_logodds": float(r["estimate_logodds"]), "others_slope": float(r["others"]),
-            "others_upper": float(r["others_upper"]), "margin": float(settings["margin"]),
-            "direction": ("decrease" if towards > 0 else "increase") if towards else "",
-            "p_gap": float(r["p_gap"]), "p_gap_logodds": float(r["p_gap_logodds"]), "p_others": float(r["p_others"]),
-            "p": float(r["p"]), "p_mcse": float(r["p_mcse"]), "n_perm": settings["n_perm_shares"],
-            "n_years": int((n_y[[0, *comp.others]].sum(axis=0) > 0).sum()),
-            "decision": str(r["decision"]), "reason": str(r["reason"]), "stable": stable})
+        tr, dc, vd = _comparison_rows(measure, comp, comp is comps[0], decided[comp.name], slope, boot_slope,
+                                      last_gap.get(comp.name), n_y, settings)
+        trend += tr
+        decomp.append(dc)
+        verdict.append(vd)
     return levels, gaps, trend, decomp, verdict, dict(zip((CITIES[k] for k in comps[0].others), weights))
+
+
+def _text_sample(d: _Dated, settings, ss, notes) -> tuple[np.ndarray, CohortDesign]:
+    """The firms the text measures use: positions among the dated firms when every city x cohort
+    cell is cut to at most ``max_text_per_cell`` firms at random (noted when a cell is cut), and
+    their design."""
+    cap = int(settings["max_text_per_cell"])
+    rows = _cap_cells(d.design, cap, np.random.default_rng(ss[0].spawn(1)[0]))
+    if len(rows) < d.design.n_firms:
+        notes.append(f"The text measures use a random subsample of at most {cap:,} "
+                     f"firms per city and cohort ({len(rows):,} of {d.design.n_firms:,} firms).")
+    return rows, d.design.take(rows)
+
+
+def _cosine_series(Z, sample: CohortDesign, resamples) -> dict[tuple[str, str], tuple]:
+    """Centroid cosine to Beijing per cohort, of each other city and of the two (their mean),
+    on each of ``resamples`` (the observed design, the bootstrap and the permuted designs; an
+    empty list gives None): (measure, comparison) -> (observed (1, Q), bootstrap, permuted)."""
+    Zn = _unit_rows(Z)
+    vals = [(_cosine_designs(Zn, sample, dd, ref=0) if dd else None) for dd in resamples]
+    series = {}
+    for k, city in enumerate(CITIES[1:], start=1):
+        series[("cosine_to_beijing", city)] = tuple(None if v is None else v[:, k] for v in vals)
+    series[("cosine_to_beijing", POOLED)] = tuple(None if v is None else v[:, 1:].mean(axis=1) for v in vals)
+    return series
+
+
+def _distinctiveness_series(X, sample: CohortDesign, resamples, settings, ss) -> tuple[dict, np.ndarray]:
+    """Distinctiveness of the three cities per cohort on each of ``resamples`` (as
+    :func:`_cosine_series`), and the per-city subsample size of each cohort (0: no estimate)."""
+    Xd = _prune(X, np.arange(X.shape[0]), settings["min_df"])
+    per_city = np.minimum(sample.sizes.min(axis=0), int(settings["max_per_city"]))
+    per_city = np.where(per_city >= settings["min_per_city"], per_city, 0)
+    sub_rng = np.random.default_rng(ss[0])
+    vals = [(_distinctiveness_designs(Xd, sample, dd, per_city, settings["n_subsamples"], sub_rng,
+                                      settings["nb_alpha"]) if dd else None) for dd in resamples]
+    return {("distinctiveness", ALL_CITIES): tuple(vals)}, per_city
+
+
+def _text_levels(measure, comp, estimate, boot, d: _Dated, sample: CohortDesign, per_city, ci_level) -> list[dict]:
+    """Display rows of one text series: its level per cohort with a bootstrap interval, the
+    firms of the cell (``n``) and those compared (``n_compared``, after the cap)."""
+    K, Q = len(CITIES), len(d.labels)
+    sizes = sample.sizes
+    lo_q, hi_q = percentile_interval(boot, ci_level) if boot is not None else (np.full(Q, np.nan), np.full(Q, np.nan))
+    levels = []
+    for q in range(Q):
+        if comp == ALL_CITIES:
+            n_cell, n_cmp = int(d.design.sizes[:, q].sum()), int(per_city[q]) * K
+        elif comp == POOLED:
+            n_cell, n_cmp = int(d.design.sizes[1:, q].sum()), int(sizes[1:, q].sum())
+        else:
+            n_cell, n_cmp = int(d.design.sizes[CITIES.index(comp), q]), int(sizes[CITIES.index(comp), q])
+        levels.append({"measure": measure, "city": comp, "cohort": d.labels[q], "estimate": estimate[0, q],
+                       "lo": lo_q[q], "hi": hi_q[q], "n": n_cell, "n_compared": n_cmp})
+    return levels
+
+
+def _text_test(measure, comp, estimate, boot, perm, mid, settings) -> tuple[dict, dict]:
+    """The trend row and the verdict row of one text series: its slope per year over the cohorts'
+    middle years ``mid`` with a bootstrap interval and a permutation p-value; it supports
+    convergence or is inconclusive (no equivalence test)."""
+    n_perm, alpha, ci = settings["n_perm"], settings["alpha"], settings["ci_level"]
+    direction = "decrease" if measure == "distinctiveness" else "increase"
+    slope = float(ols_slope(estimate[0], mid))
+    lo = hi = p = float("nan")
+    if boot is not None:
+        lo, hi = (float(v) for v in percentile_interval(ols_slope(boot, mid), ci))
+    if perm is not None and not np.isnan(slope):
+        p = permutation_p(slope, ols_slope(perm, mid), direction)
+    statistic = "similarity" if measure == "cosine_to_beijing" else "distinctiveness"
+    trend = {"measure": measure, "comparison": comp, "statistic": statistic, "unit": TEXT_UNITS[measure],
+             "slope": slope, "lo": lo, "hi": hi}
+    mc = p_mcse(p, n_perm)
+    reason = "few_cohorts" if np.isnan(slope) else ("no_permutations" if not n_perm else "")
+    if not reason and 1.0 / (1 + n_perm) >= alpha:
+        reason = "too_few_permutations"
+    if not reason and not decision_stable(p, mc, alpha):
+        reason = "unstable"
+    decision = SUPPORTS if not reason and p < alpha else INCONCLUSIVE
+    verdict = {"measure": measure, "comparison": comp, "statistic": statistic, "unit": TEXT_UNITS[measure],
+               "estimate": slope, "lo": lo, "hi": hi, "direction": direction, "p": p, "p_mcse": mc,
+               "n_perm": n_perm, "decision": decision, "reason": reason, "stable": reason == ""}
+    return trend, verdict
 
 
 def _text_measures(firms, wanted, d: _Dated, text_fields, cohort_edges, settings, ss, notes):
     """Centroid cosine and distinctiveness by cohort (firm-level designs), their slopes per year
     over the cohorts' middle years, and their verdict rows (supports or inconclusive: these
     measures have no equivalence test)."""
-    K, Q = len(CITIES), len(d.labels)
-    y, g = d.city, d.cohort
-    tsel = _cap_cells(y, g, K, Q, int(settings["max_text_per_cell"]), np.random.default_rng(ss[0].spawn(1)[0]))
-    if len(tsel) < len(y):
-        notes.append(f"The text measures use a random subsample of at most {int(settings['max_text_per_cell']):,} "
-                     f"firms per city and cohort ({len(tsel):,} of {len(y):,} firms).")
-    y, g = y[tsel], g[tsel]
-    sizes = _cohort_sizes(y, g, K, Q)
-    X, Z = _document_terms(firms.iloc[d.keep[tsel]], text_fields)
-    n_perm, n_boot, alpha, ci = settings["n_perm"], settings["n_boot"], settings["alpha"], settings["ci_level"]
-    perm_designs = permuted_designs(y, g, K, n_perm, np.random.default_rng(ss[2])) if n_perm else []
-    boot_designs = bootstrap_designs(y, g, K, Q, n_boot, np.random.default_rng(ss[1])) if n_boot else []
-    base = [(g, None)]
+    rows, sample = _text_sample(d, settings, ss, notes)
+    X, Z = _document_terms(firms.iloc[d.keep[rows]], text_fields)
+    n_perm, n_boot = settings["n_perm"], settings["n_boot"]
+    perm_designs = permuted_designs(sample, n_perm, np.random.default_rng(ss[2])) if n_perm else []
+    boot_designs = bootstrap_designs(sample, n_boot, np.random.default_rng(ss[1])) if n_boot else []
+    resamples = ([(sample.cohort, None)], boot_designs, perm_designs)
     series: dict[tuple[str, str], tuple] = {}
-    m = np.zeros(Q, dtype=int)
+    per_city = np.zeros(len(d.labels), dtype=int)
     if "cosine_to_beijing" in wanted:
-        Zn = _unit_rows(Z)
-        vals = [(_cosine_designs(Zn, y, K, Q, dd, ref=0) if dd else None) for dd in (base, boot_designs, perm_designs)]
-        for k, city in enumerate(CITIES[1:], start=1):
-            series[("cosine_to_beijing", city)] = tuple(None if v is None else v[:, k] for v in vals)
-        series[("cosine_to_beijing", POOLED)] = tuple(None if v is None else v[:, 1:].mean(axis=1) for v in vals)
+        series.update(_cosine_series(Z, sample, resamples))
     if "distinctiveness" in wanted:
-        Xd = _prune(X, np.arange(X.shape[0]), settings["min_df"])
-        m = np.minimum(sizes.min(axis=0), int(settings["max_per_city"]))
-        m = np.where(m >= settings["min_per_city"], m, 0)
-        sub_rng = np.random.default_rng(ss[0])
-        vals = [(_distinctiveness_designs(Xd, y, K, Q, dd, m, settings["n_subsamples"], sub_rng, settings["nb_alpha"])
-                 if dd else None) for dd in (base, boot_designs, perm_designs)]
-        series[("distinctiveness", ALL_CITIES)] = tuple(vals)
-        if (m == 0).any():
-            notes.append("No distinctiveness estimate for cohort(s) " + ", ".join(d.labels[q] for q in range(Q) if m[q] == 0)
+        found, per_city = _distinctiveness_series(X, sample, resamples, settings, ss)
+        series.update(found)
+        if (per_city == 0).any():
+            notes.append("No distinctiveness estimate for cohort(s) "
+                         + ", ".join(label for label, m in zip(d.labels, per_city) if m == 0)
                          + f": a city has fewer than {settings['min_per_city']} firms there.")
     mid = np.array([(a + b - 1) / 2 for a, b in zip(cohort_edges, cohort_edges[1:])], dtype=float)
     levels, trend, verdict = [], [], []
-    for (measure, comp), (e, b, pm) in series.items():
-        lo_q, hi_q = percentile_interval(b, ci) if b is not None else (np.full(Q, np.nan), np.full(Q, np.nan))
-        for q in range(Q):
-            if comp == ALL_CITIES:
-                n_cell, n_cmp = int(d.sizes[:, q].sum()), int(m[q]) * K
-            elif comp == POOLED:
-                n_cell, n_cmp = int(d.sizes[1:, q].sum()), int(sizes[1:, q].sum())
-            else:
-                n_cell, n_cmp = int(d.sizes[CITIES.index(comp), q]), int(sizes[CITIES.index(comp), q])
-            levels.append({"measure": measure, "city": comp, "cohort": d.labels[q], "estimate": e[0, q],
-                           "lo": lo_q[q], "hi": hi_q[q], "n": n_cell, "n_compared": n_cmp})
-        direction = "decrease" if measure == "distinctiveness" else "increase"
-        slope = float(ols_slope(e[0], mid))
-        lo = hi = p = float("nan")
-        if b is not None:
-            lo, hi = (float(v) for v in percentile_interval(ols_slope(b, mid), ci))
-        if pm is not None and not np.isnan(slope):
-            p = permutation_p(slope, ols_slope(pm, mid), direction)
-        statistic = "similarity" if measure == "cosine_to_beijing" else "distinctiveness"
-        trend.append({"measure": measure, "comparison": comp, "statistic": statistic, "unit": TEXT_UNITS[measure],
-                      "slope": slope, "lo": lo, "hi": hi})
-        mc = p_mcse(p, n_perm)
-        reason = "few_cohorts" if np.isnan(slope) else ("no_permutations" if not n_perm else "")
-        if not reason and 1.0 / (1 + n_perm) >= alpha:
-            reason = "too_few_permutations"
-        if not reason and not decision_stable(p, mc, alpha):
-            reason = "unstable"
-        decision = SUPPORTS if not reason and p < alpha else INCONCLUSIVE
-        verdict.append({"measure": measure, "comparison": comp, "statistic": statistic, "unit": TEXT_UNITS[measure],
-                        "estimate": slope, "lo": lo, "hi": hi, "direction": direction, "p": p, "p_mcse": mc,
-                        "n_perm": n_perm, "decision": decision,
-                        "reason": reason, "stable": reason == ""})
+    for (measure, comp), (estimate, boot, perm) in series.items():
+        levels += _text_levels(measure, comp, estimate, boot, d, sample, per_city, settings["ci_level"])
+        tr, vd = _text_test(measure, comp, estimate, boot, perm, mid, settings)
+        trend.append(tr)
+        verdict.append(vd)
     return levels, trend, verdict
 
 
-def analyse(
-    firms: pd.DataFrame,
-    text_fields: Sequence[str] = ("description", "full_description"),
-    cohort_edges: Sequence[int] = DEFAULT_COHORT_EDGES,
-    n_subsamples: int = 5,
-    n_boot: int = 200,
-    n_perm: int = 200,
-    alpha: float = 0.05,
-    seed: int = DEFAULT_SEED,
-    *,
-    n_perm_shares: int = DEFAULT_N_PERM_SHARES,
-    margin: float = rule.DEFAULT_MARGIN,
-    measures: Sequence[str] | None = None,
-    ci_level: float = 0.95,
-    nb_alpha: float = 1.0,
-    min_per_city: int = 3,
-    max_per_city: int = DEFAULT_MAX_PER_CITY,
-    max_text_per_cell: int = DEFAULT_MAX_TEXT_PER_CELL,
-    min_df: int = 2,
-    coder: str | None = None,
-    flags: dict | None = None,
-    coder_error=None,
-) -> ConvergenceResult:
-    """Run the convergence analysis on a firm table (canonical corpus columns).
-
-    Uses ``city``, ``founded_year`` and the ``text_fields`` only; ``truth_*`` columns are
-    dropped on entry.  The share measures are decided by :mod:`analysis.method.convergence_rule` on
-    every dated firm inside the cohort edges (founding year as a number, ``n_perm_shares``
-    permutations, equivalence ``margin`` in share points per year); cohorts serve the tables and
-    figures.  ``measures`` restricts what is computed; ``n_boot=0`` skips intervals,
-    ``n_perm``/``n_perm_shares`` = 0 skip the tests.  ``flags`` (``{"public_share": 0/1 per firm,
-    ...}``) replaces the coder's labels (the sensitivity table, tests).  With ``coder_error``
-    (:class:`analysis.method.coder_error.CoderError`) the share measures are also corrected for the
-    coder's error (``corrected``, ``tipping``; ``n_boot`` bootstrap replicates, at least
-    :data:`MIN_CORRECTION_BOOT`).  The text measures use at
-    most ``max_text_per_cell`` firms per city and cohort (a seeded random subsample, noted).
-    The power columns are filled by :func:`with_power`."""
-    t0 = time.perf_counter()
-
-    text_fields = [str(f) for f in as_list(text_fields, name="text_fields")]
-    cohort_edges = [int(e) for e in as_list(cohort_edges, name="cohort_edges")]
+def _checked_settings(firms, measures, **given) -> tuple[list[str], dict]:
+    """The measures wanted and the settings of :func:`analyse` (``given``: its other arguments),
+    each of the wrong kind or out of range raising ValueError."""
+    text_fields = [str(f) for f in as_list(given["text_fields"], name="text_fields")]
+    cohort_edges = [int(e) for e in as_list(given["cohort_edges"], name="cohort_edges")]
     _check_inputs(firms, text_fields, set(measures or ()) - set(MEASURES),
-                  (("n_subsamples", n_subsamples, 1), ("n_boot", n_boot, 0), ("n_perm", n_perm, 0),
-                   ("n_perm_shares", n_perm_shares, 0), ("max_per_city", max_per_city, 1)))
-    if not float(margin) > 0:
-        raise ValueError(f"margin must be > 0 share points per year, got {margin}")
+                  tuple((name, given[name], low) for name, low in
+                        (("n_subsamples", 1), ("n_boot", 0), ("n_perm", 0), ("n_perm_shares", 0), ("max_per_city", 1))))
+    if not float(given["margin"]) > 0:
+        raise ValueError(f"margin must be > 0 share points per year, got {given['margin']}")
     wanted = list(MEASURES) if measures is None else [m for m in MEASURES if m in set(measures)]
-    settings = {"text_fields": text_fields, "cohort_edges": cohort_edges, "n_subsamples": int(n_subsamples),
-                "n_boot": int(n_boot), "n_perm": int(n_perm), "n_perm_shares": int(n_perm_shares), "alpha": float(alpha),
-                "margin": float(margin), "seed": int(seed), "ci_level": ci_level, "nb_alpha": nb_alpha,
-                "min_per_city": min_per_city, "max_per_city": int(max_per_city),
-                "max_text_per_cell": int(max_text_per_cell), "min_df": min_df, "coder": coder or "dictionary"}
-    firms = firms.loc[:, [c for c in firms.columns if not str(c).startswith("truth_")]].reset_index(drop=True)
-    d = _dated_firms(firms, cohort_edges)
-    notes = list(d.notes)
-    ss = np.random.SeedSequence(int(seed)).spawn(7)  # subsamples, boot designs, perm designs, share perms, boots,
-    # year boots, the coder-error correction
-    levels, gaps, trend, decomp, verdict, weights = [], [], [], [], [], {}
-    corrected_parts, tipping = [], {}
-    share_wanted = [m for m in SHARE_MEASURES if m in wanted]
-    if share_wanted:
-        if flags is None:
-            flags = _dictionary_flags(firms.iloc[d.keep], text_fields, coder)
-        else:
-            flags = {k: np.asarray(v, dtype=float)[d.keep] for k, v in flags.items()}
-    for i, measure in enumerate(share_wanted):
-        rngs = {"perm": np.random.default_rng(ss[3].spawn(len(SHARE_MEASURES))[i]),
-                "boot_cohorts": np.random.default_rng(ss[4].spawn(len(SHARE_MEASURES))[i]),
-                "boot_years": np.random.default_rng(ss[5].spawn(len(SHARE_MEASURES))[i])}
-        lv, gp, tr, dc, vd, weights = _share_measure(measure, flags[measure], d, cohort_edges, settings, rngs,
-                                                     coder_error.candidates(measure) if coder_error is not None else None)
+    settings = {"text_fields": text_fields, "cohort_edges": cohort_edges,
+                "n_subsamples": int(given["n_subsamples"]), "n_boot": int(given["n_boot"]),
+                "n_perm": int(given["n_perm"]), "n_perm_shares": int(given["n_perm_shares"]),
+                "alpha": float(given["alpha"]), "margin": float(given["margin"]), "seed": int(given["seed"]),
+                "ci_level": given["ci_level"], "nb_alpha": given["nb_alpha"], "min_per_city": given["min_per_city"],
+                "max_per_city": int(given["max_per_city"]), "max_text_per_cell": int(given["max_text_per_cell"]),
+                "min_df": given["min_df"], "coder": given["coder"] or "dictionary"}
+    return wanted, settings
+
+
+@dataclass
+class _Rows:
+    """The rows of the result's tables as the measures add them, the pooled comparison's city
+    ``weights``, the ``corrected`` tables and the primary measure's ``tipping`` point."""
+
+    levels: list = field(default_factory=list)
+    gaps: list = field(default_factory=list)
+    trend: list = field(default_factory=list)
+    decomposition: list = field(default_factory=list)
+    verdict: list = field(default_factory=list)
+    weights: dict = field(default_factory=dict)
+    corrected: list = field(default_factory=list)
+    tipping: dict = field(default_factory=dict)
+
+
+def _share_flags(firms, d: _Dated, text_fields, coder, flags) -> dict[str, np.ndarray]:
+    """0/1 per dated firm for each share measure: the coder's labels, or ``flags`` (one value per
+    firm of the table) when given."""
+    if flags is None:
+        return _dictionary_flags(firms.iloc[d.keep], text_fields, coder)
+    return {k: np.asarray(v, dtype=float)[d.keep] for k, v in flags.items()}
+
+
+def _share_rngs(ss, measure_index: int) -> dict:
+    """The generators of the share measure at ``measure_index`` among those wanted, from the
+    analysis's seed sequences ``ss``: permutations, bootstrap by cohort, bootstrap by year."""
+    i = measure_index
+    return {"perm": np.random.default_rng(ss[3].spawn(len(SHARE_MEASURES))[i]),
+            "boot_cohorts": np.random.default_rng(ss[4].spawn(len(SHARE_MEASURES))[i]),
+            "boot_years": np.random.default_rng(ss[5].spawn(len(SHARE_MEASURES))[i])}
+
+
+def _correct_rows(measure, flags, d: _Dated, cohort_edges, rates, n_boot, rng, verdict) -> tuple[pd.DataFrame, dict]:
+    """The correction of one share measure for the coder's error and its tipping point
+    (:func:`_corrected`), its corrected estimates and intervals written into the ``verdict`` rows."""
+    table, tip = _corrected(measure, flags, d, cohort_edges, rates, n_boot, rng)
+    for row in verdict:
+        hit = table[(table["kind"] == "estimate") & (table["quantity"] == row["comparison"])]
+        if len(hit):
+            row.update(corrected=float(hit["corrected"].iloc[0]), corrected_lo=float(hit["lo"].iloc[0]),
+                       corrected_hi=float(hit["hi"].iloc[0]))
+    return table, tip
+
+
+def _share_rows(firms, wanted, d: _Dated, settings, ss, coder, flags, coder_error) -> _Rows:
+    """The rows of the share measures ``wanted`` (:func:`_share_measure`), each corrected for
+    ``coder_error`` when given."""
+    rows = _Rows()
+    if not wanted:
+        return rows
+    cohort_edges = settings["cohort_edges"]
+    flags = _share_flags(firms, d, settings["text_fields"], coder, flags)
+    for i, measure in enumerate(wanted):
+        lv, gp, tr, dc, vd, rows.weights = _share_measure(
+            measure, flags[measure], d, cohort_edges, settings, _share_rngs(ss, i),
+            coder_error.candidates(measure) if coder_error is not None else None)
         if coder_error is not None:
             rng = np.random.default_rng(ss[6].spawn(len(SHARE_MEASURES))[i])
-            table, tip = _corrected(measure, flags[measure], d, cohort_edges, coder_error[measure],
-                                    max(int(n_boot), MIN_CORRECTION_BOOT), rng)
-            corrected_parts.append(table)
-            tipping = tip if measure == PRIMARY_MEASURE else tipping
-            for row in vd:
-                hit = table[(table["kind"] == "estimate") & (table["quantity"] == row["comparison"])]
-                if len(hit):
-                    row.update(corrected=float(hit["corrected"].iloc[0]), corrected_lo=float(hit["lo"].iloc[0]),
-                               corrected_hi=float(hit["hi"].iloc[0]))
-        levels += lv
-        gaps += gp
-        trend += tr
-        decomp += dc
-        verdict += vd
-    text_wanted = [m for m in TEXT_MEASURES if m in wanted]
-    if text_wanted:
-        lv, tr, vd = _text_measures(firms, text_wanted, d, text_fields, cohort_edges, settings, ss, notes)
-        levels += lv
-        trend += tr
-        verdict += vd
+            table, tip = _correct_rows(measure, flags[measure], d, cohort_edges, coder_error[measure],
+                                       max(settings["n_boot"], MIN_CORRECTION_BOOT), rng, vd)
+            rows.corrected.append(table)
+            rows.tipping = tip if measure == PRIMARY_MEASURE else rows.tipping
+        rows.levels += lv
+        rows.gaps += gp
+        rows.trend += tr
+        rows.decomposition += dc
+        rows.verdict += vd
+    return rows
+
+
+def _verdict_frame(verdict: list[dict]) -> pd.DataFrame:
+    """The verdict table: one row per measure and comparison, :data:`VERDICT_COLUMNS`, the
+    primary row marked, the power columns empty."""
     verdict_table = pd.DataFrame(verdict)
     if len(verdict_table):
         verdict_table["primary"] = ((verdict_table["measure"] == PRIMARY_MEASURE)
@@ -927,29 +1056,95 @@ def analyse(
                "planted", "corrected", "corrected_lo", "corrected_hi", *(c for c in POWER_COLUMNS if c != "mde_bound")]
     verdict_table[numeric] = verdict_table[numeric].apply(pd.to_numeric, errors="coerce")
     verdict_table["mde_bound"] = verdict_table["mde_bound"].astype(object).fillna("")
-    result = ConvergenceResult(
-        cohort_table=pd.DataFrame(levels, columns=["measure", "city", "cohort", "estimate", "lo", "hi", "n", "n_compared"]),
-        gap_table=pd.DataFrame(gaps, columns=["measure", "comparison", "cohort", "estimate", "lo", "hi"]),
-        trend_table=pd.DataFrame(trend, columns=["measure", "comparison", "statistic", "unit", "slope", "lo", "hi"]),
-        decomposition=pd.DataFrame(decomp), verdict_table=verdict_table, primary=PRIMARY_MEASURE, alpha=float(alpha),
-        n_missing_year=d.n_missing, n_outside_edges=d.n_outside, n_per_cohort=d.per_cohort, cohorts=d.labels,
-        weights=weights, settings=settings, notes=notes,
-        corrected=pd.concat(corrected_parts, ignore_index=True) if corrected_parts else pd.DataFrame(),
-        tipping=tipping)
+    return verdict_table
+
+
+def _assemble_result(rows: _Rows, d: _Dated, settings: dict, notes: list, alpha) -> ConvergenceResult:
+    """The result of :func:`analyse` from the measures' rows."""
+    verdict_table = _verdict_frame(rows.verdict)
+    return ConvergenceResult(
+        cohort_table=pd.DataFrame(rows.levels,
+                                  columns=["measure", "city", "cohort", "estimate", "lo", "hi", "n", "n_compared"]),
+        gap_table=pd.DataFrame(rows.gaps, columns=["measure", "comparison", "cohort", "estimate", "lo", "hi"]),
+        trend_table=pd.DataFrame(rows.trend,
+                                 columns=["measure", "comparison", "statistic", "unit", "slope", "lo", "hi"]),
+        decomposition=pd.DataFrame(rows.decomposition), verdict_table=verdict_table, primary=PRIMARY_MEASURE,
+        alpha=float(alpha), n_missing_year=d.n_missing, n_outside_edges=d.n_outside, n_per_cohort=d.per_cohort,
+        cohorts=d.labels, weights=rows.weights, settings=settings, notes=notes,
+        corrected=pd.concat(rows.corrected, ignore_index=True) if rows.corrected else pd.DataFrame(),
+        tipping=rows.tipping)
+
+
+def analyse(firms: pd.DataFrame, text_fields: Sequence[str] = ("description", "full_description"),
+            cohort_edges: Sequence[int] = DEFAULT_COHORT_EDGES, n_subsamples: int = 5, n_boot: int = 200,
+            n_perm: int = 200, alpha: float = 0.05, seed: int = DEFAULT_SEED, *,
+            n_perm_shares: int = DEFAULT_N_PERM_SHARES, margin: float = rule.DEFAULT_MARGIN,
+            measures: Sequence[str] | None = None, ci_level: float = 0.95, nb_alpha: float = 1.0,
+            min_per_city: int = 3, max_per_city: int = DEFAULT_MAX_PER_CITY,
+            max_text_per_cell: int = DEFAULT_MAX_TEXT_PER_CELL, min_df: int = 2, coder: str | None = None,
+            flags: dict | None = None, coder_error=None) -> ConvergenceResult:
+    """Run the convergence analysis (module docstring) on a firm table (canonical corpus columns).
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        Its ``city``, ``founded_year`` and ``text_fields`` are used (``truth_*`` columns dropped).
+    text_fields, cohort_edges : sequence
+        The text columns coded and compared; the cohorts ``[a, b)`` of the tables and figures,
+        also the window of founding years analysed (the share measures use every year inside).
+    n_boot, n_perm, n_perm_shares : int
+        Bootstrap replicates, permutations of the text measures and of the share measures' rule
+        (0 skips the intervals, the tests).
+    alpha, margin, ci_level, seed
+        The tests' level, the equivalence margin (share points per year), the intervals' level, the seed.
+    measures : sequence of str, optional
+        Restricts what is computed (default :data:`MEASURES`).
+    n_subsamples, nb_alpha, min_per_city, max_per_city, max_text_per_cell, min_df
+        The text measures: distinctiveness's subsamples per cohort, smoothing, fewest firms per
+        city (else no estimate) and subsample cap per city; at most ``max_text_per_cell`` firms
+        per city and cohort (a seeded subsample, noted); terms used by at least ``min_df`` firms.
+    coder, flags
+        The share measures' coder, or ``flags`` (``{"public_share": 0/1 per firm, ...}``) instead.
+    coder_error : analysis.method.coder_error.CoderError, optional
+        Also corrects the share measures for the coder's error (``corrected``, ``tipping``; at
+        least :data:`MIN_CORRECTION_BOOT` bootstrap replicates).
+
+    Returns
+    -------
+    ConvergenceResult
+        With empty power columns (:func:`with_power` fills them).
+    """
+    t0 = time.perf_counter()
+    wanted, settings = _checked_settings(
+        firms, measures, text_fields=text_fields, cohort_edges=cohort_edges, n_subsamples=n_subsamples,
+        n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, margin=margin, seed=seed,
+        ci_level=ci_level, nb_alpha=nb_alpha, min_per_city=min_per_city, max_per_city=max_per_city,
+        max_text_per_cell=max_text_per_cell, min_df=min_df, coder=coder)
+    firms = firms.loc[:, [c for c in firms.columns if not str(c).startswith("truth_")]].reset_index(drop=True)
+    d = _dated_firms(firms, settings["cohort_edges"])
+    notes = list(d.notes)
+    # subsamples, boot designs, perm designs, share perms, boots, year boots, the coder-error correction
+    ss = np.random.SeedSequence(int(seed)).spawn(7)
+    rows = _share_rows(firms, [m for m in SHARE_MEASURES if m in wanted], d, settings, ss, coder, flags, coder_error)
+    text_wanted = [m for m in TEXT_MEASURES if m in wanted]
+    if text_wanted:
+        lv, tr, vd = _text_measures(firms, text_wanted, d, settings["text_fields"], settings["cohort_edges"],
+                                    settings, ss, notes)
+        rows.levels, rows.trend, rows.verdict = rows.levels + lv, rows.trend + tr, rows.verdict + vd
+    result = _assemble_result(rows, d, settings, notes, alpha)
     result.seconds = time.perf_counter() - t0
     return result
 
 
-def _cap_cells(y, g, K, Q, cap: int, rng) -> np.ndarray:
+def _cap_cells(design: CohortDesign, cap: int, rng) -> np.ndarray:
     """Indices of the firms kept when every city x cohort cell is cut to at most ``cap``
     firms at random (all firms when no cell is larger), in their original order."""
-    sizes = _cohort_sizes(y, g, K, Q)
-    if sizes.max(initial=0) <= cap:
-        return np.arange(len(y))
+    if design.sizes.max(initial=0) <= cap:
+        return np.arange(design.n_firms)
     keep = []
-    for c in range(K):
-        for q in range(Q):
-            idx = np.flatnonzero((y == c) & (g == q))
+    for c in range(design.n_cities):
+        for q in range(design.n_cohorts):
+            idx = design.members(c, q)
             keep.append(idx if len(idx) <= cap else rng.choice(idx, cap, replace=False))
     return np.sort(np.concatenate(keep))
 

@@ -121,19 +121,33 @@ def separation(error) -> float | None:
     return sep if sep >= MIN_SEPARATION else None
 
 
-def corrected_counts(x, n, error):
-    """Coded counts ``x`` of ``n`` firms corrected for the coder's ``error`` (sensitivity,
-    false-positive rate) cell by cell, the Rogan–Gladen estimator clipped to [0, n]; ``x`` itself
-    when there is nothing to correct (:func:`separation`)."""
+def corrected_counts(coded, firms, error):
+    """Coded counts corrected for the coder's error cell by cell: the Rogan–Gladen estimator
+    clipped to [0, firms].
+
+    Parameters
+    ----------
+    coded, firms : array_like
+        Coded firms and firms per cell (same shape, or broadcastable).
+    error : tuple of float or None
+        (sensitivity, false-positive rate) of the coder.
+
+    Returns
+    -------
+    numpy.ndarray
+        The corrected counts; ``coded`` itself when there is nothing to correct
+        (:func:`separation`).
+    """
     sep = separation(error)
     if sep is None:
-        return x
-    n = np.asarray(n, dtype=float)
-    return np.clip((np.asarray(x, dtype=float) - float(error[1]) * n) / sep, 0.0, n)
+        return coded
+    n = np.asarray(firms, dtype=float)
+    return np.clip((np.asarray(coded, dtype=float) - float(error[1]) * n) / sep, 0.0, n)
 
 
-def _centred(n, t):
-    n = np.asarray(n, dtype=float)
+def _centred(firms, years):
+    """Firms ``n``, their total ``N`` per city and the years ``d`` centred on each city's mean."""
+    n, t = np.asarray(firms, dtype=float), years  # the paper's notation: n firms, t founding years
     N = n.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         tbar = (n * t).sum(axis=-1) / N
@@ -141,13 +155,27 @@ def _centred(n, t):
     return n, N, d
 
 
-def lpm_slopes(x, n, t):
-    """Per city (along axis -2 of tables ``(..., K, Y)``): the level (share coded), the OLS
-    slope of the 0/1 code on founding year (per year) and its heteroscedasticity-robust standard
-    error (HC1), never below the binomial one at the city's smoothed share (x + 0.5) / (N + 1).
-    NaN where a city has fewer than two distinct years."""
-    x = np.asarray(x, dtype=float)
-    n, N, d = _centred(n, t)
+def lpm_slopes(coded, firms, years):
+    """Per city, the linear-probability model of the code on founding year.
+
+    Parameters
+    ----------
+    coded, firms : array_like
+        Coded firms and firms per city and founding year, tables (..., K, Y).
+    years : array_like
+        The founding years (Y,).
+
+    Returns
+    -------
+    level, slope, se : numpy.ndarray
+        Per city (..., K): the level (share coded), the OLS slope of the 0/1 code on founding
+        year (per year) and its heteroscedasticity-robust standard error (HC1), never below the
+        binomial one at the city's smoothed share (x + 0.5) / (N + 1).  NaN where a city has
+        fewer than two distinct years.
+    """
+    # the paper's notation: x coded firms, n firms, d centred years, N firms per city
+    x = np.asarray(coded, dtype=float)
+    n, N, d = _centred(firms, years)
     with np.errstate(invalid="ignore", divide="ignore"):
         sxx = (n * d * d).sum(axis=-1)
         level = x.sum(axis=-1) / N
@@ -162,15 +190,32 @@ def lpm_slopes(x, n, t):
     return level, slope, np.sqrt(var)
 
 
-def logodds_slopes(x, n, t, steps: int = NEWTON_STEPS):
-    """Per city: the slope of a logistic regression of the code on founding year (log-odds per
-    year), fitted by Newton's method on the counts with half a coded and half an uncoded
-    pseudo-firm spread over each city's years in proportion to its firms (so a city whose firms
-    are all coded, or none, or separated by year, still has a finite slope).  The iterations
-    start from the one-step estimate (the linear-probability slope over p(1 - p)).  Returns
-    ``(level, slope)``, the level being the intercept at the city's mean year (log-odds)."""
-    x = np.asarray(x, dtype=float)
-    n, N, d = _centred(n, t)
+def logodds_slopes(coded, firms, years, steps: int = NEWTON_STEPS):
+    """Per city, a logistic regression of the code on founding year.
+
+    Fitted by Newton's method on the counts with half a coded and half an uncoded pseudo-firm
+    spread over each city's years in proportion to its firms (so a city whose firms are all
+    coded, or none, or separated by year, still has a finite slope).  The iterations start from
+    the one-step estimate (the linear-probability slope over p(1 - p)).
+
+    Parameters
+    ----------
+    coded, firms : array_like
+        Coded firms and firms per city and founding year, tables (..., K, Y).
+    years : array_like
+        The founding years (Y,).
+    steps : int
+        Newton steps after the one-step start.
+
+    Returns
+    -------
+    level, slope : numpy.ndarray
+        Per city (..., K): the intercept at the city's mean year and the slope (log-odds per
+        year; NaN where a city has fewer than two distinct years).
+    """
+    # the paper's notation: x coded firms, n firms, d centred years, N firms per city
+    x = np.asarray(coded, dtype=float)
+    n, N, d = _centred(firms, years)
     x, n, d = np.broadcast_arrays(x, n, d)
     # years first: the sums over years are then sums of contiguous slabs (much faster than
     # reducing a short last axis)
@@ -217,14 +262,15 @@ def _p_one_sided(observed, permuted):
     return np.where(np.isnan(obs) | (valid == 0), np.nan, (1 + hits) / (1 + valid))
 
 
-def _reasons(x, n, comp: Comparison, sign, n_perm: int, alpha: float) -> np.ndarray:
+def _reasons(coded, firms, comp: Comparison, sign, n_perm: int, alpha: float) -> np.ndarray:
     """Why a comparison cannot be decided, per table (object array; "" where it can): the first
     of no dated firm, no Beijing firm, no firm of the other cities, fewer than :data:`MIN_YEARS`
     founding years among the compared cities, a compared city founded in one year only, every
     compared firm coded alike, no gap, and no or too few permutations."""
+    x, n = coded, firms  # the paper's notation: x coded firms, n firms, tables (B, K, Y)
     B = x.shape[0]
     cities = [0, *comp.others]
-    coded = x[:, cities].sum(axis=(1, 2))
+    n_coded = x[:, cities].sum(axis=(1, 2))
     n_all = n[:, cities].sum(axis=(1, 2))
     checks = [
         (n.sum(axis=(1, 2)) == 0, "no_dated_firms"),
@@ -232,7 +278,7 @@ def _reasons(x, n, comp: Comparison, sign, n_perm: int, alpha: float) -> np.ndar
         (n[:, list(comp.others)].sum(axis=(1, 2)) == 0, "no_other_city"),
         ((n[:, cities].sum(axis=1) > 0).sum(axis=-1) < MIN_YEARS, "few_years"),
         (((n[:, cities] > 0).sum(axis=-1) < 2).any(axis=1), "one_year_city"),
-        ((coded == 0) | (coded == n_all), "no_variation"),
+        ((n_coded == 0) | (n_coded == n_all), "no_variation"),
         (sign == 0, "no_gap"),
         (np.full(B, not n_perm), "no_permutations"),
         (np.full(B, bool(n_perm) and 1.0 / (1 + n_perm) >= alpha), "too_few_permutations"),
@@ -243,94 +289,171 @@ def _reasons(x, n, comp: Comparison, sign, n_perm: int, alpha: float) -> np.ndar
     return reason
 
 
-def decide(x, n, t, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_perm: int = 10_000, rng=None,
-           comps: list[Comparison] | None = None, stability: bool = True,
-           complete: bool = True, error=None) -> dict[str, dict[str, np.ndarray]]:
-    """The rule (module docstring) for tables ``x``, ``n`` of shape (B, K, Y) or (K, Y).
+@dataclass(frozen=True)
+class _Fit:
+    """What :func:`decide` estimates once for every comparison, per table and city: the
+    linear-probability ``level``, ``slope`` and ``se``, the log-odds slopes under each of the
+    coder's ``errors`` (``lo_slopes``), and ``shrink``, the factor by which the coder's error
+    shrinks a slope (1 without)."""
 
-    Returns, per comparison name, arrays over the batch: ``gap`` (standardised level gap,
-    share), ``estimate`` (the gap's slope, share points per year), ``estimate_logodds``,
-    ``others`` (the others' standardised slope, points per year, positive = towards Beijing),
-    ``others_se``, ``others_upper`` (upper end of its one-sided interval), ``beijing`` (Beijing's
-    slope, points per year), ``p_gap``, ``p_gap_logodds``, ``p_others``, ``p`` (the largest),
-    ``p_mcse``, ``decision`` and ``reason`` (object arrays).  ``stability=False`` skips the rule
-    that a p-value within two Monte Carlo standard errors of alpha is inconclusive (the
-    simulation study, whose p-values use few permutations, reports plain rejection rates), and
-    ``complete=False`` permutes the log-odds part only for the tables whose other two parts
-    reject (the decision is the same; ``p_gap_logodds`` is NaN for the others).  ``error``
-    (sensitivity, false-positive rate, as measured; or a list of such pairs, the measured one
-    first) corrects the log-odds part and the equivalence bound for the coder's error (module
-    docstring); ``others_upper`` is then on the corrected scale."""
-    x = np.asarray(x, dtype=float)
-    n = np.asarray(n, dtype=np.int64)
+    level: np.ndarray
+    slope: np.ndarray
+    se: np.ndarray
+    lo_slopes: list
+    errors: list
+    shrink: float
+
+
+def _error_candidates(error) -> list:
+    """``decide``'s ``error`` as a list of (sensitivity, false-positive rate) pairs, the measured
+    one first; ``[None]`` without an error."""
+    return [None] if error is None else ([error] if np.isscalar(error[0]) else list(error))
+
+
+def _permuted_slopes(coded, firms, years, n_perm: int, rng):
+    """Coded counts with founding years permuted within every city, (B, P, K, Y), and the
+    cities' slopes on them, (B, P, K)."""
+    x, n, t = coded, firms, years  # the paper's notation
+    rng = rng if rng is not None else np.random.default_rng()
+    px = permuted_counts_batch(np.rint(x.sum(axis=-1)).astype(np.int64), n, int(n_perm), rng)  # (B, P, K, Y)
+    _, pslope, _ = lpm_slopes(px, n[:, None], t)
+    return px, pslope
+
+
+def _logodds_p(permuted, firms, years, comp: Comparison, sign, gaps_lo, errors, todo, alpha: float, complete: bool):
+    """p-value of the log-odds part (a), per table, from the ``permuted`` coded counts (B, P, K, Y):
+    under every correction of ``errors`` the largest; NaN for the tables not in ``todo`` (and,
+    with ``complete=False``, for those a previous correction already failed)."""
+    px, n, t = permuted, firms, years  # the paper's notation
+    p_gap_lo = np.full(len(sign), np.nan)
+    cities = [0, *comp.others]
+    if len(todo):
+        sub_n = n[todo][:, None][..., cities, :]
+        sub = Comparison(comp.name, tuple(range(1, len(cities))), comp.weights)
+        # under every correction the largest p; the largest corrections (smallest separation)
+        # first, as they fail most often and so end the loop soonest (complete=False)
+        by_size = sorted(range(len(errors)), key=lambda i: separation(errors[i]) or np.inf)
+        for e, g in ((errors[i], gaps_lo[i]) for i in by_size):
+            _, plo = logodds_slopes(corrected_counts(px[todo][..., cities, :], sub_n, e), sub_n, t)
+            pgl, _ = standardised(plo, sub)
+            p_gap_lo[todo] = np.fmax(p_gap_lo[todo],
+                                     _p_one_sided(-sign[todo] * g[todo], -sign[todo, None] * pgl))
+            if not complete:  # the next correction matters only where this part still rejects
+                keep = p_gap_lo[todo] < alpha
+                todo, sub_n = todo[keep], sub_n[keep]
+                if not len(todo):
+                    break
+    return p_gap_lo
+
+
+def _decision(reason, p_value, mcse, upper, *, alpha: float, margin: float, stability: bool):
+    """The decision per table from the reasons, the largest p-value, its Monte Carlo error and
+    the upper end of the others' move; and the reasons, with ``stability`` ``unstable`` added
+    where the p-value lies within two Monte Carlo errors of alpha."""
+    clean = reason == ""
+    rejected = clean & (p_value < alpha)
+    if stability:
+        unstable = clean & (np.abs(p_value - alpha) <= 2 * mcse)
+        reason = np.where(unstable, "unstable", reason)
+        rejected &= ~unstable
+    ruled_out = (reason == "") & ~rejected & (upper < margin / 100)
+    decision = np.where(rejected, SUPPORTS, np.where(ruled_out, RULES_OUT, INCONCLUSIVE)).astype(object)
+    return decision, reason
+
+
+def _decide_comparison(coded, firms, years, comp: Comparison, fit: _Fit, perm, *, alpha: float, margin: float,
+                       n_perm: int, stability: bool, complete: bool) -> dict[str, np.ndarray]:
+    """:func:`decide` for one comparison of the tables ``coded``, ``firms`` (B, K, Y): ``fit`` the
+    per-city estimates, ``perm`` the permuted counts and slopes (:func:`_permuted_slopes`; None
+    without permutations)."""
+    x, n, t = coded, firms, years  # the paper's notation
+    B = x.shape[0]
+    gap, _ = standardised(fit.level, comp)
+    sign = np.sign(gap)  # > 0: Beijing above the others; closing = gap slope < 0, others' slope > 0
+    gap_slope, others_slope = standardised(fit.slope, comp)
+    gaps_lo = [standardised(s, comp)[0] for s in fit.lo_slopes]
+    others_se = np.sqrt(sum((w * fit.se[:, k]) ** 2 for k, w in zip(comp.others, comp.weights)))
+    towards = sign * others_slope
+    upper = (towards + ndtri(1 - alpha) * others_se) / fit.shrink
+    p_gap, p_gap_lo, p_oth = np.full(B, np.nan), np.full(B, np.nan), np.full(B, np.nan)
+    if perm is not None:
+        px, pslope = perm
+        pg, po = standardised(pslope, comp)
+        p_gap = _p_one_sided(-sign * gap_slope, -sign[:, None] * pg)
+        p_oth = _p_one_sided(towards, sign[:, None] * po)
+        # the log-odds part: for every table, or (complete=False) only where it can still decide
+        todo = np.arange(B) if complete else np.flatnonzero(np.fmax(p_gap, p_oth) < alpha)
+        p_gap_lo = _logodds_p(px, n, t, comp, sign, gaps_lo, fit.errors, todo, alpha, complete)
+    p = np.fmax(np.fmax(p_gap, p_gap_lo), p_oth)  # fmax: a part not run (complete=False) cannot decide
+    p = np.where(np.isnan(p_gap) | np.isnan(p_oth), np.nan, p)
+    mc = p_mcse(p, int(n_perm)) if n_perm else np.full(B, np.nan)
+    decision, reason = _decision(_reasons(x, n, comp, sign, n_perm, alpha), p, mc, upper, alpha=alpha,
+                                 margin=margin, stability=stability and perm is not None)
+    return {
+        "gap": gap, "estimate": 100 * gap_slope, "estimate_logodds": gaps_lo[0], "others": 100 * towards,
+        "others_se": 100 * others_se, "others_upper": 100 * upper, "beijing": 100 * fit.slope[:, 0],
+        "p_gap": p_gap, "p_gap_logodds": p_gap_lo, "p_others": p_oth, "p": p, "p_mcse": mc,
+        "decision": decision, "reason": reason.astype(object),
+    }
+
+
+def decide(coded, firms, years, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_perm: int = 10_000,
+           rng=None, comps: list[Comparison] | None = None, stability: bool = True,
+           complete: bool = True, error=None) -> dict[str, dict[str, np.ndarray]]:
+    """The rule (module docstring) for a batch of tables of coded firms and firms.
+
+    Parameters
+    ----------
+    coded, firms : array_like
+        Coded firms and firms per city and founding year, (B, K, Y) or one table (K, Y).
+    years : array_like
+        The founding years (Y,).
+    alpha, margin : float
+        Level of each one-sided part; equivalence margin, share points per year.
+    n_perm : int
+        Permutations of founding years within cities (0: no test).
+    rng : numpy.random.Generator, optional
+        Draws the permutations (a fresh generator when None).
+    comps : list of Comparison, optional
+        The comparisons; default :func:`comparisons` of the firms.
+    stability : bool
+        False skips the rule that a p-value within two Monte Carlo standard errors of alpha is
+        inconclusive (the simulation study, whose p-values use few permutations).
+    complete : bool
+        False permutes the log-odds part only for the tables whose other two parts reject (the
+        decision is the same; ``p_gap_logodds`` is NaN for the others).
+    error : tuple or list of tuple, optional
+        (sensitivity, false-positive rate) as measured, or a list of such pairs (the measured
+        one first): corrects the log-odds part and the equivalence bound for the coder's error.
+
+    Returns
+    -------
+    dict
+        Per comparison name, arrays over the batch (scalars for one table): ``gap``
+        (standardised level gap, share), ``estimate`` (the gap's slope, share points per year),
+        ``estimate_logodds``, ``others`` (the others' standardised slope, points per year,
+        positive = towards Beijing), ``others_se``, ``others_upper`` (upper end of its one-sided
+        interval; on the corrected scale with ``error``), ``beijing`` (Beijing's slope),
+        ``p_gap``, ``p_gap_logodds``, ``p_others``, ``p`` (the largest), ``p_mcse``,
+        ``decision`` and ``reason`` (object arrays).
+    """
+    # the paper's notation: x coded firms, n firms, t founding years, tables (B, K, Y)
+    x = np.asarray(coded, dtype=float)
+    n = np.asarray(firms, dtype=np.int64)
     single = x.ndim == 2
     if single:
         x, n = x[None], n[None]
-    B, K, Y = x.shape
-    t = np.asarray(t, dtype=float)
+    _tables, _cities, _years = x.shape  # (B, K, Y): any other shape stops here
+    t = np.asarray(years, dtype=float)
     comps = comps or comparisons(n.sum(axis=(0, 2)) if single else n.sum(axis=2).mean(axis=0))
     level, slope, se = lpm_slopes(x, n, t)
-    errors = [None] if error is None else ([error] if np.isscalar(error[0]) else list(error))
+    errors = _error_candidates(error)
     lo_slopes = [logodds_slopes(corrected_counts(x, n, e), n, t)[1] for e in errors]
     shrink = separation(errors[0]) or 1.0  # coded slopes are the true ones times this
-    perm = None
-    if n_perm:
-        rng = rng if rng is not None else np.random.default_rng()
-        px = permuted_counts_batch(np.rint(x.sum(axis=-1)).astype(np.int64), n, int(n_perm), rng)  # (B, P, K, Y)
-        _, pslope, _ = lpm_slopes(px, n[:, None], t)
-        perm = True
-    out = {}
-    for comp in comps:
-        cities = [0, *comp.others]
-        gap, _ = standardised(level, comp)
-        sign = np.sign(gap)  # > 0: Beijing above the others; closing = gap slope < 0, others' slope > 0
-        gap_slope, others_slope = standardised(slope, comp)
-        gaps_lo = [standardised(s, comp)[0] for s in lo_slopes]
-        gap_lo = gaps_lo[0]
-        others_se = np.sqrt(sum((w * se[:, k]) ** 2 for k, w in zip(comp.others, comp.weights)))
-        towards = sign * others_slope
-        upper = (towards + ndtri(1 - alpha) * others_se) / shrink
-        p_gap, p_gap_lo, p_oth = np.full(B, np.nan), np.full(B, np.nan), np.full(B, np.nan)
-        if perm is not None:
-            pg, po = standardised(pslope, comp)
-            p_gap = _p_one_sided(-sign * gap_slope, -sign[:, None] * pg)
-            p_oth = _p_one_sided(towards, sign[:, None] * po)
-            # the log-odds part: for every table, or (complete=False) only where it can still decide
-            todo = np.arange(B) if complete else np.flatnonzero(np.fmax(p_gap, p_oth) < alpha)
-            if len(todo):
-                sub_n = n[todo][:, None][..., cities, :]
-                sub = Comparison(comp.name, tuple(range(1, len(cities))), comp.weights)
-                # under every correction the largest p; the largest corrections (smallest separation)
-                # first, as they fail most often and so end the loop soonest (complete=False)
-                by_size = sorted(range(len(errors)), key=lambda i: separation(errors[i]) or np.inf)
-                for e, g in ((errors[i], gaps_lo[i]) for i in by_size):
-                    _, plo = logodds_slopes(corrected_counts(px[todo][..., cities, :], sub_n, e), sub_n, t)
-                    pgl, _ = standardised(plo, sub)
-                    p_gap_lo[todo] = np.fmax(p_gap_lo[todo],
-                                             _p_one_sided(-sign[todo] * g[todo], -sign[todo, None] * pgl))
-                    if not complete:  # the next correction matters only where this part still rejects
-                        keep = p_gap_lo[todo] < alpha
-                        todo, sub_n = todo[keep], sub_n[keep]
-                        if not len(todo):
-                            break
-        p = np.fmax(np.fmax(p_gap, p_gap_lo), p_oth)  # fmax: a part not run (complete=False) cannot decide
-        p = np.where(np.isnan(p_gap) | np.isnan(p_oth), np.nan, p)
-        mc = p_mcse(p, int(n_perm)) if n_perm else np.full(B, np.nan)
-        reason = _reasons(x, n, comp, sign, n_perm, alpha)
-        clean = reason == ""
-        rejected = clean & (p < alpha)
-        if stability and perm is not None:
-            unstable = clean & (np.abs(p - alpha) <= 2 * mc)
-            reason = np.where(unstable, "unstable", reason)
-            rejected &= ~unstable
-        ruled_out = (reason == "") & ~rejected & (upper < margin / 100)
-        decision = np.where(rejected, SUPPORTS, np.where(ruled_out, RULES_OUT, INCONCLUSIVE)).astype(object)
-        out[comp.name] = {
-            "gap": gap, "estimate": 100 * gap_slope, "estimate_logodds": gap_lo, "others": 100 * towards,
-            "others_se": 100 * others_se, "others_upper": 100 * upper, "beijing": 100 * slope[:, 0],
-            "p_gap": p_gap, "p_gap_logodds": p_gap_lo, "p_others": p_oth, "p": p, "p_mcse": mc,
-            "decision": decision, "reason": reason.astype(object),
-        }
+    fit = _Fit(level, slope, se, lo_slopes, errors, shrink)
+    perm = _permuted_slopes(x, n, t, n_perm, rng) if n_perm else None
+    out = {comp.name: _decide_comparison(x, n, t, comp, fit, perm, alpha=alpha, margin=margin, n_perm=n_perm,
+                                         stability=stability, complete=complete) for comp in comps}
     if single:
         out = {k: {m: v[0] for m, v in d.items()} for k, d in out.items()}
     return out

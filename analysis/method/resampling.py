@@ -4,8 +4,10 @@ Carlo error, percentile bootstrap intervals, and the resampling designs.
 Two kinds of design:
 
 * firm-level designs (:func:`permuted_designs`, :func:`bootstrap_designs`) for measures that
-  need every firm's words (distinctiveness, centroid cosine): cohort codes shuffled among each
-  city's firms, or multiplicities from resampling firms within city x cohort;
+  need every firm's words (distinctiveness, centroid cosine): from a corpus's
+  :class:`CohortDesign` (each firm's city and cohort), cohort codes shuffled among each city's
+  firms, or multiplicities from resampling firms within city x cohort; each resampled design is a
+  pair (cohort code per firm, multiplicity per firm or None);
 * count-level draws for share measures (:func:`permuted_counts`, :func:`bootstrap_counts`).
   Shuffling founding years among a city's firms moves its flagged firms into cohorts as a
   multivariate hypergeometric draw (cohort sizes fixed), and resampling a cell's firms with
@@ -16,12 +18,61 @@ Two kinds of design:
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-__all__ = ["ols_slope", "permutation_p", "p_mcse", "decision_stable", "percentile_interval",
+__all__ = ["CohortDesign", "ols_slope", "permutation_p", "p_mcse", "decision_stable", "percentile_interval",
            "permuted_designs", "bootstrap_designs", "permuted_counts", "permuted_counts_batch", "bootstrap_counts",
            "bootstrap_year_draws"]
+
+
+@dataclass(frozen=True, eq=False)
+class CohortDesign:
+    """The cohort design of a corpus: in which city and cohort each analysed firm sits.
+
+    Attributes
+    ----------
+    city : numpy.ndarray
+        (n,) integer city code per firm, ``0 .. n_cities - 1``.
+    cohort : numpy.ndarray
+        (n,) integer cohort code per firm, ``0 .. n_cohorts - 1``; negative: left out.
+    n_cities, n_cohorts : int
+        How many cities and cohorts the codes index (K and Q in the docstrings' shapes).
+    """
+
+    city: np.ndarray
+    cohort: np.ndarray
+    n_cities: int
+    n_cohorts: int
+
+    @cached_property
+    def sizes(self) -> np.ndarray:
+        """(n_cities, n_cohorts) firms per city x cohort (firms with a negative cohort left out)."""
+        ok = self.cohort >= 0
+        cell = self.city[ok] * self.n_cohorts + self.cohort[ok]
+        return np.bincount(cell, minlength=self.n_cities * self.n_cohorts).reshape(self.n_cities, self.n_cohorts)
+
+    @property
+    def n_firms(self) -> int:
+        return len(self.city)
+
+    def take(self, rows) -> CohortDesign:
+        """The design of the firms ``rows`` (indices), in that order."""
+        return CohortDesign(self.city[rows], self.cohort[rows], self.n_cities, self.n_cohorts)
+
+    def members(self, city: int, cohort: int) -> np.ndarray:
+        """Indices of the firms of one city x cohort cell, in their order."""
+        return np.flatnonzero((self.city == city) & (self.cohort == cohort))
+
+    def cell_sums(self, weights) -> np.ndarray:
+        """(n_cities, n_cohorts) sums of ``weights`` (one per firm) per city x cohort, e.g. the
+        flagged firms of each cell (firms with a negative cohort left out)."""
+        ok = self.cohort >= 0
+        cell = self.city[ok] * self.n_cohorts + self.cohort[ok]
+        return np.bincount(cell, weights=np.asarray(weights, dtype=float)[ok],
+                           minlength=self.n_cities * self.n_cohorts).reshape(self.n_cities, self.n_cohorts)
 
 
 def ols_slope(values, x=None) -> np.ndarray | float:
@@ -72,29 +123,60 @@ def percentile_interval(samples, level: float = 0.95, axis: int = 0):
     return lo, hi
 
 
-def permuted_designs(y, g, K, n_perm, rng):
-    """Cohort codes shuffled among each city's analysed firms (g >= 0 kept in place)."""
+def permuted_designs(design: CohortDesign, n_perm: int, rng) -> list[tuple[np.ndarray, None]]:
+    """Cohort codes shuffled among each city's analysed firms.
+
+    Parameters
+    ----------
+    design : CohortDesign
+        The observed design; firms with a negative cohort keep it (they stay out).
+    n_perm : int
+        Number of permuted designs.
+    rng : numpy.random.Generator
+        Draws one permutation per city for each design, city after city.
+
+    Returns
+    -------
+    list of (numpy.ndarray, None)
+        Per permutation, the shuffled cohort codes of the same firms and no multiplicities.
+    """
+    city, cohort = design.city, design.cohort
     designs = []
-    groups = [np.flatnonzero((y == c) & (g >= 0)) for c in range(K)]
+    groups = [np.flatnonzero((city == c) & (cohort >= 0)) for c in range(design.n_cities)]
     for _ in range(n_perm):
-        gp = g.copy()
+        shuffled = cohort.copy()
         for idx in groups:
-            gp[idx] = g[idx][rng.permutation(len(idx))]
-        designs.append((gp, None))
+            shuffled[idx] = cohort[idx][rng.permutation(len(idx))]
+        designs.append((shuffled, None))
     return designs
 
 
-def bootstrap_designs(y, g, K, Q, n_boot, rng):
-    """Multiplicities from resampling firms with replacement within city x cohort."""
+def bootstrap_designs(design: CohortDesign, n_boot: int, rng) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Multiplicities from resampling firms with replacement within city x cohort.
+
+    Parameters
+    ----------
+    design : CohortDesign
+        The observed design; a firm with a negative cohort is never drawn.
+    n_boot : int
+        Number of bootstrap designs.
+    rng : numpy.random.Generator
+        Draws each cell's firms, cell after cell (cities outer, cohorts inner).
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray)
+        Per replicate, the observed cohort codes and how many times each firm was drawn.
+    """
     designs = []
-    cells = [np.flatnonzero((y == c) & (g == q)) for c in range(K) for q in range(Q)]
-    n = len(y)
+    cells = [design.members(c, q) for c in range(design.n_cities) for q in range(design.n_cohorts)]
+    n = design.n_firms
     for _ in range(n_boot):
         mult = np.zeros(n, dtype=np.int64)
         for idx in cells:
             if len(idx):
                 mult += np.bincount(idx[rng.integers(0, len(idx), len(idx))], minlength=n)
-        designs.append((g, mult))
+        designs.append((design.cohort, mult))
     return designs
 
 

@@ -252,18 +252,19 @@ def _apply_threat(labs: dict, flags: dict, scen: dict, rng) -> None:
         flags["public_share"] = flags["public_share"] | (u < options["coder_drift"] * w0)
 
 
-def _label_replicates(scen: dict, R: int, ss: np.random.SeedSequence, sizes, edges, n_perm: int, alpha: float,
-                      margin: float, error, sim_options: dict, measures=None, old_tests: bool = True,
+def _label_replicates(scen: dict, replicates: int, seed_seq: np.random.SeedSequence, sizes, edges, n_perm: int,
+                      alpha: float, margin: float, error, sim_options: dict, measures=None, old_tests: bool = True,
                       pooled_only: bool = False, true_error=None) -> pd.DataFrame:
-    """Label-level replicates of one world: planted labels, coder flags drawn with the coder's
-    error (``true_error``, default ``error``: :class:`analysis.method.coder_error.CoderError`;
-    :func:`_coder_flags`), then on each corpus the decision rule (:func:`analysis.method.convergence_rule.decide`)
-    and the two older tests (:func:`analysis.method.convergence.share_tests`).  One row per replicate,
+    """``replicates`` label-level corpora of one world (seeded by ``seed_seq``, firms per city
+    ``sizes``): planted labels, coder flags drawn with the coder's error (``true_error``, default
+    ``error``: :class:`analysis.method.coder_error.CoderError`; :func:`_coder_flags`), then on
+    each corpus the decision rule (:func:`analysis.method.convergence_rule.decide`) and the two
+    older tests (:func:`analysis.method.convergence.share_tests`).  One row per replicate,
     measure, comparison and role: estimate (the rule's, points per year, or the old slope) and
     whether it rejected.  ``measures`` (default: both share measures; the infrastructure share
     only in the worlds that change applications, no change and convergence), ``old_tests`` and
     ``pooled_only`` trim the work where a caller needs less."""
-    rng = np.random.default_rng(ss)
+    rng = np.random.default_rng(seed_seq)
     K, Q = len(CITIES), len(edges) - 1
     Y = int(edges[-1]) - int(edges[0])
     n = sum(sizes)
@@ -273,8 +274,8 @@ def _label_replicates(scen: dict, R: int, ss: np.random.SeedSequence, sizes, edg
         measures = conv.SHARE_MEASURES if scen.get("kind") in (NO_CHANGE, CONVERGENCE) else (conv.PRIMARY_MEASURE,)
     chunk = max(1, min(int(2_000_000 // max(n, 1)), int(4_000_000 // max(n_perm * K * max(Q, Y), 1))))
     frames = []
-    for r0 in range(0, R, chunk):
-        Rc = min(chunk, R - r0)
+    for r0 in range(0, replicates, chunk):
+        Rc = min(chunk, replicates - r0)
         labs = simulate_labels(Rc, rng, n_per_city=sizes, convergence=scen["strength"],
                                **{o: scen[o] for o in WORLD_OPTIONS}, **sim_options)
         flags = _coder_flags(labs, error if true_error is None else true_error, rng, Rc)
@@ -388,56 +389,27 @@ def _sim_options(years, year_weights, missing_year_rate) -> dict:
     return out
 
 
-def simulation_study(
-    strengths: Sequence[float] = DEFAULT_STRENGTHS,
-    replicates: int = 400,
-    seed: int = DEFAULT_SEED,
-    n_perm: int = 200,
-    alpha: float = 0.05,
-    n_per_city: Sequence[int] = BRIEF_CITY_SIZES,
-    phrasebank: str = "a",
-    *,
-    margin: float = rule.DEFAULT_MARGIN,
-    drift: float = DEFAULT_DRIFT,
-    text_replicates: int = 0,
-    text_n_perm: int = 50,
-    n_subsamples: int = 5,
-    text_fields: Sequence[str] = ("description", "full_description"),
-    cohort_edges: Sequence[int] = conv.DEFAULT_COHORT_EDGES,
-    workers: int | None = None,
-    max_firms: int | None = DEFAULT_MAX_FIRMS,
-    years: Sequence[int] | None = None,
-    year_weights: dict | None = None,
-    missing_year_rate: float | None = None,
-    details: bool = False,
-    progress: bool = False,
-    coder_error=None,
-    true_error=None,
-    worlds: str = ALL_WORLDS,
-    **analyse_kwargs,
-) -> pd.DataFrame:
-    """Rates of every decision per world (see the module docstring).
+@dataclass(frozen=True)
+class _StudySettings:
+    """The checked settings of :func:`simulation_study`: planted ``strengths``, label-level
+    ``replicates`` and ``text_replicates`` per world, firms per city of the label-level corpora
+    (``sizes``) and of the text replicates (``text_sizes``, ``scaled`` when smaller), cohort
+    ``edges``, text ``fields`` and the simulator's options for the corpus's shape."""
 
-    Share measures (``replicates`` corpora per world, ``n_perm`` permutations each, at most
-    :data:`LABEL_PERM_CAP`) are
-    simulated at the label level: planted labels from :func:`analysis.data.simulate.simulate_labels`
-    and coder flags drawn with the coder's error (``coder_error``, an
-    :class:`analysis.method.coder_error.CoderError`; default the dictionary coder's on the check sets),
-    each corpus with its own draw of the error rates, so thousands of corpora cost seconds.
-    Each corpus gets the decision rule (roles ``supports`` and ``rules out``), corrected with the
-    measured rates (:func:`analysis.method.convergence_rule.decide`'s ``error``), and the two older
-    tests beside it. ``true_error`` draws the flags from another coder than the one measured
-    (the misspecified coder); ``worlds`` :data:`POWER_WORLDS` keeps only no change and the
-    convergence strengths, the primary measure and comparison and the rule.  Text measures need the words:
-    ``text_replicates`` full corpora per world (no change, national drift, convergence), at
-    most ``max_firms`` firms, ``text_n_perm`` permutations, in ``workers`` processes.
+    strengths: list
+    replicates: int
+    text_replicates: int
+    sizes: tuple
+    text_sizes: tuple
+    scaled: bool
+    edges: tuple
+    fields: tuple
+    sim_options: dict
 
-    ``years``, ``year_weights``, ``missing_year_rate`` (see :func:`corpus_design`) shape the
-    simulated corpora like a given corpus.  Returns one row per world x measure x comparison x
-    role: the world's columns (:func:`scenarios`), replicates, rejections, rate, mcse, lo, hi
-    (exact 95% interval) and exaggeration.  ``attrs`` carry the settings, the seconds taken
-    and, with ``details=True``, the per-replicate rows.
-    """
+
+def _study_settings(strengths, replicates, text_replicates, n_per_city, max_firms, cohort_edges, text_fields,
+                    years, year_weights, missing_year_rate) -> _StudySettings:
+    """:func:`simulation_study`'s arguments checked (ValueError) and normalised."""
     strengths = [float(s) for s in as_list(strengths, name="strengths")]
     replicates = int(replicates)
     if replicates < 1:
@@ -450,41 +422,117 @@ def simulation_study(
     edges = tuple(int(e) for e in as_list(cohort_edges, name="cohort_edges"))
     fields = tuple(as_list(text_fields, name="text_fields"))
     sim_options = _sim_options(years, year_weights, missing_year_rate)
-    scen = scenarios(strengths, drift, edges, sizes, years=years, year_weights=sim_options.get("year_weights"))
+    return _StudySettings(strengths, replicates, text_replicates, sizes, text_sizes, scaled, edges, fields, sim_options)
+
+
+def _study_worlds(st: _StudySettings, drift, years, worlds: str) -> tuple[pd.DataFrame, dict]:
+    """The worlds the study runs (:func:`scenarios`) and, for :data:`POWER_WORLDS`, the trimmed
+    work of each (:func:`_label_replicates`' options)."""
+    scen = scenarios(st.strengths, drift, st.edges, st.sizes, years=years,
+                     year_weights=st.sim_options.get("year_weights"))
     if worlds not in (ALL_WORLDS, POWER_WORLDS):
         raise ValueError(f"worlds must be {ALL_WORLDS!r} or {POWER_WORLDS!r}, got {worlds!r}")
     trim = {}
     if worlds == POWER_WORLDS:
         scen = scen[scen["kind"].isin((NO_CHANGE, CONVERGENCE))].reset_index(drop=True)
         trim = {"measures": (conv.PRIMARY_MEASURE,), "old_tests": False, "pooled_only": True}
-    t0 = time.perf_counter()
-    error = coder_error if coder_error is not None else check_set_error()
+    return scen, trim
+
+
+def _label_study(scen: pd.DataFrame, st: _StudySettings, seed, n_perm, alpha, margin, error, true_error, trim: dict,
+                 progress: bool, t0: float) -> list[pd.DataFrame]:
+    """The label-level replicates of every world (:func:`_label_replicates`), a seed each."""
     children = np.random.SeedSequence(int(seed)).spawn(len(scen))
     frames = []
     for i in range(len(scen)):
-        frames.append(_label_replicates(scen.iloc[i].to_dict(), replicates, children[i].spawn(2)[0], sizes, edges,
-                                        min(int(n_perm), LABEL_PERM_CAP), float(alpha), float(margin), error,
-                                        sim_options, true_error=true_error, **trim))
+        frames.append(_label_replicates(scen.iloc[i].to_dict(), st.replicates, children[i].spawn(2)[0], st.sizes,
+                                        st.edges, min(int(n_perm), LABEL_PERM_CAP), float(alpha), float(margin), error,
+                                        st.sim_options, true_error=true_error, **trim))
         _progress(progress, f"share measures, world {i + 1}/{len(scen)}", t0)
-    if text_replicates:
-        sim_kwargs = {"n_per_city": text_sizes, "phrasebank": str(phrasebank), **sim_options}
-        test_kwargs = {"n_perm": int(text_n_perm), "alpha": float(alpha), "n_subsamples": int(n_subsamples),
-                       "text_fields": fields, "cohort_edges": edges, **analyse_kwargs}
-        frames.append(_run_text_replicates(scen, seed, text_replicates, workers, progress, t0, sim_kwargs, test_kwargs))
-    det = pd.concat(frames, ignore_index=True)
+    return frames
+
+
+def _text_study(scen: pd.DataFrame, st: _StudySettings, seed, phrasebank, text_n_perm, alpha, n_subsamples, workers,
+                progress: bool, t0: float, analyse_kwargs: dict) -> pd.DataFrame:
+    """The text measures' replicates (:func:`_run_text_replicates`) with the study's settings."""
+    sim_kwargs = {"n_per_city": st.text_sizes, "phrasebank": str(phrasebank), **st.sim_options}
+    test_kwargs = {"n_perm": int(text_n_perm), "alpha": float(alpha), "n_subsamples": int(n_subsamples),
+                   "text_fields": st.fields, "cohort_edges": st.edges, **analyse_kwargs}
+    return _run_text_replicates(scen, seed, st.text_replicates, workers, progress, t0, sim_kwargs, test_kwargs)
+
+
+def _study_table(det: pd.DataFrame, scen: pd.DataFrame, t0: float, details: bool, attrs: dict) -> pd.DataFrame:
+    """The study's rates per world from the per-replicate rows ``det``, with the settings
+    ``attrs`` and the seconds taken (and ``det`` itself with ``details``)."""
     out = _aggregate(det, scen)
     out = out[["scenario", "kind", "strength", *WORLD_OPTIONS, "planted_estimate", "planted_others", "planted_effect",
                "measure", "comparison", "role", "replicates", "rejections", "rate", "mcse", "lo", "hi", "exaggeration"]]
-    out.attrs.update({"seconds": time.perf_counter() - t0, "alpha": float(alpha),
-                      "n_perm": min(int(n_perm), LABEL_PERM_CAP),
-                      "text_n_perm": int(text_n_perm), "seed": int(seed), "n_subsamples": int(n_subsamples),
-                      "n_per_city": sizes, "text_n_per_city": text_sizes, "scaled": scaled and bool(text_replicates),
-                      "replicates": replicates, "text_replicates": text_replicates, "phrasebank": phrasebank,
-                      "coder_error": error, "true_error": true_error,
-                      "drift": float(drift), "margin": float(margin), "scenarios": scen})
+    out.attrs.update({"seconds": time.perf_counter() - t0, **attrs})
     if details:
         out.attrs["details"] = det
     return out
+
+
+def simulation_study(strengths: Sequence[float] = DEFAULT_STRENGTHS, replicates: int = 400, seed: int = DEFAULT_SEED,
+                     n_perm: int = 200, alpha: float = 0.05, n_per_city: Sequence[int] = BRIEF_CITY_SIZES,
+                     phrasebank: str = "a", *, margin: float = rule.DEFAULT_MARGIN, drift: float = DEFAULT_DRIFT,
+                     text_replicates: int = 0, text_n_perm: int = 50, n_subsamples: int = 5,
+                     text_fields: Sequence[str] = ("description", "full_description"),
+                     cohort_edges: Sequence[int] = conv.DEFAULT_COHORT_EDGES, workers: int | None = None,
+                     max_firms: int | None = DEFAULT_MAX_FIRMS, years: Sequence[int] | None = None,
+                     year_weights: dict | None = None, missing_year_rate: float | None = None, details: bool = False,
+                     progress: bool = False, coder_error=None, true_error=None, worlds: str = ALL_WORLDS,
+                     **analyse_kwargs) -> pd.DataFrame:
+    """Rates of every decision per world (module docstring).
+
+    Parameters
+    ----------
+    strengths : sequence of float
+        The planted convergence strengths (distinct) of the convergence worlds.
+    replicates, n_perm, seed, alpha, margin
+        Label-level corpora per world (:func:`analysis.data.simulate.simulate_labels`),
+        permutations each (at most :data:`LABEL_PERM_CAP`), the seed, the rule's level and its
+        equivalence margin (share points per year).
+    n_per_city, cohort_edges, years, year_weights, missing_year_rate
+        The simulated corpora's shape (:func:`corpus_design`).
+    coder_error, true_error : analysis.method.coder_error.CoderError, optional
+        The coder's error as measured (default the dictionary coder's on the check sets), which
+        draws each corpus's flags and corrects the rule; ``true_error`` draws the flags instead
+        (a misspecified coder).
+    worlds : str
+        :data:`ALL_WORLDS`, or :data:`POWER_WORLDS` (no change and the convergence strengths,
+        the primary measure and comparison, the rule only).
+    text_replicates, text_n_perm, n_subsamples, text_fields, phrasebank, drift, workers, max_firms
+        The text measures: ``text_replicates`` full corpora per world (no change, national drift
+        ``drift``, convergence) of at most ``max_firms`` firms, ``text_n_perm`` permutations each,
+        in ``workers`` processes.
+    details, progress : bool
+        Keep the per-replicate rows in ``attrs["details"]``; report progress on stderr.
+    **analyse_kwargs
+        Passed on to :func:`analysis.method.convergence.analyse` by the text replicates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per world x measure x comparison x role: the world's columns (:func:`scenarios`),
+        replicates, rejections, rate, mcse, lo, hi (exact 95% interval), exaggeration; ``attrs``
+        carry the settings and the seconds taken.
+    """
+    st = _study_settings(strengths, replicates, text_replicates, n_per_city, max_firms, cohort_edges, text_fields,
+                         years, year_weights, missing_year_rate)
+    scen, trim = _study_worlds(st, drift, years, worlds)
+    t0 = time.perf_counter()
+    error = coder_error if coder_error is not None else check_set_error()
+    frames = _label_study(scen, st, seed, n_perm, alpha, margin, error, true_error, trim, progress, t0)
+    if st.text_replicates:
+        frames.append(_text_study(scen, st, seed, phrasebank, text_n_perm, alpha, n_subsamples, workers, progress, t0,
+                                  analyse_kwargs))
+    return _study_table(pd.concat(frames, ignore_index=True), scen, t0, details, {
+        "alpha": float(alpha), "n_perm": min(int(n_perm), LABEL_PERM_CAP), "text_n_perm": int(text_n_perm),
+        "seed": int(seed), "n_subsamples": int(n_subsamples), "n_per_city": st.sizes, "text_n_per_city": st.text_sizes,
+        "scaled": st.scaled and bool(st.text_replicates), "replicates": st.replicates,
+        "text_replicates": st.text_replicates, "phrasebank": phrasebank, "coder_error": error, "true_error": true_error,
+        "drift": float(drift), "margin": float(margin), "scenarios": scen})
 
 
 def design_power(replicates: int = 400, seed: int = DEFAULT_SEED, n_perm: int = 200, alpha: float = 0.05,
