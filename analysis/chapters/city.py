@@ -3,11 +3,13 @@ shows, so that the three pages differ only in their city and their prose."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 from matplotlib.figure import Figure
 
+from analysis.defaults import DEFAULT_SEED, KEYNESS_ADJUST, MIN_DF, TEXT_FIELDS, TOP_N
 from analysis.chapters import shared
 from analysis.data import corpus as corpus_io
 from analysis.data import facts
@@ -52,8 +54,9 @@ class CityChapter:
     named_firms: pd.DataFrame
 
 
-def chapter(city: str, *, corpus_path: str, website_snapshot: str, tables_dir: str, text_fields: list[str],
-            coder: str, min_df: int, top_n: int, keyness_adjust: str, seed: int) -> CityChapter:
+def chapter(city: str, *, corpus_path: str = "", website_snapshot: str = "", tables_dir: str = "",
+            text_fields: Sequence[str] = TEXT_FIELDS, coder: str = "", min_df: int = MIN_DF, top_n: int = TOP_N,
+            keyness_adjust: str = KEYNESS_ADJUST, seed: int = DEFAULT_SEED) -> CityChapter:
     """Compute the chapter of ``city`` from its checked parameters (:func:`analysis.params.check`).
 
     Parameters
@@ -79,7 +82,7 @@ def chapter(city: str, *, corpus_path: str, website_snapshot: str, tables_dir: s
         If the corpus or the website snapshot cannot be read or breaks the corpus contract.
     """
     data = corpus_io.load(corpus_path, website_snapshot)
-    coded = shared.code(data.firms, text_fields, coder=coder)
+    coded = shared.code(data.firms, text_fields, coder=coder, seed=seed)
     keyness_tables = shared.city_keyness_tables(data.firms, text_fields, min_df=min_df, adjust=keyness_adjust)
     report = tables.city_report(coded, city, keyness_tables, text_fields)
     bars = figures.keyness_bars(report.keyness, city, n=BARS, simulated=data.simulated)

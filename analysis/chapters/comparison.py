@@ -3,11 +3,13 @@ Figure 1 redrawn and the similarity of the cities' vocabularies."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 from matplotlib.figure import Figure
 
+from analysis.defaults import DEFAULT_SEED, KEYNESS_ADJUST, MIN_DF, TEXT_FIELDS
 from analysis.chapters import shared
 from analysis.data import corpus as corpus_io
 from analysis.data import facts
@@ -56,8 +58,9 @@ class ComparisonChapter:
     similarity: pd.DataFrame
 
 
-def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fields: list[str], coder: str,
-            min_df: int, keyness_adjust: str, seed: int) -> ComparisonChapter:
+def chapter(*, corpus_path: str = "", website_snapshot: str = "", tables_dir: str = "",
+            text_fields: Sequence[str] = TEXT_FIELDS, coder: str = "", min_df: int = MIN_DF,
+            keyness_adjust: str = KEYNESS_ADJUST, seed: int = DEFAULT_SEED) -> ComparisonChapter:
     """Compute the comparison chapter from its checked parameters (:func:`analysis.params.check`).
 
     Parameters
@@ -81,7 +84,7 @@ def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fi
         If the corpus or the website snapshot cannot be read or breaks the corpus contract.
     """
     data = corpus_io.load(corpus_path, website_snapshot)
-    coded = shared.code(data.firms, text_fields, coder=coder)
+    coded = shared.code(data.firms, text_fields, coder=coder, seed=seed)
     keyness_tables = shared.city_keyness_tables(data.firms, text_fields, min_df=min_df, adjust=keyness_adjust)
     t1 = tables.save(tables.table1(coded, keyness_tables), "table1_long", tables_dir, corpus=data)
     tested = t1[t1["agree"] != "not tested"]

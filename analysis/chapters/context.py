@@ -48,7 +48,7 @@ class ContextChapter:
     n_marked_rows: int
 
 
-def chapter(*, tables_dir: str) -> ContextChapter:
+def chapter(*, tables_dir: str = "") -> ContextChapter:
     """Compute the context chapter.
 
     Parameters

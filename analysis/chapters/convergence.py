@@ -4,11 +4,13 @@ decision and the cohort figures, so that the page only narrates."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 from matplotlib.figure import Figure
 
+from analysis.defaults import ALPHA, COHORT_EDGES, DEFAULT_SEED, EQUIVALENCE_MARGIN, N_BOOT, N_PERM, N_PERM_SHARES, N_SUBSAMPLES, REPLICATES, TEXT_FIELDS, TEXT_REPLICATES
 from analysis.chapters import verdict
 from analysis.data import corpus as corpus_io
 from analysis.method import convergence, validation
@@ -111,9 +113,12 @@ def verdict_of(data: corpus_io.Corpus, *, text_fields: list[str], coder: str, se
         replicates=replicates, text_replicates=text_replicates, strength=verdict.planted_strength(data))
 
 
-def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fields: list[str], coder: str,
-            seed: int, cohort_edges: list[int], n_subsamples: int, n_boot: int, n_perm: int, n_perm_shares: int,
-            alpha: float, equivalence_margin: float, replicates: int, text_replicates: int) -> ConvergenceChapter:
+def chapter(*, corpus_path: str = "", website_snapshot: str = "", tables_dir: str = "",
+            text_fields: Sequence[str] = TEXT_FIELDS, coder: str = "", seed: int = DEFAULT_SEED,
+            cohort_edges: Sequence[int] = COHORT_EDGES, n_subsamples: int = N_SUBSAMPLES, n_boot: int = N_BOOT,
+            n_perm: int = N_PERM, n_perm_shares: int = N_PERM_SHARES, alpha: float = ALPHA,
+            equivalence_margin: float = EQUIVALENCE_MARGIN, replicates: int = REPLICATES,
+            text_replicates: int = TEXT_REPLICATES) -> ConvergenceChapter:
     """Compute the convergence chapter from its checked parameters (:func:`analysis.params.check`).
 
     Parameters
@@ -143,34 +148,36 @@ def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fi
                        alpha=alpha, equivalence_margin=equivalence_margin, replicates=replicates,
                        text_replicates=text_replicates)
     result = found.result
-
-    def save(table: pd.DataFrame, name: str) -> pd.DataFrame:
-        return tables.save(table, name, tables_dir, corpus=data)
-
-    power = save(found.power, "convergence_power")
-    by_size = save(found.design, "convergence_power_by_size")
-    rates = save(validation.rates_table(found.study), "convergence_rates")
-    verdict_table = save(result.verdict_table, "verdict")
-    cohort_table = save(result.cohort_table, "convergence_by_cohort")
-    gap_table = save(result.gap_table, "convergence_gaps")
-    trend_table = save(result.trend_table, "convergence_trends")
-    decomposition = save(result.decomposition, "convergence_decomposition")
-    per_cohort = save(result.n_per_cohort, "convergence_firms_per_cohort")
-    corrected = save(result.corrected, "convergence_corrected")
-    power_misspecified = save(found.power_misspecified, "convergence_power_misspecified")
-    cohort_figures = figures.cohort_figures(cohort_table, gap_table, simulated=data.simulated)
+    saved = _saved_tables(found, data, tables_dir)
+    cohort_figures = figures.cohort_figures(saved["cohort_table"], saved["gap_table"], simulated=data.simulated)
     for figure in cohort_figures.values():
         figures.close(figure)  # the notebook shows an open figure at the end of the cell that made it
-    sensitivity = save(convergence.sensitivity(data.firms, text_fields, cohort_edges, alpha=alpha, seed=seed,
-                                               n_perm_shares=n_perm_shares, coder=coder, margin=equivalence_margin),
-                       "convergence_sensitivity")
+    sensitivity = tables.save(convergence.sensitivity(data.firms, text_fields, cohort_edges, alpha=alpha, seed=seed,
+                                                      n_perm_shares=n_perm_shares, coder=coder,
+                                                      margin=equivalence_margin),
+                              "convergence_sensitivity", tables_dir, corpus=data)
     first_year, last_year = convergence.year_window(cohort_edges)
     return ConvergenceChapter(
         corpus=data, verdict=found, result=result, row=result.primary_row(), first_year=first_year,
-        last_year=last_year, per_cohort=per_cohort, cohort_table=cohort_table, gap_table=gap_table,
-        trend_table=trend_table, decomposition=decomposition, corrected=corrected, verdict_table=verdict_table,
-        rates=rates, power=power, by_size=by_size, power_misspecified=power_misspecified, sensitivity=sensitivity,
-        figures=cohort_figures, post_hoc=verdict.post_hoc_entries())
+        last_year=last_year, sensitivity=sensitivity, figures=cohort_figures, post_hoc=verdict.post_hoc_entries(),
+        **saved)
+
+
+def _saved_tables(found, data, tables_dir: str) -> dict[str, pd.DataFrame]:
+    """The verdict's tables, each saved under its name, keyed by the chapter's attribute names."""
+    result = found.result
+    names = {"power": (found.power, "convergence_power"),
+             "by_size": (found.design, "convergence_power_by_size"),
+             "rates": (validation.rates_table(found.study), "convergence_rates"),
+             "verdict_table": (result.verdict_table, "verdict"),
+             "cohort_table": (result.cohort_table, "convergence_by_cohort"),
+             "gap_table": (result.gap_table, "convergence_gaps"),
+             "trend_table": (result.trend_table, "convergence_trends"),
+             "decomposition": (result.decomposition, "convergence_decomposition"),
+             "per_cohort": (result.n_per_cohort, "convergence_firms_per_cohort"),
+             "corrected": (result.corrected, "convergence_corrected"),
+             "power_misspecified": (found.power_misspecified, "convergence_power_misspecified")}
+    return {key: tables.save(table, name, tables_dir, corpus=data) for key, (table, name) in names.items()}
 
 
 __all__ = ["ConvergenceChapter", "chapter", "verdict_of"]

@@ -78,7 +78,7 @@ def shown_firms(firm_table: pd.DataFrame, max_shown: int = MAX_SHOWN) -> pd.Data
     return shown
 
 
-def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str) -> DataChapter:
+def chapter(*, corpus_path: str = "", website_snapshot: str = "", tables_dir: str = "") -> DataChapter:
     """Compute the data chapter from its checked parameters (:func:`analysis.params.check`).
 
     Parameters

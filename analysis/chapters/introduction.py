@@ -23,7 +23,7 @@ class IntroductionChapter:
     n_firms: int
 
 
-def chapter(*, corpus_path: str, website_snapshot: str) -> IntroductionChapter:
+def chapter(*, corpus_path: str = "", website_snapshot: str = "") -> IntroductionChapter:
     """Compute the introduction from its checked parameters (:func:`analysis.params.check`).
 
     Parameters

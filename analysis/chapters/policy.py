@@ -4,10 +4,12 @@ central policy), so that the page only narrates."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
+from analysis.defaults import ALPHA, COHORT_EDGES, DEFAULT_SEED, EQUIVALENCE_MARGIN, N_BOOT, N_PERM, N_PERM_SHARES, N_SUBSAMPLES, REPLICATES, TEXT_FIELDS, TEXT_REPLICATES
 from analysis.chapters import shared, verdict
 from analysis.chapters.convergence import verdict_of
 from analysis.data import corpus as corpus_io
@@ -45,9 +47,12 @@ class PolicyChapter:
     fragmentation_summary: facts.FragmentationSummary
 
 
-def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fields: list[str], coder: str,
-            seed: int, cohort_edges: list[int], n_subsamples: int, n_boot: int, n_perm: int, n_perm_shares: int,
-            alpha: float, equivalence_margin: float, replicates: int, text_replicates: int) -> PolicyChapter:
+def chapter(*, corpus_path: str = "", website_snapshot: str = "", tables_dir: str = "",
+            text_fields: Sequence[str] = TEXT_FIELDS, coder: str = "", seed: int = DEFAULT_SEED,
+            cohort_edges: Sequence[int] = COHORT_EDGES, n_subsamples: int = N_SUBSAMPLES, n_boot: int = N_BOOT,
+            n_perm: int = N_PERM, n_perm_shares: int = N_PERM_SHARES, alpha: float = ALPHA,
+            equivalence_margin: float = EQUIVALENCE_MARGIN, replicates: int = REPLICATES,
+            text_replicates: int = TEXT_REPLICATES) -> PolicyChapter:
     """Compute the policy chapter from its checked parameters (:func:`analysis.params.check`).
 
     Parameters
@@ -76,7 +81,7 @@ def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fi
         If the corpus or the website snapshot cannot be read or breaks the corpus contract.
     """
     data = corpus_io.load(corpus_path, website_snapshot)
-    coded = shared.code(data.firms, text_fields, coder=coder)
+    coded = shared.code(data.firms, text_fields, coder=coder, seed=seed)
     evidence = tables.save(tables.policy_evidence(coded), "policy_evidence", tables_dir, corpus=data)
     found = verdict_of(data, text_fields=text_fields, coder=coder, seed=seed, cohort_edges=cohort_edges,
                        n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares,

@@ -4,11 +4,13 @@ One function computes what the page shows; the page narrates it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 from matplotlib.figure import Figure
 
+from analysis.defaults import ALPHA, COHORT_EDGES, DEFAULT_SEED, EQUIVALENCE_MARGIN, N_PERM, N_SUBSAMPLES, REPLICATES, TEXT_FIELDS, TEXT_REPLICATES
 from analysis.chapters import verdict
 from analysis.data import corpus as corpus_io
 from analysis.method import coder_error, validation
@@ -141,9 +143,11 @@ def save_confusions(matrices: dict, source: str, coder: str, tables_dir: str | N
             for dim, matrix in matrices.items()}
 
 
-def chapter(*, corpus_path: str, website_snapshot: str, tables_dir: str, text_fields: list[str], coder: str,
-            seed: int, cohort_edges: list[int], n_subsamples: int, n_perm: int, alpha: float,
-            equivalence_margin: float, replicates: int, text_replicates: int) -> ValidationChapter:
+def chapter(*, corpus_path: str = "", website_snapshot: str = "", tables_dir: str = "",
+            text_fields: Sequence[str] = TEXT_FIELDS, coder: str = "", seed: int = DEFAULT_SEED,
+            cohort_edges: Sequence[int] = COHORT_EDGES, n_subsamples: int = N_SUBSAMPLES, n_perm: int = N_PERM,
+            alpha: float = ALPHA, equivalence_margin: float = EQUIVALENCE_MARGIN, replicates: int = REPLICATES,
+            text_replicates: int = TEXT_REPLICATES) -> ValidationChapter:
     """Compute the validation chapter from its checked parameters (:func:`analysis.params.check`).
 
     Parameters

@@ -181,7 +181,7 @@ def convergence_verdict(firms: pd.DataFrame, *, text_fields, coder: str, cohort_
     worse = _shared.simulation_study(replicates=int(replicates), seed=int(seed), n_perm=int(n_perm),
                                      alpha=float(alpha), margin=float(margin), cohort_edges=edges,
                                      coder_error=error, true_error=coder_error.misspecified(coder),
-                                     worlds=validation.POWER_WORLDS, **design)
+                                     worlds=validation.POWER_WORLDS, text_replicates=0, **design)
     planted = {}
     if strength is not None:
         planted = validation.planted_values(strength, design, edges)

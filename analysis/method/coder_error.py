@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.method import convergence_rule as rule
-from analysis.defaults import CITIES
+from analysis.defaults import CITIES, CODER, DEFAULT_SEED, TEXT_FIELDS
 from analysis.text import checkset, checkset_scores, classify
 
 CI_LEVEL = 0.95
@@ -166,7 +166,7 @@ def _error(source: str, coder: str, confusions: dict[str, list[pd.DataFrame]]) -
     return CoderError(source, coder, tuple(rates))
 
 
-def check_set_error(coder: str = "dictionary", seed: int = 0, paths: dict | None = None) -> CoderError:
+def check_set_error(coder: str = CODER, seed: int = DEFAULT_SEED, paths: dict | None = None) -> CoderError:
     """The coder's error on the shipped check sets, pooled: the dictionary as it stands, the
     supervised coder by cross-validation within each set (every description coded by a model
     that did not see it): the ``all`` rows of :func:`check_set_rates` (no counts without a
@@ -179,7 +179,7 @@ def check_set_error(coder: str = "dictionary", seed: int = 0, paths: dict | None
     return CoderError(CHECK_SETS, coder, tuple(rates))
 
 
-def check_set_rates(coder: str = "dictionary", seed: int = 0, paths: dict | None = None) -> pd.DataFrame:
+def check_set_rates(coder: str = CODER, seed: int = DEFAULT_SEED, paths: dict | None = None) -> pd.DataFrame:
     """The counts behind :func:`check_set_error`, pooled over the sets, for all items and per
     language of the items: measure, language, hits, positives, false_hits, negatives,
     sensitivity, false_positive_rate. The study draws from the pooled counts (``all``): its
@@ -207,8 +207,8 @@ def check_set_rates(coder: str = "dictionary", seed: int = 0, paths: dict | None
     return pd.DataFrame(rows)
 
 
-def _sample_error(firms: pd.DataFrame, coder: str = "dictionary", text_fields=("description", "full_description"),
-                 seed: int = 0, sample_path=None) -> CoderError | None:
+def _sample_error(firms: pd.DataFrame, coder: str = CODER, text_fields=TEXT_FIELDS,
+                  seed: int = DEFAULT_SEED, sample_path=None) -> CoderError | None:
     """The coder's error on the firms of ``firms`` that a coding sample codes (None when there is
     no sample, or it codes none of these firms on the measures' dimensions). Simulated truth
     columns are not a coding sample: they are dropped first."""
@@ -226,14 +226,14 @@ def _sample_error(firms: pd.DataFrame, coder: str = "dictionary", text_fields=("
     return _error(CODING_SAMPLE, coder, confusions) if confusions else None
 
 
-def for_corpus(firms: pd.DataFrame, coder: str = "dictionary", text_fields=("description", "full_description"),
-               seed: int = 0) -> CoderError:
+def for_corpus(firms: pd.DataFrame, coder: str = CODER, text_fields=TEXT_FIELDS,
+               seed: int = DEFAULT_SEED) -> CoderError:
     """The error the verdict uses: the corpus's coding sample where one is supplied and scored,
     else the check sets."""
     return _sample_error(firms, coder, text_fields, seed) or check_set_error(coder, seed)
 
 
-def misspecified(coder: str = "dictionary") -> CoderError:
+def misspecified(coder: str = CODER) -> CoderError:
     """The worse coder of :data:`MISSPECIFIED`, for both measures."""
     return CoderError(MISSPECIFIED_SOURCE, coder,
                       tuple((m, Fixed(*MISSPECIFIED)) for m in MEASURE_CATEGORIES))

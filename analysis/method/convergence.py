@@ -50,7 +50,8 @@ from scipy import sparse
 from analysis.method import convergence_rule as rule
 from analysis.method.coder_error import correction as _correction
 from analysis.method.coder_error import tipping_point as _tipping_point
-from analysis.defaults import DEFAULT_SEED
+from analysis.defaults import (ALPHA, COHORT_EDGES, DEFAULT_SEED, N_BOOT, N_PERM, N_PERM_SHARES, N_SUBSAMPLES,
+                               TEXT_FIELDS)
 from analysis.text.naive_bayes import BLOCK as _BLOCK
 from analysis.text.naive_bayes import _as_csr, _balanced_accuracy_batch, _loo_nb_batch
 from analysis.defaults import CITIES
@@ -66,7 +67,7 @@ __all__ = [
     "year_window", "primary_decomposition",
 ]
 
-DEFAULT_COHORT_EDGES = (2014, 2017, 2020, 2023)
+DEFAULT_COHORT_EDGES = COHORT_EDGES
 PRIMARY_MEASURE = "public_share"
 SHARE_MEASURES = ("public_share", "infrastructure_share")
 TEXT_MEASURES = ("cosine_to_beijing", "distinctiveness")
@@ -82,7 +83,7 @@ DECISIONS = rule.DECISIONS
 REASONS = ("no_dated_firms", "no_beijing", "no_other_city", "few_years", "one_year_city", "few_cohorts", "no_variation",
            "no_gap",
            "no_permutations", "too_few_permutations", "unstable", "not_computed")
-DEFAULT_N_PERM_SHARES = 10_000
+DEFAULT_N_PERM_SHARES = N_PERM_SHARES
 MIN_CORRECTION_BOOT = 1000  # bootstrap replicates of the coder-error correction, at least
 DEFAULT_MAX_PER_CITY = 150  # distinctiveness subsample cap per city and cohort
 DEFAULT_MAX_TEXT_PER_CELL = 500  # text measures: at most this many firms per city and cohort
@@ -620,8 +621,8 @@ def _document_terms(firms: pd.DataFrame, text_fields):
     return _as_csr(X), _as_csr(text_mod.tfidf(X))
 
 
-def _dictionary_flags(firms: pd.DataFrame, text_fields, coder: str | None = None):
-    codes = code_with(firms, text_fields=tuple(text_fields), coder=coder)
+def _dictionary_flags(firms: pd.DataFrame, text_fields, coder: str | None = None, seed: int = DEFAULT_SEED):
+    codes = code_with(firms, text_fields=tuple(text_fields), coder=coder, seed=seed)
     public = (codes["customer_label"].astype("string") == "public").fillna(False).to_numpy(dtype=float)
     infra = (codes["application_label"].astype("string") == "infrastructure").fillna(False).to_numpy(dtype=float)
     return {"public_share": public, "infrastructure_share": infra}
@@ -989,11 +990,11 @@ class _Rows:
     tipping: dict = field(default_factory=dict)
 
 
-def _share_flags(firms, d: _Dated, text_fields, coder, flags) -> dict[str, np.ndarray]:
-    """0/1 per dated firm for each share measure: the coder's labels, or ``flags`` (one value per
-    firm of the table) when given."""
+def _share_flags(firms, d: _Dated, text_fields, coder, flags, seed: int) -> dict[str, np.ndarray]:
+    """0/1 per dated firm for each share measure: the coder's labels (a supervised coder trained
+    with ``seed``), or ``flags`` (one value per firm of the table) when given."""
     if flags is None:
-        return _dictionary_flags(firms.iloc[d.keep], text_fields, coder)
+        return _dictionary_flags(firms.iloc[d.keep], text_fields, coder, seed)
     return {k: np.asarray(v, dtype=float)[d.keep] for k, v in flags.items()}
 
 
@@ -1025,7 +1026,7 @@ def _share_rows(firms, wanted, d: _Dated, settings, ss, coder, flags, coder_erro
     if not wanted:
         return rows
     cohort_edges = settings["cohort_edges"]
-    flags = _share_flags(firms, d, settings["text_fields"], coder, flags)
+    flags = _share_flags(firms, d, settings["text_fields"], coder, flags, settings["seed"])
     for i, measure in enumerate(wanted):
         lv, gp, tr, dc, vd, rows.weights = _share_measure(
             measure, flags[measure], d, cohort_edges, settings, _share_rngs(ss, i),
@@ -1075,9 +1076,9 @@ def _assemble_result(rows: _Rows, d: _Dated, settings: dict, notes: list, alpha)
         tipping=rows.tipping)
 
 
-def analyse(firms: pd.DataFrame, text_fields: Sequence[str] = ("description", "full_description"),
-            cohort_edges: Sequence[int] = DEFAULT_COHORT_EDGES, n_subsamples: int = 5, n_boot: int = 200,
-            n_perm: int = 200, alpha: float = 0.05, seed: int = DEFAULT_SEED, *,
+def analyse(firms: pd.DataFrame, text_fields: Sequence[str] = TEXT_FIELDS,
+            cohort_edges: Sequence[int] = COHORT_EDGES, n_subsamples: int = N_SUBSAMPLES, n_boot: int = N_BOOT,
+            n_perm: int = N_PERM, alpha: float = ALPHA, seed: int = DEFAULT_SEED, *,
             n_perm_shares: int = DEFAULT_N_PERM_SHARES, margin: float = rule.DEFAULT_MARGIN,
             measures: Sequence[str] | None = None, ci_level: float = 0.95, nb_alpha: float = 1.0,
             min_per_city: int = 3, max_per_city: int = DEFAULT_MAX_PER_CITY,
@@ -1217,7 +1218,7 @@ def sensitivity_specs(text_fields: Sequence[str], cohort_edges: Sequence[int],
 
 
 def sensitivity(firms: pd.DataFrame, text_fields: Sequence[str], cohort_edges: Sequence[int], *,
-                alpha: float = 0.05, seed: int = DEFAULT_SEED, n_perm_shares: int = DEFAULT_N_PERM_SHARES,
+                alpha: float = ALPHA, seed: int = DEFAULT_SEED, n_perm_shares: int = DEFAULT_N_PERM_SHARES,
                 specs: list[dict] | None = None, coder: str | None = None,
                 margin: float = rule.DEFAULT_MARGIN) -> pd.DataFrame:
     """The primary decision under each specification of :func:`sensitivity_specs` (or ``specs``),
@@ -1234,7 +1235,7 @@ def sensitivity(firms: pd.DataFrame, text_fields: Sequence[str], cohort_edges: S
         tf = [f for f in spec["text_fields"] if f in firms.columns]
         key = (tuple(tf), spec["coder"])
         if key not in coded:  # code each text-field / coder combination once
-            coded[key] = _dictionary_flags(firms, tf, spec["coder"])
+            coded[key] = _dictionary_flags(firms, tf, spec["coder"], seed)
         res = analyse(firms, text_fields=tf, cohort_edges=spec["cohort_edges"], n_boot=0, n_perm=0,
                       n_perm_shares=n_perm_shares, alpha=alpha, seed=seed, measures=(PRIMARY_MEASURE,), margin=margin,
                       coder=spec["coder"], flags=coded[key])

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, ndtri
 
-from analysis.defaults import CITIES
+from analysis.defaults import ALPHA, CITIES, EQUIVALENCE_MARGIN, N_PERM_SHARES
 from analysis.method.resampling import p_mcse, permuted_counts_batch
 
 __all__ = ["SUPPORTS", "RULES_OUT", "INCONCLUSIVE", "DECISIONS", "DEFAULT_MARGIN", "UNIT", "Comparison",
@@ -64,7 +64,7 @@ DECISIONS = (SUPPORTS, RULES_OUT, INCONCLUSIVE)
 # Equivalence margin in share points per year: half the others' move under full planted
 # convergence (the simulator's profiles over 2014-2022 at the brief's city sizes: 6.1 points a
 # year, standardised), rounded down (data/analysis_plan.md, entry 15).
-DEFAULT_MARGIN = 3.0
+DEFAULT_MARGIN = EQUIVALENCE_MARGIN
 UNIT = "share points per year"
 MIN_YEARS = 3  # fewer distinct founding years cannot tell a trend from noise
 NEWTON_STEPS = 5  # from the one-step start: within 1e-6 of the converged slope on the study's worlds
@@ -397,7 +397,7 @@ def _decide_comparison(coded, firms, years, comp: Comparison, fit: _Fit, perm, *
     }
 
 
-def decide(coded, firms, years, *, alpha: float = 0.05, margin: float = DEFAULT_MARGIN, n_perm: int = 10_000,
+def decide(coded, firms, years, *, alpha: float = ALPHA, margin: float = DEFAULT_MARGIN, n_perm: int = N_PERM_SHARES,
            rng=None, comps: list[Comparison] | None = None, stability: bool = True,
            complete: bool = True, error=None) -> dict[str, dict[str, np.ndarray]]:
     """The rule (module docstring) for a batch of tables of coded firms and firms.

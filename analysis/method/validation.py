@@ -45,7 +45,8 @@ from analysis.method import convergence as conv
 from analysis.method import convergence_rule as rule
 from analysis.text.classify import CODED_DIMENSIONS
 from analysis.method.coder_error import check_set_error, MEASURE_CATEGORIES
-from analysis.defaults import BRIEF_CITY_SIZES, DEFAULT_SEED
+from analysis.defaults import (ALPHA, BRIEF_CITY_SIZES, DEFAULT_SEED, N_PERM, N_SUBSAMPLES, REPLICATES, TEXT_FIELDS,
+                               TEXT_REPLICATES)
 from analysis.defaults import CITIES
 from analysis.method.resampling import ols_slope
 from analysis.data.simulate import planted_gap, planted_public_table, simulate, simulate_labels
@@ -473,11 +474,11 @@ def _study_table(det: pd.DataFrame, scen: pd.DataFrame, t0: float, details: bool
     return out
 
 
-def simulation_study(strengths: Sequence[float] = DEFAULT_STRENGTHS, replicates: int = 400, seed: int = DEFAULT_SEED,
-                     n_perm: int = 200, alpha: float = 0.05, n_per_city: Sequence[int] = BRIEF_CITY_SIZES,
+def simulation_study(strengths: Sequence[float] = DEFAULT_STRENGTHS, replicates: int = REPLICATES, seed: int = DEFAULT_SEED,
+                     n_perm: int = N_PERM, alpha: float = ALPHA, n_per_city: Sequence[int] = BRIEF_CITY_SIZES,
                      phrasebank: str = "a", *, margin: float = rule.DEFAULT_MARGIN, drift: float = DEFAULT_DRIFT,
-                     text_replicates: int = 0, text_n_perm: int = 50, n_subsamples: int = 5,
-                     text_fields: Sequence[str] = ("description", "full_description"),
+                     text_replicates: int = TEXT_REPLICATES, text_n_perm: int = 50, n_subsamples: int = N_SUBSAMPLES,
+                     text_fields: Sequence[str] = TEXT_FIELDS,
                      cohort_edges: Sequence[int] = conv.DEFAULT_COHORT_EDGES, workers: int | None = None,
                      max_firms: int | None = DEFAULT_MAX_FIRMS, years: Sequence[int] | None = None,
                      year_weights: dict | None = None, missing_year_rate: float | None = None, details: bool = False,
@@ -535,7 +536,7 @@ def simulation_study(strengths: Sequence[float] = DEFAULT_STRENGTHS, replicates:
         "drift": float(drift), "margin": float(margin), "scenarios": scen})
 
 
-def design_power(replicates: int = 400, seed: int = DEFAULT_SEED, n_perm: int = 200, alpha: float = 0.05,
+def design_power(replicates: int = REPLICATES, seed: int = DEFAULT_SEED, n_perm: int = N_PERM, alpha: float = ALPHA,
                  n_per_city: Sequence[int] = BRIEF_CITY_SIZES, *,
                  margin: float = rule.DEFAULT_MARGIN, factors: Sequence[float] = DESIGN_FACTORS,
                  cohort_edges: Sequence[int] = conv.DEFAULT_COHORT_EDGES, years=None, year_weights=None,
@@ -727,7 +728,7 @@ def label_recovery(
     phrasebanks: Sequence[str] = ("a", "b"),
     n_per_city: Sequence[int] = BRIEF_CITY_SIZES,
     seed: int = DEFAULT_SEED,
-    text_fields: Sequence[str] = ("description", "full_description"),
+    text_fields: Sequence[str] = TEXT_FIELDS,
     *,
     convergence: float | None = None,
     folds: int = 5,

@@ -17,7 +17,7 @@ from matplotlib import font_manager
 from matplotlib.patches import Patch
 
 from analysis.text.keyness import LOG_RATIO_SMOOTHING
-from analysis.defaults import CITIES
+from analysis.defaults import CITIES, DEFAULT_SEED
 from analysis.present.colours import CITY_COLOURS
 from analysis.text.preprocess import with_gloss
 
@@ -119,7 +119,7 @@ def _cloud(frequencies: dict[str, float], colour_of, seed: int, width: int, heig
     return cloud
 
 
-def city_wordcloud(frequencies: dict[str, float], city: str, seed: int = 1, title: str | None = None,
+def city_wordcloud(frequencies: dict[str, float], city: str, seed: int = DEFAULT_SEED, title: str | None = None,
                    survivors=None, simulated: bool = False):
     """One city's cloud (terms sized by their weight, the log ratio). With ``survivors`` (the
     terms that survive the multiplicity correction), those are drawn in the city's full colour
@@ -166,7 +166,7 @@ def city_wordcloud(frequencies: dict[str, float], city: str, seed: int = 1, titl
     return _mark_simulated(fig, simulated)
 
 
-def comparison_wordcloud(weights: pd.DataFrame, seed: int = 1, simulated: bool = False):
+def comparison_wordcloud(weights: pd.DataFrame, seed: int = DEFAULT_SEED, simulated: bool = False):
     """Figure 1 rebuilt: ``weights`` has columns term, city, weight (the term's log ratio for the
     city it is most key for) and, optionally, survives; each term coloured by that city, in full
     colour when it survives the correction and in a pale tint when not, with a legend.

@@ -13,7 +13,7 @@ from pathlib import Path
 from analysis.paths import is_bundled
 from analysis.present.markdown import code, escape
 from analysis.data import simulate
-from analysis.defaults import CITIES
+from analysis.defaults import CITIES, KEYNESS_ADJUST
 from analysis.present.tables import agreement, KEY_ALPHA, key_counts, pct, top_terms
 from analysis import labels
 
@@ -220,7 +220,7 @@ def _terms(n: int) -> str:
     return f"{n} term" if n == 1 else f"{n} terms"
 
 
-def key_terms_sentence(table, city: str, adjust: str = "bh", alpha: float | None = None) -> str:
+def key_terms_sentence(table, city: str, adjust: str = KEYNESS_ADJUST, alpha: float | None = None) -> str:
     """How many terms the city's firms over-use by the firm-level test (the one that decides),
     before and after the multiplicity correction, in words; then, for comparison with the
     brief, how many quanteda's token-level chi-squared would call over-used and how many of
@@ -290,7 +290,7 @@ def _modal_phrase(dim: str, m) -> str:
 
 
 def city_findings(report, dims=("application", "customer", "geography", "investor"),
-                  adjust: str = "bh") -> str:
+                  adjust: str = KEYNESS_ADJUST) -> str:
     """Bullet list: per dimension, this corpus's modal category with its share (ties said as
     ties), the brief's value, and whether they agree; then the key terms that survive.
 

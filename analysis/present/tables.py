@@ -16,7 +16,7 @@ from analysis.text import classify, keyness as kn, preprocess
 from analysis import labels
 from analysis.present import catalogue
 from analysis.present import markdown
-from analysis.defaults import CITIES
+from analysis.defaults import CITIES, DEFAULT_SEED, KEYNESS_ADJUST, MIN_DF
 from analysis.paths import is_bundled
 
 TEXT_DIMENSIONS = ("application", "customer", "geography")
@@ -135,7 +135,8 @@ class Coded:
         return self.codes[f"{dimension}_label"]
 
 
-def code(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT_FIELDS, coder: str | None = None) -> Coded:
+def code(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT_FIELDS, coder: str | None = None,
+         seed: int = DEFAULT_SEED) -> Coded:
     """Every firm coded by ``coder`` (dictionary | supervised; empty: the package default).
 
     Parameters
@@ -146,6 +147,8 @@ def code(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT_FIELDS, coder:
         The text columns read (parameter ``text_fields``).
     coder : str or None
         ``dictionary`` or ``supervised``; None or empty: the package default.
+    seed : int
+        Seed of the supervised coder's training (parameter ``seed``).
 
     Returns
     -------
@@ -153,7 +156,7 @@ def code(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT_FIELDS, coder:
         The firms and their codes (a ``<dimension>_label`` column per text dimension, and
         ``investor_label``), both with a fresh range index.
     """
-    codes = classify.code_with(firms, text_fields=text_fields, coder=coder).reset_index(drop=True)
+    codes = classify.code_with(firms, text_fields=text_fields, coder=coder, seed=seed).reset_index(drop=True)
     codes["investor_label"] = classify.investor_portrait(firms).reset_index(drop=True).to_numpy()
     return Coded(firms.reset_index(drop=True), codes)
 
@@ -266,8 +269,8 @@ KEYNESS_COLUMNS = {  # the columns of a city's keyness table, with their dtypes 
 }
 
 
-def city_keyness_tables(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT_FIELDS, min_df: int = 1,
-                        adjust: str = "bh") -> dict[str, pd.DataFrame]:
+def city_keyness_tables(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT_FIELDS, min_df: int = MIN_DF,
+                        adjust: str = KEYNESS_ADJUST) -> dict[str, pd.DataFrame]:
     """Keyness of each city against the other two, on one document-term matrix
     (:func:`analysis.text.keyness.keyness_table`): the firm-level Fisher test on the number of firms
     using each term, which decides what is key and orders the rows (over-use p ascending, then
@@ -1068,7 +1071,7 @@ def text_coverage(firms: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def coder_checks(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT_FIELDS, seed: int = 20220804):
+def coder_checks(firms: pd.DataFrame, text_fields=preprocess.DEFAULT_TEXT_FIELDS, seed: int = DEFAULT_SEED):
     """Both coders scored on this build's corpus, against its simulated truth or the hand-coded
     sample: the dictionary, and the supervised coder trained on the hand-coded check sets
     (which share no text with the corpus); without check sets, the supervised coder

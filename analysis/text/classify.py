@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analysis.defaults import CODER, DEFAULT_SEED
 from analysis import labels as _labels
 from analysis.text import checkset, preprocess as _text
 from analysis.data.investors import investor_type_of_name
@@ -71,7 +72,6 @@ DICTIONARY_FILE = PACKAGE_DIR / "dictionaries" / "business_model.yml"
 CODING_SAMPLE = DATA_DIR / "coding_sample.csv"
 CODED_DIMENSIONS = ("application", "customer", "geography")
 TIE, NONE = "tie", "none"
-DEFAULT_SEED = 20220501
 
 
 # --------------------------------------------------------------------------- dictionary
@@ -1050,7 +1050,7 @@ def supervised_check(firms: pd.DataFrame, dimension: str, text_fields=_text.DEFA
 # --------------------------------------------------------------------------- supervised coder
 
 CODERS = ("dictionary", "supervised")
-DEFAULT_CODER = "dictionary"  # the one place the default coder is chosen
+DEFAULT_CODER = CODER  # chosen in analysis.defaults
 
 
 @lru_cache(maxsize=100_000)

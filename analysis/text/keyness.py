@@ -67,6 +67,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import chdtrc as _chi2_sf  # survival function of chi2; cheaper to import than scipy.stats
 
+from analysis.defaults import KEYNESS_ADJUST
 from analysis.text import preprocess as _text
 
 __all__ = ["keyness", "firm_keyness", "keyness_table", "over_use_p", "under_use_p",
@@ -242,7 +243,7 @@ def _adjusted(p, adjust: str) -> np.ndarray:
 
 
 def keyness(counts, target, features, measure: str = "chi2", correction: str = "default",
-            sort: bool = True, adjust: str = "bh") -> pd.DataFrame:
+            sort: bool = True, adjust: str = KEYNESS_ADJUST) -> pd.DataFrame:
     """Keyness of the ``target`` rows against all other rows (textstat_keyness).
 
     Parameters
@@ -468,7 +469,7 @@ def log_ratio(a, b, n_target, n_reference, smoothing: float = LOG_RATIO_SMOOTHIN
     return np.log2((a + s) / (n_target + 2 * s)) - np.log2((b + s) / (n_reference + 2 * s))
 
 
-def firm_keyness(docs, target, features, adjust: str = "bh", sort: bool = True) -> pd.DataFrame:
+def firm_keyness(docs, target, features, adjust: str = KEYNESS_ADJUST, sort: bool = True) -> pd.DataFrame:
     """Keyness of the ``target`` rows (firms) against all other rows, with the firm as the
     unit (see the module's docstring).
 
@@ -530,7 +531,7 @@ def _firm_order(table: pd.DataFrame) -> pd.DataFrame:
     return table.iloc[order].reset_index(drop=True)
 
 
-def keyness_table(docs, target, features, adjust: str = "bh", correction: str = "default") -> pd.DataFrame:
+def keyness_table(docs, target, features, adjust: str = KEYNESS_ADJUST, correction: str = "default") -> pd.DataFrame:
     """The table the book shows for one target: :func:`firm_keyness` (which decides what is
     key, and sets the order) with quanteda's token-level chi2 beside it (:func:`keyness`,
     ``measure="chi2"``), renamed chi2, p_chi2, q_chi2, with its token counts n_target and

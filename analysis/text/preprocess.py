@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from analysis.defaults import TEXT_FIELDS
 from analysis.params import as_list
 from analysis.paths import DATA_DIR, RESOURCES_DIR
 
@@ -71,7 +72,7 @@ __all__ = [
 ]
 
 LANGUAGES = ("en", "zh", "auto")
-DEFAULT_TEXT_FIELDS = ("description", "full_description", "website_text")  # the brief's sources
+DEFAULT_TEXT_FIELDS = TEXT_FIELDS  # the brief's sources (analysis.defaults)
 NULLABLE_TEXT_FIELDS = ("full_description", "website_text")  # may be absent from a firm table
 
 # --------------------------------------------------------------------------- resources
