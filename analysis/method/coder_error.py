@@ -146,7 +146,21 @@ class CoderError:
 
 def from_confusion(confusion: pd.DataFrame, category: str) -> Rates:
     """:class:`Rates` of one category from a confusion matrix (rows the true codes, columns the
-    coder's, abstentions among the columns)."""
+    coder's, abstentions among the columns).
+
+    Parameters
+    ----------
+    confusion : pandas.DataFrame
+        Counts of items, rows the true codes, columns the coder's.
+    category : str
+        The category whose rates are counted.
+
+    Returns
+    -------
+    Rates
+        ``positives`` the items of its row (0 without one), ``hits`` those of them coded ``category``;
+        ``negatives`` all other items, ``false_hits`` those of them coded ``category``.
+    """
     m = confusion.astype(int)
     col = m[category] if category in m.columns else pd.Series(0, index=m.index)
     positives = int(m.loc[category].sum()) if category in m.index else 0
@@ -170,7 +184,22 @@ def check_set_error(coder: str = CODER, seed: int = DEFAULT_SEED, paths: dict | 
     """The coder's error on the shipped check sets, pooled: the dictionary as it stands, the
     supervised coder by cross-validation within each set (every description coded by a model
     that did not see it): the ``all`` rows of :func:`check_set_rates` (no counts without a
-    check set)."""
+    check set).
+
+    Parameters
+    ----------
+    coder : str
+        ``dictionary``, or (any other name) the supervised coder.
+    seed : int
+        Seed of the supervised coder's cross-validation.
+    paths : dict, optional
+        Set name -> path of the check sets (None: the shipped ones, :func:`analysis.text.checkset.available`).
+
+    Returns
+    -------
+    CoderError
+        Source :data:`CHECK_SETS`, a :class:`Rates` per share measure (all counts 0 without a check set).
+    """
     table = check_set_rates(coder, seed, paths)
     rates = []
     for measure in MEASURE_CATEGORIES:
@@ -181,10 +210,25 @@ def check_set_error(coder: str = CODER, seed: int = DEFAULT_SEED, paths: dict | 
 
 def check_set_rates(coder: str = CODER, seed: int = DEFAULT_SEED, paths: dict | None = None) -> pd.DataFrame:
     """The counts behind :func:`check_set_error`, pooled over the sets, for all items and per
-    language of the items: measure, language, hits, positives, false_hits, negatives,
-    sensitivity, false_positive_rate. The study draws from the pooled counts (``all``): its
+    language of the items. The study draws from the pooled counts (``all``): its
     simulated corpora are labels, without a language; the rows per language show how far the
-    rates differ between English, Chinese and mixed text."""
+    rates differ between English, Chinese and mixed text.
+
+    Parameters
+    ----------
+    coder : str
+        ``dictionary``, or (any other name) the supervised coder.
+    seed : int
+        Seed of the supervised coder's cross-validation.
+    paths : dict, optional
+        Set name -> path of the check sets (None: the shipped ones).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns measure, language (``all``, then each language present), hits, positives, false_hits,
+        negatives, sensitivity, false_positive_rate; empty, without columns, when there is no check set.
+    """
     preds = []
     for path in checkset.available(paths).values():
         check = checkset.load(path)
@@ -229,19 +273,60 @@ def _sample_error(firms: pd.DataFrame, coder: str = CODER, text_fields=TEXT_FIEL
 def for_corpus(firms: pd.DataFrame, coder: str = CODER, text_fields=TEXT_FIELDS,
                seed: int = DEFAULT_SEED) -> CoderError:
     """The error the verdict uses: the corpus's coding sample where one is supplied and scored,
-    else the check sets."""
+    else the check sets.
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The corpus's firm table (simulated ``truth_*`` columns are not a coding sample: dropped).
+    coder : str
+        ``dictionary``, or (any other name) the supervised coder.
+    text_fields : sequence of str
+        The text columns the coder reads on the firms of the coding sample.
+    seed : int
+        Seed of the supervised coder.
+
+    Returns
+    -------
+    CoderError
+        Source :data:`CODING_SAMPLE`, or :data:`CHECK_SETS` when no coding sample codes these firms.
+    """
     return _sample_error(firms, coder, text_fields, seed) or check_set_error(coder, seed)
 
 
 def misspecified(coder: str = CODER) -> CoderError:
-    """The worse coder of :data:`MISSPECIFIED`, for both measures."""
+    """The worse coder of :data:`MISSPECIFIED`, for both measures.
+
+    Parameters
+    ----------
+    coder : str
+        The coder's name, recorded with the rates (they do not depend on it).
+
+    Returns
+    -------
+    CoderError
+        Source :data:`MISSPECIFIED_SOURCE`, the same :class:`Fixed` rates for every share measure.
+    """
     return CoderError(MISSPECIFIED_SOURCE, coder,
                       tuple((m, Fixed(*MISSPECIFIED)) for m in MEASURE_CATEGORIES))
 
 
 def corrected(observed, sensitivity, false_positive_rate):
     """Rogan–Gladen: the share in the category given the coded share and the two rates, clipped
-    to [0, 1]; NaN where ``sensitivity - false_positive_rate`` < :data:`MIN_SEPARATION`."""
+    to [0, 1]; NaN where ``sensitivity - false_positive_rate`` < :data:`MIN_SEPARATION`.
+
+    Parameters
+    ----------
+    observed : array_like
+        The coded shares.
+    sensitivity, false_positive_rate : array_like
+        The coder's rates, broadcastable to ``observed``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(observed - false_positive_rate) / (sensitivity - false_positive_rate)``, clipped, or NaN.
+    """
     obs = np.asarray(observed, dtype=float)
     sep = np.asarray(sensitivity, dtype=float) - np.asarray(false_positive_rate, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -269,10 +354,31 @@ def correction(city, years, flags, first: int, last: int, comps: list, rates, n_
                level: float = CI_LEVEL) -> pd.DataFrame:
     """Observed and corrected shares per city and estimates (the rule's gap slope, share points
     per year, one per comparison of ``comps``) of one share measure, with percentile bootstrap
-    intervals of the corrected values (``n_boot`` replicates; firms resampled within city, the
-    rates' counts resampled). Columns quantity (a city's or a comparison's name), kind
-    (``share`` or ``estimate``), observed, corrected, lo, hi, replicates (bootstrap replicates
-    where the correction was defined)."""
+    intervals of the corrected values (firms resampled within city, the rates' counts resampled).
+
+    Parameters
+    ----------
+    city, years, flags : array_like
+        Per firm: city code (index into CITIES), founding year, 1 if coded in the category else 0.
+    first, last : int
+        The founding years analysed, inclusive (other firms, and those without a city or year, left out).
+    comps : list of analysis.method.convergence_rule.Comparison
+        The comparisons whose estimates are corrected.
+    rates : Rates or Fixed
+        The coder's error on this measure.
+    n_boot : int
+        Bootstrap replicates.
+    rng : numpy.random.Generator
+        Draws the replicates.
+    level : float
+        The intervals' level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns quantity (a city's or a comparison's name), kind (``share`` or ``estimate``), observed,
+        corrected, lo, hi, replicates (bootstrap replicates where the correction was defined).
+    """
     city = np.asarray(city)
     yr = np.asarray(years, dtype=float)
     keep = (city >= 0) & ~np.isnan(yr) & (yr >= first) & (yr <= last)
@@ -309,9 +415,24 @@ def correction(city, years, flags, first: int, last: int, comps: list, rates, n_
 def tipping_point(estimate: float, others_share: float, span_years: float) -> float:
     """How many share points the other cities' false-positive rate would have to change between
     two founding years ``span_years`` apart to produce a gap slope of ``estimate`` (share points
-    per year) with no true change anywhere: with a true share ``others_share`` not in the
-    category, a false-positive rate that moves by d over the span moves the coded share by
-    ``(1 - others_share) d``."""
+    per year) with no true change anywhere: with a true share ``others_share`` in the category, a
+    false-positive rate that moves by d over the span moves the coded share by
+    ``(1 - others_share) d`` (it acts on the firms not in the category).
+
+    Parameters
+    ----------
+    estimate : float
+        The gap slope, share points per year.
+    others_share : float
+        The other cities' true share in the category, in [0, 1).
+    span_years : float
+        Years between the two founding years (> 0).
+
+    Returns
+    -------
+    float
+        The change in share points; NaN when an argument is out of range or ``estimate`` is not finite.
+    """
     if not (span_years > 0 and 0 <= others_share < 1) or not np.isfinite(estimate):
         return float("nan")
     return float(abs(estimate) * span_years / (1 - others_share))
@@ -321,7 +442,24 @@ def sample_size(share: float, guess: tuple[float, float] = SAMPLE_GUESS,
                 half_widths: tuple[float, float] = SAMPLE_HALF_WIDTHS, strata: int = 1) -> int:
     """Firms a coding sample needs so that, at a share ``share`` of firms in the category, the
     sensitivity and the false-positive rate are measured to about ``half_widths`` (95%, normal
-    approximation at the ``guess``ed rates); rounded up to a multiple of ``strata``."""
+    approximation at the ``guess``ed rates); rounded up to a multiple of ``strata``.
+
+    Parameters
+    ----------
+    share : float
+        The share of firms in the category (taken within [0.05, 0.95]).
+    guess : tuple of float
+        The (sensitivity, false-positive rate) assumed.
+    half_widths : tuple of float
+        The half-widths wanted of the two rates' 95% intervals.
+    strata : int
+        The sample is a multiple of it (of 1 when below 1).
+
+    Returns
+    -------
+    int
+        The firms of the coding sample.
+    """
     z = 1.96
     share = min(max(float(share), 0.05), 0.95)
     need_pos = z * z * guess[0] * (1 - guess[0]) / half_widths[0] ** 2

@@ -104,14 +104,46 @@ def _check_edges(edges: Iterable) -> list[int]:
 
 def cohort_labels(edges: Iterable) -> list[str]:
     """Labels of the half-open cohorts ``[a, b)``: ``(2014, 2017, 2020)`` ->
-    ``["2014–2016", "2017–2019"]`` (en dash; a one-year cohort is just ``"2014"``)."""
+    ``["2014–2016", "2017–2019"]`` (en dash; a one-year cohort is just ``"2014"``).
+
+    Parameters
+    ----------
+    edges : iterable of int
+        The cohort edges, strictly increasing years.
+
+    Returns
+    -------
+    list of str
+        A label per cohort, ``len(edges) - 1`` of them.
+
+    Raises
+    ------
+    ValueError
+        If the edges are not integers, are fewer than two, or are not strictly increasing.
+    """
     e = _check_edges(edges)
     return [f"{a}" if b - a == 1 else f"{a}\u2013{b - 1}" for a, b in zip(e, e[1:])]
 
 
 def year_window(edges: Iterable) -> tuple[int, int]:
     """The window of founding years the cohorts cover, its first and last year (the bins are
-    half-open): ``(2014, 2017, 2020)`` -> ``(2014, 2019)``."""
+    half-open): ``(2014, 2017, 2020)`` -> ``(2014, 2019)``.
+
+    Parameters
+    ----------
+    edges : iterable of int
+        The cohort edges, strictly increasing years.
+
+    Returns
+    -------
+    tuple of int
+        The first and the last founding year, inclusive.
+
+    Raises
+    ------
+    ValueError
+        If the edges are not integers, are fewer than two, or are not strictly increasing.
+    """
     e = _check_edges(edges)
     return e[0], e[-1] - 1
 
@@ -123,7 +155,25 @@ def _years_as_float(years) -> np.ndarray:
 
 def cohort_codes(years, edges) -> np.ndarray:
     """Cohort index per firm: ``0 .. len(edges)-2`` inside the edges, ``-1`` for a missing
-    year, ``-2`` for a year outside ``[edges[0], edges[-1])``."""
+    year, ``-2`` for a year outside ``[edges[0], edges[-1])``.
+
+    Parameters
+    ----------
+    years : array_like
+        A founding year per firm (a value that is not a number counts as missing).
+    edges : iterable of int
+        The cohort edges, strictly increasing years.
+
+    Returns
+    -------
+    numpy.ndarray
+        The codes (int64), one per firm.
+
+    Raises
+    ------
+    ValueError
+        If the edges are not integers, are fewer than two, or are not strictly increasing.
+    """
     e = np.asarray(_check_edges(edges), dtype=float)
     y = _years_as_float(years)
     codes = np.searchsorted(e, y, side="right") - 1
@@ -134,7 +184,25 @@ def cohort_codes(years, edges) -> np.ndarray:
 
 def assign_cohorts(years, edges) -> pd.Categorical:
     """Ordered categorical of cohort labels; missing or out-of-range years are NaN
-    (use :func:`cohort_codes` to tell the two apart)."""
+    (use :func:`cohort_codes` to tell the two apart).
+
+    Parameters
+    ----------
+    years : array_like
+        A founding year per firm.
+    edges : iterable of int
+        The cohort edges, strictly increasing years.
+
+    Returns
+    -------
+    pandas.Categorical
+        A label of :func:`cohort_labels` per firm, the categories in cohort order.
+
+    Raises
+    ------
+    ValueError
+        If the edges are not integers, are fewer than two, or are not strictly increasing.
+    """
     labels = cohort_labels(edges)
     codes = cohort_codes(years, edges)
     return pd.Categorical.from_codes(np.where(codes >= 0, codes, -1), categories=labels, ordered=True)
@@ -406,6 +474,11 @@ def centroid_cosine(Z, cities, cohorts, *, reference: str = "Beijing", city_orde
     -------
     pandas.DataFrame
         Columns city, cohort, estimate, n (firms in the cell); no row for the reference city.
+
+    Raises
+    ------
+    ValueError
+        If ``reference`` is not among the cities (``city_order``, else those of ``cities``).
     """
     design, order, labels = _cells(cities, cohorts, city_order)
     est = _cosine_designs(_unit_rows(Z), design, [(design.cohort, None)], ref=order.index(reference))[0]
@@ -479,6 +552,11 @@ def gap_statistics(flags, cities, cohorts, *, city_order: Sequence[str] | None =
     -------
     pandas.DataFrame
         Columns comparison, cohort, gap, overall_gap, direction.
+
+    Raises
+    ------
+    ValueError
+        If ``city_order`` is given and is not :data:`analysis.defaults.CITIES`, in that order.
     """
     design, order, labels = _cells(cities, cohorts, city_order or list(CITIES))
     if list(order) != list(CITIES):
@@ -499,12 +577,28 @@ def gap_statistics(flags, cities, cohorts, *, city_order: Sequence[str] | None =
 
 
 def share_tests(counts, sizes, n_perm: int, rng) -> list[list[tuple[str, str, float, float]]]:
-    """The share-measure tests of :func:`analyse` for a batch of tables, without intervals.
+    """The earlier share-measure tests (before the decision rule of
+    :mod:`analysis.method.convergence_rule`) for a batch of tables, without intervals.
 
-    ``counts`` and ``sizes`` are (B, K, Q) flagged firms and firms per city x cohort.  Returns,
-    per table, ``(comparison, role, slope, p)`` for each gap to Beijing (role ``test``) and for
-    the retired level test (``old test``).  Used by the simulation study, which draws counts
-    rather than firms; the permutations are drawn for the whole batch at once."""
+    Used by the simulation study, which draws counts rather than firms; the permutations are
+    drawn for the whole batch at once.
+
+    Parameters
+    ----------
+    counts, sizes : array_like
+        Flagged firms and firms per city x cohort, (B, K, Q).
+    n_perm : int
+        Permutations of founding years within each city, per table (0: no p-values).
+    rng : numpy.random.Generator
+        Draws the permutations.
+
+    Returns
+    -------
+    list of list of tuple
+        Per table, ``(comparison, role, slope, p)`` for each gap to Beijing (role ``test``) and for
+        the retired level test (``old test``): the OLS slope over the cohort index and its one-sided
+        permutation p-value in the closing direction (NaN without permutations or without a gap).
+    """
     counts = np.asarray(counts, dtype=np.int64)
     sizes = np.asarray(sizes, dtype=np.int64)
     B = counts.shape[0]
@@ -1156,7 +1250,24 @@ def with_power(result: ConvergenceResult, power: pd.DataFrame | None,
     :func:`analysis.method.validation.power_summary`, ``planted`` (comparison -> the planted gap
     slope, share points per year, of a simulated corpus whose truth is known) on the primary
     measure's rows, and ``coder_validated`` (``yes`` when the coder was scored on a coding
-    sample of this corpus, ``no`` otherwise; empty when ``validated`` is None)."""
+    sample of this corpus, ``no`` otherwise; empty when ``validated`` is None).
+
+    Parameters
+    ----------
+    result : ConvergenceResult
+        What :func:`analyse` returned; its verdict table is replaced.
+    power : pandas.DataFrame or None
+        A table of :func:`~analysis.method.validation.power_summary` (None or empty: power columns NaN).
+    planted : dict, optional
+        Comparison -> the planted gap slope, share points per year.
+    validated : bool, optional
+        Whether the coder was scored on a coding sample of this corpus.
+
+    Returns
+    -------
+    ConvergenceResult
+        ``result`` itself, with the new ``verdict_table``.
+    """
     t = result.verdict_table.drop(columns=POWER_COLUMNS)
     if power is not None and len(power) and len(t):
         t = t.merge(power[["measure", "comparison", *POWER_COLUMNS]], on=["measure", "comparison"], how="left")
@@ -1175,8 +1286,18 @@ def with_power(result: ConvergenceResult, power: pd.DataFrame | None,
 
 def primary_decomposition(decomposition: pd.DataFrame) -> pd.DataFrame:
     """The rows of :attr:`ConvergenceResult.decomposition` for the primary measure and the
-    primary comparison (:data:`PRIMARY_MEASURE`, :data:`PRIMARY_COMPARISON`): one row, or none
-    when the measure could not be computed."""
+    primary comparison (:data:`PRIMARY_MEASURE`, :data:`PRIMARY_COMPARISON`).
+
+    Parameters
+    ----------
+    decomposition : pandas.DataFrame
+        A result's ``decomposition`` table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row, or none when the measure could not be computed.
+    """
     return decomposition[(decomposition["measure"] == PRIMARY_MEASURE)
                          & (decomposition["comparison"] == PRIMARY_COMPARISON)]
 
@@ -1192,15 +1313,37 @@ ALTERNATIVE_TEXT_FIELDS = (("description",), ("description", "full_description")
 def coders_available() -> tuple[str, ...]:
     """Coders :func:`analysis.text.classify.code_with` can run here: ``dictionary`` always, and
     ``supervised`` when there are hand-coded texts to train it on (the shipped check sets or a
-    coding sample)."""
+    coding sample).
+
+    Returns
+    -------
+    tuple of str
+        :data:`analysis.text.classify.CODERS`, or ``("dictionary",)`` alone.
+    """
     return CODERS if not supervised_training().empty else ("dictionary",)
 
 
 def sensitivity_specs(text_fields: Sequence[str], cohort_edges: Sequence[int],
                       coder: str | None = None) -> list[dict]:
-    """The main specification first, then one change at a time: three other sets of cohort
-    edges, the other sets of text fields, and every other available coder (``coder``: the main
-    specification's; empty means the package default)."""
+    """The main specification first, then one change at a time: up to three other sets of cohort
+    edges (:data:`ALTERNATIVE_EDGES`), the other sets of text fields (:data:`ALTERNATIVE_TEXT_FIELDS`),
+    and every other available coder (:func:`coders_available`).
+
+    Parameters
+    ----------
+    text_fields : sequence of str
+        The main specification's text columns.
+    cohort_edges : sequence of int
+        The main specification's cohort edges.
+    coder : str, optional
+        The main specification's coder (None or empty: :data:`analysis.text.classify.DEFAULT_CODER`).
+
+    Returns
+    -------
+    list of dict
+        Per specification: ``cohort_edges`` and ``text_fields`` (tuples), ``coder`` and ``change``
+        (``main specification``, ``cohort edges``, ``text fields`` or ``coder``).
+    """
     main = {"cohort_edges": tuple(int(e) for e in cohort_edges), "text_fields": tuple(text_fields),
             "coder": coder or DEFAULT_CODER}
     specs = [{**main, "change": "main specification"}]
@@ -1222,11 +1365,39 @@ def sensitivity(firms: pd.DataFrame, text_fields: Sequence[str], cohort_edges: S
                 specs: list[dict] | None = None, coder: str | None = None,
                 margin: float = rule.DEFAULT_MARGIN) -> pd.DataFrame:
     """The primary decision under each specification of :func:`sensitivity_specs` (or ``specs``),
-    the main one coded by ``coder`` (empty: the package default).
+    the main one coded by ``coder``.  Keyness correction is not a row: no convergence measure uses
+    key terms, so it cannot change this decision.
 
-    Columns change, cohort_edges, text_fields, coder, estimate (share points per year), p,
-    p_mcse, decision, reason, agrees (decision equal to the main specification's).  Keyness correction is not a row: no
-    convergence measure uses key terms, so it cannot change this decision."""
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The firm table, as for :func:`analyse`.
+    text_fields : sequence of str
+        The main specification's text columns (those not in ``firms`` are dropped).
+    cohort_edges : sequence of int
+        The main specification's cohort edges.
+    alpha, margin : float
+        The rule's level and its equivalence margin, share points per year.
+    seed : int
+        The seed of every run.
+    n_perm_shares : int
+        Permutations of the rule in every run.
+    specs : list of dict, optional
+        The specifications as :func:`sensitivity_specs` gives them, the main one first (None or empty: its own).
+    coder : str, optional
+        The main specification's coder (None or empty: :data:`analysis.text.classify.DEFAULT_CODER`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns change, cohort_edges, text_fields, coder, estimate (share points per year), p,
+        p_mcse, decision, reason, agrees (decision equal to the main specification's).
+
+    Raises
+    ------
+    ValueError
+        As :func:`analyse`, for a specification it rejects (e.g. no ``city`` or ``founded_year`` column).
+    """
     fields = [str(f) for f in as_list(text_fields, name="text_fields")]
     present = [f for f in fields if f in firms.columns]
     specs = specs or sensitivity_specs(present, cohort_edges, coder)

@@ -82,7 +82,18 @@ class Comparison:
 def comparisons(n_dated) -> list[Comparison]:
     """The pooled comparison (Beijing against Shanghai and Shenzhen, standardised with each
     city's share of the other cities' dated firms as fixed weights; equal weights when neither
-    has any) and each city alone.  ``n_dated`` (K,) dated firms per city."""
+    has any) and each city alone.
+
+    Parameters
+    ----------
+    n_dated : array_like
+        (K,) dated firms per city, in the order of CITIES.
+
+    Returns
+    -------
+    list of Comparison
+        The pooled comparison first, then Beijing against each other city (weight 1).
+    """
     n = np.asarray(n_dated, dtype=float)
     others = tuple(range(1, len(CITIES)))
     tot = n[list(others)].sum()
@@ -92,9 +103,27 @@ def comparisons(n_dated) -> list[Comparison]:
 
 
 def year_table(city_codes, years, flags, first: int, last: int):
-    """Firms ``n`` and coded firms ``x`` per city and founding year (K, Y), for the years
-    ``first..last`` (inclusive), and those years (Y,).  ``city_codes`` index CITIES (-1: left
-    out); a firm whose year is missing or outside the range is left out."""
+    """Firms and coded firms per city and founding year, for the years ``first..last``
+    (inclusive).
+
+    Parameters
+    ----------
+    city_codes : array_like
+        Per firm, an index into CITIES (negative: left out).
+    years : array_like
+        Per firm, the founding year; a firm whose year is missing or outside the range is left out.
+    flags : array_like
+        Per firm, 1 when coded, else 0.
+    first, last : int
+        The first and the last founding year of the table.
+
+    Returns
+    -------
+    n, x : numpy.ndarray
+        Firms and coded firms, (K, Y).
+    t : numpy.ndarray
+        The years, (Y,).
+    """
     c = np.asarray(city_codes)
     yr = np.asarray(years, dtype=float)
     f = np.asarray(flags, dtype=float)
@@ -114,7 +143,18 @@ MIN_SEPARATION = 0.05
 
 def separation(error) -> float | None:
     """``sensitivity - false-positive rate`` of ``error`` (a pair), or None when there is no
-    error to correct for or the coder barely separates the classes."""
+    error to correct for or the coder barely separates the classes.
+
+    Parameters
+    ----------
+    error : tuple of float or None
+        (sensitivity, false-positive rate) of the coder.
+
+    Returns
+    -------
+    float or None
+        The separation; None without ``error`` or below :data:`MIN_SEPARATION`.
+    """
     if error is None:
         return None
     sep = float(error[0]) - float(error[1])
@@ -245,7 +285,20 @@ def logodds_slopes(coded, firms, years, steps: int = NEWTON_STEPS):
 
 def standardised(values, comp: Comparison):
     """Beijing's value minus the others' weighted mean, and the others' weighted mean, for
-    per-city values (..., K)."""
+    per-city values.
+
+    Parameters
+    ----------
+    values : array_like
+        Per-city values (..., K), in the order of CITIES (Beijing first).
+    comp : Comparison
+        The other cities and their weights.
+
+    Returns
+    -------
+    gap, others : numpy.ndarray
+        (...): Beijing's value minus the others' weighted mean; the others' weighted mean.
+    """
     v = np.asarray(values, dtype=float)
     others = sum(w * v[..., k] for k, w in zip(comp.others, comp.weights))
     return v[..., 0] - others, others
@@ -461,9 +514,24 @@ def decide(coded, firms, years, *, alpha: float = ALPHA, margin: float = DEFAULT
 
 def planted_slopes(firms, prob, t, comps: list[Comparison] | None = None) -> dict[str, dict[str, float]]:
     """The planted truth of a world in the rule's terms, from expected firms and public-customer
-    probabilities per city and year (:func:`analysis.data.simulate.planted_public_table`): per
-    comparison, the gap's slope and the others' standardised move towards Beijing, in share
-    points per year, and the gap's slope on the log-odds scale."""
+    probabilities per city and year (:func:`analysis.data.simulate.planted_public_table`).
+
+    Parameters
+    ----------
+    firms, prob : array_like
+        Expected firms and public-customer probabilities per city and founding year, (K, Y).
+    t : array_like
+        The founding years, (Y,).
+    comps : list of Comparison, optional
+        The comparisons (None: :func:`comparisons` of the firms).
+
+    Returns
+    -------
+    dict
+        Per comparison name: ``gap`` (the standardised level gap, share), ``estimate`` (the gap's
+        slope) and ``others`` (the others' standardised move towards Beijing), in share points per
+        year, and ``estimate_logodds`` (the gap's slope on the log-odds scale, per year).
+    """
     firms = np.asarray(firms, dtype=float)
     prob = np.asarray(prob, dtype=float)
     comps = comps or comparisons(firms.sum(axis=1))

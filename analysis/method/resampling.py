@@ -76,8 +76,21 @@ class CohortDesign:
 
 
 def ols_slope(values, x=None) -> np.ndarray | float:
-    """OLS slope of ``values`` on ``x`` (default 0, 1, 2, ...) along the last axis,
-    ignoring NaN entries; NaN when fewer than two points remain."""
+    """OLS slope of ``values`` on ``x`` along the last axis, ignoring NaN entries; NaN when fewer
+    than two points remain.
+
+    Parameters
+    ----------
+    values : array_like
+        The series, along the last axis.
+    x : array_like, optional
+        The abscissae, broadcastable to ``values`` (None: 0, 1, 2, ...).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for a 1-D ``values``, else the slopes, of shape ``values.shape[:-1]``.
+    """
     v = np.asarray(values, dtype=float)
     scalar = v.ndim == 1
     v = np.atleast_2d(v)
@@ -96,8 +109,28 @@ def ols_slope(values, x=None) -> np.ndarray | float:
 
 
 def permutation_p(observed: float, permuted, direction: str) -> float:
-    """One-sided permutation p-value ``(1 + #{at least as extreme}) / (1 + n_perm)``;
-    ``direction`` is ``"decrease"`` (small is extreme) or ``"increase"``."""
+    """One-sided permutation p-value ``(1 + #{at least as extreme}) / (1 + n_perm)``, ``n_perm``
+    the permuted values that are not NaN.
+
+    Parameters
+    ----------
+    observed : float
+        The observed statistic.
+    permuted : array_like
+        The statistic under each permutation (NaN ignored).
+    direction : str
+        ``"decrease"`` (small is extreme) or ``"increase"``.
+
+    Returns
+    -------
+    float
+        The p-value; NaN when ``observed`` is NaN or ``permuted`` is empty.
+
+    Raises
+    ------
+    ValueError
+        If ``direction`` is neither (checked only when there is a p-value to compute).
+    """
     perm = np.asarray(permuted, dtype=float)
     if np.isnan(observed) or perm.size == 0:
         return float("nan")
@@ -113,7 +146,22 @@ def permutation_p(observed: float, permuted, direction: str) -> float:
 
 
 def percentile_interval(samples, level: float = 0.95, axis: int = 0):
-    """Percentile bootstrap interval (lo, hi), ignoring NaN replicates."""
+    """Percentile bootstrap interval (lo, hi), ignoring NaN replicates.
+
+    Parameters
+    ----------
+    samples : array_like
+        The bootstrap replicates.
+    level : float
+        The interval's level.
+    axis : int
+        The axis along which the replicates lie.
+
+    Returns
+    -------
+    lo, hi : numpy.ndarray or float
+        The ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles; NaN where every replicate is NaN.
+    """
     s = np.asarray(samples, dtype=float)
     a = (1 - level) / 2
     with warnings.catch_warnings():
@@ -182,7 +230,20 @@ def bootstrap_designs(design: CohortDesign, n_boot: int, rng) -> list[tuple[np.n
 
 def p_mcse(p, n_perm):
     """Monte Carlo standard error of a permutation p-value, ``sqrt(p (1 - p) / n_perm)``
-    (NaN when there is no p-value or no permutation)."""
+    (NaN when there is no p-value or no permutation).
+
+    Parameters
+    ----------
+    p : float or array_like
+        The p-values.
+    n_perm : int or array_like
+        The permutations behind them.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The standard errors; a float for scalar arguments.
+    """
     p = np.asarray(p, dtype=float)
     n = np.asarray(n_perm, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -192,7 +253,24 @@ def p_mcse(p, n_perm):
 
 def decision_stable(p: float, mcse: float, alpha: float, z: float = 2.0) -> bool:
     """Whether the decision ``p < alpha`` would stand with other permutations: alpha lies
-    outside ``p ± z·mcse`` (False for a missing p)."""
+    outside ``p ± z·mcse`` (False for a missing p).
+
+    Parameters
+    ----------
+    p : float
+        The permutation p-value.
+    mcse : float
+        Its Monte Carlo standard error.
+    alpha : float
+        The level.
+    z : float
+        How many standard errors alpha must lie away from p.
+
+    Returns
+    -------
+    bool
+        True when ``|p - alpha| > z·mcse``; False when ``p`` or ``mcse`` is NaN.
+    """
     if np.isnan(p) or np.isnan(mcse):
         return False
     return bool(abs(p - alpha) > z * mcse)
@@ -201,9 +279,22 @@ def decision_stable(p: float, mcse: float, alpha: float, z: float = 2.0) -> bool
 def permuted_counts(flagged, sizes, n_perm: int, rng) -> np.ndarray:
     """Flagged firms per city x cohort after shuffling founding years within each city.
 
-    ``flagged`` (K,) flagged firms per city (over all cohorts), ``sizes`` (K, Q) firms per
-    city x cohort.  Returns (n_perm, K, Q) integer counts: for each city, a multivariate
-    hypergeometric draw of its flagged firms over its cohorts.
+    Parameters
+    ----------
+    flagged : array_like
+        (K,) flagged firms per city, over all cohorts.
+    sizes : array_like
+        (K, Q) firms per city x cohort.
+    n_perm : int
+        Permutations.
+    rng : numpy.random.Generator
+        Draws them, city after city.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n_perm, K, Q) integer counts: for each city, a multivariate hypergeometric draw of its
+        flagged firms over its cohorts.
     """
     sizes = np.asarray(sizes, dtype=np.int64)
     K, Q = sizes.shape
@@ -216,10 +307,26 @@ def permuted_counts(flagged, sizes, n_perm: int, rng) -> np.ndarray:
 
 
 def permuted_counts_batch(flagged, sizes, n_perm: int, rng) -> np.ndarray:
-    """:func:`permuted_counts` for a batch of tables at once: ``flagged`` (B, K), ``sizes``
-    (B, K, Q); returns (B, n_perm, K, Q).  The multivariate hypergeometric draw is built from
-    conditional hypergeometric draws cohort by cohort, vectorised over tables, permutations and
-    cities."""
+    """:func:`permuted_counts` for a batch of tables at once.  The multivariate hypergeometric draw
+    is built from conditional hypergeometric draws cohort by cohort, vectorised over tables,
+    permutations and cities.
+
+    Parameters
+    ----------
+    flagged : array_like
+        (B, K) flagged firms per table and city, over all cohorts.
+    sizes : array_like
+        (B, K, Q) firms per table, city and cohort.
+    n_perm : int
+        Permutations per table.
+    rng : numpy.random.Generator
+        Draws them.
+
+    Returns
+    -------
+    numpy.ndarray
+        (B, n_perm, K, Q) integer counts.
+    """
     sizes = np.asarray(sizes, dtype=np.int64)
     flagged = np.asarray(flagged, dtype=np.int64)
     B, K, Q = sizes.shape
@@ -240,7 +347,24 @@ def permuted_counts_batch(flagged, sizes, n_perm: int, rng) -> np.ndarray:
 
 def bootstrap_counts(counts, sizes, n_boot: int, rng) -> np.ndarray:
     """Flagged firms per cell after resampling each cell's firms with replacement:
-    binomial(size, count/size); (n_boot, K, Q)."""
+    binomial(size, count/size).
+
+    Parameters
+    ----------
+    counts : array_like
+        (K, Q) flagged firms per city x cohort.
+    sizes : array_like
+        (K, Q) firms per city x cohort.
+    n_boot : int
+        Replicates.
+    rng : numpy.random.Generator
+        Draws them.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n_boot, K, Q) integer counts (0 in an empty cell).
+    """
     sizes = np.asarray(sizes, dtype=np.int64)
     counts = np.asarray(counts, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -249,8 +373,23 @@ def bootstrap_counts(counts, sizes, n_boot: int, rng) -> np.ndarray:
 
 
 def bootstrap_year_draws(coded, firms, n_boot: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Resampled ``(coded, firms)`` tables (n_boot, K, Y) each: per city, a multinomial draw of
-    its firms over the 2Y cells (year x coded or not)."""
+    """Resampled tables of coded firms and firms: per city, a multinomial draw of its firms over
+    the 2Y cells (year x coded or not).
+
+    Parameters
+    ----------
+    coded, firms : array_like
+        (K, Y) coded firms and firms per city and founding year.
+    n_boot : int
+        Replicates.
+    rng : numpy.random.Generator
+        Draws them, city after city.
+
+    Returns
+    -------
+    coded, firms : numpy.ndarray
+        (n_boot, K, Y) integer tables each (zero for a city without firms).
+    """
     x = np.asarray(coded, dtype=float)
     n = np.asarray(firms, dtype=np.int64)
     K, Y = n.shape

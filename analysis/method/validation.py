@@ -102,7 +102,20 @@ ALL_WORLDS, POWER_WORLDS = "all", "power"
 
 
 def mcse(rate, replicates):
-    """Monte Carlo standard error of a proportion: ``sqrt(rate (1 - rate) / replicates)``."""
+    """Monte Carlo standard error of a proportion: ``sqrt(rate (1 - rate) / replicates)``.
+
+    Parameters
+    ----------
+    rate : float or array_like
+        The proportions.
+    replicates : int or array_like
+        The replicates behind them.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The standard errors; a float for scalar arguments.
+    """
     rate = np.asarray(rate, dtype=float)
     replicates = np.asarray(replicates, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -112,7 +125,20 @@ def mcse(rate, replicates):
 
 def binomial_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
     """Clopper–Pearson (exact) interval for a binomial proportion (beta quantiles through
-    ``scipy.special.betaincinv``, much cheaper to import than ``scipy.stats``)."""
+    ``scipy.special.betaincinv``, much cheaper to import than ``scipy.stats``).
+
+    Parameters
+    ----------
+    successes, trials : int
+        The successes, among so many trials.
+    level : float
+        The interval's level.
+
+    Returns
+    -------
+    lo, hi : float
+        The interval's ends (0 without a success, 1 when every trial succeeded).
+    """
     from scipy.special import betaincinv
 
     a = (1 - level) / 2
@@ -126,6 +152,18 @@ def replicate_seeds(seed: int, n_scenarios: int, replicates: int) -> np.ndarray:
 
     Derived with ``SeedSequence(seed).spawn``; a scenario's seeds do not depend on how many
     scenarios or replicates come after it.
+
+    Parameters
+    ----------
+    seed : int
+        The root seed.
+    n_scenarios, replicates : int
+        The scenarios, and the replicates per scenario.
+
+    Returns
+    -------
+    numpy.ndarray
+        The seeds (int64), of shape (n_scenarios, replicates, 2).
     """
     out = np.empty((n_scenarios, replicates, 2), dtype=np.int64)
     for i, child in enumerate(np.random.SeedSequence(seed).spawn(n_scenarios)):
@@ -137,7 +175,22 @@ def replicate_seeds(seed: int, n_scenarios: int, replicates: int) -> np.ndarray:
 def corpus_design(firms: pd.DataFrame, cohort_edges: Sequence[int] = conv.DEFAULT_COHORT_EDGES) -> dict:
     """Simulator options that reproduce a corpus's shape: firms per city, founding years
     (range and distribution over the cohorts' years) and the share of firms without a usable
-    year.  With them the simulation study runs at the corpus's city and cohort sizes."""
+    year.  With them the simulation study runs at the corpus's city and cohort sizes.
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The firm table (its ``city`` and ``founded_year`` columns).
+    cohort_edges : sequence of int
+        The cohort edges; the founding years usable are those of their window.
+
+    Returns
+    -------
+    dict
+        ``n_per_city`` (firms per city, in the order of CITIES), ``years`` (first, last),
+        ``year_weights`` (year -> firms founded that year; 1 each when there are none) and
+        ``missing_year_rate`` (the share of firms without a founding year inside the window).
+    """
     edges = [int(e) for e in cohort_edges]
     city = firms["city"].astype("string")
     n_per_city = tuple(int((city == c).sum()) for c in CITIES)
@@ -156,13 +209,36 @@ def corpus_design(firms: pd.DataFrame, cohort_edges: Sequence[int] = conv.DEFAUL
 def scenarios(strengths: Sequence[float] = DEFAULT_STRENGTHS, drift: float = DEFAULT_DRIFT,
               cohort_edges: Sequence[int] = conv.DEFAULT_COHORT_EDGES,
               n_per_city: Sequence[int] = BRIEF_CITY_SIZES, years=None, year_weights=None) -> pd.DataFrame:
-    """The study's worlds with their planted truth: scenario, kind, strength, the four drift
-    options (:data:`WORLD_OPTIONS`), ``planted_estimate`` (the gap's slope, share points per
-    year, standardised pooled comparison), ``planted_others`` (the others' move towards
-    Beijing, points per year) and ``planted_effect`` (the narrowing of the pooled gap per cohort,
-    the old test's unit).  ``drift`` is the national drift of the text replicates' drift world
-    (the first national-drift world).  The threat worlds (:data:`THREATS`) plant no change in
-    the firms' own profiles; their planted columns describe the profiles, not what survives."""
+    """The study's worlds with their planted truth.
+
+    ``drift`` is the national drift of the text replicates' drift world (the first national-drift
+    world).  The threat worlds (:data:`THREATS`) plant no change in the firms' own profiles; their
+    planted columns describe the profiles, not what survives.
+
+    Parameters
+    ----------
+    strengths : sequence of float
+        The planted convergence strengths, a world each (those not above 0 left out).
+    drift : float
+        The national drift put first among the national-drift worlds (0: none added).
+    cohort_edges : sequence of int
+        The cohorts over which ``planted_effect`` is computed.
+    n_per_city : sequence of int
+        Firms per city.
+    years : sequence of int, optional
+        The first and the last founding year (None: the simulator's).
+    year_weights : dict, optional
+        Year -> relative weight of the founding years (None: the simulator's).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns scenario, kind, strength, the drift options (:data:`WORLD_OPTIONS`) and the threats'
+        (:data:`THREAT_OPTIONS`), ``planted_estimate`` (the gap's slope, share points per year,
+        standardised pooled comparison), ``planted_others`` (the others' move towards Beijing, points
+        per year) and ``planted_effect`` (the narrowing of the pooled gap per cohort, the old test's
+        unit; NaN except with no change, national drift and convergence).
+    """
     rows = [(NO_CHANGE, NO_CHANGE, 0.0, {})]
     for kind, option, values in NULL_WORLDS:
         if kind == NATIONAL_DRIFT:
@@ -543,8 +619,38 @@ def design_power(replicates: int = REPLICATES, seed: int = DEFAULT_SEED, n_perm:
                  missing_year_rate: float | None = None, coder_error=None) -> pd.DataFrame:
     """Power of the rule against full planted convergence (primary measure and comparison) at
     this design's city proportions and years, with every city's firms multiplied by each of
-    ``factors`` and the coder's error ``coder_error`` (as :func:`simulation_study`): factor,
-    firms, replicates, rate, mcse."""
+    ``factors`` and the coder's error ``coder_error`` (as :func:`simulation_study`).
+
+    Parameters
+    ----------
+    replicates : int
+        Label-level corpora per size.
+    seed : int
+        The seed.
+    n_perm : int
+        Permutations per corpus (at most :data:`LABEL_PERM_CAP`).
+    alpha, margin : float
+        The rule's level and its equivalence margin, share points per year.
+    n_per_city : sequence of int
+        Firms per city of the design.
+    factors : sequence of float
+        The multiples of every city's firms tried.
+    cohort_edges : sequence of int
+        The cohort edges; their window is the founding years analysed.
+    years : sequence of int, optional
+        The first and the last founding year (None: the simulator's).
+    year_weights : dict, optional
+        Year -> relative weight of the founding years (None: the simulator's).
+    missing_year_rate : float, optional
+        The share of firms without a founding year (None: the simulator's).
+    coder_error : analysis.method.coder_error.CoderError, optional
+        The coder's error (None: the dictionary coder's on the check sets).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns factor, firms, replicates, rate (the share of corpora the rule supported), mcse.
+    """
     sizes = [int(n) for n in n_per_city]
     edges = tuple(int(e) for e in cohort_edges)
     sim_options = _sim_options(years, year_weights, missing_year_rate)
@@ -567,7 +673,22 @@ def design_power(replicates: int = REPLICATES, seed: int = DEFAULT_SEED, n_perm:
 
 def planted_values(strength: float, design: dict, cohort_edges=conv.DEFAULT_COHORT_EDGES) -> dict[str, float]:
     """Comparison -> the planted gap slope (share points per year, planted labels) of a corpus
-    simulated with convergence ``strength`` and the shape ``design`` (:func:`corpus_design`)."""
+    simulated with convergence ``strength`` and the shape ``design`` (:func:`corpus_design`).
+
+    Parameters
+    ----------
+    strength : float
+        The planted convergence strength.
+    design : dict
+        As :func:`corpus_design` gives it (its ``n_per_city``, ``years`` and ``year_weights``).
+    cohort_edges : sequence of int
+        Not used: the years come from ``design``.
+
+    Returns
+    -------
+    dict
+        Comparison name -> the planted gap slope, share points per year.
+    """
     kw = {"years": tuple(design["years"])} if design.get("years") else {}
     firms, prob, t = planted_public_table(convergence=float(strength), n_per_city=design["n_per_city"],
                                           year_weights=design.get("year_weights"), **kw)
@@ -576,7 +697,20 @@ def planted_values(strength: float, design: dict, cohort_edges=conv.DEFAULT_COHO
 
 def firms_for_power(design: pd.DataFrame, target: float = POWER_TARGET) -> float:
     """Firms at which the power of :func:`design_power` first reaches ``target``, interpolated
-    linearly between the sizes tried; NaN when it is not reached."""
+    linearly between the sizes tried; NaN when it is not reached.
+
+    Parameters
+    ----------
+    design : pandas.DataFrame
+        A table of :func:`design_power` (its columns firms and rate).
+    target : float
+        The power wanted.
+
+    Returns
+    -------
+    float
+        The firms (the smallest size tried when that already reaches ``target``), or NaN.
+    """
     d = design.sort_values("firms")
     hit = np.flatnonzero(d["rate"].to_numpy() >= target)
     if not len(hit):
@@ -611,15 +745,30 @@ def _interpolate_mde(effects, power, target: float):
 
 def power_summary(study: pd.DataFrame, target: float = POWER_TARGET, planted_strength: float | None = None,
                   design: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per measure and comparison of the rule: ``power`` against full planted convergence (the
-    strongest strength) with ``power_mcse`` and ``power_replicates``; ``power_planted`` at
-    ``planted_strength`` (the truth of a simulated corpus; NaN otherwise); ``fpr`` with no
-    change and ``fpr_max`` (with ``fpr_max_world``), the largest "supports" rate over the worlds
-    of :data:`NULL_KINDS` (the threats aside); ``mde``: the gap's closing, share points per year, at which power first
-    reaches ``target``, interpolated on the planted strengths (``mde_bound`` ``lower`` when
-    the grid ends first, ``mde`` then being the grid's end); ``exaggeration`` at the planted
-    strength where known, else at the strength nearest the MDE; and, for the primary row with
-    ``design`` (:func:`design_power`), ``firms_for_80pct``."""
+    """Power, false-positive rates and the minimum detectable effect (MDE) of the rule.
+
+    Parameters
+    ----------
+    study : pandas.DataFrame
+        A table of :func:`simulation_study` (its ``supports`` rows are read).
+    target : float
+        The power at which the MDE is read.
+    planted_strength : float, optional
+        The planted strength of a simulated corpus (None: a real corpus).
+    design : pandas.DataFrame, optional
+        A table of :func:`design_power`, for ``firms_for_80pct``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per measure and comparison: ``power`` against full planted convergence (the strongest strength) with
+        ``power_mcse`` and ``power_replicates``; ``power_planted`` (``power_planted_mcse``) at ``planted_strength`` (NaN
+        without one); ``fpr`` (``fpr_mcse``) with no change and ``fpr_max`` (``fpr_max_mcse``, ``fpr_max_world``), the
+        largest "supports" rate over the worlds of :data:`NULL_KINDS` (the threats aside); ``mde``: the gap's closing,
+        share points per year, at which power first reaches ``target``, interpolated on the planted strengths
+        (``mde_bound`` ``lower``: the grid ends first, ``mde`` is its end); ``exaggeration`` at the planted strength
+        where known, else at the strength nearest the MDE; for the primary row with ``design``, ``firms_for_80pct``.
+    """
     rows = []
     sup = study[study["role"] == SUPPORTS_ROLE]
     for (measure, comp), part in sup.groupby(["measure", "comparison"], sort=False):
@@ -661,7 +810,21 @@ def rates_table(study: pd.DataFrame, measure: str = conv.PRIMARY_MEASURE,
     """One row per world for one measure and comparison: the world, its kind, the planted gap
     slope (share points per year), and side by side the rate at which the earlier gap test
     rejected and the rule supported or ruled out convergence, each with its Monte Carlo SE, and
-    the exact 95% upper bound of the "supports" rate."""
+    the exact 95% upper bound of the "supports" rate.
+
+    Parameters
+    ----------
+    study : pandas.DataFrame
+        A table of :func:`simulation_study`.
+    measure, comparison : str
+        The measure and the comparison shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns world, kind, planted gap slope, gap test, gap test MCSE, supports, supports MCSE,
+        supports 95% upper, rules out, rules out MCSE, no convergence (the world plants none).
+    """
     part = study[(study["measure"] == measure) & (study["comparison"] == comparison)]
     worlds = part.drop_duplicates("scenario")[["scenario", "kind", "planted_estimate"]]
     out = worlds.rename(columns={"scenario": "world", "planted_estimate": "planted gap slope"}).reset_index(drop=True)
@@ -684,27 +847,76 @@ THREAT_COLUMNS = ("world", "gap test", "gap test MCSE", "supports", "supports MC
 
 def primary_power(power: pd.DataFrame) -> pd.Series:
     """The row of :func:`power_summary` of the primary measure and comparison
-    (:data:`analysis.method.convergence.PRIMARY_MEASURE`, ``PRIMARY_COMPARISON``)."""
+    (:data:`analysis.method.convergence.PRIMARY_MEASURE`, ``PRIMARY_COMPARISON``).
+
+    Parameters
+    ----------
+    power : pandas.DataFrame
+        A table of :func:`power_summary`.
+
+    Returns
+    -------
+    pandas.Series
+        The primary row.
+
+    Raises
+    ------
+    IndexError
+        If the table has no primary row.
+    """
     return power[(power["measure"] == conv.PRIMARY_MEASURE) & (power["comparison"] == conv.PRIMARY_COMPARISON)].iloc[0]
 
 
 def null_worlds(rates: pd.DataFrame) -> pd.DataFrame:
     """The rows of :func:`rates_table` of the worlds without convergence in the brief's sense
-    (:data:`NULL_KINDS`; the threats aside)."""
+    (:data:`NULL_KINDS`; the threats aside).
+
+    Parameters
+    ----------
+    rates : pandas.DataFrame
+        A table of :func:`rates_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Those rows, their index kept.
+    """
     return rates[rates["kind"].isin(NULL_KINDS)]
 
 
 def threats_table(rates: pd.DataFrame) -> pd.DataFrame:
     """The rows of :func:`rates_table` of the threat worlds (:data:`THREATS`), with the rates of
     the earlier gap test and of the rule's two decisions and their Monte Carlo SEs
-    (:data:`THREAT_COLUMNS`), numbered from 0."""
+    (:data:`THREAT_COLUMNS`), numbered from 0.
+
+    Parameters
+    ----------
+    rates : pandas.DataFrame
+        A table of :func:`rates_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Those rows, the columns :data:`THREAT_COLUMNS` in that order.
+    """
     threats = rates[rates["kind"].isin([kind for kind, _, _ in THREATS])]
     return threats[list(THREAT_COLUMNS)].reset_index(drop=True)
 
 
 def rates_shown(rates: pd.DataFrame) -> pd.DataFrame:
     """:func:`rates_table` as the validation page shows it: without the columns that only sort
-    its rows (:data:`RATES_HIDDEN`)."""
+    its rows (:data:`RATES_HIDDEN`).
+
+    Parameters
+    ----------
+    rates : pandas.DataFrame
+        A table of :func:`rates_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rates`` without those columns.
+    """
     return rates.drop(columns=list(RATES_HIDDEN))
 
 
@@ -736,12 +948,29 @@ def label_recovery(
 ) -> LabelRecovery:
     """Dictionary and supervised coders against the planted labels, per phrase bank.
 
-    Both coders see the corpus without its ``truth_*`` columns; the planted labels are
-    passed to the scoring functions of :mod:`analysis.text.classify` (``dictionary_check``,
-    ``supervised_check``, cross-validated with ``folds`` folds).  Predictions ``"tie"`` /
-    ``"none"`` of the dictionary coder count as wrong (extra columns of its confusion
-    matrix); macro-F1 averages over the true categories.  Above ``max_firms`` firms the corpora
-    are simulated at city sizes scaled down to that total (``scaled``), as in the study.
+    Both coders see the corpus without its ``truth_*`` columns; the planted labels go to the scoring functions of
+    :mod:`analysis.text.classify` (``dictionary_check``, ``supervised_check``).  A ``"tie"`` or ``"none"`` of the
+    dictionary coder counts as wrong (extra columns of its confusion matrix); macro-F1 averages over true categories.
+
+    Parameters
+    ----------
+    phrasebanks : sequence of str
+        The simulator's phrase banks, a corpus each.
+    n_per_city : sequence of int
+        Firms per city of each corpus.
+    seed, folds : int
+        The seed of the simulator and of the supervised coder; its cross-validation folds.
+    text_fields : sequence of str
+        The text columns the coders read.
+    convergence : float, optional
+        The planted convergence strength (None: the simulator's).
+    max_firms : int, optional
+        Above it the corpora are simulated at city sizes scaled down to that total (``scaled``), as in the study.
+
+    Returns
+    -------
+    LabelRecovery
+        The scores, the confusion matrices, notes on a coder that could not run, the city sizes used (``scaled``).
     """
     sim_kw = {} if convergence is None else {"convergence": float(convergence)}
     sizes, scaled = _scaled_sizes(tuple(int(n) for n in n_per_city), max_firms)
@@ -771,13 +1000,41 @@ def label_recovery(
 
 def macro_f1_table(summary: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     """The macro-F1 of :class:`LabelRecovery`'s ``summary`` as the validation page shows it: one
-    row per dimension, one column per (coder, phrase bank), rounded to ``digits``."""
+    row per dimension, one column per (coder, phrase bank), rounded to ``digits``.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        The ``summary`` of a :class:`LabelRecovery`.
+    digits : int
+        The decimals kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index dimension, columns (coder, phrasebank).
+    """
     return summary.pivot_table(index=["dimension"], columns=["coder", "phrasebank"], values="macro_f1").round(digits)
 
 
 def lowest_macro_f1(summary: pd.DataFrame, coder: str, phrasebank: str | None = None) -> float:
     """The lowest macro-F1 in :class:`LabelRecovery`'s ``summary`` of ``coder`` over the
-    dimensions, on ``phrasebank`` (None: on every bank)."""
+    dimensions, on ``phrasebank`` (None: on every bank).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        The ``summary`` of a :class:`LabelRecovery`.
+    coder : str
+        The coder.
+    phrasebank : str, optional
+        The phrase bank.
+
+    Returns
+    -------
+    float
+        The lowest macro-F1; NaN when no row matches.
+    """
     rows = summary["coder"] == coder
     if phrasebank is not None:
         rows &= summary["phrasebank"] == phrasebank
@@ -787,5 +1044,25 @@ def lowest_macro_f1(summary: pd.DataFrame, coder: str, phrasebank: str | None = 
 def confusion_matrices(recovery: LabelRecovery, phrasebank: str, coder: str,
                        dimensions: Sequence[str] = CODED_DIMENSIONS) -> dict[str, pd.DataFrame]:
     """Dimension -> the confusion matrix of ``coder`` on the corpus written with ``phrasebank``
-    (rows planted, columns coded), for each of ``dimensions`` in that order."""
+    (rows planted, columns coded), for each of ``dimensions`` in that order.
+
+    Parameters
+    ----------
+    recovery : LabelRecovery
+        The label recovery.
+    phrasebank, coder : str
+        The phrase bank of the corpus and the coder.
+    dimensions : sequence of str
+        The dimensions wanted.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Dimension -> confusion matrix.
+
+    Raises
+    ------
+    KeyError
+        If ``recovery`` has no matrix for one of them (e.g. the coder could not run).
+    """
     return {dim: recovery.confusion[(phrasebank, dim, coder)] for dim in dimensions}
