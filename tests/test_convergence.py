@@ -763,7 +763,7 @@ def test_verdict_of_a_simulated_corpus_stands_beside_its_planted_truth():
         firms, text_fields=["description", "full_description"], coder="dictionary", cohort_edges=list(EDGES),
         n_subsamples=2, n_boot=20, n_perm=20, n_perm_shares=999, alpha=0.05, margin=3.0, seed=1, replicates=20,
         text_replicates=0, strength=1.0)
-    planted = validation.planted_values(1.0, validation.corpus_design(firms, EDGES), EDGES)
+    planted = validation.planted_values(1.0, validation.corpus_design(firms, EDGES))
     assert found.planted == pytest.approx(planted)
     row = found.row
     assert row["planted"] == pytest.approx(planted[cv.PRIMARY_COMPARISON]) and row["planted"] < -4
@@ -791,7 +791,7 @@ def test_planted_convergence_in_simulated_corpora():
             res = analyse(firms, n_boot=0, n_perm=0, n_perm_shares=999, measures=("public_share",), seed=seed)
             rows.append(res.primary_row())
         runs[strength] = pd.DataFrame(rows)
-        planted = validation.planted_values(strength, validation.corpus_design(firms, EDGES), EDGES)
+        planted = validation.planted_values(strength, validation.corpus_design(firms, EDGES))
         runs[strength].attrs["planted"] = planted[cv.PRIMARY_COMPARISON]
     full, none = runs[1.0], runs[0.0]
     assert (full["decision"] == cv.SUPPORTS).sum() >= 4

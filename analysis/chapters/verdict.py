@@ -184,7 +184,7 @@ def convergence_verdict(firms: pd.DataFrame, *, text_fields, coder: str, cohort_
                                      worlds=validation.POWER_WORLDS, text_replicates=0, **design)
     planted = {}
     if strength is not None:
-        planted = validation.planted_values(strength, design, edges)
+        planted = validation.planted_values(strength, design)
     result = convergence.with_power(result, power, planted, validated=error.validated)
     return Verdict(result=result, study=study, power=power, design=by_size, planted_strength=strength,
                    planted=planted, error=error,

@@ -671,7 +671,7 @@ def design_power(replicates: int = REPLICATES, seed: int = DEFAULT_SEED, n_perm:
     return pd.DataFrame(rows)
 
 
-def planted_values(strength: float, design: dict, cohort_edges=conv.DEFAULT_COHORT_EDGES) -> dict[str, float]:
+def planted_values(strength: float, design: dict) -> dict[str, float]:
     """Comparison -> the planted gap slope (share points per year, planted labels) of a corpus
     simulated with convergence ``strength`` and the shape ``design`` (:func:`corpus_design`).
 
@@ -681,8 +681,6 @@ def planted_values(strength: float, design: dict, cohort_edges=conv.DEFAULT_COHO
         The planted convergence strength.
     design : dict
         As :func:`corpus_design` gives it (its ``n_per_city``, ``years`` and ``year_weights``).
-    cohort_edges : sequence of int
-        Not used: the years come from ``design``.
 
     Returns
     -------
