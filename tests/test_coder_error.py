@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.defaults import TEXT_FIELDS
 from analysis.text import checkset, classify
 from analysis.method import coder_error as ce
 from analysis.method import convergence_rule as rule
@@ -113,7 +114,7 @@ def test_a_coding_sample_of_the_corpus_validates_the_coder(tmp_path, monkeypatch
     firms["founded_year"] = pd.to_numeric(firms["founded_year"], errors="coerce")
     monkeypatch.setattr(classify, "CODING_SAMPLE", tmp_path / "coding_sample.csv")
     assert ce.for_corpus(firms).source == ce.CHECK_SETS
-    coded = classify.code_firms(firms, text_fields=["description", "full_description"])
+    coded = classify.code_firms(firms, text_fields=TEXT_FIELDS)  # what for_corpus reads by default
     sample = firms[["company_id"]].head(40).copy()
     # the sample's coder disagrees with the dictionary on the first 5 firms
     predicted = coded["customer_label"].astype(str).head(40).to_numpy()

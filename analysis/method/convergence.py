@@ -767,8 +767,10 @@ def _check_inputs(firms, text_fields, wanted_unknown, counts):
     for col in ("city", "founded_year"):
         if col not in firms.columns:
             raise ValueError(f"firm table has no {col!r} column (needed for the convergence analysis)")
+    # a nullable text column a table lacks is empty text, as firm_texts reads it, if another field is there
     missing_fields = [f for f in text_fields if f not in firms.columns]
-    if missing_fields:
+    present = [f for f in text_fields if f in firms.columns]
+    if not present or any(f not in text_mod.NULLABLE_TEXT_FIELDS for f in missing_fields):
         raise ValueError(f"text_fields {missing_fields} are not columns of the firm table")
 
 
