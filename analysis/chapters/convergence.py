@@ -10,7 +10,10 @@ from dataclasses import dataclass
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.defaults import ALPHA, COHORT_EDGES, DEFAULT_SEED, EQUIVALENCE_MARGIN, N_BOOT, N_PERM, N_PERM_SHARES, N_SUBSAMPLES, REPLICATES, TEXT_FIELDS, TEXT_REPLICATES
+from analysis.defaults import (
+    ALPHA, COHORT_EDGES, DEFAULT_SEED, EQUIVALENCE_MARGIN, N_BOOT, N_PERM, N_PERM_SHARES, N_SUBSAMPLES,
+    REPLICATES, TEXT_FIELDS, TEXT_REPLICATES,
+)
 from analysis.chapters import verdict
 from analysis.data import corpus as corpus_io
 from analysis.method import convergence, validation

@@ -9,7 +9,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.defaults import ALPHA, COHORT_EDGES, DEFAULT_SEED, EQUIVALENCE_MARGIN, N_BOOT, N_PERM, N_PERM_SHARES, N_SUBSAMPLES, REPLICATES, TEXT_FIELDS, TEXT_REPLICATES
+from analysis.defaults import (
+    ALPHA, COHORT_EDGES, DEFAULT_SEED, EQUIVALENCE_MARGIN, N_BOOT, N_PERM, N_PERM_SHARES, N_SUBSAMPLES,
+    REPLICATES, TEXT_FIELDS, TEXT_REPLICATES,
+)
 from analysis.chapters import shared, verdict
 from analysis.chapters.convergence import verdict_of
 from analysis.data import corpus as corpus_io
