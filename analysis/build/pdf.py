@@ -21,7 +21,6 @@ from pathlib import Path
 from analysis.build.publication import PDF_NAME
 from analysis.paths import BUILD_DIR, ROOT
 from analysis.build.site import sphinx_command, sphinx_env, STAGE_DIR as stage_dir
-from analysis.present.figures import cjk_font_path
 
 PDF_FILE = BUILD_DIR / "pdf" / "book.pdf"
 
@@ -133,6 +132,10 @@ def render_pdf(html_file: Path, output: Path) -> Path:
     """
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
+
+    # deferred on purpose, like weasyprint: figures imports matplotlib and pandas (about a second),
+    # which every build would pay, since the command line imports this module for PdfError
+    from analysis.present.figures import cjk_font_path
 
     fonts = FontConfiguration()
     css = CSS(string=_print_css(cjk_font_path()), font_config=fonts)
