@@ -42,11 +42,11 @@ def test_year_window_is_first_edge_to_last_edge_minus_one():
         convergence.year_window([2020, 2014])
 
 
-def test_primary_decomposition_is_the_public_share_against_the_two_cities_pooled(decomposition):
-    main = convergence.primary_decomposition(decomposition)
+def test_primary_rows_are_the_public_share_against_the_two_cities_pooled(decomposition):
+    main = convergence.primary_rows(decomposition)
     assert list(main.index) == [2]
     assert main.iloc[0]["gap_slope"] == -10.0
-    assert convergence.primary_decomposition(decomposition.iloc[:2]).empty
+    assert convergence.primary_rows(decomposition.iloc[:2]).empty
 
 
 def test_decomposition_paragraph_reads_the_primary_row(decomposition):

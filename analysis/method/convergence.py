@@ -64,7 +64,7 @@ __all__ = [
     "DEFAULT_COHORT_EDGES", "DEFAULT_SEED", "PRIMARY_MEASURE", "PRIMARY_COMPARISON", "MEASURES",
     "SHARE_MEASURES", "DECISIONS", "REASONS", "ConvergenceResult", "cohort_labels", "assign_cohorts",
     "cohort_codes", "distinctiveness", "alignment_shares", "centroid_cosine", "gap_statistics", "analyse",
-    "year_window", "primary_decomposition",
+    "year_window", "primary_rows",
 ]
 
 DEFAULT_COHORT_EDGES = COHORT_EDGES
@@ -1286,22 +1286,22 @@ def with_power(result: ConvergenceResult, power: pd.DataFrame | None,
     return result
 
 
-def primary_decomposition(decomposition: pd.DataFrame) -> pd.DataFrame:
-    """The rows of :attr:`ConvergenceResult.decomposition` for the primary measure and the
-    primary comparison (:data:`PRIMARY_MEASURE`, :data:`PRIMARY_COMPARISON`).
+def primary_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a table with ``measure`` and ``comparison`` columns (a result's decomposition,
+    a power summary, a study's replicates) for the primary measure and the primary comparison
+    (:data:`PRIMARY_MEASURE`, :data:`PRIMARY_COMPARISON`).
 
     Parameters
     ----------
-    decomposition : pandas.DataFrame
-        A result's ``decomposition`` table.
+    table : pandas.DataFrame
+        Any table with ``measure`` and ``comparison`` columns.
 
     Returns
     -------
     pandas.DataFrame
-        One row, or none when the measure could not be computed.
+        Those rows, their index kept; none when the primary measure could not be computed.
     """
-    return decomposition[(decomposition["measure"] == PRIMARY_MEASURE)
-                         & (decomposition["comparison"] == PRIMARY_COMPARISON)]
+    return table[(table["measure"] == PRIMARY_MEASURE) & (table["comparison"] == PRIMARY_COMPARISON)]
 
 
 # ---------------------------------------------------------------------------------------

@@ -663,8 +663,8 @@ def design_power(replicates: int = REPLICATES, seed: int = DEFAULT_SEED, n_perm:
                                 float(alpha), float(margin),
                                 error, sim_options, measures=(conv.PRIMARY_MEASURE,), old_tests=False,
                                 pooled_only=True)
-        sel = det[(det["measure"] == conv.PRIMARY_MEASURE) & (det["comparison"] == conv.PRIMARY_COMPARISON)
-                  & (det["role"] == SUPPORTS_ROLE)]
+        sel = conv.primary_rows(det)
+        sel = sel[sel["role"] == SUPPORTS_ROLE]
         rate = float(sel["rejected"].mean())
         rows.append({"factor": float(f), "firms": int(sum(scaled)), "replicates": len(sel), "rate": rate,
                      "mcse": float(mcse(rate, len(sel)))})
@@ -862,7 +862,7 @@ def primary_power(power: pd.DataFrame) -> pd.Series:
     IndexError
         If the table has no primary row.
     """
-    return power[(power["measure"] == conv.PRIMARY_MEASURE) & (power["comparison"] == conv.PRIMARY_COMPARISON)].iloc[0]
+    return conv.primary_rows(power).iloc[0]
 
 
 def null_worlds(rates: pd.DataFrame) -> pd.DataFrame:

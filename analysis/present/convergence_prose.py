@@ -143,7 +143,7 @@ def decomposition_paragraph(decomposition: pd.DataFrame, row: pd.Series) -> str:
     str
         The paragraph.
     """
-    main = conv.primary_decomposition(decomposition)
+    main = conv.primary_rows(decomposition)
     if len(main) and row["reason"] not in NO_DECOMPOSITION:
         return decomposition_sentence(main.iloc[0])
     return f"No decomposition: {_reason_text(row['reason'])}."
@@ -590,7 +590,7 @@ def misspecified_sentence(power: pd.DataFrame, worse: pd.DataFrame, error) -> st
         Two sentences, or ``""`` when either summary lacks the primary test's power.
     """
     def primary(table):
-        hit = table[(table["measure"] == conv.PRIMARY_MEASURE) & (table["comparison"] == conv.PRIMARY_COMPARISON)]
+        hit = conv.primary_rows(table)
         return hit.iloc[0] if len(hit) else None
 
     a, b = primary(power), primary(worse)
