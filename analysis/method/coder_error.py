@@ -251,11 +251,29 @@ def check_set_rates(coder: str = CODER, seed: int = DEFAULT_SEED, paths: dict | 
     return pd.DataFrame(rows)
 
 
-def _sample_error(firms: pd.DataFrame, coder: str = CODER, text_fields=TEXT_FIELDS,
-                  seed: int = DEFAULT_SEED, sample_path=None) -> CoderError | None:
-    """The coder's error on the firms of ``firms`` that a coding sample codes (None when there is
-    no sample, or it codes none of these firms on the measures' dimensions). Simulated truth
-    columns are not a coding sample: they are dropped first."""
+def sample_error(firms: pd.DataFrame, coder: str = CODER, text_fields=TEXT_FIELDS,
+                 seed: int = DEFAULT_SEED, sample_path=None) -> CoderError | None:
+    """The coder's error on the firms of ``firms`` that a coding sample codes. Simulated truth
+    columns are not a coding sample: they are dropped first.
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The corpus's firm table.
+    coder : str
+        ``dictionary``, or (any other name) the supervised coder.
+    text_fields : sequence of str
+        The text columns the coder reads.
+    seed : int
+        Seed of the supervised coder.
+    sample_path : str or pathlib.Path, optional
+        The coding sample (default :data:`analysis.text.classify.CODING_SAMPLE`).
+
+    Returns
+    -------
+    CoderError or None
+        None when there is no sample, or it codes none of these firms on the measures' dimensions.
+    """
     path = classify.CODING_SAMPLE if sample_path is None else sample_path
     if classify.load_coding_sample(path) is None:
         return None
@@ -291,7 +309,7 @@ def for_corpus(firms: pd.DataFrame, coder: str = CODER, text_fields=TEXT_FIELDS,
     CoderError
         Source :data:`CODING_SAMPLE`, or :data:`CHECK_SETS` when no coding sample codes these firms.
     """
-    return _sample_error(firms, coder, text_fields, seed) or check_set_error(coder, seed)
+    return sample_error(firms, coder, text_fields, seed) or check_set_error(coder, seed)
 
 
 def misspecified(coder: str = CODER) -> CoderError:

@@ -64,7 +64,7 @@ __all__ = [
     "DEFAULT_COHORT_EDGES", "DEFAULT_SEED", "PRIMARY_MEASURE", "PRIMARY_COMPARISON", "MEASURES",
     "SHARE_MEASURES", "DECISIONS", "REASONS", "ConvergenceResult", "cohort_labels", "assign_cohorts",
     "cohort_codes", "distinctiveness", "alignment_shares", "centroid_cosine", "gap_statistics", "analyse",
-    "year_window", "primary_rows",
+    "year_window", "primary_rows", "share_flags", "coders_available", "sensitivity_specs", "sensitivity",
 ]
 
 DEFAULT_COHORT_EDGES = COHORT_EDGES
@@ -715,7 +715,25 @@ def _document_terms(firms: pd.DataFrame, text_fields):
     return _as_csr(X), _as_csr(text_mod.tfidf(X))
 
 
-def _dictionary_flags(firms: pd.DataFrame, text_fields, coder: str | None = None, seed: int = DEFAULT_SEED):
+def share_flags(firms: pd.DataFrame, text_fields, coder: str | None = None, seed: int = DEFAULT_SEED) -> dict:
+    """The share measures' flags of every firm: 1 where the coder codes it public (or infrastructure).
+
+    Parameters
+    ----------
+    firms : pandas.DataFrame
+        The firms (canonical corpus columns).
+    text_fields : sequence of str
+        The text columns the coder reads.
+    coder : str, optional
+        The coder (None: :data:`analysis.text.classify.DEFAULT_CODER`).
+    seed : int
+        Seed of the supervised coder.
+
+    Returns
+    -------
+    dict
+        ``public_share`` and ``infrastructure_share``: float arrays of 0 and 1, one per firm.
+    """
     codes = code_with(firms, text_fields=tuple(text_fields), coder=coder, seed=seed)
     public = (codes["customer_label"].astype("string") == "public").fillna(False).to_numpy(dtype=float)
     infra = (codes["application_label"].astype("string") == "infrastructure").fillna(False).to_numpy(dtype=float)
@@ -1090,7 +1108,7 @@ def _share_flags(firms, d: _Dated, text_fields, coder, flags, seed: int) -> dict
     """0/1 per dated firm for each share measure: the coder's labels (a supervised coder trained
     with ``seed``), or ``flags`` (one value per firm of the table) when given."""
     if flags is None:
-        return _dictionary_flags(firms.iloc[d.keep], text_fields, coder, seed)
+        return share_flags(firms.iloc[d.keep], text_fields, coder, seed)
     return {k: np.asarray(v, dtype=float)[d.keep] for k, v in flags.items()}
 
 
@@ -1408,7 +1426,7 @@ def sensitivity(firms: pd.DataFrame, text_fields: Sequence[str], cohort_edges: S
         tf = [f for f in spec["text_fields"] if f in firms.columns]
         key = (tuple(tf), spec["coder"])
         if key not in coded:  # code each text-field / coder combination once
-            coded[key] = _dictionary_flags(firms, tf, spec["coder"], seed)
+            coded[key] = share_flags(firms, tf, spec["coder"], seed)
         res = analyse(firms, text_fields=tf, cohort_edges=spec["cohort_edges"], n_boot=0, n_perm=0,
                       n_perm_shares=n_perm_shares, alpha=alpha, seed=seed, measures=(PRIMARY_MEASURE,), margin=margin,
                       coder=spec["coder"], flags=coded[key])

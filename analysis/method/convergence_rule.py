@@ -57,7 +57,8 @@ from analysis.defaults import ALPHA, CITIES, EQUIVALENCE_MARGIN, N_PERM_SHARES
 from analysis.method.resampling import p_mcse, permuted_counts_batch
 
 __all__ = ["SUPPORTS", "RULES_OUT", "INCONCLUSIVE", "DECISIONS", "DEFAULT_MARGIN", "UNIT", "Comparison",
-           "comparisons", "year_table", "lpm_slopes", "logodds_slopes", "standardised", "decide", "planted_slopes"]
+           "comparisons", "year_table", "lpm_slopes", "logodds_slopes", "logodds_fit", "standardised", "p_one_sided",
+           "reasons", "decision", "decide", "planted_slopes"]
 
 SUPPORTS, RULES_OUT, INCONCLUSIVE = "supports convergence", "rules out convergence", "inconclusive"
 DECISIONS = (SUPPORTS, RULES_OUT, INCONCLUSIVE)
@@ -231,7 +232,30 @@ def lpm_slopes(coded, firms, years):
 
 
 def logodds_slopes(coded, firms, years, steps: int = NEWTON_STEPS):
-    """Per city, a logistic regression of the code on founding year.
+    """Per city, a logistic regression of the code on founding year (:func:`logodds_fit`
+    without the standard error).
+
+    Parameters
+    ----------
+    coded, firms : array_like
+        Coded firms and firms per city and founding year, tables (..., K, Y).
+    years : array_like
+        The founding years (Y,).
+    steps : int
+        Newton steps after the one-step start.
+
+    Returns
+    -------
+    level, slope : numpy.ndarray
+        Per city (..., K): the intercept at the city's mean year and the slope (log-odds per
+        year; NaN where a city has fewer than two distinct years).
+    """
+    level, slope, _ = logodds_fit(coded, firms, years, steps)
+    return level, slope
+
+
+def logodds_fit(coded, firms, years, steps: int = NEWTON_STEPS):
+    """Per city, a logistic regression of the code on founding year, with the slope's standard error.
 
     Fitted by Newton's method on the counts with half a coded and half an uncoded pseudo-firm
     spread over each city's years in proportion to its firms (so a city whose firms are all
@@ -249,9 +273,10 @@ def logodds_slopes(coded, firms, years, steps: int = NEWTON_STEPS):
 
     Returns
     -------
-    level, slope : numpy.ndarray
-        Per city (..., K): the intercept at the city's mean year and the slope (log-odds per
-        year; NaN where a city has fewer than two distinct years).
+    level, slope, se : numpy.ndarray
+        Per city (..., K): the intercept at the city's mean year, the slope (log-odds per year)
+        and its standard error from the Fisher information at the fit (NaN where a city has
+        fewer than two distinct years).
     """
     # the paper's notation: x coded firms, n firms, d centred years, N firms per city
     x = np.asarray(coded, dtype=float)
@@ -269,7 +294,7 @@ def logodds_slopes(coded, firms, years, steps: int = NEWTON_STEPS):
         a = np.log(p0) - np.log1p(-p0)
         sxx = ndd.sum(axis=0)
         b = np.clip((xs * d).sum(axis=0) / np.where(sxx > 0, sxx, 1) / (p0 * (1 - p0)), -1, 1)
-        for _ in range(steps):
+        for _ in range(steps + 1):  # the last pass only evaluates the information at the fit
             mu = expit(a + b * d)
             v = mu * (1 - mu)
             r = xs - ns * mu
@@ -278,9 +303,12 @@ def logodds_slopes(coded, firms, years, steps: int = NEWTON_STEPS):
             det = i00 * i11 - i01 * i01
             ok = det > 1e-12
             safe = np.where(ok, det, 1)
+            if _ == steps:
+                break
             a = a + np.clip(np.where(ok, (i11 * u0 - i01 * u1) / safe, 0.0), -5, 5)
             b = b + np.clip(np.where(ok, (i00 * u1 - i01 * u0) / safe, 0.0), -1, 1)
-    return a, np.where(sxx > 0, b, np.nan)
+        se = np.where(ok & (sxx > 0), np.sqrt(np.abs(i00 / safe)), np.nan)
+    return a, np.where(sxx > 0, b, np.nan), se
 
 
 def standardised(values, comp: Comparison):
@@ -304,8 +332,21 @@ def standardised(values, comp: Comparison):
     return v[..., 0] - others, others
 
 
-def _p_one_sided(observed, permuted):
-    """(1 + #{permuted >= observed}) / (1 + P) along the last axis, NaN where observed is."""
+def p_one_sided(observed, permuted):
+    """One-sided permutation p-values: (1 + #{permuted >= observed}) / (1 + P) along the last axis.
+
+    Parameters
+    ----------
+    observed : array_like
+        The observed statistics (...).
+    permuted : array_like
+        Their permutation distributions (..., P); NaN draws are left out.
+
+    Returns
+    -------
+    numpy.ndarray
+        (...): the p-values, NaN where ``observed`` is NaN or no draw is valid.
+    """
     obs = np.asarray(observed, dtype=float)
     perm = np.asarray(permuted, dtype=float)
     tol = 1e-12 * np.maximum(1.0, np.abs(obs))
@@ -315,11 +356,30 @@ def _p_one_sided(observed, permuted):
     return np.where(np.isnan(obs) | (valid == 0), np.nan, (1 + hits) / (1 + valid))
 
 
-def _reasons(coded, firms, comp: Comparison, sign, n_perm: int, alpha: float) -> np.ndarray:
-    """Why a comparison cannot be decided, per table (object array; "" where it can): the first
-    of no dated firm, no Beijing firm, no firm of the other cities, fewer than :data:`MIN_YEARS`
-    founding years among the compared cities, a compared city founded in one year only, every
-    compared firm coded alike, no gap, and no or too few permutations."""
+def reasons(coded, firms, comp: Comparison, sign, n_perm: int, alpha: float) -> np.ndarray:
+    """Why a comparison cannot be decided, per table: the first of no dated firm, no Beijing
+    firm, no firm of the other cities, fewer than :data:`MIN_YEARS` founding years among the
+    compared cities, a compared city founded in one year only, every compared firm coded alike,
+    no gap, and no or too few permutations.
+
+    Parameters
+    ----------
+    coded, firms : numpy.ndarray
+        Coded firms and firms per city and founding year (or cohort), (B, K, Y).
+    comp : Comparison
+        The comparison.
+    sign : numpy.ndarray
+        (B,): the sign of the gap (0: no gap).
+    n_perm : int
+        The permutations the test draws.
+    alpha : float
+        The test's level.
+
+    Returns
+    -------
+    numpy.ndarray
+        (B,) object array: the reason's code, ``""`` where the comparison can be decided.
+    """
     x, n = coded, firms  # the paper's notation: x coded firms, n firms, tables (B, K, Y)
     B = x.shape[0]
     cities = [0, *comp.others]
@@ -390,7 +450,7 @@ def _logodds_p(permuted, firms, years, comp: Comparison, sign, gaps_lo, errors, 
             _, plo = logodds_slopes(corrected_counts(px[todo][..., cities, :], sub_n, e), sub_n, t)
             pgl, _ = standardised(plo, sub)
             p_gap_lo[todo] = np.fmax(p_gap_lo[todo],
-                                     _p_one_sided(-sign[todo] * g[todo], -sign[todo, None] * pgl))
+                                     p_one_sided(-sign[todo] * g[todo], -sign[todo, None] * pgl))
             if not complete:  # the next correction matters only where this part still rejects
                 keep = p_gap_lo[todo] < alpha
                 todo, sub_n = todo[keep], sub_n[keep]
@@ -399,10 +459,28 @@ def _logodds_p(permuted, firms, years, comp: Comparison, sign, gaps_lo, errors, 
     return p_gap_lo
 
 
-def _decision(reason, p_value, mcse, upper, *, alpha: float, margin: float, stability: bool):
-    """The decision per table from the reasons, the largest p-value, its Monte Carlo error and
-    the upper end of the others' move; and the reasons, with ``stability`` ``unstable`` added
-    where the p-value lies within two Monte Carlo errors of alpha."""
+def decision(reason, p_value, mcse, upper, *, alpha: float, margin: float, stability: bool):
+    """The rule's decision per table from its parts.
+
+    Parameters
+    ----------
+    reason : numpy.ndarray
+        Object array: why a table cannot be decided (:func:`reasons`; ``""`` where it can).
+    p_value, mcse : numpy.ndarray
+        The largest p-value of the parts and its Monte Carlo standard error.
+    upper : numpy.ndarray
+        The upper end of the others' move towards Beijing, share per year (a fraction, not points).
+    alpha, margin : float
+        The level, and the equivalence margin in share points per year.
+    stability : bool
+        Whether a p-value within two Monte Carlo standard errors of alpha is inconclusive.
+
+    Returns
+    -------
+    decision, reason : numpy.ndarray
+        Object arrays: :data:`SUPPORTS`, :data:`RULES_OUT` or :data:`INCONCLUSIVE`; the reasons,
+        with ``unstable`` where ``stability`` made a decision inconclusive.
+    """
     clean = reason == ""
     rejected = clean & (p_value < alpha)
     if stability:
@@ -410,8 +488,8 @@ def _decision(reason, p_value, mcse, upper, *, alpha: float, margin: float, stab
         reason = np.where(unstable, "unstable", reason)
         rejected &= ~unstable
     ruled_out = (reason == "") & ~rejected & (upper < margin / 100)
-    decision = np.where(rejected, SUPPORTS, np.where(ruled_out, RULES_OUT, INCONCLUSIVE)).astype(object)
-    return decision, reason
+    decided = np.where(rejected, SUPPORTS, np.where(ruled_out, RULES_OUT, INCONCLUSIVE)).astype(object)
+    return decided, reason
 
 
 def _decide_comparison(coded, firms, years, comp: Comparison, fit: _Fit, perm, *, alpha: float, margin: float,
@@ -432,21 +510,21 @@ def _decide_comparison(coded, firms, years, comp: Comparison, fit: _Fit, perm, *
     if perm is not None:
         px, pslope = perm
         pg, po = standardised(pslope, comp)
-        p_gap = _p_one_sided(-sign * gap_slope, -sign[:, None] * pg)
-        p_oth = _p_one_sided(towards, sign[:, None] * po)
+        p_gap = p_one_sided(-sign * gap_slope, -sign[:, None] * pg)
+        p_oth = p_one_sided(towards, sign[:, None] * po)
         # the log-odds part: for every table, or (complete=False) only where it can still decide
         todo = np.arange(B) if complete else np.flatnonzero(np.fmax(p_gap, p_oth) < alpha)
         p_gap_lo = _logodds_p(px, n, t, comp, sign, gaps_lo, fit.errors, todo, alpha, complete)
     p = np.fmax(np.fmax(p_gap, p_gap_lo), p_oth)  # fmax: a part not run (complete=False) cannot decide
     p = np.where(np.isnan(p_gap) | np.isnan(p_oth), np.nan, p)
     mc = p_mcse(p, int(n_perm)) if n_perm else np.full(B, np.nan)
-    decision, reason = _decision(_reasons(x, n, comp, sign, n_perm, alpha), p, mc, upper, alpha=alpha,
+    decided, reason = decision(reasons(x, n, comp, sign, n_perm, alpha), p, mc, upper, alpha=alpha,
                                  margin=margin, stability=stability and perm is not None)
     return {
         "gap": gap, "estimate": 100 * gap_slope, "estimate_logodds": gaps_lo[0], "others": 100 * towards,
         "others_se": 100 * others_se, "others_upper": 100 * upper, "beijing": 100 * fit.slope[:, 0],
         "p_gap": p_gap, "p_gap_logodds": p_gap_lo, "p_others": p_oth, "p": p, "p_mcse": mc,
-        "decision": decision, "reason": reason.astype(object),
+        "decision": decided, "reason": reason.astype(object),
     }
 
 

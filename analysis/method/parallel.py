@@ -1,0 +1,136 @@
+"""Embarrassingly parallel work (the power study's simulated corpora, the specification curve's
+permutations) on Dask: on a ``dask.distributed`` cluster when one is named, else in this process.
+
+A cluster is named by Dask's own convention, the environment variable ``DASK_SCHEDULER_ADDRESS``
+(or the ``scheduler-address`` of Dask's configuration); ``python -m analysis build --scheduler
+tcp://HOST:PORT`` sets that variable for the chapters it runs.  Without one the tasks run through
+Dask's synchronous scheduler in this process: the default work is small numpy batches, and the
+chapters already run side by side on the machine's cores, so a local pool only adds the cost of
+starting it (``python -m analysis bench scale`` measures both).
+
+Every task is a pure function of its arguments, its random numbers drawn from a seed handed to it
+(each caller spawns its tasks' seeds from the build seed with ``numpy.random.SeedSequence.spawn``,
+and cuts the work into tasks by the settings alone), so the results are the same bit for bit
+whatever the number of workers and wherever they run.  Workers need the ``analysis`` package
+installed, not the repository: a task reads no file.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+
+import dask
+
+__all__ = ["SCHEDULER_ENV", "ClusterError", "scheduler_address", "run_tasks"]
+
+#: the environment variable naming a Dask scheduler (Dask's own convention)
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+#: seconds to wait for a named cluster to answer, and for a cluster without workers to regain one
+CONNECT_TIMEOUT = 30
+STALL_TIMEOUT = 120
+#: how often (seconds) a wait on a cluster checks that it still has workers
+POLL = 2.0
+
+
+class ClusterError(RuntimeError):
+    """A named Dask cluster could not be reached, or lost every worker, before the work was done."""
+
+
+def scheduler_address() -> str | None:
+    """The Dask scheduler the work runs on, or None for this process.
+
+    Returns
+    -------
+    str or None
+        ``DASK_SCHEDULER_ADDRESS``, else the ``scheduler-address`` of Dask's configuration, else None.
+    """
+    address = os.environ.get(SCHEDULER_ENV) or dask.config.get("scheduler-address", None)
+    return str(address) if address else None
+
+
+def run_tasks(function: Callable, tasks: Sequence, *, name: str, progress: bool = False) -> list:
+    """``[function(task) for task in tasks]``, on the named Dask cluster or in this process.
+
+    Parameters
+    ----------
+    function : callable
+        A module-level function of one argument (importable by a worker).
+    tasks : sequence
+        The arguments, one per task (arrays and plain values; no open file).
+    name : str
+        The tasks' key prefix on the cluster (``NAME-0``, ``NAME-1``, ...), as the scheduler reports it.
+    progress : bool
+        Show a progress bar (tqdm) on standard error.
+
+    Returns
+    -------
+    list
+        The results, in the order of ``tasks``.
+
+    Raises
+    ------
+    ClusterError
+        If a named cluster cannot be reached, or has had no worker for ``STALL_TIMEOUT`` seconds
+        with tasks unfinished (a task whose workers died is run again by the others: Dask's
+        ``allowed-failures``).
+    """
+    tasks = list(tasks)
+    address = scheduler_address()
+    if address:
+        return _on_cluster(address, function, tasks, name, progress)
+    from tqdm.auto import tqdm
+
+    delayed = [dask.delayed(function, pure=False)(task, dask_key_name=f"{name}-{i}") for i, task in enumerate(tasks)]
+    results = []
+    with tqdm(total=len(tasks), desc=name, disable=not progress, leave=False) as bar:
+        for chunk in range(0, len(delayed), max(1, len(delayed) // 20)):  # the bar moves as chunks finish
+            part = delayed[chunk:chunk + max(1, len(delayed) // 20)]
+            results += list(dask.compute(*part, scheduler="synchronous"))
+            bar.update(len(part))
+    return results
+
+
+def _on_cluster(address: str, function: Callable, tasks: list, name: str, progress: bool) -> list:
+    """:func:`run_tasks` on the cluster at ``address``."""
+    from distributed import Client, KilledWorker, wait
+    from tqdm.auto import tqdm
+
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address} ({SCHEDULER_ENV} or --scheduler): "
+                           f"{exc}") from exc
+    with client:
+        futures = client.map(function, tasks, key=[f"{name}-{i}" for i in range(len(tasks))], pure=False)
+        done_before, no_workers_since = 0, None
+        with tqdm(total=len(tasks), desc=f"{name} on {address}", disable=not progress, leave=False) as bar:
+            while done_before < len(futures):
+                try:
+                    wait(futures, timeout=POLL)
+                except TimeoutError:
+                    pass
+                done = sum(f.done() for f in futures)
+                bar.update(done - done_before)
+                done_before = done
+                if done < len(futures):
+                    no_workers_since = _check_workers(client, address, no_workers_since, len(futures) - done,
+                                                      len(futures))
+        try:
+            return client.gather(futures)
+        except KilledWorker as exc:
+            raise ClusterError(f"a task of {name} killed every Dask worker that ran it at {address}: {exc}") from exc
+
+
+def _check_workers(client, address: str, since: float | None, pending: int, total: int) -> float | None:
+    """The time since the cluster has had no worker (None while it has some); raises
+    :class:`ClusterError` once that lasts :data:`STALL_TIMEOUT` seconds."""
+    if client.scheduler_info().get("workers"):
+        return None
+    now = time.monotonic()
+    since = now if since is None else since
+    if now - since > STALL_TIMEOUT:
+        raise ClusterError(f"the Dask cluster at {address} has had no worker for {STALL_TIMEOUT} s; "
+                           f"{pending} of {total} tasks unfinished")
+    return since
