@@ -24,6 +24,7 @@ N_SUBSAMPLES = 5  # equal-size subsamples per cohort (distinctiveness)
 N_BOOT = 200  # bootstrap draws
 N_PERM = 200  # permutations of the text measures' tests and of each simulated corpus
 N_PERM_SHARES = 10_000  # permutations of the share measures' decision rule
+N_PERM_JOINT = 1_000  # joint permutations of the specification curve (every specification at once)
 ALPHA = 0.05  # significance level
 EQUIVALENCE_MARGIN = 3.0  # share points per year: the rule's equivalence bound
 REPLICATES = 400  # simulated corpora per world, label level

@@ -206,6 +206,9 @@ class Parameters(BaseModel):
                         "power study, at most 200 there (0 or more; 0: no test)", _COHORTS, ge=0)
     n_perm_shares: Int = param(D.N_PERM_SHARES, "permutations for the share measures' decision rule, the primary "
                                "decision included (0 or more; 0: no test)", ("08_convergence", "10_policy", "11_reproduce"), ge=0)
+    n_perm_joint: Int = param(D.N_PERM_JOINT, "joint permutations of the specification curve: every specification "
+                              "on the same shuffles of founding years (0 or more; 0: no test)",
+                              ("08_convergence", "11_reproduce"), ge=0)
     alpha: Float = param(D.ALPHA, "significance level of the tests, in (0, 1)", _COHORTS, gt=0, lt=1)
     equivalence_margin: Float = param(
         D.EQUIVALENCE_MARGIN, "share points per year below which the others' move towards Beijing counts as no convergence "

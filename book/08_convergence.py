@@ -39,6 +39,7 @@ n_subsamples: int = 5  # equal-size subsamples per cohort for distinctiveness (a
 n_boot: int = 200  # bootstrap draws per cohort (0 or more; 0: no intervals)
 n_perm: int = 200  # permutations for the text-measure trend tests and for each simulated corpus of the power study, at most 200 there (0 or more; 0: no test)
 n_perm_shares: int = 10000  # permutations for the share measures' decision rule, the primary decision included (0 or more; 0: no test)
+n_perm_joint: int = 1000  # joint permutations of the specification curve: every specification on the same shuffles of founding years (0 or more; 0: no test)
 alpha: float = 0.05  # significance level of the tests, in (0, 1)
 equivalence_margin: float = 3.0  # share points per year below which the others' move towards Beijing counts as no convergence (the rule's equivalence test; more than 0)
 replicates: int = 400  # simulated corpora per world of the power study, label level (at least 1; 400 or more keep every rate's Monte Carlo SE at or below 0.025)
@@ -48,7 +49,7 @@ text_replicates: int = 5  # full-text simulated corpora per scenario for the tex
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-parameters = _check_parameters("08_convergence", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, equivalence_margin=equivalence_margin, replicates=replicates, text_replicates=text_replicates)
+parameters = _check_parameters("08_convergence", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, n_perm_joint=n_perm_joint, alpha=alpha, equivalence_margin=equivalence_margin, replicates=replicates, text_replicates=text_replicates)
 globals().update(parameters)
 
 # %% tags=["remove-input"]
@@ -56,7 +57,7 @@ from IPython.display import Markdown
 from myst_nb import glue
 
 from analysis.chapters import convergence
-from analysis.present import convergence_prose, convergence_tables, prose, tables
+from analysis.present import convergence_prose, convergence_tables, curve_prose, prose, tables
 
 page = convergence.chapter(**parameters)
 glue("conv_n_missing", page.result.n_missing_year, display=False)
@@ -69,6 +70,9 @@ glue("conv_weights", convergence_prose.weights_text(page.result.weights), displa
 glue("conv_margin", f"{equivalence_margin:g}", display=False)
 glue("conv_n_perm", n_perm, display=False)
 glue("conv_n_perm_shares", f"{n_perm_shares:,}", display=False)
+glue("conv_n_perm_joint", f"{n_perm_joint:,}", display=False)
+glue("fig_curve_share", page.figures["curve_share"], display=False)
+glue("fig_curve_logodds", page.figures["curve_logodds"], display=False)
 glue("conv_n_boot", n_boot, display=False)
 glue("conv_n_subsamples", n_subsamples, display=False)
 glue("conv_alpha", f"{alpha:g}", display=False)
@@ -221,7 +225,8 @@ tables.html(convergence_tables.verdict_shown(page.verdict_table), digits=3)
 # Generated from the primary row of the table above:
 
 # %% tags=["remove-input"]
-Markdown(convergence_prose.verdict_box(page.verdict, page.corpus, page.post_hoc))
+Markdown(convergence_prose.verdict_box(page.verdict, page.corpus, page.post_hoc,
+                                       curve_prose.curve_adds(page.curve.test, page.result.decision, alpha)))
 
 # %% [markdown]
 # The secondary tests, each on its own (a rejection here does not change the verdict):
@@ -269,6 +274,48 @@ tables.html(convergence_tables.misspecified_shown(page.power_misspecified), digi
 # %% tags=["remove-input"]
 display(Markdown(convergence_prose.sensitivity_sentence(page.sensitivity, page.result.decision)))
 tables.html(page.sensitivity, digits=3)
+
+# %% [markdown]
+# ## Every defensible analysis at once
+#
+# The sensitivity table changes one choice at a time. The specification curve
+# {cite}`simonsohn2020specification` crosses every choice that the analysis plan names as defensible
+# (its entry 17): founding year as a number or binned by one of four sets of cohort edges; Beijing
+# against Shanghai and Shenzhen standardised, or against either alone; the share or the log-odds
+# scale; three sets of text fields; the dictionary or the supervised coder; the public or the
+# infrastructure share; with or without the correction for the coder's measured error. The
+# **primary specification** is the first of each: founding year, the standardised comparison, the
+# share scale, the build's text fields and coder, the public share, corrected. Each specification
+# is decided by the rule on its own scale, and all of them are tested on the same
+# {glue:text}`conv_n_perm_joint` shuffles of founding years within every city, so that one joint
+# test can ask whether the specifications together show more convergence than chance would: it
+# compares the median estimate and the share of specifications significant in the predicted
+# direction with their distributions over the shuffles. Every specification, with its estimate,
+# interval, p-value and decision, is in `specification_curve.csv`.
+
+# %% tags=["remove-input"]
+display(Markdown(curve_prose.curve_summary(page.curve.table)))
+display(Markdown(curve_prose.joint_sentence(page.curve.test, alpha)))
+display(tables.html(page.curve.test, digits=3))
+tables.html(page.curve_by_choice, digits=2)
+
+# %% [markdown]
+# ```{glue:figure} fig_curve_share
+# :name: fig-curve-share
+# :alt: Estimates of the closing of the gap in share points per year for every share-scale specification, sorted from lowest to highest with their intervals and coloured by decision; beneath, a grid marking which value of each choice every specification takes.
+#
+# The specification curve on the share scale: each specification's estimate (positive: the gap
+# closes) with its 95% interval, coloured by its decision; the ring marks the primary
+# specification. Beneath, the choices each one makes. On a narrow screen the table above says the
+# same per choice.
+# ```
+#
+# ```{glue:figure} fig_curve_logodds
+# :name: fig-curve-logodds
+# :alt: The same specification curve for the log-odds-scale specifications.
+#
+# The specification curve on the log-odds scale (log-odds per year).
+# ```
 
 # %% [markdown]
 # ## Threats to validity

@@ -37,6 +37,7 @@ n_subsamples: int = 5  # equal-size subsamples per cohort for distinctiveness (a
 n_boot: int = 200  # bootstrap draws per cohort (0 or more; 0: no intervals)
 n_perm: int = 200  # permutations for the text-measure trend tests and for each simulated corpus of the power study, at most 200 there (0 or more; 0: no test)
 n_perm_shares: int = 10000  # permutations for the share measures' decision rule, the primary decision included (0 or more; 0: no test)
+n_perm_joint: int = 1000  # joint permutations of the specification curve: every specification on the same shuffles of founding years (0 or more; 0: no test)
 alpha: float = 0.05  # significance level of the tests, in (0, 1)
 equivalence_margin: float = 3.0  # share points per year below which the others' move towards Beijing counts as no convergence (the rule's equivalence test; more than 0)
 replicates: int = 400  # simulated corpora per world of the power study, label level (at least 1; 400 or more keep every rate's Monte Carlo SE at or below 0.025)
@@ -46,7 +47,7 @@ text_replicates: int = 5  # full-text simulated corpora per scenario for the tex
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-parameters = _check_parameters("11_reproduce", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, equivalence_margin=equivalence_margin, replicates=replicates, text_replicates=text_replicates)
+parameters = _check_parameters("11_reproduce", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, n_perm_joint=n_perm_joint, alpha=alpha, equivalence_margin=equivalence_margin, replicates=replicates, text_replicates=text_replicates)
 globals().update(parameters)
 
 # %% tags=["remove-input"]

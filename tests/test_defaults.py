@@ -23,7 +23,7 @@ from analysis.text import classify, keyness, preprocess
 BOOK = {"corpus_path": "", "website_snapshot": "", "text_fields": list(D.TEXT_FIELDS), "coder": "",
         "min_df": D.MIN_DF, "top_n": D.TOP_N, "keyness_adjust": D.KEYNESS_ADJUST, "seed": D.DEFAULT_SEED,
         "cohort_edges": list(D.COHORT_EDGES), "n_subsamples": D.N_SUBSAMPLES, "n_boot": D.N_BOOT,
-        "n_perm": D.N_PERM, "n_perm_shares": D.N_PERM_SHARES, "alpha": D.ALPHA,
+        "n_perm": D.N_PERM, "n_perm_shares": D.N_PERM_SHARES, "n_perm_joint": D.N_PERM_JOINT, "alpha": D.ALPHA,
         "equivalence_margin": D.EQUIVALENCE_MARGIN, "replicates": D.REPLICATES,
         "text_replicates": D.TEXT_REPLICATES}
 

@@ -11,12 +11,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.defaults import (
-    ALPHA, COHORT_EDGES, DEFAULT_SEED, EQUIVALENCE_MARGIN, N_BOOT, N_PERM, N_PERM_SHARES, N_SUBSAMPLES,
+    ALPHA, COHORT_EDGES, DEFAULT_SEED, EQUIVALENCE_MARGIN, N_BOOT, N_PERM, N_PERM_JOINT, N_PERM_SHARES, N_SUBSAMPLES,
     REPLICATES, TEXT_FIELDS, TEXT_REPLICATES,
 )
 from analysis.chapters import verdict
 from analysis.data import corpus as corpus_io
-from analysis.method import convergence, validation
+from analysis.method import convergence, specification_curve, validation
 from analysis.present import figures, tables
 
 
@@ -53,9 +53,14 @@ class ConvergenceChapter:
         ``convergence_power_misspecified.csv``.
     sensitivity : pandas.DataFrame
         The primary decision under other analytic choices, as saved to ``convergence_sensitivity.csv``.
+    curve : analysis.method.specification_curve.CurveResult
+        The specification curve and its joint test; its tables saved as ``specification_curve.csv``
+        and ``specification_curve_test.csv``.
+    curve_by_choice : pandas.DataFrame
+        How the specifications decided per value of each choice (``specification_curve_by_choice.csv``).
     figures : dict of str to matplotlib.figure.Figure
-        The cohort figures by name (:data:`analysis.present.figures.COHORT_FIGURES`), closed; the
-        chapter glues each as ``fig_NAME``.
+        The cohort figures by name (:data:`analysis.present.figures.COHORT_FIGURES`) and the curve's
+        (``curve_share``, ``curve_logodds``), closed; the chapter glues each as ``fig_NAME``.
     post_hoc : list of int
         The entries of ``data/analysis_plan.md`` chosen after results had been seen.
     """
@@ -78,6 +83,8 @@ class ConvergenceChapter:
     by_size: pd.DataFrame
     power_misspecified: pd.DataFrame
     sensitivity: pd.DataFrame
+    curve: specification_curve.CurveResult
+    curve_by_choice: pd.DataFrame
     figures: dict[str, Figure]
     post_hoc: list[int]
 
@@ -121,7 +128,7 @@ def chapter(*, corpus_path: str = "", website_snapshot: str = "", tables_dir: st
             cohort_edges: Sequence[int] = COHORT_EDGES, n_subsamples: int = N_SUBSAMPLES, n_boot: int = N_BOOT,
             n_perm: int = N_PERM, n_perm_shares: int = N_PERM_SHARES, alpha: float = ALPHA,
             equivalence_margin: float = EQUIVALENCE_MARGIN, replicates: int = REPLICATES,
-            text_replicates: int = TEXT_REPLICATES) -> ConvergenceChapter:
+            text_replicates: int = TEXT_REPLICATES, n_perm_joint: int = N_PERM_JOINT) -> ConvergenceChapter:
     """Compute the convergence chapter from its checked parameters (:func:`analysis.params.check`).
 
     Parameters
@@ -130,7 +137,7 @@ def chapter(*, corpus_path: str = "", website_snapshot: str = "", tables_dir: st
         The chapter's parameters (README, "Parameters"): the corpus, the snapshot, the tables' folder, the coder.
     text_fields, cohort_edges : list
         The text columns analysed (str) and the founding-year bin edges (int).
-    seed, n_subsamples, n_boot, n_perm, n_perm_shares, replicates, text_replicates : int
+    seed, n_subsamples, n_boot, n_perm, n_perm_shares, replicates, text_replicates, n_perm_joint : int
         The seed, and the subsamples, bootstrap draws, permutations and simulated corpora.
     alpha, equivalence_margin : float
         The tests' significance level, and the equivalence margin in share points a year.
@@ -159,11 +166,29 @@ def chapter(*, corpus_path: str = "", website_snapshot: str = "", tables_dir: st
                                                       n_perm_shares=n_perm_shares, coder=coder,
                                                       margin=equivalence_margin),
                               "convergence_sensitivity", tables_dir, corpus=data)
+    curve, by_choice, curve_figures = _curve(data, tables_dir, text_fields=text_fields, coder=coder,
+                                             cohort_edges=cohort_edges, seed=seed, alpha=alpha,
+                                             margin=equivalence_margin, n_perm_joint=n_perm_joint)
     first_year, last_year = convergence.year_window(cohort_edges)
     return ConvergenceChapter(
         corpus=data, verdict=found, result=result, row=result.primary_row(), first_year=first_year,
-        last_year=last_year, sensitivity=sensitivity, figures=cohort_figures, post_hoc=verdict.post_hoc_entries(),
-        **saved)
+        last_year=last_year, sensitivity=sensitivity, curve=curve, curve_by_choice=by_choice,
+        figures={**cohort_figures, **curve_figures}, post_hoc=verdict.post_hoc_entries(), **saved)
+
+
+def _curve(data, tables_dir: str, **settings):
+    """The specification curve (:func:`analysis.method.specification_curve.curve`) with its tables
+    saved and its two figures (share and log-odds scale) drawn and closed."""
+    curve = specification_curve.curve(data.firms, **settings)
+    curve.table = tables.save(curve.table, "specification_curve", tables_dir, corpus=data)
+    curve.test = tables.save(curve.test, "specification_curve_test", tables_dir, corpus=data)
+    by_choice = tables.save(specification_curve.by_choice(curve.table), "specification_curve_by_choice", tables_dir,
+                            corpus=data)
+    drawn = {"curve_share": figures.specification_curve(curve.table, "share", simulated=data.simulated),
+             "curve_logodds": figures.specification_curve(curve.table, "log-odds", simulated=data.simulated)}
+    for figure in drawn.values():
+        figures.close(figure)
+    return curve, by_choice, drawn
 
 
 def _saved_tables(found, data, tables_dir: str) -> dict[str, pd.DataFrame]:

@@ -47,14 +47,14 @@ import pandas as pd
 from scipy.special import ndtri
 from scipy.stats import rankdata
 
-from analysis.defaults import ALPHA, CITIES, COHORT_EDGES, DEFAULT_SEED, EQUIVALENCE_MARGIN, TEXT_FIELDS
+from analysis.defaults import ALPHA, CITIES, COHORT_EDGES, DEFAULT_SEED, EQUIVALENCE_MARGIN, N_PERM_JOINT, TEXT_FIELDS
 from analysis.method import convergence as conv
 from analysis.method import convergence_rule as rule
 from analysis.method.parallel import run_tasks
 from analysis.method.resampling import p_mcse
 
 __all__ = ["CHOICES", "YEAR", "SCALES", "CORRECTIONS", "BLOCK", "Resolution", "Coding", "choices", "resolutions",
-           "codings", "curve", "statistics", "joint_statistics", "CurveResult"]
+           "codings", "curve", "statistics", "joint_statistics", "spec_grid", "spec_arrays", "by_choice", "CurveResult"]
 
 CHOICES = ("time", "comparison", "scale", "text_fields", "coder", "outcome", "correction")
 YEAR = "founding year"
@@ -405,7 +405,7 @@ def _reasons(grid, codes: list[Coding], x, n, res, comps, sign_obs, n_perm, alph
 
 def curve(firms: pd.DataFrame, *, text_fields: Sequence[str] = TEXT_FIELDS, coder: str = conv.DEFAULT_CODER,
           cohort_edges: Sequence[int] = COHORT_EDGES, seed: int = DEFAULT_SEED, alpha: float = ALPHA,
-          margin: float = EQUIVALENCE_MARGIN, n_perm: int = 1000, ci_level: float = 0.95,
+          margin: float = EQUIVALENCE_MARGIN, n_perm_joint: int = N_PERM_JOINT, ci_level: float = 0.95,
           progress: bool = False) -> CurveResult:
     """The specification curve and its joint test on a firm table (module docstring).
 
@@ -419,7 +419,7 @@ def curve(firms: pd.DataFrame, *, text_fields: Sequence[str] = TEXT_FIELDS, code
         Seeds the permutations (a task per :data:`BLOCK`, seeds spawned from it) and the supervised coder.
     alpha, margin : float
         The rule's level and equivalence margin (share points per year).
-    n_perm : int
+    n_perm_joint : int
         Joint permutations of founding years within cities.
     ci_level : float
         Level of each estimate's interval.
@@ -432,6 +432,45 @@ def curve(firms: pd.DataFrame, *, text_fields: Sequence[str] = TEXT_FIELDS, code
         The table of specifications and the joint test.
     """
     ch = choices(text_fields, coder, cohort_edges)
+    data = _observed(firms, ch, seed)
+    res = resolutions(ch["time"], data.first, data.last, conv.year_window(cohort_edges))
+    comps = rule.comparisons(data.n.sum(axis=1))
+    errors = [c.error for c in data.codes]
+    stats = _all_statistics(data, res, comps, errors, int(seed), int(n_perm_joint), progress)
+    codes, x, n = data.codes, data.x, data.n
+    grid = spec_grid(ch)
+    seps = np.array([rule.separation(c.error) or np.nan for c in codes])
+    closing, towards, estimate, se = spec_arrays(stats, grid, seps)
+    reason = _reasons(grid, codes, x, n, res, comps, np.sign(stats[0, grid["f"], grid["r"], grid["c"], LEVEL_GAP]),
+                      int(n_perm_joint), alpha)
+    computable = reason == ""
+    joint = joint_statistics(closing, towards, estimate, computable, (grid["scale"] == SCALES[0]).to_numpy(), alpha)
+    on = (grid["correction"] == CORRECTIONS[0]).to_numpy()
+    upper = (towards[0] + ndtri(1 - alpha) * stats[0, grid["f"], grid["r"], grid["c"], SE_TOWARDS]) \
+        / np.where(on, seps[grid["f"]], 1.0)
+    table = _table(grid, estimate[0], se, joint["p_spec"], reason, upper, ci_level, alpha, margin, int(n_perm_joint))
+    test = _test_table(joint, computable, grid)
+    return CurveResult(table, test, {"n_perm": int(n_perm_joint), "alpha": float(alpha), "margin": float(margin),
+                                     "seed": int(seed), "choices": ch, "first": data.first, "last": data.last})
+
+
+@dataclass(frozen=True)
+class _Observed:
+    """The analysed firms: each one's city, year cell (``cell``) and flags per coding; firms
+    ``n`` and coded firms ``x`` per city and year of ``first..last``; the codings."""
+
+    city: np.ndarray
+    cell: np.ndarray
+    flags: np.ndarray
+    n: np.ndarray
+    x: np.ndarray
+    codes: list
+    first: int
+    last: int
+
+
+def _observed(firms: pd.DataFrame, ch: dict, seed: int) -> _Observed:
+    """The firms dated within every edge set's window, coded every way of ``ch``."""
     edge_sets = [e for e in ch["time"] if e != YEAR]
     first, last = min(e[0] for e in edge_sets), max(e[-1] for e in edge_sets) - 1
     city, year, keep = _dated(firms, first, last)
@@ -442,32 +481,22 @@ def curve(firms: pd.DataFrame, *, text_fields: Sequence[str] = TEXT_FIELDS, code
     flags = np.stack([c.flags if c.flags is not None else np.zeros(len(keep)) for c in codes])
     n = np.bincount(cell, minlength=K * Y).reshape(K, Y).astype(float)
     x = np.stack([np.bincount(cell, weights=f, minlength=K * Y).reshape(K, Y) for f in flags])
-    res = resolutions(ch["time"], first, last, conv.year_window(cohort_edges))
-    comps = rule.comparisons(n.sum(axis=1))
-    errors = [c.error for c in codes]
-    observed = statistics(x[None], n[None, None], res, comps, errors)
-    sizes = [min(BLOCK, int(n_perm) - b) for b in range(0, int(n_perm), BLOCK)]
-    seeds = np.random.SeedSequence([int(seed), SEED_SALT]).spawn(len(sizes))
-    slots = [np.flatnonzero(city == k) for k in range(K)]
-    blocks = run_tasks(_permutation_block, [(s, size, flags, slots, cell, n, res, comps, errors)
+    return _Observed(city, cell, flags, n, x, codes, first, last)
+
+
+def _all_statistics(data: _Observed, res, comps, errors, seed: int, n_perm: int, progress: bool) -> np.ndarray:
+    """:func:`statistics` of the observed data set, then of ``n_perm`` permuted ones (blocks of
+    :data:`BLOCK` on :func:`analysis.method.parallel.run_tasks`, each seeded from ``seed``):
+    (1 + n_perm, F, R, C, 9), the standard errors those of the observed data set."""
+    observed = statistics(data.x[None], data.n[None, None], res, comps, errors)
+    sizes = [min(BLOCK, n_perm - b) for b in range(0, n_perm, BLOCK)]
+    seeds = np.random.SeedSequence([seed, SEED_SALT]).spawn(len(sizes))
+    slots = [np.flatnonzero(data.city == k) for k in range(len(CITIES))]
+    blocks = run_tasks(_permutation_block, [(s, size, data.flags, slots, data.cell, data.n, res, comps, errors)
                                             for s, size in zip(seeds, sizes)], name="specification-curve",
                        progress=progress)
-    stats = np.concatenate([observed[..., :PERMUTED], *blocks], axis=0) if blocks else observed[..., :PERMUTED]
-    stats = np.concatenate([stats, np.broadcast_to(observed[..., PERMUTED:], stats.shape[:-1] + (5,))], axis=-1)
-    grid = spec_grid(ch)
-    seps = np.array([rule.separation(c.error) or np.nan for c in codes])
-    closing, towards, estimate, se = spec_arrays(stats, grid, seps)
-    reason = _reasons(grid, codes, x, n, res, comps, np.sign(stats[0, grid["f"], grid["r"], grid["c"], LEVEL_GAP]),
-                      int(n_perm), alpha)
-    computable = reason == ""
-    joint = joint_statistics(closing, towards, estimate, computable, (grid["scale"] == SCALES[0]).to_numpy(), alpha)
-    on = (grid["correction"] == CORRECTIONS[0]).to_numpy()
-    upper = (towards[0] + ndtri(1 - alpha) * stats[0, grid["f"], grid["r"], grid["c"], SE_TOWARDS]) \
-        / np.where(on, seps[grid["f"]], 1.0)
-    table = _table(grid, estimate[0], se, joint["p_spec"], reason, upper, ci_level, alpha, margin, int(n_perm))
-    test = _test_table(joint, computable, grid)
-    return CurveResult(table, test, {"n_perm": int(n_perm), "alpha": float(alpha), "margin": float(margin),
-                                     "seed": int(seed), "choices": ch, "first": first, "last": last})
+    stats = np.concatenate([observed[..., :PERMUTED], *blocks], axis=0)
+    return np.concatenate([stats, np.broadcast_to(observed[..., PERMUTED:], stats.shape[:-1] + (5,))], axis=-1)
 
 
 #: mixed into the build seed so that the curve's permutations are not the verdict's (entropy of a SeedSequence)
@@ -507,4 +536,31 @@ def _test_table(joint: dict, computable: np.ndarray, grid: pd.DataFrame) -> pd.D
                      "null_median": float(np.median(joint[key][1:])) if joint["n_perm"] else np.nan,
                      "p": p, "p_mcse": float(p_mcse(p, joint["n_perm"])), "n_perm": int(joint["n_perm"]),
                      "specifications": n_spec})
+    return pd.DataFrame(rows)
+
+
+def by_choice(table: pd.DataFrame) -> pd.DataFrame:
+    """How the specifications decided, per value of each choice.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :attr:`CurveResult.table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per choice and value: specifications, how many support convergence, rule it out,
+        are inconclusive (of them, for a stated reason), and the median share-scale estimate.
+    """
+    rows = []
+    for choice in CHOICES:
+        for value, part in table.groupby(choice, sort=False):
+            share = part.loc[part["scale"] == SCALES[0], "estimate"].dropna()
+            rows.append({"choice": choice, "value": value, "specifications": len(part),
+                         "supports": int((part["decision"] == rule.SUPPORTS).sum()),
+                         "rules_out": int((part["decision"] == rule.RULES_OUT).sum()),
+                         "inconclusive": int((part["decision"] == rule.INCONCLUSIVE).sum()),
+                         "with_reason": int((part["reason"] != "").sum()),
+                         "median_estimate": float(share.median()) if len(share) else np.nan})
     return pd.DataFrame(rows)

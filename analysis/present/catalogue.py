@@ -109,6 +109,15 @@ TABLES: tuple[Entry, ...] = (
           "rates.", "08_convergence"),
     Entry("convergence_sensitivity", "The primary convergence decision again, changing one "
           "analytic choice at a time (cohort edges, text fields, coder).", "08_convergence"),
+    Entry("specification_curve", "Every defensible specification of the convergence test, crossed: each choice "
+          "(time resolution, comparison, scale, text fields, coder, outcome, correction for the coder's error), the "
+          "estimate with its interval, p, Monte Carlo error and decision under the rule, or why it cannot be decided.",
+          "08_convergence", shown=False),
+    Entry("specification_curve_by_choice", "How the specifications of the curve decided, per value of each "
+          "choice, with the median share-scale estimate.", "08_convergence"),
+    Entry("specification_curve_test", "The joint test of all specifications: the median estimate and the share "
+          "significant in the predicted direction, against founding years permuted within every city.",
+          "08_convergence"),
     Entry("validation_power", "Every rate of the simulation study: per world, measure, "
           "comparison and decision (the rule's two, the earlier gap test, the retired level "
           "test, the text measures' tests), with Monte Carlo standard errors and exact intervals.",
@@ -171,6 +180,8 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("fig-infrastructure-share", "Infrastructure share by cohort", "08_convergence"),
     ("fig-cosine", "Cosine similarity to Beijing by cohort", "08_convergence"),
     ("fig-distinctiveness", "Distinctiveness of the cities by cohort", "08_convergence"),
+    ("fig-curve-share", "The specification curve, share scale", "08_convergence"),
+    ("fig-curve-logodds", "The specification curve, log-odds scale", "08_convergence"),
     ("fig-power", "How often the rule and the earlier gap test find convergence, world by world", "09_validation"),
 )
 

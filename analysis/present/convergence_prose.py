@@ -293,7 +293,7 @@ def _post_hoc_sentence(entries: list[int]) -> str:
             "`data/analysis_plan.md`): read the decision as exploratory.")
 
 
-def verdict_box(verdict, corpus, post_hoc: list[int] | None = None) -> str:
+def verdict_box(verdict, corpus, post_hoc: list[int] | None = None, curve_words: str = "") -> str:
     """The verdict in a neutral box: a one-line decision in plain words, then the detail in
     short paragraphs (the rule, the estimate, power, what the run can and cannot show).
 
@@ -305,6 +305,9 @@ def verdict_box(verdict, corpus, post_hoc: list[int] | None = None) -> str:
         The loaded corpus.
     post_hoc : list of int or None
         The entries of ``data/analysis_plan.md`` made after results were seen.
+    curve_words : str
+        What the specification curve adds to the decision
+        (:func:`analysis.present.curve_prose.curve_adds`); empty: nothing said.
 
     Returns
     -------
@@ -320,6 +323,7 @@ def verdict_box(verdict, corpus, post_hoc: list[int] | None = None) -> str:
         ["How large the move is remains uncertain; see the interval." if row["decision"] == conv.SUPPORTS else "",
          _planted_sentence(row)],
         [_power_sentence(row, verdict.study.attrs)],
+        [curve_words],
         [],
     ]
     if verdict.planted_strength is not None and row["power_planted"] == row["power_planted"]:

@@ -499,3 +499,63 @@ __all__ = [
     "setup", "cjk_font_path", "tint", "city_wordcloud", "comparison_wordcloud", "keyness_bars",
     "policy_timeline", "cohort_figures", "gap_lines", "power_plot", "year_histogram",
 ]
+
+
+#: decision -> colour of a specification in the curve (colour-blind safe; the legend names them)
+DECISION_COLOURS = {"supports convergence": "#1b7837", "rules out convergence": "#762a83", "inconclusive": "#8c8c8c"}
+#: the choices drawn beneath the curve, in order (the scale has one figure each)
+CURVE_ROWS = ("time", "comparison", "text_fields", "coder", "outcome", "correction")
+
+
+def specification_curve(table: pd.DataFrame, scale: str, simulated: bool = False):
+    """The specification curve of one scale: every computable specification's estimate with its
+    interval, sorted, coloured by its decision, the primary one marked; beneath, which value of
+    each choice it takes.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :attr:`analysis.method.specification_curve.CurveResult.table`.
+    scale : str
+        ``share`` or ``log-odds``: the specifications drawn.
+    simulated : bool
+        Whether to stamp the figure "simulated data".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Open, for the caller to close.
+    """
+    setup()
+    part = table[(table["scale"] == scale) & table["estimate"].notna()].sort_values("estimate", kind="stable")
+    values = [(c, v) for c in CURVE_ROWS for v in dict.fromkeys(table[c])]
+    fig, (ax, mx) = plt.subplots(2, 1, figsize=(7.2, 6.4), sharex=True,
+                                 gridspec_kw={"height_ratios": [1.1, 1.4], "hspace": 0.06})
+    x = np.arange(len(part))
+    colours = part["decision"].map(DECISION_COLOURS).fillna("#8c8c8c").to_numpy()
+    ax.vlines(x, part["lo"], part["hi"], colors=colours, lw=0.6, alpha=0.55)
+    ax.scatter(x, part["estimate"], c=colours, s=5, zorder=3)
+    ax.axhline(0, color="#333333", lw=0.8)
+    primary = np.flatnonzero(part["primary"].to_numpy())
+    if len(primary):
+        ax.scatter(x[primary], part["estimate"].iloc[primary], s=80, facecolors="none", edgecolors="#d95f02",
+                   linewidths=1.6, zorder=4, label="primary specification")
+    unit = part["unit"].iloc[0] if len(part) else ""
+    ax.set_ylabel(f"closing of the gap\n({unit})", fontsize=8)
+    handles = [Patch(color=c, label=d) for d, c in DECISION_COLOURS.items()]
+    ax.legend(handles=handles + ax.get_legend_handles_labels()[0], frameon=False, fontsize=7, loc="upper left")
+    for i, (choice, value) in enumerate(values):
+        on = (part[choice] == value).to_numpy()
+        mx.scatter(x[on], np.full(on.sum(), i), s=2.5, marker="s", color="#333333")
+    mx.set_yticks(range(len(values)), [f"{c.replace('_', ' ')}: {_short(v)}" for c, v in values], fontsize=6)
+    mx.set_ylim(len(values) - 0.5, -0.5)
+    mx.set_xlabel(f"{len(part)} specifications, sorted by estimate", fontsize=8)
+    mx.tick_params(axis="x", labelsize=7)
+    fig.subplots_adjust(left=0.32, right=0.98, top=0.98, bottom=0.08)
+    return _mark_simulated(fig, simulated)
+
+
+def _short(value) -> str:
+    """A choice's value shortened for a row label of the curve's matrix."""
+    text = str(value).replace("Beijing − ", "vs ").replace("full_description", "full").replace("website_text", "web")
+    return text if len(text) <= 30 else text[:29] + "…"
