@@ -48,6 +48,7 @@ from analysis.method.coder_error import check_set_error, MEASURE_CATEGORIES
 from analysis.defaults import (ALPHA, BRIEF_CITY_SIZES, DEFAULT_SEED, N_PERM, N_SUBSAMPLES, REPLICATES, TEXT_FIELDS,
                                TEXT_REPLICATES)
 from analysis.defaults import CITIES
+from analysis.method.parallel import run_tasks
 from analysis.method.resampling import ols_slope
 from analysis.data.simulate import planted_gap, planted_public_table, simulate, simulate_labels
 from analysis import labels as lab
@@ -331,7 +332,7 @@ def _apply_threat(labs: dict, flags: dict, scen: dict, rng) -> None:
 
 def _label_replicates(scen: dict, replicates: int, seed_seq: np.random.SeedSequence, sizes, edges, n_perm: int,
                       alpha: float, margin: float, error, sim_options: dict, measures=None, old_tests: bool = True,
-                      pooled_only: bool = False, true_error=None) -> pd.DataFrame:
+                      pooled_only: bool = False, true_error=None, first_replicate: int = 0) -> pd.DataFrame:
     """``replicates`` label-level corpora of one world (seeded by ``seed_seq``, firms per city
     ``sizes``): planted labels, coder flags drawn with the coder's error (``true_error``, default
     ``error``: :class:`analysis.method.coder_error.CoderError`; :func:`_coder_flags`), then on
@@ -349,7 +350,7 @@ def _label_replicates(scen: dict, replicates: int, seed_seq: np.random.SeedSeque
     comps = comps[:1] if pooled_only else comps
     if measures is None:
         measures = conv.SHARE_MEASURES if scen.get("kind") in (NO_CHANGE, CONVERGENCE) else (conv.PRIMARY_MEASURE,)
-    chunk = max(1, min(int(2_000_000 // max(n, 1)), int(4_000_000 // max(n_perm * K * max(Q, Y), 1))))
+    chunk = label_chunk(n, n_perm, K * max(Q, Y))
     frames = []
     for r0 in range(0, replicates, chunk):
         Rc = min(chunk, replicates - r0)
@@ -375,7 +376,39 @@ def _label_replicates(scen: dict, replicates: int, seed_seq: np.random.SeedSeque
             o = pd.DataFrame(recs, columns=["replicate", "comparison", "role", "estimate", "p"])
             o["rejected"] = o["p"] < alpha
             frames.append(o.drop(columns="p").assign(measure=m))
-    return pd.concat(frames, ignore_index=True).assign(scenario=scen["scenario"])
+    out = pd.concat(frames, ignore_index=True).assign(scenario=scen["scenario"])
+    out["replicate"] += first_replicate
+    return out
+
+
+#: simulated corpora per task of the study, at most (fixed: the tasks and their seeds do not depend on the workers)
+LABEL_BLOCK = 100
+
+
+def label_chunk(n_firms: int, n_perm: int, cells: int) -> int:
+    """Simulated corpora computed at once, so that the arrays stay within a few million values.
+
+    Parameters
+    ----------
+    n_firms : int
+        Firms per corpus.
+    n_perm : int
+        Permutations per corpus.
+    cells : int
+        City x year (or cohort) cells of a corpus's table, the largest.
+
+    Returns
+    -------
+    int
+        At most :data:`LABEL_BLOCK`, at least 1.
+    """
+    return max(1, min(LABEL_BLOCK, int(2_000_000 // max(n_firms, 1)), int(4_000_000 // max(n_perm * cells, 1))))
+
+
+def _label_block(task) -> pd.DataFrame:
+    """One task of the study: a block of label-level corpora of one world (:func:`_label_replicates`)."""
+    scen, first, count, seed_seq, kwargs = task
+    return _label_replicates(scen, count, seed_seq, first_replicate=first, **kwargs)
 
 
 def _text_replicate(task):
@@ -518,14 +551,19 @@ def _study_worlds(st: _StudySettings, drift, years, worlds: str) -> tuple[pd.Dat
 
 def _label_study(scen: pd.DataFrame, st: _StudySettings, seed, n_perm, alpha, margin, error, true_error, trim: dict,
                  progress: bool, t0: float) -> list[pd.DataFrame]:
-    """The label-level replicates of every world (:func:`_label_replicates`), a seed each."""
+    """The label-level replicates of every world (:func:`_label_replicates`), in blocks of at most
+    :data:`LABEL_BLOCK` corpora, each a task of :func:`analysis.method.parallel.run_tasks` with its
+    own seed spawned from the world's (itself spawned from ``seed``)."""
     children = np.random.SeedSequence(int(seed)).spawn(len(scen))
-    frames = []
-    for i in range(len(scen)):
-        frames.append(_label_replicates(scen.iloc[i].to_dict(), st.replicates, children[i].spawn(2)[0], st.sizes,
-                                        st.edges, min(int(n_perm), LABEL_PERM_CAP), float(alpha), float(margin), error,
-                                        st.sim_options, true_error=true_error, **trim))
-        _progress(progress, f"share measures, world {i + 1}/{len(scen)}", t0)
+    n_perm = min(int(n_perm), LABEL_PERM_CAP)
+    kwargs = dict(sizes=st.sizes, edges=st.edges, n_perm=n_perm, alpha=float(alpha), margin=float(margin), error=error,
+                  sim_options=st.sim_options, true_error=true_error, **trim)
+    size = label_chunk(sum(st.sizes), n_perm, len(CITIES) * max(len(st.edges) - 1, int(st.edges[-1] - st.edges[0])))
+    starts = list(range(0, st.replicates, size))
+    tasks = [(scen.iloc[i].to_dict(), r0, min(size, st.replicates - r0), seeds, kwargs)
+             for i in range(len(scen)) for r0, seeds in zip(starts, children[i].spawn(2)[0].spawn(len(starts)))]
+    frames = run_tasks(_label_block, tasks, name="power-study", progress=progress)
+    _progress(progress, f"share measures, {len(scen)} worlds", t0)
     return frames
 
 
@@ -657,12 +695,13 @@ def design_power(replicates: int = REPLICATES, seed: int = DEFAULT_SEED, n_perm:
     error = coder_error if coder_error is not None else check_set_error()
     world = {"scenario": "convergence 1", "strength": 1.0, **{o: 0.0 for o in WORLD_OPTIONS}}
     rows = []
-    for f, child in zip(factors, np.random.SeedSequence(int(seed) + 2).spawn(len(factors))):
-        scaled = tuple(max(int(round(n * float(f))), 1 if n else 0) for n in sizes)
-        det = _label_replicates(world, int(replicates), child, scaled, edges, min(int(n_perm), LABEL_PERM_CAP),
-                                float(alpha), float(margin),
-                                error, sim_options, measures=(conv.PRIMARY_MEASURE,), old_tests=False,
-                                pooled_only=True)
+    scaled_sizes = [tuple(max(int(round(n * float(f))), 1 if n else 0) for n in sizes) for f in factors]
+    common = dict(edges=edges, n_perm=min(int(n_perm), LABEL_PERM_CAP), alpha=float(alpha), margin=float(margin),
+                  error=error, sim_options=sim_options, measures=(conv.PRIMARY_MEASURE,), old_tests=False,
+                  pooled_only=True)
+    tasks = [(world, 0, int(replicates), child, {**common, "sizes": scaled})
+             for scaled, child in zip(scaled_sizes, np.random.SeedSequence(int(seed) + 2).spawn(len(factors)))]
+    for f, scaled, det in zip(factors, scaled_sizes, run_tasks(_label_block, tasks, name="power-by-size")):
         sel = conv.primary_rows(det)
         sel = sel[sel["role"] == SUPPORTS_ROLE]
         rate = float(sel["rejected"].mean())
