@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis {build,run,pdf,publish,simulate,validate,params,registry,collect,bench}``.
+"""Command line: ``python -m analysis {build,run,pdf,publish,simulate,validate,params,registry,metadata,collect,bench}``.
 
 Each command imports the modules it needs when it runs (deliberately, inside the functions
 below): ``python -m analysis params`` should not pay for the runner, Sphinx or pandas."""
@@ -13,6 +13,7 @@ import sys
 _SELF_PARSING = {
     ("registry",): ("analysis.present.catalogue", "main"),
     ("params",): ("analysis.params", "main"),
+    ("metadata",): ("analysis.build.edition", "main"),
     ("collect",): ("analysis.data.collect", "main"),
     ("simulate",): ("analysis.data.simulate", "main"),
     ("validate",): ("analysis.data.corpus", "validate_main"),
@@ -47,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("params", help="the parameter table; --write regenerates chapter cells", add_help=False)
     sub.add_parser("registry", help="the list of tables and figures; --write updates README.md",
                    add_help=False)
+    sub.add_parser("metadata", help=".zenodo.json and codemeta.json from CITATION.cff; --write writes them",
+                   add_help=False)
     sub.add_parser("collect", help="fetch firms' website text into a snapshot (network)", add_help=False)
     bench = sub.add_parser("bench", help="benchmarks: build | text")
     bench.add_argument("what", choices=["build", "text"])
@@ -78,13 +81,36 @@ def _run(args: argparse.Namespace) -> None:
             build(args.params, args.overrides, jobs=args.jobs)
         build_pdf(site=False)
     elif args.command == "publish":
-        report = build(args.params, args.overrides, jobs=args.jobs, pdf_link=True)
-        build_pdf(site=True)
-        print(f"Open the book: {report.index} (PDF: _build/html/book.pdf)")
+        _publish(args)
     elif args.command == "run":
         report = build(args.params, args.overrides, jobs=1, only=[args.chapter], sphinx=False)
         print(f"executed notebook: _build/executed/{args.chapter}.ipynb"
               + (" (unchanged, not re-run)" if report.skipped else ""))
+
+
+def _publish(args: argparse.Namespace) -> None:
+    """The edition: refused first for a licensed corpus (:func:`analysis.build.edition.publish_refusal`),
+    then the site linking the PDF, the PDF, the RO-Crate in the site and the site's archive."""
+    from analysis.build import edition
+    from analysis.build.runner import build, load_parameters
+    from analysis.build.pdf import build_pdf
+    from analysis.paths import BUILD_DIR
+    from analysis.params import ParameterError, validate
+    from analysis.data.corpus import CorpusError
+
+    try:
+        values = validate(load_parameters(args.params, args.overrides))
+        refusal = edition.publish_refusal(values, edition.corpus_is_licensed(values["corpus_path"]))
+    except (ParameterError, CorpusError):
+        refusal = None  # a bad parameter or corpus: the build says what is wrong
+    if refusal:
+        raise edition.PublishRefused(refusal)
+    report = build(args.params, args.overrides, jobs=args.jobs, pdf_link=True)
+    build_pdf(site=True)
+    site = report.index.parent
+    crate = edition.write_ro_crate(site)
+    archive = edition.site_archive(site, BUILD_DIR)
+    print(f"Open the book: {report.index} (PDF: {site / 'book.pdf'}; RO-Crate: {crate}; archive: {archive})")
 
 
 def _build_failed(exc: Exception) -> int:
@@ -107,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit status: 0 when done, 1 when the build or PDF failed, 128 + the signal's number
+        The exit status: 0 when done, 1 when the build or PDF failed, 2 when ``publish`` refused a
+        licensed corpus, 128 + the signal's number
         when a signal stopped the build, 130 on Ctrl-C; a self-parsing command's own status.
 
     Raises
@@ -126,9 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     from analysis.build.runner import BuildError
     from analysis.build.pdf import PdfError
     from analysis.build.processes import Interrupted
+    from analysis.build.edition import PublishRefused
 
     try:
         _run(args)
+    except PublishRefused as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except (BuildError, PdfError) as exc:
         return _build_failed(exc)
     except Interrupted as exc:

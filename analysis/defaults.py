@@ -29,3 +29,6 @@ ALPHA = 0.05  # significance level
 EQUIVALENCE_MARGIN = 3.0  # share points per year: the rule's equivalence bound
 REPLICATES = 400  # simulated corpora per world, label level
 TEXT_REPLICATES = 5  # full-text simulated corpora per world
+# ----------------------------------------------------------------- a user's licensed corpus
+WITHHOLD_TEXTS = False  # leave the corpus's raw texts out of the site (firm table, examples, notebooks)
+CORPUS_REDISTRIBUTABLE = False  # the user declares their corpus's texts may be passed on (make publish)

@@ -218,6 +218,12 @@ class Parameters(BaseModel):
                             ("08_convergence", "09_validation", "10_policy", "11_reproduce"), ge=1)
     text_replicates: Int = param(D.TEXT_REPLICATES, "full-text simulated corpora per scenario for the text measures in the "
                                  "power study (0 or more)", ("08_convergence", "09_validation", "10_policy", "11_reproduce"), ge=0)
+    withhold_texts: Annotated[bool, Field(strict=True)] = param(
+        D.WITHHOLD_TEXTS, "leave the corpus's raw texts out: the firm table and the typical firms without descriptions "
+        "(true or false)", ("03_data", "04_beijing", "05_shanghai", "06_shenzhen", "11_reproduce"))
+    corpus_redistributable: Annotated[bool, Field(strict=True)] = param(
+        D.CORPUS_REDISTRIBUTABLE, "you declare that your corpus's texts may be redistributed; make publish packages "
+        "a build on your own export only then or with withhold_texts (true or false)", ("11_reproduce",))
 
 
 FIELDS = Parameters.model_fields

@@ -27,12 +27,13 @@
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
 website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
 tables_dir: str = ""  # folder for the tables as CSV; filled in by the runner, empty: none written
+withhold_texts: bool = False  # leave the corpus's raw texts out: the firm table and the typical firms without descriptions (true or false)
 
 # %% tags=["remove-cell"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-parameters = _check_parameters("03_data", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir)
+parameters = _check_parameters("03_data", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, withhold_texts=withhold_texts)
 globals().update(parameters)
 
 # %% tags=["remove-input"]
@@ -152,4 +153,4 @@ if note := prose.firm_list_note(page.n_firms, len(page.shown)):
     display(Markdown(note))
 show(page.shown, table_id="firm-table", caption=tables.catalogue.caption("firms"), lengthMenu=[10, 25, 100],
      pageLength=10, classes="display compact",
-     autoWidth=False, columnDefs=[{"targets": [3], "width": "60%"}])
+     autoWidth=False, columnDefs=[{"targets": [3], "width": "60%"}] if "description" in page.shown else [])

@@ -35,12 +35,13 @@ min_df: int = 1  # keep terms used by at least this many firms (at least 1)
 top_n: int = 15  # key terms shown per city (at least 1)
 keyness_adjust: str = "bh"  # multiplicity correction of the keyness p-values: bh (Benjamini-Hochberg q) or none
 seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
+withhold_texts: bool = False  # leave the corpus's raw texts out: the firm table and the typical firms without descriptions (true or false)
 
 # %% tags=["remove-cell"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-parameters = _check_parameters("04_beijing", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed)
+parameters = _check_parameters("04_beijing", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed, withhold_texts=withhold_texts)
 globals().update(parameters)
 
 # %% tags=["remove-input"]

@@ -42,12 +42,14 @@ alpha: float = 0.05  # significance level of the tests, in (0, 1)
 equivalence_margin: float = 3.0  # share points per year below which the others' move towards Beijing counts as no convergence (the rule's equivalence test; more than 0)
 replicates: int = 400  # simulated corpora per world of the power study, label level (at least 1; 400 or more keep every rate's Monte Carlo SE at or below 0.025)
 text_replicates: int = 5  # full-text simulated corpora per scenario for the text measures in the power study (0 or more)
+withhold_texts: bool = False  # leave the corpus's raw texts out: the firm table and the typical firms without descriptions (true or false)
+corpus_redistributable: bool = False  # you declare that your corpus's texts may be redistributed; make publish packages a build on your own export only then or with withhold_texts (true or false)
 
 # %% tags=["remove-cell"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-parameters = _check_parameters("11_reproduce", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, n_perm_joint=n_perm_joint, alpha=alpha, equivalence_margin=equivalence_margin, replicates=replicates, text_replicates=text_replicates)
+parameters = _check_parameters("11_reproduce", corpus_path=corpus_path, website_snapshot=website_snapshot, tables_dir=tables_dir, text_fields=text_fields, coder=coder, min_df=min_df, top_n=top_n, keyness_adjust=keyness_adjust, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, n_perm_joint=n_perm_joint, alpha=alpha, equivalence_margin=equivalence_margin, replicates=replicates, text_replicates=text_replicates, withhold_texts=withhold_texts, corpus_redistributable=corpus_redistributable)
 globals().update(parameters)
 
 # %% tags=["remove-input"]

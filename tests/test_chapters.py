@@ -109,3 +109,8 @@ def test_whole_book_builds_on_a_crunchbase_export_without_truth(tmp_path):
     assert "needs truth columns or a hand-coded" in validation
     comparison = (html / "07_comparison.html").read_text(encoding="utf-8")
     assert "by construction" not in comparison
+    # the export is the user's licensed text: every page says so (issue 24)
+    pages = sorted(html.glob("*.html"))
+    assert len(pages) > 11
+    for page in pages:
+        assert "contains your licensed text" in page.read_text(encoding="utf-8"), page.name

@@ -25,7 +25,8 @@ BOOK = {"corpus_path": "", "website_snapshot": "", "text_fields": list(D.TEXT_FI
         "cohort_edges": list(D.COHORT_EDGES), "n_subsamples": D.N_SUBSAMPLES, "n_boot": D.N_BOOT,
         "n_perm": D.N_PERM, "n_perm_shares": D.N_PERM_SHARES, "n_perm_joint": D.N_PERM_JOINT, "alpha": D.ALPHA,
         "equivalence_margin": D.EQUIVALENCE_MARGIN, "replicates": D.REPLICATES,
-        "text_replicates": D.TEXT_REPLICATES}
+        "text_replicates": D.TEXT_REPLICATES, "withhold_texts": D.WITHHOLD_TEXTS,
+        "corpus_redistributable": D.CORPUS_REDISTRIBUTABLE}
 
 #: a function's parameter name -> the book parameter it stands for
 SAME_AS = {"margin": "equivalence_margin", "adjust": "keyness_adjust"}

@@ -81,3 +81,21 @@ def test_the_runner_keeps_the_provenance_notes():
     from analysis.build import runner
 
     assert runner.PROVENANCE_DIR == catalogue.PROVENANCE_DIR
+
+
+def test_every_table_and_figure_names_the_program_that_makes_it():
+    import importlib
+
+    from analysis.params import CHAPTERS
+
+    assert set(catalogue.CHAPTER_FUNCTIONS) == set(CHAPTERS)
+    for chapter, dotted in catalogue.CHAPTER_FUNCTIONS.items():
+        module, function = dotted.rsplit(".", 1)
+        assert callable(getattr(importlib.import_module(module), function)), dotted
+        source = (ROOT / "book" / f"{chapter}.py").read_text(encoding="utf-8")
+        assert f"page = {module.rsplit('.', 1)[1]}.{function}(" in source, chapter
+    section = catalogue.readme_section()
+    for e in catalogue.TABLES:
+        assert f"| `{e.name}.csv` | `book/{e.chapter}.py`, `{catalogue.CHAPTER_FUNCTIONS[e.chapter]}` |" in section
+    for label_, _, chapter in catalogue.FIGURES:
+        assert f"| {label_} | `book/{chapter}.py`, `{catalogue.CHAPTER_FUNCTIONS[chapter]}` |" in section

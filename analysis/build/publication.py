@@ -22,6 +22,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from analysis.build.edition import edition, is_placeholder
 from analysis.paths import ROOT, is_bundled
 
 STAMP_FILE = "_edition.json"
@@ -94,9 +95,10 @@ def git_commit(root: Path = ROOT) -> str | None:
 
 
 def build_stamp(params_file: str | Path | None, corpus_path: str | Path | None, root: Path = ROOT,
-                pdf_link: bool = False) -> dict[str, Any]:
-    """What this build was made from: the parameter file, the corpus and the commit (and whether
-    the site links the PDF edition, which ``make publish`` puts beside it).
+                pdf_link: bool = False, licensed: bool = False, withheld: bool = False) -> dict[str, Any]:
+    """What this build was made from: the edition, the parameter file, the corpus and the commit
+    (and whether the site links the PDF edition, which ``make publish`` puts beside it, and whether
+    it holds a user's licensed text).
 
     Parameters
     ----------
@@ -108,12 +110,17 @@ def build_stamp(params_file: str | Path | None, corpus_path: str | Path | None, 
         The repository's folder (paths inside it are shown relative to it).
     pdf_link : bool
         Whether the site links the PDF edition.
+    licensed : bool
+        Whether the corpus is a user's own (not simulated) file, whose text may be licensed.
+    withheld : bool
+        Whether its raw texts are left out of the site (``withhold_texts``).
 
     Returns
     -------
     dict
-        ``params_file`` (relative to ``root``, or the file's name outside it), ``corpus``
-        (:func:`corpus_identity`), ``commit`` (:func:`git_commit`) and ``pdf`` (bool).
+        ``edition`` (version and date, :func:`analysis.build.edition.edition`), ``params_file``
+        (relative to ``root``, or the file's name outside it), ``corpus`` (:func:`corpus_identity`),
+        ``commit`` (:func:`git_commit`), ``pdf``, ``licensed`` and ``withheld`` (bools).
     """
     if params_file:
         p = Path(params_file)
@@ -123,8 +130,9 @@ def build_stamp(params_file: str | Path | None, corpus_path: str | Path | None, 
             shown = p.name
     else:
         shown = "params/default.yml"
-    return {"params_file": shown, "corpus": corpus_identity(corpus_path), "commit": git_commit(root),
-            "pdf": bool(pdf_link)}
+    return {"edition": edition(root / "CITATION.cff"), "params_file": shown, "corpus": corpus_identity(corpus_path),
+            "commit": git_commit(root), "pdf": bool(pdf_link), "licensed": bool(licensed),
+            "withheld": bool(withheld)}
 
 
 def stamp_text(stamp: dict[str, Any]) -> str:
@@ -138,14 +146,43 @@ def stamp_text(stamp: dict[str, Any]) -> str:
     Returns
     -------
     str
-        ``Built with ...; corpus: ...; commit: ....``, the commit "not available (no git)" when unset.
+        ``Edition X (DATE). Built with ...; corpus: ...; commit: ....``, the commit "not available
+        (no git)" when unset; without an edition in the stamp, no first sentence.
     """
     commit = stamp.get("commit") or "not available (no git)"
-    return f"Built with {stamp['params_file']}; corpus: {stamp['corpus']}; commit: {commit}."
+    ed = stamp.get("edition")
+    head = f"Edition {ed['version']} ({ed['date']}). " if ed else ""
+    return f"{head}Built with {stamp['params_file']}; corpus: {stamp['corpus']}; commit: {commit}."
 
 
 def _stamp_html(stamp: dict[str, Any]) -> str:
     return f'<p class="build-stamp">{html.escape(stamp_text(stamp))}</p>'
+
+
+def licensed_notice(stamp: dict[str, Any]) -> str:
+    """The notice every page of a build on a user's own corpus opens with (empty otherwise).
+
+    Parameters
+    ----------
+    stamp : dict
+        A stamp as :func:`build_stamp` makes it (``licensed``, ``withheld``).
+
+    Returns
+    -------
+    str
+        For a licensed corpus whose texts are in the site: that the site holds the user's licensed
+        text, where, that it may not be passed on and what ``make publish`` asks for; with its
+        texts withheld: that they are; for a simulated corpus: the empty string.
+    """
+    if not stamp.get("licensed"):
+        return ""
+    if stamp.get("withheld"):
+        return ("Built on your own corpus file; its firm descriptions are withheld from this site "
+                "(withhold_texts): the firm table, firms.csv and the notebooks carry no raw text.")
+    return ("This site contains your licensed text: the firm descriptions of your own corpus file are in "
+            "firms.csv, the firm table and the downloadable notebooks. Crunchbase's terms forbid "
+            "redistributing them, so keep this build to yourself; make publish packages it only with "
+            "corpus_redistributable: true, or withhold_texts: true to publish everything but the texts.")
 
 
 # --------------------------------------------------------------------------- Sphinx extension
@@ -156,14 +193,7 @@ def _read_stamp(srcdir: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-#: what marks an address in _config.yml as not yet set by a publisher
-PLACEHOLDER_MARKS = ("PLACEHOLDER", "example.org", "example.com")
 REPOSITORY_BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
-
-
-def _is_placeholder(url: str | None) -> bool:
-    """Whether an address of ``_config.yml`` is still the placeholder (or empty)."""
-    return not url or any(mark in url for mark in PLACEHOLDER_MARKS)
 
 
 def working_buttons(options: dict) -> dict:
@@ -184,10 +214,10 @@ def working_buttons(options: dict) -> dict:
     """
     options = dict(options)
     launch = dict(options.get("launch_buttons") or {})
-    if _is_placeholder(str(options.get("repository_url") or "")):
+    if is_placeholder(str(options.get("repository_url") or "")):
         options.update({key: False for key in REPOSITORY_BUTTONS})
         launch.update(binderhub_url="", jupyterhub_url="")
-    if _is_placeholder(launch.get("jupyterhub_url")):
+    if is_placeholder(launch.get("jupyterhub_url")):
         launch["jupyterhub_url"] = ""
     options["launch_buttons"] = launch
     return options
@@ -198,6 +228,9 @@ def _config_inited(app, config) -> None:
     app.edition_stamp = stamp  # type: ignore[attr-defined]
     options = working_buttons(config.html_theme_options or {})
     options["extra_footer"] = (options.get("extra_footer") or "") + _stamp_html(stamp)
+    notice = licensed_notice(stamp)
+    if notice:  # the theme's announcement banner, at the top of every page
+        options["announcement"] = f'<span class="licensed-text-notice">{html.escape(notice)}</span>'
     config.html_theme_options = options
     # the edit button opens book/NAME.py (the jupytext source authors edit), not the notebook
     repo = str(options.get("repository_url") or "").rstrip("/")

@@ -813,17 +813,19 @@ def plan(params_file=None, overrides=None, book: Book | None = None, remember: b
     return Plan(book, declared, params, {n: entry["code"] for n, entry in sources.items()})
 
 
-def _check_corpus(params: dict[str, Any]) -> None:
+def _check_corpus(params: dict[str, Any]) -> bool:
     """The corpus check of ``analysis validate``, once, before any chapter starts; and the
     parameters that depend on the corpus (text in ``text_fields``, ``min_df`` within its size).
-    Skipped when these parameters and every file the last check read are unchanged."""
+    Skipped when these parameters and every file the last check read are unchanged. Returns
+    whether the corpus is a user's own, not simulated (its text may be licensed)."""
     if "corpus_path" not in params:
-        return
+        return False
     relevant = {k: params.get(k) for k in ("corpus_path", "website_snapshot", "text_fields", "min_df")}
     key = inputs.key(json.dumps(relevant, sort_keys=True, default=str), inputs.environment_digest())
     record = _read_record("_corpus")
-    if record.get("key") == key and isinstance(record.get("reads"), dict) and not inputs.changed(record["reads"]):
-        return
+    if (record.get("key") == key and isinstance(record.get("reads"), dict) and "licensed" in record
+            and not inputs.changed(record["reads"])):
+        return bool(record["licensed"])
     inputs.install_recorder(log="", roots=inputs.roots_for(params))
     with inputs.capture() as reads:
         from analysis.data import corpus as _corpus  # pandas and pandera: only when the check runs
@@ -845,7 +847,8 @@ def _check_corpus(params: dict[str, Any]) -> None:
                         f"no term could be kept (use 1 to {len(data.firms)})")
     if problems:
         raise BuildError("bad parameter(s) for this corpus:\n  " + "\n  ".join(problems))
-    write_record("_corpus", {"key": key, "reads": inputs.digests(reads)})
+    write_record("_corpus", {"key": key, "reads": inputs.digests(reads), "licensed": not data.simulated})
+    return not data.simulated
 
 
 def _chapter_states(p: Plan, only: list[str] | None) -> dict[str, tuple[dict, dict[str, str], str | None]]:
@@ -945,8 +948,9 @@ def build(params_file=None, overrides=None, jobs: int | None = None, only: list[
             if sphinx:  # Sphinx imports itself while the chapters run; stopped unused if the site stands
                 children.procs["sphinx"] = site.standby(_read_record("_conf"))
             p = plan(params_file, overrides, book, remember=True)
-            _check_corpus(p.params)
-            stamp = publication.build_stamp(params_file, p.params.get("corpus_path") or None, pdf_link=pdf_link)
+            licensed = _check_corpus(p.params)
+            stamp = publication.build_stamp(params_file, p.params.get("corpus_path") or None, pdf_link=pdf_link,
+                                            licensed=licensed, withheld=bool(p.params.get("withhold_texts")))
             return _build_locked(p, jobs, only, sphinx, children, stamp)
     except processes.LockHeld as exc:
         raise BuildError(str(exc)) from None

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from analysis.build import inputs, processes
 from analysis.paths import BUILD_DIR, CONFIG_FILE, ROOT, TOC_FILE
+from analysis.build.edition import RO_CRATE_FILE
 from analysis.build.publication import PDF_NAME, STAMP_FILE
 from analysis.present import catalogue
 
@@ -389,14 +390,14 @@ def publish(built_html: Path, children: processes.ChildProcesses) -> Path:
 
 
 def html_digest() -> str | None:
-    """The published site's digest (the PDF that ``make publish`` adds beside it left out).
+    """The published site's digest (the PDF and RO-Crate that ``make publish`` adds left out).
 
     Returns
     -------
     str or None
         The digest of :data:`HTML_DIR`, or None when there is no site.
     """
-    return inputs.tree_digest(HTML_DIR, skip=frozenset({PDF_NAME}))
+    return inputs.tree_digest(HTML_DIR, skip=frozenset({PDF_NAME, RO_CRATE_FILE}))
 
 
 def recover() -> list[str]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.defaults import DEFAULT_SEED, KEYNESS_ADJUST, MIN_DF, TEXT_FIELDS, TOP_N
+from analysis.defaults import DEFAULT_SEED, KEYNESS_ADJUST, MIN_DF, TEXT_FIELDS, TOP_N, WITHHOLD_TEXTS
 from analysis.chapters import shared
 from analysis.data import corpus as corpus_io
 from analysis.data import facts
@@ -56,7 +56,8 @@ class CityChapter:
 
 def chapter(city: str, *, corpus_path: str = "", website_snapshot: str = "", tables_dir: str = "",
             text_fields: Sequence[str] = TEXT_FIELDS, coder: str = "", min_df: int = MIN_DF, top_n: int = TOP_N,
-            keyness_adjust: str = KEYNESS_ADJUST, seed: int = DEFAULT_SEED) -> CityChapter:
+            keyness_adjust: str = KEYNESS_ADJUST, seed: int = DEFAULT_SEED,
+            withhold_texts: bool = WITHHOLD_TEXTS) -> CityChapter:
     """Compute the chapter of ``city`` from its checked parameters (:func:`analysis.params.check`).
 
     Parameters
@@ -70,6 +71,8 @@ def chapter(city: str, *, corpus_path: str = "", website_snapshot: str = "", tab
         The text columns analysed.
     min_df, top_n, seed : int
         The least firms a term is used by, the key terms shown, the seed (of the word cloud).
+    withhold_texts : bool
+        Leave the typical firms' descriptions out of their table (a licensed export's texts).
 
     Returns
     -------
@@ -92,6 +95,8 @@ def chapter(city: str, *, corpus_path: str = "", website_snapshot: str = "", tab
     figures.close(bars)  # the notebook shows an open figure at the end of the cell that made it
     figures.close(word_cloud)
     slug = city.lower()
+    if withhold_texts:
+        report.examples = report.examples.drop(columns=["description"], errors="ignore")
     return CityChapter(
         city=city, corpus=data, fields=list(text_fields), report=report, key_counts=tables.key_counts(report.keyness),
         keyness_figure=bars, cloud_figure=word_cloud,

@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.data import corpus as corpus_io
+from analysis.defaults import WITHHOLD_TEXTS
 from analysis.present import figures, tables
 
 #: a page lists at most this many firms; ``firms.csv`` has them all
@@ -57,7 +58,8 @@ def shown_firms(firm_table: pd.DataFrame, max_shown: int = MAX_SHOWN) -> pd.Data
     Parameters
     ----------
     firm_table : pandas.DataFrame
-        Every firm, with the columns ``name``, ``city``, ``founded_year`` and ``description``.
+        Every firm, with the columns ``name``, ``city``, ``founded_year`` and (unless the texts
+        are withheld) ``description``.
     max_shown : int
         The most firms listed.
 
@@ -70,21 +72,24 @@ def shown_firms(firm_table: pd.DataFrame, max_shown: int = MAX_SHOWN) -> pd.Data
     Raises
     ------
     KeyError
-        If ``firm_table`` lacks one of the four columns.
+        If ``firm_table`` lacks one of the first three columns.
     """
-    shown = firm_table[list(SHOWN_COLUMNS)].rename(columns=SHOWN_COLUMNS)
+    shown = firm_table[[c for c in SHOWN_COLUMNS if c != "description" or c in firm_table]].rename(columns=SHOWN_COLUMNS)
     if len(shown) > max_shown:
         shown = shown.sort_values(["city", "name"], kind="stable").head(max_shown)
     return shown
 
 
-def chapter(*, corpus_path: str = "", website_snapshot: str = "", tables_dir: str = "") -> DataChapter:
+def chapter(*, corpus_path: str = "", website_snapshot: str = "", tables_dir: str = "",
+            withhold_texts: bool = WITHHOLD_TEXTS) -> DataChapter:
     """Compute the data chapter from its checked parameters (:func:`analysis.params.check`).
 
     Parameters
     ----------
     corpus_path, website_snapshot, tables_dir : str
         The chapter's parameters (README, "Parameters").
+    withhold_texts : bool
+        Leave the firms' descriptions out of the firm table, ``firms.csv`` and the page.
 
     Returns
     -------
@@ -101,7 +106,7 @@ def chapter(*, corpus_path: str = "", website_snapshot: str = "", tables_dir: st
     per_city = tables.save(tables.firms_per_city(firms), "firms_per_city", tables_dir, corpus=data)
     years = figures.year_histogram(firms, simulated=data.simulated)
     figures.close(years)  # the notebook shows an open figure at the end of the cell that made it
-    firm_table = tables.save(tables.firm_table(firms), "firms", tables_dir, corpus=data)
+    firm_table = tables.save(tables.firm_table(firms, texts=not withhold_texts), "firms", tables_dir, corpus=data)
     return DataChapter(
         corpus=data, per_city=per_city,
         coverage=tables.save(tables.text_coverage(firms), "text_coverage", tables_dir, corpus=data),

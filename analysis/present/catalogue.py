@@ -19,12 +19,45 @@ from analysis.defaults import CITIES
 from analysis.paths import ROOT
 
 
+#: the function each chapter's code calls (``page = <module>.chapter(...)``), which makes its tables
+#: and figures; a test checks that every chapter calls the function named here
+CHAPTER_FUNCTIONS = {
+    "01_introduction": "analysis.chapters.introduction.chapter", "02_context": "analysis.chapters.context.chapter",
+    "03_data": "analysis.chapters.dataset.chapter", "04_beijing": "analysis.chapters.city.chapter",
+    "05_shanghai": "analysis.chapters.city.chapter", "06_shenzhen": "analysis.chapters.city.chapter",
+    "07_comparison": "analysis.chapters.comparison.chapter", "08_convergence": "analysis.chapters.convergence.chapter",
+    "09_validation": "analysis.chapters.validation.chapter", "10_policy": "analysis.chapters.policy.chapter",
+    "11_reproduce": "analysis.chapters.reproduction.chapter",
+}
+
+
+def program(chapter: str) -> str:
+    """The program that makes a chapter's tables and figures: its file and its chapter function.
+
+    Parameters
+    ----------
+    chapter : str
+        The chapter's file stem, e.g. ``04_beijing``.
+
+    Returns
+    -------
+    str
+        ``book/NAME.py``, then the function of :data:`CHAPTER_FUNCTIONS` it calls.
+    """
+    return f"`book/{chapter}.py`, `{CHAPTER_FUNCTIONS[chapter]}`"
+
+
 @dataclass(frozen=True)
 class Entry:
     name: str      # file stem of the CSV and, as ``tbl-NAME``, the label of the shown table
     caption: str
     chapter: str   # chapter file stem, e.g. 04_beijing
     shown: bool = True  # False: written as CSV only (e.g. a long form of a shown table)
+
+    @property
+    def program(self) -> str:
+        """The chapter file and chapter function that make this table (:func:`program`)."""
+        return program(self.chapter)
 
 
 def _city_tables() -> list[Entry]:
@@ -306,15 +339,16 @@ def readme_section() -> str:
     Returns
     -------
     str
-        Two markdown tables: every table of :data:`TABLES` (CSV, chapter, caption), then every
-        figure of :data:`FIGURES` (label, chapter, title).
+        Two markdown tables: every table of :data:`TABLES` (CSV, the program that makes it:
+        chapter file and function, caption), then every figure of :data:`FIGURES` (label,
+        program, title).
     """
-    lines = ["| Table (CSV in `_build/tables/`) | Chapter | Caption |", "| --- | --- | --- |"]
+    lines = ["| Table (CSV in `_build/tables/`) | Program (chapter, function) | Caption |", "| --- | --- | --- |"]
     for e in TABLES:
-        lines.append(f"| `{e.name}.csv` | {e.chapter} | {e.caption} |")
-    lines += ["", "| Figure | Chapter | Title |", "| --- | --- | --- |"]
+        lines.append(f"| `{e.name}.csv` | {e.program} | {e.caption} |")
+    lines += ["", "| Figure | Program (chapter, function) | Title |", "| --- | --- | --- |"]
     for label_, title, chapter in FIGURES:
-        lines.append(f"| {label_} | {chapter} | {title} |")
+        lines.append(f"| {label_} | {program(chapter)} | {title} |")
     return "\n".join(lines) + "\n"
 
 

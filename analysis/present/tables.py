@@ -805,7 +805,7 @@ def keyness_display(table: pd.DataFrame, n: int = 15) -> pd.DataFrame:
 FIRM_COLUMNS = ["company_id", "name", "city", "founded_year", "description", "industries", "investors"]
 
 
-def firm_table(firms: pd.DataFrame) -> pd.DataFrame:
+def firm_table(firms: pd.DataFrame, texts: bool = True) -> pd.DataFrame:
     """The data chapter's firm list: the columns of :data:`FIRM_COLUMNS` the firms have,
     missing cells empty.
 
@@ -813,13 +813,15 @@ def firm_table(firms: pd.DataFrame) -> pd.DataFrame:
     ----------
     firms : pandas.DataFrame
         The corpus's firms.
+    texts : bool
+        Whether the firms' descriptions are kept (False: ``withhold_texts``, a licensed export).
 
     Returns
     -------
     pandas.DataFrame
         A copy of those columns, the founding year as text.
     """
-    cols = [c for c in FIRM_COLUMNS if c in firms.columns]
+    cols = [c for c in FIRM_COLUMNS if c in firms.columns and (texts or c != "description")]
     out = firms[cols].copy()
     out["founded_year"] = out["founded_year"].astype("string").fillna("")
     return out.fillna("")
