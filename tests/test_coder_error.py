@@ -67,13 +67,13 @@ def test_draws_follow_the_counts_and_a_perfect_coder_reproduces_the_truth():
     rng = np.random.default_rng(1)
     sens, fpr = ce.Rates(82, 90, 19, 370).draw(rng, 20_000)
     assert sens.mean() == pytest.approx(82.5 / 91, abs=0.003) and fpr.mean() == pytest.approx(19.5 / 371, abs=0.002)
-    from analysis.method.validation import _coder_flags
+    from analysis.method.validation import coder_flags
     from analysis import labels as lab
 
     labs = {"customer": rng.integers(0, len(lab.categories("customer")), size=(3, 50)),
             "application": rng.integers(0, len(lab.categories("application")), size=(3, 50))}
     perfect = ce.CoderError("test", "dictionary", tuple((m, ce.Fixed(1.0, 0.0)) for m in ce.MEASURE_CATEGORIES))
-    flags = _coder_flags(labs, perfect, rng, 3)
+    flags = coder_flags(labs, perfect, rng, 3)
     assert (flags["public_share"] == (labs["customer"] == lab.categories("customer").index("public"))).all()
     assert (flags["infrastructure_share"]
             == (labs["application"] == lab.categories("application").index("infrastructure"))).all()

@@ -39,6 +39,7 @@ with its reason and no estimate.  The permutations run in blocks of :data:`BLOCK
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -281,8 +282,10 @@ def joint_statistics(closing, towards, estimate, computable, share_scale, alpha:
         (..., S, n_spec): the gap's closing and the others' move towards Beijing, per data set and specification.
     estimate : numpy.ndarray
         (..., S, n_spec): the estimates whose median is tested (share points per year).
-    computable, share_scale : numpy.ndarray
-        (n_spec,) bool: the specifications counted; those whose estimate enters the median.
+    computable : numpy.ndarray
+        (..., n_spec) or (n_spec,) bool: the specifications counted (per batch element, or for all).
+    share_scale : numpy.ndarray
+        (n_spec,) bool: the specifications whose estimate enters the median.
     alpha : float
         The level at which a specification counts as significant.
 
@@ -294,10 +297,13 @@ def joint_statistics(closing, towards, estimate, computable, share_scale, alpha:
         (...) the joint test's p-values, ``n_perm`` (S - 1).
     """
     p = np.fmax(_rank_p(closing), _rank_p(towards))
+    computable = np.asarray(computable, dtype=bool)[..., None, :]
     significant = (p < alpha) & computable
-    share = significant.sum(axis=-1) / max(int(computable.sum()), 1)
-    use = computable & share_scale
-    median = np.median(estimate[..., use], axis=-1) if use.any() else np.full(estimate.shape[:-1], np.nan)
+    share = significant.sum(axis=-1) / np.maximum(computable.sum(axis=-1), 1)
+    use = computable & np.asarray(share_scale, dtype=bool)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a batch element with no usable specification: NaN
+        median = np.nanmedian(np.where(use, estimate, np.nan), axis=-1)
     S = closing.shape[-2]
     with np.errstate(invalid="ignore"):
         p_median = (median >= median[..., :1] - 1e-12).sum(axis=-1) / S

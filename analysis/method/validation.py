@@ -266,10 +266,27 @@ def scenarios(strengths: Sequence[float] = DEFAULT_STRENGTHS, drift: float = DEF
     return pd.DataFrame(out)
 
 
-def _coder_flags(labs: dict, error, rng, R: int) -> dict[str, np.ndarray]:
+def coder_flags(labs: dict, error, rng, R: int) -> dict[str, np.ndarray]:
     """The coder's flags of a batch of ``R`` simulated corpora: each corpus draws its coder's
     sensitivity and false-positive rate per share measure (:meth:`analysis.method.coder_error.Rates.draw`),
-    and each firm is flagged with the one that its planted label calls for."""
+    and each firm is flagged with the one that its planted label calls for.
+
+    Parameters
+    ----------
+    labs : dict
+        Planted labels of the batch (:func:`analysis.data.simulate.simulate_labels`).
+    error : analysis.method.coder_error.CoderError
+        The coder's error per share measure.
+    rng : numpy.random.Generator
+        Draws the rates and the flags.
+    R : int
+        Corpora in the batch.
+
+    Returns
+    -------
+    dict
+        Share measure -> bool flags, shaped like the labels.
+    """
     flags = {}
     for measure in conv.SHARE_MEASURES:
         dim, category = MEASURE_CATEGORIES[measure]
@@ -279,9 +296,30 @@ def _coder_flags(labs: dict, error, rng, R: int) -> dict[str, np.ndarray]:
     return flags
 
 
-def _label_tables(labs: dict, flags: dict, edges, R: int):
+def label_tables(labs: dict, flags: dict, edges, R: int):
     """Cohort tables (R, K, Q) and year tables (R, K, Y) of firms and coded firms of a batch of
-    simulated corpora (founding years inside the cohort edges only)."""
+    simulated corpora (founding years inside the cohort edges only).
+
+    Parameters
+    ----------
+    labs : dict
+        Planted labels of the batch (:func:`analysis.data.simulate.simulate_labels`).
+    flags : dict
+        Share measure -> the coder's flags (:func:`coder_flags`).
+    edges : sequence of int
+        The cohort edges; their window is the founding years tabulated.
+    R : int
+        Corpora in the batch.
+
+    Returns
+    -------
+    n_q, n_y : numpy.ndarray
+        Firms per corpus, city and cohort (R, K, Q), and per corpus, city and year (R, K, Y).
+    coded : dict
+        Share measure -> (coded firms per cohort, coded firms per year).
+    t : numpy.ndarray
+        The years (Y,).
+    """
     K = len(CITIES)
     e = np.asarray(edges)
     t = np.arange(int(e[0]), int(e[-1]))
@@ -335,7 +373,7 @@ def _label_replicates(scen: dict, replicates: int, seed_seq: np.random.SeedSeque
                       pooled_only: bool = False, true_error=None, first_replicate: int = 0) -> pd.DataFrame:
     """``replicates`` label-level corpora of one world (seeded by ``seed_seq``, firms per city
     ``sizes``): planted labels, coder flags drawn with the coder's error (``true_error``, default
-    ``error``: :class:`analysis.method.coder_error.CoderError`; :func:`_coder_flags`), then on
+    ``error``: :class:`analysis.method.coder_error.CoderError`; :func:`coder_flags`), then on
     each corpus the decision rule (:func:`analysis.method.convergence_rule.decide`) and the two
     older tests (:func:`analysis.method.convergence.share_tests`).  One row per replicate,
     measure, comparison and role: estimate (the rule's, points per year, or the old slope) and
@@ -356,9 +394,9 @@ def _label_replicates(scen: dict, replicates: int, seed_seq: np.random.SeedSeque
         Rc = min(chunk, replicates - r0)
         labs = simulate_labels(Rc, rng, n_per_city=sizes, convergence=scen["strength"],
                                **{o: scen[o] for o in WORLD_OPTIONS}, **sim_options)
-        flags = _coder_flags(labs, error if true_error is None else true_error, rng, Rc)
+        flags = coder_flags(labs, error if true_error is None else true_error, rng, Rc)
         _apply_threat(labs, flags, scen, rng)
-        n_q, n_y, coded, t = _label_tables(labs, flags, edges, Rc)
+        n_q, n_y, coded, t = label_tables(labs, flags, edges, Rc)
         for m in measures:
             x_q, x_y = coded[m]
             decided = rule.decide(x_y, n_y, t, alpha=alpha, margin=margin, n_perm=n_perm, rng=rng, comps=comps,
