@@ -271,7 +271,8 @@ def test_a_simulated_cell_that_takes_beijing_s_value_is_called_the_planted_conve
     m = report.modal["customer"]
     assert tables.agreement(m, "private") == "no" and m["code"] == "public"
     planted = prose.city_findings(report, simulated=True)
-    assert "this is the convergence planted in this simulated corpus" in planted
+    assert "Beijing's value in the brief: the planted convergence (†)" in planted
+    assert planted.count("This is the convergence planted in this simulated corpus") == 1
     assert "planted" not in prose.city_findings(report, simulated=False)
     assert "planted" not in prose.city_findings(tables.city_report(coded, "Beijing", key), simulated=True)
 

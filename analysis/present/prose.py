@@ -290,14 +290,19 @@ def _modal_phrase(dim: str, m) -> str:
     return "tied between " + ", ".join(names[:-1]) + " and " + names[-1]
 
 
+PLANTED_MARK = " (†)"
+PLANTED_NOTE = ("† This is the convergence planted in this simulated corpus: a firm draws its labels from "
+                "Beijing's profile with a probability that grows with its founding year, so the city's later firms "
+                "look like Beijing's and the cell takes Beijing's value rather than the brief's for this city.")
+
+
 def _planted_words(dim: str, m, score: str, city: str, simulated: bool) -> str:
     """For a simulated corpus's cell unlike the brief's that takes Beijing's value (in another
     city): that this is the convergence the simulator planted; else nothing."""
     beijing = labels.brief_value(dim, CITIES[0])
     if not simulated or score == "yes" or city == CITIES[0] or beijing not in m["tied"]:
         return ""
-    return (f", and the same as the brief's Beijing (*{labels.display(dim, beijing)}*): this is the convergence "
-            "planted in this simulated corpus, whose later firms draw their labels from Beijing's profile")
+    return f", but Beijing's value in the brief: the planted convergence{PLANTED_MARK}"
 
 
 def city_findings(report, dims=("application", "customer", "geography", "investor"),
@@ -353,7 +358,8 @@ def city_findings(report, dims=("application", "customer", "geography", "investo
                      "testing every term is applied." if adjust == "bh" else
                      f"- **Key terms**: by the firm-level test, no term is over-used at the {100 * KEY_ALPHA:g}% "
                      "level.")
-    return "\n".join(lines) + "\n"
+    note = f"\n{PLANTED_NOTE}\n" if any(PLANTED_MARK in line for line in lines) else ""
+    return "\n".join(lines) + "\n" + note
 
 
 def _count(n: int, singular: str, plural: str) -> str:
