@@ -159,6 +159,7 @@ def param(default: Any, description: str, chapters: tuple[str, ...], **constrain
 
 _TEXT = CHAPTERS[3:]  # chapters that read text: 04_beijing onwards
 _COHORTS = ("08_convergence", "09_validation", "10_policy", "11_reproduce")
+_VERDICT = ("01_introduction",)  # the introduction states the convergence verdict too
 
 
 # --------------------------------------------------------------------------- the schema
@@ -179,12 +180,12 @@ class Parameters(BaseModel):
     text_fields: Annotated[list[TextField], BeforeValidator(_listed), AfterValidator(_unique),
                            Field(min_length=1)] = param(
         list(D.TEXT_FIELDS),
-        f"text columns analysed, joined (any of {', '.join(TEXT_COLUMNS)})", _TEXT)
+        f"text columns analysed, joined (any of {', '.join(TEXT_COLUMNS)})", (*_VERDICT, *_TEXT))
     coder: Literal["", "dictionary", "supervised"] = param(
         "", "business-model coder of Table 1 and the convergence measures: dictionary or supervised; "
             "empty: the package default (analysis.defaults.CODER)",
-        ("04_beijing", "05_shanghai", "06_shenzhen", "07_comparison", "08_convergence", "09_validation",
-         "10_policy", "11_reproduce"))
+        ("01_introduction", "04_beijing", "05_shanghai", "06_shenzhen", "07_comparison", "08_convergence",
+         "09_validation", "10_policy", "11_reproduce"))
     min_df: Int = param(D.MIN_DF, "keep terms used by at least this many firms (at least 1)",
                         ("04_beijing", "05_shanghai", "06_shenzhen", "07_comparison", "11_reproduce"),
                         ge=1)
@@ -193,31 +194,31 @@ class Parameters(BaseModel):
     keyness_adjust: Literal["bh", "none"] = param(
         D.KEYNESS_ADJUST, "multiplicity correction of the keyness p-values: bh (Benjamini-Hochberg q) or none",
         ("04_beijing", "05_shanghai", "06_shenzhen", "07_comparison", "11_reproduce"))
-    seed: Int = param(D.DEFAULT_SEED, "seed every random step derives from (an integer, 0 or more)", _TEXT, ge=0)
+    seed: Int = param(D.DEFAULT_SEED, "seed every random step derives from (an integer, 0 or more)", (*_VERDICT, *_TEXT), ge=0)
     cohort_edges: Annotated[list[Year], BeforeValidator(_listed), AfterValidator(_strictly_increasing),
                             Field(min_length=2)] = param(
         list(D.COHORT_EDGES), "founding-year bin edges, half-open, strictly increasing years",
-        _COHORTS)
+        (*_VERDICT, *_COHORTS))
     n_subsamples: Int = param(D.N_SUBSAMPLES, "equal-size subsamples per cohort for distinctiveness (at least 1)",
-                              ("08_convergence", "09_validation", "10_policy", "11_reproduce"), ge=1)
+                              (*_VERDICT, "08_convergence", "09_validation", "10_policy", "11_reproduce"), ge=1)
     n_boot: Int = param(D.N_BOOT, "bootstrap draws per cohort (0 or more; 0: no intervals)",
-                        ("08_convergence", "10_policy", "11_reproduce"), ge=0)
+                        (*_VERDICT, "08_convergence", "10_policy", "11_reproduce"), ge=0)
     n_perm: Int = param(D.N_PERM, "permutations for the text-measure trend tests and for each simulated corpus of the "
-                        "power study, at most 200 there (0 or more; 0: no test)", _COHORTS, ge=0)
+                        "power study, at most 200 there (0 or more; 0: no test)", (*_VERDICT, *_COHORTS), ge=0)
     n_perm_shares: Int = param(D.N_PERM_SHARES, "permutations for the share measures' decision rule, the primary "
-                               "decision included (0 or more; 0: no test)", ("08_convergence", "10_policy", "11_reproduce"), ge=0)
+                               "decision included (0 or more; 0: no test)", (*_VERDICT, "08_convergence", "10_policy", "11_reproduce"), ge=0)
     n_perm_joint: Int = param(D.N_PERM_JOINT, "joint permutations of the specification curve: every specification "
                               "on the same shuffles of founding years (0 or more; 0: no test)",
                               ("08_convergence", "11_reproduce"), ge=0)
-    alpha: Float = param(D.ALPHA, "significance level of the tests, in (0, 1)", _COHORTS, gt=0, lt=1)
+    alpha: Float = param(D.ALPHA, "significance level of the tests, in (0, 1)", (*_VERDICT, *_COHORTS), gt=0, lt=1)
     equivalence_margin: Float = param(
         D.EQUIVALENCE_MARGIN, "share points per year below which the others' move towards Beijing counts as no convergence "
-        "(the rule's equivalence test; more than 0)", _COHORTS, gt=0)
+        "(the rule's equivalence test; more than 0)", (*_VERDICT, *_COHORTS), gt=0)
     replicates: Int = param(D.REPLICATES, "simulated corpora per world of the power study, label level (at least 1; "
                             "400 or more keep every rate's Monte Carlo SE at or below 0.025)",
-                            ("08_convergence", "09_validation", "10_policy", "11_reproduce"), ge=1)
+                            (*_VERDICT, "08_convergence", "09_validation", "10_policy", "11_reproduce"), ge=1)
     text_replicates: Int = param(D.TEXT_REPLICATES, "full-text simulated corpora per scenario for the text measures in the "
-                                 "power study (0 or more)", ("08_convergence", "09_validation", "10_policy", "11_reproduce"), ge=0)
+                                 "power study (0 or more)", (*_VERDICT, "08_convergence", "09_validation", "10_policy", "11_reproduce"), ge=0)
     withhold_texts: Annotated[bool, Field(strict=True)] = param(
         D.WITHHOLD_TEXTS, "leave the corpus's raw texts out: the firm table and the typical firms without descriptions "
         "(true or false)", ("03_data", "04_beijing", "05_shanghai", "06_shenzhen", "11_reproduce"))

@@ -24,12 +24,24 @@
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 corpus_path: str = ""  # CSV of firms (canonical or Crunchbase export); empty: the bundled simulated corpus
 website_snapshot: str = ""  # website text collected by python -m analysis collect (its DIR or DIR/website_text.csv); empty: none
+text_fields: list[str] = ["description", "full_description", "website_text"]  # text columns analysed, joined (any of description, full_description, website_text)
+coder: str = ""  # business-model coder of Table 1 and the convergence measures: dictionary or supervised; empty: the package default (analysis.defaults.CODER)
+seed: int = 20220804  # seed every random step derives from (an integer, 0 or more)
+cohort_edges: list[int] = [2014, 2017, 2020, 2023]  # founding-year bin edges, half-open, strictly increasing years
+n_subsamples: int = 5  # equal-size subsamples per cohort for distinctiveness (at least 1)
+n_boot: int = 200  # bootstrap draws per cohort (0 or more; 0: no intervals)
+n_perm: int = 200  # permutations for the text-measure trend tests and for each simulated corpus of the power study, at most 200 there (0 or more; 0: no test)
+n_perm_shares: int = 10000  # permutations for the share measures' decision rule, the primary decision included (0 or more; 0: no test)
+alpha: float = 0.05  # significance level of the tests, in (0, 1)
+equivalence_margin: float = 3.0  # share points per year below which the others' move towards Beijing counts as no convergence (the rule's equivalence test; more than 0)
+replicates: int = 400  # simulated corpora per world of the power study, label level (at least 1; 400 or more keep every rate's Monte Carlo SE at or below 0.025)
+text_replicates: int = 5  # full-text simulated corpora per scenario for the text measures in the power study (0 or more)
 
 # %% tags=["remove-cell"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
 from analysis.params import check as _check_parameters
 
-parameters = _check_parameters("01_introduction", corpus_path=corpus_path, website_snapshot=website_snapshot)
+parameters = _check_parameters("01_introduction", corpus_path=corpus_path, website_snapshot=website_snapshot, text_fields=text_fields, coder=coder, seed=seed, cohort_edges=cohort_edges, n_subsamples=n_subsamples, n_boot=n_boot, n_perm=n_perm, n_perm_shares=n_perm_shares, alpha=alpha, equivalence_margin=equivalence_margin, replicates=replicates, text_replicates=text_replicates)
 globals().update(parameters)
 
 # %% tags=["remove-input"]
@@ -37,11 +49,13 @@ from IPython.display import Markdown
 from myst_nb import glue
 
 from analysis.chapters import introduction
-from analysis.present import prose
+from analysis.present import convergence_prose, prose
 
 page = introduction.chapter(**parameters)
 glue("intro_n_firms", page.n_firms, display=False)
-Markdown(prose.corpus_notice(page.corpus))
+glue("intro_decision", page.decision, display=False)
+display(Markdown(prose.corpus_notice(page.corpus)))
+Markdown(convergence_prose.landing_summary(page.verdict.row, page.corpus.simulated, page.verdict.planted_strength))
 
 # %% [markdown]
 # ## The question
@@ -53,6 +67,15 @@ Markdown(prose.corpus_notice(page.corpus))
 # in one technology that the central state treats as strategic: blockchain. If the central
 # government increasingly decides what kinds of blockchain business are welcome, do start-ups in
 # the three cities still build different kinds of firm, or do they all drift towards one model?
+#
+# The brief's name for what might be lost is *contextual rationality*
+# {cite:p}`hai2022chinese`: each hub has its own way of deciding what is worth building, rooted in
+# local norms (the habits of its officials, investors, customers and workers) rather than in one
+# national calculus. Its worry is that, as the central state comes closer, these local logics
+# give way to a single one, Beijing's, in which firms build infrastructure and the public sector
+# is the customer. The brief borrows a saying from the Yuan dynasty to frame this: heaven is high
+# and the emperor far away, so local actors have room to choose; as the emperor draws nearer, that
+# room shrinks, and innovators either serve the state or leave the country.
 #
 # ## The brief's answer, in brief
 #

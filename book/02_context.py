@@ -20,6 +20,15 @@
 # state came to treat blockchain as strategic, how it has restricted cryptocurrency, how the three
 # cities have translated both, and what the brief takes to be at stake. Every dated event is in
 # {numref}`tbl-policy-events` with its source.
+#
+# :::{admonition} Real data, not simulated
+# :class: important
+# Unlike the corpus chapters, this page holds no simulated number. The policy events and the
+# published firm counts below are real: transcribed from official documents, the brief and press
+# reports, each row with its source ({download}`data/policy_events.csv </files/data/policy_events.csv>`,
+# {download}`data/external_counts.csv </files/data/external_counts.csv>`). The stance given to each
+# event is this book's editorial reading.
+# :::
 
 # %% tags=["parameters", "hide-input"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
@@ -93,9 +102,10 @@ glue("fig_policy_timeline", page.timeline, display=False)
 # adapts it directly; Shanghai tries to balance it against the vitality of its local economy
 # and its mixed domestic and international market; Shenzhen has the strongest incentive to
 # experiment locally within the central rules, and leans more on economic sanctions
-# {cite:p}`hai2022chinese`. Shanghai's 2021 plans for the digital transformation of the city
-# show the balance: blockchain as a tool for upgrading financial services
-# {cite:p}`shanghai2021opinions,shanghai2021fyp`. All three, the brief argues, have been moving
+# {cite:p}`hai2022chinese`. Shanghai's two 2021 documents on the digital transformation of the
+# city show the balance: the *Opinions* of January 2021 {cite:p}`shanghai2021opinions`, which set the goal, and the
+# 14th Five-Year Plan of October 2021 {cite:p}`shanghai2021fyp`, which the brief quotes for
+# blockchain as a tool for upgrading financial services. All three, the brief argues, have been moving
 # closer to the centre.
 #
 # ## What is at stake
@@ -152,7 +162,10 @@ tables.html(page.marked)
 # ## Every event
 #
 # {numref}`tbl-policy-events` lists every event. On a wide screen it can be sorted by any column
-# (click a heading) and searched; on a phone it scrolls sideways inside its box.
+# (click a heading); to look for a word, use the browser's find in page. On a phone the table
+# scrolls sideways inside its box. Each source is a link: an official government page first, where
+# there is one, then press reports; a source cited by author and year is a work in the
+# {doc}`references`.
 
 # %% tags=["remove-input"]
 tables.html(page.full, name="policy_events")

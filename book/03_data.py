@@ -143,7 +143,8 @@ tables.html(page.exclusions) if len(page.exclusions) else Markdown("*No row was 
 # The table below lists every firm of the corpus; it can be searched and sorted, and text is
 # shown as plain text. The same rows, with industries and investors, are in
 # <a href="../tables/firms.csv"><code>firms.csv</code></a> among the build's tables (see
-# {doc}`11_reproduce`).
+# {doc}`11_reproduce`). The table shows ten rows at a time, and a printed copy of this page holds
+# only the rows on screen: for every firm on paper, print `firms.csv`.
 
 # %% tags=["remove-input"]
 from itables import init_notebook_mode, show

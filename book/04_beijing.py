@@ -23,6 +23,16 @@
 # better social governance, echo national plans, accept the slow pace of state purchasing in
 # exchange for steady clients, and are financed by government, sovereign and other state-backed
 # funds. The brief's example is a blockchain traffic and data platform aimed at public services.
+#
+# The brief places this cluster in Zhongguancun, the science park often called China's Silicon
+# Valley, which has incubated technology firms since the late 1980s; there, it finds, blockchain
+# firms built around public customers, a domestic market and a long timeframe have multiplied
+# since 2016 {cite:p}`hai2022chinese`. The long timeframe is the brief's distinctive claim about
+# Beijing: its firms plan over years rather than quarters. Its example is a five-year project to
+# build a blockchain platform for international airport logistics, timed to fit a regional or
+# national medium-term plan. Such firms shape their product pipeline around slow public
+# procurement and are paid back with public clients who stay. This book's corpus records no
+# firm's planning horizon, so the claim is reported here, not tested.
 
 # %% tags=["parameters", "hide-input"]
 # Generated from analysis/params.py (python -m analysis params --write); edit there.
@@ -66,7 +76,7 @@ Markdown(prose.corpus_notice(page.corpus, short=True))
 # In summary:
 
 # %% tags=["remove-input"]
-Markdown(prose.city_findings(page.report, adjust=keyness_adjust))
+Markdown(prose.city_findings(page.report, adjust=keyness_adjust, simulated=page.corpus.simulated))
 
 # %% [markdown]
 # The shares behind these lines, for all three cities side by side, are in the comparison

@@ -20,8 +20,8 @@
 # The city's depth in international finance, its returnee talent and its incubators are the
 # background; tightening regulation is the cost. The brief notes that Shanghai firms
 # increasingly work in areas that match local policy goals (supply-chain transparency, the
-# Internet of Things, health), and cites the city's 2021 plan for digital transformation
-# {cite:p}`shanghai2021fyp`. Its investors are international or hybrid venture funds, and its
+# Internet of Things, health), and cites the city's 14th Five-Year Plan for digital
+# transformation, issued in October 2021 {cite:p}`shanghai2021fyp`. Its investors are international or hybrid venture funds, and its
 # example is a firm supplying blockchain services to banks, insurers and securities houses.
 
 # %% tags=["parameters", "hide-input"]
@@ -66,7 +66,7 @@ Markdown(prose.corpus_notice(page.corpus, short=True))
 # In summary:
 
 # %% tags=["remove-input"]
-Markdown(prose.city_findings(page.report, adjust=keyness_adjust))
+Markdown(prose.city_findings(page.report, adjust=keyness_adjust, simulated=page.corpus.simulated))
 
 # %% [markdown]
 # The shares behind these lines, for all three cities side by side, are in the comparison

@@ -73,7 +73,7 @@ tables.html(page.brief_table1, index=True, name="table1_brief")
 
 # %% [markdown]
 # The business-type row is not coded on its own: each firm's type is read off its customer and
-# geography codes by the table in the codebook (`data/codebook.md`): a public customer makes a
+# geography codes by the table in the codebook ({download}`data/codebook.md </files/data/codebook.md>`): a public customer makes a
 # domestic public procurement market; a private customer at home a domestic commercial market;
 # a private customer abroad (mixed or global) an international commercial market. The same
 # table applied to the brief's own cells:
@@ -82,14 +82,12 @@ tables.html(page.brief_table1, index=True, name="table1_brief")
 display(tables.html(page.business_type_check))
 Markdown(prose.brief_business_type_note(page.business_type_check))
 
-# %% [markdown]
-# Set beside the brief's cells, {glue:text}`cmp_n_agree` of the {glue:text}`cmp_n_tested`
-# comparable cells agree and {glue:text}`cmp_n_tie` are ties that include the brief's value
-# (counted neither way); the business-focus row is an interpretation and is shown, not scored.
-# {numref}`tbl-table1-long` scores every cell.
-
 # %% tags=["remove-input"]
+display(Markdown(prose.agreement_summary(page.agreement, page.corpus.simulated)))
 Markdown(prose.agreement_note(page.corpus, page.table1))
+
+# %% [markdown]
+# {numref}`tbl-table1-long` scores every cell.
 
 # %% tags=["remove-input"]
 tables.html(tables.agreement_display(page.table1), name="table1_long")
@@ -108,10 +106,14 @@ for dim, shares in page.shares.items():
 # %% [markdown]
 # ## Figure 1, rebuilt
 #
-# The brief's Figure 1 is not reproduced here; its caption describes a word cloud of the
-# products and services the firms describe, in black for Beijing, purple for Shanghai and blue
-# for Shenzhen, and the brief reads it as showing one type of description, Beijing's
-# public-service variety, coming to dominate {cite:p}`hai2022chinese`.
+# The brief's Figure 1 cannot be reproduced here: it was drawn from the 197 firms' Crunchbase
+# descriptions and website text, which are licensed and not part of this book. As the brief
+# describes it, it is a word cloud of the products and services the firms say they offer, one
+# colour per city (black for Beijing, purple for Shanghai, blue for Shenzhen), made by the
+# authors' text-as-data analysis of company websites and Crunchbase descriptions. The brief reads
+# it as showing the variety of business descriptions increasingly dominated by one type, Beijing's
+# public-service variety {cite:p}`hai2022chinese`. A single cloud has no time axis, so it shows
+# which city's words are most prominent, not a change.
 # {numref}`fig-comparison-cloud` rebuilds the idea from this corpus. Every term that more of one
 # city's firms use than the other two cities' firms is given to the city for which its
 # {term}`log ratio` is largest, sized by that log ratio and coloured by that city; per city the 40

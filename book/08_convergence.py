@@ -96,7 +96,7 @@ tables.html(page.per_cohort, index=True)
 # %% [markdown]
 # ## The gap to Beijing
 #
-# - **Public share** (the primary measure; see `data/analysis_plan.md` for when each choice was
+# - **Public share** (the primary measure; see {download}`data/analysis_plan.md </files/data/analysis_plan.md>` for when each choice was
 #   made): the share of each city's firms that the coder labels as serving public customers, the
 #   heart of Beijing's profile in the brief. Shanghai and Shenzhen are pooled by direct
 #   standardisation, with fixed weights ({glue:text}`conv_weights`: each city's share of the two
@@ -107,9 +107,9 @@ tables.html(page.per_cohort, index=True)
 # - **Cosine to Beijing**: how similar each city's firms are to Beijing's in their tf-idf word
 #   profiles, relative to how similar they are to one another (1 means as close to Beijing's
 #   firms as to their own city's). It already compares with Beijing; convergence means it rises.
-# - **Distinctiveness**: within each cohort every city is cut down to the same number of firms
+# - **{term}`Distinctiveness`**: within each cohort every city is cut down to the same number of firms
 #   ({glue:text}`conv_n_subsamples` random subsamples), a naive Bayes classifier tries to tell
-#   the three cities apart from the firms' words, and its balanced accuracy under leave-one-out
+#   the three cities apart from the firms' words, and its {term}`balanced accuracy` under leave-one-out
 #   cross-validation, minus the 1/3 expected by chance, is averaged. Convergence means it falls.
 #
 # **The decision rule.** The brief claims that Shanghai and Shenzhen move towards Beijing. A gap
@@ -120,21 +120,22 @@ tables.html(page.per_cohort, index=True)
 #
 # 1. *The gap closes.* Beijing's share minus the others' standardised share must move towards
 #    zero with founding year, on the share scale and on the log-odds scale. The null is that no
-#    city's share changes with founding year: founding years are permuted within every city.
+#    city's share changes with founding year: founding years are permuted within every city (a
+#    {term}`permutation test`).
 # 2. *The others move towards Beijing.* Shanghai's and Shenzhen's own share must move towards
 #    Beijing's level. The null is that their share does not change with founding year, whatever
 #    Beijing does: founding years are permuted within those two cities only.
 #
-# Each part is one-sided at alpha = {glue:text}`conv_alpha`, and convergence is supported only
+# Each part is one-sided at {term}`alpha` = {glue:text}`conv_alpha`, and convergence is supported only
 # when all hold, so the decision's p-value is the largest of the three
-# ({glue:text}`conv_n_perm_shares` permutations; a p-value within two Monte Carlo standard errors
+# ({glue:text}`conv_n_perm_shares` permutations; a p-value within two {term}`Monte Carlo standard errors <MCSE>`
 # of alpha makes the decision inconclusive). Convergence is **ruled out** when the others' move
 # towards Beijing is shown to be smaller than {glue:text}`conv_margin` share points per year (the
 # upper end of its one-sided interval lies below that margin, half the move of full convergence
 # in the simulator). Anything else is **inconclusive**: at this corpus's size that is the honest
 # answer most of the time. The text measures are reported beside the primary one with their own
 # permutation tests ({glue:text}`conv_n_perm` permutations); they do not decide. Intervals are 95%
-# percentile bootstrap intervals ({glue:text}`conv_n_boot` resamples of firms within city).
+# percentile {term}`bootstrap intervals <Bootstrap interval>` ({glue:text}`conv_n_boot` resamples of firms within city).
 
 # %% tags=["remove-input"]
 glue("fig_public_share", page.figures["public_share"], display=False)
@@ -212,7 +213,7 @@ tables.html(convergence_tables.corrected_shown(page.corrected), digits=3)
 # One row per measure and comparison, as written to `verdict.csv`: the gap's slope per year with
 # its interval (and, on the simulated corpus, the planted value beside it), the others' move
 # towards Beijing with its upper bound and the equivalence margin, the p-values of the rule's
-# parts and their maximum with its Monte Carlo standard error, the power from the simulation study
+# parts and their maximum with its Monte Carlo standard error, the {term}`power` from the simulation study
 # below, the minimum detectable effect in share points per year, and the decision at alpha =
 # {glue:text}`conv_alpha`. Exactly one row is the primary decision.
 

@@ -17,8 +17,8 @@
 #
 # A test is only as useful as its error rates. Because the simulator can plant convergence at
 # any strength, we can measure how the convergence test of {doc}`08_convergence` behaves: how
-# often it detects convergence that is there (its power) and how often it reports convergence
-# that is not (its false-positive rate, which should stay near alpha). The same simulated
+# often it detects convergence that is there (its {term}`power`) and how often it reports convergence
+# that is not (its false-positive rate, which should stay near {term}`alpha`). The same simulated
 # corpora tell us how well the two coders recover the business-model labels, including on text
 # written with a second phrase bank that the dictionary was never checked against.
 
@@ -81,7 +81,7 @@ Markdown(prose.corpus_notice(page.corpus, short=True))
 # Each corpus gets the decision rule of {doc}`08_convergence` at alpha = {glue:text}`val_alpha`
 # (equivalence margin {glue:text}`val_margin` share points per year) and, beside it, the gap test
 # that decided before it (the earlier gap test: the slope of the gap over the cohort index,
-# founding years permuted within every city). In a world without convergence, "supports"
+# founding years permuted within every city: a {term}`permutation test`). In a world without convergence, "supports"
 # should be rare (near alpha or
 # below); where convergence is planted, it is the rule's power.
 
@@ -98,7 +98,7 @@ tables.html(page.rates_shown, digits=3)
 # Left: worlds with no convergence planted, where a rate is a false-positive rate and should lie
 # near or below alpha (dashed line). Right: worlds with convergence planted, against the planted
 # closing of the public-share gap, where it is power. Black: the rule supports convergence; grey:
-# the earlier gap test rejects; bars ±2 Monte Carlo standard errors.
+# the earlier gap test rejects; bars ±2 {term}`Monte Carlo standard errors <MCSE>`.
 # ```
 #
 # ## Threats the cross-section cannot test away
@@ -153,7 +153,7 @@ for dim, matrix in page.recovery_confusion.items():
 #
 # The checks above use simulated text, written from phrase banks close to the dictionary's
 # vocabulary. The check sets are invented firm descriptions that language models wrote and then
-# coded from the codebook (`data/codebook.md`) alone: separate model instances, none of which saw
+# coded from the codebook ({download}`data/codebook.md </files/data/codebook.md>`) alone: separate model instances, none of which saw
 # the dictionary, and no person wrote or coded any of them. They are written
 # in the styles real listings use: terse lines, marketing copy, texts silent on a market or
 # client, negation and contrast, mixed English and Chinese, and Chinese website pages (how they

@@ -91,7 +91,8 @@ Markdown(prose.evidence_notice(page.corpus))
 # **What the evidence would look like.** Shares of firms coded as serving public customers:
 # Beijing {glue:text}`pol_public_Beijing`, Shanghai {glue:text}`pol_public_Shanghai`, Shenzhen
 # {glue:text}`pol_public_Shenzhen`. Over founding years, {glue:text}`pol_public_trend`; this is
-# the primary measure of {doc}`08_convergence`, where the rule behind the verdict is set out.
+# the primary measure of {doc}`08_convergence`, where the rule behind the verdict is set out
+# (its {term}`power` is how often it detects convergence planted in simulated corpora of this size).
 #
 # **What would have to be true.** That dependence on public customers is a response to
 # regulatory risk rather than to where the demand is; a corpus of descriptions cannot separate

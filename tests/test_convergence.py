@@ -420,6 +420,7 @@ def test_analyse_gap_estimate_decomposition_and_overshoot():
     assert d["gap_slope"] == pytest.approx(-move) and d["others_slope"] == pytest.approx(move)
     assert d["overall_gap"] == pytest.approx(0.8 - (0.1 + 0.5 + 0.95) / 3)
     assert bool(d["overshoot"])  # the others end above Beijing, interval clear of zero
+    assert bool(d["crosses_zero"])  # and the last cohort's estimated gap has the other sign
     text = cprose.decomposition_sentence(d)
     assert "moved towards Beijing" in text and "overshoots" in text
 

@@ -64,3 +64,34 @@ def test_brief_table1_is_read_and_checked(tmp_path):
     bad.write_text("row,Beijing,Shanghai\nx,1,2\n")
     with pytest.raises(ValueError, match="t.csv: columns must be row, Beijing, Shanghai, Shenzhen"):
         facts.brief_table1(bad)
+
+
+def test_fact_tables_cite_works_not_files_and_put_official_pages_first():
+    import re
+    from pathlib import Path
+
+    from analysis.paths import DATA_DIR
+
+    for name in ("policy_events.csv", "external_counts.csv", "named_firms.csv"):
+        text = (DATA_DIR / name).read_text(encoding="utf-8")
+        assert not re.search(r"\b\d{3}_[0-9a-f]{6,}", text), name  # no internal seed file names
+        assert "seed" not in text.lower(), name
+    events = facts.policy_events()
+    keys = facts.cited_keys(facts.events_table(events))
+    assert "proteum2019offblocks" in keys and "hai2022chinese" in keys
+    bib = (Path(__file__).resolve().parent.parent / "book" / "references.bib").read_text(encoding="utf-8")
+    for frame in (events, facts.external_counts(), facts.named_firms(brief_only=False)):
+        for key in facts.cited_keys(frame):
+            assert re.search(r"@\w+\{" + re.escape(key) + ",", bib), key
+    assert facts.source_parts("https://news.8btc.com/x | cite:hai2022chinese | http://english.beijing.gov.cn/y") == [
+        "http://english.beijing.gov.cn/y", "https://news.8btc.com/x", "cite:hai2022chinese"]
+    assert facts.is_official("https://shanghai.gov.cn/a") and not facts.is_official("https://notgov.cn.example/a")
+    # the Beijing Blue Book row: the city's own page comes before the crypto-news report
+    blue = facts.events_table(events).set_index("date").loc["2020-07-17", "source"]
+    assert blue.startswith("http://english.beijing.gov.cn/")
+
+
+def test_named_firms_read_the_source_column():
+    sz = facts.named_firms("Shenzhen")
+    assert "DOBI ATM" in set(sz["name"]) and set(sz["source"]) == {facts.BRIEF_SOURCE}
+    assert len(facts.named_firms(brief_only=False)) == 30

@@ -87,3 +87,27 @@ def test_named_firms_are_set_apart_from_the_corpus(render):
     text = seen(render(bullets))
     assert "DOBI ATM (Shenzhen): Cryptocurrency ATM maker; machines support 20 languages" in text
     assert "\\" not in text
+
+
+def test_landing_summary_states_the_decision_and_what_the_data_are():
+    from analysis.present import convergence_prose
+
+    row = pd.Series({"decision": "supports convergence", "margin": 3.0})
+    sim = convergence_prose.landing_summary(row, simulated=True, planted_strength=0.5)
+    assert "**Decision on convergence: *supports convergence*.**" in sim
+    assert "**The data are simulated.**" in sim and "strength 0.5" in sim and "not a finding" in sim
+    real = convergence_prose.landing_summary(row.replace("supports convergence", "inconclusive"), simulated=False)
+    assert "*inconclusive*" in real and "simulated." not in real
+
+
+def test_a_gap_that_crosses_zero_within_noise_is_said_so():
+    from analysis.present import convergence_prose, convergence_tables
+
+    base = {"overall_gap": 0.2, "gap_slope": -5.0, "gap_lo": -9.0, "gap_hi": -1.0, "others": "Shanghai",
+            "others_slope": 4.0, "others_lo": 1.0, "others_hi": 7.0, "beijing_slope": -1.0, "beijing_lo": -3.0,
+            "beijing_hi": 1.0, "others_move": "towards", "beijing_move": "unclear"}
+    crossed = pd.Series({**base, "overshoot": False, "crosses_zero": True})
+    assert convergence_tables.overshoot_words(crossed) == "crosses zero, within noise"
+    assert "its interval includes zero" in convergence_prose.decomposition_sentence(crossed)
+    assert convergence_tables.overshoot_words(pd.Series({**base, "overshoot": True, "crosses_zero": True})) == "yes"
+    assert convergence_tables.overshoot_words(pd.Series({**base, "overshoot": False, "crosses_zero": False})) == "no"

@@ -86,3 +86,16 @@ def test_the_brief_s_bibliography_is_in_the_book():
                          ("mueller_wordcloud", "wordcloud")):
         version = re.search(rf"^{package}==([^\s;\\]+)", lock, re.M).group(1)
         assert version in bib[key]["title"], key
+
+
+def test_no_latex_quotes_in_the_bibliography():
+    text = BIB.read_text(encoding="utf-8")
+    assert "``" not in text and "''" not in text
+
+
+def test_every_work_of_the_brief_s_bibliography_is_cited():
+    # references.md says so instead of listing "further works" (an empty list before)
+    bib = entries(BIB.read_text(encoding="utf-8"))
+    cited = cited_keys()
+    assert [k for k, f in bib.items() if "brief" in f.get("keywords", "") and k not in cited] == []
+    assert "Every work in the brief's own bibliography" in (ROOT / "book" / "references.md").read_text()

@@ -261,3 +261,47 @@ def test_keyness_display_and_bars_show_the_firm_level_test_with_chi2_beside_it()
     widths = sorted(round(p.get_width(), 6) for p in ax.patches)
     assert widths == sorted(round(x, 6) for x in table["log_ratio"] if x != 0)
     figures.close(fig)
+
+
+def test_a_simulated_cell_that_takes_beijing_s_value_is_called_the_planted_convergence():
+    coded = _coded()
+    coded.codes.loc[[6, 7], "customer_label"] = "public"  # Shenzhen's firms coded public, as Beijing's
+    key = {c: _keyness(["public", "bureaus", "bank"]) for c in ("Beijing", "Shanghai", "Shenzhen")}
+    report = tables.city_report(coded, "Shenzhen", key)
+    m = report.modal["customer"]
+    assert tables.agreement(m, "private") == "no" and m["code"] == "public"
+    planted = prose.city_findings(report, simulated=True)
+    assert "Beijing's value in the brief: the planted convergence (†)" in planted
+    assert planted.count("This is the convergence planted in this simulated corpus") == 1
+    assert "planted" not in prose.city_findings(report, simulated=False)
+    assert "planted" not in prose.city_findings(tables.city_report(coded, "Beijing", key), simulated=True)
+
+
+def test_agreement_is_counted_apart_for_text_investor_and_count_cells():
+    long = pd.DataFrame({
+        "row": [tables.ROW_NAMES[r] for r in ("application", "customer", "geography", "business_type",
+                                              "firms", "focus", "investor") for _ in range(3)],
+        "agree": ["yes", "no", "tie", "yes", "yes", "no", "no", "no", "yes", "yes", "no", "no",
+                  "yes", "yes", "yes", "not tested", "not tested", "not tested", "yes", "yes", "yes"]})
+    counts = tables.agreement_counts(long)
+    assert counts.tested == {"text": 12, "investors": 3, "count": 3}
+    assert counts.agree == {"text": 5, "investors": 3, "count": 3} and counts.tie["text"] == 1
+    sim = prose.agreement_summary(counts, simulated=True)
+    assert sim.startswith("Of the 12 cells coded from the firms' text")
+    assert "5 agree with the brief and 1 is a tie that includes the brief's value" in sim
+    assert "the 3 firm counts are the brief's" in sim and "the 3 investor cells are planted" in sim
+    real = prose.agreement_summary(counts, simulated=False)
+    assert "planted" not in real and "3 of the 3 investor cells agree" in real
+
+
+def test_numbers_rounding_to_zero_show_no_sign_and_sources_cite_works():
+    assert tables._cell(-0.0001, 3) == "0" and tables._cell(-0.5, 3) == "-0.5"
+    cell = tables._links("https://news.8btc.com/x | cite:proteum2019offblocks | http://www.gov.cn/y")
+    assert cell.startswith(r"[gov\.cn \(official\)](<http://www.gov.cn/y>)")
+    assert "{cite:p}`proteum2019offblocks`" in cell and "8btc" in cell
+
+
+def test_one_surviving_term_is_singular():
+    k = pd.DataFrame({"feature": ["a", "b"], "log_ratio": [2.0, 1.0], "p": [0.001, 0.02], "q": [0.002, 0.06]})
+    text = prose.key_terms_sentence(k, "Beijing")
+    assert "1 of the 2 terms" in text and "survives the Benjamini" in text and "is called over-used" in text

@@ -34,6 +34,8 @@ class ComparisonChapter:
         checked against its codebook.
     n_agree, n_tie, n_tested : int
         Cells of the rebuilt Table 1 that agree with the brief, that are ties, and that were tested.
+    agreement : analysis.present.tables.AgreementCounts
+        The same counted apart for the text-coded cells, the investor cells and the firm counts.
     shares : dict
         Dimension -> shares per city (as saved to ``shares_DIMENSION.csv``).
     weights : pandas.DataFrame
@@ -52,6 +54,7 @@ class ComparisonChapter:
     n_agree: int
     n_tie: int
     n_tested: int
+    agreement: tables.AgreementCounts
     shares: dict
     weights: pd.DataFrame
     cloud: Figure
@@ -99,7 +102,7 @@ def chapter(*, corpus_path: str = "", website_snapshot: str = "", tables_dir: st
         business_type_check=tables.save(tables.brief_business_type_check(), "brief_business_type_check",
                                         tables_dir),
         n_agree=int((tested["agree"] == "yes").sum()), n_tie=int((tested["agree"] == "tie").sum()),
-        n_tested=len(tested),
+        n_tested=len(tested), agreement=tables.agreement_counts(t1),
         shares={dim: tables.save(tables.shares_by_city(coded, dim), f"shares_{dim}", tables_dir, corpus=data)
                 for dim in SHARE_DIMENSIONS},
         weights=weights, cloud=cloud,

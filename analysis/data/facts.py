@@ -16,7 +16,10 @@ POLICY_FILE = DATA_DIR / "policy_events.csv"
 COUNTS_FILE = DATA_DIR / "external_counts.csv"
 NAMED_FIRMS_FILE = DATA_DIR / "named_firms.csv"
 BRIEF_TABLE1_FILE = DATA_DIR / "brief_table1.csv"
-BRIEF_SOURCE = "000_"  # seed_file prefix of the brief itself in named_firms.csv
+BRIEF_SOURCE = "cite:hai2022chinese"  # the brief itself, as a source field cites it
+CITE_PREFIX = "cite:"  # a source field's citation of a work by its key in book/references.bib
+#: hosts of official (government) pages: a source on one of them is listed before press reports
+OFFICIAL_HOSTS = ("gov.cn",)
 LEVELS = ("central", "Beijing", "Shanghai", "Shenzhen", "Guangdong", "other-local", "international")
 STANCES = ("support", "restrict", "mixed")
 #: the three events the context chapter marks on its timeline
@@ -188,7 +191,7 @@ def city_counts(counts: pd.DataFrame) -> pd.DataFrame:
 
 
 def named_firms(city: str | None = None, path=NAMED_FIRMS_FILE, brief_only: bool = True) -> pd.DataFrame:
-    """Firms the brief (and the other seed texts) name, from ``data/named_firms.csv``. With a
+    """Firms the brief (and the press pieces it is read with) name, from ``data/named_firms.csv``. With a
     ``city``, the rows whose location mentions it (e.g. "Caribbean (moved from Shenzhen)").
 
     Parameters
@@ -198,12 +201,12 @@ def named_firms(city: str | None = None, path=NAMED_FIRMS_FILE, brief_only: bool
     path : str or Path
         The file (default ``data/named_firms.csv``).
     brief_only : bool
-        Keep only the firms the brief names (``seed_file`` starting with :data:`BRIEF_SOURCE`).
+        Keep only the firms the brief names (``source`` citing :data:`BRIEF_SOURCE`).
 
     Returns
     -------
     pandas.DataFrame
-        The rows kept, as text: name, city, description, seed_file.
+        The rows kept, as text: name, city, description, source.
 
     Raises
     ------
@@ -211,11 +214,11 @@ def named_firms(city: str | None = None, path=NAMED_FIRMS_FILE, brief_only: bool
         The file lacks one of those columns.
     """
     firms = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = {"name", "city", "description", "seed_file"} - set(firms.columns)
+    missing = {"name", "city", "description", "source"} - set(firms.columns)
     if missing:
         raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
     if brief_only:
-        firms = firms[firms["seed_file"].str.startswith(BRIEF_SOURCE)]
+        firms = firms[firms["source"].map(lambda s: BRIEF_SOURCE in source_parts(s))]
     if city is not None:
         firms = firms[firms["city"].str.contains(city, case=False, regex=False)]
     return firms.reset_index(drop=True)
@@ -331,9 +334,67 @@ def lead_body(actor: str) -> str:
     return re.split(r"\(|,|;| with | and |/", actor, maxsplit=1)[0].strip()
 
 
+def is_official(source: str) -> bool:
+    """Whether a source is an official (government) web page: a URL on a host of
+    :data:`OFFICIAL_HOSTS` or one of their subdomains.
+
+    Parameters
+    ----------
+    source : str
+        One source: a URL or a ``cite:KEY``.
+
+    Returns
+    -------
+    bool
+        True for a URL whose host is an official host or a subdomain of one.
+    """
+    if not source.startswith(("http://", "https://")):
+        return False
+    host = source.split("/")[2].lower()
+    return any(host == h or host.endswith("." + h) for h in OFFICIAL_HOSTS)
+
+
+def source_parts(source: str) -> list[str]:
+    """A ``source`` field's sources, in the order the page lists them: official pages first
+    (:func:`is_official`), then the rest in the file's order.
+
+    Parameters
+    ----------
+    source : str
+        The field: URLs and ``cite:KEY`` citations separated by ``|``.
+
+    Returns
+    -------
+    list of str
+        The sources, trimmed, official ones first.
+    """
+    parts = [p.strip() for p in str(source).split("|") if p.strip()]
+    return sorted(parts, key=lambda p: not is_official(p))
+
+
+def cited_keys(frame: pd.DataFrame, column: str = "source") -> list[str]:
+    """The bibliography keys a table's source column cites (``cite:KEY``), each once.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A fact table.
+    column : str
+        Its source column.
+
+    Returns
+    -------
+    list of str
+        The keys (without ``cite:``), in order of first appearance.
+    """
+    keys = [p.removeprefix(CITE_PREFIX) for s in frame[column] for p in source_parts(s) if p.startswith(CITE_PREFIX)]
+    return list(dict.fromkeys(keys))
+
+
 def events_table(events: pd.DataFrame) -> pd.DataFrame:
     """Every event for the page: date, level, actor, stance, summary and its sources (the
-    ``source`` field's `` | ``-separated URLs or seed files, trimmed and joined again by `` | ``).
+    ``source`` field's `` | ``-separated URLs and ``cite:KEY`` citations, trimmed, official pages
+    first (:func:`source_parts`), joined again by `` | ``).
 
     Parameters
     ----------
@@ -346,5 +407,5 @@ def events_table(events: pd.DataFrame) -> pd.DataFrame:
         Columns date, level, actor, stance, summary, source; in the order of ``events``.
     """
     out = events[["date", "level", "actor", "stance", "summary"]].copy()
-    out["source"] = events["source"].map(lambda s: " | ".join(p.strip() for p in str(s).split("|") if p.strip()))
+    out["source"] = events["source"].map(lambda s: " | ".join(source_parts(s)))
     return out.reset_index(drop=True)

@@ -814,7 +814,7 @@ def _share_cohorts(measure, counts, d: _Dated, weights, n_boot, ci_level, rng):
                 gaps.append({**row, "comparison": comp})
         if kind == "gap":
             last = np.flatnonzero(~np.isnan(values[0]))
-            last_gap[comp] = (percentile_interval(boot[(kind, comp)][:, last[-1]], ci_level)
+            last_gap[comp] = ((*percentile_interval(boot[(kind, comp)][:, last[-1]], ci_level), values[0, last[-1]])
                               if len(last) and boot is not None else None)
     return levels, gaps, last_gap
 
@@ -867,7 +867,7 @@ def _points_interval(values, ci_level):
 def _decomposition_row(measure, comp, others_name, decided, others_slope, intervals, towards, last_gap) -> dict:
     """How one comparison's gap moved: the gap's, Beijing's and the others' slopes with their
     ``intervals`` (gap, others, Beijing), which way each side moved, and whether the last cohort
-    overshoots (``last_gap``: the interval of its gap, or None)."""
+    overshoots (``last_gap``: the interval of its gap and its estimate, or None)."""
     (g_lo, g_hi), (o_lo, o_hi), (b_lo, b_hi) = intervals
     # overshoot: the last cohort's gap has the sign opposite to the overall (standardised) gap,
     # its interval excluding zero
@@ -881,6 +881,8 @@ def _decomposition_row(measure, comp, others_name, decided, others_slope, interv
         "others_move": _move(o_lo, o_hi, towards) if towards else "unclear",
         "beijing_move": _move(b_lo, b_hi, -towards) if towards else "unclear",
         "overshoot": overshoot,
+        # the last cohort's estimated gap has the other sign, whatever its interval
+        "crosses_zero": bool(last_gap is not None and towards * last_gap[2] < 0),
     }
 
 

@@ -121,7 +121,9 @@ TABLES: tuple[Entry, ...] = (
           "measure and cohort, with bootstrap intervals.", "08_convergence", shown=False),
     Entry("convergence_decomposition", "How the gap to Beijing changed with founding year, split "
           "into Beijing's own change and the other cities' (share points per year with 95% "
-          "bootstrap intervals, and whether the last cohort's gap overshot).", "08_convergence"),
+          "bootstrap intervals, and whether the last cohort's gap overshot: “yes” when it has the other sign with an "
+          "interval clear of zero, “crosses zero, within noise” when only its estimate has the other sign).",
+          "08_convergence"),
     Entry("verdict", "The convergence verdict as data: one row per measure and comparison.",
           "08_convergence"),
     Entry("convergence_power", "Power of the rule for each share measure and comparison from the "

@@ -41,6 +41,9 @@ REASON_TEXT = {
                 "change with another set of permutations",
     "not_computed": "the measure could not be computed on this corpus",
 }
+#: the documents the page names, as links to the copies shipped with the site
+ANALYSIS_PLAN_LINK = "{download}`data/analysis_plan.md </files/data/analysis_plan.md>`"
+CODEBOOK_LINK = "{download}`data/codebook.md </files/data/codebook.md>`"
 MOVE_WORDS = {"towards": "moved towards", "away": "moved away from", "unclear": "did not move clearly relative to"}
 
 
@@ -119,6 +122,9 @@ def decomposition_sentence(row: pd.Series) -> str:
     if bool(row["overshoot"]):
         text += (" In the last cohort the gap has changed sign, with an interval that excludes zero: "
                  f"{others} overshoots Beijing rather than meeting it.")
+    elif bool(row.get("crosses_zero", False)):
+        text += (" In the last cohort the estimated gap has changed sign, but its interval includes zero, so "
+                 f"this is not counted as an overshoot: {others} may have reached Beijing's level or passed it.")
     return text
 
 
@@ -212,6 +218,37 @@ def plain_decision(row: pd.Series, simulated: bool) -> str:
     return f"{where}: {text}"
 
 
+def landing_summary(row: pd.Series, simulated: bool, planted_strength: float | None = None) -> str:
+    """The book's decision for its landing page: the primary decision, one plain line
+    (:func:`plain_decision`), and what the data are (simulated, or the user's corpus).
+
+    Parameters
+    ----------
+    row : pandas.Series
+        The verdict table's primary row (``decision``, ``margin``).
+    simulated : bool
+        Whether the corpus is simulated.
+    planted_strength : float or None
+        The convergence strength planted in the bundled simulated corpus; None when not known.
+
+    Returns
+    -------
+    str
+        A MyST admonition of two short paragraphs.
+    """
+    if simulated:
+        planted = (f", with convergence planted at strength {planted_strength:g} (0 is none, 1 is full)"
+                   if planted_strength is not None else "")
+        data = ("**The data are simulated.** The firms were invented by this book to follow the brief's Table 1"
+                f"{planted}; the decision shows whether the method finds what was put in. It is not a finding "
+                "about Chinese firms.")
+    else:
+        data = ("**The data are this build's own corpus**, not the bundled simulation: the decision is a "
+                "finding about these firms, with the caveats of the convergence and validation chapters.")
+    return (f":::{{admonition}} What the book finds\n:class: note\n**Decision on convergence: *{row['decision']}*.** "
+            f"{plain_decision(row, simulated)}\n\n{data}\n:::\n")
+
+
 def rule_sentence(row: pd.Series, alpha: float) -> str:
     """The three parts of the rule with their estimates and p-values, and the equivalence bound.
 
@@ -290,7 +327,7 @@ def _post_hoc_sentence(entries: list[int]) -> str:
     listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
     noun = "entries" if len(words) > 1 else "entry"
     return (f"Choices behind this verdict were made after results had been seen ({noun} {listed} of "
-            "`data/analysis_plan.md`): read the decision as exploratory.")
+            f"{ANALYSIS_PLAN_LINK}): read the decision as exploratory.")
 
 
 def verdict_box(verdict, corpus, post_hoc: list[int] | None = None, curve_words: str = "") -> str:
@@ -470,7 +507,7 @@ def _coder_status(error, share: float, n_strata: int) -> str:
     return (f"**Provisional.** The coder has not been checked against this corpus's own text: its error rates "
             f"come from {_error_source_words(error)}. To settle the verdict, code a sample of about {n} firms of this "
             f"corpus, stratified by city and cohort (about {n // max(n_strata, 1)} in each of the {n_strata} city × "
-            f"cohort cells), blind to the coder's labels and with `data/codebook.md` only, and save it as "
+            f"cohort cells), blind to the coder's labels and with {CODEBOOK_LINK} only, and save it as "
             f"`data/coding_sample.csv` (format in `data/README.md`). That many firms measure the sensitivity to about "
             f"±0.10 and the false-positive rate to about ±0.05 at this corpus's public share ({share:.2f}).")
 

@@ -36,9 +36,31 @@ def decomposition_shown(decomposition: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Its columns :data:`DECOMPOSITION_COLUMNS`, in that order.
+        Its columns :data:`DECOMPOSITION_COLUMNS`, in that order; ``overshoot`` in words
+        (:func:`overshoot_words`).
     """
-    return decomposition[DECOMPOSITION_COLUMNS]
+    shown = decomposition[DECOMPOSITION_COLUMNS].copy()
+    shown["overshoot"] = [overshoot_words(r) for _, r in decomposition.iterrows()]
+    return shown
+
+
+def overshoot_words(row: pd.Series) -> str:
+    """The overshoot cell: ``yes`` when the last cohort's gap has the other sign with an interval
+    clear of zero; ``crosses zero, within noise`` when only its estimate has the other sign; ``no``.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        A decomposition row (``overshoot``, and ``crosses_zero`` when known).
+
+    Returns
+    -------
+    str
+        The words.
+    """
+    if bool(row["overshoot"]):
+        return "yes"
+    return "crosses zero, within noise" if bool(row.get("crosses_zero", False)) else "no"
 
 
 def corrected_shown(corrected: pd.DataFrame) -> pd.DataFrame:
@@ -107,4 +129,5 @@ def misspecified_shown(power_misspecified: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["CORRECTED_COLUMNS", "DECOMPOSITION_COLUMNS", "MISSPECIFIED_COLUMNS", "RATES_HIDDEN", "VERDICT_COLUMNS",
-           "corrected_shown", "decomposition_shown", "misspecified_shown", "rates_shown", "verdict_shown"]
+           "corrected_shown", "decomposition_shown", "misspecified_shown", "overshoot_words", "rates_shown",
+           "verdict_shown"]

@@ -263,9 +263,10 @@ def key_terms_sentence(table, city: str, adjust: str = KEYNESS_ADJUST, alpha: fl
         else:
             text += f", and none would pass p < {alpha:g} even taken one at a time."
     else:
+        one = k["survive"] == 1
         text = (f"{k['survive']} of the {_terms(k['uncorrected'])} with p < {alpha:g} in {city} by {test} "
-                f"survive the Benjamini–Hochberg correction (q < {alpha:g}) and are called over-used; the "
-                "others are shown as candidates only.")
+                f"{'survives' if one else 'survive'} the Benjamini–Hochberg correction (q < {alpha:g}) and "
+                f"{'is' if one else 'are'} called over-used; the others are shown as candidates only.")
     if "chi2" in k:
         cut = f"p < {alpha:g}" if adjust == "none" else f"q < {alpha:g}"
         text += (f" For comparison with the brief, quanteda's token-level chi-squared, which counts every "
@@ -289,10 +290,27 @@ def _modal_phrase(dim: str, m) -> str:
     return "tied between " + ", ".join(names[:-1]) + " and " + names[-1]
 
 
+PLANTED_MARK = " (†)"
+PLANTED_NOTE = ("† This is the convergence planted in this simulated corpus: a firm draws its labels from "
+                "Beijing's profile with a probability that grows with its founding year, so the city's later firms "
+                "look like Beijing's and the cell takes Beijing's value rather than the brief's for this city.")
+
+
+def _planted_words(dim: str, m, score: str, city: str, simulated: bool) -> str:
+    """For a simulated corpus's cell unlike the brief's that takes Beijing's value (in another
+    city): that this is the convergence the simulator planted; else nothing."""
+    beijing = labels.brief_value(dim, CITIES[0])
+    if not simulated or score == "yes" or city == CITIES[0] or beijing not in m["tied"]:
+        return ""
+    return f", but Beijing's value in the brief: the planted convergence{PLANTED_MARK}"
+
+
 def city_findings(report, dims=("application", "customer", "geography", "investor"),
-                  adjust: str = KEYNESS_ADJUST) -> str:
+                  adjust: str = KEYNESS_ADJUST, simulated: bool = False) -> str:
     """Bullet list: per dimension, this corpus's modal category with its share (ties said as
-    ties), the brief's value, and whether they agree; then the key terms that survive.
+    ties), the brief's value, and whether they agree; then the key terms that survive. In a
+    simulated corpus, a cell unlike the brief's that takes Beijing's value is said to be the
+    planted convergence.
 
     Parameters
     ----------
@@ -302,6 +320,8 @@ def city_findings(report, dims=("application", "customer", "geography", "investo
         The dimensions listed, in order.
     adjust : str
         The parameter ``keyness_adjust``, for the words when no term is key.
+    simulated : bool
+        Whether the corpus is simulated (with convergence on Beijing's profile planted).
 
     Returns
     -------
@@ -326,7 +346,7 @@ def city_findings(report, dims=("application", "customer", "geography", "investo
         lines.append(
             f"- **{labels.display(dim)}**: {_modal_phrase(dim, m)} "
             f"({pct(m['share'])}{each} of the city's {report.n_firms} firms), {verdict} the brief's "
-            f"*{labels.display(dim, brief)}*."
+            f"*{labels.display(dim, brief)}*{_planted_words(dim, m, score, report.city, simulated)}."
         )
     terms = top_terms(report.keyness, 5)
     if terms:
@@ -338,7 +358,50 @@ def city_findings(report, dims=("application", "customer", "geography", "investo
                      "testing every term is applied." if adjust == "bh" else
                      f"- **Key terms**: by the firm-level test, no term is over-used at the {100 * KEY_ALPHA:g}% "
                      "level.")
-    return "\n".join(lines) + "\n"
+    note = f"\n{PLANTED_NOTE}\n" if any(PLANTED_MARK in line for line in lines) else ""
+    return "\n".join(lines) + "\n" + note
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    """``1 cell``, ``2 cells``: a number with its noun in the right number."""
+    return f"{n} {singular if n == 1 else plural}"
+
+
+def agreement_summary(counts, simulated: bool) -> str:
+    """Table 1's agreement with the brief, counted apart: the cells coded from the firms' text,
+    the firm counts and the investor cells, saying which agree by construction.
+
+    Parameters
+    ----------
+    counts : analysis.present.tables.AgreementCounts
+        :func:`analysis.present.tables.agreement_counts`.
+    simulated : bool
+        Whether the corpus is simulated (its firm counts are the brief's, its investor types planted).
+
+    Returns
+    -------
+    str
+        A paragraph.
+    """
+    t, a, tie = counts.tested, counts.agree, counts.tie
+    text = (f"Of the {_count(t['text'], 'cell', 'cells')} coded from the firms' text (application, customer, "
+            f"geography and the business type read off the last two), {a['text']} "
+            f"{'agrees' if a['text'] == 1 else 'agree'} with the brief")
+    if tie["text"]:
+        text += (f" and {tie['text']} {'is a tie' if tie['text'] == 1 else 'are ties'} that "
+                 f"{'includes' if tie['text'] == 1 else 'include'} the brief's value (counted neither way)")
+    text += ". "
+    if simulated:
+        text += (f"The other scored cells agree or not by construction and are counted apart: the "
+                 f"{_count(t['count'], 'firm count is', 'firm counts are')} the brief's, copied into the simulation "
+                 f"({a['count']} of {t['count']} equal), and the {_count(t['investors'], 'investor cell is', 'investor cells are')} "
+                 f"planted, as the simulator writes each firm's investor types from its drawn profile "
+                 f"({a['investors']} of {t['investors']} agree).")
+    else:
+        text += (f"{a['investors']} of the {_count(t['investors'], 'investor cell', 'investor cells')} agree, coded "
+                 f"from the firms' investor lists rather than their text, and {a['count']} of the "
+                 f"{_count(t['count'], 'firm count', 'firm counts')} equal the brief's.")
+    return text + " The business-focus row is an interpretation and is shown, not scored.\n"
 
 
 def agreement_note(corpus, table1_long) -> str:
@@ -434,7 +497,7 @@ def figure1_reading(weights) -> str:
             else "the cloud's weight is tied between " + " and ".join(leaders))
     n_surv = int(weights["survives"].sum()) if "survives" in weights.columns else len(weights)
     text = ("Reading the cloud (a term's size is its log ratio): " + "; ".join(parts) + f". Overall {lead}. Of the {len(weights)} terms drawn, "
-            f"{n_surv} survive the correction")
+            f"{n_surv} {'survives' if n_surv == 1 else 'survive'} the correction")
     text += (", so most of what the cloud shows could be chance and should be read as a sketch, not as evidence."
              if n_surv * 2 < len(weights) else ".")
     text += (" The brief reads its own cloud as showing Beijing's public-service variety coming to "
@@ -527,22 +590,23 @@ def checkset_note(names, held: str | None, kappa_by_set: dict) -> str:
         return ("No check set ships with this build (`data/check_set.csv`, "
                 "`data/check_set_fresh.csv`), so the coders' accuracy on independent text cannot be "
                 "shown here, and the supervised coder has nothing to learn from.")
-    files = " and ".join(f"`data/{n}.csv`" for n in names)
+    files = " and ".join(_file_link(f"data/{n}.csv") for n in names)
     parts = [f"This build found {files}: invented descriptions that language models wrote and coded from the "
              "codebook, not real firms' texts coded by people."]
     if held == "check_set_fresh":
-        parts.append("The fresh set, `data/check_set_fresh.csv`, is the held-out one: the dictionary "
-                     "coder may have been revised after figures on `data/check_set.csv` were seen, so "
+        parts.append("The fresh set, " + _file_link("data/check_set_fresh.csv") + ", is the held-out one: the "
+                     "dictionary coder may have been revised after figures on " + _file_link("data/check_set.csv")
+                     + " were seen, so "
                      "the first set's figures are training figures and only the fresh set's speak for "
                      "text the coder was not tuned on.")
     elif held:
-        parts.append(f"`data/{held}.csv` is held out: the dictionary coder was written from the "
+        parts.append(f"{_file_link(f'data/{held}.csv')} is held out: the dictionary coder was written from the "
                      "codebook before the set existed, and has not been changed after seeing its "
                      "figures.")
     for name, k in kappa_by_set.items():
         lo, hi = float(k["kappa"].min()), float(k["kappa"].max())
         span = f"{lo:.2f}" if round(lo, 2) == round(hi, 2) else f"{lo:.2f} to {hi:.2f}"
-        parts.append(f"On `{name}` the two model coders agree with each other with a Cohen's kappa of {span} "
+        parts.append(f"On `{name}` the two model coders agree with each other with a Cohen's {{term}}`kappa` of {span} "
                      "across the three dimensions: agreement between coders on invented text, not the accuracy "
                      "of the coder the analysis uses.")
     return " ".join(parts)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+import re
 
 import numpy as np
 import pandas as pd
 
+from analysis.data import facts
 from analysis.text import classify, keyness as kn, preprocess
 from analysis import labels
 from analysis.present import catalogue
@@ -620,6 +622,44 @@ def table1(coded: Coded, keyness_tables: dict[str, pd.DataFrame], n_terms: int =
     return pd.DataFrame(records)
 
 
+#: how each scored Table 1 row is made: coded from the firms' text, from their investor lists, or counted
+ROW_BASIS = {"application": "text", "customer": "text", "geography": "text", "business_type": "text",
+             "investor": "investors", "firms": "count"}
+
+
+@dataclass(frozen=True)
+class AgreementCounts:
+    """Table 1's scored cells counted apart by how they are made (:data:`ROW_BASIS`): per basis
+    (``text``, ``investors``, ``count``) the cells scored, those that agree with the brief and
+    those that are ties including the brief's value."""
+
+    tested: dict
+    agree: dict
+    tie: dict
+
+
+def agreement_counts(long: pd.DataFrame) -> AgreementCounts:
+    """Count the agreement of Table 1's cells with the brief apart for the cells coded from the
+    firms' text, the investor cells and the firm counts (:data:`ROW_BASIS`).
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        :func:`table1`.
+
+    Returns
+    -------
+    AgreementCounts
+        Per basis, the cells scored, agreeing and tied.
+    """
+    basis = long["row"].map({ROW_NAMES[r]: b for r, b in ROW_BASIS.items()})
+    tested, agree, tie = {}, {}, {}
+    for b in ("text", "investors", "count"):
+        cells = long.loc[(basis == b) & (long["agree"] != "not tested"), "agree"]
+        tested[b], agree[b], tie[b] = len(cells), int((cells == "yes").sum()), int((cells == "tie").sum())
+    return AgreementCounts(tested=tested, agree=agree, tie=tie)
+
+
 def table1_display(long: pd.DataFrame) -> pd.DataFrame:
     """Wide form for the page: one row per Table 1 row, one column per city, cell text
     ``value (share)``.
@@ -873,7 +913,10 @@ def _cell(x, digits) -> str:
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
     if isinstance(x, (float, np.floating)) and digits is not None:
-        return f"{x:,.{digits}f}".rstrip("0").rstrip(".") if np.isfinite(x) else str(x)
+        if not np.isfinite(x):
+            return str(x)
+        text = f"{x:,.{digits}f}".rstrip("0").rstrip(".")
+        return "0" if text == "-0" else text  # a small negative number rounds to 0, not to "-0"
     if isinstance(x, (int, np.integer)):
         return f"{x:,}" if abs(int(x)) >= 10000 else str(int(x))
     return str(x)
@@ -909,13 +952,19 @@ def display_frame(df: pd.DataFrame, index: bool = False, digits: int | None = 3)
 
 
 def _links(cell: str) -> str:
-    """A `` | ``-separated list of sources as markdown: URLs as numbered links, the rest escaped."""
-    parts = [p.strip() for p in str(cell).split(" | ") if p.strip()]
+    """A `` | ``-separated list of sources as markdown, official pages first
+    (:func:`analysis.data.facts.source_parts`): URLs as links named by their host (``official``
+    for a government page), ``cite:KEY`` as a citation of the work in the bibliography, the rest
+    escaped."""
     out = []
-    for i, part in enumerate(parts, 1):
-        if part.startswith(("http://", "https://")) and not any(c in part for c in "<> "):
+    for part in facts.source_parts(cell):
+        key = part.removeprefix(facts.CITE_PREFIX)
+        if part.startswith(facts.CITE_PREFIX) and re.fullmatch(r"[A-Za-z0-9_:.-]+", key):
+            out.append(f"{{cite:p}}`{key}`")
+        elif part.startswith(("http://", "https://")) and not any(c in part for c in "<> "):
             host = part.split("/")[2].removeprefix("www.")
-            out.append(f"[{markdown.escape(host)}](<{part}>)")
+            label = f"{host} (official)" if facts.is_official(part) else host
+            out.append(f"[{markdown.escape(label)}](<{part}>)")
         else:
             out.append(markdown.escape(part))
     return "; ".join(out)
