@@ -16,7 +16,7 @@ from analysis.defaults import (
 )
 from analysis.chapters import verdict
 from analysis.data import corpus as corpus_io
-from analysis.method import coder_error, validation
+from analysis.method import coder_error, curve_validation, validation
 from analysis.present import figures, tables
 from analysis.text import checkset, checkset_scores, classify
 
@@ -56,6 +56,9 @@ class ValidationChapter:
         glues it).
     threats : pandas.DataFrame
         The rates in the threat worlds, as saved to ``validation_threats.csv``.
+    joint : pandas.DataFrame
+        The specification curve's joint test on simulated corpora with no change and at each planted
+        strength (:func:`analysis.method.curve_validation.joint_rates`), as saved to ``validation_joint_test.csv``.
     text_sizes : tuple of int or None
         Firms per city of the study's full-text corpora; None when it ran none.
     text_scaled : bool
@@ -104,6 +107,7 @@ class ValidationChapter:
     rates_shown: pd.DataFrame
     power_figure: Figure
     threats: pd.DataFrame
+    joint: pd.DataFrame
     text_sizes: tuple | None
     text_scaled: bool
     recovery: validation.LabelRecovery
@@ -182,7 +186,11 @@ def chapter(*, corpus_path: str = "", website_snapshot: str = "", tables_dir: st
     study = verdict.study_for(data.firms, text_fields=text_fields, coder=coder, cohort_edges=cohort_edges,
                               n_subsamples=n_subsamples, n_perm=n_perm, alpha=alpha, margin=equivalence_margin,
                               seed=seed, replicates=replicates, text_replicates=text_replicates)
+    joint = curve_validation.joint_rates(replicates=replicates, seed=seed, n_perm=n_perm, alpha=alpha,
+                                         cohort_edges=cohort_edges, coder_error=study.attrs["coder_error"],
+                                         **validation.corpus_design(data.firms, cohort_edges))
     return ValidationChapter(corpus=data, sizes=sizes, **_power_study(study, data, alpha, tables_dir),
+                             joint=tables.save(joint, "validation_joint_test", tables_dir, corpus=data),
                              **_label_recovery(sizes, seed, text_fields, tables_dir),
                              **_check_sets(coder, seed, tables_dir),
                              **_this_corpus(data, text_fields, seed, tables_dir))

@@ -218,7 +218,8 @@ def statistics(coded, firms, res: Sequence[Resolution], comps: Sequence[rule.Com
     Returns
     -------
     numpy.ndarray
-        (..., F, R, C, 9): per coding, resolution and comparison the gap's slope on the share
+        (..., F, R, C, 9), NaN for a resolution of fewer than
+        :data:`analysis.method.convergence_rule.MIN_YEARS` columns: per coding, resolution and comparison the gap's slope on the share
         scale, on the log-odds scale raw and corrected, the others' slope (share per year; not yet
         turned towards Beijing), the level gap, and the standard errors of the gap's three slopes
         and of the others' slope (module constants :data:`GAP_SHARE` ... :data:`SE_TOWARDS`).
@@ -227,6 +228,8 @@ def statistics(coded, firms, res: Sequence[Resolution], comps: Sequence[rule.Com
     n = np.asarray(firms, dtype=float)
     out = np.full(x.shape[:-2] + (len(res), len(comps), 9), np.nan)
     for r, reso in enumerate(res):
+        if reso.weights.shape[1] < rule.MIN_YEARS:  # no trend to tell from noise: the rule's ``few_years``
+            continue
         xr, nr = x @ reso.weights, n @ reso.weights
         level, slope, se = rule.lpm_slopes(xr, nr, reso.t)
         _, lo_raw, lo_raw_se = rule.logodds_fit(xr, nr, reso.t)

@@ -526,7 +526,23 @@ def _run_text_replicates(scen: pd.DataFrame, seed: int, text_replicates: int, wo
     return pd.DataFrame(rows, columns=["scenario", "replicate", "measure", "comparison", "role", "estimate", "rejected"])
 
 
-def _sim_options(years, year_weights, missing_year_rate) -> dict:
+def simulator_options(years, year_weights, missing_year_rate) -> dict:
+    """The simulator's options for a corpus design: only those given.
+
+    Parameters
+    ----------
+    years : sequence of int or None
+        The first and the last founding year.
+    year_weights : dict or None
+        Year -> relative weight of the founding years.
+    missing_year_rate : float or None
+        The share of firms without a founding year.
+
+    Returns
+    -------
+    dict
+        Keyword arguments of :func:`analysis.data.simulate.simulate_labels`.
+    """
     out = {}
     if years:
         out["years"] = tuple(int(y) for y in years)
@@ -569,7 +585,7 @@ def _study_settings(strengths, replicates, text_replicates, n_per_city, max_firm
     text_sizes, scaled = _scaled_sizes(sizes, max_firms)
     edges = tuple(int(e) for e in as_list(cohort_edges, name="cohort_edges"))
     fields = tuple(as_list(text_fields, name="text_fields"))
-    sim_options = _sim_options(years, year_weights, missing_year_rate)
+    sim_options = simulator_options(years, year_weights, missing_year_rate)
     return _StudySettings(strengths, replicates, text_replicates, sizes, text_sizes, scaled, edges, fields, sim_options)
 
 
@@ -729,7 +745,7 @@ def design_power(replicates: int = REPLICATES, seed: int = DEFAULT_SEED, n_perm:
     """
     sizes = [int(n) for n in n_per_city]
     edges = tuple(int(e) for e in cohort_edges)
-    sim_options = _sim_options(years, year_weights, missing_year_rate)
+    sim_options = simulator_options(years, year_weights, missing_year_rate)
     error = coder_error if coder_error is not None else check_set_error()
     world = {"scenario": "convergence 1", "strength": 1.0, **{o: 0.0 for o in WORLD_OPTIONS}}
     rows = []

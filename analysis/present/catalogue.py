@@ -157,6 +157,9 @@ TABLES: tuple[Entry, ...] = (
           "comparison and decision (the rule's two, the earlier gap test, the retired level "
           "test, the text measures' tests), with Monte Carlo standard errors and exact intervals.",
           "09_validation", shown=False),
+    Entry("validation_joint_test", "The specification curve's joint test on simulated corpora: how often its "
+          "median-estimate and share-significant statistics reject (and both together) with no change planted and "
+          "at each planted strength, with Monte Carlo standard errors and exact 95% intervals.", "09_validation"),
     Entry("validation_rates", "The rule beside the earlier gap test in every simulated world "
           "(primary measure and comparison): rates with Monte Carlo standard errors and the exact "
           "95% upper bound of the \"supports\" rate.", "09_validation"),

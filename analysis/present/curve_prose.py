@@ -10,7 +10,7 @@ from analysis.method import convergence_rule as rule
 from analysis.method.resampling import decision_stable
 from analysis.present.convergence_prose import REASON_TEXT, fmt_p
 
-__all__ = ["CURVE_REASON_TEXT", "curve_summary", "joint_sentence", "curve_adds"]
+__all__ = ["CURVE_REASON_TEXT", "curve_summary", "joint_sentence", "curve_adds", "joint_rates_sentence"]
 
 CURVE_REASON_TEXT = {
     **REASON_TEXT,
@@ -20,6 +20,10 @@ CURVE_REASON_TEXT = {
     "few_years": "the specification has fewer than three distinct founding years or cohorts, too few to tell a trend "
                  "from noise",
 }
+
+
+#: how far above alpha the exact upper bound of a false-positive rate may lie (issue 23: 0.08 at alpha 0.05)
+FPR_SLACK = 0.03
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -120,3 +124,35 @@ def curve_adds(test: pd.DataFrame, primary_decision: str, alpha: float) -> str:
         tail = ("although the primary specification alone does not support convergence" if k else
                 "in line with the primary decision")
     return f"The specification curve: {together}, {tail}."
+
+
+def joint_rates_sentence(rates: pd.DataFrame, alpha: float) -> str:
+    """The joint test's false-positive rate with no change and its power at full planted
+    convergence, each statistic, with the upper end of its exact interval.
+
+    Parameters
+    ----------
+    rates : pandas.DataFrame
+        :func:`analysis.method.curve_validation.joint_rates`.
+    alpha : float
+        The level.
+
+    Returns
+    -------
+    str
+        One paragraph.
+    """
+    null = rates[rates["strength"] == 0].set_index("statistic")
+    full = rates[rates["strength"] == rates["strength"].max()].set_index("statistic")
+    bound = alpha + FPR_SLACK
+    parts = []
+    for statistic in null.index:
+        row = null.loc[statistic]
+        side = "within" if row["hi"] <= bound else "beyond"
+        parts.append(f"{statistic}: {int(row['rejections'])} of {int(row['replicates']):,} corpora, a rate of "
+                     f"{row['rate']:.3f}, whose exact 95% upper bound {row['hi']:.3f} is {side} the {bound:.2f} the "
+                     "book allows")
+    power = "; ".join(f"{s}: {full.loc[s, 'rate']:.2f} (Monte Carlo SE {full.loc[s, 'mcse']:.3f})" for s in full.index)
+    strength = float(rates["strength"].max())
+    return (f"With no change planted, the joint test rejected at alpha = {alpha:g} as follows: " + "; ".join(parts)
+            + f". At planted strength {strength:g} its power was {power}.")
