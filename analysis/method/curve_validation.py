@@ -36,6 +36,9 @@ JOINT_BLOCK = 50
 #: permutations per simulated corpus, at most: each corpus needs a valid test, not a precise p (1/101
 #: resolves alpha = 0.05), and the cost grows with corpora times permutations
 JOINT_PERM_CAP = 100
+#: corpora of the world with no change, at least: a valid test's rate sits at alpha, and at 400 corpora
+#: the exact upper bound of a rate of 0.05 is 0.076, at 1,000 it is 0.065 (room for Monte Carlo error)
+NULL_REPLICATES = 1000
 #: mixed into the build seed (the joint test's corpora are not the power study's)
 SEED_SALT = 0x5C1
 PRIMARY = conv.PRIMARY_MEASURE
@@ -115,7 +118,7 @@ def joint_rates(strengths: Sequence[float] = validation.DEFAULT_STRENGTHS, repli
     strengths : sequence of float
         The planted convergence strengths.
     replicates, seed, n_perm, alpha
-        Corpora per world, the seed, permutations per corpus (at most :data:`JOINT_PERM_CAP`) and the level.
+        Corpora per world (at least :data:`NULL_REPLICATES` with no change), the seed, permutations per corpus (at most :data:`JOINT_PERM_CAP`) and the level.
     n_per_city, cohort_edges, years, year_weights, missing_year_rate
         The simulated corpora's shape (:func:`analysis.method.validation.corpus_design`).
     coder_error : analysis.method.coder_error.CoderError, optional
@@ -136,13 +139,18 @@ def joint_rates(strengths: Sequence[float] = validation.DEFAULT_STRENGTHS, repli
     error = coder_error if coder_error is not None else validation.check_set_error()
     sim_options = validation.simulator_options(years, year_weights, missing_year_rate)
     n_perm = min(int(n_perm), JOINT_PERM_CAP)
-    starts = list(range(0, int(replicates), JOINT_BLOCK))
+    counts = [max(int(replicates), NULL_REPLICATES) if kind == validation.NO_CHANGE else int(replicates)
+              for kind in scen["kind"]]
     worlds = np.random.SeedSequence([int(seed), SEED_SALT]).spawn(len(scen))
-    tasks = [(scen.iloc[i].to_dict(), min(JOINT_BLOCK, int(replicates) - r0), child, sizes, edges, n_perm,
-              float(alpha), error, sim_options)
-             for i in range(len(scen)) for r0, child in zip(starts, worlds[i].spawn(len(starts)))]
+    tasks, owner = [], []
+    for i, count in enumerate(counts):
+        starts = range(0, count, JOINT_BLOCK)
+        for r0, child in zip(starts, worlds[i].spawn(len(starts))):
+            tasks.append((scen.iloc[i].to_dict(), min(JOINT_BLOCK, count - r0), child, sizes, edges, n_perm,
+                          float(alpha), error, sim_options))
+            owner.append(i)
     p = run_tasks(_joint_block, tasks, name="joint-test", progress=progress)
-    return _rates(scen, [np.concatenate(p[i * len(starts):(i + 1) * len(starts)]) for i in range(len(scen))], alpha)
+    return _rates(scen, [np.concatenate([b for b, o in zip(p, owner) if o == i]) for i in range(len(scen))], alpha)
 
 
 def _rates(scen: pd.DataFrame, p_values: list, alpha: float) -> pd.DataFrame:
