@@ -145,11 +145,6 @@ tables.html(page.exclusions) if len(page.exclusions) else Markdown("*No row was 
 # {doc}`11_reproduce`).
 
 # %% tags=["remove-input"]
-from itables import init_notebook_mode, show
-
-init_notebook_mode(all_interactive=False, connected=False)
 if note := prose.firm_list_note(page.n_firms, len(page.shown)):
     display(Markdown(note))
-show(page.shown, table_id="firm-table", caption=tables.catalogue.caption("firms"), lengthMenu=[10, 25, 100],
-     pageLength=10, classes="display compact",
-     autoWidth=False, columnDefs=[{"targets": [3], "width": "60%"}])
+tables.html(page.shown, name="firms")
