@@ -84,7 +84,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 });
 
-// 7. The outermost box of each table in the article is marked "table-box" (on a phone it runs
+// 7. The scroll box of each table in the article is marked "table-box" (on a phone it runs
 //    from edge to edge, custom.css), and "wide-table" when the table is wider than the text
 //    column (on a desktop it may use the page's right margin).
 function markWide() {
@@ -94,7 +94,7 @@ function markWide() {
   const column = article.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
   const wide = new Map();
   article.querySelectorAll("table").forEach((table) => {
-    const box = table.closest(".cell_output") || table.closest(".pst-scrollable-table-container") || table;
+    const box = table.closest(".pst-scrollable-table-container") || table;
     wide.set(box, wide.get(box) || table.scrollWidth > column + 1);
   });
   wide.forEach((isWide, box) => {
