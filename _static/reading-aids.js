@@ -52,11 +52,59 @@ document.addEventListener("DOMContentLoaded", () => {
       buttons[0].click();
     }));
   });
+  // 6. Tables with class "filterable": a box above the table keeps the rows that contain the
+  //    text typed into it, and says how many it keeps.
+  document.querySelectorAll("table.filterable").forEach((table, i) => {
+    const body = table.tBodies[0];
+    if (!body) return;
+    const box = document.createElement("div");
+    box.className = "table-filter";
+    const label = document.createElement("label");
+    const input = document.createElement("input");
+    input.type = "search";
+    input.id = "table-filter-" + i;
+    label.htmlFor = input.id;
+    label.textContent = "Filter the rows:";
+    const count = document.createElement("span");
+    count.setAttribute("aria-live", "polite");
+    box.append(label, input, count);
+    const anchor = table.closest(".pst-scrollable-table-container") || table;
+    anchor.parentNode.insertBefore(box, anchor);
+    input.addEventListener("input", () => {
+      const text = input.value.trim().toLowerCase();
+      const rows = Array.from(body.rows);
+      rows.forEach((row) => { row.hidden = text !== "" && !row.textContent.toLowerCase().includes(text); });
+      const kept = rows.filter((row) => !row.hidden).length;
+      count.textContent = text ? kept + " of " + rows.length + " rows" : "";
+    });
+  });
   // 3. docutils marks the bibliography as a list without list items.
   document.querySelectorAll('.citation-list[role="list"]').forEach((list) => {
     Array.from(list.children).forEach((item) => item.setAttribute("role", "listitem"));
   });
 });
+
+// 7. The scroll box of each table in the article is marked "table-box" (on a phone it runs
+//    from edge to edge, custom.css), and "wide-table" when the table is wider than the text
+//    column (on a desktop it may use the page's right margin).
+function markWide() {
+  const article = document.querySelector(".bd-article");
+  if (!article) return;
+  const style = getComputedStyle(article);
+  const column = article.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const wide = new Map();
+  article.querySelectorAll("table").forEach((table) => {
+    const box = table.closest(".pst-scrollable-table-container") || table;
+    wide.set(box, wide.get(box) || table.scrollWidth > column + 1);
+  });
+  wide.forEach((isWide, box) => {
+    box.classList.add("table-box");
+    box.classList.toggle("wide-table", isWide);
+  });
+}
+document.addEventListener("DOMContentLoaded", markWide);
+window.addEventListener("load", markWide);
+window.addEventListener("resize", markWide);
 
 // 4. A region that scrolls sideways (a wide table on a phone) can be reached and scrolled with
 //    the keyboard.

@@ -143,15 +143,9 @@ tables.html(page.exclusions) if len(page.exclusions) else Markdown("*No row was 
 # The table below lists every firm of the corpus; it can be searched and sorted, and text is
 # shown as plain text. The same rows, with industries and investors, are in
 # <a href="../tables/firms.csv"><code>firms.csv</code></a> among the build's tables (see
-# {doc}`11_reproduce`). The table shows ten rows at a time, and a printed copy of this page holds
-# only the rows on screen: for every firm on paper, print `firms.csv`.
+# {doc}`11_reproduce`).
 
 # %% tags=["remove-input"]
-from itables import init_notebook_mode, show
-
-init_notebook_mode(all_interactive=False, connected=False)
 if note := prose.firm_list_note(page.n_firms, len(page.shown)):
     display(Markdown(note))
-show(page.shown, table_id="firm-table", caption=tables.catalogue.caption("firms"), lengthMenu=[10, 25, 100],
-     pageLength=10, classes="display compact",
-     autoWidth=False, columnDefs=[{"targets": [3], "width": "60%"}] if "description" in page.shown else [])
+tables.html(page.shown, name="firms")

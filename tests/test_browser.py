@@ -20,6 +20,7 @@ import functools
 import html.parser
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -215,3 +216,130 @@ def test_the_menu_and_contents_buttons_work(browser, site):
     page.wait_for_timeout(200)
     assert page.evaluate(hidden)
     context.close()
+
+
+# Issue 24: every Latin-script word of a table cell (2 to 20 letters) on one line. Tokens that hold
+# a hash (12 or more hex digits) or Chinese characters are set aside; rows hidden (or tables in a
+# closed toggle) have no boxes and are skipped.
+WORDS_CUT = """() => {
+  const cut = [];
+  const skip = (token) => /[0-9a-f]{12,}/i.test(token) || /[\\u3400-\\u9fff\\uf900-\\ufaff]/.test(token);
+  document.querySelectorAll('.bd-article table').forEach((table) => {
+    const walker = document.createTreeWalker(table, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const cell = node.parentElement.closest('td, th');
+      if (!cell || !cell.getClientRects().length) continue;
+      for (const token of node.data.matchAll(/\\S+/g)) {
+        if (skip(token[0])) continue;
+        for (const word of token[0].matchAll(/[A-Za-z\\u00C0-\\u024F]+/g)) {
+          if (word[0].length < 2 || word[0].length > 20) continue;
+          const range = document.createRange();
+          const start = token.index + word.index;
+          range.setStart(node, start);
+          range.setEnd(node, start + word[0].length);
+          const tops = Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => r.top);
+          if (tops.length && Math.max(...tops) - Math.min(...tops) > 4) {
+            cut.push(word[0] + ' in ' + (table.id || 'a table without id') + ' ("' + cell.textContent.trim().slice(0, 40) + '")');
+          }
+        }
+      }
+    }
+  });
+  return cut;
+}"""
+
+# Issue 24: where a table has the columns that carry its conclusion, their headings lie inside
+# the viewport and inside every box that clips them (the table's own scroll box included).
+KEY_HEADINGS = ("decision", "primary", "rate", "p")
+KEY_COLUMNS_OFF = """(wanted) => {
+  const off = [];
+  document.querySelectorAll('.bd-article table').forEach((table) => {
+    table.querySelectorAll('thead th').forEach((th) => {
+      const name = th.textContent.trim();
+      if (!wanted.includes(name)) return;
+      let left = 0, right = window.innerWidth;
+      for (let el = th.parentElement; el && el !== document.documentElement; el = el.parentElement) {
+        if (getComputedStyle(el).overflowX !== 'visible') {
+          const box = el.getBoundingClientRect();
+          left = Math.max(left, box.left);
+          right = Math.min(right, box.right);
+        }
+      }
+      const r = th.getBoundingClientRect();
+      if (r.width === 0 || r.left < left - 1 || r.right > right + 1) {
+        off.push(name + ' of ' + (table.id || 'a table') + ' at ' + Math.round(r.left) + '..' + Math.round(r.right)
+                 + ' px, visible ' + Math.round(left) + '..' + Math.round(r.right > right ? right : r.right));
+      }
+    });
+  });
+  return off;
+}"""
+
+MAX_PAGE = int(1.5 * 1024 * 1024)   # bytes a page may load, everything included
+MAX_DATA_HTML = 300_000             # bytes of 03_data.html itself
+
+
+def _each_page(browser, site, width):
+    """Every page of the book, opened at ``width`` px in a fresh context (nothing cached):
+    yields (page name, Playwright page, the responses of the site it received)."""
+    repo, _, base = site
+    for rel in _pages(repo):
+        context = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=1)
+        page = context.new_page()
+        responses = []
+        page.on("requestfinished", lambda r, got=responses: got.append(r) if r.url.startswith(base) else None)
+        page.goto(base + rel, wait_until="load")
+        page.wait_for_load_state("networkidle")
+        yield rel, page, responses
+        context.close()
+
+
+def test_no_word_in_a_table_cell_is_cut_across_two_lines(browser, site):
+    """Issue 24: "Shangh|ai", "Blockcha|in": table cells break between words only, at a
+    desktop's width and a phone's; a table too wide for the column scrolls in its box."""
+    cut = []
+    for width in WIDTHS:
+        for rel, page, _ in _each_page(browser, site, width):
+            words = page.evaluate(WORDS_CUT)
+            cut += [f"{rel} at {width}px: {w}" for w in words[:5]] + (
+                [f"{rel} at {width}px: ... {len(words) - 5} more"] if len(words) > 5 else [])
+    assert cut == [], "words cut across two lines:\n" + "\n".join(cut)
+
+
+def test_the_decision_columns_are_on_screen_at_a_desktop_width(browser, site):
+    """Issue 24: the columns decision, primary, rate and p of every table that has them are
+    visible at 1280 px without scrolling the table (nor the page sideways)."""
+    off = []
+    for rel, page, _ in _each_page(browser, site, 1280):
+        off += [f"{rel}: {o}" for o in page.evaluate(KEY_COLUMNS_OFF, list(KEY_HEADINGS))]
+    assert off == [], "\n".join(off)
+
+
+def test_no_link_leads_to_a_placeholder_or_an_example_host(site):
+    """Issue 24: a default build has no button or link to PLACEHOLDER-OWNER or example.org."""
+    _, root, _ = site
+    bad = []
+    for path in sorted(root.rglob("*.html")):
+        hrefs = re.findall(r'(?:href|src|action)\s*=\s*"([^"]*)"', path.read_text(encoding="utf-8", errors="replace"))
+        bad += [f"{path.relative_to(root)}: {h}" for h in hrefs if "PLACEHOLDER" in h or "example.org" in h]
+    assert bad == [], "\n".join(bad[:20])
+
+
+def test_every_page_is_light(browser, site):
+    """Issue 24: each page loads at most 1.5 MiB (the sum of the bodies of everything it
+    fetches: HTML, styles, scripts, fonts, images), and the data chapter's HTML is at most
+    300 KB."""
+    heavy, sizes = [], {}
+    for rel, page, responses in _each_page(browser, site, 1280):
+        bodies = {r.url: len(r.response().body()) for r in responses if r.response() is not None}
+        sizes[rel] = sum(bodies.values())
+        if sizes[rel] > MAX_PAGE:
+            biggest = sorted(bodies.items(), key=lambda kv: -kv[1])[:3]
+            heavy.append(f"{rel}: {sizes[rel] / 1024:.0f} KiB, the largest "
+                         + ", ".join(f"{u.rsplit('/', 1)[-1]} ({n / 1024:.0f} KiB)" for u, n in biggest))
+        if rel == "book/03_data.html":
+            own = next(n for u, n in bodies.items() if urlparse(u).path.endswith(rel))
+            if own > MAX_DATA_HTML:
+                heavy.append(f"{rel}: the page itself is {own / 1000:.0f} KB")
+    assert "book/03_data.html" in sizes
+    assert heavy == [], "\n".join(heavy)

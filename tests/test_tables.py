@@ -305,3 +305,15 @@ def test_one_surviving_term_is_singular():
     k = pd.DataFrame({"feature": ["a", "b"], "log_ratio": [2.0, 1.0], "p": [0.001, 0.02], "q": [0.002, 0.06]})
     text = prose.key_terms_sentence(k, "Beijing")
     assert "1 of the 2 terms" in text and "survives the Benjamini" in text and "is called over-used" in text
+
+
+def test_a_wide_table_shows_its_decision_columns_after_its_row_labels():
+    """Issue 24: in a table of more than WIDE_TABLE_COLUMNS columns, decision, primary and p
+    follow the leading text columns (so they are on screen); a narrower table keeps its order."""
+    row = {"measure": "public_share", "comparison": "Beijing", **{f"x{i}": 0.5 for i in range(10)},
+           "p": 0.01, "primary": True, "decision": "inconclusive", "reason": ""}
+    heads, rows, _ = tables.display_frame(pd.DataFrame([row]))
+    assert heads[:5] == ["measure", "comparison", "decision", "primary", "p"]
+    assert rows[0][2:5] == ["inconclusive", "yes", "0.01"] and heads[-1] == "reason"
+    narrow = pd.DataFrame([{"change": "none", "estimate": 1.0, "p": 0.5, "decision": "inconclusive"}])
+    assert tables.display_frame(narrow)[0] == ["change", "estimate", "p", "decision"]

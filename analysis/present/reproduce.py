@@ -19,7 +19,7 @@ from analysis.present.prose import code, sha256
 from analysis.data.snapshot import snapshot_path
 
 PACKAGES = ("analysis", "numpy", "pandas", "scipy", "scikit-learn", "pandera", "jieba", "matplotlib",
-            "wordcloud", "itables", "mplfonts", "papermill", "jupytext", "jupyter-book", "myst-nb",
+            "wordcloud", "mplfonts", "papermill", "jupytext", "jupyter-book", "myst-nb",
             "sphinx", "sphinxcontrib-bibtex")
 
 #: where the printed commands write, relative to the repository root (inside the ignored _build/)

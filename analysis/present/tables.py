@@ -922,6 +922,25 @@ def _cell(x, digits) -> str:
     return str(x)
 
 
+#: the columns that carry a table's conclusion, and how many columns make a table too wide for
+#: them to be on screen where they are: a wider table shows them right after its row labels
+KEY_COLUMNS = ("decision", "primary", "rate", "p", "p_mcse")
+WIDE_TABLE_COLUMNS = 12
+
+
+def _key_columns_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table of more than :data:`WIDE_TABLE_COLUMNS` columns with the :data:`KEY_COLUMNS` it
+    has moved right after its leading text columns (the row labels); any other as it is."""
+    keys = [c for c in KEY_COLUMNS if c in frame.columns]
+    if frame.shape[1] <= WIDE_TABLE_COLUMNS or not keys:
+        return frame
+    rest = [c for c in frame.columns if c not in keys]
+    labels = 0
+    while labels < len(rest) and not pd.api.types.is_numeric_dtype(frame[rest[labels]]):
+        labels += 1
+    return frame[rest[:labels] + keys + rest[labels:]]
+
+
 def display_frame(df: pd.DataFrame, index: bool = False, digits: int | None = 3):
     """The frame as a reader sees it: cells as text (booleans as yes/no, missing as a dash),
     human headings, and per column whether it is numeric (right-aligned) or text (left).
@@ -938,9 +957,11 @@ def display_frame(df: pd.DataFrame, index: bool = False, digits: int | None = 3)
     Returns
     -------
     tuple of (list of str, list of list of str, list of bool)
-        The headings, the rows of cell texts, and per column whether it is numeric.
+        The headings, the rows of cell texts, and per column whether it is numeric. In a table
+        of more than :data:`WIDE_TABLE_COLUMNS` columns, the decision columns
+        (:data:`KEY_COLUMNS`) come right after the row labels, so that they are on screen.
     """
-    frame = df.reset_index() if index else df
+    frame = _key_columns_first(df.reset_index() if index else df)
     if index and frame.columns[0] == "index":
         frame = frame.rename(columns={"index": ""})
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
@@ -970,8 +991,10 @@ def _links(cell: str) -> str:
     return "; ".join(out)
 
 
-# tables the page makes sortable by clicking a heading (_static/sortable.js)
-SORTABLE = {"policy_events", *(f"keyness_{c.lower()}" for c in CITIES)}
+# tables the page makes sortable by clicking a heading, and those it gives a box that filters
+# their rows (_static/reading-aids.js)
+SORTABLE = {"policy_events", "firms", *(f"keyness_{c.lower()}" for c in CITIES)}
+FILTERABLE = {"firms"}
 LINK_COLUMNS = {"source"}     # columns holding source URLs, shown as links
 
 
@@ -992,7 +1015,8 @@ def table_markdown(df: pd.DataFrame, name: str, index: bool = False, digits: int
     df : pandas.DataFrame
         The table.
     name : str
-        Its name in the registry (sortable when in :data:`SORTABLE`).
+        Its name in the registry (sortable when in :data:`SORTABLE`, filterable when in
+        :data:`FILTERABLE`).
     index : bool
         Whether to show the index (:func:`display_frame`).
     digits : int or None
@@ -1015,7 +1039,7 @@ def table_markdown(df: pd.DataFrame, name: str, index: bool = False, digits: int
     cols = list(df.reset_index().columns if index else df.columns)
     link_at = {i for i, c in enumerate(cols) if str(c) in LINK_COLUMNS}
     code_at = {i for i, c in enumerate(cols) if str(c) in code}
-    klass = "table-data sortable" if name in SORTABLE else "table-data"
+    klass = " ".join(["table-data"] + ["sortable"] * (name in SORTABLE) + ["filterable"] * (name in FILTERABLE))
     out = [f":::{{table}} {markdown.escape(catalogue.caption(name))}", f":name: {catalogue.label(name)}",
            f":class: {klass}", "",
            "| " + " | ".join(esc(h) if h else " " for h in heads) + " |",
