@@ -80,7 +80,7 @@ def run_tasks(function: Callable, tasks: Sequence, *, name: str, progress: bool 
     address = scheduler_address()
     if address:
         return _on_cluster(address, function, tasks, name, progress)
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # tqdm.auto warns in a kernel without ipywidgets, on the page
 
     delayed = [dask.delayed(function, pure=False)(task, dask_key_name=f"{name}-{i}") for i, task in enumerate(tasks)]
     results = []
@@ -95,7 +95,7 @@ def run_tasks(function: Callable, tasks: Sequence, *, name: str, progress: bool 
 def _on_cluster(address: str, function: Callable, tasks: list, name: str, progress: bool) -> list:
     """:func:`run_tasks` on the cluster at ``address``."""
     from distributed import Client, KilledWorker, wait
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # tqdm.auto warns in a kernel without ipywidgets, on the page
 
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
