@@ -100,3 +100,32 @@ def test_the_checks_catch_a_seed_file_name_and_an_unlinked_document(tmp_path):
     for chapter in set(DOCUMENTS.values()):
         (tmp_path / "book" / f"{chapter}.html").write_text("<main><code>data/codebook.md</code></main>")
     assert len(download_problems(tmp_path)) == len(DOCUMENTS)
+
+
+def stream_problems(executed: Path) -> list[str]:
+    """Every stderr output and every warning text that an executed chapter shows a reader."""
+    import json
+
+    out = []
+    for nb in sorted(executed.glob("*.ipynb")):
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        for cell in cells:
+            for o in cell.get("outputs", []):
+                text = "".join(o.get("text", [])) if o.get("output_type") == "stream" else ""
+                if o.get("name") == "stderr" or "Warning:" in text:
+                    out.append(f"{nb.name}: {text[:120]!r}")
+    return out
+
+
+def test_no_chapter_shows_a_warning_or_stderr(built_book):
+    repo, _ = built_book
+    assert stream_problems(repo / "_build" / "executed") == []
+
+
+def test_the_stream_check_catches_a_warning(tmp_path):
+    import json
+
+    nb = {"cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "stream", "name": "stderr", "text": ["TqdmWarning: IProgress not found\n"]}]}]}
+    (tmp_path / "08_convergence.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    assert len(stream_problems(tmp_path)) == 1
