@@ -26,6 +26,9 @@ def _build_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override one parameter; the value is YAML (repeatable)")
     p.add_argument("--jobs", type=int, default=None, help="chapters run in parallel (default: all cores)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                   help="run the power study and the specification curve on this Dask scheduler (sets "
+                        "DASK_SCHEDULER_ADDRESS for the chapters; the tables are the same either way)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,6 +90,23 @@ def _run(args: argparse.Namespace) -> None:
               + (" (unchanged, not re-run)" if report.skipped else ""))
 
 
+def _use_scheduler(address: str) -> int:
+    """Name the Dask scheduler ``address`` to the chapters this process runs (their kernels inherit
+    its environment; no cache key holds it: the tables do not depend on where they are computed),
+    after checking that it answers. The exit status: 0, or 1 when it cannot be reached."""
+    import os
+
+    from analysis.method.parallel import SCHEDULER_ENV, ClusterError, check_scheduler
+
+    try:
+        check_scheduler(address)
+    except ClusterError as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        return 1
+    os.environ[SCHEDULER_ENV] = address
+    return 0
+
+
 def _build_failed(exc: Exception) -> int:
     """Report a failed build or PDF on standard error; the exit status."""
     text = str(exc)
@@ -122,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         command_main, rest = delegated
         return command_main(rest)
     args = parser.parse_args(argv)
+    if getattr(args, "scheduler", None) and (status := _use_scheduler(args.scheduler)):
+        return status
 
     from analysis.build.runner import BuildError
     from analysis.build.pdf import PdfError
