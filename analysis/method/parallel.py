@@ -11,8 +11,9 @@ starting it (``python -m analysis bench scale`` measures both).
 Every task is a pure function of its arguments, its random numbers drawn from a seed handed to it
 (each caller spawns its tasks' seeds from the build seed with ``numpy.random.SeedSequence.spawn``,
 and cuts the work into tasks by the settings alone), so the results are the same bit for bit
-whatever the number of workers and wherever they run.  Workers need the ``analysis`` package
-installed, not the repository: a task reads no file.
+whatever the number of workers and wherever they run.  The scheduler and the workers need the
+``analysis`` package installed (the same lock file), not the repository: they import a task's
+function by name, and a task reads no file.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def run_tasks(function: Callable, tasks: Sequence, *, name: str, progress: bool 
     tasks : sequence
         The arguments, one per task (arrays and plain values; no open file).
     name : str
-        The tasks' key prefix on the cluster (``NAME-0``, ``NAME-1``, ...), as the scheduler reports it.
+        The tasks' key prefix, as the scheduler reports it (keys ``NAME-i-TOKEN``, a token per
+        call; ``NAME-i`` in this process).
     progress : bool
         Show a progress bar (tqdm) on standard error.
 
