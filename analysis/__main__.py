@@ -18,6 +18,7 @@ _SELF_PARSING = {
     ("validate",): ("analysis.data.corpus", "validate_main"),
     ("bench", "text"): ("analysis.build.bench_text", "main"),  # python -m analysis bench text [--sizes ...]
     ("bench", "build"): ("analysis.build.bench_build", "main"),
+    ("bench", "scale"): ("analysis.build.bench_scale", "main"),  # in-process vs a local Dask cluster
 }
 
 
@@ -51,8 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("registry", help="the list of tables and figures; --write updates README.md",
                    add_help=False)
     sub.add_parser("collect", help="fetch firms' website text into a snapshot (network)", add_help=False)
-    bench = sub.add_parser("bench", help="benchmarks: build | text")
-    bench.add_argument("what", choices=["build", "text"])
+    bench = sub.add_parser("bench", help="benchmarks: build | text | scale")
+    bench.add_argument("what", choices=["build", "text", "scale"])
     return parser
 
 

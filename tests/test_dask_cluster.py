@@ -122,7 +122,10 @@ class Cluster:
 
     def stop(self) -> None:
         if self.client is not None:
-            self.client.close(timeout=10)
+            try:
+                self.client.close(timeout=10)
+            except (OSError, TimeoutError):  # a test killed the scheduler
+                pass
         for proc in reversed(self.procs):
             _kill_tree(proc)
 
@@ -209,6 +212,21 @@ def test_a_cluster_without_workers_fails_clearly_and_does_not_hang(own_cluster, 
     assert time.monotonic() - t0 < 120
 
 
+def test_a_lost_scheduler_fails_clearly_and_does_not_hang(own_cluster, monkeypatch):
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", 5)  # also how long the client tries to reconnect
+    monkeypatch.setattr(parallel, "POLL", 0.5)
+    monkeypatch.setenv(SCHEDULER_ENV, own_cluster.address)
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(run_tasks, dask_tasks.slow_draw, [(seed, 1.0) for seed in range(20)],
+                              name="slow-draw")
+        own_cluster.busy_worker(running)
+        _kill_tree(own_cluster.procs[0])
+        with pytest.raises(ClusterError, match=f"Dask scheduler at {own_cluster.address}"):
+            running.result(timeout=120)
+    assert time.monotonic() - t0 < 120
+
+
 def test_an_unreachable_scheduler_fails_clearly(monkeypatch, capsys):
     from analysis.__main__ import main
 
@@ -246,3 +264,20 @@ def test_the_convergence_chapter_on_the_cluster_gives_the_same_tables(cluster, t
     assert proc.returncode == 0 and "unchanged, not re-run" in proc.stdout, proc.stdout + proc.stderr
     assert "specification_curve.csv" in {p.name for p in tables[0]}
     assert ran > 0, "the chapter computed its specification curve without the cluster"
+
+
+def test_bench_scale_times_both_ways_and_finds_the_same_tables(tmp_path, capsys, monkeypatch):
+    import yaml
+
+    from analysis.build import bench_scale
+
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)
+    params = yaml.safe_load((ROOT / "params" / "full.yml").read_text(encoding="utf-8"))
+    params["replicates"] = 3
+    small = tmp_path / "small.yml"
+    small.write_text(yaml.safe_dump(params), encoding="utf-8")
+    assert bench_scale.main(["--params", str(small), "--n-perm", "250"]) == 0
+    out = capsys.readouterr().out
+    curve_row = next(line for line in out.splitlines() if line.startswith("specification curve, 250"))
+    assert curve_row.split()[-3:] == ["same", "specification-curve", "1"], out
+    assert "DIFFER" not in out
