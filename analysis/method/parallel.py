@@ -76,9 +76,9 @@ def run_tasks(function: Callable, tasks: Sequence, *, name: str, progress: bool 
     Raises
     ------
     ClusterError
-        If a named cluster cannot be reached, or has had no worker for ``STALL_TIMEOUT`` seconds
+        If a named cluster cannot be reached, has had no worker for ``STALL_TIMEOUT`` seconds
         with tasks unfinished (a task whose workers died is run again by the others: Dask's
-        ``allowed-failures``).
+        ``allowed-failures``), stops answering, or drops the tasks.
     """
     tasks = list(tasks)
     address = scheduler_address()
