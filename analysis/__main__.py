@@ -19,6 +19,7 @@ _SELF_PARSING = {
     ("validate",): ("analysis.data.corpus", "validate_main"),
     ("bench", "text"): ("analysis.build.bench_text", "main"),  # python -m analysis bench text [--sizes ...]
     ("bench", "build"): ("analysis.build.bench_build", "main"),
+    ("bench", "scale"): ("analysis.build.bench_scale", "main"),  # in-process vs a local Dask cluster
 }
 
 
@@ -27,6 +28,9 @@ def _build_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override one parameter; the value is YAML (repeatable)")
     p.add_argument("--jobs", type=int, default=None, help="chapters run in parallel (default: all cores)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                   help="run the power study and the specification curve on this Dask scheduler (sets "
+                        "DASK_SCHEDULER_ADDRESS for the chapters; the tables are the same either way)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,8 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("metadata", help=".zenodo.json and codemeta.json from CITATION.cff; --write writes them",
                    add_help=False)
     sub.add_parser("collect", help="fetch firms' website text into a snapshot (network)", add_help=False)
-    bench = sub.add_parser("bench", help="benchmarks: build | text")
-    bench.add_argument("what", choices=["build", "text"])
+    bench = sub.add_parser("bench", help="benchmarks: build | text | scale")
+    bench.add_argument("what", choices=["build", "text", "scale"])
     return parser
 
 
@@ -113,6 +117,23 @@ def _publish(args: argparse.Namespace) -> None:
     print(f"Open the book: {report.index} (PDF: {site / 'book.pdf'}; RO-Crate: {crate}; archive: {archive})")
 
 
+def _use_scheduler(address: str) -> int:
+    """Name the Dask scheduler ``address`` to the chapters this process runs (their kernels inherit
+    its environment; no cache key holds it: the tables do not depend on where they are computed),
+    after checking that it answers. The exit status: 0, or 1 when it cannot be reached."""
+    import os
+
+    from analysis.method.parallel import SCHEDULER_ENV, ClusterError, check_scheduler
+
+    try:
+        check_scheduler(address)
+    except ClusterError as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        return 1
+    os.environ[SCHEDULER_ENV] = address
+    return 0
+
+
 def _build_failed(exc: Exception) -> int:
     """Report a failed build or PDF on standard error; the exit status."""
     text = str(exc)
@@ -149,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         command_main, rest = delegated
         return command_main(rest)
     args = parser.parse_args(argv)
+    if getattr(args, "scheduler", None) and (status := _use_scheduler(args.scheduler)):
+        return status
 
     from analysis.build.runner import BuildError
     from analysis.build.pdf import PdfError

@@ -11,19 +11,22 @@ starting it (``python -m analysis bench scale`` measures both).
 Every task is a pure function of its arguments, its random numbers drawn from a seed handed to it
 (each caller spawns its tasks' seeds from the build seed with ``numpy.random.SeedSequence.spawn``,
 and cuts the work into tasks by the settings alone), so the results are the same bit for bit
-whatever the number of workers and wherever they run.  Workers need the ``analysis`` package
-installed, not the repository: a task reads no file.
+whatever the number of workers and wherever they run.  The scheduler and the workers need the
+``analysis`` package installed (the same lock file), not the repository: they import a task's
+function by name, and a task reads no file.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import uuid
+from concurrent.futures import CancelledError
 from collections.abc import Callable, Sequence
 
 import dask
 
-__all__ = ["SCHEDULER_ENV", "ClusterError", "scheduler_address", "run_tasks"]
+__all__ = ["SCHEDULER_ENV", "ClusterError", "scheduler_address", "check_scheduler", "run_tasks"]
 
 #: the environment variable naming a Dask scheduler (Dask's own convention)
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
@@ -60,7 +63,8 @@ def run_tasks(function: Callable, tasks: Sequence, *, name: str, progress: bool 
     tasks : sequence
         The arguments, one per task (arrays and plain values; no open file).
     name : str
-        The tasks' key prefix on the cluster (``NAME-0``, ``NAME-1``, ...), as the scheduler reports it.
+        The tasks' key prefix, as the scheduler reports it (keys ``NAME-i-TOKEN``, a token per
+        call; ``NAME-i`` in this process).
     progress : bool
         Show a progress bar (tqdm) on standard error.
 
@@ -72,9 +76,9 @@ def run_tasks(function: Callable, tasks: Sequence, *, name: str, progress: bool 
     Raises
     ------
     ClusterError
-        If a named cluster cannot be reached, or has had no worker for ``STALL_TIMEOUT`` seconds
+        If a named cluster cannot be reached, has had no worker for ``STALL_TIMEOUT`` seconds
         with tasks unfinished (a task whose workers died is run again by the others: Dask's
-        ``allowed-failures``).
+        ``allowed-failures``), stops answering, or drops the tasks.
     """
     tasks = list(tasks)
     address = scheduler_address()
@@ -92,41 +96,87 @@ def run_tasks(function: Callable, tasks: Sequence, *, name: str, progress: bool 
     return results
 
 
-def _on_cluster(address: str, function: Callable, tasks: list, name: str, progress: bool) -> list:
-    """:func:`run_tasks` on the cluster at ``address``."""
-    from distributed import Client, KilledWorker, wait
-    from tqdm import tqdm  # tqdm.auto warns in a kernel without ipywidgets, on the page
+def check_scheduler(address: str) -> None:
+    """Connect to the Dask scheduler at ``address`` once, so that a wrong address fails at once.
+
+    Parameters
+    ----------
+    address : str
+        The scheduler's address, ``tcp://HOST:PORT``.
+
+    Raises
+    ------
+    ClusterError
+        If it cannot be reached within :data:`CONNECT_TIMEOUT` seconds or is not an address.
+    """
+    with _client(address):
+        pass
+
+
+def _client(address: str):
+    """A :class:`distributed.Client` of the scheduler at ``address`` (not made Dask's default)."""
+    from distributed import Client
 
     try:
-        client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
+        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:  # ValueError: not an address (no port, unknown scheme)
         raise ClusterError(f"cannot reach the Dask scheduler at {address} ({SCHEDULER_ENV} or --scheduler): "
                            f"{exc}") from exc
-    with client:
-        futures = client.map(function, tasks, key=[f"{name}-{i}" for i in range(len(tasks))], pure=False)
-        done_before, no_workers_since = 0, None
+
+
+def _on_cluster(address: str, function: Callable, tasks: list, name: str, progress: bool) -> list:
+    """:func:`run_tasks` on the cluster at ``address``.  The keys are ``NAME-i-TOKEN``: the
+    scheduler files them under the prefix ``NAME``, and the token (new for every call) keeps two
+    calls that run at once (two chapters of one build) from sharing keys, which the scheduler would
+    take for the same tasks and answer with one call's results."""
+    from distributed import KilledWorker
+    from tqdm import tqdm  # tqdm.auto warns in a kernel without ipywidgets, on the page
+
+    token = uuid.uuid4().hex[:12]
+    with _client(address) as client:
+        futures = client.map(function, tasks, key=[f"{name}-{i}-{token}" for i in range(len(tasks))], pure=False)
         with tqdm(total=len(tasks), desc=f"{name} on {address}", disable=not progress, leave=False) as bar:
-            while done_before < len(futures):
-                try:
-                    wait(futures, timeout=POLL)
-                except TimeoutError:
-                    pass
-                done = sum(f.done() for f in futures)
-                bar.update(done - done_before)
-                done_before = done
-                if done < len(futures):
-                    no_workers_since = _check_workers(client, address, no_workers_since, len(futures) - done,
-                                                      len(futures))
+            _wait(client, futures, address, bar)
         try:
             return client.gather(futures)
         except KilledWorker as exc:
             raise ClusterError(f"a task of {name} killed every Dask worker that ran it at {address}: {exc}") from exc
+        except CancelledError as exc:
+            raise ClusterError(f"the Dask scheduler at {address} dropped tasks of {name}: {exc}") from exc
+
+
+def _wait(client, futures: list, address: str, bar) -> None:
+    """Wait until every future is done (finished, failed or cancelled), moving ``bar``; raises
+    :class:`ClusterError` when the cluster has had no worker for :data:`STALL_TIMEOUT` seconds or
+    the scheduler stops answering."""
+    from distributed import wait
+
+    done_before, no_workers_since = 0, None
+    while done_before < len(futures):
+        try:
+            with client.as_current():  # ``wait`` uses the current client, and ours is not the default
+                wait(futures, timeout=POLL)
+        except TimeoutError:
+            pass
+        except CancelledError as exc:  # the scheduler dropped tasks (it lost this client, or restarted)
+            raise ClusterError(f"the Dask scheduler at {address} dropped tasks of this run: {exc}") from exc
+        done = sum(f.done() for f in futures)
+        bar.update(done - done_before)
+        done_before = done
+        if done < len(futures):
+            no_workers_since = _check_workers(client, address, no_workers_since, len(futures) - done, len(futures))
 
 
 def _check_workers(client, address: str, since: float | None, pending: int, total: int) -> float | None:
     """The time since the cluster has had no worker (None while it has some); raises
-    :class:`ClusterError` once that lasts :data:`STALL_TIMEOUT` seconds."""
-    if client.scheduler_info().get("workers"):
+    :class:`ClusterError` once that lasts :data:`STALL_TIMEOUT` seconds, or when the scheduler
+    does not answer."""
+    try:
+        workers = client.nthreads()  # worker address -> threads: one small message
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"the Dask scheduler at {address} stopped answering; {pending} of {total} tasks "
+                           f"unfinished: {exc}") from exc
+    if workers:
         return None
     now = time.monotonic()
     since = now if since is None else since
