@@ -159,10 +159,10 @@ def test_curve_on_the_cluster_is_byte_identical(cluster, monkeypatch):
     firms = corpus.load("", "").firms
     before = len(cluster.ran(CURVE))
     monkeypatch.delenv(SCHEDULER_ENV, raising=False)
-    local = sc.curve(firms, n_perm=N_PERM)
+    local = sc.curve(firms, n_perm_joint=N_PERM)
     assert len(cluster.ran(CURVE)) == before, "the in-process run reached the cluster"  # so the check below can fail
     monkeypatch.setenv(SCHEDULER_ENV, cluster.address)
-    remote = sc.curve(firms, n_perm=N_PERM)
+    remote = sc.curve(firms, n_perm_joint=N_PERM)
     ran = cluster.ran(CURVE)[before:]
     assert len(ran) == len(range(0, N_PERM, sc.BLOCK)), cluster.logs()
     assert {r["worker"] for r in ran} <= set(cluster.client.nthreads())

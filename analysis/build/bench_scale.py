@@ -1,6 +1,6 @@
 """``python -m analysis bench scale``: the heavy work in this process and on a local Dask cluster.
 
-Two cases, each run twice: once in this process (Dask's synchronous scheduler) and once on a
+Three cases, each run twice: once in this process (Dask's synchronous scheduler) and once on a
 ``distributed.LocalCluster`` of ``--workers`` single-threaded worker processes (default 2), named
 to the package through ``DASK_SCHEDULER_ADDRESS`` as a reviewer's cluster would be:
 
@@ -8,7 +8,9 @@ to the package through ``DASK_SCHEDULER_ADDRESS`` as a reviewer's cluster would 
   the replicates, permutations and settings of ``--params`` (default ``params/full.yml``) and
   no text replicates;
 * the specification curve (:func:`analysis.method.specification_curve.curve`) on the corpus of
-  those parameters with ``--n-perm`` joint permutations (default 5,000).
+  those parameters with ``--n-perm`` joint permutations (default 5,000);
+* the joint test on simulated corpora (:func:`analysis.method.curve_validation.joint_rates`) with
+  the replicates of those parameters.
 
 It prints both wall times per case, how many tasks the cluster's workers ran (its task stream:
 zero means the case did not use the cluster), and checks that the tables are byte for byte the
@@ -32,7 +34,8 @@ FULL_PARAMS = ROOT / "params" / "full.yml"
 N_PERM = 5000
 WORKERS = 2
 #: what each worker imports before the timings (a worker pays it once, about 4 s on 2 cores)
-WARM_MODULES = ("analysis.method.validation", "analysis.method.specification_curve")
+WARM_MODULES = ("analysis.method.validation", "analysis.method.specification_curve",
+                "analysis.method.curve_validation")
 
 
 def _import(names: tuple[str, ...]) -> None:
@@ -47,7 +50,7 @@ def _cases(params: dict, n_perm: int) -> dict[str, Callable[[], list]]:
     """Name -> a function computing the case and returning its tables (pandas frames); the
     corpus is loaded and the coder's error measured once, before any case is timed."""
     from analysis.data import corpus
-    from analysis.method import specification_curve, validation
+    from analysis.method import curve_validation, specification_curve, validation
     from analysis.method.coder_error import check_set_error
 
     edges = [int(e) for e in params["cohort_edges"]]
@@ -65,11 +68,18 @@ def _cases(params: dict, n_perm: int) -> dict[str, Callable[[], list]]:
         result = specification_curve.curve(firms, text_fields=fields, coder=params.get("coder") or "",
                                            cohort_edges=edges, seed=int(params["seed"]),
                                            alpha=float(params["alpha"]),
-                                           margin=float(params["equivalence_margin"]), n_perm=n_perm)
+                                           margin=float(params["equivalence_margin"]), n_perm_joint=n_perm)
         return [result.table, result.test]
 
+    def joint() -> list:
+        return [curve_validation.joint_rates(
+            replicates=int(params["replicates"]), seed=int(params["seed"]), n_perm=int(params["n_perm"]),
+            alpha=float(params["alpha"]), cohort_edges=edges, coder_error=error,
+            **validation.corpus_design(firms, edges))]
+
     return {f"power study, {int(params['replicates']):,} corpora per world": power,
-            f"specification curve, {n_perm:,} permutations": curve}
+            f"specification curve, {n_perm:,} permutations": curve,
+            f"joint test on simulated corpora, {int(params['replicates']):,} per world": joint}
 
 
 def _timed(function: Callable[[], list]) -> tuple[float, list[bytes]]:
