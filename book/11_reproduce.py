@@ -111,6 +111,14 @@ tables.html(page.package_versions)
 Markdown(reproduce.commands_markdown(page.commands))
 
 # %% [markdown]
+# The heavy, repetitive parts (the simulated corpora of the power study and of the joint test,
+# the specification curve's permutations) run in the chapter's own process by default. With the
+# environment variable `DASK_SCHEDULER_ADDRESS` set to a Dask scheduler (`tcp://HOST:PORT`), or
+# `python -m analysis build --scheduler tcp://HOST:PORT`, they run on that cluster instead; the
+# tables are the same to the byte either way, since every task's seed comes from `seed`. The
+# README's section on clusters says how to start one.
+
+# %% [markdown]
 # ## Running the book on your own export
 #
 # Export the firms from Crunchbase (or prepare a CSV with the canonical columns described in
