@@ -140,7 +140,8 @@ glue("fig_cloud", page.cloud_figure, display=False)
 # ```
 
 # %% tags=["remove-input"]
-tables.html(page.keyness_table)
+display(tables.html(page.keyness_table))
+Markdown(prose.chinese_terms_note(page.keyness_table))
 
 # %% [markdown]
 # ## The brief's own examples

@@ -72,7 +72,6 @@ glue("conv_n_perm", n_perm, display=False)
 glue("conv_n_perm_shares", f"{n_perm_shares:,}", display=False)
 glue("conv_n_perm_joint", f"{n_perm_joint:,}", display=False)
 glue("fig_curve_share", page.figures["curve_share"], display=False)
-glue("fig_curve_logodds", page.figures["curve_logodds"], display=False)
 glue("conv_n_boot", n_boot, display=False)
 glue("conv_n_subsamples", n_subsamples, display=False)
 glue("conv_alpha", f"{alpha:g}", display=False)
@@ -307,15 +306,8 @@ tables.html(page.curve_by_choice, digits=2)
 #
 # The specification curve on the share scale: each specification's estimate (positive: the gap
 # closes) with its 95% interval, coloured by its decision; the ring marks the primary
-# specification. Beneath, the choices each one makes. On a narrow screen the table above says the
-# same per choice.
-# ```
-#
-# ```{glue:figure} fig_curve_logodds
-# :name: fig-curve-logodds
-# :alt: The same specification curve for the log-odds-scale specifications.
-#
-# The specification curve on the log-odds scale (log-odds per year).
+# specification. Beneath, the choices each one makes. The log-odds specifications are in the table
+# above and in `specification_curve.csv`; on a narrow screen the table says the same per choice.
 # ```
 
 # %% [markdown]

@@ -774,7 +774,7 @@ def test_verdict_of_a_simulated_corpus_stands_beside_its_planted_truth():
     assert (f"The estimate, {row['estimate']:+.1f} points a year, stands beside the planted value, "
             f"{row['planted']:+.1f} points a year") in box
     assert "Convergence was planted in this simulated corpus at strength 1" in box
-    assert "entry 15 of `data/analysis_plan.md`" in box
+    assert "entry 15 of {download}`data/analysis_plan.md" in box
     assert f"*{row['decision']}*" in cprose.policy_sentence(row)
 
 

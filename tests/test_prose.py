@@ -111,3 +111,12 @@ def test_a_gap_that_crosses_zero_within_noise_is_said_so():
     assert "its interval includes zero" in convergence_prose.decomposition_sentence(crossed)
     assert convergence_tables.overshoot_words(pd.Series({**base, "overshoot": True, "crosses_zero": True})) == "yes"
     assert convergence_tables.overshoot_words(pd.Series({**base, "overshoot": False, "crosses_zero": False})) == "no"
+
+
+def test_chinese_terms_note_glosses_every_chinese_term_and_says_nothing_without_one():
+    import pandas as pd
+
+    table = pd.DataFrame({"term": ["wallet", "钱包", "遍布", "地区"], "gloss": [None, "wallet", "spread across", None]})
+    note = prose.chinese_terms_note(table)
+    assert note == "Chinese terms in this table, with their glosses: 钱包 (wallet), 遍布 (spread across), 地区."
+    assert prose.chinese_terms_note(table[table["term"] == "wallet"]) == ""

@@ -131,7 +131,7 @@ def test_each_chapter_gets_the_parameters_it_declares_in_schema_order():
     assert "-p n_perm_shares 10000" in commands["08_convergence"].line()
     assert "-p text_replicates 5" in commands["09_validation"].line()
     assert "-r keyness_adjust bh" in commands["04_beijing"].line()
-    assert commands["03_data"].line().endswith("-r corpus_path '' -r website_snapshot ''")
+    assert commands["03_data"].line().endswith("-r corpus_path '' -r website_snapshot '' -y 'withhold_texts: false'")
 
 
 def test_commands_markdown_puts_each_command_in_a_fenced_block():

@@ -129,3 +129,26 @@ def test_the_stream_check_catches_a_warning(tmp_path):
         {"output_type": "stream", "name": "stderr", "text": ["TqdmWarning: IProgress not found\n"]}]}]}
     (tmp_path / "08_convergence.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     assert len(stream_problems(tmp_path)) == 1
+
+
+def chinese_search_problems(html: Path) -> list[str]:
+    """Chinese terms shown on a page's text that the site's search index does not hold."""
+    import json
+
+    raw = (html / "searchindex.js").read_text(encoding="utf-8")
+    index = json.loads(raw[raw.index("(") + 1:raw.rindex(")")])["terms"]
+    out = []
+    for page in sorted((html / "book").glob("0[4-6]_*.html")):
+        text = page_text(page)
+        note = re.search(r"Chinese terms in this table, with their glosses: ([^.]*)\.", text)
+        terms = re.findall(r"[\u4e00-\u9fff]+", note.group(1)) if note else []
+        out += [f"{page.name}: {t}" for t in terms if t not in index]
+    return out
+
+
+def test_a_chinese_query_finds_the_pages_that_use_the_term(built_book):
+    repo, _ = built_book
+    html = repo / "_build" / "html"
+    assert chinese_search_problems(html) == []
+    assert any(re.search(r"[\u4e00-\u9fff]", line) for line in
+               (html / "book" / "06_shenzhen.html").read_text(encoding="utf-8").splitlines())

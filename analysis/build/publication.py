@@ -232,6 +232,7 @@ def _config_inited(app, config) -> None:
     if notice:  # the theme's announcement banner, at the top of every page
         options["announcement"] = f'<span class="licensed-text-notice">{html.escape(notice)}</span>'
     config.html_theme_options = options
+    _search_terms(app, config)
     # the edit button opens book/NAME.py (the jupytext source authors edit), not the notebook
     repo = str(options.get("repository_url") or "").rstrip("/")
     if repo and options.get("use_edit_page_button"):
@@ -241,6 +242,22 @@ def _config_inited(app, config) -> None:
             f"{repo}/edit/{branch}/" + "{{ doc_path }}{{ file_name | replace('.ipynb', '.py') }}")
         context["edit_page_provider_name"] = "GitHub" if "github.com" in repo else "Repository"
         config.html_context = context
+
+
+def _search_terms(app, config) -> None:
+    """With Sphinx's Chinese search (``html_search_language: zh``), jieba splits the pages' Chinese
+    text for the search index: it is given the field's terms (``resources/zh_terms.txt``), as the
+    analysis's own tokenizer is, so that a key term (各级政府) is one searchable word, not two."""
+    if str(getattr(config, "html_search_language", "") or "").lower() != "zh":
+        return
+    from analysis.text.preprocess import zh_terms
+
+    path = Path(app.doctreedir) / "zh_search_terms.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(f"{term}\n" for term in zh_terms())
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    config.html_search_options = {**(config.html_search_options or {}), "dict": str(path)}
 
 
 #: written in the footer of _config.yml where the link to the citation page goes

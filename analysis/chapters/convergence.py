@@ -60,7 +60,7 @@ class ConvergenceChapter:
         How the specifications decided per value of each choice (``specification_curve_by_choice.csv``).
     figures : dict of str to matplotlib.figure.Figure
         The cohort figures by name (:data:`analysis.present.figures.COHORT_FIGURES`) and the curve's
-        (``curve_share``, ``curve_logodds``), closed; the chapter glues each as ``fig_NAME``.
+        (``curve_share``), closed; the chapter glues each as ``fig_NAME``.
     post_hoc : list of int
         The entries of ``data/analysis_plan.md`` chosen after results had been seen.
     """
@@ -178,14 +178,15 @@ def chapter(*, corpus_path: str = "", website_snapshot: str = "", tables_dir: st
 
 def _curve(data, tables_dir: str, **settings):
     """The specification curve (:func:`analysis.method.specification_curve.curve`) with its tables
-    saved and its two figures (share and log-odds scale) drawn and closed."""
+    saved and its figure (the share-scale specifications) drawn and closed."""
     curve = specification_curve.curve(data.firms, **settings)
     curve.table = tables.save(curve.table, "specification_curve", tables_dir, corpus=data)
     curve.test = tables.save(curve.test, "specification_curve_test", tables_dir, corpus=data)
     by_choice = tables.save(specification_curve.by_choice(curve.table), "specification_curve_by_choice", tables_dir,
                             corpus=data)
-    drawn = {"curve_share": figures.specification_curve(curve.table, "share", simulated=data.simulated),
-             "curve_logodds": figures.specification_curve(curve.table, "log-odds", simulated=data.simulated)}
+    # the share scale only: the log-odds specifications are in the tables, and a second 700-point
+    # figure would take the page over its weight budget (issue 24)
+    drawn = {"curve_share": figures.specification_curve(curve.table, "share", simulated=data.simulated)}
     for figure in drawn.values():
         figures.close(figure)
     return curve, by_choice, drawn

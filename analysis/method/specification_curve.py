@@ -49,6 +49,7 @@ from scipy.special import ndtri
 from scipy.stats import rankdata
 
 from analysis.defaults import ALPHA, CITIES, COHORT_EDGES, DEFAULT_SEED, EQUIVALENCE_MARGIN, N_PERM_JOINT, TEXT_FIELDS
+from analysis.method import coder_error
 from analysis.method import convergence as conv
 from analysis.method import convergence_rule as rule
 from analysis.method.parallel import run_tasks
@@ -180,13 +181,12 @@ def codings(firms: pd.DataFrame, fields_list: Sequence[tuple], coders: Sequence[
         In the order fields x coder x outcome; without flags (and with a reason) where a field is
         missing from the corpus (``fields_absent``) or the coder has no training data (``no_training_data``).
     """
-    from analysis.method import coder_error
-
     available = tuple(available) if available is not None else conv.coders_available()
     out, check_sets = [], {}
     for fields, coder in itertools.product(fields_list, coders):
         missing = [f for f in fields if f not in firms.columns]
-        reason = "fields_absent" if missing else ("no_training_data" if coder not in available else "")
+        reason = ("fields_absent" if missing else "no_training_data" if coder not in available
+                  else "no_dated_firms" if firms.empty else "")
         flags, error = {}, None
         if not reason:  # the check sets' error does not depend on the text fields: measured once per coder
             flags = conv.share_flags(firms, list(fields), coder, seed)
@@ -218,11 +218,11 @@ def statistics(coded, firms, res: Sequence[Resolution], comps: Sequence[rule.Com
     Returns
     -------
     numpy.ndarray
-        (..., F, R, C, 9), NaN for a resolution of fewer than
-        :data:`analysis.method.convergence_rule.MIN_YEARS` columns: per coding, resolution and comparison the gap's slope on the share
+        (..., F, R, C, 9): per coding, resolution and comparison the gap's slope on the share
         scale, on the log-odds scale raw and corrected, the others' slope (share per year; not yet
         turned towards Beijing), the level gap, and the standard errors of the gap's three slopes
-        and of the others' slope (module constants :data:`GAP_SHARE` ... :data:`SE_TOWARDS`).
+        and of the others' slope (module constants :data:`GAP_SHARE` ... :data:`SE_TOWARDS`); NaN
+        for a resolution of fewer than :data:`analysis.method.convergence_rule.MIN_YEARS` columns.
     """
     x = np.asarray(coded, dtype=float)
     n = np.asarray(firms, dtype=float)
@@ -240,16 +240,20 @@ def statistics(coded, firms, res: Sequence[Resolution], comps: Sequence[rule.Com
                 _, lo_corr[..., f, :], lo_corr_se[..., f, :] = rule.logodds_fit(
                     rule.corrected_counts(xr[..., f, :, :], n_f, e), n_f, reso.t)
         for c, comp in enumerate(comps):
-            def pooled_se(s, with_beijing=True):
-                others = sum((w * s[..., k]) ** 2 for k, w in zip(comp.others, comp.weights))
-                return np.sqrt(others + (s[..., 0] ** 2 if with_beijing else 0.0))
             gap_slope, others_slope = rule.standardised(slope, comp)
             values = (gap_slope, rule.standardised(lo_raw, comp)[0], rule.standardised(lo_corr, comp)[0],
-                      others_slope, rule.standardised(level, comp)[0], pooled_se(se), pooled_se(lo_raw_se),
-                      pooled_se(lo_corr_se), pooled_se(se, with_beijing=False))
+                      others_slope, rule.standardised(level, comp)[0], _pooled_se(se, comp), _pooled_se(lo_raw_se, comp),
+                      _pooled_se(lo_corr_se, comp), _pooled_se(se, comp, with_beijing=False))
             for v, value in enumerate(values):
                 out[..., r, c, v] = value
     return out
+
+
+def _pooled_se(se, comp: rule.Comparison, with_beijing: bool = True):
+    """The standard error of the standardised gap (or, without Beijing, of the others' weighted
+    mean) from the cities' own standard errors (..., K): the cities' slopes are independent."""
+    others = sum((w * se[..., k]) ** 2 for k, w in zip(comp.others, comp.weights))
+    return np.sqrt(others + (se[..., 0] ** 2 if with_beijing else 0.0))
 
 
 def _permutation_block(task) -> np.ndarray:

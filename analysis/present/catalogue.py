@@ -219,7 +219,6 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("fig-cosine", "Cosine similarity to Beijing by cohort", "08_convergence"),
     ("fig-distinctiveness", "Distinctiveness of the cities by cohort", "08_convergence"),
     ("fig-curve-share", "The specification curve, share scale", "08_convergence"),
-    ("fig-curve-logodds", "The specification curve, log-odds scale", "08_convergence"),
     ("fig-power", "How often the rule and the earlier gap test find convergence, world by world", "09_validation"),
 )
 

@@ -16,6 +16,7 @@ from analysis.data import simulate
 from analysis.defaults import CITIES, KEYNESS_ADJUST
 from analysis.present.tables import agreement, KEY_ALPHA, key_counts, pct, top_terms
 from analysis import labels
+from analysis.text.preprocess import has_han
 
 
 def shown(text: str) -> list:
@@ -706,3 +707,25 @@ def firm_list_note(n_firms: int, n_shown: int) -> str:
         return ""
     return (f"This corpus has {n_firms:,} firms; the table shows the first {n_shown:,} by city and "
             "name, and `firms.csv` has every one.")
+
+
+def chinese_terms_note(table) -> str:
+    """The Chinese terms of a key-term table, each with its gloss, as a sentence: readers without
+    Chinese get the glosses in one place, and the site's search (which indexes text, not the
+    tables' cells) finds the page by a Chinese term.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A key-term table with columns ``term`` and ``gloss``.
+
+    Returns
+    -------
+    str
+        Markdown; empty when the table has no Chinese term.
+    """
+    rows = [(str(t), g) for t, g in zip(table["term"], table["gloss"]) if has_han(t)]
+    if not rows:
+        return ""
+    words = [f"{escape(t)} ({escape(str(g))})" if isinstance(g, str) and g else escape(t) for t, g in rows]
+    return f"Chinese terms in this table, with their glosses: {', '.join(words)}."

@@ -240,6 +240,22 @@ _SPECIAL_RE = re.compile(rf"(?P<drop>{_EMAIL}|{_URL})|(?P<tok>{_HASHTAG}|{_USERN
 _NUMBER_RE = re.compile(r"\d+(?:[.,]*\d)*")
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_RE = re.compile(f"[{_HAN}]")
+
+
+def has_han(text: str) -> bool:
+    """Whether ``text`` holds a Chinese (Han) character.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    bool
+        True when it holds one.
+    """
+    return bool(_HAN_RE.search(str(text)))
 _HAN_SPLIT_RE = re.compile(f"([{_HAN}]+)")
 
 # quanteda normalize_characters: curly quotes to straight, dashes to "-" ("--" between
