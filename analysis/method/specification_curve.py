@@ -114,8 +114,9 @@ def choices(text_fields: Sequence[str] = TEXT_FIELDS, coder: str = conv.DEFAULT_
         tuples), ``comparison`` (comparison names), ``scale``, ``text_fields`` (tuples), ``coder``,
         ``outcome``, ``correction``.
     """
-    edges = [tuple(int(e) for e in cohort_edges)]
-    edges += [tuple(e) for e in conv.ALTERNATIVE_EDGES if tuple(e) != edges[0]][:3]
+    # four edge sets: the build's, then the book's default and the alternatives it does not repeat
+    candidates = [tuple(int(e) for e in cohort_edges), tuple(COHORT_EDGES), *(tuple(e) for e in conv.ALTERNATIVE_EDGES)]
+    edges = list(dict.fromkeys(candidates))[:4]
     fields = [tuple(text_fields)] + [tuple(f) for f in conv.ALTERNATIVE_TEXT_FIELDS if tuple(f) != tuple(text_fields)]
     coder = coder or conv.DEFAULT_CODER
     all_coders = list(coders) if coders is not None else list(conv.CODERS)
