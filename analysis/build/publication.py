@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import logging
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -246,18 +247,19 @@ def _config_inited(app, config) -> None:
 
 def _search_terms(app, config) -> None:
     """With Sphinx's Chinese search (``html_search_language: zh``), jieba splits the pages' Chinese
-    text for the search index: it is given the field's terms (``resources/zh_terms.txt``), as the
-    analysis's own tokenizer is, so that a key term (各级政府) is one searchable word, not two."""
+    text for the search index: its default tokenizer (the one Sphinx uses) learns the field's terms
+    (``resources/zh_terms.txt``), as the analysis's own tokenizer does, so that a key term (各级政府)
+    is one searchable word, not two. Nothing enters the configuration, so the build's
+    ``.buildinfo`` does not depend on where the book is built."""
     if str(getattr(config, "html_search_language", "") or "").lower() != "zh":
         return
+    import jieba
+
     from analysis.text.preprocess import zh_terms
 
-    path = Path(app.doctreedir) / "zh_search_terms.txt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = "".join(f"{term}\n" for term in zh_terms())
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
-    config.html_search_options = {**(config.html_search_options or {}), "dict": str(path)}
+    jieba.setLogLevel(logging.WARNING)
+    for term in zh_terms():
+        jieba.add_word(term, freq=max(jieba.suggest_freq(term, tune=False), 10**6))
 
 
 #: written in the footer of _config.yml where the link to the citation page goes
